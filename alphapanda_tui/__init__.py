@@ -1,0 +1,1 @@
+"""AlphaPanda console: the Textual app, the ``alphapanda`` CLI and the composition root."""

@@ -1,0 +1,99 @@
+"""The event bus port: one protocol, two backends (``memory`` embedded, ``kafka`` clustered).
+
+Semantics follow Kafka so that a processor behaves the same on both: topics split into
+partitions by key, consumer groups share partitions, a group resumes from its last
+committed offset, and nothing is committed until the handler has succeeded.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+
+from engine.events.envelope import EventEnvelope
+
+
+@dataclass(slots=True)
+class Record:
+    """One consumed message. ``envelope`` is None when decoding failed; ``error`` says why."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    envelope: EventEnvelope | None
+    raw: bytes | None = None
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class SubscriptionStats:
+    lag: int = 0
+    committed: dict[tuple[str, int], int] = field(default_factory=dict)
+
+
+class Subscription(ABC):
+    """A member of a consumer group reading some topics."""
+
+    topics: tuple[str, ...]
+    group: str
+
+    @abstractmethod
+    async def fetch(self, max_records: int = 256, timeout: float = 0.5) -> list[Record]:
+        """Next records from the assigned partitions, in order per partition; [] on timeout."""
+
+    @abstractmethod
+    async def commit(self, records: Sequence[Record]) -> None:
+        """Mark these records (and everything before them per partition) as done."""
+
+    @abstractmethod
+    async def rewind(self) -> None:
+        """Go back to the last committed offsets (after a failure, to redeliver)."""
+
+    @abstractmethod
+    def lag(self) -> int:
+        """Messages published to the assigned partitions and not yet committed."""
+
+    @abstractmethod
+    async def aclose(self) -> None:
+        """Leave the group; uncommitted records are redelivered to whoever takes over."""
+
+
+class EventBus(ABC):
+    """Publish envelopes to topics and subscribe consumer groups to them."""
+
+    backend: str = "abstract"
+
+    @abstractmethod
+    async def start(self) -> None: ...
+
+    @abstractmethod
+    async def aclose(self) -> None: ...
+
+    @abstractmethod
+    async def publish(self, topic: str, envelope: EventEnvelope, key: str | None = None) -> None:
+        """Append one envelope; waits (back-pressure) when consumers are too far behind."""
+
+    @abstractmethod
+    async def publish_raw(self, topic: str, raw: bytes, key: str | None = None) -> None:
+        """Append bytes as they are (used by tests and tools to inject malformed input)."""
+
+    @abstractmethod
+    async def subscribe(self, topics: Sequence[str], group: str) -> Subscription: ...
+
+    async def ensure_topics(self, topics: Sequence[str]) -> None:  # noqa: B027 - optional hook
+        """Create topics where the backend needs it (Kafka); the memory bus creates on use."""
+
+    async def __aenter__(self) -> EventBus:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,1 @@
+"""Domain records shared by services and the storage port."""

@@ -1,0 +1,255 @@
+"""Typed, frozen event payloads (msgspec). Prices are Decimal on tick-size multiples.
+
+Each payload is a tagged ``msgspec.Struct`` so that the codec can validate a decoded
+envelope's ``data`` against its ``type`` at every boundary.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import msgspec
+
+from engine.events.types import (
+    Broker,
+    ComponentStatus,
+    ControlAction,
+    OrderCommandAction,
+    OrderStatus,
+    OrderType,
+    Product,
+    Severity,
+    Side,
+    TradingMode,
+    Validity,
+)
+
+
+class Payload(msgspec.Struct, frozen=True, tag_field="kind", kw_only=True, omit_defaults=True):
+    """Base of every payload; ``kind`` names the concrete struct on the wire."""
+
+
+class DepthLevel(msgspec.Struct, frozen=True, array_like=True):
+    price: Decimal
+    quantity: int
+    orders: int = 0
+
+
+class Tick(Payload, frozen=True, tag="tick"):
+    """A market tick: the full quote, not just the last price."""
+
+    instrument_token: int
+    symbol: str  # "EXCHANGE:TRADINGSYMBOL"
+    last_price: Decimal
+    exchange_ts: int  # UTC ns (Kite sends naive Asia/Kolkata time; converted at the boundary)
+    last_quantity: int = 0
+    volume: int = 0
+    bid: Decimal | None = None
+    ask: Decimal | None = None
+    bid_quantity: int = 0
+    ask_quantity: int = 0
+    open: Decimal | None = None
+    high: Decimal | None = None
+    low: Decimal | None = None
+    close: Decimal | None = None
+    oi: int | None = None
+    depth_buy: tuple[DepthLevel, ...] = ()
+    depth_sell: tuple[DepthLevel, ...] = ()
+
+
+class Signal(Payload, frozen=True, tag="signal"):
+    """A strategy's wish to trade; risk turns it into a validated or rejected signal."""
+
+    signal_id: str
+    strategy: str
+    instrument_token: int
+    symbol: str
+    side: Side
+    quantity: int
+    order_type: OrderType = OrderType.MARKET
+    product: Product = Product.MIS
+    limit_price: Decimal | None = None
+    trigger_price: Decimal | None = None
+    reference_price: Decimal | None = None  # last price the strategy saw
+    signal_ts: int = 0  # event time (tick exchange time), UTC ns
+    reason: str = ""
+
+
+class RejectedSignal(Payload, frozen=True, tag="rejected_signal"):
+    signal: Signal
+    rule: str
+    reason: str
+
+
+class OrderIntent(Payload, frozen=True, tag="order_intent"):
+    """An order about to be sent: already in the outbox under its client order id."""
+
+    client_order_id: str
+    signal_id: str
+    strategy: str
+    broker: Broker
+    instrument_token: int
+    symbol: str
+    side: Side
+    quantity: int
+    order_type: OrderType
+    product: Product
+    validity: Validity = Validity.DAY
+    price: Decimal | None = None
+    trigger_price: Decimal | None = None
+    created_ts: int = 0
+
+
+class Fill(msgspec.Struct, frozen=True, kw_only=True):
+    """One trade against an order. ``trade_id`` is unique per broker: fills are never counted twice."""
+
+    trade_id: str
+    quantity: int
+    price: Decimal
+    charges: Decimal = Decimal("0")
+    fill_ts: int = 0
+
+
+class OrderUpdate(Payload, frozen=True, tag="order_update"):
+    """An order lifecycle change; carries the fill when one happened."""
+
+    client_order_id: str
+    strategy: str
+    broker: Broker
+    instrument_token: int
+    symbol: str
+    side: Side
+    quantity: int
+    order_type: OrderType
+    product: Product
+    status: OrderStatus
+    filled_quantity: int = 0
+    average_price: Decimal | None = None
+    price: Decimal | None = None
+    trigger_price: Decimal | None = None
+    broker_order_id: str | None = None
+    fill: Fill | None = None
+    reason: str = ""
+    update_ts: int = 0
+
+
+class OrderCommand(Payload, frozen=True, tag="order_command"):
+    """An operator or system request to cancel, modify or flatten."""
+
+    action: OrderCommandAction
+    broker: Broker
+    client_order_id: str | None = None
+    strategy: str | None = None
+    quantity: int | None = None
+    price: Decimal | None = None
+    trigger_price: Decimal | None = None
+    reason: str = ""
+
+
+class PositionSnapshot(Payload, frozen=True, tag="position"):
+    broker: Broker
+    strategy: str
+    instrument_token: int
+    symbol: str
+    net_quantity: int
+    average_price: Decimal
+    last_price: Decimal | None
+    realized_pnl: Decimal
+    unrealized_pnl: Decimal
+    charges: Decimal
+    day_change: Decimal | None = None
+
+
+class PnlSnapshot(Payload, frozen=True, tag="pnl_snapshot"):
+    broker: Broker
+    snapshot_ts: int
+    realized_pnl: Decimal
+    unrealized_pnl: Decimal
+    charges: Decimal
+    cash: Decimal
+    equity: Decimal
+    gross_exposure: Decimal
+    positions: tuple[PositionSnapshot, ...] = ()
+
+
+class RiskAlert(Payload, frozen=True, tag="risk_alert"):
+    severity: Severity
+    rule: str
+    message: str
+    broker: Broker | None = None
+    strategy: str | None = None
+    symbol: str | None = None
+    alert_ts: int = 0
+
+
+class ComponentHealth(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    status: ComponentStatus
+    detail: str = ""
+    lag: int = 0
+    dlq_count: int = 0
+    processed: int = 0
+    last_event_ts: int | None = None
+
+
+class HealthReport(Payload, frozen=True, tag="health"):
+    reporter: str
+    components: tuple[ComponentHealth, ...]
+    report_ts: int = 0
+
+
+class ControlCommand(Payload, frozen=True, tag="control_command"):
+    """Operator intent: halt, resume, reduce or kill; carries who asked, for the audit log."""
+
+    action: ControlAction
+    strategy: str | None = None  # None means global
+    flatten: bool = False
+    operator: str = ""
+    reason: str = ""
+
+
+class TradingStateChanged(Payload, frozen=True, tag="trading_state"):
+    scope: str  # "global" or a strategy name
+    mode: TradingMode
+    previous: TradingMode
+    reason: str = ""
+    operator: str = ""
+    changed_ts: int = 0
+
+
+class ReconciliationDiff(Payload, frozen=True, tag="reconciliation_diff"):
+    broker: Broker
+    subject: str  # "order", "trade", "position"
+    key: str
+    local: str
+    remote: str
+    message: str
+
+
+class DeadLetter(Payload, frozen=True, tag="dead_letter"):
+    """A message that could not be handled: kept whole with the reason, never dropped."""
+
+    source_topic: str
+    error: str
+    attempts: int
+    processor: str
+    original: bytes  # the original envelope, encoded
+    original_key: str | None = None
+
+
+AnyPayload = (
+    Tick
+    | Signal
+    | RejectedSignal
+    | OrderIntent
+    | OrderUpdate
+    | OrderCommand
+    | PositionSnapshot
+    | PnlSnapshot
+    | RiskAlert
+    | HealthReport
+    | ControlCommand
+    | TradingStateChanged
+    | ReconciliationDiff
+    | DeadLetter
+)

@@ -1,0 +1,123 @@
+"""Ports: what the engine needs from storage. ``storage/`` implements them (adapters).
+
+Each method is one transaction. Methods that record an effect also take the
+``(group, event_id)`` that caused it and record it as processed in the same
+transaction, so a redelivered event is recognised even after a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from engine.domain.records import (
+    AuditRecord,
+    FillRecord,
+    Instrument,
+    OrderRecord,
+    PnlSnapshotRecord,
+    PositionRecord,
+    RiskAlertRecord,
+    StrategyRecord,
+    TradingStateRecord,
+)
+from engine.events.types import Broker, OrderStatus
+
+ProcessedMark = tuple[str, str]  # (consumer group, event id)
+
+
+class InstrumentRepository(Protocol):
+    async def upsert_instruments(self, instruments: Sequence[Instrument]) -> int:
+        """Insert or update by ``exchange:tradingsymbol``; returns rows written."""
+
+    async def list_instruments(self, exchange: str | None = None) -> list[Instrument]: ...
+
+
+class OrderRepository(Protocol):
+    async def insert_order(self, order: OrderRecord, processed: ProcessedMark | None = None) -> bool:
+        """Write an intent to the outbox. False when the client order id already exists."""
+
+    async def update_order(self, order: OrderRecord) -> None:
+        """Store the order's new status, fill progress, broker id and reason."""
+
+    async def get_order(self, client_order_id: str) -> OrderRecord | None: ...
+
+    async def list_orders(
+        self, broker: Broker, statuses: Sequence[OrderStatus] | None = None, limit: int = 500
+    ) -> list[OrderRecord]:
+        """Newest first; ``statuses`` filters (e.g. the working ones)."""
+
+
+class FillRepository(Protocol):
+    async def record_fill(
+        self, fill: FillRecord, position: PositionRecord, processed: ProcessedMark | None = None
+    ) -> bool:
+        """Insert the fill and upsert the position atomically. False on a duplicate trade id."""
+
+    async def list_fills(self, broker: Broker) -> list[FillRecord]:
+        """Oldest first: replaying them rebuilds the positions."""
+
+
+class PositionRepository(Protocol):
+    async def upsert_position(self, position: PositionRecord) -> None: ...
+
+    async def list_positions(self, broker: Broker) -> list[PositionRecord]: ...
+
+
+class SnapshotRepository(Protocol):
+    async def add_pnl_snapshot(self, snapshot: PnlSnapshotRecord) -> None: ...
+
+    async def latest_pnl_snapshot(self, broker: Broker) -> PnlSnapshotRecord | None: ...
+
+
+class AlertRepository(Protocol):
+    async def add_alert(self, alert: RiskAlertRecord) -> None: ...
+
+    async def list_alerts(self, limit: int = 100) -> list[RiskAlertRecord]: ...
+
+
+class TradingStateRepository(Protocol):
+    async def save_trading_state(self, state: TradingStateRecord) -> None: ...
+
+    async def load_trading_states(self, broker: Broker) -> list[TradingStateRecord]: ...
+
+
+class StrategyRepository(Protocol):
+    async def upsert_strategy(self, strategy: StrategyRecord) -> None: ...
+
+    async def list_strategies(self, broker: Broker) -> list[StrategyRecord]: ...
+
+
+class ProcessedEventRepository(Protocol):
+    """The persisted dedup window (implements ``engine.processing.DedupStore``)."""
+
+    async def seen(self, group: str, event_id: str) -> bool: ...
+
+    async def mark(self, group: str, event_id: str) -> None: ...
+
+    async def prune(self, keep_after_ts: int) -> int:
+        """Drop ids older than the window; returns rows removed."""
+
+
+class AuditRepository(Protocol):
+    async def add_audit(self, record: AuditRecord) -> None: ...
+
+    async def list_audit(self, limit: int = 100) -> list[AuditRecord]: ...
+
+
+class TradingStore(
+    InstrumentRepository,
+    OrderRepository,
+    FillRepository,
+    PositionRepository,
+    SnapshotRepository,
+    AlertRepository,
+    TradingStateRepository,
+    StrategyRepository,
+    ProcessedEventRepository,
+    AuditRepository,
+    Protocol,
+):
+    """Everything the engine stores, behind one object with ``aclose()``."""
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,90 @@
+"""In-process trading state that risk and execution both consult synchronously.
+
+Checked twice: by risk before validating a signal and by execution immediately before
+an order leaves the process, so a kill switch pressed while a signal is in flight
+still stops it. Persistence is done by the trading-state service through the port.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from engine.domain.records import TradingStateRecord
+from engine.events.types import Broker, TradingMode
+
+GLOBAL_SCOPE = "global"
+_SEVERITY = {TradingMode.ACTIVE: 0, TradingMode.REDUCING: 1, TradingMode.HALTED: 2}
+
+Listener = Callable[[TradingStateRecord, TradingMode], None]
+
+
+class TradingState:
+    """Modes per scope for one broker; the effective mode is the stricter of global and strategy."""
+
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+        self._modes: dict[str, TradingStateRecord] = {}
+        self._listeners: list[Listener] = []
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call ``listener(new_record, previous_mode)`` on every change."""
+        self._listeners.append(listener)
+
+    def load(self, records: list[TradingStateRecord]) -> None:
+        """Restore persisted modes at start (a killed engine restarts halted)."""
+        for record in records:
+            if record.broker == self.broker:
+                self._modes[record.scope] = record
+
+    def set(
+        self,
+        mode: TradingMode,
+        scope: str = GLOBAL_SCOPE,
+        *,
+        reason: str = "",
+        operator: str = "",
+        ts_ns: int = 0,
+    ) -> TradingStateRecord:
+        previous = self.scope_mode(scope)
+        record = TradingStateRecord(
+            broker=self.broker, scope=scope, mode=mode, reason=reason, operator=operator,
+            changed_ts=ts_ns,
+        )
+        self._modes[scope] = record
+        for listener in self._listeners:
+            listener(record, previous)
+        return record
+
+    def scope_mode(self, scope: str = GLOBAL_SCOPE) -> TradingMode:
+        record = self._modes.get(scope)
+        return record.mode if record else TradingMode.ACTIVE
+
+    def record(self, scope: str = GLOBAL_SCOPE) -> TradingStateRecord | None:
+        return self._modes.get(scope)
+
+    def effective(self, strategy: str | None = None) -> TradingMode:
+        """The mode that applies to ``strategy``: the stricter of global and its own."""
+        glob = self.scope_mode(GLOBAL_SCOPE)
+        if strategy is None:
+            return glob
+        own = self.scope_mode(strategy)
+        return own if _SEVERITY[own] > _SEVERITY[glob] else glob
+
+    def block_reason(self, strategy: str, reduces_position: bool) -> str | None:
+        """None when a new order may go out; otherwise why not, in words a trader reads."""
+        mode = self.effective(strategy)
+        if mode is TradingMode.ACTIVE:
+            return None
+        if mode is TradingMode.REDUCING and reduces_position:
+            return None
+        glob = self.record(GLOBAL_SCOPE)
+        own = self.record(strategy)
+        source = glob if glob and glob.mode is mode else own
+        why = f" ({source.reason})" if source and source.reason else ""
+        who = "trading" if source is glob else f"strategy {strategy}"
+        if mode is TradingMode.HALTED:
+            return f"{who} is HALTED{why}"
+        return f"{who} is REDUCING: only orders that reduce a position{why}"
+
+    def scopes(self) -> dict[str, TradingMode]:
+        return {scope: rec.mode for scope, rec in self._modes.items()}
