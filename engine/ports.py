@@ -34,7 +34,9 @@ class InstrumentRepository(Protocol):
 
 
 class OrderRepository(Protocol):
-    async def insert_order(self, order: OrderRecord, processed: ProcessedMark | None = None) -> bool:
+    async def insert_order(
+        self, order: OrderRecord, processed: ProcessedMark | None = None
+    ) -> bool:
         """Write an intent to the outbox. False when the client order id already exists."""
 
     async def update_order(self, order: OrderRecord) -> None:

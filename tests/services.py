@@ -17,7 +17,8 @@ POSTGRES_URL = os.environ.get(
 REDIS_URL = os.environ.get("ALPHAPANDA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 HOW_TO_START = {
-    "postgres": "start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+    "postgres": "start it: pg_ctlcluster --skip-systemctl-redirect "
+    "$(ls /etc/postgresql) main start",
     "redis": 'start it: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" '
     "--appendonly no",
 }

@@ -188,7 +188,7 @@ class MemoryBus(EventBus):
         for topic in self._topics.values():
             for group in topic.groups.values():
                 if group.members:
-                    lag += sum(p.end - c for p, c in zip(topic.partitions, group.committed))
+                    lag += sum(p.end - c for p, c in zip(topic.partitions, group.committed, strict=True))
         return lag
 
 

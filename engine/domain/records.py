@@ -20,7 +20,10 @@ from engine.events.types import (
 
 
 class Instrument(msgspec.Struct, frozen=True, kw_only=True):
-    """One row of Kite's instruments dump. Keyed by ``exchange:tradingsymbol`` (tokens get reused)."""
+    """One row of Kite's instruments dump.
+
+    Keyed by ``exchange:tradingsymbol``, never by token: exchanges reuse tokens.
+    """
 
     instrument_token: int
     exchange_token: int

@@ -63,4 +63,7 @@ def decode_any(raw: bytes) -> EventEnvelope:
     return _CODECS[fmt].decode(raw)
 
 
-_CODECS: dict[WireFormat, EventCodec] = {"json": EventCodec("json"), "msgpack": EventCodec("msgpack")}
+_CODECS: dict[WireFormat, EventCodec] = {
+    "json": EventCodec("json"),
+    "msgpack": EventCodec("msgpack"),
+}

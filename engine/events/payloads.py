@@ -101,7 +101,7 @@ class OrderIntent(Payload, frozen=True, tag="order_intent"):
 
 
 class Fill(msgspec.Struct, frozen=True, kw_only=True):
-    """One trade against an order. ``trade_id`` is unique per broker: fills are never counted twice."""
+    """One trade against an order; ``trade_id`` is unique per broker, so never counted twice."""
 
     trade_id: str
     quantity: int

@@ -71,7 +71,8 @@ class Supervisor:
                 async with asyncio.timeout(timeout):
                     await asyncio.shield(task)
             except TimeoutError:
-                log.error("service did not stop in time; cancelling", extra={"service": service.name})
+                log.error("service did not stop in time; cancelling",
+                          extra={"service": service.name})
                 task.cancel()
             except Exception:  # already logged by the done callback
                 pass
