@@ -83,7 +83,7 @@ class EventBus(ABC):
     @abstractmethod
     async def subscribe(self, topics: Sequence[str], group: str) -> Subscription: ...
 
-    async def ensure_topics(self, topics: Sequence[str]) -> None:  # noqa: B027 - optional hook
+    async def ensure_topics(self, topics: Sequence[str]) -> None:
         """Create topics where the backend needs it (Kafka); the memory bus creates on use."""
 
     async def __aenter__(self) -> EventBus:

@@ -188,7 +188,8 @@ class MemoryBus(EventBus):
         for topic in self._topics.values():
             for group in topic.groups.values():
                 if group.members:
-                    lag += sum(p.end - c for p, c in zip(topic.partitions, group.committed, strict=True))
+                    pairs = zip(topic.partitions, group.committed, strict=True)
+                    lag += sum(part.end - done for part, done in pairs)
         return lag
 
 

@@ -27,8 +27,12 @@ class Service(Protocol):
 class Supervisor:
     """Runs services as tasks, restarts crashed ones with backoff, stops them in order."""
 
-    def __init__(self, services: Sequence[Service], restart_delay: float = 0.5,
-                 max_restart_delay: float = 30.0) -> None:
+    def __init__(
+        self,
+        services: Sequence[Service],
+        restart_delay: float = 0.5,
+        max_restart_delay: float = 30.0,
+    ) -> None:
         self.services = list(services)
         self.restart_delay = restart_delay
         self.max_restart_delay = max_restart_delay
@@ -71,8 +75,9 @@ class Supervisor:
                 async with asyncio.timeout(timeout):
                     await asyncio.shield(task)
             except TimeoutError:
-                log.error("service did not stop in time; cancelling",
-                          extra={"service": service.name})
+                log.error(
+                    "service did not stop in time; cancelling", extra={"service": service.name}
+                )
                 task.cancel()
             except Exception:  # already logged by the done callback
                 pass

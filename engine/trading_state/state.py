@@ -47,7 +47,11 @@ class TradingState:
     ) -> TradingStateRecord:
         previous = self.scope_mode(scope)
         record = TradingStateRecord(
-            broker=self.broker, scope=scope, mode=mode, reason=reason, operator=operator,
+            broker=self.broker,
+            scope=scope,
+            mode=mode,
+            reason=reason,
+            operator=operator,
             changed_ts=ts_ns,
         )
         self._modes[scope] = record
