@@ -1,0 +1,1 @@
+"""Logging for every process: channels, JSON lines, redaction, a ring buffer for the console."""

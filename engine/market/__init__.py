@@ -1,0 +1,1 @@
+"""Market structure: trading calendar and hours, feeds."""

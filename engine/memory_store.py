@@ -1,0 +1,169 @@
+"""``MemoryTradingStore``: the storage port in memory, for unit tests and fast backtests.
+
+It honours the same contracts as the SQL store: unique client order ids, unique
+trade ids per broker, fill and position written together, processed ids recorded.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from engine.domain.records import (
+    AuditRecord,
+    FillRecord,
+    Instrument,
+    OrderRecord,
+    PnlSnapshotRecord,
+    PositionRecord,
+    RiskAlertRecord,
+    StrategyRecord,
+    TradingStateRecord,
+)
+from engine.events.types import Broker, OrderStatus
+from engine.ports import ProcessedMark
+
+
+def _copy_order(order: OrderRecord) -> OrderRecord:
+    return OrderRecord(**{f: getattr(order, f) for f in order.__struct_fields__})
+
+
+def _copy_position(pos: PositionRecord) -> PositionRecord:
+    return PositionRecord(**{f: getattr(pos, f) for f in pos.__struct_fields__})
+
+
+class MemoryTradingStore:
+    """Implements ``engine.ports.TradingStore``; bounded where a trading day would grow it."""
+
+    def __init__(self, processed_window: int = 200_000, max_alerts: int = 10_000) -> None:
+        self.instruments: dict[str, Instrument] = {}
+        self.orders: dict[str, OrderRecord] = {}
+        self.fills: dict[tuple[Broker, str], FillRecord] = {}
+        self.positions: dict[tuple[Broker, str, int], PositionRecord] = {}
+        self.snapshots: list[PnlSnapshotRecord] = []
+        self.alerts: list[RiskAlertRecord] = []
+        self.states: dict[tuple[Broker, str], TradingStateRecord] = {}
+        self.strategies: dict[tuple[Broker, str], StrategyRecord] = {}
+        self.audit: list[AuditRecord] = []
+        self._processed: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._processed_window = processed_window
+        self._max_alerts = max_alerts
+
+    async def aclose(self) -> None:
+        return None
+
+    # instruments
+    async def upsert_instruments(self, instruments: Sequence[Instrument]) -> int:
+        for inst in instruments:
+            self.instruments[inst.key] = inst
+        return len(instruments)
+
+    async def list_instruments(self, exchange: str | None = None) -> list[Instrument]:
+        return [i for i in self.instruments.values() if exchange is None or i.exchange == exchange]
+
+    # orders
+    async def insert_order(
+        self, order: OrderRecord, processed: ProcessedMark | None = None
+    ) -> bool:
+        if order.client_order_id in self.orders:
+            return False
+        self.orders[order.client_order_id] = _copy_order(order)
+        if processed:
+            await self.mark(*processed)
+        return True
+
+    async def update_order(self, order: OrderRecord) -> None:
+        if order.client_order_id not in self.orders:
+            raise KeyError(f"unknown client order id {order.client_order_id}")
+        self.orders[order.client_order_id] = _copy_order(order)
+
+    async def get_order(self, client_order_id: str) -> OrderRecord | None:
+        order = self.orders.get(client_order_id)
+        return _copy_order(order) if order else None
+
+    async def list_orders(
+        self, broker: Broker, statuses: Sequence[OrderStatus] | None = None, limit: int = 500
+    ) -> list[OrderRecord]:
+        wanted = set(statuses) if statuses else None
+        rows = [
+            _copy_order(o)
+            for o in self.orders.values()
+            if o.broker == broker and (wanted is None or o.status in wanted)
+        ]
+        rows.sort(key=lambda o: (o.created_ts, o.client_order_id), reverse=True)
+        return rows[:limit]
+
+    # fills and positions
+    async def record_fill(
+        self, fill: FillRecord, position: PositionRecord, processed: ProcessedMark | None = None
+    ) -> bool:
+        key = (fill.broker, fill.trade_id)
+        if key in self.fills:
+            return False
+        self.fills[key] = fill
+        await self.upsert_position(position)
+        if processed:
+            await self.mark(*processed)
+        return True
+
+    async def list_fills(self, broker: Broker) -> list[FillRecord]:
+        rows = [f for f in self.fills.values() if f.broker == broker]
+        rows.sort(key=lambda f: (f.fill_ts, f.trade_id))
+        return rows
+
+    async def upsert_position(self, position: PositionRecord) -> None:
+        key = (position.broker, position.strategy, position.instrument_token)
+        self.positions[key] = _copy_position(position)
+
+    async def list_positions(self, broker: Broker) -> list[PositionRecord]:
+        return [_copy_position(p) for k, p in self.positions.items() if k[0] == broker]
+
+    # snapshots, alerts, state, strategies, audit
+    async def add_pnl_snapshot(self, snapshot: PnlSnapshotRecord) -> None:
+        self.snapshots.append(snapshot)
+        if len(self.snapshots) > self._max_alerts:
+            del self.snapshots[: len(self.snapshots) - self._max_alerts]
+
+    async def latest_pnl_snapshot(self, broker: Broker) -> PnlSnapshotRecord | None:
+        for snap in reversed(self.snapshots):
+            if snap.broker == broker:
+                return snap
+        return None
+
+    async def add_alert(self, alert: RiskAlertRecord) -> None:
+        self.alerts.append(alert)
+        if len(self.alerts) > self._max_alerts:
+            del self.alerts[: len(self.alerts) - self._max_alerts]
+
+    async def list_alerts(self, limit: int = 100) -> list[RiskAlertRecord]:
+        return list(reversed(self.alerts[-limit:]))
+
+    async def save_trading_state(self, state: TradingStateRecord) -> None:
+        self.states[(state.broker, state.scope)] = state
+
+    async def load_trading_states(self, broker: Broker) -> list[TradingStateRecord]:
+        return [s for (b, _), s in self.states.items() if b == broker]
+
+    async def upsert_strategy(self, strategy: StrategyRecord) -> None:
+        self.strategies[(strategy.broker, strategy.name)] = strategy
+
+    async def list_strategies(self, broker: Broker) -> list[StrategyRecord]:
+        return [s for (b, _), s in self.strategies.items() if b == broker]
+
+    async def add_audit(self, record: AuditRecord) -> None:
+        self.audit.append(record)
+
+    async def list_audit(self, limit: int = 100) -> list[AuditRecord]:
+        return list(reversed(self.audit[-limit:]))
+
+    # processed events (dedup window)
+    async def seen(self, group: str, event_id: str) -> bool:
+        return (group, event_id) in self._processed
+
+    async def mark(self, group: str, event_id: str) -> None:
+        self._processed[(group, event_id)] = 0
+        if len(self._processed) > self._processed_window:
+            self._processed.popitem(last=False)
+
+    async def prune(self, keep_after_ts: int) -> int:
+        return 0
