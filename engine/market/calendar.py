@@ -18,7 +18,7 @@ class MarketStatus(StrEnum):
 
 
 class NseCalendar:
-    """Equity sessions: pre-open 09:00–09:15, normal 09:15–15:30 IST; weekends and holidays closed."""
+    """Equity sessions: pre-open 09:00–09:15, normal 09:15–15:30 IST; closed on holidays."""
 
     def __init__(
         self,
