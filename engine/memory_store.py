@@ -77,6 +77,16 @@ class MemoryTradingStore:
             raise KeyError(f"unknown client order id {order.client_order_id}")
         self.orders[order.client_order_id] = _copy_order(order)
 
+    async def apply_execution(self, order: OrderRecord, fill: FillRecord | None) -> bool:
+        if fill is not None and (fill.broker, fill.trade_id) in self.fills:
+            return False
+        if order.client_order_id not in self.orders:
+            raise KeyError(f"unknown client order id {order.client_order_id}")
+        self.orders[order.client_order_id] = _copy_order(order)
+        if fill is not None:
+            self.fills[(fill.broker, fill.trade_id)] = fill
+        return True
+
     async def get_order(self, client_order_id: str) -> OrderRecord | None:
         order = self.orders.get(client_order_id)
         return _copy_order(order) if order else None

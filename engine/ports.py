@@ -42,6 +42,13 @@ class OrderRepository(Protocol):
     async def update_order(self, order: OrderRecord) -> None:
         """Store the order's new status, fill progress, broker id and reason."""
 
+    async def apply_execution(self, order: OrderRecord, fill: FillRecord | None) -> bool:
+        """Update the order and insert its fill (if any) in ONE transaction.
+
+        Execution journals every fill here before emitting it, so a crash never loses a
+        fill. False (and nothing written) when the fill's (broker, trade_id) exists.
+        """
+
     async def get_order(self, client_order_id: str) -> OrderRecord | None: ...
 
     async def list_orders(
@@ -54,7 +61,10 @@ class FillRepository(Protocol):
     async def record_fill(
         self, fill: FillRecord, position: PositionRecord, processed: ProcessedMark | None = None
     ) -> bool:
-        """Insert the fill and upsert the position atomically. False on a duplicate trade id."""
+        """Insert the fill and upsert the position atomically. False on a duplicate trade id.
+
+        For fills arriving from outside the execution journal (e.g. reconciliation).
+        """
 
     async def list_fills(self, broker: Broker) -> list[FillRecord]:
         """Oldest first: replaying them rebuilds the positions."""
