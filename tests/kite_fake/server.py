@@ -1,0 +1,568 @@
+"""A Kite-compatible REST + WebSocket server on loopback, for the real ``kiteconnect`` client.
+
+REST speaks the documented envelopes (``status``/``data``, ``error_type``), gzipped
+instrument CSVs, the session checksum and one-use request tokens. The ticker speaks
+binary packets and text order updates. Knobs let tests script a broker's bad days:
+rejections, 429s, a place call that times out after the order was created, a token
+invalidated mid-session, a socket that goes silent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import hashlib
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import websockets
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.http11 import Request, Response
+
+from tests.kite_fake.packets import FakeQuote, frame, full_packet, ltp_packet, quote_packet
+
+INSTRUMENT_HEADER = (
+    "instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,"
+    "tick_size,lot_size,instrument_type,segment,exchange"
+)
+DEFAULT_INSTRUMENTS = [
+    "408065,1594,INFY,INFOSYS,1500,,0,0.05,1,EQ,NSE,NSE",
+    "738561,2885,RELIANCE,RELIANCE INDUSTRIES,2900,,0,0.05,1,EQ,NSE,NSE",
+    "2953217,11536,TCS,TATA CONSULTANCY SERV LT,4000,,0,0.05,1,EQ,NSE,NSE",
+    "256265,1001,NIFTY 50,NIFTY 50,0,,0,0,0,EQ,INDICES,NSE",
+]
+
+
+@dataclass
+class KiteState:
+    """Everything the fake broker knows; tests read and script it."""
+
+    api_key: str = "testkey"
+    api_secret: str = "testsecret"
+    user_id: str = "AB1234"
+    user_name: str = "Asha Trader"
+    request_tokens: dict[str, float] = field(default_factory=dict)  # token -> expires at
+    access_tokens: set[str] = field(default_factory=set)
+    orders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    trades: list[dict[str, Any]] = field(default_factory=list)
+    positions: list[dict[str, Any]] = field(default_factory=list)
+    instruments: list[str] = field(default_factory=lambda: list(DEFAULT_INSTRUMENTS))
+    requests: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    # scripted behaviour of the next place_order calls: "reject", "429", "timeout"
+    place_script: list[str] = field(default_factory=list)
+    reject_reason: str = "Insufficient funds. Required margin is 1500.00 but available is 0.00"
+    timeout_delay: float = 2.0
+    fill_on_place: bool = False
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def issue_request_token(self, token: str, ttl: float = 300.0) -> str:
+        self.request_tokens[token] = time.time() + ttl
+        return token
+
+    def invalidate_all_tokens(self) -> None:
+        """As a login elsewhere or a master logout does: every access token dies."""
+        with self.lock:
+            self.access_tokens.clear()
+
+    def next_order_id(self) -> str:
+        return f"2611240000{next(self._ids):05d}"
+
+
+def _envelope(data: Any) -> bytes:
+    return json.dumps({"status": "success", "data": data}).encode()
+
+
+def _error(error_type: str, message: str) -> bytes:
+    return json.dumps(
+        {"status": "error", "message": message, "data": None, "error_type": error_type}
+    ).encode()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _HttpServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:  # keep test output clean
+        return
+
+    # -- plumbing --------------------------------------------------------------------
+    def _params(self) -> dict[str, Any]:
+        parsed = urlparse(self.path)
+        params = {k: v if len(v) > 1 else v[0] for k, v in parse_qs(parsed.query).items()}
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            body = self.rfile.read(length).decode()
+            if "json" in (self.headers.get("Content-Type") or ""):
+                params["_json"] = json.loads(body)
+            else:
+                params.update({k: v[0] for k, v in parse_qs(body).items()})
+        return params
+
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str = "application/json",
+        extra: dict[str, str] | None = None,
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (extra or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _authorized(self) -> bool:
+        state = self.server.state
+        auth = self.headers.get("Authorization") or ""
+        prefix = f"token {state.api_key}:"
+        if auth.startswith(prefix) and auth[len(prefix) :] in state.access_tokens:
+            return True
+        self._send(403, _error("TokenException", "Incorrect `api_key` or `access_token`."))
+        return False
+
+    def _route(self, method: str) -> None:
+        path = urlparse(self.path).path
+        params = self._params()
+        state = self.server.state
+        with state.lock:
+            state.requests.append((method, path, params))
+        handler = self.server.routes.get((method, path.rstrip("/") or "/"))
+        if handler is None:
+            for (m, prefix), fn in self.server.prefix_routes.items():
+                if m == method and path.startswith(prefix):
+                    handler = fn
+                    break
+        if handler is None:
+            self._send(404, _error("GeneralException", f"route not found: {method} {path}"))
+            return
+        handler(self, path, params)
+
+    def do_GET(self) -> None:
+        self._route("GET")
+
+    def do_POST(self) -> None:
+        self._route("POST")
+
+    def do_PUT(self) -> None:
+        self._route("PUT")
+
+    def do_DELETE(self) -> None:
+        self._route("DELETE")
+
+
+# -- routes -------------------------------------------------------------------------
+def _session_token(h: _Handler, path: str, p: dict[str, Any]) -> None:
+    state = h.server.state
+    if h.command == "DELETE":
+        with state.lock:
+            state.access_tokens.discard(p.get("access_token", ""))
+        h._send(200, _envelope(True))
+        return
+    request_token = p.get("request_token", "")
+    expected = hashlib.sha256(
+        (state.api_key + request_token + state.api_secret).encode()
+    ).hexdigest()
+    with state.lock:
+        expires = state.request_tokens.pop(request_token, None)
+    if p.get("api_key") != state.api_key or p.get("checksum") != expected:
+        h._send(403, _error("TokenException", "Invalid `checksum`."))
+        return
+    if expires is None or expires < time.time():
+        h._send(403, _error("TokenException", "Token is invalid or has expired."))
+        return
+    access = f"acc{hashlib.sha1(request_token.encode()).hexdigest()[:20]}"
+    with state.lock:
+        state.access_tokens.add(access)
+    h._send(
+        200,
+        _envelope(
+            {
+                "user_id": state.user_id,
+                "user_name": state.user_name,
+                "user_shortname": "Asha",
+                "user_type": "individual",
+                "email": "asha@example.com",
+                "broker": "ZERODHA",
+                "exchanges": ["NSE", "BSE", "NFO"],
+                "products": ["CNC", "NRML", "MIS"],
+                "order_types": ["MARKET", "LIMIT", "SL", "SL-M"],
+                "avatar_url": None,
+                "api_key": state.api_key,
+                "access_token": access,
+                "public_token": "pub",
+                "refresh_token": "",
+                "enctoken": "",
+                "login_time": time.strftime("%Y-%m-%d %H:%M:%S"),
+                "meta": {"demat_consent": "physical"},
+            }
+        ),
+    )
+
+
+def _profile(h: _Handler, path: str, p: dict[str, Any]) -> None:
+    if h._authorized():
+        s = h.server.state
+        h._send(
+            200,
+            _envelope(
+                {
+                    "user_id": s.user_id,
+                    "user_name": s.user_name,
+                    "email": "asha@example.com",
+                    "broker": "ZERODHA",
+                }
+            ),
+        )
+
+
+def _instruments(h: _Handler, path: str, p: dict[str, Any]) -> None:
+    state = h.server.state
+    exchange = path.rsplit("/", 1)[-1] if path.count("/") > 1 else None
+    rows = [r for r in state.instruments if exchange is None or r.endswith("," + exchange)]
+    body = gzip.compress(("\n".join([INSTRUMENT_HEADER, *rows]) + "\n").encode())
+    h._send(200, body, "text/csv", {"Content-Encoding": "gzip"})
+
+
+def _place(h: _Handler, path: str, p: dict[str, Any]) -> None:
+    if not h._authorized():
+        return
+    state = h.server.state
+    with state.lock:
+        action = state.place_script.pop(0) if state.place_script else "ok"
+    if action == "429":
+        h._send(429, _error("NetworkException", "Too many requests"))
+        return
+    required = (
+        "exchange",
+        "tradingsymbol",
+        "transaction_type",
+        "quantity",
+        "product",
+        "order_type",
+    )
+    missing = [k for k in required if k not in p]
+    if missing:
+        h._send(400, _error("InputException", f"Missing {', '.join(missing)}"))
+        return
+    if p["order_type"] in ("MARKET", "SL-M") and p.get("market_protection") in (None, "0"):
+        h._send(
+            400,
+            _error("InputException", "market_protection is required for MARKET and SL-M orders"),
+        )
+        return
+    tag = p.get("tag", "")
+    if tag and (len(tag) > 20 or not tag.isalnum()):
+        h._send(400, _error("InputException", "tag must be alphanumeric, at most 20 characters"))
+        return
+    order_id = state.next_order_id()
+    status = "REJECTED" if action == "reject" else "OPEN"
+    order = {
+        "order_id": order_id,
+        "exchange_order_id": None,
+        "parent_order_id": None,
+        "placed_by": state.user_id,
+        "variety": path.rsplit("/", 1)[-1],
+        "status": status,
+        "status_message": state.reject_reason if status == "REJECTED" else None,
+        "tradingsymbol": p["tradingsymbol"],
+        "exchange": p["exchange"],
+        "instrument_token": 0,
+        "transaction_type": p["transaction_type"],
+        "order_type": p["order_type"],
+        "product": p["product"],
+        "validity": p.get("validity", "DAY"),
+        "price": float(p.get("price") or 0),
+        "quantity": int(p["quantity"]),
+        "trigger_price": float(p.get("trigger_price") or 0),
+        "average_price": 0.0,
+        "pending_quantity": int(p["quantity"]),
+        "filled_quantity": 0,
+        "disclosed_quantity": 0,
+        "cancelled_quantity": 0,
+        "market_protection": int(p.get("market_protection") or 0),
+        "order_timestamp": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "exchange_timestamp": None,
+        "exchange_update_timestamp": None,
+        "tag": tag or None,
+        "tags": [tag] if tag else [],
+        "guid": order_id,
+        "meta": {},
+    }
+    with state.lock:
+        state.orders[order_id] = order
+    if action == "timeout":
+        time.sleep(state.timeout_delay)  # the order exists; the client gives up first
+    if action == "reject":
+        # Kite accepts the request and rejects in the OMS: the id comes back, status REJECTED.
+        h._send(200, _envelope({"order_id": order_id}))
+        return
+    h._send(200, _envelope({"order_id": order_id}))
+    if state.fill_on_place:
+        h.server.fake.fill_order(order_id)
+
+
+def _order_by_id(h: _Handler, path: str, p: dict[str, Any]) -> None:
+    if not h._authorized():
+        return
+    state = h.server.state
+    parts = path.strip("/").split("/")
+    if h.command == "GET":
+        if path == "/orders":
+            with state.lock:
+                h._send(200, _envelope(list(state.orders.values())))
+            return
+        order_id = parts[1]
+        if len(parts) == 3 and parts[2] == "trades":
+            with state.lock:
+                h._send(200, _envelope([t for t in state.trades if t["order_id"] == order_id]))
+            return
+        with state.lock:
+            order = state.orders.get(order_id)
+        if order is None:
+            h._send(400, _error("InputException", "Couldn't find that `order_id`."))
+            return
+        h._send(200, _envelope([order]))
+        return
+    if len(parts) != 3:
+        _place(h, path, p)
+        return
+    order_id = parts[2]
+    with state.lock:
+        order = state.orders.get(order_id)
+        if order is None or order["status"] in ("COMPLETE", "CANCELLED", "REJECTED"):
+            h._send(400, _error("OrderException", "Order cannot be modified or cancelled"))
+            return
+        if h.command == "DELETE":
+            order["status"] = "CANCELLED"
+            order["cancelled_quantity"] = order["pending_quantity"]
+        else:
+            for key in ("quantity", "price", "trigger_price"):
+                if key in p:
+                    order[key] = type(order[key])(float(p[key]))
+    h._send(200, _envelope({"order_id": order_id}))
+    if h.command == "DELETE":
+        h.server.fake.push_order_update(order)
+
+
+def _trades(h: _Handler, path: str, p: dict[str, Any]) -> None:
+    if h._authorized():
+        with h.server.state.lock:
+            h._send(200, _envelope(list(h.server.state.trades)))
+
+
+def _positions(h: _Handler, path: str, p: dict[str, Any]) -> None:
+    if h._authorized():
+        with h.server.state.lock:
+            net = list(h.server.state.positions)
+        h._send(200, _envelope({"net": net, "day": net}))
+
+
+class _HttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, fake: FakeKite) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.fake = fake
+        self.state = fake.state
+        self.routes: dict[tuple[str, str], Callable[..., None]] = {
+            ("POST", "/session/token"): _session_token,
+            ("DELETE", "/session/token"): _session_token,
+            ("GET", "/user/profile"): _profile,
+            ("GET", "/instruments"): _instruments,
+            ("GET", "/orders"): _order_by_id,
+            ("GET", "/trades"): _trades,
+            ("GET", "/portfolio/positions"): _positions,
+        }
+        self.prefix_routes: dict[tuple[str, str], Callable[..., None]] = {
+            ("GET", "/instruments/"): _instruments,
+            ("GET", "/orders/"): _order_by_id,
+            ("POST", "/orders/"): _order_by_id,
+            ("PUT", "/orders/"): _order_by_id,
+            ("DELETE", "/orders/"): _order_by_id,
+        }
+
+
+class FakeKite:
+    """REST on ``api_root`` and the ticker on ``ticker_root``; both on 127.0.0.1."""
+
+    def __init__(self, state: KiteState | None = None) -> None:
+        self.state = state or KiteState()
+        self.quotes: dict[int, FakeQuote] = {}
+        self.ws_connections: list[ServerConnection] = []
+        self.ws_messages: list[dict[str, Any]] = []
+        self.ws_connects = 0
+        self.ws_rejected = 0
+        self.subscriptions: dict[int, str] = {}  # token -> mode
+        self.silent = False
+        self._http = _HttpServer(self)
+        self._http_thread = threading.Thread(
+            target=self._http.serve_forever, daemon=True, name="fake-kite-http"
+        )
+        self._loop = asyncio.new_event_loop()
+        self._ws_thread = threading.Thread(
+            target=self._loop.run_forever, daemon=True, name="fake-kite-ws"
+        )
+        self._ws_server: Any = None
+        self.ws_port = 0
+
+    @property
+    def api_root(self) -> str:
+        return f"http://127.0.0.1:{self._http.server_address[1]}"
+
+    @property
+    def ticker_root(self) -> str:
+        return f"ws://127.0.0.1:{self.ws_port}"
+
+    def start(self) -> FakeKite:
+        self._http_thread.start()
+        self._ws_thread.start()
+        fut = asyncio.run_coroutine_threadsafe(self._start_ws(), self._loop)
+        fut.result(timeout=10)
+        return self
+
+    def stop(self) -> None:
+        self._http.shutdown()
+        self._http.server_close()
+        if self._ws_server is not None:
+
+            async def _close() -> None:
+                self._ws_server.close()
+                await self._ws_server.wait_closed()
+
+            asyncio.run_coroutine_threadsafe(_close(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._ws_thread.join(timeout=5)
+
+    def __enter__(self) -> FakeKite:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- websocket ---------------------------------------------------------------------
+    async def _start_ws(self) -> None:
+        self._ws_server = await serve(
+            self._ws_handler,
+            "127.0.0.1",
+            0,
+            process_request=self._check_token,
+            ping_interval=None,
+        )
+        self.ws_port = self._ws_server.sockets[0].getsockname()[1]
+
+    def _check_token(self, connection: ServerConnection, request: Request) -> Response | None:
+        query = parse_qs(urlparse(request.path).query)
+        api_key = (query.get("api_key") or [""])[0]
+        token = (query.get("access_token") or [""])[0]
+        with self.state.lock:
+            ok = api_key == self.state.api_key and token in self.state.access_tokens
+        if ok:
+            return None
+        self.ws_rejected += 1
+        return connection.respond(403, "Forbidden\n")
+
+    async def _ws_handler(self, ws: ServerConnection) -> None:
+        self.ws_connects += 1
+        self.ws_connections.append(ws)
+        try:
+            async for message in ws:
+                if isinstance(message, bytes):
+                    continue
+                try:
+                    msg = json.loads(message)
+                except json.JSONDecodeError:
+                    continue
+                self.ws_messages.append(msg)
+                action, value = msg.get("a"), msg.get("v")
+                if action == "subscribe":
+                    for token in value:
+                        self.subscriptions.setdefault(int(token), "quote")
+                elif action == "unsubscribe":
+                    for token in value:
+                        self.subscriptions.pop(int(token), None)
+                elif action == "mode":
+                    mode, tokens = value
+                    for token in tokens:
+                        self.subscriptions[int(token)] = mode
+        except websockets.ConnectionClosed:
+            pass
+        finally:
+            if ws in self.ws_connections:
+                self.ws_connections.remove(ws)
+
+    def _broadcast(self, payload: bytes | str) -> None:
+        async def _send() -> None:
+            for ws in list(self.ws_connections):
+                try:
+                    await ws.send(payload)
+                except websockets.ConnectionClosed:
+                    pass
+
+        asyncio.run_coroutine_threadsafe(_send(), self._loop).result(timeout=5)
+
+    def push_ticks(self, quotes: list[FakeQuote]) -> None:
+        """Send one binary frame with a packet per subscribed instrument, in its mode."""
+        if self.silent:
+            return
+        builders = {"ltp": ltp_packet, "quote": quote_packet, "full": full_packet}
+        packets = []
+        for quote in quotes:
+            self.quotes[quote.token] = quote
+            mode = self.subscriptions.get(quote.token)
+            if mode:
+                packets.append(builders[mode](quote))
+        if packets:
+            self._broadcast(frame(packets))
+
+    def push_order_update(self, order: dict[str, Any]) -> None:
+        self._broadcast(json.dumps({"type": "order", "data": order}))
+
+    def drop_connections(self, code: int = 1000, reason: str = "server restart") -> None:
+        async def _close() -> None:
+            for ws in list(self.ws_connections):
+                await ws.close(code, reason)
+
+        asyncio.run_coroutine_threadsafe(_close(), self._loop).result(timeout=5)
+
+    # -- broker behaviour -------------------------------------------------------------
+    def fill_order(self, order_id: str, price: float | None = None) -> dict[str, Any]:
+        """Complete an order at ``price`` (its limit price, else 100.0) and push the update."""
+        with self.state.lock:
+            order = self.state.orders[order_id]
+            fill_price = price if price is not None else (order["price"] or 100.0)
+            order.update(
+                status="COMPLETE",
+                filled_quantity=order["quantity"],
+                pending_quantity=0,
+                average_price=fill_price,
+                exchange_timestamp=time.strftime("%Y-%m-%d %H:%M:%S"),
+            )
+            self.state.trades.append(
+                {
+                    "trade_id": f"T{order_id}",
+                    "order_id": order_id,
+                    "exchange_order_id": None,
+                    "tradingsymbol": order["tradingsymbol"],
+                    "exchange": order["exchange"],
+                    "instrument_token": order["instrument_token"],
+                    "transaction_type": order["transaction_type"],
+                    "product": order["product"],
+                    "average_price": fill_price,
+                    "quantity": order["quantity"],
+                    "fill_timestamp": order["exchange_timestamp"],
+                    "order_timestamp": order["order_timestamp"][-8:],
+                    "exchange_timestamp": order["exchange_timestamp"],
+                }
+            )
+        self.push_order_update(order)
+        return order
