@@ -1,0 +1,1 @@
+"""Zerodha Kite Connect: session and token, instruments sync, live feed, live execution."""
