@@ -1,0 +1,181 @@
+"""``PortfolioService``: turns fills into positions and P&L, stored and published.
+
+The stored fills are the source of truth. On start the book is rebuilt from them, so
+after a crash positions equal the journal, including fills execution journaled but
+whose events were lost. A fill is applied once per trade id; a redelivered one is
+not counted again but its position is re-stored and the current state re-published,
+so an effect lost between a store write and a publish is still delivered (outputs
+are state, not deltas, and their ids derive from the cause, so consumers dedup them).
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Protocol
+
+from engine.bus.base import EventBus
+from engine.clock import Clock
+from engine.domain.records import FillRecord, PositionRecord
+from engine.events import topics
+from engine.events.envelope import EventEnvelope
+from engine.events.payloads import OrderUpdate, Tick
+from engine.events.types import Broker, EventType
+from engine.portfolio.book import PortfolioBook
+from engine.ports import FillRepository, PositionRepository, SnapshotRepository
+from engine.processing.dedup import DedupStore
+from engine.processing.emitter import Emitter
+from engine.processing.processor import ProcessorConfig, StreamProcessor
+from engine.processing.retry import PermanentError
+
+log = logging.getLogger("alphapanda.portfolio")
+
+
+class PortfolioStore(FillRepository, PositionRepository, SnapshotRepository, Protocol):
+    """The part of ``TradingStore`` the portfolio needs."""
+
+
+class PortfolioService(StreamProcessor):
+    """Consumes order events and ticks of one broker; emits positions and P&L snapshots.
+
+    ``config.timer_interval`` is the snapshot interval: each tick of it emits and stores
+    a ``PNL_SNAPSHOT``; a final one is written on graceful stop.
+    """
+
+    def __init__(
+        self,
+        *,
+        broker: Broker,
+        bus: EventBus,
+        store: PortfolioStore,
+        starting_cash: Decimal,
+        config: ProcessorConfig | None = None,
+        dedup: DedupStore | None = None,
+        clock: Clock | None = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(
+            name=name or f"portfolio.{broker.value}",
+            bus=bus,
+            input_topics=[topics.orders_events(broker), topics.MARKET_TICKS],
+            config=config,
+            dedup=dedup,
+            clock=clock,
+        )
+        self.broker = broker
+        self.store = store
+        self.book = PortfolioBook(broker, starting_cash)
+        # Trade ids known to be in the fills table. Loaded from the store at start and
+        # grown by what this service sees: a cheap membership test instead of a query
+        # per fill, bounded like the book's applied set by the fills the store holds.
+        self._journaled: set[str] = set()
+        self._started = False
+
+    # -- lifecycle ----------------------------------------------------------------
+    async def on_start(self) -> None:
+        """Rebuild the book from the journal and re-store every position it implies."""
+        fills = await self.store.list_fills(self.broker)
+        self.book.rebuild(fills)
+        self._journaled = {fill.trade_id for fill in fills}
+        for position in self.book.positions():
+            await self.store.upsert_position(position)
+        self._started = True
+        log.info(
+            "portfolio rebuilt",
+            extra={
+                "processor": self.name,
+                "fills": len(fills),
+                "positions": len(self.book.positions()),
+            },
+        )
+
+    async def on_timer(self, out: Emitter) -> None:
+        await self._store_and_emit_snapshot(out)
+
+    async def on_stop(self) -> None:
+        """Final snapshot on graceful stop; stored first, published if the bus still takes it."""
+        if not self._started:
+            return
+        self._started = False
+        out = Emitter(self.name, None, self.clock.now_ns())
+        try:
+            await self._store_and_emit_snapshot(out)
+            await self._publish(out)
+        except Exception:
+            log.warning("final snapshot not published", extra={"processor": self.name})
+
+    # -- events -------------------------------------------------------------------
+    async def handle(self, envelope: EventEnvelope, out: Emitter) -> None:
+        data = envelope.data
+        if isinstance(data, Tick):
+            self.book.mark(data.instrument_token, data.last_price, data.close)
+        elif isinstance(data, OrderUpdate) and data.fill is not None:
+            await self._apply_fill(data, out)
+
+    async def _apply_fill(self, update: OrderUpdate, out: Emitter) -> None:
+        fill = self._fill_record(update)
+        try:
+            position = self.book.apply_fill(fill)
+        except (ValueError, TypeError) as exc:
+            raise PermanentError(f"fill {fill.trade_id} rejected by the ledger: {exc}") from exc
+        if position is None:  # already counted: re-store and re-publish the current state
+            position = self.book.position(fill.strategy, fill.instrument_token)
+            assert position is not None
+        await self._store_position(fill, position)
+        out.emit(
+            topics.positions(self.broker),
+            EventType.POSITION_UPDATED,
+            self.book.position_snapshot(fill.strategy, fill.instrument_token),
+            key=topics.order_key(self.broker, fill.strategy, fill.instrument_token),
+            broker=self.broker,
+        )
+        self._emit_snapshot(out)
+
+    async def _store_position(self, fill: FillRecord, position: PositionRecord) -> None:
+        """Upsert the position; journal the fill too when execution did not (a live adapter)."""
+        if fill.trade_id in self._journaled:
+            await self.store.upsert_position(position)
+            return
+        if not await self.store.record_fill(fill, position):
+            await self.store.upsert_position(position)  # journaled after we loaded the set
+        self._journaled.add(fill.trade_id)
+
+    def _fill_record(self, update: OrderUpdate) -> FillRecord:
+        fill = update.fill
+        assert fill is not None
+        if update.broker != self.broker:
+            raise PermanentError(f"order event for {update.broker} on the {self.broker} topic")
+        return FillRecord(
+            broker=update.broker,
+            trade_id=fill.trade_id,
+            client_order_id=update.client_order_id,
+            strategy=update.strategy,
+            instrument_token=update.instrument_token,
+            symbol=update.symbol,
+            side=update.side,
+            quantity=fill.quantity,
+            price=fill.price,
+            charges=fill.charges,
+            fill_ts=fill.fill_ts,
+        )
+
+    # -- snapshots ----------------------------------------------------------------
+    def _emit_snapshot(self, out: Emitter) -> None:
+        out.emit(
+            topics.pnl_snapshots(self.broker),
+            EventType.PNL_SNAPSHOT,
+            self.book.snapshot(out.now_ns),
+            key=self.broker.value,
+            broker=self.broker,
+        )
+
+    async def _store_and_emit_snapshot(self, out: Emitter) -> None:
+        snapshot = self.book.snapshot(out.now_ns)
+        await self.store.add_pnl_snapshot(PortfolioBook.snapshot_record(snapshot))
+        out.emit(
+            topics.pnl_snapshots(self.broker),
+            EventType.PNL_SNAPSHOT,
+            snapshot,
+            key=self.broker.value,
+            broker=self.broker,
+        )
