@@ -1,0 +1,509 @@
+"""Configuration: one ``Settings`` built at the edge from env, ``.env`` and CLI flags.
+
+The env names (``ALPHAPANDA_MODE``, ``ALPHAPANDA_BUS__BACKEND``, ...) are a public
+contract; ``.env.example`` and the README table are generated from this model so they
+cannot drift. Settings are passed explicitly; there is no global settings object.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args, get_origin
+
+from platformdirs import user_data_dir
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
+
+from alphapanda_tui.errors import ConfigError
+from engine.events.types import Broker
+
+ENV_PREFIX = "ALPHAPANDA_"
+NESTED_DELIMITER = "__"
+SECRET_MASK = "**********"
+
+# NSE equity trading holidays 2026 that fall on weekdays (NSE circular; 15 Jan added for
+# the Maharashtra municipal elections). Override with ALPHAPANDA_RISK__HOLIDAYS.
+NSE_HOLIDAYS_2026: tuple[date, ...] = (
+    date(2026, 1, 15),
+    date(2026, 1, 26),
+    date(2026, 3, 3),
+    date(2026, 3, 26),
+    date(2026, 3, 31),
+    date(2026, 4, 3),
+    date(2026, 4, 14),
+    date(2026, 5, 1),
+    date(2026, 5, 28),
+    date(2026, 6, 26),
+    date(2026, 9, 14),
+    date(2026, 10, 2),
+    date(2026, 10, 20),
+    date(2026, 11, 10),
+    date(2026, 11, 24),
+    date(2026, 12, 25),
+)
+
+
+def _doc(description: str, doc_default: str | None = None) -> dict[str, Any]:
+    """Field kwargs: the description, and how the default reads in docs when not literal."""
+    extra = {"doc_default": doc_default} if doc_default is not None else None
+    return {"description": description, "json_schema_extra": extra}
+
+
+def _split_list(value: Any) -> Any:
+    """Accept a JSON list or a comma-separated string for list settings from env."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        return json.loads(text)
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DatabaseSettings(_Group):
+    url: str | None = Field(
+        None, **_doc("SQLAlchemy async URL.", "sqlite+aiosqlite:///{home}/alphapanda.db")
+    )
+    echo: bool = Field(False, **_doc("Log every SQL statement (debugging only)."))
+    pool_size: int = Field(5, ge=1, **_doc("Connection pool size (PostgreSQL)."))
+
+    def resolved_url(self, home: Path) -> str:
+        """The configured URL, or the embedded SQLite file under ``home``."""
+        return self.url or f"sqlite+aiosqlite:///{home}/alphapanda.db"
+
+
+class BusSettings(_Group):
+    backend: Literal["memory", "kafka"] = Field(
+        "memory", **_doc("Event bus: in-process queues or a Kafka/Redpanda cluster.")
+    )
+    bootstrap_servers: str = Field("127.0.0.1:9092", **_doc("Kafka bootstrap servers."))
+    partitions: int = Field(4, ge=1, **_doc("Partitions per topic."))
+    capacity: int = Field(10000, ge=1, **_doc("Memory bus queue bound per partition."))
+    wire_format: Literal["msgpack", "json"] = Field("msgpack", **_doc("Message encoding."))
+    client_id: str = Field("alphapanda", **_doc("Kafka client id."))
+    idempotent_producer: bool = Field(True, **_doc("Kafka idempotent producer."))
+    acks: Literal["all", "0", "1"] = Field("all", **_doc("Kafka producer acks."))
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", **_doc("Kafka security protocol.")
+    )
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = Field(
+        None, **_doc("Kafka SASL mechanism.")
+    )
+    sasl_username: str | None = Field(None, **_doc("Kafka SASL user."))
+    sasl_password: SecretStr | None = Field(None, **_doc("Kafka SASL password (secret)."))
+    ssl_cafile: Path | None = Field(None, **_doc("CA bundle for Kafka TLS."))
+
+
+class RedisSettings(_Group):
+    url: str | None = Field(None, **_doc("Redis URL for the read model; unset = in-memory."))
+    password: SecretStr | None = Field(None, **_doc("Redis password (secret)."))
+    ssl: bool = Field(False, **_doc("Use TLS to Redis."))
+    key_prefix: str = Field("alphapanda", **_doc("Prefix of every Redis key."))
+
+
+class ZerodhaSettings(_Group):
+    api_key: str | None = Field(None, **_doc("Kite Connect API key (needed for live)."))
+    api_secret: SecretStr | None = Field(
+        None, **_doc("Kite Connect API secret (secret; needed for live).")
+    )
+    redirect_url: str | None = Field(None, **_doc("Redirect URL registered with the Kite app."))
+    api_root: str = Field("https://api.kite.trade", **_doc("Kite REST root."))
+    ticker_root: str = Field("wss://ws.kite.trade", **_doc("Kite ticker websocket root."))
+    login_url: str = Field("https://kite.zerodha.com/connect/login", **_doc("Kite login page."))
+    request_timeout_s: float = Field(7.0, gt=0, **_doc("Kite REST timeout, seconds."))
+    orders_per_second: int = Field(10, ge=1, **_doc("Order rate limit per second."))
+    orders_per_minute: int = Field(400, ge=1, **_doc("Order rate limit per minute."))
+    orders_per_day: int = Field(5000, ge=1, **_doc("Order limit per day."))
+    market_protection: int = Field(
+        -1, ge=-1, le=100, **_doc("Market order protection percent; -1 = automatic.")
+    )
+    on_token_expiry: Literal["halt", "reduce"] = Field(
+        "halt", **_doc("Trading state when the access token expires.")
+    )
+    ticker_stale_after_s: float = Field(
+        10.0, gt=0, **_doc("Ticker silence that counts as stale, seconds.")
+    )
+    callback_port: int | None = Field(
+        None, ge=1, le=65535, **_doc("Local port that catches the login redirect.")
+    )
+
+
+class RiskSettings(_Group):
+    max_order_quantity: int = Field(1000, ge=1, **_doc("Largest quantity in one order."))
+    max_order_value: Decimal = Field(Decimal(500000), gt=0, **_doc("Largest order value, INR."))
+    max_position_value: Decimal = Field(
+        Decimal(1000000), gt=0, **_doc("Largest position value per instrument, INR.")
+    )
+    max_gross_exposure: Decimal = Field(
+        Decimal(5000000), gt=0, **_doc("Largest sum of position values, INR.")
+    )
+    max_open_orders: int = Field(20, ge=1, **_doc("Most working orders at once."))
+    price_band_pct: Decimal = Field(
+        Decimal(5), gt=0, **_doc("Limit price band around last price, percent.")
+    )
+    max_orders_per_second: int = Field(10, ge=1, **_doc("Signals accepted per second."))
+    max_daily_loss: Decimal = Field(
+        Decimal(50000), gt=0, **_doc("Daily loss that halts trading, INR.")
+    )
+    allowed_instruments: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        **_doc("Tradable EXCHANGE:SYMBOL list (comma or JSON); empty = all known.", ""),
+    )
+    holidays: Annotated[list[date], NoDecode] = Field(
+        default_factory=lambda: list(NSE_HOLIDAYS_2026),
+        **_doc("Exchange holidays (comma or JSON dates).", "NSE 2026 equity holidays"),
+    )
+    enforce_market_hours: bool = Field(True, **_doc("Reject orders outside market hours."))
+    max_consecutive_rejections: int = Field(
+        5, ge=1, **_doc("Broker rejections in a row that halt trading.")
+    )
+
+    _split = field_validator("allowed_instruments", "holidays", mode="before")(
+        lambda cls, value: _split_list(value)
+    )
+
+
+class PortfolioSettings(_Group):
+    starting_cash: Decimal = Field(Decimal(1000000), ge=0, **_doc("Paper starting cash, INR."))
+    snapshot_interval_s: float = Field(5.0, gt=0, **_doc("P&L snapshot interval, seconds."))
+
+
+class ExecutionSettings(_Group):
+    slippage_bps: Decimal = Field(Decimal(2), ge=0, **_doc("Paper fill slippage, basis points."))
+    default_product: Literal["MIS", "CNC", "NRML"] = Field("MIS", **_doc("Default product."))
+    brokerage_pct_intraday: Decimal = Field(
+        Decimal("0.03"), ge=0, **_doc("Intraday brokerage, percent of turnover.")
+    )
+    brokerage_cap: Decimal = Field(Decimal(20), ge=0, **_doc("Brokerage cap per order, INR."))
+    brokerage_delivery: Decimal = Field(Decimal(0), ge=0, **_doc("Delivery brokerage, INR."))
+    stt_intraday_sell_pct: Decimal = Field(
+        Decimal("0.025"), ge=0, **_doc("STT on intraday sells, percent.")
+    )
+    stt_delivery_pct: Decimal = Field(
+        Decimal("0.1"), ge=0, **_doc("STT on delivery buys and sells, percent.")
+    )
+    exchange_txn_pct: Decimal = Field(
+        Decimal("0.00297"), ge=0, **_doc("Exchange transaction charge, percent.")
+    )
+    sebi_per_crore: Decimal = Field(Decimal(10), ge=0, **_doc("SEBI fee per crore, INR."))
+    gst_pct: Decimal = Field(Decimal(18), ge=0, **_doc("GST on brokerage and fees, percent."))
+    stamp_intraday_buy_pct: Decimal = Field(
+        Decimal("0.003"), ge=0, **_doc("Stamp duty on intraday buys, percent.")
+    )
+    stamp_delivery_buy_pct: Decimal = Field(
+        Decimal("0.015"), ge=0, **_doc("Stamp duty on delivery buys, percent.")
+    )
+
+
+class FeedSettings(_Group):
+    source: Literal["simulated", "replay", "kite"] = Field(
+        "simulated", **_doc("Market data source.")
+    )
+    seed: int = Field(42, **_doc("Random seed of the simulated market."))
+    tick_interval_ms: int = Field(250, ge=1, **_doc("Simulated tick interval, ms."))
+    compressed: bool = Field(True, **_doc("Demo clock ignores real market hours."))
+    instruments_csv: Path | None = Field(None, **_doc("Instruments CSV.", "bundled NSE sample"))
+    ticks_csv: Path | None = Field(None, **_doc("Ticks CSV for replay."))
+    stale_after_s: float = Field(5.0, gt=0, **_doc("Feed silence that counts as stale, s."))
+
+
+class ProcessingSettings(_Group):
+    max_attempts: int = Field(5, ge=1, **_doc("Handler attempts before the DLQ."))
+    retry_base_delay_s: float = Field(0.05, gt=0, **_doc("First retry delay, seconds."))
+    retry_max_delay_s: float = Field(5.0, gt=0, **_doc("Longest retry delay, seconds."))
+    breaker_failure_threshold: int = Field(
+        10, ge=1, **_doc("Failures in a row that open the circuit breaker.")
+    )
+    breaker_cooldown_s: float = Field(5.0, gt=0, **_doc("First breaker pause, seconds."))
+    breaker_max_cooldown_s: float = Field(60.0, gt=0, **_doc("Longest breaker pause, s."))
+    batch_size: int = Field(256, ge=1, **_doc("Records fetched per poll."))
+    dedup_window: int = Field(100000, ge=1, **_doc("Event ids kept for dedup in memory."))
+    processed_retention_s: int = Field(
+        86400, ge=1, **_doc("How long processed ids are kept in storage, seconds.")
+    )
+
+
+class LogSettings(_Group):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO", **_doc("Log level.")
+    )
+    ring_buffer_lines: int = Field(5000, ge=1, **_doc("Lines the console log viewer keeps."))
+    max_bytes: int = Field(10 * 1024 * 1024, ge=1024, **_doc("Log file size before rotation."))
+    backup_count: int = Field(5, ge=0, **_doc("Rotated log files kept per channel."))
+    json_lines: bool = Field(
+        True, alias="json", **_doc("JSON lines (.jsonl) instead of text (.log).")
+    )
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    _upper = field_validator("level", mode="before")(
+        lambda cls, value: value.upper() if isinstance(value, str) else value
+    )
+
+
+class UiSettings(_Group):
+    refresh_hz: float = Field(10.0, gt=0, le=60, **_doc("Table refresh rate, Hz."))
+    theme: str = Field("textual-dark", **_doc("Textual theme."))
+
+
+class Settings(BaseSettings):
+    """Everything configurable; build with ``load_settings`` so errors read as one line."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=NESTED_DELIMITER,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    mode: Literal["paper", "live"] = Field(
+        "paper", **_doc("paper (simulated fills) or live (orders go to Zerodha).")
+    )
+    home: Path = Field(
+        default_factory=lambda: Path(user_data_dir("alphapanda")),
+        **_doc("Data, logs and token directory.", "platformdirs user data dir"),
+    )
+    strategies_file: Path | None = Field(None, **_doc("Strategies YAML.", "bundled defaults"))
+    database: DatabaseSettings = DatabaseSettings()
+    bus: BusSettings = BusSettings()
+    redis: RedisSettings = RedisSettings()
+    zerodha: ZerodhaSettings = ZerodhaSettings()
+    risk: RiskSettings = RiskSettings()
+    portfolio: PortfolioSettings = PortfolioSettings()
+    execution: ExecutionSettings = ExecutionSettings()
+    feed: FeedSettings = FeedSettings()
+    processing: ProcessingSettings = ProcessingSettings()
+    log: LogSettings = LogSettings()
+    ui: UiSettings = UiSettings()
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _absolute_home(cls, value: Path) -> Path:
+        return value.expanduser().absolute()
+
+    @model_validator(mode="after")
+    def _resolve_database_url(self) -> Settings:
+        if self.database.url is None:
+            url = self.database.resolved_url(self.home)
+            # Frozen model: fill the derived default once, while it is being built.
+            object.__setattr__(self, "database", self.database.model_copy(update={"url": url}))
+        return self
+
+    @property
+    def broker(self) -> Broker:
+        """The venue this mode trades on; paper and live never share state."""
+        return Broker.ZERODHA if self.mode == "live" else Broker.PAPER
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def token_file(self) -> Path:
+        return self.home / "zerodha_token.json"
+
+    def ensure_home(self) -> Path:
+        """Create home, data and logs directories owner-only (they will hold the token)."""
+        for directory in (self.home, self.data_dir, self.logs_dir):
+            try:
+                if not directory.exists():
+                    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+                    os.chmod(directory, 0o700)
+            except OSError as exc:
+                raise ConfigError(
+                    f"invalid setting {ENV_PREFIX}HOME: cannot create {directory}: "
+                    f"{exc.strerror or exc}"
+                ) from None
+        return self.home
+
+    def require_live_credentials(self) -> None:
+        """Raise ``ConfigError`` when live mode lacks the Kite API key or secret."""
+        if self.mode != "live":
+            return
+        missing = []
+        if not self.zerodha.api_key:
+            missing.append(env_name(("zerodha", "api_key")))
+        if self.zerodha.api_secret is None or not self.zerodha.api_secret.get_secret_value():
+            missing.append(env_name(("zerodha", "api_secret")))
+        if missing:
+            raise ConfigError(
+                f"live mode needs {' and '.join(missing)} (set them in the environment or .env)"
+            )
+
+
+def env_name(loc: tuple[Any, ...]) -> str:
+    """``("bus", "backend")`` → ``ALPHAPANDA_BUS__BACKEND`` (list indices dropped)."""
+    parts = [str(part) for part in loc if isinstance(part, str)]
+    return ENV_PREFIX + NESTED_DELIMITER.join(part.upper() for part in parts)
+
+
+def _is_secret(loc: tuple[Any, ...]) -> bool:
+    text = " ".join(str(part) for part in loc).lower()
+    return any(word in text for word in ("secret", "password", "token"))
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """The first error as ``invalid setting ENV_NAME: what is wrong (got 'value')``."""
+    errors = exc.errors()
+    first = errors[0]
+    loc = tuple(first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    message = message[:1].lower() + message[1:]
+    if first["type"] == "extra_forbidden":
+        message = "not a setting (see .env.example for the names)"
+    got = first.get("input")
+    detail = ""
+    if not _is_secret(loc) and isinstance(got, str | int | float | Decimal):
+        detail = f" (got {got!r})"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    name = env_name(loc) if loc else "settings"
+    return f"invalid setting {name}: {message}{detail}{more}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from overrides (CLI flags) > env > ``.env`` > defaults.
+
+    Raises ``ConfigError`` with one line that names the bad setting by its env name.
+    """
+    clean = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return Settings(**clean)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None
+    except SettingsError as exc:
+        raise ConfigError(_describe_settings_error(exc)) from None
+
+
+def _describe_settings_error(exc: SettingsError) -> str:
+    """pydantic-settings fails before validation when a group is set as one bad value."""
+    match = re.search(r'field "(\w+)"', str(exc))
+    if not match:
+        return f"invalid settings: {exc}"
+    group = match.group(1)
+    return (
+        f"invalid setting {env_name((group,))}: expected a JSON object; "
+        f"set {env_name((group, 'field'))[:-5]}<FIELD> instead"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SettingField:
+    """One setting as the docs show it: env name, default, choices, description."""
+
+    env: str
+    path: tuple[str, ...]
+    group: str
+    description: str
+    default: str
+    choices: tuple[str, ...]
+    secret: bool
+    literal_default: bool = True
+
+
+def setting_fields() -> list[SettingField]:
+    """Every setting in model order; ``.env.example`` and the README table come from this."""
+    fields: list[SettingField] = []
+    for name, info in Settings.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            for sub_name, sub_info in annotation.model_fields.items():
+                env_key = sub_info.alias or sub_name
+                fields.append(_setting_field((name, sub_name), (name, env_key), name, sub_info))
+        else:
+            fields.append(_setting_field((name,), (name,), "general", info))
+    return fields
+
+
+def _setting_field(
+    path: tuple[str, ...], env_loc: tuple[str, ...], group: str, info: FieldInfo
+) -> SettingField:
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    doc_default = extra.get("doc_default")
+    default = (
+        str(doc_default)
+        if doc_default is not None
+        else format_value(info.get_default(call_default_factory=True))
+    )
+    return SettingField(
+        env=env_name(env_loc),
+        path=path,
+        group=group,
+        description=info.description or "",
+        default=default,
+        choices=_choices(info.annotation),
+        secret=_mentions(info.annotation, SecretStr),
+        literal_default=doc_default is None,
+    )
+
+
+def _choices(annotation: Any) -> tuple[str, ...]:
+    if get_origin(annotation) is Literal:
+        return tuple(str(arg) for arg in get_args(annotation))
+    for arg in get_args(annotation):
+        found = _choices(arg)
+        if found:
+            return found
+    return ()
+
+
+def _mentions(annotation: Any, kind: type) -> bool:
+    return annotation is kind or any(_mentions(arg, kind) for arg in get_args(annotation))
+
+
+def format_value(value: Any) -> str:
+    """A setting value as it would be written in ``.env`` (secrets masked)."""
+    if value is None:
+        return ""
+    if isinstance(value, SecretStr):
+        return SECRET_MASK if value.get_secret_value() else ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ",".join(format_value(item) for item in value)
+    return str(value)
+
+
+def setting_value(settings: Settings, field: SettingField) -> Any:
+    """The effective value of ``field`` in ``settings``."""
+    value: Any = settings
+    for part in field.path:
+        value = getattr(value, part)
+    return value
+
+
+def unknown_env_names(environ: Mapping[str, str]) -> list[str]:
+    """``ALPHAPANDA_*`` variables that match no setting (typos are silently ignored else)."""
+    known = {field.env for field in setting_fields()}
+    known |= {env_name((name,)) for name in Settings.model_fields}
+    return sorted(
+        key
+        for key in environ
+        if key.upper().startswith(ENV_PREFIX)
+        and not key.upper().startswith(ENV_PREFIX + "TEST_")
+        and key.upper() not in known
+    )
