@@ -1,5 +1,14 @@
 """Trading state (ACTIVE / REDUCING / HALTED), globally and per strategy, and the kill switch."""
 
-from engine.trading_state.state import GLOBAL_SCOPE, TradingState
+from engine.trading_state.control import TradingControl
+from engine.trading_state.service import TradingStateService, TradingStateStore
+from engine.trading_state.state import GLOBAL_SCOPE, TradingState, is_stricter
 
-__all__ = ["GLOBAL_SCOPE", "TradingState"]
+__all__ = [
+    "GLOBAL_SCOPE",
+    "TradingControl",
+    "TradingState",
+    "TradingStateService",
+    "TradingStateStore",
+    "is_stricter",
+]

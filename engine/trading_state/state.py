@@ -18,12 +18,18 @@ _SEVERITY = {TradingMode.ACTIVE: 0, TradingMode.REDUCING: 1, TradingMode.HALTED:
 Listener = Callable[[TradingStateRecord, TradingMode], None]
 
 
+def is_stricter(mode: TradingMode, than: TradingMode) -> bool:
+    """HALTED is stricter than REDUCING, which is stricter than ACTIVE."""
+    return _SEVERITY[mode] > _SEVERITY[than]
+
+
 class TradingState:
     """Modes per scope for one broker; the effective mode is the stricter of global and strategy."""
 
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
         self._modes: dict[str, TradingStateRecord] = {}
+        self._previous: dict[str, TradingMode] = {}
         self._listeners: list[Listener] = []
 
     def subscribe(self, listener: Listener) -> None:
@@ -31,9 +37,16 @@ class TradingState:
         self._listeners.append(listener)
 
     def load(self, records: list[TradingStateRecord]) -> None:
-        """Restore persisted modes at start (a killed engine restarts halted)."""
+        """Restore persisted modes at start (a killed engine restarts halted).
+
+        A newer change already made in memory (a kill pressed while a service restarts)
+        wins over an older persisted one.
+        """
         for record in records:
-            if record.broker == self.broker:
+            if record.broker != self.broker:
+                continue
+            local = self._modes.get(record.scope)
+            if local is None or record.changed_ts >= local.changed_ts:
                 self._modes[record.scope] = record
 
     def set(
@@ -55,6 +68,8 @@ class TradingState:
             changed_ts=ts_ns,
         )
         self._modes[scope] = record
+        if mode is not previous:
+            self._previous[scope] = previous
         for listener in self._listeners:
             listener(record, previous)
         return record
@@ -62,6 +77,10 @@ class TradingState:
     def scope_mode(self, scope: str = GLOBAL_SCOPE) -> TradingMode:
         record = self._modes.get(scope)
         return record.mode if record else TradingMode.ACTIVE
+
+    def previous_mode(self, scope: str = GLOBAL_SCOPE) -> TradingMode:
+        """The mode ``scope`` had before its last change (ACTIVE if it never changed)."""
+        return self._previous.get(scope, TradingMode.ACTIVE)
 
     def record(self, scope: str = GLOBAL_SCOPE) -> TradingStateRecord | None:
         return self._modes.get(scope)

@@ -1,0 +1,72 @@
+"""Alert payloads and the automatic-halt path, so every halt reads and behaves the same.
+
+An automatic halt is applied to the shared ``TradingState`` at once (enforced before the
+bus round-trip) and announced as a ControlCommand, which the trading-state service of
+every process applies, persists and audits.
+"""
+
+from __future__ import annotations
+
+from engine.domain.records import RiskAlertRecord
+from engine.events import topics
+from engine.events.payloads import ControlCommand, RiskAlert, Signal
+from engine.events.types import Broker, ControlAction, EventType, Severity, TradingMode
+from engine.processing.emitter import Emitter
+from engine.trading_state.state import GLOBAL_SCOPE, TradingState
+
+RISK_OPERATOR = "risk"
+
+
+def rejection_alert(signal: Signal, rule: str, reason: str, broker: Broker) -> RiskAlert:
+    """A WARNING naming what was refused and why, with the numbers."""
+    what = f"{signal.side.value} {signal.quantity} {signal.symbol}"
+    return RiskAlert(
+        severity=Severity.WARNING,
+        rule=rule,
+        message=f"Rejected {what} from {signal.strategy}: {rule}: {reason}",
+        broker=broker,
+        strategy=signal.strategy,
+        symbol=signal.symbol,
+        alert_ts=signal.signal_ts,
+    )
+
+
+def alert_record(alert: RiskAlert) -> RiskAlertRecord:
+    return RiskAlertRecord(
+        alert_ts=alert.alert_ts,
+        severity=alert.severity,
+        rule=alert.rule,
+        message=alert.message,
+        broker=alert.broker,
+        strategy=alert.strategy,
+        symbol=alert.symbol,
+    )
+
+
+def emit_auto_halt(
+    out: Emitter,
+    trading: TradingState,
+    *,
+    rule: str,
+    reason: str,
+    ts_ns: int,
+    operator: str = RISK_OPERATOR,
+) -> RiskAlert:
+    """Halt all trading on this broker now, and tell every process and the operator."""
+    trading.set(TradingMode.HALTED, GLOBAL_SCOPE, reason=reason, operator=operator, ts_ns=ts_ns)
+    broker = trading.broker
+    command = ControlCommand(
+        action=ControlAction.HALT, strategy=None, operator=operator, reason=reason
+    )
+    out.emit(
+        topics.CONTROL_COMMANDS, EventType.CONTROL_COMMAND, command, key=broker.value, broker=broker
+    )
+    alert = RiskAlert(
+        severity=Severity.CRITICAL,
+        rule=rule,
+        message=f"Trading HALTED on {broker.value}: {reason}",
+        broker=broker,
+        alert_ts=ts_ns,
+    )
+    out.emit(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, key=broker.value, broker=broker)
+    return alert

@@ -1,0 +1,68 @@
+"""Risk limits: one frozen, validated config object built at the edge from settings.
+
+``None`` switches a limit off. Money is ``Decimal``; ints and numeric strings are accepted
+and converted, floats are refused (a limit of 0.1 rupees must not become 0.1000000000000000055).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from engine.market.calendar import NseCalendar
+
+_MONEY_FIELDS = ("max_order_value", "max_position_value", "max_gross_exposure", "max_daily_loss")
+_COUNT_FIELDS = (
+    "max_order_quantity",
+    "max_open_orders",
+    "max_orders_per_second",
+    "max_consecutive_rejections",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RiskLimits:
+    """What the risk manager enforces before a signal may become an order."""
+
+    max_order_quantity: int | None = None
+    max_order_value: Decimal | None = None
+    max_position_value: Decimal | None = None  # per instrument, all strategies together
+    max_gross_exposure: Decimal | None = None
+    max_open_orders: int | None = 50
+    price_band_pct: Decimal | None = Decimal("5")  # fat finger: limit price vs last price
+    max_orders_per_second: int | None = 10  # Zerodha allows 10 orders a second
+    enforce_market_hours: bool = True
+    calendar: NseCalendar = field(default_factory=NseCalendar)
+    max_daily_loss: Decimal | None = None  # a positive amount of rupees
+    allowed_instruments: frozenset[int] = frozenset()  # empty: any known instrument
+    max_consecutive_rejections: int | None = 5
+
+    def __post_init__(self) -> None:
+        for name in _MONEY_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, _positive_decimal(name, value))
+        if self.price_band_pct is not None:
+            band = _positive_decimal("price_band_pct", self.price_band_pct)
+            if band > 100:
+                raise ValueError(f"price_band_pct must be at most 100, got {band}")
+            object.__setattr__(self, "price_band_pct", band)
+        for name in _COUNT_FIELDS:
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1
+            ):
+                raise ValueError(f"{name} must be a positive whole number or None, got {value!r}")
+        object.__setattr__(self, "allowed_instruments", frozenset(self.allowed_instruments))
+
+
+def _positive_decimal(name: str, value: object) -> Decimal:
+    if isinstance(value, float | bool):
+        raise ValueError(f"{name} must be a Decimal, int or numeric string, not {value!r}")
+    try:
+        amount = Decimal(str(value))
+    except ArithmeticError as exc:
+        raise ValueError(f"{name} is not a number: {value!r}") from exc
+    if not amount.is_finite() or amount <= 0:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    return amount

@@ -1,0 +1,189 @@
+"""The risk manager: turns each raw signal into a validated or a rejected one.
+
+It listens to the same events the rest of the pipeline produces (ticks, order lifecycle,
+positions, P&L) to keep its ``RiskState`` current; only signals produce verdicts. A
+daily-loss breach or a run of broker rejections halts trading automatically.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection
+from typing import Protocol
+
+from engine.bus.base import EventBus
+from engine.clock import Clock
+from engine.domain.records import OrderRecord, PositionRecord, RiskAlertRecord
+from engine.events import topics
+from engine.events.envelope import EventEnvelope
+from engine.events.payloads import (
+    OrderUpdate,
+    PnlSnapshot,
+    PositionSnapshot,
+    RejectedSignal,
+    RiskAlert,
+    Signal,
+    Tick,
+)
+from engine.events.types import Broker, EventType, OrderStatus
+from engine.processing.dedup import DedupStore
+from engine.processing.emitter import Emitter
+from engine.processing.processor import ProcessorConfig, StreamProcessor
+from engine.risk.alerts import alert_record, emit_auto_halt, rejection_alert
+from engine.risk.limits import RiskLimits
+from engine.risk.rules import RULES, Rule, RuleContext, evaluate, rupees
+from engine.risk.state import RiskState
+from engine.trading_state.state import TradingState
+
+log = logging.getLogger("alphapanda.risk")
+
+_WORKING = [s for s in OrderStatus if s.is_working]
+
+
+class RiskStore(Protocol):
+    """The slice of the storage port risk uses: alerts out, the book in at start."""
+
+    async def add_alert(self, alert: RiskAlertRecord) -> None: ...
+
+    async def list_positions(self, broker: Broker) -> list[PositionRecord]: ...
+
+    async def list_orders(
+        self, broker: Broker, statuses: list[OrderStatus] | None = None, limit: int = 500
+    ) -> list[OrderRecord]: ...
+
+
+class RiskManager(StreamProcessor):
+    """Pre-trade checks for one broker; paper and zerodha each run their own."""
+
+    def __init__(
+        self,
+        *,
+        bus: EventBus,
+        broker: Broker,
+        limits: RiskLimits,
+        trading_state: TradingState,
+        known_instruments: Callable[[int], bool] | Collection[int],
+        store: RiskStore | None = None,
+        rules: tuple[Rule, ...] = RULES,
+        config: ProcessorConfig | None = None,
+        dedup: DedupStore | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        name = f"risk.{broker.value}"
+        super().__init__(
+            name=name,
+            bus=bus,
+            # State topics first: in one fetch, the book is brought up to date before
+            # the signals in it are judged.
+            input_topics=[
+                topics.MARKET_TICKS,
+                topics.orders_events(broker),
+                topics.positions(broker),
+                topics.pnl_snapshots(broker),
+                topics.signals_raw(broker),
+            ],
+            group=name,
+            config=config,
+            dedup=dedup,
+            clock=clock,
+        )
+        if trading_state.broker is not broker:
+            raise ValueError(f"trading state is for {trading_state.broker}, risk for {broker}")
+        self.broker = broker
+        self.limits = limits
+        self.trading_state = trading_state
+        self.store = store
+        self.rules = rules
+        self.state = RiskState()
+        is_known = (
+            known_instruments if callable(known_instruments) else known_instruments.__contains__
+        )
+        self._ctx = RuleContext(limits, self.state, trading_state, is_known)
+        self._loss_halted = False
+
+    async def on_start(self) -> None:
+        if self.store is None:
+            return
+        positions = await self.store.list_positions(self.broker)
+        orders = await self.store.list_orders(self.broker, statuses=_WORKING, limit=10_000)
+        self.state.restore(positions, orders)
+
+    async def handle(self, envelope: EventEnvelope, out: Emitter) -> None:
+        data = envelope.data
+        if isinstance(data, Tick):
+            self.state.apply_tick(data)
+        elif isinstance(data, Signal):
+            await self._judge(envelope, data, out)
+        elif isinstance(data, OrderUpdate):
+            await self._apply_order_update(data, out)
+        elif isinstance(data, PositionSnapshot):
+            self.state.apply_position(data)
+        elif isinstance(data, PnlSnapshot):
+            await self._apply_pnl(data, out)
+
+    async def _judge(self, envelope: EventEnvelope, signal: Signal, out: Emitter) -> None:
+        token = signal.instrument_token
+        key = envelope.key or topics.order_key(self.broker, signal.strategy, token)
+        rejection = evaluate(signal, self._ctx, self.rules)
+        if rejection is None:
+            self.state.record_validated(signal)
+            out.emit(
+                topics.signals_validated(self.broker),
+                EventType.SIGNAL_VALIDATED,
+                signal,
+                key=key,
+                broker=self.broker,
+            )
+            return
+        rejected = RejectedSignal(signal=signal, rule=rejection.rule, reason=rejection.reason)
+        out.emit(
+            topics.signals_rejected(self.broker),
+            EventType.SIGNAL_REJECTED,
+            rejected,
+            key=key,
+            broker=self.broker,
+        )
+        alert = rejection_alert(signal, rejection.rule, rejection.reason, self.broker)
+        out.emit(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, key=key, broker=self.broker)
+        log.info(
+            "signal rejected",
+            extra={"signal_id": signal.signal_id, "rule": rejection.rule, "reason": alert.message},
+        )
+        await self._persist(alert)
+
+    async def _apply_order_update(self, update: OrderUpdate, out: Emitter) -> None:
+        self.state.apply_order_update(update)
+        limit = self.limits.max_consecutive_rejections
+        count = self.state.consecutive_rejections
+        if limit is None or count < limit:
+            return
+        self.state.consecutive_rejections = 0
+        reason = (
+            f"{count} orders in a row rejected by the broker (limit {limit}); "
+            f"last: {update.symbol} {update.reason or 'no reason given'}"
+        )
+        await self._halt(out, "consecutive_rejections", reason, update.update_ts)
+
+    async def _apply_pnl(self, snap: PnlSnapshot, out: Emitter) -> None:
+        day_pnl = self.state.apply_pnl(snap)
+        limit = self.limits.max_daily_loss
+        if limit is None:
+            return
+        breached = day_pnl <= -limit
+        if breached and not self._loss_halted:
+            reason = (
+                f"daily loss limit breached: day P&L {rupees(day_pnl)} "
+                f"(realized {rupees(snap.realized_pnl)}, unrealized {rupees(snap.unrealized_pnl)}, "
+                f"charges {rupees(snap.charges)}) vs limit -{rupees(limit)}"
+            )
+            await self._halt(out, "daily_loss", reason, snap.snapshot_ts)
+        self._loss_halted = breached  # re-arms once P&L recovers above the limit
+
+    async def _halt(self, out: Emitter, rule: str, reason: str, ts_ns: int) -> None:
+        alert = emit_auto_halt(out, self.trading_state, rule=rule, reason=reason, ts_ns=ts_ns)
+        log.critical("automatic halt", extra={"rule": rule, "reason": reason})
+        await self._persist(alert)
+
+    async def _persist(self, alert: RiskAlert) -> None:
+        if self.store is not None:
+            await self.store.add_alert(alert_record(alert))

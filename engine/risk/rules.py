@@ -1,0 +1,261 @@
+"""Pre-trade risk rules: each one a small function returning None or a ``Rejection`` in words.
+
+Rules read ``RiskState`` (built from pipeline events) and the shared ``TradingState``;
+none reads the wall clock — market hours are judged at the signal's event time.
+Exposure rules count working orders as if they fill, and never block an order that
+shrinks the exposure they guard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from engine.clock import IST, ns_to_datetime
+from engine.events.payloads import Signal
+from engine.events.types import OrderType
+from engine.market.calendar import MarketStatus
+from engine.risk.limits import RiskLimits
+from engine.risk.state import RiskState
+from engine.trading_state.state import TradingState
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why a signal may not trade: the rule's name and a reason a trader can read."""
+
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RuleContext:
+    limits: RiskLimits
+    state: RiskState
+    trading: TradingState
+    is_known: Callable[[int], bool]
+
+
+Rule = Callable[[Signal, RuleContext], Rejection | None]
+
+
+def rupees(amount: Decimal) -> str:
+    return f"₹{amount:,.2f}"
+
+
+def reduces_position(signal: Signal, state: RiskState) -> bool:
+    """True when the order shrinks the strategy's position without flipping it.
+
+    Reducing orders already working count against the room, so two sells of the
+    whole position while REDUCING do not turn a long into a short.
+    """
+    net = state.net_quantity(signal.strategy, signal.instrument_token)
+    if net == 0 or (net > 0) == (signal.side.sign > 0):
+        return False
+    working = state.working_net(signal.instrument_token, signal.strategy)
+    already_reducing = abs(working) if (working > 0) == (signal.side.sign > 0) else 0
+    return signal.quantity + already_reducing <= abs(net)
+
+
+def order_price(signal: Signal, state: RiskState) -> Decimal | None:
+    """The price an order would trade at: its limit, else the market, else what the strategy saw."""
+    if signal.order_type in (OrderType.LIMIT, OrderType.SL) and signal.limit_price is not None:
+        return signal.limit_price
+    return state.mark_price(signal.instrument_token) or signal.reference_price
+
+
+# -- rules, in the order they are checked -------------------------------------------
+def check_trading_state(signal: Signal, ctx: RuleContext) -> Rejection | None:
+    reason = ctx.trading.block_reason(signal.strategy, reduces_position(signal, ctx.state))
+    return Rejection("trading_state", reason) if reason else None
+
+
+def check_instrument(signal: Signal, ctx: RuleContext) -> Rejection | None:
+    token = signal.instrument_token
+    if not ctx.is_known(token):
+        return Rejection(
+            "instrument", f"unknown instrument {signal.symbol} (token {token}): not in the registry"
+        )
+    allowed = ctx.limits.allowed_instruments
+    if allowed and token not in allowed:
+        return Rejection(
+            "instrument", f"{signal.symbol} (token {token}) is not in the allowed instruments"
+        )
+    return None
+
+
+def check_market_hours(signal: Signal, ctx: RuleContext) -> Rejection | None:
+    if not ctx.limits.enforce_market_hours:
+        return None
+    if signal.signal_ts <= 0:
+        return Rejection("market_hours", "signal carries no event time; cannot check market hours")
+    calendar = ctx.limits.calendar
+    status = calendar.status(signal.signal_ts)
+    if status is MarketStatus.OPEN:
+        return None
+    local = ns_to_datetime(signal.signal_ts, IST)
+    when = f"{local:%a %Y-%m-%d %H:%M:%S} IST"
+    session = f"{calendar.open_time:%H:%M}-{calendar.close_time:%H:%M} IST"
+    if status is MarketStatus.HOLIDAY:
+        return Rejection("market_hours", f"NSE is closed for a holiday at {when}")
+    if status is MarketStatus.WEEKEND:
+        return Rejection("market_hours", f"NSE is closed on weekends ({when})")
+    return Rejection("market_hours", f"market is {status.value} at {when} (session {session})")
+
+
+def check_order_quantity(signal: Signal, ctx: RuleContext) -> Rejection | None:
+    if signal.quantity <= 0:
+        return Rejection("max_order_quantity", f"quantity {signal.quantity} must be positive")
+    limit = ctx.limits.max_order_quantity
+    if limit is not None and signal.quantity > limit:
+        return Rejection(
+            "max_order_quantity",
+            f"quantity {signal.quantity} exceeds the per-order limit of {limit}",
+        )
+    return None
+
+
+def check_price_band(signal: Signal, ctx: RuleContext) -> Rejection | None:
+    band = ctx.limits.price_band_pct
+    prices = [p for p in (signal.limit_price, signal.trigger_price) if p is not None]
+    if band is None or not prices:
+        return None
+    last = ctx.state.last_prices.get(signal.instrument_token)  # ticks only: never self-compare
+    if last is None or last <= 0:
+        return Rejection(
+            "price_band",
+            f"no market price for {signal.symbol} yet; cannot check price {prices[0]} "
+            f"against the ±{band}% band",
+        )
+    for price in prices:
+        deviation = abs(price - last) / last * 100
+        if deviation > band:
+            return Rejection(
+                "price_band",
+                f"price {price} is {deviation:.2f}% away from last price {last} (band ±{band}%)",
+            )
+    return None
+
+
+def check_price_known(signal: Signal, ctx: RuleContext) -> Rejection | None:
+    limits = ctx.limits
+    needs_price = (limits.max_order_value, limits.max_position_value, limits.max_gross_exposure)
+    if any(v is not None for v in needs_price) and order_price(signal, ctx.state) is None:
+        return Rejection("no_price", f"no price known for {signal.symbol}; cannot value the order")
+    return None
+
+
+def check_order_value(signal: Signal, ctx: RuleContext) -> Rejection | None:
+    limit = ctx.limits.max_order_value
+    price = order_price(signal, ctx.state)
+    if limit is None or price is None:
+        return None
+    value = price * signal.quantity
+    if value > limit:
+        return Rejection(
+            "max_order_value",
+            f"order value {rupees(value)} ({signal.quantity} × {price}) exceeds the per-order "
+            f"limit of {rupees(limit)}",
+        )
+    return None
+
+
+def check_position_value(signal: Signal, ctx: RuleContext) -> Rejection | None:
+    limit = ctx.limits.max_position_value
+    state = ctx.state
+    token = signal.instrument_token
+    price = state.mark_price(token) or order_price(signal, state)
+    if limit is None or price is None:
+        return None
+    current = state.instrument_net(token) + state.working_net(token)
+    projected = current + signal.side.sign * signal.quantity
+    value = abs(projected) * price
+    if abs(projected) <= abs(current) or value <= limit:
+        return None
+    return Rejection(
+        "max_position_value",
+        f"position in {signal.symbol} would be {projected} ({rupees(value)} at {price}, "
+        f"working orders included), above the per-instrument limit of {rupees(limit)}",
+    )
+
+
+def check_gross_exposure(signal: Signal, ctx: RuleContext) -> Rejection | None:
+    limit = ctx.limits.max_gross_exposure
+    if limit is None:
+        return None
+    state = ctx.state
+    token = signal.instrument_token
+    exposures = {tok: _exposure(state, tok, 0, None) for tok in state.tokens()}
+    now = sum(exposures.values(), Decimal(0))
+    own_price = state.mark_price(token) or order_price(signal, state)
+    exposures[token] = _exposure(state, token, signal.side.sign * signal.quantity, own_price)
+    projected = sum(exposures.values(), Decimal(0))
+    if projected <= limit or projected <= now:
+        return None
+    return Rejection(
+        "max_gross_exposure",
+        f"gross exposure would be {rupees(projected)} (now {rupees(now)}, working orders "
+        f"included), above the limit of {rupees(limit)}",
+    )
+
+
+def _exposure(state: RiskState, token: int, extra: int, fallback: Decimal | None) -> Decimal:
+    net = state.instrument_net(token) + state.working_net(token) + extra
+    price = state.mark_price(token) or fallback or Decimal(0)
+    return abs(net) * price
+
+
+def check_daily_loss(signal: Signal, ctx: RuleContext) -> Rejection | None:
+    limit = ctx.limits.max_daily_loss
+    pnl = ctx.state.day_pnl
+    if limit is None or pnl is None or pnl > -limit or reduces_position(signal, ctx.state):
+        return None
+    return Rejection(
+        "daily_loss",
+        f"day P&L {rupees(pnl)} has reached the daily loss limit of {rupees(limit)}; "
+        "only orders that reduce a position are allowed",
+    )
+
+
+def check_open_orders(signal: Signal, ctx: RuleContext) -> Rejection | None:
+    limit = ctx.limits.max_open_orders
+    count = len(ctx.state.open_orders)
+    if limit is not None and count >= limit:
+        return Rejection("max_open_orders", f"{count} orders already open (limit {limit})")
+    return None
+
+
+def check_order_rate(signal: Signal, ctx: RuleContext) -> Rejection | None:
+    limit = ctx.limits.max_orders_per_second
+    count = ctx.state.orders_in_window(signal.signal_ts)
+    if limit is not None and count >= limit:
+        return Rejection(
+            "order_rate", f"{count} orders in the last second already (limit {limit} per second)"
+        )
+    return None
+
+
+RULES: tuple[Rule, ...] = (
+    check_trading_state,
+    check_instrument,
+    check_market_hours,
+    check_order_quantity,
+    check_price_band,
+    check_price_known,
+    check_order_value,
+    check_position_value,
+    check_gross_exposure,
+    check_daily_loss,
+    check_open_orders,
+    check_order_rate,
+)
+
+
+def evaluate(signal: Signal, ctx: RuleContext, rules: tuple[Rule, ...] = RULES) -> Rejection | None:
+    """The first rule that rejects, or None when the signal may trade."""
+    for rule in rules:
+        rejection = rule(signal, ctx)
+        if rejection is not None:
+            return rejection
+    return None

@@ -1,0 +1,147 @@
+"""What risk knows about the market and the book, built only from events the pipeline emits.
+
+The system this replaces had rules reading state nobody wrote. Here every field has one
+writer, named in its docstring: ticks, POSITION_UPDATED, PNL_SNAPSHOT, order lifecycle
+events, and risk's own validations (a validated signal counts as an open order at once,
+so a burst cannot slip past the open-order limit before execution reports anything).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from engine.clock import NS_PER_S
+from engine.domain.records import OrderRecord, PositionRecord
+from engine.events.payloads import OrderUpdate, PnlSnapshot, PositionSnapshot, Signal, Tick
+from engine.events.types import OrderStatus, Side
+from engine.ids import client_order_id
+
+
+@dataclass(slots=True)
+class OpenOrder:
+    """An order risk let through (or saw working) that has not reached a terminal state."""
+
+    strategy: str
+    instrument_token: int
+    side: Side
+    quantity: int
+    filled: int = 0
+
+    @property
+    def remaining_signed(self) -> int:
+        return self.side.sign * max(self.quantity - self.filled, 0)
+
+
+@dataclass(slots=True)
+class Position:
+    net_quantity: int
+    average_price: Decimal
+    last_price: Decimal | None
+
+
+class RiskState:
+    """Market prices, positions, day P&L, working orders and the order-rate window."""
+
+    def __init__(self) -> None:
+        self.last_prices: dict[int, Decimal] = {}  # writer: MARKET_TICK
+        self.positions: dict[tuple[str, int], Position] = {}  # writer: POSITION_UPDATED
+        self.day_pnl: Decimal | None = None  # writer: PNL_SNAPSHOT
+        self.open_orders: dict[str, OpenOrder] = {}  # writers: risk validation, order events
+        self.consecutive_rejections = 0  # writer: order events
+        self._sent_ts: deque[int] = deque()  # writer: risk validation (signal event time)
+        self._newest_sent = 0
+
+    # -- writers ------------------------------------------------------------------
+    def apply_tick(self, tick: Tick) -> None:
+        self.last_prices[tick.instrument_token] = tick.last_price
+
+    def apply_position(self, snap: PositionSnapshot) -> None:
+        key = (snap.strategy, snap.instrument_token)
+        self.positions[key] = Position(snap.net_quantity, snap.average_price, snap.last_price)
+
+    def apply_pnl(self, snap: PnlSnapshot) -> Decimal:
+        """Day P&L as a trader counts it: realized + unrealized - charges."""
+        self.day_pnl = snap.realized_pnl + snap.unrealized_pnl - snap.charges
+        return self.day_pnl
+
+    def apply_order_update(self, update: OrderUpdate) -> None:
+        """Track working orders; count broker rejections in a row (an acceptance resets)."""
+        status = update.status
+        if status is OrderStatus.REJECTED:
+            self.consecutive_rejections += 1
+        elif status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED):
+            self.consecutive_rejections = 0
+        if status.is_terminal:
+            self.open_orders.pop(update.client_order_id, None)
+            return
+        order = self.open_orders.get(update.client_order_id)
+        if order is None:  # placed outside risk's sight (restart, manual): still working
+            order = OpenOrder(update.strategy, update.instrument_token, update.side, 0)
+            self.open_orders[update.client_order_id] = order
+        order.quantity = update.quantity
+        order.filled = max(order.filled, update.filled_quantity)
+
+    def record_validated(self, signal: Signal) -> None:
+        """A validated signal is an open order from this moment, under its client order id."""
+        self.open_orders[client_order_id(signal.signal_id)] = OpenOrder(
+            signal.strategy, signal.instrument_token, signal.side, signal.quantity
+        )
+        self._sent_ts.append(signal.signal_ts)
+        self._newest_sent = max(self._newest_sent, signal.signal_ts)
+        while self._sent_ts and self._sent_ts[0] < self._newest_sent - 2 * NS_PER_S:
+            self._sent_ts.popleft()
+
+    def restore(self, positions: Iterable[PositionRecord], orders: Iterable[OrderRecord]) -> None:
+        """Seed from storage at start, so a restart does not forget the book."""
+        for pos in positions:
+            key = (pos.strategy, pos.instrument_token)
+            self.positions[key] = Position(pos.net_quantity, pos.average_price, pos.last_price)
+        for order in orders:
+            if order.status.is_working:
+                self.open_orders[order.client_order_id] = OpenOrder(
+                    order.strategy,
+                    order.instrument_token,
+                    order.side,
+                    order.quantity,
+                    order.filled_quantity,
+                )
+
+    # -- readers ------------------------------------------------------------------
+    def net_quantity(self, strategy: str, token: int) -> int:
+        pos = self.positions.get((strategy, token))
+        return pos.net_quantity if pos else 0
+
+    def instrument_net(self, token: int) -> int:
+        """Net position in one instrument over all strategies."""
+        return sum(p.net_quantity for (_, tok), p in self.positions.items() if tok == token)
+
+    def working_net(self, token: int, strategy: str | None = None) -> int:
+        """Signed quantity still to fill on working orders (optionally of one strategy)."""
+        return sum(
+            o.remaining_signed
+            for o in self.open_orders.values()
+            if o.instrument_token == token and (strategy is None or o.strategy == strategy)
+        )
+
+    def mark_price(self, token: int) -> Decimal | None:
+        """Last traded price from ticks, else the portfolio's last mark, else the cost."""
+        price = self.last_prices.get(token)
+        if price is not None:
+            return price
+        marks = [p for (_, tok), p in self.positions.items() if tok == token and p.net_quantity]
+        for pos in marks:
+            if pos.last_price is not None:
+                return pos.last_price
+        return marks[0].average_price if marks else None
+
+    def tokens(self) -> set[int]:
+        """Instruments with a position or a working order."""
+        held = {tok for (_, tok), p in self.positions.items() if p.net_quantity}
+        return held | {o.instrument_token for o in self.open_orders.values()}
+
+    def orders_in_window(self, ts_ns: int, window_ns: int = NS_PER_S) -> int:
+        """Orders let through in the ``window_ns`` before event time ``ts_ns``."""
+        return sum(1 for sent in self._sent_ts if ts_ns - window_ns < sent <= ts_ns)

@@ -1,0 +1,117 @@
+"""``TradingControl``: the engine API behind the kill key in the console and the CLI.
+
+A change that tightens trading (kill, halt, reduce from active) is applied to the local
+``TradingState`` before anything is published, so it is enforced this instant, not after
+a bus round-trip. A change that loosens trading (resume) only travels as a command: the
+trading-state service applies it once it is persisted and audited.
+"""
+
+from __future__ import annotations
+
+from engine.bus.base import EventBus
+from engine.clock import Clock, SystemClock
+from engine.events import topics
+from engine.events.envelope import new_event
+from engine.events.payloads import ControlCommand, RiskAlert
+from engine.events.types import Broker, ControlAction, EventType, Severity
+from engine.trading_state.service import MODE_FOR_ACTION, command_scope
+from engine.trading_state.state import TradingState, is_stricter
+
+SYSTEM_OPERATOR = "system"
+
+
+class TradingControl:
+    """Publishes control commands for one broker, applying the tightening ones locally first."""
+
+    def __init__(
+        self,
+        bus: EventBus,
+        state: TradingState,
+        broker: Broker,
+        clock: Clock | None = None,
+        *,
+        operator: str = "operator",
+        source: str = "control",
+    ) -> None:
+        if state.broker is not broker:
+            raise ValueError(f"trading state is for {state.broker}, control for {broker}")
+        self.bus = bus
+        self.state = state
+        self.broker = broker
+        self.clock: Clock = clock or SystemClock()
+        self.operator = operator
+        self.source = source
+
+    async def kill(
+        self, flatten: bool = False, operator: str = "", reason: str = ""
+    ) -> ControlCommand:
+        """Global HALT now; the service then cancels every order (and squares off if asked)."""
+        return await self._send(ControlAction.KILL, None, operator, reason, flatten=flatten)
+
+    async def halt(
+        self, strategy: str | None = None, operator: str = "", reason: str = ""
+    ) -> ControlCommand:
+        return await self._send(ControlAction.HALT, strategy, operator, reason)
+
+    async def resume(
+        self, strategy: str | None = None, operator: str = "", reason: str = ""
+    ) -> ControlCommand:
+        return await self._send(ControlAction.RESUME, strategy, operator, reason)
+
+    async def reduce(
+        self, strategy: str | None = None, operator: str = "", reason: str = ""
+    ) -> ControlCommand:
+        return await self._send(ControlAction.REDUCE, strategy, operator, reason)
+
+    async def auto_halt(self, reason: str, rule: str) -> ControlCommand:
+        """Halt everything for a system reason (token expired, feed stale) and raise the alarm."""
+        command = await self._send(ControlAction.HALT, None, SYSTEM_OPERATOR, f"{rule}: {reason}")
+        alert = RiskAlert(
+            severity=Severity.CRITICAL,
+            rule=rule,
+            message=f"Trading HALTED on {self.broker.value}: {reason}",
+            broker=self.broker,
+            alert_ts=self.clock.now_ns(),
+        )
+        event = new_event(
+            EventType.RISK_ALERT,
+            alert,
+            source=self.source,
+            key=self.broker.value,
+            broker=self.broker,
+            ts_ns=alert.alert_ts,
+        )
+        await self.bus.publish(topics.SYSTEM_ALERTS, event)
+        return command
+
+    async def _send(
+        self,
+        action: ControlAction,
+        strategy: str | None,
+        operator: str,
+        reason: str,
+        *,
+        flatten: bool = False,
+    ) -> ControlCommand:
+        command = ControlCommand(
+            action=action,
+            strategy=strategy,
+            flatten=flatten,
+            operator=operator or self.operator,
+            reason=reason,
+        )
+        now = self.clock.now_ns()
+        scope = command_scope(command)
+        mode = MODE_FOR_ACTION[action]
+        if is_stricter(mode, self.state.scope_mode(scope)):
+            self.state.set(mode, scope, reason=reason, operator=command.operator, ts_ns=now)
+        event = new_event(
+            EventType.CONTROL_COMMAND,
+            command,
+            source=self.source,
+            key=self.broker.value,
+            broker=self.broker,
+            ts_ns=now,
+        )
+        await self.bus.publish(topics.CONTROL_COMMANDS, event)
+        return command

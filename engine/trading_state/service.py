@@ -1,0 +1,204 @@
+"""The trading-state service: every engine process obeys every control command.
+
+Each process consumes ``control.commands`` in its own consumer group (``instance_id``),
+applies the command to its in-process ``TradingState``, persists it (so a killed engine
+restarts halted), writes an audit record naming the operator and announces the change.
+Outputs get ids derived from the command alone, so the copies that several processes
+emit collapse into one under downstream dedup; only the process that owns execution
+(``acts_on_orders``) sends the kill switch's cancel / square-off commands at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from engine.bus.base import EventBus
+from engine.clock import NS_PER_S, Clock
+from engine.domain.records import AuditRecord, TradingStateRecord
+from engine.events import topics
+from engine.events.envelope import EventEnvelope
+from engine.events.payloads import ControlCommand, OrderCommand, RiskAlert, TradingStateChanged
+from engine.events.types import (
+    Broker,
+    ControlAction,
+    EventType,
+    OrderCommandAction,
+    Severity,
+    TradingMode,
+)
+from engine.processing.dedup import DedupStore
+from engine.processing.emitter import Emitter
+from engine.processing.processor import ProcessorConfig, StreamProcessor
+from engine.trading_state.state import GLOBAL_SCOPE, TradingState
+
+log = logging.getLogger("alphapanda.trading_state")
+
+MODE_FOR_ACTION: dict[ControlAction, TradingMode] = {
+    ControlAction.HALT: TradingMode.HALTED,
+    ControlAction.KILL: TradingMode.HALTED,
+    ControlAction.REDUCE: TradingMode.REDUCING,
+    ControlAction.RESUME: TradingMode.ACTIVE,
+}
+
+
+class TradingStateStore(Protocol):
+    """The slice of the storage port this service uses."""
+
+    async def save_trading_state(self, state: TradingStateRecord) -> None: ...
+
+    async def load_trading_states(self, broker: Broker) -> list[TradingStateRecord]: ...
+
+    async def add_audit(self, record: AuditRecord) -> None: ...
+
+
+def command_scope(command: ControlCommand) -> str:
+    """Kill is always global; otherwise the strategy named, or global when none is."""
+    if command.action is ControlAction.KILL or command.strategy is None:
+        return GLOBAL_SCOPE
+    return command.strategy
+
+
+class TradingStateService(StreamProcessor):
+    """Applies, persists, audits and announces operator and automatic control commands."""
+
+    def __init__(
+        self,
+        *,
+        bus: EventBus,
+        state: TradingState,
+        instance_id: str,
+        store: TradingStateStore | None = None,
+        acts_on_orders: bool = True,
+        max_command_age_s: float | None = 300.0,
+        config: ProcessorConfig | None = None,
+        dedup: DedupStore | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        if not instance_id:
+            raise ValueError("instance_id must be unique per process and not empty")
+        broker = state.broker
+        super().__init__(
+            name=f"trading-state.{broker.value}",
+            bus=bus,
+            input_topics=[topics.CONTROL_COMMANDS],
+            group=f"trading-state.{broker.value}.{instance_id}",
+            config=config,
+            dedup=dedup,
+            clock=clock,
+        )
+        self.broker = broker
+        self.state = state
+        self.instance_id = instance_id
+        self.store = store
+        self.acts_on_orders = acts_on_orders
+        self._max_age_ns = None if max_command_age_s is None else int(max_command_age_s * NS_PER_S)
+        self._started_ns = 0
+
+    async def on_start(self) -> None:
+        self._started_ns = self.clock.now_ns()
+        if self.store is not None:
+            records = await self.store.load_trading_states(self.broker)
+            self.state.load(records)
+            halted = [r.scope for r in records if r.mode is not TradingMode.ACTIVE]
+            if halted:
+                log.warning("restored trading state", extra={"scopes": self.state.scopes()})
+
+    async def handle(self, envelope: EventEnvelope, out: Emitter) -> None:
+        command = envelope.data
+        if not isinstance(command, ControlCommand):
+            return
+        if envelope.broker is not None and envelope.broker is not self.broker:
+            return
+        if self._is_stale(envelope):
+            log.warning(
+                "ignoring stale control command",
+                extra={"event_id": envelope.id, "action": command.action.value},
+            )
+            return
+        once = Emitter(self.name, envelope, envelope.ts)  # same ids in every process
+        await self._apply(envelope, command, once)
+        if command.action is ControlAction.KILL and self.acts_on_orders:
+            self._pull_kill_switch(command, once)
+        out.outbox.extend(once.outbox)
+
+    def _is_stale(self, envelope: EventEnvelope) -> bool:
+        """A command older than the age limit at start is history (e.g. a new Kafka group)."""
+        return self._max_age_ns is not None and envelope.ts < self._started_ns - self._max_age_ns
+
+    async def _apply(self, envelope: EventEnvelope, command: ControlCommand, out: Emitter) -> None:
+        scope = command_scope(command)
+        mode = MODE_FOR_ACTION[command.action]
+        current = self.state.scope_mode(scope)
+        previous = current if current is not mode else self.state.previous_mode(scope)
+        record = self.state.set(
+            mode, scope, reason=command.reason, operator=command.operator, ts_ns=envelope.ts
+        )
+        if self.store is not None:
+            await self.store.save_trading_state(record)
+            await self.store.add_audit(
+                AuditRecord(
+                    audit_ts=envelope.ts,
+                    actor=command.operator or "unknown",
+                    action=f"trading.{command.action.value}",
+                    detail={
+                        "broker": self.broker.value,
+                        "scope": scope,
+                        "mode": mode.value,
+                        "previous": previous.value,
+                        "reason": command.reason,
+                        "flatten": command.flatten,
+                        "event_id": envelope.id,
+                    },
+                )
+            )
+        changed = TradingStateChanged(
+            scope=scope,
+            mode=mode,
+            previous=previous,
+            reason=command.reason,
+            operator=command.operator,
+            changed_ts=envelope.ts,
+        )
+        key = f"{self.broker.value}:{scope}"
+        out.emit(
+            topics.TRADING_STATE,
+            EventType.TRADING_STATE_CHANGED,
+            changed,
+            key=key,
+            broker=self.broker,
+        )
+        log.warning(
+            "trading state changed",
+            extra={"scope": scope, "mode": mode.value, "operator": command.operator},
+        )
+
+    def _pull_kill_switch(self, command: ControlCommand, out: Emitter) -> None:
+        """Cancel every working order, flatten if asked, and raise the alarm."""
+        broker = self.broker
+        why = f"kill switch: {command.reason}" if command.reason else "kill switch"
+        actions = [OrderCommandAction.CANCEL_ALL]
+        if command.flatten:
+            actions.append(OrderCommandAction.SQUARE_OFF_ALL)
+        for action in actions:
+            out.emit(
+                topics.orders_commands(broker),
+                EventType.ORDER_COMMAND,
+                OrderCommand(action=action, broker=broker, reason=why),
+                key=broker.value,
+                broker=broker,
+            )
+        who = command.operator or "unknown operator"
+        effect = "cancelling all orders"
+        if command.flatten:
+            effect += " and squaring off all positions"
+        detail = f": {command.reason}" if command.reason else ""
+        alert = RiskAlert(
+            severity=Severity.CRITICAL,
+            rule="kill_switch",
+            message=f"Kill switch pressed by {who} on {broker.value}{detail}; "
+            f"trading HALTED, {effect}",
+            broker=broker,
+            alert_ts=out.now_ns,
+        )
+        out.emit(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, key=broker.value, broker=broker)

@@ -1,0 +1,273 @@
+"""A running RiskManager on a MemoryBus, fed the events the other services emit."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from engine.bus.memory import MemoryBus, MemorySubscription
+from engine.clock import IST, datetime_to_ns
+from engine.events import topics
+from engine.events.envelope import new_event
+from engine.events.payloads import (
+    AnyPayload,
+    ControlCommand,
+    Fill,
+    OrderUpdate,
+    PnlSnapshot,
+    PositionSnapshot,
+    RejectedSignal,
+    RiskAlert,
+    Signal,
+    Tick,
+)
+from engine.events.types import (
+    Broker,
+    ComponentStatus,
+    EventType,
+    OrderStatus,
+    OrderType,
+    Product,
+    Side,
+)
+from engine.ids import client_order_id
+from engine.processing.processor import ProcessorConfig
+from engine.risk import RiskLimits, RiskManager
+from engine.trading_state import TradingState
+from tests.helpers import eventually
+
+BROKER = Broker.PAPER
+INFY, INFY_SYMBOL = 408065, "NSE:INFY"
+TCS, TCS_SYMBOL = 2953217, "NSE:TCS"
+KNOWN = {INFY, TCS}
+MON_10AM = datetime_to_ns(datetime(2024, 6, 3, 10, 0, tzinfo=IST))  # a Monday, market open
+
+# Every limit off, so a test switches on only the one it is about.
+NO_LIMITS = RiskLimits(
+    max_open_orders=None,
+    price_band_pct=None,
+    max_orders_per_second=None,
+    enforce_market_hours=False,
+    max_consecutive_rejections=None,
+)
+
+_ids = itertools.count(1)
+
+
+def limits(**overrides: Any) -> RiskLimits:
+    base = {f: getattr(NO_LIMITS, f) for f in NO_LIMITS.__dataclass_fields__}
+    return RiskLimits(**{**base, **overrides})
+
+
+@dataclass(frozen=True)
+class Verdict:
+    accepted: bool
+    rule: str | None = None
+    reason: str | None = None
+
+
+@dataclass
+class Observed:
+    validated: list[Signal] = field(default_factory=list)
+    rejected: list[RejectedSignal] = field(default_factory=list)
+    alerts: list[RiskAlert] = field(default_factory=list)
+    controls: list[ControlCommand] = field(default_factory=list)
+
+
+class RiskHarness:
+    def __init__(self, risk: RiskManager, bus: MemoryBus, observer: MemorySubscription) -> None:
+        self.risk = risk
+        self.bus = bus
+        self.trading = risk.trading_state
+        self.seen = Observed()
+        self._observer = observer
+        self._task = asyncio.create_task(risk.run(), name="test:risk")
+
+    @classmethod
+    async def start(
+        cls, risk_limits: RiskLimits, *, store: Any = None, known: Any = None
+    ) -> RiskHarness:
+        bus = MemoryBus(partitions=2)
+        risk = RiskManager(
+            bus=bus,
+            broker=BROKER,
+            limits=risk_limits,
+            trading_state=TradingState(BROKER),
+            known_instruments=KNOWN if known is None else known,
+            store=store,
+            config=ProcessorConfig(poll_timeout=0.02),
+        )
+        observer = await bus.subscribe(
+            [
+                topics.signals_validated(BROKER),
+                topics.signals_rejected(BROKER),
+                topics.SYSTEM_ALERTS,
+                topics.CONTROL_COMMANDS,
+            ],
+            "test-observer",
+        )
+        harness = cls(risk, bus, observer)
+        await eventually(lambda: risk.status is ComponentStatus.RUNNING, message="risk not up")
+        return harness
+
+    async def close(self) -> None:
+        self.risk.stop()
+        await self._task
+        await self._observer.aclose()
+
+    # -- what other services emit ----------------------------------------------------
+    async def _publish(self, topic: str, type_: EventType, data: AnyPayload, key: str) -> None:
+        await self.bus.publish(topic, new_event(type_, data, source="test", key=key, broker=BROKER))
+
+    async def tick(self, price: str, token: int = INFY, ts: int = MON_10AM) -> None:
+        tick = Tick(
+            instrument_token=token,
+            symbol=_symbol(token),
+            last_price=Decimal(price),
+            exchange_ts=ts,
+        )
+        await self._publish(topics.MARKET_TICKS, EventType.MARKET_TICK, tick, str(token))
+        await self.settle()
+
+    async def position(
+        self, net: int, average: str, strategy: str = "ema", token: int = INFY
+    ) -> None:
+        snap = PositionSnapshot(
+            broker=BROKER,
+            strategy=strategy,
+            instrument_token=token,
+            symbol=_symbol(token),
+            net_quantity=net,
+            average_price=Decimal(average),
+            last_price=None,
+            realized_pnl=Decimal(0),
+            unrealized_pnl=Decimal(0),
+            charges=Decimal(0),
+        )
+        key = topics.order_key(BROKER, strategy, token)
+        await self._publish(topics.positions(BROKER), EventType.POSITION_UPDATED, snap, key)
+        await self.settle()
+
+    async def pnl(self, realized: str, unrealized: str, charges: str = "0") -> None:
+        snap = PnlSnapshot(
+            broker=BROKER,
+            snapshot_ts=MON_10AM,
+            realized_pnl=Decimal(realized),
+            unrealized_pnl=Decimal(unrealized),
+            charges=Decimal(charges),
+            cash=Decimal(0),
+            equity=Decimal(0),
+            gross_exposure=Decimal(0),
+        )
+        await self._publish(topics.pnl_snapshots(BROKER), EventType.PNL_SNAPSHOT, snap, "pnl")
+        await self.settle()
+
+    async def order_event(
+        self, signal: Signal, status: OrderStatus, filled: int = 0, reason: str = ""
+    ) -> None:
+        """What execution emits for the order it made from ``signal``."""
+        type_ = {
+            OrderStatus.SUBMITTED: EventType.ORDER_SUBMITTED,
+            OrderStatus.OPEN: EventType.ORDER_OPEN,
+            OrderStatus.PARTIALLY_FILLED: EventType.ORDER_PARTIALLY_FILLED,
+            OrderStatus.FILLED: EventType.ORDER_FILLED,
+            OrderStatus.REJECTED: EventType.ORDER_REJECTED,
+            OrderStatus.CANCELLED: EventType.ORDER_CANCELLED,
+        }[status]
+        fill = None
+        if filled:
+            price = signal.limit_price or Decimal(100)
+            fill = Fill(trade_id=f"T{next(_ids)}", quantity=filled, price=price)
+        update = OrderUpdate(
+            client_order_id=client_order_id(signal.signal_id),
+            strategy=signal.strategy,
+            broker=BROKER,
+            instrument_token=signal.instrument_token,
+            symbol=signal.symbol,
+            side=signal.side,
+            quantity=signal.quantity,
+            order_type=signal.order_type,
+            product=signal.product,
+            status=status,
+            filled_quantity=filled,
+            fill=fill,
+            reason=reason,
+            update_ts=signal.signal_ts,
+        )
+        key = topics.order_key(BROKER, signal.strategy, signal.instrument_token)
+        await self._publish(topics.orders_events(BROKER), type_, update, key)
+        await self.settle()
+
+    # -- signals and verdicts ----------------------------------------------------------
+    async def submit(self, **fields: Any) -> Verdict:
+        """Send one raw signal as the strategy runner does and wait for risk's verdict."""
+        signal = make_signal(**fields)
+        await self.send(signal)
+        return await self.verdict(signal)
+
+    async def send(self, signal: Signal) -> None:
+        key = topics.order_key(BROKER, signal.strategy, signal.instrument_token)
+        await self._publish(topics.signals_raw(BROKER), EventType.SIGNAL_RAW, signal, key)
+
+    async def verdict(self, signal: Signal) -> Verdict:
+        found: list[Verdict] = []
+
+        async def decided() -> bool:
+            await self.drain()
+            if any(s.signal_id == signal.signal_id for s in self.seen.validated):
+                found.append(Verdict(True))
+            for rej in self.seen.rejected:
+                if rej.signal.signal_id == signal.signal_id:
+                    found.append(Verdict(False, rej.rule, rej.reason))
+            return bool(found)
+
+        await eventually(decided, message=f"no verdict on {signal.signal_id}")
+        return found[0]
+
+    async def settle(self) -> None:
+        """Wait until risk has consumed everything published so far."""
+        await eventually(lambda: self.risk.health().lag == 0, message="risk did not catch up")
+
+    async def drain(self) -> Observed:
+        records = await self._observer.fetch(1000, 0.01)
+        for record in records:
+            data = record.envelope.data if record.envelope else None
+            if isinstance(data, Signal):
+                self.seen.validated.append(data)
+            elif isinstance(data, RejectedSignal):
+                self.seen.rejected.append(data)
+            elif isinstance(data, RiskAlert):
+                self.seen.alerts.append(data)
+            elif isinstance(data, ControlCommand):
+                self.seen.controls.append(data)
+        if records:
+            await self._observer.commit(records)
+        return self.seen
+
+
+def make_signal(**fields: Any) -> Signal:
+    token = fields.pop("token", INFY)
+    price = fields.pop("price", None)
+    defaults: dict[str, Any] = {
+        "signal_id": f"sig-{next(_ids)}",
+        "strategy": "ema",
+        "instrument_token": token,
+        "symbol": _symbol(token),
+        "side": Side.BUY,
+        "quantity": 10,
+        "order_type": OrderType.MARKET,
+        "product": Product.MIS,
+        "signal_ts": MON_10AM,
+    }
+    if price is not None:
+        defaults["order_type"] = OrderType.LIMIT
+        defaults["limit_price"] = Decimal(price)
+    return Signal(**{**defaults, **fields})
+
+
+def _symbol(token: int) -> str:
+    return {INFY: INFY_SYMBOL, TCS: TCS_SYMBOL}.get(token, f"NSE:X{token}")
