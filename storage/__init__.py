@@ -1,0 +1,1 @@
+"""Storage adapters: SQLAlchemy repositories, migrations and the read-model cache."""

@@ -1,0 +1,218 @@
+"""SQLAlchemy tables for everything the engine stores; one schema for SQLite and PostgreSQL.
+
+Money is ``Numeric(18, 4)`` (fixed-point text on SQLite, see ``storage.money``) so
+Decimals come back exact, timestamps are UTC nanoseconds in
+``BigInteger`` and enums are plain strings, so neither engine needs native enum types and
+Alembic migrations stay portable. Constraint names follow one convention, so migrations
+(and SQLite batch mode, which needs names) can refer to them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.money import Money
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only autoincrements an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+RowId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _id() -> Mapped[int]:
+    return mapped_column(RowId, primary_key=True, autoincrement=True)
+
+
+class InstrumentRow(Base):
+    """Keyed by exchange + tradingsymbol; the token is indexed but exchanges reuse it."""
+
+    __tablename__ = "instruments"
+    __table_args__ = (UniqueConstraint("exchange", "tradingsymbol"),)
+
+    id: Mapped[int] = _id()
+    instrument_token: Mapped[int] = mapped_column(BigInteger, index=True)
+    exchange_token: Mapped[int] = mapped_column(BigInteger)
+    tradingsymbol: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(128))
+    exchange: Mapped[str] = mapped_column(String(16))
+    segment: Mapped[str] = mapped_column(String(32))
+    instrument_type: Mapped[str] = mapped_column(String(16))
+    tick_size: Mapped[Decimal] = mapped_column(Money())
+    lot_size: Mapped[int] = mapped_column(Integer)
+    last_price: Mapped[Decimal] = mapped_column(Money())
+    expiry: Mapped[date | None] = mapped_column(Date)
+    strike: Mapped[Decimal] = mapped_column(Money())
+    freeze_quantity: Mapped[int | None] = mapped_column(Integer)
+
+
+class StrategyRow(Base):
+    __tablename__ = "strategies"
+    __table_args__ = (UniqueConstraint("broker", "name"),)
+
+    id: Mapped[int] = _id()
+    broker: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    instruments: Mapped[list[str]] = mapped_column(JSON)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+
+
+class OrderRow(Base):
+    """The outbox: written before an order leaves the process."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("client_order_id"),
+        Index("ix_orders_broker_status", "broker", "status"),
+    )
+
+    id: Mapped[int] = _id()
+    client_order_id: Mapped[str] = mapped_column(String(32))
+    broker: Mapped[str] = mapped_column(String(16))
+    strategy: Mapped[str] = mapped_column(String(64))
+    signal_id: Mapped[str] = mapped_column(String(64))
+    instrument_token: Mapped[int] = mapped_column(BigInteger)
+    symbol: Mapped[str] = mapped_column(String(64))
+    side: Mapped[str] = mapped_column(String(8))
+    quantity: Mapped[int] = mapped_column(Integer)
+    order_type: Mapped[str] = mapped_column(String(8))
+    product: Mapped[str] = mapped_column(String(8))
+    validity: Mapped[str] = mapped_column(String(8))
+    price: Mapped[Decimal | None] = mapped_column(Money())
+    trigger_price: Mapped[Decimal | None] = mapped_column(Money())
+    status: Mapped[str] = mapped_column(String(24))
+    filled_quantity: Mapped[int] = mapped_column(Integer)
+    average_price: Mapped[Decimal | None] = mapped_column(Money())
+    broker_order_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    created_ts: Mapped[int] = mapped_column(BigInteger)
+    updated_ts: Mapped[int] = mapped_column(BigInteger)
+
+
+class FillRow(Base):
+    """A trade; (broker, trade_id) is unique so a fill is never counted twice."""
+
+    __tablename__ = "fills"
+    __table_args__ = (UniqueConstraint("broker", "trade_id"),)
+
+    id: Mapped[int] = _id()
+    broker: Mapped[str] = mapped_column(String(16))
+    trade_id: Mapped[str] = mapped_column(String(64))
+    client_order_id: Mapped[str] = mapped_column(String(32), index=True)
+    strategy: Mapped[str] = mapped_column(String(64))
+    instrument_token: Mapped[int] = mapped_column(BigInteger)
+    symbol: Mapped[str] = mapped_column(String(64))
+    side: Mapped[str] = mapped_column(String(8))
+    quantity: Mapped[int] = mapped_column(Integer)
+    price: Mapped[Decimal] = mapped_column(Money())
+    charges: Mapped[Decimal] = mapped_column(Money())
+    fill_ts: Mapped[int] = mapped_column(BigInteger)
+
+
+class PositionRow(Base):
+    __tablename__ = "positions"
+    __table_args__ = (UniqueConstraint("broker", "strategy", "instrument_token"),)
+
+    id: Mapped[int] = _id()
+    broker: Mapped[str] = mapped_column(String(16))
+    strategy: Mapped[str] = mapped_column(String(64))
+    instrument_token: Mapped[int] = mapped_column(BigInteger)
+    symbol: Mapped[str] = mapped_column(String(64))
+    net_quantity: Mapped[int] = mapped_column(Integer)
+    average_price: Mapped[Decimal] = mapped_column(Money())
+    realized_pnl: Mapped[Decimal] = mapped_column(Money())
+    charges: Mapped[Decimal] = mapped_column(Money())
+    last_price: Mapped[Decimal | None] = mapped_column(Money())
+    updated_ts: Mapped[int] = mapped_column(BigInteger)
+
+
+class PnlSnapshotRow(Base):
+    __tablename__ = "pnl_snapshots"
+    __table_args__ = (Index("ix_pnl_snapshots_broker_snapshot_ts", "broker", "snapshot_ts"),)
+
+    id: Mapped[int] = _id()
+    broker: Mapped[str] = mapped_column(String(16))
+    snapshot_ts: Mapped[int] = mapped_column(BigInteger)
+    realized_pnl: Mapped[Decimal] = mapped_column(Money())
+    unrealized_pnl: Mapped[Decimal] = mapped_column(Money())
+    charges: Mapped[Decimal] = mapped_column(Money())
+    cash: Mapped[Decimal] = mapped_column(Money())
+    equity: Mapped[Decimal] = mapped_column(Money())
+    gross_exposure: Mapped[Decimal] = mapped_column(Money())
+
+
+class RiskAlertRow(Base):
+    __tablename__ = "risk_alerts"
+
+    id: Mapped[int] = _id()
+    alert_ts: Mapped[int] = mapped_column(BigInteger, index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    rule: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text)
+    broker: Mapped[str | None] = mapped_column(String(16))
+    strategy: Mapped[str | None] = mapped_column(String(64))
+    symbol: Mapped[str | None] = mapped_column(String(64))
+
+
+class TradingStateRow(Base):
+    """One row per (broker, scope): a restart after the kill switch stays halted."""
+
+    __tablename__ = "trading_state"
+    __table_args__ = (UniqueConstraint("broker", "scope"),)
+
+    id: Mapped[int] = _id()
+    broker: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[str] = mapped_column(String(64))
+    mode: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    operator: Mapped[str] = mapped_column(String(128))
+    changed_ts: Mapped[int] = mapped_column(BigInteger)
+
+
+class ProcessedEventRow(Base):
+    """The persisted dedup window, written in the same transaction as each effect."""
+
+    __tablename__ = "processed_events"
+    __table_args__ = (UniqueConstraint("consumer_group", "event_id"),)
+
+    id: Mapped[int] = _id()
+    consumer_group: Mapped[str] = mapped_column(String(128))
+    event_id: Mapped[str] = mapped_column(String(64))
+    processed_ts: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = _id()
+    audit_ts: Mapped[int] = mapped_column(BigInteger, index=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -1,0 +1,233 @@
+"""The read-model cache: latest positions, orders, P&L, health and trading states per broker.
+
+Attached consoles and other readers (``alphapanda status``) read it instead of the
+database. ``RedisReadCache`` shares it between processes; ``MemoryReadCache`` is the
+embedded default with the same interface. Values are msgspec JSON (readable with
+``redis-cli``), keys are ``{prefix}:{broker}:{section}`` so paper and zerodha never mix.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, Self, TypeVar
+
+import msgspec
+from redis.asyncio import Redis
+
+from engine.events.payloads import (
+    HealthReport,
+    OrderUpdate,
+    PnlSnapshot,
+    PositionSnapshot,
+    TradingStateChanged,
+)
+from engine.events.types import Broker
+
+T = TypeVar("T")
+
+DEFAULT_PREFIX = "alphapanda"
+DEFAULT_MAX_ORDERS = 500
+
+# Store an order update unless a newer one is cached, then keep only the newest N orders;
+# one script, so two writers can never interleave the check and the write.
+_PUT_ORDER = """
+local current = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if current and tonumber(current) > tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[4])
+if excess > 0 then
+  local oldest = redis.call('ZRANGE', KEYS[2], 0, excess - 1)
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, excess - 1)
+  redis.call('HDEL', KEYS[1], unpack(oldest))
+end
+return 1
+"""
+
+
+class ReadCache(Protocol):
+    """What the console's read side needs; newest order first."""
+
+    broker: Broker
+
+    async def put_position(self, position: PositionSnapshot) -> None: ...
+    async def positions(self) -> list[PositionSnapshot]: ...
+    async def put_order(self, order: OrderUpdate) -> bool: ...
+    async def orders(self) -> list[OrderUpdate]: ...
+    async def put_pnl(self, pnl: PnlSnapshot) -> None: ...
+    async def pnl(self) -> PnlSnapshot | None: ...
+    async def put_health(self, report: HealthReport) -> None: ...
+    async def health(self) -> HealthReport | None: ...
+    async def put_trading_state(self, state: TradingStateChanged) -> None: ...
+    async def trading_states(self) -> dict[str, TradingStateChanged]: ...
+    async def clear(self) -> None: ...
+    async def aclose(self) -> None: ...
+
+
+def position_field(position: PositionSnapshot) -> str:
+    return f"{position.strategy}:{position.instrument_token}"
+
+
+def _position_order(position: PositionSnapshot) -> tuple[str, int]:
+    return (position.strategy, position.instrument_token)
+
+
+class _Closing:
+    """``async with`` support: ``aclose()`` on the way out."""
+
+    async def aclose(self) -> None:
+        return None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+class MemoryReadCache(_Closing):
+    """``ReadCache`` in process: the embedded default and the twin the tests compare with."""
+
+    def __init__(self, broker: Broker, *, max_orders: int = DEFAULT_MAX_ORDERS) -> None:
+        self.broker = broker
+        self.max_orders = max_orders
+        self._positions: dict[str, PositionSnapshot] = {}
+        self._orders: dict[str, OrderUpdate] = {}
+        self._pnl: PnlSnapshot | None = None
+        self._health: HealthReport | None = None
+        self._states: dict[str, TradingStateChanged] = {}
+
+    async def put_position(self, position: PositionSnapshot) -> None:
+        self._positions[position_field(position)] = position
+
+    async def positions(self) -> list[PositionSnapshot]:
+        return sorted(self._positions.values(), key=_position_order)
+
+    async def put_order(self, order: OrderUpdate) -> bool:
+        current = self._orders.get(order.client_order_id)
+        if current is not None and current.update_ts > order.update_ts:
+            return False
+        self._orders[order.client_order_id] = order
+        if len(self._orders) > self.max_orders:
+            oldest = sorted(self._orders.values(), key=lambda o: o.update_ts)
+            for stale in oldest[: len(self._orders) - self.max_orders]:
+                del self._orders[stale.client_order_id]
+        return True
+
+    async def orders(self) -> list[OrderUpdate]:
+        return sorted(self._orders.values(), key=lambda o: o.update_ts, reverse=True)
+
+    async def put_pnl(self, pnl: PnlSnapshot) -> None:
+        self._pnl = pnl
+
+    async def pnl(self) -> PnlSnapshot | None:
+        return self._pnl
+
+    async def put_health(self, report: HealthReport) -> None:
+        self._health = report
+
+    async def health(self) -> HealthReport | None:
+        return self._health
+
+    async def put_trading_state(self, state: TradingStateChanged) -> None:
+        self._states[state.scope] = state
+
+    async def trading_states(self) -> dict[str, TradingStateChanged]:
+        return dict(self._states)
+
+    async def clear(self) -> None:
+        self._positions.clear()
+        self._orders.clear()
+        self._pnl = self._health = None
+        self._states.clear()
+
+
+class RedisReadCache(_Closing):
+    """``ReadCache`` in Redis, shared by every process that reads the same broker."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        broker: Broker,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        max_orders: int = DEFAULT_MAX_ORDERS,
+        owns_client: bool = False,
+    ) -> None:
+        self.broker = broker
+        self.max_orders = max_orders
+        self.redis = redis
+        self.base = f"{prefix}:{broker.value}"
+        self._owns_client = owns_client
+        self._put_order_script = redis.register_script(_PUT_ORDER)
+
+    @classmethod
+    def from_url(cls, url: str, broker: Broker, **kw: Any) -> Self:
+        """A cache with its own client (closed by ``aclose``)."""
+        return cls(Redis.from_url(url), broker, owns_client=True, **kw)
+
+    def key(self, section: str) -> str:
+        return f"{self.base}:{section}"
+
+    async def put_position(self, position: PositionSnapshot) -> None:
+        await self.redis.hset(self.key("positions"), position_field(position), _encode(position))
+
+    async def positions(self) -> list[PositionSnapshot]:
+        raw = await self.redis.hvals(self.key("positions"))
+        return sorted((_decode(v, PositionSnapshot) for v in raw), key=_position_order)
+
+    async def put_order(self, order: OrderUpdate) -> bool:
+        keys = [self.key("orders"), self.key("orders:by_ts")]
+        args = [order.client_order_id, order.update_ts, _encode(order), self.max_orders]
+        return bool(await self._put_order_script(keys=keys, args=args))
+
+    async def orders(self) -> list[OrderUpdate]:
+        ids = await self.redis.zrevrange(self.key("orders:by_ts"), 0, -1)
+        if not ids:
+            return []
+        raw = await self.redis.hmget(self.key("orders"), ids)
+        return [_decode(v, OrderUpdate) for v in raw if v is not None]
+
+    async def put_pnl(self, pnl: PnlSnapshot) -> None:
+        await self.redis.set(self.key("pnl"), _encode(pnl))
+
+    async def pnl(self) -> PnlSnapshot | None:
+        return _decode_optional(await self.redis.get(self.key("pnl")), PnlSnapshot)
+
+    async def put_health(self, report: HealthReport) -> None:
+        await self.redis.set(self.key("health"), _encode(report))
+
+    async def health(self) -> HealthReport | None:
+        return _decode_optional(await self.redis.get(self.key("health")), HealthReport)
+
+    async def put_trading_state(self, state: TradingStateChanged) -> None:
+        await self.redis.hset(self.key("trading"), state.scope, _encode(state))
+
+    async def trading_states(self) -> dict[str, TradingStateChanged]:
+        raw = await self.redis.hgetall(self.key("trading"))
+        return {_text(scope): _decode(v, TradingStateChanged) for scope, v in raw.items()}
+
+    async def clear(self) -> None:
+        """Delete every key of this broker under the prefix (SCAN, never KEYS)."""
+        keys = [key async for key in self.redis.scan_iter(match=f"{self.base}:*", count=500)]
+        if keys:
+            await self.redis.delete(*keys)
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self.redis.aclose()
+
+
+def _encode(value: msgspec.Struct) -> bytes:
+    return msgspec.json.encode(value)
+
+
+def _decode(raw: bytes | str, kind: type[T]) -> T:
+    return msgspec.json.decode(raw, type=kind)
+
+
+def _decode_optional(raw: bytes | str | None, kind: type[T]) -> T | None:
+    return None if raw is None else _decode(raw, kind)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

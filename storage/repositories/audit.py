@@ -1,0 +1,24 @@
+"""The operator audit trail: who halted, resumed or flattened, and when."""
+
+from __future__ import annotations
+
+from sqlalchemy import insert, select
+
+from engine.domain.records import AuditRecord
+from storage.convert import audit_from_row, audit_values
+from storage.database import transaction
+from storage.models import AuditRow
+from storage.repositories.base import Repository
+
+
+class AuditRepo(Repository):
+    """Implements ``engine.ports.AuditRepository``; newest first."""
+
+    async def add_audit(self, record: AuditRecord) -> None:
+        async with transaction(self._sessions) as session:
+            await session.execute(insert(AuditRow).values(**audit_values(record)))
+
+    async def list_audit(self, limit: int = 100) -> list[AuditRecord]:
+        stmt = select(AuditRow).order_by(AuditRow.audit_ts.desc(), AuditRow.id.desc()).limit(limit)
+        async with self._sessions() as session:
+            return [audit_from_row(row) for row in (await session.scalars(stmt))]

@@ -1,0 +1,75 @@
+"""``SqlTradingStore``: the engine's storage port on SQLite or PostgreSQL.
+
+Each repository is usable on its own; the store combines them over one engine and one
+session factory so the composition root opens a single object and closes it once.
+"""
+
+from __future__ import annotations
+
+import time
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.database import create_engine_for, session_factory
+from storage.repositories import (
+    AlertRepo,
+    AuditRepo,
+    FillRepo,
+    InstrumentRepo,
+    OrderRepo,
+    PositionRepo,
+    ProcessedEventRepo,
+    SnapshotRepo,
+    StrategyRepo,
+    TradingStateRepo,
+)
+from storage.repositories.base import NowNs
+
+
+class SqlTradingStore(
+    InstrumentRepo,
+    OrderRepo,
+    FillRepo,
+    PositionRepo,
+    SnapshotRepo,
+    AlertRepo,
+    TradingStateRepo,
+    StrategyRepo,
+    ProcessedEventRepo,
+    AuditRepo,
+):
+    """Implements ``engine.ports.TradingStore``; the schema must be migrated first."""
+
+    def __init__(self, engine: AsyncEngine, now_ns: NowNs = time.time_ns) -> None:
+        super().__init__(session_factory(engine), now_ns)
+        self.engine = engine
+
+    @classmethod
+    async def open(
+        cls,
+        url: str,
+        *,
+        echo: bool = False,
+        pool_size: int = 5,
+        now_ns: NowNs = time.time_ns,
+        **engine_kw: Any,
+    ) -> Self:
+        """Connect to ``url`` (the schema comes from ``storage.migrate.upgrade``)."""
+        engine = create_engine_for(url, echo=echo, pool_size=pool_size, **engine_kw)
+        return cls(engine, now_ns)
+
+    async def aclose(self) -> None:
+        await self.engine.dispose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

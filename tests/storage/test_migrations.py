@@ -1,0 +1,93 @@
+"""Migrations build an empty database, tear it down and build it again, on both engines.
+
+The drift test fails when a model changes without a migration (or the reverse).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+
+from storage.database import create_engine_for
+from storage.migrate import (
+    current,
+    current_async,
+    downgrade,
+    head_revision,
+    migrations_dir,
+    upgrade,
+    upgrade_async,
+)
+from storage.models import Base
+from tests.storage.conftest import pg_database
+
+TABLES = {table.name for table in Base.metadata.sorted_tables}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no tables at all."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/fresh/alphapanda.db"
+        return
+    with pg_database() as url:
+        yield url
+
+
+async def _inspect(url: str, probe: object) -> object:
+    engine = create_engine_for(url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(probe)
+    finally:
+        await engine.dispose()
+
+
+def _tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names()) - {"alembic_version"}
+
+
+def _drift(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return compare_metadata(context, Base.metadata)
+
+
+async def _tables_at(url: str) -> set[str]:
+    return await _inspect(url, _tables)  # type: ignore[return-value]
+
+
+def test_empty_database_upgrades_downgrades_and_upgrades_again(empty_url: str) -> None:
+    assert current(empty_url) is None
+
+    upgrade(empty_url)
+    assert current(empty_url) == head_revision()
+    assert asyncio.run(_tables_at(empty_url)) == TABLES
+
+    downgrade(empty_url, "base")
+    assert current(empty_url) is None
+    assert asyncio.run(_tables_at(empty_url)) == set()
+
+    upgrade(empty_url, "head")
+    assert asyncio.run(_tables_at(empty_url)) == TABLES
+
+
+async def test_models_and_migrations_do_not_drift(empty_url: str) -> None:
+    await upgrade_async(empty_url)
+
+    assert await current_async(empty_url) == head_revision()
+    assert await _inspect(empty_url, _drift) == []
+
+
+def test_migrations_ship_inside_the_package_with_one_head() -> None:
+    directory = migrations_dir()
+
+    assert (directory / "env.py").is_file()
+    assert (directory / "versions" / "__init__.py").is_file()
+    assert head_revision() is not None
