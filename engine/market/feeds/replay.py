@@ -1,0 +1,173 @@
+"""Replay recorded ticks from CSV, validating every row at the boundary.
+
+Columns: ``ts`` (ISO 8601; a naive time is Asia/Kolkata, as Kite records it),
+``instrument_token`` or ``symbol`` ("NSE:INFY" or "INFY"), ``last_price``, and optionally
+``volume, last_quantity, bid, ask, bid_quantity, ask_quantity, open, high, low, close, oi``.
+A bad row becomes a dead letter naming its line number; the replay carries on.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from engine.bus.base import EventBus
+from engine.clock import IST, Clock, datetime_to_ns
+from engine.domain.records import Instrument
+from engine.events.payloads import Tick
+from engine.instruments.registry import InstrumentRegistry, UnknownInstrument, is_tick_multiple
+from engine.market.feeds.base import FeedService, RejectedRow
+
+_PRICE_COLUMNS = ("bid", "ask", "open", "high", "low", "close")
+_QUANTITY_COLUMNS = ("volume", "last_quantity", "bid_quantity", "ask_quantity")
+
+
+class ReplayFormatError(ValueError):
+    """The file as a whole cannot be replayed (no header, or required columns missing)."""
+
+
+def read_lines(path: str | Path) -> Iterator[bytes]:
+    """Lines of a plain or gzipped file, without line endings."""
+    path = Path(path)
+    with path.open("rb") as probe:
+        gzipped = probe.read(2) == b"\x1f\x8b"
+    opener = gzip.open if gzipped else open
+    with opener(path, "rb") as handle:  # type: ignore[operator]
+        for line in handle:
+            yield line.rstrip(b"\r\n")
+
+
+def iter_replay(
+    lines: Iterable[bytes], registry: InstrumentRegistry
+) -> Iterator[Tick | RejectedRow]:
+    """Ticks in file order; rows that fail validation come out as ``RejectedRow``."""
+    numbered = enumerate(lines, start=1)
+    header: list[str] | None = None
+    for _, raw in numbered:
+        if raw.strip():
+            header = [h.strip().lower() for h in next(csv.reader([raw.decode("utf-8-sig")]))]
+            break
+    if header is None:
+        raise ReplayFormatError("empty tick file: expected a header row")
+    _check_header(header)
+    for line_no, raw in numbered:
+        if not raw.strip():
+            continue
+        try:
+            yield _parse_row(header, raw, registry)
+        except (ValueError, UnknownInstrument) as exc:
+            yield RejectedRow(line_no, f"line {line_no}: {exc}", raw)
+
+
+def _check_header(header: list[str]) -> None:
+    missing = [c for c in ("ts", "last_price") if c not in header]
+    if "instrument_token" not in header and "symbol" not in header:
+        missing.append("instrument_token or symbol")
+    if missing:
+        raise ReplayFormatError(f"tick file header lacks {', '.join(missing)}: got {header}")
+
+
+def _parse_row(header: list[str], raw: bytes, registry: InstrumentRegistry) -> Tick:
+    try:
+        cells = next(csv.reader([raw.decode("utf-8")]))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"unreadable row: {exc}") from None
+    if len(cells) != len(header):
+        raise ValueError(f"expected {len(header)} columns, found {len(cells)}")
+    row = {name: cell.strip() for name, cell in zip(header, cells, strict=True)}
+    instrument = _instrument(row, registry)
+    optional: dict[str, object] = {}
+    for column in _PRICE_COLUMNS:
+        if row.get(column):
+            optional[column] = _price(row[column], column, instrument)
+    for column in _QUANTITY_COLUMNS:
+        if row.get(column):
+            optional[column] = _quantity(row[column], column)
+    if row.get("oi"):
+        optional["oi"] = _quantity(row["oi"], "oi")
+    bid, ask = optional.get("bid"), optional.get("ask")
+    if isinstance(bid, Decimal) and isinstance(ask, Decimal) and bid > ask:
+        raise ValueError(f"crossed quote: bid {bid} above ask {ask}")
+    return Tick(
+        instrument_token=instrument.instrument_token,
+        symbol=instrument.key,
+        last_price=_price(row["last_price"], "last_price", instrument),
+        exchange_ts=parse_exchange_ts(row["ts"]),
+        **optional,  # type: ignore[arg-type]
+    )
+
+
+def _instrument(row: dict[str, str], registry: InstrumentRegistry) -> Instrument:
+    token = row.get("instrument_token", "")
+    if token:
+        if not token.isdigit():
+            raise ValueError(f"instrument_token {token!r} is not a number")
+        return registry.by_token(int(token))
+    symbol = row.get("symbol", "")
+    if not symbol:
+        raise ValueError("no instrument_token or symbol")
+    return registry.by_key(symbol)
+
+
+def parse_exchange_ts(text: str) -> int:
+    """ISO 8601 to UTC ns; a naive time is Asia/Kolkata (Kite's exchange time), never UTC."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"unparseable ts {text!r} (want ISO 8601)") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=IST)
+    return datetime_to_ns(moment)
+
+
+def _price(text: str, column: str, instrument: Instrument) -> Decimal:
+    try:
+        price = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{column} {text!r} is not a number") from None
+    if not price.is_finite() or price <= 0:
+        raise ValueError(f"{column} must be positive, got {text}")
+    if not is_tick_multiple(price, instrument):
+        raise ValueError(
+            f"{column} {text} is not a multiple of tick size {instrument.tick_size} "
+            f"for {instrument.key}"
+        )
+    return price
+
+
+def _quantity(text: str, column: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{column} {text!r} is not a whole number") from None
+    if value < 0:
+        raise ValueError(f"{column} must not be negative, got {value}")
+    return value
+
+
+class ReplayFeed(FeedService):
+    """Recorded ticks as a supervised service; bad rows go to ``market.ticks.dlq``."""
+
+    def __init__(
+        self,
+        bus: EventBus,
+        registry: InstrumentRegistry,
+        source: str | Path | Iterable[bytes],
+        *,
+        ticks_per_second: float | None = None,
+        clock: Clock | None = None,
+        name: str = "replay-feed",
+    ) -> None:
+        super().__init__(name=name, bus=bus, ticks_per_second=ticks_per_second, clock=clock)
+        self.registry = registry
+        self.source = source
+        if isinstance(source, str | Path) and not Path(source).is_file():
+            raise ReplayFormatError(f"tick file not found: {source}")
+
+    def items(self) -> Iterator[Tick | RejectedRow]:
+        lines = read_lines(self.source) if isinstance(self.source, str | Path) else self.source
+        return iter_replay(lines, self.registry)

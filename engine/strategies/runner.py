@@ -1,0 +1,132 @@
+"""Strategy runner: routes each tick to the strategies subscribed to its instrument.
+
+It turns intents into ``Signal`` events on ``{broker}.signals.raw``, keyed
+``broker:strategy:token``. It does not gate on trading state: a halted strategy still
+sees ticks (its indicators stay warm); risk and execution refuse its orders.
+Signal ids derive from the tick's event id and the strategy name, and the outputs of the
+last ticks are remembered, so a retried or redelivered tick repeats the same signals
+instead of feeding the strategy twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from engine.bus.base import EventBus
+from engine.clock import Clock
+from engine.events import topics
+from engine.events.envelope import EventEnvelope
+from engine.events.payloads import Signal, Tick
+from engine.events.types import Broker, EventType, OrderType, Product
+from engine.ids import derived_uuid7
+from engine.processing.dedup import DedupStore
+from engine.processing.emitter import Emitter
+from engine.processing.processor import ProcessorConfig, StreamProcessor
+from engine.processing.retry import PermanentError
+from engine.strategies.factory import StrategyBinding
+
+log = logging.getLogger("alphapanda.strategies")
+
+_Output = tuple[str, str, Broker, Signal]  # topic, key, broker, signal
+
+
+class _Route:
+    __slots__ = ("binding", "broker", "name", "on_tick", "topic")
+
+    def __init__(self, binding: StrategyBinding) -> None:
+        self.binding = binding
+        self.name = binding.name
+        self.broker: Broker = binding.broker
+        self.topic = topics.signals_raw(binding.broker)
+        self.on_tick = binding.strategy.on_tick
+
+
+class StrategyRunner(StreamProcessor):
+    """Consumes ``market.ticks``; constant work per tick per subscribed strategy."""
+
+    def __init__(
+        self,
+        bus: EventBus,
+        bindings: Sequence[StrategyBinding],
+        *,
+        name: str = "strategy-runner",
+        config: ProcessorConfig | None = None,
+        dedup: DedupStore | None = None,
+        clock: Clock | None = None,
+        replay_window: int = 256,
+    ) -> None:
+        super().__init__(
+            name=name,
+            bus=bus,
+            input_topics=[topics.MARKET_TICKS],
+            config=config,
+            dedup=dedup,
+            clock=clock,
+        )
+        names = [b.name for b in bindings]
+        if len(set(names)) != len(names):
+            raise ValueError(f"strategy names must be unique: {names}")
+        self.bindings = list(bindings)
+        self._routes: dict[int, list[_Route]] = {}
+        for binding in self.bindings:
+            route = _Route(binding)
+            for token in sorted(binding.tokens):
+                self._routes.setdefault(token, []).append(route)
+        self._recent: dict[str, list[_Output]] = {}
+        self._replay_window = replay_window
+        self.signals_emitted = 0
+        self.strategy_errors: dict[str, int] = {}
+
+    def subscribed_tokens(self) -> frozenset[int]:
+        return frozenset(self._routes)
+
+    async def handle(self, envelope: EventEnvelope, out: Emitter) -> None:
+        tick = envelope.data
+        if not isinstance(tick, Tick):
+            raise PermanentError(f"expected a tick on {topics.MARKET_TICKS}, got {envelope.type}")
+        routes = self._routes.get(tick.instrument_token)
+        if routes is None:
+            return
+        outputs = self._recent.get(envelope.id)
+        if outputs is None:
+            outputs = self._evaluate(envelope.id, tick, routes)
+            self._remember(envelope.id, outputs)
+        for topic, key, broker, signal in outputs:
+            out.emit(topic, EventType.SIGNAL_RAW, signal, key=key, broker=broker)
+        self.signals_emitted += len(outputs)
+
+    def _evaluate(self, event_id: str, tick: Tick, routes: list[_Route]) -> list[_Output]:
+        outputs: list[_Output] = []
+        for route in routes:
+            try:
+                intents = route.on_tick(tick)
+            except Exception:  # one faulty strategy must not starve the others
+                self.strategy_errors[route.name] = self.strategy_errors.get(route.name, 0) + 1
+                log.exception("strategy failed on tick", extra={"strategy": route.name})
+                continue
+            for index, intent in enumerate(intents):
+                signal = Signal(
+                    signal_id=derived_uuid7(
+                        event_id, f"signal:{route.name}", index, tick.exchange_ts // 1_000_000
+                    ),
+                    strategy=route.name,
+                    instrument_token=tick.instrument_token,
+                    symbol=tick.symbol,
+                    side=intent.side,
+                    quantity=intent.quantity,
+                    order_type=OrderType.MARKET,
+                    product=Product.MIS,
+                    reference_price=tick.last_price,
+                    signal_ts=tick.exchange_ts,
+                    reason=intent.reason,
+                )
+                key = topics.order_key(route.broker, route.name, tick.instrument_token)
+                outputs.append((route.topic, key, route.broker, signal))
+        return outputs
+
+    def _remember(self, event_id: str, outputs: list[_Output]) -> None:
+        recent = self._recent
+        recent[event_id] = outputs
+        if len(recent) > self._replay_window:
+            del recent[next(iter(recent))]
