@@ -1,0 +1,80 @@
+"""The broker-adapter seam: execution talks to any venue through ``BrokerAdapter``.
+
+``PaperAdapter`` wraps the in-memory ``PaperBroker``; the Zerodha adapter implements
+the same protocol over Kite Connect (its ``on_tick`` returns nothing: live fills come
+from order updates, not from the tick stream).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Protocol
+
+from engine.domain.records import OrderRecord
+from engine.events.payloads import OrderIntent, Tick
+from engine.execution.paper_broker import PaperBroker
+from engine.execution.reports import PlaceAck, VenueUpdate
+
+
+class BrokerAdapter(Protocol):
+    """A venue execution can send orders to."""
+
+    name: str
+    # True when the venue's order book dies with the process (paper): working orders
+    # found in storage at start cannot be reconciled and are cancelled instead.
+    book_lost_on_restart: bool
+
+    async def place(self, intent: OrderIntent) -> PlaceAck:
+        """Send a new order; its ``client_order_id`` travels as the broker-side tag."""
+
+    async def cancel(self, order: OrderRecord) -> PlaceAck: ...
+
+    async def modify(
+        self,
+        order: OrderRecord,
+        *,
+        quantity: int | None = None,
+        price: Decimal | None = None,
+        trigger_price: Decimal | None = None,
+    ) -> PlaceAck: ...
+
+    def on_tick(self, tick: Tick) -> Sequence[VenueUpdate]:
+        """Fills and triggers caused by this tick (paper only; a live venue returns ())."""
+
+    async def open_orders(self) -> list[str]:
+        """Client order ids the venue holds as working."""
+
+
+class PaperAdapter:
+    """``BrokerAdapter`` over the in-memory paper venue."""
+
+    name = "paper"
+    book_lost_on_restart = True
+
+    def __init__(self, broker: PaperBroker | None = None) -> None:
+        self.broker = broker or PaperBroker()
+
+    async def place(self, intent: OrderIntent) -> PlaceAck:
+        return self.broker.place(intent)
+
+    async def cancel(self, order: OrderRecord) -> PlaceAck:
+        return self.broker.cancel(order.client_order_id)
+
+    async def modify(
+        self,
+        order: OrderRecord,
+        *,
+        quantity: int | None = None,
+        price: Decimal | None = None,
+        trigger_price: Decimal | None = None,
+    ) -> PlaceAck:
+        return self.broker.modify(
+            order.client_order_id, quantity=quantity, price=price, trigger_price=trigger_price
+        )
+
+    def on_tick(self, tick: Tick) -> Sequence[VenueUpdate]:
+        return self.broker.on_tick(tick)
+
+    async def open_orders(self) -> list[str]:
+        return self.broker.open_orders()

@@ -1,0 +1,78 @@
+"""Conversions between the stored order (``OrderRecord``) and what crosses a boundary.
+
+One place decides which fields an intent, a journaled fill and an order event carry,
+so the outbox row, the fill journal and the events on the bus never disagree.
+"""
+
+from __future__ import annotations
+
+from engine.domain.records import FillRecord, OrderRecord
+from engine.events.payloads import Fill, OrderIntent, OrderUpdate
+from engine.events.types import OrderStatus
+
+
+def order_intent(order: OrderRecord) -> OrderIntent:
+    """What the venue is asked to do for an outbox row."""
+    return OrderIntent(
+        client_order_id=order.client_order_id,
+        signal_id=order.signal_id,
+        strategy=order.strategy,
+        broker=order.broker,
+        instrument_token=order.instrument_token,
+        symbol=order.symbol,
+        side=order.side,
+        quantity=order.quantity,
+        order_type=order.order_type,
+        product=order.product,
+        validity=order.validity,
+        price=order.price,
+        trigger_price=order.trigger_price,
+        created_ts=order.created_ts,
+    )
+
+
+def fill_record(order: OrderRecord, fill: Fill) -> FillRecord:
+    """The journal row of one fill of ``order``."""
+    return FillRecord(
+        broker=order.broker,
+        trade_id=fill.trade_id,
+        client_order_id=order.client_order_id,
+        strategy=order.strategy,
+        instrument_token=order.instrument_token,
+        symbol=order.symbol,
+        side=order.side,
+        quantity=fill.quantity,
+        price=fill.price,
+        charges=fill.charges,
+        fill_ts=fill.fill_ts,
+    )
+
+
+def order_update(
+    order: OrderRecord,
+    ts: int,
+    *,
+    status: OrderStatus | None = None,
+    fill: Fill | None = None,
+) -> OrderUpdate:
+    """The lifecycle event for ``order`` as it stands (``status`` overrides, e.g. SUBMITTED)."""
+    return OrderUpdate(
+        client_order_id=order.client_order_id,
+        strategy=order.strategy,
+        broker=order.broker,
+        instrument_token=order.instrument_token,
+        symbol=order.symbol,
+        side=order.side,
+        quantity=order.quantity,
+        order_type=order.order_type,
+        product=order.product,
+        status=status or order.status,
+        filled_quantity=order.filled_quantity,
+        average_price=order.average_price,
+        price=order.price,
+        trigger_price=order.trigger_price,
+        broker_order_id=order.broker_order_id,
+        fill=fill,
+        reason=order.reason,
+        update_ts=ts,
+    )

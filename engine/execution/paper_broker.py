@@ -1,0 +1,252 @@
+"""``PaperBroker``: an in-memory venue that fills orders from the tick stream.
+
+The book is indexed by instrument token so a tick for an instrument with no working
+orders costs one dict lookup: it runs on every tick of a backtest. Everything is
+deterministic (no clock, no randomness): trade ids derive from the client order id
+and the fill's index, so replaying the same ticks gives the same fills and a restarted
+session never reuses a trade id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from engine.events.payloads import Fill, OrderIntent, Tick
+from engine.events.types import OrderStatus, OrderType, Validity
+from engine.execution.charges import ChargesModel
+from engine.execution.fill_model import FillModel, stop_triggered
+from engine.execution.reports import PlaceAck, VenueUpdate
+from engine.execution.validation import order_problem
+
+TickSizeOf = Callable[[int], Decimal | None]
+_NO_UPDATES: tuple[VenueUpdate, ...] = ()
+_STOPS = (OrderType.SL, OrderType.SL_M)
+_AT_MARKET = (OrderType.MARKET, OrderType.SL_M)
+_AVG = Decimal("0.0001")
+
+
+@dataclass(slots=True)
+class _Working:
+    """One order on the paper book, with its fill progress."""
+
+    intent: OrderIntent
+    quantity: int
+    price: Decimal | None
+    trigger_price: Decimal | None
+    tick_size: Decimal
+    filled: int = 0
+    traded_value: Decimal = Decimal("0")
+    fills: int = 0
+    brokerage_paid: Decimal = Decimal("0")
+    triggered: bool = False
+    resting: bool = False  # has sat through a tick without filling: a maker now
+
+    @property
+    def remaining(self) -> int:
+        return self.quantity - self.filled
+
+    @property
+    def average_price(self) -> Decimal | None:
+        if not self.filled:
+            return None
+        return (self.traded_value / self.filled).quantize(_AVG)
+
+    @property
+    def status(self) -> OrderStatus:
+        if self.intent.order_type in _STOPS and not self.triggered:
+            return OrderStatus.TRIGGER_PENDING
+        return OrderStatus.PARTIALLY_FILLED if self.filled else OrderStatus.OPEN
+
+
+class PaperBroker:
+    """Market, limit, SL and SL-M orders against the tick stream, with charges per fill."""
+
+    def __init__(
+        self,
+        *,
+        fill_model: FillModel | None = None,
+        charges: ChargesModel | None = None,
+        tick_size_of: TickSizeOf | None = None,
+        default_tick_size: Decimal = Decimal("0.05"),
+    ) -> None:
+        self.fill_model = fill_model or FillModel()
+        self.charges = charges or ChargesModel()
+        self._tick_size_of = tick_size_of
+        self._default_tick_size = default_tick_size
+        self._orders: dict[str, _Working] = {}
+        self._by_token: dict[int, dict[str, _Working]] = {}
+
+    def tick_size(self, instrument_token: int) -> Decimal | None:
+        if self._tick_size_of is None:
+            return self._default_tick_size
+        return self._tick_size_of(instrument_token)
+
+    # -- requests -----------------------------------------------------------------
+    def place(self, intent: OrderIntent) -> PlaceAck:
+        coid = intent.client_order_id
+        if coid in self._orders:
+            return self._ack(coid, OrderStatus.REJECTED, "duplicate client order id")
+        tick_size = self.tick_size(intent.instrument_token)
+        problem = order_problem(
+            order_type=intent.order_type,
+            side=intent.side,
+            quantity=intent.quantity,
+            price=intent.price,
+            trigger_price=intent.trigger_price,
+            tick_size=tick_size,
+        )
+        if problem is not None or tick_size is None:
+            return self._ack(coid, OrderStatus.REJECTED, problem or "unknown tick size")
+        order = _Working(
+            intent=intent,
+            quantity=intent.quantity,
+            price=intent.price if intent.order_type not in _AT_MARKET else None,
+            trigger_price=intent.trigger_price,
+            tick_size=tick_size,
+        )
+        self._orders[coid] = order
+        self._by_token.setdefault(intent.instrument_token, {})[coid] = order
+        return self._ack(coid, order.status)
+
+    def cancel(self, client_order_id: str) -> PlaceAck:
+        order = self._orders.get(client_order_id)
+        if order is None:
+            return self._ack(client_order_id, OrderStatus.REJECTED, "order is not open")
+        self._remove(order)
+        return self._ack(client_order_id, OrderStatus.CANCELLED)
+
+    def modify(
+        self,
+        client_order_id: str,
+        *,
+        quantity: int | None = None,
+        price: Decimal | None = None,
+        trigger_price: Decimal | None = None,
+    ) -> PlaceAck:
+        """Change quantity, price or trigger; a new price makes the order a taker again."""
+        order = self._orders.get(client_order_id)
+        if order is None:
+            return self._ack(client_order_id, OrderStatus.REJECTED, "order is not open")
+        kind = order.intent.order_type
+        new_quantity = order.quantity if quantity is None else quantity
+        new_price = order.price if price is None or kind in _AT_MARKET else price
+        new_trigger = order.trigger_price if trigger_price is None else trigger_price
+        problem = order_problem(
+            order_type=kind,
+            side=order.intent.side,
+            quantity=new_quantity,
+            price=new_price,
+            trigger_price=new_trigger,
+            tick_size=order.tick_size,
+        )
+        if problem is None and new_quantity <= order.filled:
+            problem = f"quantity {new_quantity} is not above the filled {order.filled}"
+        if problem is not None:
+            return self._ack(client_order_id, OrderStatus.REJECTED, problem)
+        if new_price != order.price:
+            order.resting = False
+        order.quantity, order.price, order.trigger_price = new_quantity, new_price, new_trigger
+        return self._ack(client_order_id, order.status)
+
+    def open_orders(self) -> list[str]:
+        return list(self._orders)
+
+    def has_order(self, client_order_id: str) -> bool:
+        return client_order_id in self._orders
+
+    # -- the tick path ------------------------------------------------------------
+    def on_tick(self, tick: Tick) -> Sequence[VenueUpdate]:
+        book = self._by_token.get(tick.instrument_token)
+        if not book:
+            return _NO_UPDATES
+        updates: list[VenueUpdate] = []
+        for order in list(book.values()):
+            self._match(order, tick, updates)
+        return updates
+
+    def _match(self, order: _Working, tick: Tick, updates: list[VenueUpdate]) -> None:
+        intent = order.intent
+        if intent.order_type in _STOPS and not order.triggered:
+            assert order.trigger_price is not None
+            if not stop_triggered(intent.side, order.trigger_price, tick.last_price):
+                return
+            order.triggered = True
+            updates.append(self._update(order, tick, reason="stop triggered"))
+        price = self._fill_price(order, tick)
+        if price is not None:
+            quantity = self.fill_model.available(intent.side, tick, order.remaining)
+            updates.append(self._fill(order, tick, quantity, price))
+        order.resting = True
+        if order.remaining and intent.validity is Validity.IOC:
+            self._remove(order)
+            updates.append(
+                self._update(order, tick, OrderStatus.CANCELLED, "IOC: unfilled quantity cancelled")
+            )
+
+    def _fill_price(self, order: _Working, tick: Tick) -> Decimal | None:
+        side = order.intent.side
+        if order.price is None:
+            return self.fill_model.market_price(side, tick, order.tick_size)
+        return self.fill_model.limit_price(side, order.price, tick, resting=order.resting)
+
+    def _fill(self, order: _Working, tick: Tick, quantity: int, price: Decimal) -> VenueUpdate:
+        intent = order.intent
+        breakdown = self.charges.compute(
+            intent.side,
+            quantity,
+            price,
+            intent.product,
+            brokerage_charged=order.brokerage_paid,
+        )
+        order.brokerage_paid += breakdown.brokerage
+        order.fills += 1
+        order.filled += quantity
+        order.traded_value += price * quantity
+        fill = Fill(
+            trade_id=f"P{intent.client_order_id}-{order.fills}",
+            quantity=quantity,
+            price=price,
+            charges=breakdown.total,
+            fill_ts=tick.exchange_ts,
+        )
+        status = OrderStatus.PARTIALLY_FILLED
+        if not order.remaining:
+            status = OrderStatus.FILLED
+            self._remove(order)
+        return self._update(order, tick, status, fill=fill)
+
+    def _update(
+        self,
+        order: _Working,
+        tick: Tick,
+        status: OrderStatus | None = None,
+        reason: str = "",
+        fill: Fill | None = None,
+    ) -> VenueUpdate:
+        return VenueUpdate(
+            client_order_id=order.intent.client_order_id,
+            status=status or order.status,
+            filled_quantity=order.filled,
+            average_price=order.average_price,
+            fill=fill,
+            reason=reason,
+            update_ts=tick.exchange_ts,
+        )
+
+    def _remove(self, order: _Working) -> None:
+        coid = order.intent.client_order_id
+        self._orders.pop(coid, None)
+        book = self._by_token.get(order.intent.instrument_token)
+        if book is not None:
+            book.pop(coid, None)
+            if not book:
+                del self._by_token[order.intent.instrument_token]
+
+    @staticmethod
+    def _ack(coid: str, status: OrderStatus, reason: str = "") -> PlaceAck:
+        broker_id = None if status is OrderStatus.REJECTED else f"paper-{coid}"
+        return PlaceAck(
+            client_order_id=coid, status=status, broker_order_id=broker_id, reason=reason
+        )

@@ -1,0 +1,481 @@
+"""``ExecutionService``: validated signals become orders, outbox first; ticks become fills.
+
+The path of one order: the validated signal's id gives a deterministic client order id;
+the order is written to storage as PENDING before anything is sent (a redelivered
+signal finds the id taken and sends nothing); the trading state is checked again just
+before the order leaves (a kill switch pressed while the signal was in flight still
+stops it); the venue's answer is stored, then announced. Every fill is journaled with
+``apply_execution`` before its event is emitted, so positions rebuilt from the fill
+journal after a crash match what the portfolio saw.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol
+
+from engine.bus.base import EventBus
+from engine.clock import Clock
+from engine.domain.records import FillRecord, OrderRecord
+from engine.events import topics
+from engine.events.envelope import EventEnvelope
+from engine.events.payloads import (
+    Fill,
+    OrderCommand,
+    RiskAlert,
+    Signal,
+    Tick,
+)
+from engine.events.types import (
+    Broker,
+    EventType,
+    OrderCommandAction,
+    OrderStatus,
+    OrderType,
+    Product,
+    Severity,
+    Side,
+    TradingMode,
+    Validity,
+)
+from engine.execution.broker import BrokerAdapter, PaperAdapter
+from engine.execution.charges import ChargeRates, ChargesModel
+from engine.execution.fill_model import FillModel
+from engine.execution.order_mapping import fill_record, order_intent, order_update
+from engine.execution.paper_broker import PaperBroker, TickSizeOf
+from engine.execution.reports import VenueUpdate
+from engine.execution.validation import order_problem
+from engine.ids import client_order_id
+from engine.ports import ProcessedMark
+from engine.processing.dedup import DedupStore
+from engine.processing.emitter import Emitter
+from engine.processing.processor import ProcessorConfig, StreamProcessor
+from engine.trading_state.state import TradingState
+
+log = logging.getLogger("alphapanda.execution")
+
+_WORKING = [s for s in OrderStatus if s.is_working]
+_EVENT_FOR_STATUS = {
+    OrderStatus.OPEN: EventType.ORDER_OPEN,
+    OrderStatus.TRIGGER_PENDING: EventType.ORDER_OPEN,
+    OrderStatus.PARTIALLY_FILLED: EventType.ORDER_PARTIALLY_FILLED,
+    OrderStatus.FILLED: EventType.ORDER_FILLED,
+    OrderStatus.CANCELLED: EventType.ORDER_CANCELLED,
+    OrderStatus.REJECTED: EventType.ORDER_REJECTED,
+}
+SQUARE_OFF = "square-off:"  # signal_id prefix of the orders a square-off sends
+PositionKey = tuple[str, int]  # (strategy, instrument token)
+
+
+class ExecutionStore(Protocol):
+    """The slice of the storage port execution uses: the outbox and the fill journal."""
+
+    async def insert_order(
+        self, order: OrderRecord, processed: ProcessedMark | None = None
+    ) -> bool: ...
+
+    async def update_order(self, order: OrderRecord) -> None: ...
+
+    async def apply_execution(self, order: OrderRecord, fill: FillRecord | None) -> bool: ...
+
+    async def get_order(self, client_order_id: str) -> OrderRecord | None: ...
+
+    async def list_orders(
+        self, broker: Broker, statuses: Sequence[OrderStatus] | None = None, limit: int = 500
+    ) -> list[OrderRecord]: ...
+
+    async def list_fills(self, broker: Broker) -> list[FillRecord]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionConfig:
+    """Execution knobs; the paper venue's fill model and charges are built from them."""
+
+    slippage_bps: Decimal = Decimal("0")
+    charge_rates: ChargeRates = field(default_factory=ChargeRates)
+    default_validity: Validity = Validity.DAY
+    default_tick_size: Decimal = Decimal("0.05")  # NSE equities, when no lookup is given
+    partial_fills: bool = True
+
+    def __post_init__(self) -> None:
+        if self.slippage_bps < 0:
+            raise ValueError("slippage_bps must not be negative")
+        if self.default_tick_size <= 0:
+            raise ValueError("default_tick_size must be positive")
+
+
+class ExecutionService(StreamProcessor):
+    """Sends orders for one broker and turns the venue's fills into journaled events."""
+
+    def __init__(
+        self,
+        *,
+        bus: EventBus,
+        broker: Broker,
+        store: ExecutionStore,
+        trading_state: TradingState,
+        adapter: BrokerAdapter | None = None,
+        settings: ExecutionConfig | None = None,
+        tick_size_of: TickSizeOf | None = None,
+        config: ProcessorConfig | None = None,
+        dedup: DedupStore | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        name = f"execution.{broker.value}"
+        super().__init__(
+            name=name,
+            bus=bus,
+            input_topics=[
+                topics.MARKET_TICKS,
+                topics.orders_commands(broker),
+                topics.signals_validated(broker),
+            ],
+            group=name,
+            config=config,
+            dedup=dedup,
+            clock=clock,
+        )
+        if trading_state.broker is not broker:
+            raise ValueError(f"trading state is for {trading_state.broker}, execution for {broker}")
+        self.broker = broker
+        self.store = store
+        self.trading_state = trading_state
+        self.settings = settings = settings or ExecutionConfig()
+        default_tick = settings.default_tick_size
+        self._tick_size_of: Callable[[int], Decimal | None] = tick_size_of or (
+            lambda _token: default_tick
+        )
+        self.adapter: BrokerAdapter = adapter or PaperAdapter(
+            PaperBroker(
+                fill_model=FillModel(settings.slippage_bps, settings.partial_fills),
+                charges=ChargesModel(settings.charge_rates),
+                tick_size_of=self._tick_size_of,
+            )
+        )
+        self.working: dict[str, OrderRecord] = {}  # sent, not yet terminal
+        self.net_positions: dict[PositionKey, int] = {}
+        self._position_info: dict[PositionKey, tuple[str, Product]] = {}  # symbol, product
+        self._sent: set[str] = set()  # handed to the venue by this process
+
+    # -- start: recover what a previous process left --------------------------------
+    async def on_start(self) -> None:
+        await self._rebuild_positions()
+        self.working.clear()
+        at_venue = set(await self.adapter.open_orders())
+        stored = await self.store.list_orders(self.broker, statuses=_WORKING, limit=1_000_000)
+        out = Emitter(self.name, None, self.clock.now_ns())
+        for order in sorted(stored, key=lambda o: (o.created_ts, o.client_order_id)):
+            await self._recover(order, at_venue, out)
+        await self._publish(out)
+
+    async def _recover(self, order: OrderRecord, at_venue: set[str], out: Emitter) -> None:
+        coid = order.client_order_id
+        if coid in at_venue:
+            self.working[coid] = order
+        elif order.status is OrderStatus.PENDING:
+            # A square-off written before a crash still only reduces: it may go out halted.
+            square_off = order.signal_id.startswith(SQUARE_OFF) and self._reduces(order)
+            reason = self.trading_state.block_reason(order.strategy, self._reduces(order))
+            if reason is None or square_off:
+                await self._send(order, out, bypass_halt=square_off)
+                return
+            halted = self.trading_state.effective(order.strategy) is TradingMode.HALTED
+            prefix = "halted at restart" if halted else "blocked at restart"
+            await self._reject(order, f"{prefix}: {reason}", out, self.clock.now_ns())
+        elif self.adapter.book_lost_on_restart:
+            await self._close(
+                order, OrderStatus.CANCELLED, "paper session restarted", out, self.clock.now_ns()
+            )
+        else:
+            self.working[coid] = order  # a live venue: the reconciler settles it
+        log.info("order recovered", extra={"client_order_id": coid, "status": order.status})
+
+    async def _rebuild_positions(self) -> None:
+        self.net_positions.clear()
+        last_order: dict[PositionKey, str] = {}
+        for fill in await self.store.list_fills(self.broker):
+            key = (fill.strategy, fill.instrument_token)
+            self.net_positions[key] = (
+                self.net_positions.get(key, 0) + fill.side.sign * fill.quantity
+            )
+            last_order[key] = fill.client_order_id
+            self._position_info[key] = (fill.symbol, Product.MIS)
+        for key, net in self.net_positions.items():
+            if net:
+                order = await self.store.get_order(last_order[key])
+                if order is not None:
+                    self._position_info[key] = (order.symbol, order.product)
+
+    # -- events ---------------------------------------------------------------------
+    async def handle(self, envelope: EventEnvelope, out: Emitter) -> None:
+        data = envelope.data
+        if type(data) is Tick:
+            updates = self.adapter.on_tick(data)
+            for update in updates:
+                await self._apply_venue_update(update, out)
+        elif isinstance(data, Signal):
+            if envelope.type is EventType.SIGNAL_VALIDATED:
+                await self._on_signal(envelope, data, out)
+        elif isinstance(data, OrderCommand) and data.broker is self.broker:
+            await self._on_command(envelope, data, out)
+
+    async def _on_signal(self, envelope: EventEnvelope, signal: Signal, out: Emitter) -> None:
+        coid = client_order_id(signal.signal_id)
+        ts = signal.signal_ts or envelope.ts
+        order = OrderRecord(
+            client_order_id=coid,
+            broker=self.broker,
+            strategy=signal.strategy,
+            signal_id=signal.signal_id,
+            instrument_token=signal.instrument_token,
+            symbol=signal.symbol,
+            side=signal.side,
+            quantity=signal.quantity,
+            order_type=signal.order_type,
+            product=signal.product,
+            validity=self.settings.default_validity,
+            price=signal.limit_price if signal.order_type is not OrderType.MARKET else None,
+            trigger_price=signal.trigger_price,
+            created_ts=ts,
+            updated_ts=ts,
+        )
+        if not await self.store.insert_order(order, (self.group, envelope.id)):
+            existing = await self.store.get_order(coid)
+            if existing is None or existing.status is not OrderStatus.PENDING or coid in self._sent:
+                log.info(
+                    "signal already has an order: not sent again",
+                    extra={"client_order_id": coid, "signal_id": signal.signal_id},
+                )
+                return
+            order = existing  # written by an earlier attempt that failed before sending
+        await self._send(order, out, bypass_halt=False)
+
+    async def _send(self, order: OrderRecord, out: Emitter, *, bypass_halt: bool) -> None:
+        """Validate, check the trading state once more, then hand the order to the venue."""
+        ts = order.updated_ts or order.created_ts
+        problem = order_problem(
+            order_type=order.order_type,
+            side=order.side,
+            quantity=order.quantity,
+            price=order.price,
+            trigger_price=order.trigger_price,
+            tick_size=self._tick_size_of(order.instrument_token),
+        )
+        if problem is None and not bypass_halt:
+            problem = self.trading_state.block_reason(order.strategy, self._reduces(order))
+        if problem is not None:
+            await self._reject(order, problem, out, ts)
+            return
+        self._sent.add(order.client_order_id)
+        ack = await self.adapter.place(order_intent(order))
+        if not ack.accepted:
+            await self._reject(order, ack.reason or "rejected by the broker", out, ts)
+            return
+        order.status = ack.status
+        order.broker_order_id = ack.broker_order_id
+        await self.store.update_order(order)
+        self.working[order.client_order_id] = order
+        self._emit(out, EventType.ORDER_SUBMITTED, order, ts, status=OrderStatus.SUBMITTED)
+        if ack.status in (OrderStatus.OPEN, OrderStatus.TRIGGER_PENDING):
+            self._emit(out, EventType.ORDER_OPEN, order, ts)
+
+    def _reduces(self, order: OrderRecord) -> bool:
+        """True when the order only shrinks the strategy's net position (counting working ones)."""
+        net = self.net_positions.get((order.strategy, order.instrument_token), 0)
+        if net == 0 or (net > 0) == (order.side is Side.BUY):
+            return False
+        already = sum(
+            o.quantity - o.filled_quantity
+            for o in self.working.values()
+            if o.strategy == order.strategy
+            and o.instrument_token == order.instrument_token
+            and o.side is order.side
+            and o.client_order_id != order.client_order_id
+        )
+        return order.quantity + already <= abs(net)
+
+    # -- the tick path --------------------------------------------------------------
+    async def _apply_venue_update(self, update: VenueUpdate, out: Emitter) -> None:
+        order = self.working.get(update.client_order_id)
+        if order is None:
+            log.warning("venue update for an order not working", extra={"update": repr(update)})
+            return
+        order.status = update.status
+        order.filled_quantity = update.filled_quantity
+        order.average_price = update.average_price
+        order.updated_ts = update.update_ts
+        if update.reason:
+            order.reason = update.reason
+        fill = update.fill
+        if fill is not None:
+            if not await self.store.apply_execution(order, fill_record(order, fill)):
+                log.warning("duplicate trade id ignored", extra={"trade_id": fill.trade_id})
+                return
+            key = (order.strategy, order.instrument_token)
+            self.net_positions[key] = (
+                self.net_positions.get(key, 0) + order.side.sign * fill.quantity
+            )
+            self._position_info[key] = (order.symbol, order.product)
+        else:
+            await self.store.update_order(order)
+        if order.status.is_terminal:
+            self.working.pop(order.client_order_id, None)
+        event = _EVENT_FOR_STATUS.get(order.status, EventType.ORDER_OPEN)
+        self._emit(out, event, order, update.update_ts, fill=fill)
+
+    # -- operator and kill-switch commands -------------------------------------------
+    async def _on_command(
+        self, envelope: EventEnvelope, command: OrderCommand, out: Emitter
+    ) -> None:
+        action = command.action
+        if action is OrderCommandAction.CANCEL_ALL:
+            for order in list(self.working.values()):
+                if command.strategy is None or order.strategy == command.strategy:
+                    await self._cancel(order, command.reason or "kill switch", out, envelope.ts)
+        elif action is OrderCommandAction.SQUARE_OFF_ALL:
+            await self._square_off(envelope, command, out)
+        elif action is OrderCommandAction.CANCEL:
+            order = self._working_for(command)
+            if order is not None:
+                await self._cancel(
+                    order, command.reason or "cancelled by operator", out, envelope.ts
+                )
+        elif action is OrderCommandAction.MODIFY:
+            order = self._working_for(command)
+            if order is not None:
+                await self._modify(order, command, out, envelope.ts)
+
+    def _working_for(self, command: OrderCommand) -> OrderRecord | None:
+        order = self.working.get(command.client_order_id or "")
+        if order is None:
+            log.warning(
+                "order command for an order that is not working",
+                extra={"action": command.action, "client_order_id": command.client_order_id},
+            )
+        return order
+
+    async def _cancel(self, order: OrderRecord, reason: str, out: Emitter, ts: int) -> None:
+        ack = await self.adapter.cancel(order)
+        if not ack.accepted:
+            log.warning(
+                "cancel refused by the venue",
+                extra={"client_order_id": order.client_order_id, "reason": ack.reason},
+            )
+            return
+        await self._close(order, OrderStatus.CANCELLED, reason, out, ts)
+
+    async def _modify(
+        self, order: OrderRecord, command: OrderCommand, out: Emitter, ts: int
+    ) -> None:
+        ack = await self.adapter.modify(
+            order,
+            quantity=command.quantity,
+            price=command.price,
+            trigger_price=command.trigger_price,
+        )
+        if not ack.accepted:
+            message = f"modify of {order.symbol} {order.client_order_id} refused: {ack.reason}"
+            alert = RiskAlert(
+                severity=Severity.WARNING,
+                rule="order_modify",
+                message=message,
+                broker=self.broker,
+                strategy=order.strategy,
+                symbol=order.symbol,
+                alert_ts=ts,
+            )
+            out.emit(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, key=self._key(order))
+            return
+        if command.quantity is not None:
+            order.quantity = command.quantity
+        if command.price is not None and order.order_type in (OrderType.LIMIT, OrderType.SL):
+            order.price = command.price
+        if command.trigger_price is not None:
+            order.trigger_price = command.trigger_price
+        order.status = ack.status
+        order.updated_ts = ts
+        await self.store.update_order(order)
+        self._emit(out, EventType.ORDER_MODIFIED, order, ts)
+
+    async def _square_off(
+        self, envelope: EventEnvelope, command: OrderCommand, out: Emitter
+    ) -> None:
+        """Flatten every position with MARKET orders; reductions may go out while HALTED."""
+        for (strategy, token), net in list(self.net_positions.items()):
+            if net == 0 or (command.strategy is not None and strategy != command.strategy):
+                continue
+            side = Side.SELL if net > 0 else Side.BUY
+            pending = sum(
+                o.quantity - o.filled_quantity
+                for o in self.working.values()
+                if o.strategy == strategy and o.instrument_token == token and o.side is side
+            )
+            quantity = abs(net) - pending
+            if quantity <= 0:
+                continue
+            symbol, product = self._position_info.get((strategy, token), ("", Product.MIS))
+            order = OrderRecord(
+                client_order_id=client_order_id(f"{envelope.id}:{strategy}:{token}", prefix="SQ"),
+                broker=self.broker,
+                strategy=strategy,
+                signal_id=f"{SQUARE_OFF}{envelope.id}",
+                instrument_token=token,
+                symbol=symbol,
+                side=side,
+                quantity=quantity,
+                order_type=OrderType.MARKET,
+                product=product,
+                validity=Validity.DAY,
+                reason=command.reason or "square off",
+                created_ts=envelope.ts,
+                updated_ts=envelope.ts,
+            )
+            if await self.store.insert_order(order):
+                await self._send(order, out, bypass_halt=True)
+
+    # -- shared -----------------------------------------------------------------------
+    async def _reject(self, order: OrderRecord, reason: str, out: Emitter, ts: int) -> None:
+        await self._close(order, OrderStatus.REJECTED, reason, out, ts)
+        log.warning(
+            "order rejected",
+            extra={
+                "client_order_id": order.client_order_id,
+                "symbol": order.symbol,
+                "reason": reason,
+            },
+        )
+
+    async def _close(
+        self, order: OrderRecord, status: OrderStatus, reason: str, out: Emitter, ts: int
+    ) -> None:
+        order.status = status
+        order.reason = reason
+        order.updated_ts = ts
+        await self.store.update_order(order)
+        self.working.pop(order.client_order_id, None)
+        self._emit(out, _EVENT_FOR_STATUS[status], order, ts)
+
+    def _key(self, order: OrderRecord) -> str:
+        return topics.order_key(self.broker, order.strategy, order.instrument_token)
+
+    def _emit(
+        self,
+        out: Emitter,
+        event: EventType,
+        order: OrderRecord,
+        ts: int,
+        *,
+        status: OrderStatus | None = None,
+        fill: Fill | None = None,
+    ) -> None:
+        update = order_update(order, ts, status=status, fill=fill)
+        out.emit(
+            topics.orders_events(self.broker),
+            event,
+            update,
+            key=self._key(order),
+            broker=self.broker,
+        )

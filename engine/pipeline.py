@@ -1,0 +1,182 @@
+"""One broker's trading services wired on one bus: feed → strategies → risk → execution →
+portfolio, with the trading-state service and the kill switch.
+
+The console, the headless engine and backtests all build this same object, so a
+backtest exercises exactly the code path of live trading. Storage and the feed are
+passed in (ports), so the engine stays free of database and UI imports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+from engine.bus.base import EventBus
+from engine.clock import Clock, SystemClock
+from engine.events.payloads import ComponentHealth
+from engine.events.types import Broker
+from engine.execution.broker import BrokerAdapter
+from engine.execution.service import ExecutionConfig, ExecutionService
+from engine.instruments.registry import InstrumentRegistry
+from engine.portfolio.service import PortfolioService
+from engine.ports import TradingStore
+from engine.processing import ProcessorConfig, Service, StreamProcessor, Supervisor
+from engine.risk.limits import RiskLimits
+from engine.risk.manager import RiskManager
+from engine.strategies.factory import StrategyBinding
+from engine.strategies.runner import StrategyRunner
+from engine.trading_state.control import TradingControl
+from engine.trading_state.service import TradingStateService
+from engine.trading_state.state import TradingState
+
+log = logging.getLogger("alphapanda.engine")
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Everything the services need besides their ports; built from settings at the edge."""
+
+    broker: Broker = Broker.PAPER
+    instance_id: str = "local"
+    risk: RiskLimits = field(default_factory=RiskLimits)
+    execution: ExecutionConfig = field(default_factory=ExecutionConfig)
+    starting_cash: Decimal = Decimal("1000000")
+    snapshot_interval_s: float = 5.0
+    processing: ProcessorConfig = field(default_factory=ProcessorConfig)
+    acts_on_orders: bool = True  # False for an attached console: it must not cancel orders
+
+
+class Pipeline:
+    """Builds, starts, drains and stops the services of one broker."""
+
+    def __init__(
+        self,
+        *,
+        config: PipelineConfig,
+        bus: EventBus,
+        store: TradingStore,
+        registry: InstrumentRegistry,
+        strategies: Sequence[StrategyBinding],
+        feed: Service | None = None,
+        adapter: BrokerAdapter | None = None,
+        clock: Clock | None = None,
+        extra_services: Sequence[Service] = (),
+    ) -> None:
+        self.config = config
+        self.bus = bus
+        self.store = store
+        self.registry = registry
+        self.clock = clock or SystemClock()
+        broker = config.broker
+        self.trading_state = TradingState(broker)
+        self.control = TradingControl(bus, self.trading_state, broker, self.clock)
+        proc = config.processing
+
+        def tick_size_of(token: int) -> Decimal | None:
+            instrument = registry.get_by_token(token)
+            return instrument.tick_size if instrument is not None and instrument.tick_size else None
+
+        self.feed = feed
+        self.runner = StrategyRunner(bus, list(strategies), config=proc, clock=self.clock)
+        self.risk = RiskManager(
+            bus=bus,
+            broker=broker,
+            limits=config.risk,
+            trading_state=self.trading_state,
+            known_instruments=lambda token: registry.get_by_token(token) is not None,
+            store=store,
+            config=proc,
+            clock=self.clock,
+        )
+        self.execution = ExecutionService(
+            bus=bus,
+            broker=broker,
+            store=store,
+            trading_state=self.trading_state,
+            adapter=adapter,
+            settings=config.execution,
+            tick_size_of=tick_size_of,
+            config=proc,
+            clock=self.clock,
+        )
+        self.portfolio = PortfolioService(
+            broker=broker,
+            bus=bus,
+            store=store,
+            starting_cash=config.starting_cash,
+            config=replace(proc, timer_interval=config.snapshot_interval_s),
+            clock=self.clock,
+        )
+        self.state_service = TradingStateService(
+            bus=bus,
+            state=self.trading_state,
+            instance_id=config.instance_id,
+            store=store,
+            acts_on_orders=config.acts_on_orders,
+            config=proc,
+            dedup=store,
+            clock=self.clock,
+        )
+        # Stop order: sources first, so every later stage can drain what is in flight.
+        ordered: list[Service] = [feed] if feed is not None else []
+        ordered += [
+            self.runner,
+            self.risk,
+            self.execution,
+            self.portfolio,
+            self.state_service,
+            *extra_services,
+        ]
+        self.services: list[Service] = ordered
+        self.supervisor = Supervisor(ordered)
+        self._started = False
+
+    @property
+    def processors(self) -> list[StreamProcessor]:
+        return [s for s in self.services if isinstance(s, StreamProcessor)]
+
+    async def start(self) -> None:
+        """Restore the persisted trading state first, so a killed engine restarts halted."""
+        self.trading_state.load(await self.store.load_trading_states(self.config.broker))
+        self.supervisor.start()
+        self._started = True
+        log.info(
+            "engine started",
+            extra={"broker": self.config.broker.value, "services": [s.name for s in self.services]},
+        )
+
+    async def wait_ready(self, timeout: float = 10.0) -> None:
+        """Wait until every processor has joined its consumer group."""
+        async with asyncio.timeout(timeout):
+            while any(p.status.value == "stopped" for p in self.processors):
+                await asyncio.sleep(0.01)
+
+    async def drain(self, timeout: float = 30.0) -> bool:
+        """Wait until nothing published is still unhandled (memory bus); True when drained."""
+        total_lag = getattr(self.bus, "total_lag", None)
+        if total_lag is None:
+            return True
+        try:
+            async with asyncio.timeout(timeout):
+                while total_lag() > 0:
+                    await asyncio.sleep(0.005)
+        except TimeoutError:
+            return False
+        return True
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Graceful: stop the feed, let each stage drain in order, final snapshot on the way."""
+        if not self._started:
+            return
+        self._started = False
+        if self.feed is not None:
+            self.feed.stop()
+        await self.drain(timeout)
+        await self.supervisor.stop(timeout)
+        log.info("engine stopped", extra={"broker": self.config.broker.value})
+
+    def health(self) -> list[ComponentHealth]:
+        return self.supervisor.health()
