@@ -7,6 +7,11 @@ import os
 import time
 import uuid
 
+try:  # CPython's builtin MD5 is about twice as fast as OpenSSL's for short inputs
+    from _md5 import md5 as _md5  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - builds without the builtin module
+    from hashlib import md5 as _md5
+
 _TAG_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -41,16 +46,34 @@ def client_order_id(seed: str, prefix: str = "AP") -> str:
 
 
 def derived_uuid7(cause_id: str, salt: str, index: int, ts_ms: int) -> str:
-    """A UUIDv7 whose random bits derive from (cause, processor, index).
+    """A UUIDv7 with the given time whose random bits derive from (cause, processor, index).
 
     A handler that is retried emits the very same ids again, so downstream dedup by event
     id turns an at-least-once redelivery into an effectively-once effect.
     """
-    digest = hashlib.blake2b(f"{cause_id}|{salt}|{index}".encode(), digest_size=10).digest()
-    rand = int.from_bytes(digest, "big")
-    value = (ts_ms & 0xFFFF_FFFF_FFFF) << 80
-    value |= 0x7 << 76
-    value |= ((rand >> 62) & 0xFFF) << 64
-    value |= 0b10 << 62
-    value |= rand & 0x3FFF_FFFF_FFFF_FFFF
-    return str(uuid.UUID(int=value))
+    stamp = f"{ts_ms & 0xFFFF_FFFF_FFFF:012x}"
+    return _with_digest(f"{stamp[:8]}-{stamp[8:]}", cause_id, salt, index)
+
+
+def derived_event_id(cause_id: str, salt: str, index: int) -> str:
+    """The id of the ``index``-th event that ``salt`` (a processor) emits for ``cause_id``.
+
+    Deterministic across retries and restarts (no clock, no process-seeded hash), unique
+    per (cause, processor, index), and time-ordered: a UUIDv7 cause lends its millisecond
+    prefix. Costs one short MD5 (a checksum here, not security), about a quarter of a
+    microsecond, which matters because every emitted event pays it.
+    """
+    if len(cause_id) == 36 and cause_id[8] == "-" and cause_id[14] == "7":
+        return _with_digest(cause_id[:13], cause_id, salt, index)
+    digest = _md5(f"{cause_id}|{salt}|{index}|t".encode()).hexdigest()
+    return _with_digest(f"{digest[:8]}-{digest[8:12]}", cause_id, salt, index)
+
+
+def _with_digest(prefix: str, cause_id: str, salt: str, index: int) -> str:
+    """``prefix`` (48 time bits, dashed) + version 7 + 74 bits of MD5 + RFC 9562 variant."""
+    h = _md5(f"{cause_id}|{salt}|{index}".encode()).hexdigest()
+    return f"{prefix}-7{h[:3]}-{_VARIANT[h[3]]}{h[4:7]}-{h[7:19]}"
+
+
+# Variant bits "10" followed by the low two bits of a hex digit.
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}

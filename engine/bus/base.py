@@ -12,12 +12,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 
+import msgspec
+
 from engine.events.envelope import EventEnvelope
 
 
-@dataclass(slots=True)
-class Record:
-    """One consumed message. ``envelope`` is None when decoding failed; ``error`` says why."""
+class Record(msgspec.Struct, gc=False):
+    """One consumed message. ``envelope`` is None when decoding failed; ``error`` says why.
+
+    A struct untracked by the cyclic GC (it only points at immutable values): the memory
+    bus retains up to ``capacity`` of these per partition, and tracking them cost more
+    per message than the rest of the append.
+    """
 
     topic: str
     partition: int
@@ -42,7 +48,10 @@ class Subscription(ABC):
 
     @abstractmethod
     async def fetch(self, max_records: int = 256, timeout: float = 0.5) -> list[Record]:
-        """Next records from the assigned partitions, in order per partition; [] on timeout."""
+        """Next records from the assigned partitions, in order per partition; [] on timeout.
+
+        After ``aclose()`` it returns [] at once.
+        """
 
     @abstractmethod
     async def commit(self, records: Sequence[Record]) -> None:
@@ -75,6 +84,14 @@ class EventBus(ABC):
     @abstractmethod
     async def publish(self, topic: str, envelope: EventEnvelope, key: str | None = None) -> None:
         """Append one envelope; waits (back-pressure) when consumers are too far behind."""
+
+    def publish_nowait(self, topic: str, envelope: EventEnvelope, key: str | None = None) -> bool:
+        """Append without awaiting when the backend can; False: nothing appended, use publish.
+
+        A fast path for the in-process bus (no back-pressure pending); backends that must
+        do I/O keep this default and always go through ``publish``.
+        """
+        return False
 
     @abstractmethod
     async def publish_raw(self, topic: str, raw: bytes, key: str | None = None) -> None:

@@ -2,16 +2,21 @@
 
 Each topic has ``partitions`` logs; a key always lands on the same partition, so order
 per key holds. A log keeps a message until every group subscribed to the topic has
-committed it; a producer that would exceed ``capacity`` uncommitted messages waits.
+committed it; a producer that would put a partition ``capacity`` messages ahead of the
+slowest group waits until that group commits. A group keeps its offsets when its last
+member leaves (a restarted processor resumes there), so it keeps holding producers back.
 A topic nobody subscribes to keeps only its newest ``capacity`` messages.
+
+The hot path allocates one ``Record`` per message and touches asyncio only when a
+consumer is actually waiting or a producer must wait.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import zlib
-from collections import deque
 from collections.abc import Sequence
 
 from engine.bus.base import EventBus, Record, Subscription
@@ -19,6 +24,10 @@ from engine.events.codec import DecodeError, EventCodec
 from engine.events.envelope import EventEnvelope
 
 log = logging.getLogger("alphapanda.bus")
+
+_KEY_CACHE_LIMIT = 65_536
+_COMPACT_AT = 4_096  # trimmed slots kept at the head of a log before it is compacted
+_BLOCKED_WARN_INTERVAL = 5.0  # seconds between "producer blocked" warnings per topic
 
 
 def partition_for(key: str | None, partitions: int) -> int:
@@ -29,38 +38,57 @@ def partition_for(key: str | None, partitions: int) -> int:
 
 
 class _Partition:
-    __slots__ = ("base", "index", "log", "space")
+    """One append-only log. ``log[head:]`` holds offsets ``base`` … ``end - 1``."""
+
+    __slots__ = ("base", "end", "floor", "head", "index", "log", "owners", "space")
 
     def __init__(self, index: int) -> None:
         self.index = index
-        self.log: deque[Record] = deque()
-        self.base = 0  # offset of log[0]
-        self.space = asyncio.Event()
-        self.space.set()
+        self.log: list[Record] = []
+        self.head = 0
+        self.base = 0
+        self.end = 0
+        self.floor = -1  # lowest committed offset over the topic's groups; -1: no groups
+        self.owners: list[MemorySubscription] = []  # one member per group, for wake-ups
+        self.space: asyncio.Event | None = None  # created only when a producer must wait
 
-    @property
-    def end(self) -> int:
-        return self.base + len(self.log)
+    def drop_before(self, offset: int) -> None:
+        """Forget messages below ``offset`` (amortised O(1): compacts in chunks)."""
+        if offset <= self.base:
+            return
+        offset = min(offset, self.end)
+        self.head += offset - self.base
+        self.base = offset
+        if self.head >= _COMPACT_AT and self.head * 2 >= len(self.log):
+            del self.log[: self.head]
+            self.head = 0
+
+    def wake_producers(self) -> None:
+        if self.space is not None:
+            self.space.set()
+            self.space = None
 
 
 class _Group:
-    """Committed offsets and partition assignment of one consumer group on one topic."""
+    """Committed offsets and partition owners of one consumer group on one topic."""
 
-    __slots__ = ("committed", "members")
+    __slots__ = ("committed", "members", "owners")
 
-    def __init__(self, partitions: int) -> None:
-        self.committed = [0] * partitions
+    def __init__(self, committed: list[int]) -> None:
+        self.committed = committed
         self.members: list[MemorySubscription] = []
+        self.owners: list[MemorySubscription | None] = [None] * len(committed)
 
 
 class _Topic:
-    __slots__ = ("capacity", "groups", "name", "partitions")
+    __slots__ = ("blocked_warned", "capacity", "groups", "name", "partitions")
 
     def __init__(self, name: str, partitions: int, capacity: int) -> None:
         self.name = name
         self.capacity = capacity
         self.partitions = [_Partition(i) for i in range(partitions)]
         self.groups: dict[str, _Group] = {}
+        self.blocked_warned = 0.0
 
     def floor(self, index: int) -> int | None:
         """Lowest offset any group still needs on a partition; None with no groups."""
@@ -69,26 +97,34 @@ class _Topic:
         return min(g.committed[index] for g in self.groups.values())
 
     def trim(self, part: _Partition) -> None:
-        floor = self.floor(part.index)
-        if floor is None:
-            floor = part.end - self.capacity
-        log_ = part.log
-        while log_ and part.base < floor:
-            log_.popleft()
-            part.base += 1
-        if part.end - (self.floor(part.index) or part.base) < self.capacity:
-            part.space.set()
+        """Drop what every group has committed (or, with no groups, all but the newest)."""
+        if self.groups:
+            part.floor = min(g.committed[part.index] for g in self.groups.values())
+            part.drop_before(part.floor)
+            if part.end - part.floor < self.capacity:
+                part.wake_producers()
+        else:
+            part.floor = -1
+            part.drop_before(part.end - self.capacity)
+            part.wake_producers()
 
     def assign(self, group: _Group) -> None:
-        """Spread partitions round-robin over the group's live members."""
-        for member in group.members:
-            member._assigned[self.name] = []
-        if not group.members:
-            return
+        """Spread partitions round-robin over live members; only moved partitions rewind."""
+        members = group.members
         for part in self.partitions:
-            member = group.members[part.index % len(group.members)]
-            member._assigned[self.name].append(part.index)
-            member._positions[(self.name, part.index)] = group.committed[part.index]
+            old = group.owners[part.index]
+            new = members[part.index % len(members)] if members else None
+            if new is old:
+                continue
+            if old is not None:
+                old._release(self, part)
+                if old in part.owners:
+                    part.owners.remove(old)
+            group.owners[part.index] = new
+            if new is not None:
+                new._acquire(self, part, group)
+                part.owners.append(new)
+                new._wake_now()
 
 
 class MemoryBus(EventBus):
@@ -104,16 +140,25 @@ class MemoryBus(EventBus):
         self._topics: dict[str, _Topic] = {}
         self._codec = EventCodec("msgpack")
         self._closed = False
+        self._key_partition: dict[str, int] = {}
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     async def start(self) -> None:
         log.info("bus started", extra={"backend": self.backend, "partitions": self.partitions})
 
     async def aclose(self) -> None:
+        """Refuse further publishes and subscriptions; wake every waiting producer and consumer."""
+        if self._closed:
+            return
         self._closed = True
         for topic in self._topics.values():
-            for group in topic.groups.values():
-                for member in group.members:
-                    member._wake.set()
+            for part in topic.partitions:
+                part.wake_producers()
+                for member in part.owners:
+                    member._wake_now()
         log.info("bus stopped", extra={"backend": self.backend})
 
     def topic(self, name: str) -> _Topic:
@@ -122,9 +167,29 @@ class MemoryBus(EventBus):
             topic = self._topics[name] = _Topic(name, self.partitions, self.capacity)
         return topic
 
+    def _partition_of(self, key: str | None) -> int:
+        if not key or self.partitions == 1:
+            return 0
+        index = self._key_partition.get(key)
+        if index is None:
+            if len(self._key_partition) >= _KEY_CACHE_LIMIT:
+                self._key_partition.clear()
+            index = self._key_partition[key] = zlib.crc32(key.encode()) % self.partitions
+        return index
+
     async def publish(self, topic: str, envelope: EventEnvelope, key: str | None = None) -> None:
-        key = envelope.key if key is None else key
-        await self._append(topic, key, envelope, None, None)
+        if key is None:
+            key = envelope.key
+        if not self.publish_nowait(topic, envelope, key):
+            await self._append_waiting(topic, key, envelope, None, None)
+
+    def publish_nowait(self, topic: str, envelope: EventEnvelope, key: str | None = None) -> bool:
+        """Append at once unless back-pressure applies (False: nothing appended, await publish)."""
+        if self._closed:
+            raise RuntimeError("bus is closed")
+        if key is None:
+            key = envelope.key
+        return self._try_append(self.topic(topic), key, envelope, None, None)
 
     async def publish_raw(self, topic: str, raw: bytes, key: str | None = None) -> None:
         try:
@@ -132,9 +197,32 @@ class MemoryBus(EventBus):
             error = None
         except DecodeError as exc:
             envelope, error = None, str(exc)
-        await self._append(topic, key, envelope, raw, error)
+        await self._append_waiting(topic, key, envelope, raw, error)
 
-    async def _append(
+    def _try_append(
+        self,
+        topic: _Topic,
+        key: str | None,
+        envelope: EventEnvelope | None,
+        raw: bytes | None,
+        error: str | None,
+    ) -> bool:
+        part = topic.partitions[self._partition_of(key)]
+        if part.floor >= 0 and part.end - part.floor >= topic.capacity:
+            return False
+        end = part.end
+        part.log.append(Record(topic.name, part.index, end, key, envelope, raw, error))
+        part.end = end + 1
+        if part.floor < 0:
+            if end + 1 - part.base > topic.capacity:
+                part.drop_before(end + 1 - topic.capacity)
+            return True
+        for member in part.owners:
+            if member._waiting:
+                member._wake_now()
+        return True
+
+    async def _append_waiting(
         self,
         name: str,
         key: str | None,
@@ -142,34 +230,51 @@ class MemoryBus(EventBus):
         raw: bytes | None,
         error: str | None,
     ) -> None:
-        if self._closed:
-            raise RuntimeError("bus is closed")
-        topic = self.topic(name)
-        part = topic.partitions[partition_for(key, self.partitions)]
-        if topic.groups:
-            while part.end - (topic.floor(part.index) or 0) >= topic.capacity:
-                part.space.clear()
-                await part.space.wait()
-        part.log.append(Record(name, part.index, part.end, key, envelope, raw, error))
-        if not topic.groups:
-            topic.trim(part)
+        """Append, waiting while the slowest group is ``capacity`` behind on the partition."""
+        while True:
+            if self._closed:
+                raise RuntimeError("bus is closed")
+            topic = self.topic(name)
+            if self._try_append(topic, key, envelope, raw, error):
+                return
+            part = topic.partitions[self._partition_of(key)]
+            self._warn_blocked(topic, part)
+            if part.space is None:
+                part.space = asyncio.Event()
+            await part.space.wait()
+
+    def _warn_blocked(self, topic: _Topic, part: _Partition) -> None:
+        now = time.monotonic()
+        if now - topic.blocked_warned < _BLOCKED_WARN_INTERVAL:
             return
-        for group in topic.groups.values():
-            for member in group.members:
-                member._wake.set()
+        topic.blocked_warned = now
+        slowest = min(topic.groups, key=lambda g: topic.groups[g].committed[part.index])
+        log.warning(
+            "producer waiting: consumer group is a full partition behind",
+            extra={
+                "topic": topic.name,
+                "partition": part.index,
+                "group": slowest,
+                "members": len(topic.groups[slowest].members),
+                "capacity": topic.capacity,
+            },
+        )
 
     async def subscribe(self, topics: Sequence[str], group: str) -> MemorySubscription:
+        if self._closed:
+            raise RuntimeError("bus is closed")
         sub = MemorySubscription(self, tuple(topics), group)
-        for name in topics:
+        for name in sub.topics:
             topic = self.topic(name)
             state = topic.groups.get(group)
             if state is None:
-                state = topic.groups[group] = _Group(self.partitions)
                 # A new group starts at the earliest retained message, as Kafka's "earliest".
-                state.committed = [p.base for p in topic.partitions]
+                state = topic.groups[group] = _Group([p.base for p in topic.partitions])
+                for part in topic.partitions:
+                    topic.trim(part)
             state.members.append(sub)
             topic.assign(state)
-        sub._wake.set()
+        log.info("consumer joined", extra={"group": group, "topics": list(sub.topics)})
         return sub
 
     def _leave(self, sub: MemorySubscription) -> None:
@@ -179,11 +284,10 @@ class MemoryBus(EventBus):
             if sub in state.members:
                 state.members.remove(sub)
             topic.assign(state)
-            for member in state.members:
-                member._wake.set()
+        log.info("consumer left", extra={"group": sub.group, "topics": list(sub.topics)})
 
     def total_lag(self) -> int:
-        """Uncommitted messages over every group: zero means the pipeline is drained."""
+        """Uncommitted messages of every group with members: zero means the pipeline is drained."""
         lag = 0
         for topic in self._topics.values():
             for group in topic.groups.values():
@@ -192,77 +296,117 @@ class MemoryBus(EventBus):
                     lag += sum(part.end - done for part, done in pairs)
         return lag
 
+    def retained(self, topic: str) -> int:
+        """Messages the topic still holds over all partitions (bounded by capacity each)."""
+        state = self._topics.get(topic)
+        return 0 if state is None else sum(p.end - p.base for p in state.partitions)
+
 
 class MemorySubscription(Subscription):
+    """A member of a consumer group; reads the partitions the group assigned to it."""
+
     def __init__(self, bus: MemoryBus, topics: tuple[str, ...], group: str) -> None:
         self._bus = bus
         self.topics = topics
         self.group = group
-        self._assigned: dict[str, list[int]] = {}
+        self._assigned: dict[str, list[int]] = {name: [] for name in topics}
         self._positions: dict[tuple[str, int], int] = {}
+        self._owned: list[tuple[_Topic, _Partition, _Group]] = []
+        self._cursor = 0
         self._wake = asyncio.Event()
+        self._waiting = False
         self._closed = False
 
+    # -- assignment (called by the bus) -----------------------------------------------
+    def _acquire(self, topic: _Topic, part: _Partition, group: _Group) -> None:
+        self._assigned.setdefault(topic.name, []).append(part.index)
+        self._positions[(topic.name, part.index)] = group.committed[part.index]
+        self._owned.append((topic, part, group))
+
+    def _release(self, topic: _Topic, part: _Partition) -> None:
+        indices = self._assigned.get(topic.name, [])
+        if part.index in indices:
+            indices.remove(part.index)
+        self._positions.pop((topic.name, part.index), None)
+        self._owned = [o for o in self._owned if o[1] is not part]
+
+    def _wake_now(self) -> None:
+        self._waiting = False  # one wake-up is enough until the next wait
+        self._wake.set()
+
+    # -- consuming ------------------------------------------------------------------
     async def fetch(self, max_records: int = 256, timeout: float = 0.5) -> list[Record]:
+        """Records in offset order per partition; waits up to ``timeout`` when none are ready."""
+        if self._closed:
+            return []
         records = self._take(max_records)
-        if records or self._closed:
+        if records or timeout <= 0:
             return records
         self._wake.clear()
+        self._waiting = True
         try:
             async with asyncio.timeout(timeout):
                 await self._wake.wait()
         except TimeoutError:
             return []
-        return self._take(max_records)
+        finally:
+            self._waiting = False
+        return [] if self._closed else self._take(max_records)
 
     def _take(self, max_records: int) -> list[Record]:
+        """Round-robin over owned partitions, starting one further each call for fairness."""
         out: list[Record] = []
-        topics = self._bus._topics
-        for name, indices in self._assigned.items():
-            topic = topics[name]
-            for index in indices:
-                part = topic.partitions[index]
-                pos = self._positions[(name, index)]
-                end = part.end
-                if pos >= end:
-                    continue
-                start = pos - part.base
-                stop = min(end, pos + max_records - len(out)) - part.base
-                for i in range(start, stop):
-                    out.append(part.log[i])
-                self._positions[(name, index)] = part.base + stop
-                if len(out) >= max_records:
-                    return out
+        owned = self._owned
+        count = len(owned)
+        if not count:
+            return out
+        positions = self._positions
+        start = self._cursor % count
+        self._cursor = start + 1
+        for i in range(count):
+            topic, part, _ = owned[(start + i) % count]
+            slot = (topic.name, part.index)
+            pos = positions[slot]
+            if pos >= part.end:
+                continue
+            pos = max(pos, part.base)  # trimmed below us (no-group retention): skip ahead
+            room = max_records - len(out)
+            first = part.head + pos - part.base
+            chunk = part.log[first : first + room]
+            out.extend(chunk)
+            positions[slot] = pos + len(chunk)
+            if len(out) >= max_records:
+                break
         return out
 
     async def commit(self, records: Sequence[Record]) -> None:
+        """Advance the group's offsets past these records; never moves an offset back."""
         latest: dict[tuple[str, int], int] = {}
         for rec in records:
-            latest[(rec.topic, rec.partition)] = rec.offset + 1
+            slot = (rec.topic, rec.partition)
+            if rec.offset + 1 > latest.get(slot, -1):
+                latest[slot] = rec.offset + 1
         topics = self._bus._topics
         for (name, index), offset in latest.items():
             topic = topics[name]
-            group = topic.groups[self.group]
+            group = topic.groups.get(self.group)
+            if group is None:
+                continue
+            part = topic.partitions[index]
+            offset = min(offset, part.end)
             if offset > group.committed[index]:
                 group.committed[index] = offset
-                topic.trim(topic.partitions[index])
+                topic.trim(part)
 
     async def rewind(self) -> None:
-        for name, indices in self._assigned.items():
-            group = self._bus._topics[name].groups[self.group]
-            for index in indices:
-                self._positions[(name, index)] = group.committed[index]
+        for topic, part, group in self._owned:
+            self._positions[(topic.name, part.index)] = group.committed[part.index]
 
     def lag(self) -> int:
-        lag = 0
-        for name, indices in self._assigned.items():
-            topic = self._bus._topics[name]
-            group = topic.groups[self.group]
-            for index in indices:
-                lag += topic.partitions[index].end - group.committed[index]
-        return lag
+        return sum(part.end - group.committed[part.index] for _, part, group in self._owned)
 
     async def aclose(self) -> None:
+        """Leave the group: its partitions (and their uncommitted records) go to the others."""
         if not self._closed:
             self._closed = True
             self._wake.set()

@@ -16,6 +16,11 @@ from engine.events.envelope import PAYLOAD_FOR_TYPE, SCHEMA_VERSION, EventEnvelo
 WireFormat = Literal["json", "msgpack"]
 
 
+# msgspec reports most problems as its own errors, but a corrupted string can surface as a
+# UnicodeDecodeError (a ValueError) from a field hook; none of them may escape as such.
+_MALFORMED = (msgspec.MsgspecError, ValueError, TypeError, OverflowError, RecursionError)
+
+
 class DecodeError(ValueError):
     """Raised when bytes from a boundary are not a valid envelope of this schema."""
 
@@ -42,7 +47,7 @@ class EventCodec:
     def decode(self, raw: bytes) -> EventEnvelope:
         try:
             envelope = self._decoder.decode(raw)
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        except _MALFORMED as exc:
             raise DecodeError(f"invalid envelope: {exc}") from exc
         if envelope.version != SCHEMA_VERSION:
             raise DecodeError(
@@ -59,7 +64,7 @@ class EventCodec:
 
 def decode_any(raw: bytes) -> EventEnvelope:
     """Decode bytes of either format (msgpack maps start with 0x8X/0xDE/0xDF, JSON with '{')."""
-    fmt: WireFormat = "json" if raw[:1] == b"{" else "msgpack"
+    fmt: WireFormat = "json" if raw[:1] in (b"{", b" ", b"\n") else "msgpack"
     return _CODECS[fmt].decode(raw)
 
 

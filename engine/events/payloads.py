@@ -25,11 +25,17 @@ from engine.events.types import (
 )
 
 
-class Payload(msgspec.Struct, frozen=True, tag_field="kind", kw_only=True, omit_defaults=True):
-    """Base of every payload; ``kind`` names the concrete struct on the wire."""
+class Payload(
+    msgspec.Struct, frozen=True, tag_field="kind", kw_only=True, omit_defaults=True, gc=False
+):
+    """Base of every payload; ``kind`` names the concrete struct on the wire.
+
+    Frozen with immutable fields only, so never in a reference cycle: ``gc=False`` keeps
+    the cyclic GC from scanning every retained event.
+    """
 
 
-class DepthLevel(msgspec.Struct, frozen=True, array_like=True):
+class DepthLevel(msgspec.Struct, frozen=True, array_like=True, gc=False):
     price: Decimal
     quantity: int
     orders: int = 0
@@ -100,7 +106,7 @@ class OrderIntent(Payload, frozen=True, tag="order_intent"):
     created_ts: int = 0
 
 
-class Fill(msgspec.Struct, frozen=True, kw_only=True):
+class Fill(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One trade against an order; ``trade_id`` is unique per broker, so never counted twice."""
 
     trade_id: str
@@ -182,7 +188,7 @@ class RiskAlert(Payload, frozen=True, tag="risk_alert"):
     alert_ts: int = 0
 
 
-class ComponentHealth(msgspec.Struct, frozen=True, kw_only=True):
+class ComponentHealth(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     name: str
     status: ComponentStatus
     detail: str = ""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from engine.events.envelope import EventEnvelope
 from engine.events.payloads import AnyPayload
 from engine.events.types import Broker, EventType
-from engine.ids import derived_uuid7, uuid7_str
+from engine.ids import derived_event_id, uuid7_str
 
 
 @dataclass(slots=True)
@@ -17,16 +17,39 @@ class Outgoing:
 
 
 class Emitter:
-    """Collects a handler's output events; ids derive from the cause so retries repeat them."""
+    """Collects a handler's output events; ids derive from the cause so retries repeat them.
 
-    __slots__ = ("_index", "cause", "now_ns", "outbox", "source")
+    The ``index``-th event emitted for a cause by processor ``source`` always gets the
+    same id, on every retry and after a restart, so a downstream consumer's dedup sees a
+    re-published output as the duplicate it is. ``salt`` separates id spaces of one
+    processor (the dead-letter path uses its own).
+    """
 
-    def __init__(self, source: str, cause: EventEnvelope | None, now_ns: int) -> None:
+    __slots__ = (
+        "_correlation_id",
+        "_index",
+        "_salt",
+        "_trace_id",
+        "cause",
+        "now_ns",
+        "outbox",
+        "source",
+    )
+
+    def __init__(
+        self, source: str, cause: EventEnvelope | None, now_ns: int, salt: str | None = None
+    ) -> None:
         self.source = source
         self.cause = cause
         self.now_ns = now_ns
         self.outbox: list[Outgoing] = []
         self._index = 0
+        self._salt = source if salt is None else salt
+        if cause is not None:
+            self._correlation_id = cause.correlation_id or cause.id
+            self._trace_id = cause.trace_id or self._correlation_id
+        else:
+            self._correlation_id = self._trace_id = ""
 
     def emit(
         self,
@@ -39,9 +62,9 @@ class Emitter:
     ) -> EventEnvelope:
         cause = self.cause
         if cause is not None:
-            event_id = derived_uuid7(cause.id, self.source, self._index, self.now_ns // 1_000_000)
-            correlation_id = cause.correlation_id or cause.id
-            trace_id = cause.trace_id or correlation_id
+            event_id = derived_event_id(cause.id, self._salt, self._index)
+            correlation_id = self._correlation_id
+            trace_id = self._trace_id
             causation_id: str | None = cause.id
         else:
             event_id = uuid7_str()

@@ -24,6 +24,7 @@ from engine.events.codec import DecodeError, EventCodec
 from engine.events.envelope import EventEnvelope
 from engine.events.payloads import ComponentHealth, DeadLetter
 from engine.events.types import ComponentStatus, EventType
+from engine.logs.context import correlation_id as _correlation_var
 from engine.processing.circuit import BreakerConfig, BreakerState, CircuitBreaker
 from engine.processing.dedup import DedupStore, MemoryDedupWindow
 from engine.processing.emitter import Emitter
@@ -31,6 +32,8 @@ from engine.processing.retry import PermanentError, RetryPolicy
 
 log = logging.getLogger("alphapanda.processing")
 _PERMANENT = (PermanentError, DecodeError, msgspec.ValidationError)
+_DEBUG = logging.DEBUG
+_CLOSED = BreakerState.CLOSED
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,12 @@ class ProcessorConfig:
     poll_timeout: float = 0.25
     timer_interval: float | None = None  # seconds between ``on_timer`` calls
 
+    def __post_init__(self) -> None:
+        if self.batch_size < 1 or self.poll_timeout <= 0:
+            raise ValueError("batch_size must be >= 1 and poll_timeout > 0")
+        if self.timer_interval is not None and self.timer_interval <= 0:
+            raise ValueError("timer_interval must be positive (or None for no timer)")
+
 
 @dataclass(slots=True)
 class ProcessorStats:
@@ -52,6 +61,8 @@ class ProcessorStats:
     dead_lettered: int = 0
     duplicates: int = 0
     last_event_ts: int | None = None
+    handler_calls: int = 0
+    commits: int = 0
 
 
 class StreamProcessor(ABC):
@@ -81,6 +92,7 @@ class StreamProcessor(ABC):
         self._codec = EventCodec("msgpack")
         self._stopping = asyncio.Event()
         self._subscription: Subscription | None = None
+        self._dlq_salt = f"{name}#dlq"
 
     # -- to implement -------------------------------------------------------------
     @abstractmethod
@@ -98,6 +110,7 @@ class StreamProcessor(ABC):
 
     # -- lifecycle ----------------------------------------------------------------
     def stop(self) -> None:
+        """Ask ``run()`` to finish the batch in hand and return; also before it started."""
         self._stopping.set()
 
     @property
@@ -105,60 +118,164 @@ class StreamProcessor(ABC):
         return self._stopping.is_set()
 
     async def run(self) -> None:
-        """Consume until ``stop()``; re-entrant, so a supervisor can restart it after a crash."""
-        self._stopping.clear()
-        self._subscription = sub = await self.bus.subscribe(self.input_topics, self.group)
-        await self.on_start()
-        self.status = ComponentStatus.RUNNING
-        log.info(
-            "consumer started",
-            extra={"processor": self.name, "group": self.group, "topics": list(self.input_topics)},
-        )
-        loop = asyncio.get_running_loop()
-        interval = self.config.timer_interval
-        next_timer = loop.time() + interval if interval else None
+        """Consume until ``stop()``; re-entrant, so a supervisor can restart it after a crash.
+
+        A ``stop()`` that arrives before ``run()`` (or between a crash and the restart) is
+        honoured: ``run()`` then returns at once. The stop request is cleared on the way
+        out, so a later ``run()`` consumes again.
+        """
         try:
-            while not self._stopping.is_set():
-                timeout = self.config.poll_timeout
-                if next_timer is not None:
-                    timeout = max(0.0, min(timeout, next_timer - loop.time()))
-                records = await sub.fetch(self.config.batch_size, timeout)
-                if records:
-                    await self._handle_batch(sub, records)
-                if next_timer is not None and loop.time() >= next_timer:
-                    await self._run_timer()
-                    next_timer = loop.time() + (interval or 0)
+            if self._stopping.is_set():
+                return
+            await self._consume()
+        finally:
+            self._stopping.clear()
+
+    async def _consume(self) -> None:
+        self._subscription = sub = await self.bus.subscribe(self.input_topics, self.group)
+        started = False
+        try:
+            await self.on_start()
+            started = True
+            self.status = ComponentStatus.RUNNING
+            log.info(
+                "consumer started",
+                extra={
+                    "processor": self.name,
+                    "group": self.group,
+                    "topics": list(self.input_topics),
+                },
+            )
+            await self._loop(sub)
         finally:
             try:
-                await self.on_stop()
+                if started:
+                    await self.on_stop()
             finally:
                 await sub.aclose()
                 self._subscription = None
                 self.status = ComponentStatus.STOPPED
                 log.info("consumer stopped", extra={"processor": self.name, "group": self.group})
 
+    async def _loop(self, sub: Subscription) -> None:
+        loop = asyncio.get_running_loop()
+        interval = self.config.timer_interval
+        next_timer = loop.time() + interval if interval else None
+        batch_size = self.config.batch_size
+        stopping = self._stopping
+        while not stopping.is_set():
+            timeout = self.config.poll_timeout
+            if next_timer is not None:
+                timeout = max(0.0, min(timeout, next_timer - loop.time()))
+            records = await sub.fetch(batch_size, timeout)
+            if records:
+                await self._handle_batch(sub, records)
+            if next_timer is not None and loop.time() >= next_timer:
+                await self._run_timer()
+                next_timer = loop.time() + (interval or 0)
+
     async def _handle_batch(self, sub: Subscription, records: list[Record]) -> None:
-        done: list[Record] = []
-        for record in records:
-            if not await self._process(record):
-                break
-            done.append(record)
+        """Handle records in order; commit the handled prefix; redeliver the rest later."""
+        debug = log.isEnabledFor(_DEBUG)
+        done = 0
+        if debug or type(self.dedup) is not MemoryDedupWindow:
+            for record in records:
+                if not await self._process(record, debug):
+                    break
+                done += 1
+        else:
+            done = await self._handle_quietly(records)
         if done:
-            await sub.commit(done)
-            if log.isEnabledFor(logging.DEBUG):
-                last = done[-1]
+            handled = records if done == len(records) else records[:done]
+            await sub.commit(handled)
+            self.stats.commits += 1
+            if debug:
+                last = handled[-1]
+                env = last.envelope
                 log.debug(
                     "commit",
                     extra={
                         "processor": self.name,
+                        "group": self.group,
                         "topic": last.topic,
                         "partition": last.partition,
                         "offset": last.offset,
-                        "count": len(done),
+                        "key": last.key,
+                        "event_id": env.id if env else None,
+                        "correlation_id": env.correlation_id if env else None,
+                        "count": done,
                     },
                 )
-        if len(done) < len(records):
+        if done < len(records):
             await sub.rewind()
+
+    async def _handle_quietly(self, records: list[Record]) -> int:
+        """The hot path (no debug logs, in-memory dedup): ``_process`` inlined for the first
+        attempt of each record; anything unusual (a failure, an open breaker, a bad
+        record) hands over to ``_process``. Returns how many records are done."""
+        window = self.dedup  # a MemoryDedupWindow: checked by the caller
+        group = self.group
+        name = self.name
+        stats = self.stats
+        breaker = self.breaker
+        now_ns = self.clock.now_ns
+        handle = self.handle
+        publish = self._publish
+        set_cid = _correlation_var.set
+        reset_cid = _correlation_var.reset
+        done = 0
+        for record in records:
+            envelope = record.envelope
+            if envelope is None or breaker.state is not _CLOSED:
+                if not await self._process(record, False):
+                    return done
+                done += 1
+                continue
+            event_id = envelope.id
+            if window.seen_now(group, event_id):  # type: ignore[attr-defined]
+                stats.duplicates += 1
+                done += 1
+                continue
+            out = Emitter(name, envelope, now_ns())
+            token = set_cid(envelope.correlation_id or event_id)
+            failure: Exception | None = None
+            try:
+                stats.handler_calls += 1
+                await handle(envelope, out)
+                if out.outbox:
+                    await publish(out, False)
+                window.mark_now(group, event_id)  # type: ignore[attr-defined]
+            except Exception as exc:
+                failure = exc
+            finally:
+                reset_cid(token)
+            if failure is not None:
+                if not await self._retry_from(record, envelope, failure):
+                    return done
+                done += 1
+                continue
+            if breaker.failures:
+                breaker.record_success()
+            stats.processed += 1
+            stats.last_event_ts = envelope.ts
+            done += 1
+        return done
+
+    async def _retry_from(self, record: Record, envelope: EventEnvelope, exc: Exception) -> bool:
+        """First attempt failed on the hot path: dead-letter or carry on as ``_process`` would."""
+        token = _correlation_var.set(envelope.correlation_id or envelope.id)
+        try:
+            if isinstance(exc, _PERMANENT):
+                await self._dead_letter(record, f"{type(exc).__name__}: {exc}", 1)
+                await self.dedup.mark(self.group, envelope.id)
+                return True
+            if not await self._after_failure(record, envelope, exc, 1):
+                return False
+        finally:
+            _correlation_var.reset(token)
+        if 1 >= self.config.retry.max_attempts:
+            return True
+        return await self._process(record, False, first_attempt=2)
 
     async def _run_timer(self) -> None:
         out = Emitter(self.name, None, self.clock.now_ns())
@@ -169,65 +286,107 @@ class StreamProcessor(ABC):
             log.exception("timer failed", extra={"processor": self.name})
 
     # -- one record ---------------------------------------------------------------
-    async def _process(self, record: Record) -> bool:
-        """Handle, retry or dead-letter one record. False: stop was requested mid-retry."""
+    async def _process(self, record: Record, debug: bool = True, first_attempt: int = 1) -> bool:
+        """Handle, retry or dead-letter one record. False: stop was requested mid-retry.
+
+        ``first_attempt`` > 1 continues a record whose earlier attempts (and dedup check)
+        the hot path already made.
+        """
         envelope = record.envelope
         if envelope is None:
-            await self._dead_letter(record, record.error or "undecodable message", 0)
+            await self._dead_letter(record, record.error or "undecodable message", 1)
             return True
-        if await self.dedup.seen(self.group, envelope.id):
+        dedup = self.dedup
+        fast = dedup if type(dedup) is MemoryDedupWindow else None
+        event_id = envelope.id
+        if first_attempt == 1 and (
+            fast.seen_now(self.group, event_id)
+            if fast is not None
+            else await dedup.seen(self.group, event_id)
+        ):
             self.stats.duplicates += 1
+            if debug:
+                log.debug("duplicate skipped", extra=self._extra(record, envelope))
             return True
-        if log.isEnabledFor(logging.DEBUG):
+        if debug and first_attempt == 1:
             log.debug("consume", extra=self._extra(record, envelope))
-        attempt = 0
+        breaker = self.breaker
+        stats = self.stats
+        attempt = first_attempt - 1
         while True:
-            pause = self.breaker.remaining()
-            if pause > 0:
-                self.status = ComponentStatus.PAUSED
-                log.warning(
-                    "circuit open: processor paused",
-                    extra={"processor": self.name, "pause_s": round(pause, 3)},
-                )
-                if not await self._sleep(pause):
-                    return False
-                continue
+            if breaker.state is not _CLOSED:
+                pause = breaker.remaining()
+                if pause > 0:
+                    if not await self._pause(pause):
+                        return False
+                    continue
             self.status = ComponentStatus.RUNNING
             attempt += 1
             out = Emitter(self.name, envelope, self.clock.now_ns())
+            token = _correlation_var.set(envelope.correlation_id or envelope.id)
             try:
+                stats.handler_calls += 1
                 await self.handle(envelope, out)
-                await self._publish(out)
-                await self.dedup.mark(self.group, envelope.id)
+                if out.outbox:
+                    await self._publish(out, debug)
+                if fast is not None:
+                    fast.mark_now(self.group, event_id)
+                else:
+                    await dedup.mark(self.group, event_id)
             except _PERMANENT as exc:
                 await self._dead_letter(record, f"{type(exc).__name__}: {exc}", attempt)
                 await self.dedup.mark(self.group, envelope.id)
                 return True
             except Exception as exc:
-                self.stats.failures += 1
-                self.breaker.record_failure()
-                log.warning(
-                    "handler failed",
-                    extra={**self._extra(record, envelope), "attempt": attempt, "error": repr(exc)},
-                )
-                if attempt >= self.config.retry.max_attempts:
-                    await self._dead_letter(record, f"{type(exc).__name__}: {exc}", attempt)
-                    await self.dedup.mark(self.group, envelope.id)
-                    return True
-                self.stats.retries += 1
-                if not await self._sleep(self.config.retry.delay(attempt)):
+                if not await self._after_failure(record, envelope, exc, attempt):
                     return False
+                if attempt >= self.config.retry.max_attempts:
+                    return True
                 continue
-            self.breaker.record_success()
-            self.stats.processed += 1
-            self.stats.last_event_ts = envelope.ts
+            finally:
+                _correlation_var.reset(token)
+            if breaker.failures:
+                breaker.record_success()
+            stats.processed += 1
+            stats.last_event_ts = envelope.ts
             return True
 
-    async def _publish(self, out: Emitter) -> None:
+    async def _after_failure(
+        self, record: Record, envelope: EventEnvelope, exc: Exception, attempt: int
+    ) -> bool:
+        """Count, log, then dead-letter (last attempt) or back off. False: stopped meanwhile."""
+        self.stats.failures += 1
+        self.breaker.record_failure()
+        log.warning(
+            "handler failed",
+            extra={**self._extra(record, envelope), "attempt": attempt, "error": repr(exc)},
+        )
+        if attempt >= self.config.retry.max_attempts:
+            await self._dead_letter(record, f"{type(exc).__name__}: {exc}", attempt)
+            await self.dedup.mark(self.group, envelope.id)
+            return True
+        self.stats.retries += 1
+        return await self._sleep(self.config.retry.delay(attempt))
+
+    async def _pause(self, seconds: float) -> bool:
+        """Circuit open: report PAUSED and wait (waking on stop). False when stopped."""
+        self.status = ComponentStatus.PAUSED
+        log.warning(
+            "circuit open: processor paused",
+            extra={"processor": self.name, "pause_s": round(seconds, 3)},
+        )
+        return await self._sleep(seconds)
+
+    async def _publish(self, out: Emitter, debug: bool | None = None) -> None:
+        """Publish a handler's outputs in order (fast path when the bus can append at once)."""
+        bus = self.bus
+        if debug is None:
+            debug = log.isEnabledFor(_DEBUG)
         for item in out.outbox:
-            await self.bus.publish(item.topic, item.envelope, item.envelope.key)
-            if log.isEnabledFor(logging.DEBUG):
-                env = item.envelope
+            env = item.envelope
+            if not bus.publish_nowait(item.topic, env, env.key):
+                await bus.publish(item.topic, env, env.key)
+            if debug:
                 log.debug(
                     "produce",
                     extra={
@@ -236,12 +395,28 @@ class StreamProcessor(ABC):
                         "key": env.key,
                         "event_id": env.id,
                         "correlation_id": env.correlation_id,
+                        "type": env.type.value,
                     },
                 )
 
     async def _dead_letter(self, record: Record, error: str, attempts: int) -> None:
+        """Publish the record to ``{topic}.dlq``; a record from a DLQ is logged, never re-queued.
+
+        Re-publishing a failed dead letter to a dead-letter topic could feed it back to the
+        processor that just failed on it: a loop. It is logged in full instead.
+        """
         envelope = record.envelope
-        original = record.raw if record.raw is not None else self._codec.encode(envelope)  # type: ignore[arg-type]
+        extra = {**self._extra(record, envelope), "error": error[:500], "attempts": attempts}
+        self.stats.dead_lettered += 1
+        if record.topic.endswith(topics.DLQ_SUFFIX):
+            log.error("dead letter failed again; not re-queued", extra=extra)
+            return
+        if record.raw is not None:
+            original = record.raw
+        elif envelope is not None:
+            original = self._codec.encode(envelope)
+        else:
+            original = b""
         letter = DeadLetter(
             source_topic=record.topic,
             error=error[:2000],
@@ -250,15 +425,15 @@ class StreamProcessor(ABC):
             original=original,
             original_key=record.key,
         )
-        out = Emitter(self.name, envelope, self.clock.now_ns())
+        out = Emitter(self.name, envelope, self.clock.now_ns(), salt=self._dlq_salt)
         out.emit(topics.dlq(record.topic), EventType.DEAD_LETTER, letter, key=record.key or "")
         await self._publish(out)
-        self.stats.dead_lettered += 1
-        extra = self._extra(record, envelope)
-        log.error("dead-lettered", extra={**extra, "error": error[:500], "attempts": attempts})
+        log.error("dead-lettered", extra=extra)
 
     async def _sleep(self, seconds: float) -> bool:
         """Wait, but wake at once on stop. True when the full wait elapsed."""
+        if self._stopping.is_set():
+            return False
         try:
             async with asyncio.timeout(seconds):
                 await self._stopping.wait()
@@ -269,6 +444,7 @@ class StreamProcessor(ABC):
     def _extra(self, record: Record, envelope: EventEnvelope | None) -> dict[str, object]:
         return {
             "processor": self.name,
+            "group": self.group,
             "topic": record.topic,
             "partition": record.partition,
             "offset": record.offset,
@@ -281,7 +457,7 @@ class StreamProcessor(ABC):
     def health(self) -> ComponentHealth:
         sub = self._subscription
         status = self.status
-        if self.breaker.state is BreakerState.OPEN:
+        if self.breaker.state is BreakerState.OPEN and status is not ComponentStatus.STOPPED:
             status = ComponentStatus.PAUSED
         return ComponentHealth(
             name=self.name,

@@ -1,4 +1,4 @@
-"""Retry policy: exponential backoff with full jitter, bounded attempts."""
+"""Retry policy: exponential backoff with jitter, bounded attempts."""
 
 from __future__ import annotations
 
@@ -21,6 +21,11 @@ class RetryPolicy:
             raise ValueError("retry policy needs max_attempts >= 1 and 0 <= base <= max delay")
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
-        """Delay after failed ``attempt`` (1-based): uniform in [0, min(max, base * 2^(n-1))]."""
+        """Delay after failed ``attempt`` (1-based): uniform in [cap/2, cap].
+
+        ``cap = min(max_delay, base_delay * 2^(attempt-1))``: "equal jitter" keeps a floor
+        under each wait (so retries never bunch into a tight loop) while still spreading
+        processors that failed together.
+        """
         cap = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
         return (rng or random).uniform(cap / 2, cap)

@@ -55,7 +55,9 @@ class KiteState:
     positions: list[dict[str, Any]] = field(default_factory=list)
     instruments: list[str] = field(default_factory=lambda: list(DEFAULT_INSTRUMENTS))
     requests: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
-    # scripted behaviour of the next place_order calls: "reject", "429", "timeout"
+    # scripted behaviour of the next place_order calls: "reject" (OMS rejects after
+    # accepting), "rms" (400 OrderException), "429", "timeout" (order created, answer
+    # late), "timeout_absent" (answer late and the order never created)
     place_script: list[str] = field(default_factory=list)
     reject_reason: str = "Insufficient funds. Required margin is 1500.00 but available is 0.00"
     timeout_delay: float = 2.0
@@ -241,6 +243,13 @@ def _place(h: _Handler, path: str, p: dict[str, Any]) -> None:
         action = state.place_script.pop(0) if state.place_script else "ok"
     if action == "429":
         h._send(429, _error("NetworkException", "Too many requests"))
+        return
+    if action == "rms":
+        h._send(400, _error("OrderException", state.reject_reason))
+        return
+    if action == "timeout_absent":
+        time.sleep(state.timeout_delay)  # the client gives up; nothing reached the OMS
+        h._send(503, _error("NetworkException", "Gateway timed out"))
         return
     required = (
         "exchange",
@@ -535,21 +544,39 @@ class FakeKite:
         asyncio.run_coroutine_threadsafe(_close(), self._loop).result(timeout=5)
 
     # -- broker behaviour -------------------------------------------------------------
-    def fill_order(self, order_id: str, price: float | None = None) -> dict[str, Any]:
-        """Complete an order at ``price`` (its limit price, else 100.0) and push the update."""
+    def fill_order(
+        self,
+        order_id: str,
+        price: float | None = None,
+        quantity: int | None = None,
+        push: bool = True,
+    ) -> dict[str, Any]:
+        """Trade ``quantity`` (default: all pending) at ``price`` (its limit, else 100.0).
+
+        The order stays OPEN until nothing is pending, then turns COMPLETE; each call is
+        one trade with its own id. ``push=False`` leaves the socket silent (as Kite is for
+        states it does not push), so only the order book tells.
+        """
         with self.state.lock:
             order = self.state.orders[order_id]
             fill_price = price if price is not None else (order["price"] or 100.0)
+            qty = order["pending_quantity"] if quantity is None else quantity
+            filled = order["filled_quantity"] + qty
+            average = (
+                order["average_price"] * order["filled_quantity"] + fill_price * qty
+            ) / filled
             order.update(
-                status="COMPLETE",
-                filled_quantity=order["quantity"],
-                pending_quantity=0,
-                average_price=fill_price,
+                status="COMPLETE" if filled >= order["quantity"] else "OPEN",
+                filled_quantity=filled,
+                pending_quantity=order["quantity"] - filled,
+                average_price=average,
                 exchange_timestamp=time.strftime("%Y-%m-%d %H:%M:%S"),
+                exchange_update_timestamp=time.strftime("%Y-%m-%d %H:%M:%S"),
             )
+            n = sum(1 for t in self.state.trades if t["order_id"] == order_id)
             self.state.trades.append(
                 {
-                    "trade_id": f"T{order_id}",
+                    "trade_id": f"T{order_id}" if n == 0 else f"T{order_id}-{n + 1}",
                     "order_id": order_id,
                     "exchange_order_id": None,
                     "tradingsymbol": order["tradingsymbol"],
@@ -558,11 +585,13 @@ class FakeKite:
                     "transaction_type": order["transaction_type"],
                     "product": order["product"],
                     "average_price": fill_price,
-                    "quantity": order["quantity"],
+                    "quantity": qty,
                     "fill_timestamp": order["exchange_timestamp"],
                     "order_timestamp": order["order_timestamp"][-8:],
                     "exchange_timestamp": order["exchange_timestamp"],
                 }
             )
-        self.push_order_update(order)
-        return order
+            snapshot = dict(order)
+        if push:
+            self.push_order_update(snapshot)
+        return snapshot

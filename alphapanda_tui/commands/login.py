@@ -1,0 +1,93 @@
+"""``alphapanda login``: today's Zerodha session from the login URL and the pasted redirect.
+
+Kite allows no programmatic login (TOTP), so the trader signs in in any browser and
+pastes the redirect URL (or just its ``request_token``) here. The access token goes to
+the owner-only token file; it, the request token and the API secret are registered
+with the log redaction filter before anything could log them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+from alphapanda_tui.errors import ConfigError, UsageError
+
+NAME = "login"
+HELP = "log in to Zerodha for today: open the login URL, paste the redirect URL"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--request-token",
+        metavar="TOKEN_OR_REDIRECT_URL",
+        help="the redirect URL (or its request_token); read from stdin when not given",
+    )
+
+
+def build_session(settings: Any) -> Any:
+    """The ``ZerodhaSession`` for these settings, with the file token store and redaction."""
+    from engine.logs import register_secret
+    from engine.zerodha.session import LoginError, ZerodhaSession
+    from storage.token_store import FileTokenStore
+
+    zerodha = settings.zerodha
+    secret = zerodha.api_secret.get_secret_value() if zerodha.api_secret else ""
+    register_secret(secret)
+    try:
+        return ZerodhaSession(
+            api_key=zerodha.api_key or "",
+            api_secret=secret,
+            api_root=zerodha.api_root,
+            login_url=zerodha.login_url,
+            token_store=FileTokenStore(settings.token_file),
+            timeout=zerodha.request_timeout_s,
+            register_secret=register_secret,
+        )
+    except LoginError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def run(args: argparse.Namespace, settings: Any) -> int:
+    from engine.clock import SystemClock
+    from engine.zerodha.session import LoginError
+
+    settings.ensure_home()
+    session = build_session(settings)
+    pasted = args.request_token
+    if pasted is None:
+        _show_login_url(session.login_url())
+        pasted = _read_paste()
+    try:
+        info = asyncio.run(session.exchange(pasted))
+    except LoginError as exc:
+        raise UsageError(str(exc)) from None
+    left = int(info.seconds_left(SystemClock().now_ns()))
+    print(
+        f"Logged in as {info.user_name} ({info.user_id}); token valid until 06:00 IST "
+        f"(in {left // 3600}h{left % 3600 // 60:02d}m)"
+    )
+    return 0
+
+
+def _show_login_url(url: str) -> None:
+    print("Open this URL, sign in to Zerodha, then paste the address you are sent to:")
+    print(f"  {url}")
+    try:
+        import qrcode  # type: ignore[import-not-found]
+    except ImportError:
+        return
+    code = qrcode.QRCode(border=1)
+    code.add_data(url)
+    code.print_ascii(invert=True)
+
+
+def _read_paste() -> str:
+    if sys.stdin.isatty():
+        print("Redirect URL or request_token: ", end="", flush=True)
+    line = sys.stdin.readline()
+    if not line.strip():
+        raise UsageError("nothing pasted: paste the redirect URL or the request_token")
+    return line

@@ -1,0 +1,41 @@
+"""``alphapanda tui``: the trading console (the default command).
+
+Builds the engine runtime from settings, runs the console over it and returns the
+console's exit status; the App stops the engine gracefully on the way out.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+NAME = "tui"
+HELP = "the trading console (default): dashboard, kill switch, logs"
+REQUIRES_LIVE_CREDENTIALS = True
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--attach",
+        action="store_true",
+        help="attach to a running cluster as an observer and operator console",
+    )
+
+
+def run(args: argparse.Namespace, settings: Any) -> int:
+    from alphapanda_tui.app import make_app
+    from alphapanda_tui.runtime import build_runtime
+
+    if getattr(args, "attach", False) and hasattr(settings, "model_copy"):
+        settings = (
+            settings.model_copy(update={"attach": True})
+            if "attach" in type(settings).model_fields
+            else settings
+        )
+    handle = build_runtime(settings)
+    logs = getattr(args, "logs", None)
+    if getattr(handle, "log_ring", None) is None and logs is not None:
+        handle.log_ring = getattr(logs, "ring", None)
+    app = make_app(handle)
+    app.run()
+    return int(app.return_code or 0)
