@@ -194,7 +194,7 @@ class ExecutionSettings(_Group):
         Decimal("0.03"), ge=0, **_doc("Intraday brokerage, percent of turnover.")
     )
     brokerage_cap: Decimal = Field(Decimal(20), ge=0, **_doc("Brokerage cap per order, INR."))
-    brokerage_delivery: Decimal = Field(Decimal(0), ge=0, **_doc("Delivery brokerage, INR."))
+    brokerage_delivery: Decimal = Field(Decimal(0), ge=0, **_doc("Delivery brokerage, percent."))
     stt_intraday_sell_pct: Decimal = Field(
         Decimal("0.025"), ge=0, **_doc("STT on intraday sells, percent.")
     )
@@ -240,6 +240,7 @@ class ProcessingSettings(_Group):
     processed_retention_s: int = Field(
         86400, ge=1, **_doc("How long processed ids are kept in storage, seconds.")
     )
+    health_interval_s: float = Field(1.0, gt=0, **_doc("Health report interval, seconds."))
 
 
 class LogSettings(_Group):

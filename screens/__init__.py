@@ -1,0 +1,1 @@
+"""Console screens: dashboard, help and the confirmation modals."""

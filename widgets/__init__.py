@@ -1,0 +1,1 @@
+"""One Textual widget per console panel; they read the engine read model, nothing else."""

@@ -1,0 +1,111 @@
+"""Settings → the engine's frozen config objects. The only place the two meet."""
+
+from __future__ import annotations
+
+import os
+import socket
+from decimal import Decimal
+
+from alphapanda_tui.settings import Settings
+from engine.execution.charges import ChargeRates
+from engine.execution.service import ExecutionConfig
+from engine.market.calendar import NseCalendar
+from engine.market.feeds.simulated import SimulatedFeedConfig
+from engine.pipeline import PipelineConfig
+from engine.processing import BreakerConfig, ProcessorConfig, RetryPolicy
+from engine.risk.limits import RiskLimits
+
+_PCT = Decimal(100)
+
+
+def processor_config(settings: Settings) -> ProcessorConfig:
+    p = settings.processing
+    return ProcessorConfig(
+        retry=RetryPolicy(
+            max_attempts=p.max_attempts,
+            base_delay=p.retry_base_delay_s,
+            max_delay=p.retry_max_delay_s,
+        ),
+        breaker=BreakerConfig(
+            failure_threshold=p.breaker_failure_threshold,
+            cooldown=p.breaker_cooldown_s,
+            max_cooldown=p.breaker_max_cooldown_s,
+        ),
+        batch_size=p.batch_size,
+    )
+
+
+def calendar(settings: Settings) -> NseCalendar:
+    return NseCalendar(holidays=settings.risk.holidays)
+
+
+def risk_limits(settings: Settings) -> RiskLimits:
+    r = settings.risk
+    return RiskLimits(
+        max_order_quantity=r.max_order_quantity,
+        max_order_value=r.max_order_value,
+        max_position_value=r.max_position_value,
+        max_gross_exposure=r.max_gross_exposure,
+        max_open_orders=r.max_open_orders,
+        price_band_pct=r.price_band_pct,
+        max_orders_per_second=r.max_orders_per_second,
+        enforce_market_hours=r.enforce_market_hours,
+        calendar=calendar(settings),
+        max_daily_loss=r.max_daily_loss,
+        allowed_instruments=frozenset(r.allowed_instruments),
+        max_consecutive_rejections=r.max_consecutive_rejections,
+    )
+
+
+def charge_rates(settings: Settings) -> ChargeRates:
+    e = settings.execution
+    return ChargeRates(
+        brokerage_intraday=e.brokerage_pct_intraday / _PCT,
+        brokerage_cap=e.brokerage_cap,
+        brokerage_delivery=e.brokerage_delivery / _PCT,
+        stt_intraday_sell=e.stt_intraday_sell_pct / _PCT,
+        stt_delivery=e.stt_delivery_pct / _PCT,
+        exchange_txn=e.exchange_txn_pct / _PCT,
+        sebi_per_crore=e.sebi_per_crore,
+        gst=e.gst_pct / _PCT,
+        stamp_intraday_buy=e.stamp_intraday_buy_pct / _PCT,
+        stamp_delivery_buy=e.stamp_delivery_buy_pct / _PCT,
+    )
+
+
+def execution_config(settings: Settings) -> ExecutionConfig:
+    return ExecutionConfig(
+        slippage_bps=settings.execution.slippage_bps, charge_rates=charge_rates(settings)
+    )
+
+
+def instance_id() -> str:
+    """Unique per process: every engine process obeys every control command."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def pipeline_config(settings: Settings, *, acts_on_orders: bool = True) -> PipelineConfig:
+    return PipelineConfig(
+        broker=settings.broker,
+        instance_id=instance_id(),
+        risk=risk_limits(settings),
+        execution=execution_config(settings),
+        starting_cash=settings.portfolio.starting_cash,
+        snapshot_interval_s=settings.portfolio.snapshot_interval_s,
+        processing=processor_config(settings),
+        acts_on_orders=acts_on_orders,
+    )
+
+
+def simulated_feed_config(
+    settings: Settings, *, instruments: int = 1, max_ticks: int | None = None, paced: bool = True
+) -> SimulatedFeedConfig:
+    """Paced: each instrument ticks every ``tick_interval_ms`` of wall time."""
+    f = settings.feed
+    return SimulatedFeedConfig(
+        seed=f.seed,
+        clock_mode="compressed" if f.compressed else "session",
+        ticks_per_second=(1000.0 / f.tick_interval_ms) * max(1, instruments) if paced else None,
+        max_ticks=max_ticks,
+        holidays=tuple(settings.risk.holidays),
+    )

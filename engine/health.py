@@ -1,0 +1,95 @@
+"""Health reporting: one periodic ``HealthReport`` of every service, the store and the bus.
+
+Consoles (embedded or attached) read it from ``system.health``; the engine never
+holds a widget. Probes are plain callables so each port reports in its own terms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from engine.bus.base import EventBus
+from engine.clock import Clock, SystemClock
+from engine.events import topics
+from engine.events.envelope import new_event
+from engine.events.payloads import ComponentHealth, HealthReport
+from engine.events.types import ComponentStatus, EventType
+
+log = logging.getLogger("alphapanda.health")
+Probe = Callable[[], ComponentHealth | Awaitable[ComponentHealth]]
+
+
+class HealthReporter:
+    """A supervised service publishing ``HealthReport`` every ``interval_s`` seconds."""
+
+    def __init__(
+        self,
+        *,
+        bus: EventBus,
+        reporter: str,
+        sources: Callable[[], Sequence[ComponentHealth]],
+        probes: Sequence[Probe] = (),
+        interval_s: float = 1.0,
+        clock: Clock | None = None,
+    ) -> None:
+        self.name = "health"
+        self._bus = bus
+        self._reporter = reporter
+        self._sources = sources
+        self._probes = list(probes)
+        self._interval = interval_s
+        self._clock = clock or SystemClock()
+        self._stopping = asyncio.Event()
+        self.reports = 0
+        self.last: HealthReport | None = None
+
+    async def collect(self) -> HealthReport:
+        components = [c for c in self._sources() if c.name != self.name]
+        for probe in self._probes:
+            try:
+                result = probe()
+                if asyncio.iscoroutine(result) or isinstance(result, Awaitable):
+                    result = await result  # type: ignore[misc]
+                components.append(result)  # type: ignore[arg-type]
+            except Exception as exc:  # a failing probe is itself a health fact
+                components.append(
+                    ComponentHealth(
+                        name=getattr(probe, "__name__", "probe"),
+                        status=ComponentStatus.DOWN,
+                        detail=str(exc)[:200],
+                    )
+                )
+        report = HealthReport(
+            reporter=self._reporter, components=tuple(components), report_ts=self._clock.now_ns()
+        )
+        self.last = report
+        return report
+
+    async def run(self) -> None:
+        self._stopping.clear()
+        while not self._stopping.is_set():
+            report = await self.collect()
+            envelope = new_event(
+                EventType.HEALTH,
+                report,
+                source=self.name,
+                key=self._reporter,
+                ts_ns=report.report_ts,
+            )
+            await self._bus.publish(topics.SYSTEM_HEALTH, envelope)
+            self.reports += 1
+            try:
+                async with asyncio.timeout(self._interval):
+                    await self._stopping.wait()
+            except TimeoutError:
+                pass
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def health(self) -> ComponentHealth:
+        return ComponentHealth(
+            name=self.name, status=ComponentStatus.RUNNING, processed=self.reports
+        )

@@ -1,0 +1,87 @@
+"""``ReadModelProcessor``: keeps a console's ``ReadModel`` current from the bus.
+
+Each console reads in its own consumer group, so two consoles (or a console and the
+Redis read model) each see every event; the handler only assigns fields, so it keeps
+up with the tick stream and is idempotent by construction.
+"""
+
+from __future__ import annotations
+
+from engine.bus.base import EventBus
+from engine.clock import Clock
+from engine.events import topics
+from engine.events.envelope import EventEnvelope
+from engine.events.payloads import (
+    HealthReport,
+    OrderUpdate,
+    PnlSnapshot,
+    PositionSnapshot,
+    RiskAlert,
+    Tick,
+    TradingStateChanged,
+)
+from engine.events.types import Broker
+from engine.ids import uuid7_str
+from engine.processing.emitter import Emitter
+from engine.processing.processor import ProcessorConfig, StreamProcessor
+from engine.read_model.model import ReadModel
+
+
+def read_model_topics(broker: Broker) -> list[str]:
+    """Everything a console shows for one broker."""
+    return [
+        topics.MARKET_TICKS,
+        topics.orders_events(broker),
+        topics.positions(broker),
+        topics.pnl_snapshots(broker),
+        topics.SYSTEM_ALERTS,
+        topics.SYSTEM_HEALTH,
+        topics.TRADING_STATE,
+    ]
+
+
+class ReadModelProcessor(StreamProcessor):
+    """Applies ticks, orders, positions, P&L, alerts, health and trading states to a model."""
+
+    def __init__(
+        self,
+        *,
+        bus: EventBus,
+        model: ReadModel,
+        broker: Broker,
+        console_id: str | None = None,
+        config: ProcessorConfig | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        console_id = console_id or uuid7_str()
+        super().__init__(
+            name=f"read-model.{broker.value}",
+            bus=bus,
+            input_topics=read_model_topics(broker),
+            group=f"console.{broker.value}.{console_id}",
+            config=config or ProcessorConfig(batch_size=1024),
+            clock=clock,
+        )
+        self.model = model
+        self.broker = broker
+
+    async def handle(self, envelope: EventEnvelope, out: Emitter) -> None:
+        data = envelope.data
+        model = self.model
+        if type(data) is Tick:  # the hot path first
+            model.apply_tick(data)
+            return
+        if envelope.broker is not None and envelope.broker is not self.broker:
+            return  # the other venue's alerts and states are not ours
+        if isinstance(data, OrderUpdate):
+            model.apply_order(data)
+        elif isinstance(data, PositionSnapshot):
+            model.apply_position(data)
+        elif isinstance(data, PnlSnapshot):
+            model.apply_pnl(data)
+        elif isinstance(data, RiskAlert):
+            model.apply_alert(data)
+        elif isinstance(data, HealthReport):
+            model.apply_health(data)
+        elif isinstance(data, TradingStateChanged):
+            model.apply_trading_state(data)

@@ -1,0 +1,65 @@
+"""The console's action registry: one list the footer, help screen and command palette read.
+
+Each action has a stable id (keymaps can rebind it), a key, a short footer label and a
+sentence for the help screen and the palette. Only the kill switch and quit are priority
+bindings: they must work whatever has focus.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleAction:
+    id: str
+    key: str
+    action: str  # the App action, without the ``action_`` prefix
+    label: str  # short, for the footer
+    help: str  # a sentence, for the help screen and the command palette
+    priority: bool = False
+    key_display: str | None = None
+
+
+ACTIONS: tuple[ConsoleAction, ...] = (
+    ConsoleAction(
+        "kill",
+        "ctrl+k",
+        "kill_switch",
+        "Kill",
+        "Kill switch: halt all trading now and cancel every open order (optionally square off)",
+        priority=True,
+        key_display="^k",
+    ),
+    ConsoleAction("resume", "r", "resume", "Resume", "Resume trading after a halt or kill"),
+    ConsoleAction(
+        "halt_strategy",
+        "h",
+        "toggle_strategy",
+        "Halt/resume strategy",
+        "Halt the selected strategy, or resume it when it is halted",
+    ),
+    ConsoleAction("logs", "l", "toggle_logs", "Logs", "Show or hide the log viewer"),
+    ConsoleAction("help", "question_mark", "help", "Help", "Show every key", key_display="?"),
+    ConsoleAction("quit", "q", "quit_console", "Quit", "Quit the console", priority=True),
+)
+
+
+def bindings() -> list[Binding]:
+    return [
+        Binding(
+            a.key,
+            a.action,
+            a.label,
+            id=a.id,
+            priority=a.priority,
+            key_display=a.key_display,
+        )
+        for a in ACTIONS
+    ]
+
+
+def display_key(action: ConsoleAction) -> str:
+    return action.key_display or action.key

@@ -1,0 +1,49 @@
+"""``ConfirmScreen``: a yes / no question as a modal; Escape always means no."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Dismisses with True only when the trader chooses the confirming button."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="confirm.cancel"),
+        Binding("left,right", "switch", show=False),
+    ]
+
+    def __init__(self, title: str, question: str, confirm_label: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.question = question
+        self.confirm_label = confirm_label
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(self.title_text, id="dialog-title")
+            yield Static(self.question, id="dialog-question")
+            with Horizontal(id="dialog-buttons"):
+                yield Button(self.confirm_label, id="confirm", variant="warning")
+                yield Button("Cancel (Esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    @on(Button.Pressed, "#confirm")
+    def confirm(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    def action_switch(self) -> None:
+        self.focus_next(Button)

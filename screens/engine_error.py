@@ -1,0 +1,40 @@
+"""``EngineErrorScreen``: the engine stopped with an error; say so, then leave cleanly."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+
+class EngineErrorScreen(ModalScreen[None]):
+    """Shown once; any choice closes the console with a failure exit status."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Exit", id="error.exit")]
+
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="danger"):
+            yield Static("ENGINE STOPPED", id="dialog-title")
+            yield Static(
+                f"The trading engine failed: {self.error}\n"
+                "No new orders will be sent. See the error log for details.",
+                id="dialog-question",
+            )
+            yield Button("Exit console", id="exit", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#exit", Button).focus()
+
+    def on_button_pressed(self) -> None:
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,128 @@
+"""How money, quantities, times and states read on screen, in one place.
+
+Every state is written in words as well as colour, so the console reads the same on a
+monochrome SSH terminal.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rich.color import Color, ColorParseError
+from rich.text import Text
+
+from engine.clock import IST, ns_to_datetime
+from engine.events.types import ComponentStatus, OrderStatus, Severity, Side, TradingMode
+
+STATE_STYLE: dict[TradingMode, str] = {
+    TradingMode.ACTIVE: "bold $success",
+    TradingMode.REDUCING: "bold $warning",
+    TradingMode.HALTED: "bold $error",
+}
+SEVERITY_STYLE: dict[Severity, str] = {
+    Severity.INFO: "dim",
+    Severity.WARNING: "$warning",
+    Severity.CRITICAL: "bold $error",
+}
+COMPONENT_STYLE: dict[ComponentStatus, str] = {
+    ComponentStatus.RUNNING: "$success",
+    ComponentStatus.PAUSED: "$warning",
+    ComponentStatus.DEGRADED: "$warning",
+    ComponentStatus.STOPPED: "$error",
+    ComponentStatus.DOWN: "bold $error",
+}
+
+
+_FALLBACK = {"success": "green", "error": "red", "warning": "yellow", "primary": "blue"}
+
+
+class Palette:
+    """Theme colours for Rich text in tables: ``$success`` style names resolved once per theme.
+
+    DataTable cells are Rich renderables, which know nothing of Textual's CSS variables.
+    """
+
+    def __init__(self, theme_variables: dict[str, str] | None = None) -> None:
+        self._colours: dict[str, str] = dict(_FALLBACK)
+        for name in _FALLBACK:
+            value = (theme_variables or {}).get(name)
+            if value:
+                try:
+                    self._colours[name] = Color.parse(value).name
+                except ColorParseError:
+                    pass
+
+    def style(self, spec: str) -> str:
+        """``"bold $error"`` → ``"bold #e0403a"`` (or a named colour)."""
+        return " ".join(
+            self._colours.get(word[1:], "") if word.startswith("$") else word
+            for word in spec.split()
+        ).strip()
+
+    def text(self, value: str, spec: str = "", justify: str | None = None) -> Text:
+        return Text(value, style=self.style(spec), justify=justify)  # type: ignore[arg-type]
+
+
+PLAIN = Palette()
+
+
+def money(value: Decimal | None, places: int = 2) -> str:
+    """``1,23,456.70``-free plain grouping (``123,456.70``); '—' when unknown."""
+    if value is None:
+        return "—"
+    return f"{value:,.{places}f}"
+
+
+def signed_money(value: Decimal | None, palette: Palette = PLAIN) -> Text:
+    """Profit in $success, loss in $error, with an explicit sign so colour is optional."""
+    if value is None:
+        return Text("—", justify="right")
+    spec = "$success" if value > 0 else "$error" if value < 0 else ""
+    return palette.text(f"{value:+,.2f}", spec, "right")
+
+
+def right(value: str) -> Text:
+    return Text(value, justify="right")
+
+
+def quantity(value: int, palette: Palette = PLAIN) -> Text:
+    """Long positive, short negative; the sign says it without colour."""
+    spec = "$success" if value > 0 else "$error" if value < 0 else "dim"
+    return palette.text(f"{value:+,d}" if value else "0", spec, "right")
+
+
+def side_text(side: Side, palette: Palette = PLAIN) -> Text:
+    return palette.text(side.value, "$success" if side is Side.BUY else "$error")
+
+
+def status_text(status: OrderStatus, palette: Palette = PLAIN) -> Text:
+    if status is OrderStatus.REJECTED:
+        return palette.text(status.value, "bold $error")
+    if status is OrderStatus.FILLED:
+        return palette.text(status.value, "$success")
+    if status.is_working:
+        return palette.text(status.value, "bold $warning")
+    return palette.text(status.value, "dim")
+
+
+def state_text(mode: TradingMode, palette: Palette = PLAIN) -> Text:
+    """A trading state in its colour; the word itself carries the meaning."""
+    return palette.text(mode.value, STATE_STYLE[mode])
+
+
+def ist_time(ts_ns: int | None, seconds: bool = True) -> str:
+    if not ts_ns:
+        return "—"
+    return ns_to_datetime(ts_ns, IST).strftime("%H:%M:%S" if seconds else "%H:%M")
+
+
+def duration(seconds: float) -> str:
+    """``5h12m``, ``3m05s``, ``42s``: how long until or since."""
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"

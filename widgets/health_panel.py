@@ -1,0 +1,55 @@
+"""Health: every processor's status, lag and dead letters, plus feed and token freshness."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from engine.clock import NS_PER_S
+from engine.events.types import ComponentStatus
+from engine.read_model.model import FEED, HEALTH, POSITIONS, SESSION
+from widgets.formatting import COMPONENT_STYLE, duration
+from widgets.panel import Frame
+
+STALE_AFTER_S = 10.0
+
+
+class HealthPanel(Static):
+    """One line per component; statuses in words so the panel reads without colour."""
+
+    SECTIONS = (HEALTH, FEED, POSITIONS, SESSION)
+
+    def show(self, frame: Frame) -> None:
+        palette = frame.palette
+        model = frame.model
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for name in sorted(model.components):
+            component = model.components[name]
+            status = component.status
+            text.append(f"{name:<16.16} ")
+            text.append(f"{status.value:<8}", style=palette.style(COMPONENT_STYLE[status]))
+            text.append(f" lag {component.lag:>4,d}", style="dim" if not component.lag else "")
+            dlq_style = palette.style("$error") if component.dlq_count else "dim"
+            text.append(f" dlq {component.dlq_count:,d}", style=dlq_style)
+            if component.detail and status is not ComponentStatus.RUNNING:
+                text.append(f"  {component.detail}", style="dim")
+            text.append("\n")
+        text.append(f"{'feed':<17}")
+        if model.last_tick_ns is None:
+            text.append("no ticks yet", style=palette.style("$warning"))
+        else:
+            age = (frame.now_ns - model.last_tick_ns) / NS_PER_S
+            stale = age > STALE_AFTER_S
+            word = "STALE" if stale else "live"
+            text.append(f"{word:<8}", style=palette.style("$error" if stale else "$success"))
+            text.append(f" tick {duration(age)} ago", style="dim")
+        text.append(f"\n{'token':<17}")
+        expiry = model.session.expiry_ts
+        if model.session.user is None or expiry is None:
+            text.append("none", style=palette.style("$warning"))
+        elif expiry <= frame.now_ns:
+            text.append("EXPIRED", style=palette.style("bold $error"))
+        else:
+            text.append("valid   ", style=palette.style("$success"))
+            text.append(f" {duration((expiry - frame.now_ns) / NS_PER_S)} left", style="dim")
+        self.update(text)

@@ -1,0 +1,51 @@
+"""Strategies: name, effective trading state, instruments and P&L; arrows select one."""
+
+from __future__ import annotations
+
+from engine.read_model.model import POSITIONS, STRATEGIES, TRADING
+from widgets.formatting import signed_money, state_text
+from widgets.keyed_table import KeyedTable, Row
+from widgets.panel import Frame
+
+COLUMNS = [
+    ("name", "Strategy", 11),
+    ("state", "State", 8),
+    ("instruments", "Instruments", 14),
+    ("pnl", "P&L", 9),
+]
+
+
+class StrategiesPanel(KeyedTable):
+    """The selected row is the strategy that ``h`` halts or resumes."""
+
+    SECTIONS = (STRATEGIES, TRADING, POSITIONS)
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(COLUMNS, **kwargs)
+
+    @property
+    def selected_strategy(self) -> str | None:
+        keys = self.row_keys
+        if not keys or not 0 <= self.cursor_row < len(keys):
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return row_key.value
+
+    def show(self, frame: Frame) -> None:
+        model = frame.model
+        rows: list[tuple[str, Row]] = []
+        for name in sorted(model.strategies):
+            info = model.strategies[name]
+            instruments = ", ".join(s.split(":")[-1] for s in info.instruments)
+            rows.append(
+                (
+                    name,
+                    (
+                        name,
+                        state_text(model.effective_state(name), frame.palette),
+                        instruments,
+                        signed_money(model.strategy_pnl(name), frame.palette),
+                    ),
+                )
+            )
+        self.sync(rows)
