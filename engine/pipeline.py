@@ -134,6 +134,14 @@ class Pipeline:
         self.supervisor = Supervisor(ordered)
         self._started = False
 
+    def add_service(self, service: Service) -> None:
+        """Run one more service beside the pipeline (before ``start``)."""
+        if self._started:
+            raise RuntimeError("add services before start()")
+        self.services.append(service)
+        self.supervisor.services.append(service)
+        self.supervisor.restarts[service.name] = 0
+
     @property
     def processors(self) -> list[StreamProcessor]:
         return [s for s in self.services if isinstance(s, StreamProcessor)]

@@ -1,0 +1,301 @@
+"""The composition root: settings → bus, store, registry, strategies, feed, pipeline, console.
+
+``EngineRuntime`` is the embedded engine the console drives (it implements
+``EngineHandle``) and also what the headless ``alphapanda engine`` runs. Only this module
+knows both the engine and its adapters (SQL store, Kafka bus, token file).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alphapanda_tui import engine_config
+from alphapanda_tui.errors import ConfigError
+from alphapanda_tui.settings import Settings
+from engine.bus.base import EventBus
+from engine.bus.memory import MemoryBus
+from engine.clock import Clock, SystemClock
+from engine.events.payloads import ComponentHealth
+from engine.events.types import Broker, ComponentStatus, TradingMode
+from engine.health import HealthReporter
+from engine.instruments import InstrumentRegistry, load_default_registry, load_registry
+from engine.market.feeds.replay import ReplayFeed
+from engine.market.feeds.simulated import SimulatedFeed
+from engine.pipeline import Pipeline
+from engine.processing import Service
+from engine.read_model import ReadModel
+from engine.read_model.processor import ReadModelProcessor
+from engine.read_model.views import StrategyInfo
+from engine.strategies import StrategyBinding, build_strategies
+from engine.strategies.config import StrategyConfigError, load_strategies
+from engine.trading_state.requests import ControlRequestPoller
+from engine.trading_state.state import GLOBAL_SCOPE
+
+log = logging.getLogger("alphapanda.runtime")
+
+
+def build_bus(settings: Settings) -> EventBus:
+    """The configured bus; Kafka settings (TLS/SASL) come from ``settings.bus``."""
+    bus = settings.bus
+    if bus.backend == "memory":
+        return MemoryBus(partitions=bus.partitions, capacity=bus.capacity)
+    from engine.bus.kafka import KafkaBus, KafkaSecurity
+
+    password = bus.sasl_password.get_secret_value() if bus.sasl_password else None
+    return KafkaBus(
+        bus.bootstrap_servers,
+        client_id=bus.client_id,
+        partitions=bus.partitions,
+        wire_format=bus.wire_format,
+        acks=bus.acks,
+        idempotent=bus.idempotent_producer,
+        security=KafkaSecurity(
+            security_protocol=bus.security_protocol,
+            sasl_mechanism=bus.sasl_mechanism,
+            sasl_username=bus.sasl_username,
+            sasl_password=password,
+            ssl_cafile=str(bus.ssl_cafile) if bus.ssl_cafile else None,
+        ),
+    )
+
+
+def build_registry(settings: Settings) -> InstrumentRegistry:
+    path = settings.feed.instruments_csv
+    if path is None:
+        return load_default_registry()
+    try:
+        return load_registry(path)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot load ALPHAPANDA_FEED__INSTRUMENTS_CSV={path}: {exc}") from None
+
+
+def build_bindings(settings: Settings, registry: InstrumentRegistry) -> list[StrategyBinding]:
+    try:
+        configs = load_strategies(settings.strategies_file)
+        bindings = build_strategies(configs, registry)
+    except (StrategyConfigError, ValueError) as exc:
+        raise ConfigError(str(exc).splitlines()[0]) from None
+    return [b for b in bindings if b.broker == settings.broker]
+
+
+@dataclass
+class Ports:
+    """What a runtime was built on; tests and benchmarks pass their own."""
+
+    bus: EventBus
+    store: Any  # engine.ports.TradingStore
+
+
+class EngineRuntime:
+    """The embedded engine: start, stop, steer (implements ``backend.EngineHandle``)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        log_ring: object | None = None,
+        feed_factory: Any = None,
+        ports: Ports | None = None,
+    ) -> None:
+        self.settings = settings
+        self.mode = settings.mode
+        self.broker: Broker = settings.broker
+        self.clock: Clock = clock or SystemClock()
+        self.log_ring = log_ring
+        self.read_model = ReadModel()
+        self.pipeline: Pipeline | None = None
+        self._feed_factory = feed_factory
+        self._ports = ports
+        self._owns_ports = ports is None
+        self.registry = build_registry(settings)
+        self.bindings = build_bindings(settings, self.registry)
+        self.read_model.set_strategies(
+            StrategyInfo(
+                name=b.config.name,
+                kind=b.config.kind,
+                instruments=tuple(b.config.instruments),
+            )
+            for b in self.bindings
+        )
+        self.read_model.set_session(None, None)
+
+    # -- lifecycle ---------------------------------------------------------------------
+    async def start(self) -> None:
+        settings = self.settings
+        settings.ensure_home()
+        ports = self._ports or await self._open_ports()
+        self._ports = ports
+        feed = self._build_feed(ports.bus)
+        reader = ReadModelProcessor(
+            bus=ports.bus, model=self.read_model, broker=self.broker, clock=self.clock
+        )
+        health = HealthReporter(
+            bus=ports.bus,
+            reporter=engine_config.instance_id(),
+            sources=lambda: self.pipeline.health() if self.pipeline else [],
+            probes=[self._probe_store, self._probe_bus],
+            interval_s=settings.processing.health_interval_s,
+            clock=self.clock,
+        )
+        self.pipeline = Pipeline(
+            config=engine_config.pipeline_config(settings),
+            bus=ports.bus,
+            store=ports.store,
+            registry=self.registry,
+            strategies=self.bindings,
+            feed=feed,
+            clock=self.clock,
+            extra_services=[reader, health],
+        )
+        self.pipeline.add_service(
+            ControlRequestPoller(
+                store=ports.store,
+                control=self.pipeline.control,
+                broker=self.broker.value,
+                clock=self.clock,
+            )
+        )
+        state = self.pipeline.trading_state
+        state.subscribe(
+            lambda record, _previous: self.read_model.set_trading_state(
+                record.scope, record.mode, record.reason
+            )
+        )
+        await self.pipeline.start()
+        for scope, mode in state.scopes().items():
+            record = state.record(scope)
+            self.read_model.set_trading_state(scope, mode, record.reason if record else "")
+        _write_pid(settings.home)
+        log.info("runtime started", extra={"mode": self.mode, "bus": ports.bus.backend})
+
+    async def _open_ports(self) -> Ports:
+        from storage.migrate import upgrade_async
+        from storage.store import SqlTradingStore
+
+        url = self.settings.database.url
+        assert url is not None
+        try:
+            await upgrade_async(url)
+            store = await SqlTradingStore.open(url, pool_size=self.settings.database.pool_size)
+        except Exception as exc:
+            from storage.database import describe_url
+
+            raise ConfigError(f"cannot open the database {describe_url(url)}: {exc}") from None
+        bus = build_bus(self.settings)
+        try:
+            await bus.start()
+        except Exception as exc:
+            await store.aclose()
+            raise ConfigError(str(exc)) from None
+        await store.upsert_instruments(list(self.registry))
+        return Ports(bus=bus, store=store)
+
+    def _build_feed(self, bus: EventBus) -> Service | None:
+        if self._feed_factory is not None:
+            return self._feed_factory(bus, self.registry)
+        feed = self.settings.feed
+        if feed.source == "simulated":
+            config = engine_config.simulated_feed_config(
+                self.settings, instruments=len(self.registry)
+            )
+            return SimulatedFeed(bus, self.registry, config, clock=self.clock)
+        if feed.source == "replay":
+            if feed.ticks_csv is None:
+                raise ConfigError("ALPHAPANDA_FEED__TICKS_CSV is required for the replay feed")
+            return ReplayFeed(bus, self.registry, feed.ticks_csv, clock=self.clock)
+        return None  # "kite": the live feed is attached by the Zerodha session
+
+    async def stop(self) -> None:
+        if self.pipeline is not None:
+            await self.pipeline.stop()
+        if self._ports is not None and self._owns_ports:
+            await self._ports.bus.aclose()
+            await self._ports.store.aclose()
+        _remove_pid(self.settings.home)
+        log.info("runtime stopped")
+
+    # -- control -----------------------------------------------------------------------
+    def _control(self) -> Any:
+        if self.pipeline is None:
+            raise RuntimeError("the engine is not running")
+        return self.pipeline.control
+
+    async def kill(self, flatten: bool = False, operator: str = "") -> None:
+        await self._control().kill(flatten=flatten, operator=operator, reason="kill switch")
+
+    async def halt(self, strategy: str | None = None, operator: str = "") -> None:
+        await self._control().halt(strategy=strategy, operator=operator)
+
+    async def resume(self, strategy: str | None = None, operator: str = "") -> None:
+        await self._control().resume(strategy=strategy, operator=operator)
+
+    async def reduce(self, strategy: str | None = None, operator: str = "") -> None:
+        await self._control().reduce(strategy=strategy, operator=operator)
+
+    @property
+    def global_mode(self) -> TradingMode:
+        if self.pipeline is None:
+            return TradingMode.ACTIVE
+        return self.pipeline.trading_state.scope_mode(GLOBAL_SCOPE)
+
+    # -- health probes -----------------------------------------------------------------
+    async def _probe_store(self) -> ComponentHealth:
+        assert self._ports is not None
+        try:
+            await self._ports.store.list_alerts(limit=1)
+        except Exception as exc:
+            return ComponentHealth(name="database", status=ComponentStatus.DOWN, detail=str(exc))
+        from storage.database import describe_url
+
+        return ComponentHealth(
+            name="database",
+            status=ComponentStatus.RUNNING,
+            detail=describe_url(self.settings.database.url or ""),
+        )
+
+    def _probe_bus(self) -> ComponentHealth:
+        assert self._ports is not None
+        bus = self._ports.bus
+        lag = int(getattr(bus, "total_lag", lambda: 0)())
+        return ComponentHealth(
+            name="bus", status=ComponentStatus.RUNNING, detail=bus.backend, lag=lag
+        )
+
+
+def build_runtime(settings: Settings, **kwargs: Any) -> EngineRuntime:
+    """The console and the headless engine both start from here."""
+    return EngineRuntime(settings, **kwargs)
+
+
+def pid_file(home: Path) -> Path:
+    return home / "engine.pid"
+
+
+def _write_pid(home: Path) -> None:
+    try:
+        pid_file(home).write_text(str(os.getpid()))
+    except OSError:
+        pass
+
+
+def _remove_pid(home: Path) -> None:
+    try:
+        if pid_file(home).read_text().strip() == str(os.getpid()):
+            pid_file(home).unlink()
+    except OSError:
+        pass
+
+
+def running_engine_pid(home: Path) -> int | None:
+    """The pid of a live engine using this home, or None (stale files are ignored)."""
+    try:
+        pid = int(pid_file(home).read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid
