@@ -88,7 +88,8 @@ class DashboardScreen(Screen[None]):
 
     @property
     def logs(self) -> LogViewer:
-        return self._log_pane
+        pane = getattr(self, "_log_pane", None)
+        return pane if pane is not None else self.query_one("#logs", LogViewer)
 
     def toggle_logs(self) -> bool:
         """Show or hide the log pane; returns True when it is now shown."""
@@ -102,6 +103,8 @@ class DashboardScreen(Screen[None]):
 
     def draw(self, model: ReadModel, now_ns: int, palette: Palette, force: bool = False) -> bool:
         """Redraw panels whose sections changed; True when anything was redrawn."""
+        if not self._panels:  # the refresh timer can fire before on_mount has run
+            return False
         second = now_ns // NS_PER_S
         tick = second != self._second
         self._second = second
