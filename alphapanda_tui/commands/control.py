@@ -12,14 +12,16 @@ from engine.trading_state.state import GLOBAL_SCOPE
 
 
 async def open_store(settings: Any) -> Any:
+    """The store, migrated only when behind (a running engine must not wait on a lock)."""
     from alphapanda_tui.errors import ConfigError
     from storage.database import describe_url
-    from storage.migrate import upgrade_async
+    from storage.migrate import current_async, head_revision, upgrade_async
     from storage.store import SqlTradingStore
 
     url = settings.database.url
     try:
-        await upgrade_async(url)
+        if await current_async(url) != head_revision():
+            await upgrade_async(url)
         return await SqlTradingStore.open(url)
     except Exception as exc:
         raise ConfigError(f"cannot open the database {describe_url(url)}: {exc}") from None
