@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 import time
 import uuid
 
@@ -12,6 +13,11 @@ try:  # CPython's builtin MD5 is about twice as fast as OpenSSL's for short inpu
 except ImportError:  # pragma: no cover - builds without the builtin module
     from hashlib import md5 as _md5
 
+_time_ns = time.time_ns
+_id_random = random.Random()  # seeded from os.urandom
+os.register_at_fork(after_in_child=_id_random.seed)
+_getrandbits = _id_random.getrandbits
+_prefix: list = [-1, ""]  # [unix ms, "tttttttt-tttt-7"] of the last id
 _TAG_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -28,7 +34,18 @@ def uuid7(ts_ms: int | None = None) -> uuid.UUID:
 
 
 def uuid7_str() -> str:
-    return str(uuid7())
+    """A UUIDv7 string formatted directly (no ``uuid.UUID``): one is built per tick.
+
+    The 74 random bits come from a generator seeded from ``os.urandom`` and re-seeded in
+    every forked child: ids need to be unique, not unpredictable, and this is several
+    times cheaper than a system call per id.
+    """
+    ms = _time_ns() // 1_000_000
+    if ms != _prefix[0]:  # the time part changes once a millisecond: format it once
+        stamp = f"{ms & 0xFFFF_FFFF_FFFF:012x}"
+        _prefix[:] = [ms, f"{stamp[:8]}-{stamp[8:]}-7"]
+    rand = f"{_getrandbits(76):019x}"
+    return f"{_prefix[1]}{rand[:3]}-{_VARIANT[rand[3]]}{rand[4:7]}-{rand[7:]}"
 
 
 def client_order_id(seed: str, prefix: str = "AP") -> str:

@@ -104,6 +104,8 @@ class OrderIntent(Payload, frozen=True, tag="order_intent"):
     price: Decimal | None = None
     trigger_price: Decimal | None = None
     created_ts: int = 0
+    # Event time the order exists from: a simulated venue never fills it on an older tick.
+    not_before_ts: int = 0
 
 
 class Fill(msgspec.Struct, frozen=True, kw_only=True, gc=False):

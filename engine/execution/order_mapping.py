@@ -28,6 +28,8 @@ def order_intent(order: OrderRecord) -> OrderIntent:
         price=order.price,
         trigger_price=order.trigger_price,
         created_ts=order.created_ts,
+        # Square-offs are stamped with the command's wall time: any next tick may fill them.
+        not_before_ts=0 if order.signal_id.startswith("square-off:") else order.created_ts,
     )
 
 

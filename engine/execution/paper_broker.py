@@ -9,6 +9,7 @@ session never reuses a trade id.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -42,6 +43,7 @@ class _Working:
     brokerage_paid: Decimal = Decimal("0")
     triggered: bool = False
     resting: bool = False  # has sat through a tick without filling: a maker now
+    caught_up: bool = False  # recent ticks after ``not_before_ts`` already replayed
 
     @property
     def remaining(self) -> int:
@@ -70,12 +72,15 @@ class PaperBroker:
         charges: ChargesModel | None = None,
         tick_size_of: TickSizeOf | None = None,
         default_tick_size: Decimal = Decimal("0.05"),
+        recent_ticks: int = 32,
     ) -> None:
         self.fill_model = fill_model or FillModel()
+        self.recent_ticks = recent_ticks  # per instrument, for orders that arrive late
         self.charges = charges or ChargesModel()
         self._tick_size_of = tick_size_of
         self._default_tick_size = default_tick_size
         self._orders: dict[str, _Working] = {}
+        self._recent: dict[int, deque[Tick]] = {}
         self._by_token: dict[int, dict[str, _Working]] = {}
 
     def tick_size(self, instrument_token: int) -> Decimal | None:
@@ -158,12 +163,32 @@ class PaperBroker:
 
     # -- the tick path ------------------------------------------------------------
     def on_tick(self, tick: Tick) -> Sequence[VenueUpdate]:
-        book = self._by_token.get(tick.instrument_token)
+        """Match working orders against ``tick``, in event time.
+
+        An order fills only on ticks strictly after the event time it was created at
+        (``not_before_ts``): first on the recent ticks it missed because the venue had
+        already seen them, then on this one. So a fill never uses a price from before the
+        order existed, and it does not depend on how far execution lags the feed.
+        """
+        token = tick.instrument_token
+        recent = self._recent.get(token)
+        if recent is None:
+            recent = self._recent[token] = deque(maxlen=self.recent_ticks)
+        book = self._by_token.get(token)
         if not book:
+            recent.append(tick)
             return _NO_UPDATES
         updates: list[VenueUpdate] = []
         for order in list(book.values()):
-            self._match(order, tick, updates)
+            not_before = order.intent.not_before_ts
+            if not order.caught_up:
+                order.caught_up = True
+                for seen in recent:
+                    if seen.exchange_ts > not_before and order.intent.client_order_id in book:
+                        self._match(order, seen, updates)
+            if order.intent.client_order_id in book and tick.exchange_ts > not_before:
+                self._match(order, tick, updates)
+        recent.append(tick)
         return updates
 
     def _match(self, order: _Working, tick: Tick, updates: list[VenueUpdate]) -> None:

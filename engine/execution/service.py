@@ -25,6 +25,7 @@ from engine.events.envelope import EventEnvelope
 from engine.events.payloads import (
     Fill,
     OrderCommand,
+    OrderUpdate,
     RiskAlert,
     Signal,
     Tick,
@@ -159,6 +160,8 @@ class ExecutionService(StreamProcessor):
         self.net_positions: dict[PositionKey, int] = {}
         self._position_info: dict[PositionKey, tuple[str, Product]] = {}  # symbol, product
         self._sent: set[str] = set()  # handed to the venue by this process
+        # Venue updates found by ``handle_now`` for the tick ``handle`` is about to apply.
+        self._venue_updates: dict[str, Sequence[VenueUpdate]] = {}
 
     # -- start: recover what a previous process left --------------------------------
     async def on_start(self) -> None:
@@ -210,10 +213,27 @@ class ExecutionService(StreamProcessor):
                     self._position_info[key] = (order.symbol, order.product)
 
     # -- events ---------------------------------------------------------------------
+    def handle_now(self, envelope: EventEnvelope) -> bool:
+        """Match a tick at the venue; done here unless it filled or triggered something.
+
+        The venue's updates are kept under the tick's id for ``handle`` to journal and
+        announce, so the venue is not asked twice about one tick.
+        """
+        data = envelope.data
+        if type(data) is not Tick:
+            return False
+        updates = self.adapter.on_tick(data)
+        if not updates:
+            return True
+        self._venue_updates[envelope.id] = updates
+        return False
+
     async def handle(self, envelope: EventEnvelope, out: Emitter) -> None:
         data = envelope.data
         if type(data) is Tick:
-            updates = self.adapter.on_tick(data)
+            updates = self._venue_updates.pop(envelope.id, None)
+            if updates is None:
+                updates = self.adapter.on_tick(data)
             for update in updates:
                 await self._apply_venue_update(update, out)
         elif isinstance(data, Signal):
@@ -221,6 +241,9 @@ class ExecutionService(StreamProcessor):
                 await self._on_signal(envelope, data, out)
         elif isinstance(data, OrderCommand) and data.broker is self.broker:
             await self._on_command(envelope, data, out)
+        elif envelope.type is EventType.ORDER_VENUE_UPDATE and isinstance(data, OrderUpdate):
+            if data.broker is self.broker:  # a live venue's push or poll, applied in order
+                await self._apply_venue_update(_as_venue_update(data), out)
 
     async def _on_signal(self, envelope: EventEnvelope, signal: Signal, out: Emitter) -> None:
         coid = client_order_id(signal.signal_id)
@@ -479,3 +502,16 @@ class ExecutionService(StreamProcessor):
             key=self._key(order),
             broker=self.broker,
         )
+
+
+def _as_venue_update(update: OrderUpdate) -> VenueUpdate:
+    """A live venue's ``OrderUpdate`` (``ORDER_VENUE_UPDATE``) as the paper path reports it."""
+    return VenueUpdate(
+        client_order_id=update.client_order_id,
+        status=update.status,
+        filled_quantity=update.filled_quantity,
+        average_price=update.average_price,
+        fill=update.fill,
+        reason=update.reason,
+        update_ts=update.update_ts,
+    )

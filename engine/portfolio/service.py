@@ -105,6 +105,14 @@ class PortfolioService(StreamProcessor):
             log.warning("final snapshot not published", extra={"processor": self.name})
 
     # -- events -------------------------------------------------------------------
+    def handle_now(self, envelope: EventEnvelope) -> bool:
+        """A tick only moves the mark: no output."""
+        data = envelope.data
+        if type(data) is Tick:
+            self.book.mark(data.instrument_token, data.last_price, data.close)
+            return True
+        return False
+
     async def handle(self, envelope: EventEnvelope, out: Emitter) -> None:
         data = envelope.data
         if isinstance(data, Tick):

@@ -93,11 +93,22 @@ class StreamProcessor(ABC):
         self._stopping = asyncio.Event()
         self._subscription: Subscription | None = None
         self._dlq_salt = f"{name}#dlq"
+        self._has_fast_path = type(self).handle_now is not StreamProcessor.handle_now
 
     # -- to implement -------------------------------------------------------------
     @abstractmethod
     async def handle(self, envelope: EventEnvelope, out: Emitter) -> None:
         """Apply one event; emit outputs through ``out``. Must be idempotent."""
+
+    def handle_now(self, envelope: EventEnvelope) -> bool:
+        """Optional synchronous fast path for frequent events (ticks), tried before ``handle``.
+
+        True: the event is fully handled, with no outputs, and is marked done without an
+        ``Emitter``, a coroutine or a context switch. False: ``handle`` runs as usual; work
+        begun here must be picked up there, not repeated. Used only on the in-memory dedup
+        hot path; ``handle`` alone must stay a complete handler.
+        """
+        return False
 
     async def on_start(self) -> None:
         """Load state before the first event (e.g. rebuild from storage)."""
@@ -211,55 +222,70 @@ class StreamProcessor(ABC):
 
     async def _handle_quietly(self, records: list[Record]) -> int:
         """The hot path (no debug logs, in-memory dedup): ``_process`` inlined for the first
-        attempt of each record; anything unusual (a failure, an open breaker, a bad
-        record) hands over to ``_process``. Returns how many records are done."""
-        window = self.dedup  # a MemoryDedupWindow: checked by the caller
-        group = self.group
-        name = self.name
+        attempt of each record, with ``handle_now`` tried first; anything unusual (a
+        failure, an open breaker, a bad record) hands over to ``_process``. Returns how
+        many records are done."""
+        window = self.dedup.group_window(self.group)  # type: ignore[attr-defined]
+        current, previous, size = window.current, window.previous, window.size
         stats = self.stats
         breaker = self.breaker
-        now_ns = self.clock.now_ns
-        handle = self.handle
-        publish = self._publish
-        set_cid = _correlation_var.set
-        reset_cid = _correlation_var.reset
-        done = 0
-        for record in records:
-            envelope = record.envelope
-            if envelope is None or breaker.state is not _CLOSED:
-                if not await self._process(record, False):
-                    return done
+        handle_now = self.handle_now if self._has_fast_path else None
+        done = processed = 0
+        last_ts = None
+        try:
+            for record in records:
+                envelope = record.envelope
+                if envelope is None or breaker.state is not _CLOSED:
+                    if not await self._process(record, False):
+                        return done
+                    current, previous = window.current, window.previous
+                    last_ts = None  # _process stamped the newer time itself
+                    done += 1
+                    continue
+                event_id = envelope.id
+                if event_id in current or event_id in previous:
+                    stats.duplicates += 1
+                    done += 1
+                    continue
+                failure: Exception | None = None
+                try:
+                    if handle_now is None or not handle_now(envelope):
+                        await self._handle_fully(envelope)
+                except Exception as exc:
+                    failure = exc
+                if failure is not None:
+                    if not await self._retry_from(record, envelope, failure):
+                        return done
+                    current, previous = window.current, window.previous
+                    last_ts = None
+                    done += 1
+                    continue
+                current.add(event_id)
+                if len(current) >= size:
+                    window.rotate()
+                    current, previous = window.current, window.previous
+                if breaker.failures:
+                    breaker.record_success()
+                last_ts = envelope.ts
+                processed += 1
                 done += 1
-                continue
-            event_id = envelope.id
-            if window.seen_now(group, event_id):  # type: ignore[attr-defined]
-                stats.duplicates += 1
-                done += 1
-                continue
-            out = Emitter(name, envelope, now_ns())
-            token = set_cid(envelope.correlation_id or event_id)
-            failure: Exception | None = None
-            try:
-                stats.handler_calls += 1
-                await handle(envelope, out)
-                if out.outbox:
-                    await publish(out, False)
-                window.mark_now(group, event_id)  # type: ignore[attr-defined]
-            except Exception as exc:
-                failure = exc
-            finally:
-                reset_cid(token)
-            if failure is not None:
-                if not await self._retry_from(record, envelope, failure):
-                    return done
-                done += 1
-                continue
-            if breaker.failures:
-                breaker.record_success()
-            stats.processed += 1
-            stats.last_event_ts = envelope.ts
-            done += 1
+        finally:
+            stats.processed += processed
+            stats.handler_calls += processed
+            if last_ts is not None:
+                stats.last_event_ts = last_ts
         return done
+
+    async def _handle_fully(self, envelope: EventEnvelope) -> None:
+        """``handle`` with an ``Emitter`` and the correlation id, then publish its outputs."""
+        out = Emitter(self.name, envelope, self.clock.now_ns())
+        token = _correlation_var.set(envelope.correlation_id or envelope.id)
+        try:
+            await self.handle(envelope, out)
+            if out.outbox:
+                await self._publish(out, False)
+        finally:
+            _correlation_var.reset(token)
 
     async def _retry_from(self, record: Record, envelope: EventEnvelope, exc: Exception) -> bool:
         """First attempt failed on the hot path: dead-letter or carry on as ``_process`` would."""

@@ -25,7 +25,7 @@ from engine.events.payloads import (
     Signal,
     Tick,
 )
-from engine.events.types import Broker, EventType, OrderStatus
+from engine.events.types import Broker, EventType, OrderStatus, TradingMode
 from engine.processing.dedup import DedupStore
 from engine.processing.emitter import Emitter
 from engine.processing.processor import ProcessorConfig, StreamProcessor
@@ -108,6 +108,14 @@ class RiskManager(StreamProcessor):
         orders = await self.store.list_orders(self.broker, statuses=_WORKING, limit=10_000)
         self.state.restore(positions, orders)
 
+    def handle_now(self, envelope: EventEnvelope) -> bool:
+        """A tick only updates the last price: no verdict, no output."""
+        data = envelope.data
+        if type(data) is Tick:
+            self.state.last_prices[data.instrument_token] = data.last_price
+            return True
+        return False
+
     async def handle(self, envelope: EventEnvelope, out: Emitter) -> None:
         data = envelope.data
         if isinstance(data, Tick):
@@ -158,6 +166,8 @@ class RiskManager(StreamProcessor):
         if limit is None or count < limit:
             return
         self.state.consecutive_rejections = 0
+        if self.trading_state.effective(update.strategy) is TradingMode.HALTED:
+            return  # refused because trading is halted (the kill switch): not the broker's doing
         reason = (
             f"{count} orders in a row rejected by the broker (limit {limit}); "
             f"last: {update.symbol} {update.reason or 'no reason given'}"

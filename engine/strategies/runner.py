@@ -81,6 +81,27 @@ class StrategyRunner(StreamProcessor):
     def subscribed_tokens(self) -> frozenset[int]:
         return frozenset(self._routes)
 
+    def handle_now(self, envelope: EventEnvelope) -> bool:
+        """Feed the strategies; done here unless the tick produced signals to emit.
+
+        Outputs are remembered under the tick's id, so ``handle`` emits them without
+        feeding the strategies a second time.
+        """
+        tick = envelope.data
+        if type(tick) is not Tick:
+            return False
+        routes = self._routes.get(tick.instrument_token)
+        if routes is None:
+            return True
+        event_id = envelope.id
+        if event_id in self._recent:
+            return False
+        outputs = self._evaluate(event_id, tick, routes)
+        if not outputs:
+            return True
+        self._remember(event_id, outputs)
+        return False
+
     async def handle(self, envelope: EventEnvelope, out: Emitter) -> None:
         tick = envelope.data
         if not isinstance(tick, Tick):

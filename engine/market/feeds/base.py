@@ -10,17 +10,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
 from engine.bus.base import EventBus
 from engine.clock import Clock
 from engine.events import topics
-from engine.events.envelope import new_event
+from engine.events.envelope import EventEnvelope, new_event
 from engine.events.payloads import ComponentHealth, DeadLetter, Tick
 from engine.events.types import ComponentStatus, EventType
+from engine.ids import uuid7_str
 
 log = logging.getLogger("alphapanda.feeds")
+_MARKET_TICK = EventType.MARKET_TICK
+_TICKS_TOPIC = topics.MARKET_TICKS
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +33,10 @@ class RejectedRow:
     line: int
     error: str
     raw: bytes
+
+
+async def _let_others_run() -> None:
+    await asyncio.sleep(0)
 
 
 class FeedService(ABC):
@@ -55,6 +62,17 @@ class FeedService(ABC):
         self.status = ComponentStatus.STOPPED
         self.finished = asyncio.Event()  # set when the source is exhausted
         self._stopping = asyncio.Event()
+        self._pause_every = 512
+        self._pause: Callable[[], Awaitable[None]] = _let_others_run
+
+    def pause_every(self, ticks: int, pause: Callable[[], Awaitable[None]]) -> None:
+        """Unpaced only: await ``pause()`` after every ``ticks`` published (default: yield
+        to the consumers every 512). A backtest waits for the pipeline to drain here, so
+        risk and execution never fall more than ``ticks`` behind the strategies."""
+        if ticks < 1:
+            raise ValueError("ticks must be positive")
+        self._pause_every = ticks
+        self._pause = pause
 
     @abstractmethod
     def items(self) -> Iterator[Tick | RejectedRow]:
@@ -85,8 +103,8 @@ class FeedService(ABC):
                     ahead = started + sent_since_start / self.ticks_per_second - loop.time()
                     if ahead > 0 and not await self._sleep(ahead):
                         break
-                elif sent_since_start % 512 == 0:
-                    await asyncio.sleep(0)  # let consumers run between bursts
+                elif sent_since_start % self._pause_every == 0:
+                    await self._pause()  # let consumers run between bursts
             else:
                 self.finished.set()
         finally:
@@ -103,8 +121,19 @@ class FeedService(ABC):
     async def _publish(self, tick: Tick) -> None:
         now = self.clock.now_ns() if self.clock is not None else tick.exchange_ts
         key = str(tick.instrument_token)
-        envelope = new_event(EventType.MARKET_TICK, tick, source=self.name, key=key, ts_ns=now)
-        await self.bus.publish(topics.MARKET_TICKS, envelope, key)
+        event_id = uuid7_str()
+        envelope = EventEnvelope(  # new_event() inlined: one envelope per tick
+            id=event_id,
+            type=_MARKET_TICK,
+            ts=now,
+            source=self.name,
+            data=tick,
+            key=key,
+            correlation_id=event_id,
+            trace_id=event_id,
+        )
+        if not self.bus.publish_nowait(_TICKS_TOPIC, envelope, key):
+            await self.bus.publish(_TICKS_TOPIC, envelope, key)
         self.published += 1
         self.last_event_ts = tick.exchange_ts
 

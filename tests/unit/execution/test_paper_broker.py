@@ -235,3 +235,48 @@ def test_unknown_instrument_tick_size_is_rejected() -> None:
     venue = PaperBroker(tick_size_of={TOKEN: D("0.05")}.get)
     ack = venue.place(intent(token=999))
     assert ack.status is OrderStatus.REJECTED and "tick size" in ack.reason
+
+
+def _created_at(order: OrderIntent, ts: int) -> OrderIntent:
+    import msgspec
+
+    return msgspec.structs.replace(order, created_ts=ts, not_before_ts=ts)
+
+
+def test_a_late_venue_never_fills_on_a_tick_older_than_the_order(venue: PaperBroker) -> None:
+    """Execution lagging the feed must not give a look-back price from before the signal."""
+    venue.place(_created_at(intent(), ts=100))
+    assert not venue.on_tick(tick("1500.00", "1499.95", "1500.05", ts=90))
+    assert not venue.on_tick(tick("1500.50", "1500.45", "1500.55", ts=100))
+    [fill] = venue.on_tick(tick("1501.00", "1500.95", "1501.05", ts=110))
+    assert fill.status is OrderStatus.FILLED
+    assert fill.fill is not None and fill.fill.price == D("1501.05")
+    assert fill.fill.fill_ts == 110
+
+
+def test_an_order_that_arrives_after_the_venue_saw_later_ticks_fills_on_the_first_of_them(
+    venue: PaperBroker,
+) -> None:
+    """Execution ahead of the signal path: the fill is the first tick after the signal."""
+    for ts, ask in ((90, "1500.05"), (110, "1501.05"), (120, "1502.05")):
+        venue.on_tick(tick("1500.00", "1499.95", ask, ts=ts))
+    venue.place(_created_at(intent(), ts=100))
+    updates = venue.on_tick(tick("1503.00", "1502.95", "1503.05", ts=130))
+    fills = [u.fill for u in updates if u.fill is not None]
+    assert [(f.price, f.fill_ts) for f in fills] == [(D("1501.05"), 110)]
+
+
+def test_the_fill_price_does_not_depend_on_how_far_execution_lags() -> None:
+    ticks = [tick("1500.00", "1499.95", f"{1500 + i}.05", ts=10 * i) for i in range(1, 8)]
+
+    def run(placed_after: int) -> list[tuple[D, int]]:
+        venue = PaperBroker()
+        order = _created_at(intent(), ts=30)
+        fills: list[tuple[D, int]] = []
+        for i, t in enumerate(ticks):
+            if i == placed_after:
+                venue.place(order)
+            fills += [(u.fill.price, u.fill.fill_ts) for u in venue.on_tick(t) if u.fill]
+        return fills
+
+    assert run(0) == run(3) == run(5) == [(D("1504.05"), 40)]

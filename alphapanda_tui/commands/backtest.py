@@ -1,0 +1,142 @@
+"""``alphapanda backtest``: replay ticks through the live pipeline and print one JSON summary.
+
+``--strategy NAME`` picks one strategy from the configured strategies file (or the
+bundled defaults); ``--synthetic N --seed S`` replays the seeded simulated market,
+``--ticks FILE`` a recorded CSV. Nothing is stored: the run uses the in-memory bus and
+store. The summary goes to stdout; progress, when shown, to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from alphapanda_tui.errors import ConfigError, UsageError
+
+NAME = "backtest"
+HELP = "replay ticks through the trading pipeline and print a JSON summary"
+PROGRESS_MIN_TICKS = 200_000  # show progress on a non-terminal stderr only for long runs
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--strategy", required=True, help="name of a configured strategy")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--synthetic", type=int, metavar="N", help="replay N ticks of the simulated market"
+    )
+    source.add_argument("--ticks", type=Path, metavar="FILE", help="replay a tick CSV (or .gz)")
+    parser.add_argument("--seed", type=int, default=7, help="seed of --synthetic (default 7)")
+    parser.add_argument(
+        "--json", action="store_true", help="one JSON object (the default output as well)"
+    )
+    parser.add_argument(
+        "--sync-every",
+        type=int,
+        default=256,
+        metavar="N",
+        help="let every stage catch up after N ticks: fills are at most N ticks late "
+        "(1: lockstep, as live; default 256)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+
+
+def run(args: argparse.Namespace, settings: Any) -> int:
+    from engine.backtest import SyntheticTicks, TickFile, run_backtest
+    from engine.market.feeds.replay import ReplayFormatError
+
+    if args.synthetic is not None and args.synthetic < 1:
+        raise UsageError(f"--synthetic must be a positive number of ticks, got {args.synthetic}")
+    if args.sync_every < 1:
+        raise UsageError(f"--sync-every must be at least 1, got {args.sync_every}")
+    registry, binding = _resolve(settings, args.strategy)
+    if args.ticks is not None:
+        if not args.ticks.is_file():
+            raise UsageError(f"tick file not found: {args.ticks}")
+        source: Any = TickFile(args.ticks)
+        expected = None
+    else:
+        source = SyntheticTicks(args.synthetic, seed=args.seed)
+        expected = args.synthetic
+    from alphapanda_tui.engine_config import pipeline_config
+
+    with _progress(expected, enabled=not args.no_progress) as progress:
+        try:
+            result = run_backtest(
+                bindings=[binding],
+                registry=registry,
+                source=source,
+                config=pipeline_config(settings),
+                progress=progress,
+                sync_every=args.sync_every,
+            )
+        except ReplayFormatError as exc:
+            raise UsageError(str(exc)) from None
+    print(json.dumps(result.as_dict()))
+    return 0
+
+
+def _resolve(settings: Any, name: str) -> tuple[Any, Any]:
+    """The registry and the named strategy's binding (enabled or not), or one clear error."""
+    from alphapanda_tui.runtime import build_registry
+    from engine.strategies.config import StrategyConfigError, load_strategies
+    from engine.strategies.factory import build_strategy
+
+    registry = build_registry(settings)
+    try:
+        configs = load_strategies(settings.strategies_file)
+    except StrategyConfigError as exc:
+        raise ConfigError(str(exc).splitlines()[0]) from None
+    config = next((c for c in configs if c.name == name), None)
+    if config is None:
+        known = ", ".join(c.name for c in configs) or "none configured"
+        raise UsageError(f"unknown strategy {name!r} (known: {known})")
+    try:
+        return registry, build_strategy(config.model_copy(update={"enabled": True}), registry)
+    except (StrategyConfigError, ValueError) as exc:
+        raise ConfigError(str(exc).splitlines()[0]) from None
+
+
+class _progress:
+    """A rich progress bar on stderr when stderr is a terminal or the run is long; else none."""
+
+    def __init__(self, total: int | None, *, enabled: bool) -> None:
+        long_run = total is not None and total >= PROGRESS_MIN_TICKS
+        self.show = enabled and (sys.stderr.isatty() or long_run)
+        self.total = total
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> Any:
+        if not self.show:
+            return None
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self._bar = Progress(
+            TextColumn("backtest"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("ticks"),
+            TimeElapsedColumn(),
+            console=Console(file=sys.stderr),
+            transient=True,
+        )
+        self._bar.start()
+        self._task = self._bar.add_task("backtest", total=self.total)
+        return self._advance
+
+    def _advance(self, ticks: int) -> None:
+        self._bar.update(self._task, completed=ticks)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()

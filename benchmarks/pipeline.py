@@ -1,0 +1,121 @@
+"""EMA-cross backtest through the live pipeline (strategy → risk → paper execution →
+portfolio); prints one JSON object: ticks/s over several runs, and a memory check.
+
+Every run builds a fresh ``Pipeline`` on a ``MemoryBus`` with the ``MemoryTradingStore``
+(``engine.backtest.run_backtest``): no vectorised shortcut. The memory check replays a
+longer run and samples RSS after warm-up and at the end: every buffer, history and dedup
+window is bounded, so RSS must stay flat. Run: ``python benchmarks/pipeline.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import platform
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from engine.backtest import (
+    BacktestResult,
+    SyntheticTicks,
+    current_rss_mb,
+    peak_rss_mb,
+    run_backtest,
+)
+from engine.instruments import load_default_registry
+from engine.strategies.config import load_strategies
+from engine.strategies.factory import build_strategy
+
+logging.getLogger("alphapanda").setLevel(logging.ERROR)  # rejections are logged at INFO
+STRATEGY = "ema-cross"  # the bundled EMA 12/26 cross on RELIANCE, INFY, HDFCBANK
+
+
+def one_run(ticks: int, seed: int, sync_every: int | None, progress: Any = None) -> BacktestResult:
+    registry = load_default_registry()
+    config = next(c for c in load_strategies() if c.name == STRATEGY)
+    return run_backtest(
+        bindings=[build_strategy(config, registry)],
+        registry=registry,
+        source=SyntheticTicks(ticks, seed=seed),
+        progress=progress,
+        sync_every=sync_every,
+    )
+
+
+def memory_check(ticks: int, warmup: int, seed: int, sync_every: int | None) -> dict[str, Any]:
+    """RSS once ``warmup`` ticks are in (every window full) and at the end of the run."""
+    samples: dict[str, float] = {}
+
+    def sample(published: int) -> None:
+        if published >= warmup and "warm" not in samples:
+            samples["warm"] = current_rss_mb()
+
+    result = one_run(ticks, seed, sync_every, progress=sample)
+    samples["end"] = current_rss_mb()
+    warm = samples.get("warm", samples["end"])
+    return {
+        "ticks": result.ticks,
+        "rss_after_warmup_mb": warm,
+        "rss_end_mb": samples["end"],
+        "growth_pct": round((samples["end"] - warm) / warm * 100, 1),
+        "orders_kept_in_store": result.orders,
+        "ticks_per_s": round(result.ticks_per_s),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--ticks", type=int, default=300_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--sync-every", type=int, default=256, help="0: never wait (yield only)")
+    parser.add_argument("--memory-ticks", type=int, default=1_000_000, help="0: skip the check")
+    parser.add_argument("--memory-warmup", type=int, default=200_000)
+    parser.add_argument("--profile", action="store_true", help="cProfile one run to stderr")
+    args = parser.parse_args()
+    sync = args.sync_every or None
+    if args.profile:
+        import cProfile
+        import pstats
+
+        prof = cProfile.Profile()
+        prof.enable()
+        one_run(args.ticks, args.seed, sync)
+        prof.disable()
+        pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(30)
+        return
+    results = [one_run(args.ticks, args.seed, sync) for _ in range(args.runs)]
+    first = results[0]
+    report: dict[str, Any] = {
+        "benchmark": "pipeline_ema_cross_backtest",
+        "strategy": STRATEGY,
+        "ticks": args.ticks,
+        "seed": args.seed,
+        "sync_every": sync,
+        "ticks_per_s_median": round(statistics.median(r.ticks_per_s for r in results)),
+        "ticks_per_s_runs": [round(r.ticks_per_s) for r in results],
+        "ticks_per_cpu_s_median": round(
+            statistics.median(r.ticks / r.cpu_seconds for r in results if r.cpu_seconds)
+        ),
+        "signals": first.signals,
+        "orders": first.orders,
+        "fills": first.fills,
+        "rejections": first.rejections,
+        "realized_pnl": str(first.realized_pnl),
+        "deterministic": len({(r.signals, r.orders, r.fills, r.realized_pnl) for r in results})
+        == 1,
+        "peak_rss_mb": peak_rss_mb(),
+        "python": platform.python_version(),
+    }
+    if args.memory_ticks:
+        report["memory"] = memory_check(args.memory_ticks, args.memory_warmup, args.seed, sync)
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,289 @@
+"""Backtests: replay ticks through the live pipeline, unpaced, and summarise the outcome.
+
+No vectorised shortcut: a backtest builds the same ``Pipeline`` the console runs
+(strategy runner → risk → paper execution → portfolio, on a ``MemoryBus`` with the
+``MemoryTradingStore``), feeds it from a seeded ``SimulatedFeed`` or a ``ReplayFeed``
+with pacing off, drains it, then reads the result from the portfolio book. The CLI
+(``alphapanda backtest``), the benchmarks and the tests all call ``run_backtest``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from engine.bus.memory import MemoryBus
+from engine.clock import SystemClock
+from engine.domain.records import OrderRecord, RiskAlertRecord
+from engine.events.types import OrderStatus, Severity
+from engine.instruments.registry import InstrumentRegistry
+from engine.market.feeds.base import FeedService
+from engine.market.feeds.replay import ReplayFeed
+from engine.market.feeds.simulated import SimulatedFeed, SimulatedFeedConfig
+from engine.memory_store import MemoryTradingStore
+from engine.pipeline import Pipeline, PipelineConfig
+from engine.strategies.factory import StrategyBinding
+
+ProgressFn = Callable[[int], None]  # called with the number of ticks published so far
+_PROGRESS_INTERVAL_S = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class SyntheticTicks:
+    """``count`` ticks of the seeded random walk over ``instruments`` ("NSE:INFY" keys)."""
+
+    count: int
+    seed: int = 7
+    instruments: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.count < 1:
+            raise ValueError(f"synthetic tick count must be positive, got {self.count}")
+
+
+@dataclass(frozen=True, slots=True)
+class TickFile:
+    """Recorded ticks in a CSV file (plain or gzipped); see ``engine.market.feeds.replay``."""
+
+    path: Path
+
+
+TickSource = SyntheticTicks | TickFile
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestResult:
+    """Counts and money of one backtest; money is Decimal, straight from the portfolio book."""
+
+    strategy: str
+    ticks: int
+    seconds: float
+    cpu_seconds: float
+    signals: int
+    orders: int
+    fills: int
+    rejections: int
+    dead_letters: int
+    realized_pnl: Decimal
+    unrealized_pnl: Decimal
+    charges: Decimal
+    equity_start: Decimal
+    equity_end: Decimal
+    max_rss_mb: float
+    seed: int | None = None
+    source: str = ""
+
+    @property
+    def ticks_per_s(self) -> float:
+        return self.ticks / self.seconds if self.seconds > 0 else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary: money as strings (exact), rates rounded."""
+        return {
+            "strategy": self.strategy,
+            "source": self.source,
+            "seed": self.seed,
+            "ticks": self.ticks,
+            "seconds": round(self.seconds, 3),
+            "ticks_per_s": round(self.ticks_per_s),
+            "cpu_seconds": round(self.cpu_seconds, 3),
+            "signals": self.signals,
+            "orders": self.orders,
+            "fills": self.fills,
+            "rejections": self.rejections,
+            "dead_letters": self.dead_letters,
+            "realized_pnl": str(self.realized_pnl),
+            "unrealized_pnl": str(self.unrealized_pnl),
+            "charges": str(self.charges),
+            "equity_start": str(self.equity_start),
+            "equity_end": str(self.equity_end),
+            "max_rss_mb": self.max_rss_mb,
+        }
+
+
+class BacktestStore(MemoryTradingStore):
+    """The in-memory store, counting what a summary needs as the pipeline writes it.
+
+    Orders and fills are kept as in any store (execution and portfolio read them back);
+    only the counters are added, so the pipeline's code path is unchanged.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.orders_written = 0
+        self.risk_rejections = 0
+
+    async def insert_order(self, order: OrderRecord, processed: Any = None) -> bool:
+        inserted = await super().insert_order(order, processed)
+        self.orders_written += inserted
+        return inserted
+
+    async def add_alert(self, alert: RiskAlertRecord) -> None:
+        # Risk stores one WARNING per refused signal; automatic halts are CRITICAL.
+        self.risk_rejections += alert.severity is Severity.WARNING
+        await super().add_alert(alert)
+
+    def rejected_orders(self) -> int:
+        return sum(1 for o in self.orders.values() if o.status is OrderStatus.REJECTED)
+
+
+def backtest_pipeline_config(base: PipelineConfig | None = None) -> PipelineConfig:
+    """``base`` (or the defaults) with timed snapshots off: a backtest's results must not
+    depend on how fast the machine replays (fills still emit a snapshot each)."""
+    base = base or PipelineConfig()
+    return replace(base, snapshot_interval_s=3600.0, instance_id="backtest")
+
+
+def current_rss_mb() -> float:
+    """Resident set size of this process now (Linux /proc; peak RSS elsewhere)."""
+    try:
+        with open("/proc/self/statm", "rb") as handle:
+            pages = int(handle.read().split()[1])
+        return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
+    except (OSError, ValueError, IndexError):
+        return peak_rss_mb()
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+async def run_backtest_async(
+    *,
+    bindings: Sequence[StrategyBinding],
+    registry: InstrumentRegistry,
+    source: TickSource,
+    config: PipelineConfig | None = None,
+    progress: ProgressFn | None = None,
+    bus_partitions: int = 4,
+    bus_capacity: int = 10_000,
+    drain_timeout: float = 600.0,
+    sync_every: int | None = 256,
+) -> BacktestResult:
+    """Run one backtest inside the current event loop (see ``run_backtest``).
+
+    ``sync_every``: the feed waits for the whole pipeline to drain after that many ticks,
+    so risk and execution are never further behind the strategies (fills at most that
+    many ticks late; 1 is lockstep, like paced live trading; None only yields).
+    """
+    if not bindings:
+        raise ValueError("a backtest needs at least one strategy")
+    bus = MemoryBus(partitions=bus_partitions, capacity=bus_capacity)
+    store = BacktestStore()
+    pipeline_config = backtest_pipeline_config(config)
+    feed = _build_feed(bus, registry, source, bindings)
+    if sync_every is not None:
+        feed.pause_every(sync_every, _drained(bus))
+    pipeline = Pipeline(
+        config=pipeline_config,
+        bus=bus,
+        store=store,
+        registry=registry,
+        strategies=bindings,
+        feed=None,  # started by hand once every consumer group has joined
+        clock=SystemClock(),
+    )
+    await bus.start()
+    await pipeline.start()
+    await pipeline.wait_ready()
+    started = time.perf_counter()
+    cpu_started = time.process_time()
+    feed_task = asyncio.create_task(feed.run(), name=f"backtest:{feed.name}")
+    try:
+        await _follow(feed, feed_task, progress)
+        await feed_task  # a feed failure (e.g. an unreadable file) surfaces here
+        if not await pipeline.drain(drain_timeout):
+            raise TimeoutError(f"the pipeline did not drain within {drain_timeout:.0f} s")
+        seconds = time.perf_counter() - started
+        cpu_seconds = time.process_time() - cpu_started
+        book = pipeline.portfolio.book
+        result = BacktestResult(
+            strategy=",".join(b.name for b in bindings),
+            ticks=feed.published,
+            seconds=seconds,
+            cpu_seconds=cpu_seconds,
+            signals=pipeline.runner.signals_emitted,
+            orders=store.orders_written,
+            fills=len(store.fills),
+            rejections=store.risk_rejections + store.rejected_orders(),
+            dead_letters=feed.dead_lettered
+            + sum(p.stats.dead_lettered for p in pipeline.processors),
+            realized_pnl=book.realized_pnl,
+            unrealized_pnl=book.unrealized_pnl,
+            charges=book.charges,
+            equity_start=book.starting_cash,
+            equity_end=book.equity,
+            max_rss_mb=peak_rss_mb(),
+            seed=source.seed if isinstance(source, SyntheticTicks) else None,
+            source=_describe(source),
+        )
+    finally:
+        feed.stop()
+        if not feed_task.done():
+            feed_task.cancel()
+        await pipeline.stop()
+        await bus.aclose()
+    if progress is not None:
+        progress(result.ticks)
+    return result
+
+
+def _drained(bus: MemoryBus) -> Callable[[], Awaitable[None]]:
+    """A pause that returns once every consumer group has committed all it was sent."""
+    total_lag = bus.total_lag
+
+    async def wait() -> None:
+        await asyncio.sleep(0)
+        while total_lag():
+            await asyncio.sleep(0)
+
+    return wait
+
+
+def run_backtest(**kwargs: Any) -> BacktestResult:
+    """Run a backtest in a fresh event loop; arguments as ``run_backtest_async``."""
+    return asyncio.run(run_backtest_async(**kwargs))
+
+
+async def _follow(feed: FeedService, task: asyncio.Task[None], progress: ProgressFn | None) -> None:
+    """Wait for the feed to finish, reporting progress every ``_PROGRESS_INTERVAL_S``."""
+    if progress is None:
+        await asyncio.wait([task])
+        return
+    while not task.done():
+        await asyncio.wait([task], timeout=_PROGRESS_INTERVAL_S)
+        progress(feed.published)
+
+
+def _build_feed(
+    bus: MemoryBus,
+    registry: InstrumentRegistry,
+    source: TickSource,
+    bindings: Sequence[StrategyBinding],
+) -> FeedService:
+    """Unpaced feed; a synthetic one ticks only the instruments the strategies trade."""
+    if isinstance(source, TickFile):
+        return ReplayFeed(bus, registry, source.path, ticks_per_second=None)
+    keys = source.instruments or tuple(
+        dict.fromkeys(i.key for b in bindings for i in b.instruments)
+    )
+    config = SimulatedFeedConfig(
+        seed=source.seed,
+        instruments=keys,
+        ticks_per_second=None,
+        max_ticks=source.count,
+    )
+    return SimulatedFeed(bus, registry, config)
+
+
+def _describe(source: TickSource) -> str:
+    if isinstance(source, TickFile):
+        return f"file:{source.path}"
+    return f"synthetic:{source.count}"
