@@ -7,6 +7,11 @@ halt, resume) run as workers: the UI never waits on the bus, and a failure is sh
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import signal
+import threading
+
 from textual import on, work
 from textual.actions import SkipAction
 from textual.app import App
@@ -24,10 +29,15 @@ from screens.dashboard import DashboardScreen
 from screens.engine_error import EngineErrorScreen
 from screens.help import HelpScreen
 from screens.kill_confirm import KillChoice, KillConfirmScreen
+from screens.login import LoginScreen
 from screens.palette import ConsoleCommands
+from screens.prechecks import PrecheckScreen
 from widgets.formatting import Palette
 
 EXIT_ENGINE_FAILED = 1
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # a kill, and an SSH connection dropped
+
+log = logging.getLogger("alphapanda.console")
 
 
 class AlphaPandaApp(App[int]):
@@ -53,6 +63,9 @@ class AlphaPandaApp(App[int]):
         self.engine_running = False
         self._engine_stopped = False
         self._last_version = -1
+        self._stop_signals: list[int] = []
+        self._logged_in: bool | None = None  # live: the Zerodha session as last drawn
+        self._stopping_on_signal = False
 
     def get_default_screen(self) -> DashboardScreen:
         return DashboardScreen(self.handle.mode, self.handle.broker.value, self.handle.log_ring)
@@ -65,6 +78,7 @@ class AlphaPandaApp(App[int]):
         self.palette = Palette(self.theme_variables)
         self.call_after_refresh(self.refresh_from_model, True)
         self.set_interval(1 / self.refresh_hz, self.refresh_from_model, name="refresh")
+        self.install_stop_signals()
         self.run_engine()
 
     # -- engine lifecycle -----------------------------------------------------------
@@ -82,7 +96,57 @@ class AlphaPandaApp(App[int]):
         await self.handle.stop()
 
     async def on_unmount(self) -> None:
+        self._remove_stop_signals()
         await self.stop_engine()
+
+    # -- SIGTERM / SIGHUP -------------------------------------------------------------
+    def install_stop_signals(self) -> None:
+        """SIGTERM and SIGHUP stop the engine gracefully, then exit with 128 + signal.
+
+        Without this an SSH drop (SIGHUP) would kill the process before the final
+        snapshot is stored. Only the main thread of a loop may own signal handlers.
+        """
+        if threading.current_thread() is not threading.main_thread():
+            return
+        loop = asyncio.get_running_loop()
+        for signum in STOP_SIGNALS:
+            try:
+                loop.add_signal_handler(signum, self.stop_on_signal, signum)
+            except (NotImplementedError, RuntimeError, ValueError):  # not on this platform
+                continue
+            self._stop_signals.append(signum)
+
+    def _remove_stop_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._stop_signals:
+            loop.remove_signal_handler(self._stop_signals.pop())
+
+    def stop_on_signal(self, signum: int) -> None:
+        """The signal handler: schedule the graceful stop (a second signal is ignored)."""
+        if self._stopping_on_signal:
+            return
+        self._stopping_on_signal = True
+        log.warning("console stopping on %s", signal.Signals(signum).name)
+        if signum == signal.SIGHUP:
+            self._discard_terminal_output()
+        self.run_worker(self._stop_for_signal(signum), name="Stop on signal", group="signal")
+
+    def _discard_terminal_output(self) -> None:
+        """After a hangup the terminal is gone: drop output instead of blocking on it.
+
+        Textual's writer thread dies on the first EIO, and a later write (or its stop)
+        would then wait forever on its full queue, before the engine could stop.
+        """
+        writer = getattr(self._driver, "_writer_thread", None)
+        if writer is not None:
+            writer.write = lambda text: None
+            writer.stop = lambda: None
+
+    async def _stop_for_signal(self, signum: int) -> None:
+        try:
+            await self.stop_engine()
+        finally:
+            self.exit(128 + signum, return_code=128 + signum)
 
     @on(Worker.StateChanged)
     def report_worker_failure(self, event: Worker.StateChanged) -> None:
@@ -116,8 +180,39 @@ class AlphaPandaApp(App[int]):
         if drawn and model.version != self._last_version:
             self.refresh_count += 1
         self._last_version = model.version
+        self._watch_session()
+
+    def _watch_session(self) -> None:
+        """Live: open the login modal when the console starts logged out or the session ends."""
+        live = getattr(self.handle, "live", None)
+        if live is None or not self.engine_running:
+            return
+        session = self.handle.read_model.session
+        now = self.handle.clock.now_ns()
+        logged_in = session.user is not None and (session.expiry_ts or 0) > now
+        if self._logged_in is not False and not logged_in:
+            self._open_login("The Zerodha session ended: log in again. Trading stays halted.")
+        self._logged_in = logged_in
+
+    def _open_login(self, reason: str = "") -> None:
+        live = getattr(self.handle, "live", None)
+        if live is None or any(isinstance(s, LoginScreen) for s in self.screen_stack):
+            return
+        screen = LoginScreen(live, self.handle.clock.now_ns, reason)
+        self.push_screen(screen, self._login_done)
+
+    def _login_done(self, info: object) -> None:
+        if info is not None:
+            self.notify("Logged in. Trading stays HALTED until you press r and confirm.")
+            self.refresh_from_model()
 
     # -- actions --------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Zerodha login only exists in live mode: hidden from the paper footer."""
+        if action == "login" and self.handle.mode != "live":
+            return False
+        return True
+
     def action_kill_switch(self) -> None:
         if isinstance(self.screen, KillConfirmScreen):
             raise SkipAction()
@@ -139,14 +234,29 @@ class AlphaPandaApp(App[int]):
         self.handle.read_model.set_trading_state(GLOBAL_SCOPE, TradingMode.HALTED, reason)
         self.refresh_from_model()
 
+    def action_login(self) -> None:
+        if getattr(self.handle, "live", None) is None:
+            self.notify("Zerodha login is for live mode (ALPHAPANDA_MODE=live)")
+            return
+        self._open_login()
+
     def action_resume(self) -> None:
         model = self.handle.read_model
         if model.global_state is TradingMode.ACTIVE:
             self.notify("Trading is already ACTIVE")
             return
+        live = getattr(self.handle, "live", None)
+        if live is not None:  # live: the checklist is the confirmation before real orders
+            self.run_worker(self._live_prechecks(live), name="Pre-trading checks", group="control")
+            return
         question = f"Trading is {model.global_state.value}. Resume sending new orders?"
         confirm = ConfirmScreen("Resume trading", question, "Resume")
         self.push_screen(confirm, self._resume_chosen)
+
+    async def _live_prechecks(self, live: object) -> None:
+        results = await live.prechecks()  # type: ignore[attr-defined]
+        state = self.handle.read_model.global_state.value
+        self.push_screen(PrecheckScreen(results, state), self._resume_chosen)
 
     def _resume_chosen(self, confirmed: bool | None) -> None:
         if confirmed:

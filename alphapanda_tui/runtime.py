@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,32 @@ def build_bus(settings: Settings) -> EventBus:
             sasl_password=password,
             ssl_cafile=str(bus.ssl_cafile) if bus.ssl_cafile else None,
         ),
+        session_timeout_ms=bus.session_timeout_ms,
+        heartbeat_interval_ms=bus.heartbeat_interval_ms,
     )
+
+
+def build_read_cache(settings: Settings) -> Any:
+    """The Redis read-model cache when ``ALPHAPANDA_REDIS__URL`` is set, else None."""
+    redis = settings.redis
+    if not redis.url:
+        return None
+    from redis.asyncio import Redis
+
+    from storage.read_cache import RedisReadCache
+
+    password = redis.password.get_secret_value() if redis.password else None
+    client = Redis.from_url(redis.url, password=password) if password else Redis.from_url(redis.url)
+    return RedisReadCache(client, settings.broker, prefix=redis.key_prefix, owns_client=True)
+
+
+def singleton_wrapper(bus: EventBus, broker: Broker) -> Any:
+    """On Kafka, feed / risk / execution / portfolio run in one process at a time (a lease)."""
+    from engine.bus.kafka import KafkaBus, LeasedService
+
+    if not isinstance(bus, KafkaBus):
+        return None
+    return lambda stage, service: LeasedService(service, bus, f"{broker.value}.{stage}")
 
 
 def build_registry(settings: Settings) -> InstrumentRegistry:
@@ -101,14 +127,18 @@ class EngineRuntime:
         log_ring: object | None = None,
         feed_factory: Any = None,
         ports: Ports | None = None,
+        services: Collection[str] | None = None,
     ) -> None:
         self.settings = settings
+        self.services = services  # None: all (see engine.pipeline.SERVICE_NAMES)
+        self.read_cache: Any = None
         self.mode = settings.mode
         self.broker: Broker = settings.broker
         self.clock: Clock = clock or SystemClock()
         self.log_ring = log_ring
         self.read_model = ReadModel()
         self.pipeline: Pipeline | None = None
+        self.live: Any = None  # alphapanda_tui.live.LiveTrading in live mode, once started
         self._feed_factory = feed_factory
         self._ports = ports
         self._owns_ports = ports is None
@@ -130,7 +160,8 @@ class EngineRuntime:
         settings.ensure_home()
         ports = self._ports or await self._open_ports()
         self._ports = ports
-        feed = self._build_feed(ports.bus)
+        live = self._build_live(ports)
+        feed = live.feed if live and self._feed_factory is None else self._build_feed(ports.bus)
         reader = ReadModelProcessor(
             bus=ports.bus, model=self.read_model, broker=self.broker, clock=self.clock
         )
@@ -150,8 +181,18 @@ class EngineRuntime:
             strategies=self.bindings,
             feed=feed,
             clock=self.clock,
-            extra_services=[reader, health],
+            extra_services=[
+                reader,
+                health,
+                *self._cache_writers(ports.bus),
+                *(live.services if live else []),
+            ],
+            services=self.services,
+            singleton=singleton_wrapper(ports.bus, self.broker),
+            adapter=live.adapter if live else None,
         )
+        if live:
+            live.attach(self.pipeline.control)
         self.pipeline.add_service(
             ControlRequestPoller(
                 store=ports.store,
@@ -167,11 +208,39 @@ class EngineRuntime:
             )
         )
         await self.pipeline.start()
+        if live:
+            await live.on_started()  # halts before any order can leave (see live.py)
         for scope, mode in state.scopes().items():
             record = state.record(scope)
             self.read_model.set_trading_state(scope, mode, record.reason if record else "")
         _write_pid(settings.home)
         log.info("runtime started", extra={"mode": self.mode, "bus": ports.bus.backend})
+
+    def _build_live(self, ports: Ports) -> Any:
+        """Live mode: the Zerodha session, venue, ticker and order updates (else None)."""
+        if self.mode != "live":
+            return None
+        from alphapanda_tui.live import build_live
+
+        self.live = build_live(
+            self.settings,
+            bus=ports.bus,
+            store=ports.store,
+            registry=self.registry,
+            bindings=self.bindings,
+            read_model=self.read_model,
+            clock=self.clock,
+            health_probes=[self._probe_store, self._probe_bus],
+        )
+        return self.live
+
+    def _cache_writers(self, bus: EventBus) -> list[Service]:
+        from engine.read_model.cache_writer import CacheWriter
+
+        self.read_cache = build_read_cache(self.settings)
+        if self.read_cache is None:
+            return []
+        return [CacheWriter(bus=bus, cache=self.read_cache, clock=self.clock)]
 
     async def _open_ports(self) -> Ports:
         from storage.migrate import upgrade_async
@@ -213,6 +282,11 @@ class EngineRuntime:
     async def stop(self) -> None:
         if self.pipeline is not None:
             await self.pipeline.stop()
+        if self.live is not None:
+            await self.live.aclose()
+        if self.read_cache is not None:
+            await self.read_cache.aclose()
+            self.read_cache = None
         if self._ports is not None and self._owns_ports:
             await self._ports.bus.aclose()
             await self._ports.store.aclose()
@@ -232,6 +306,8 @@ class EngineRuntime:
         await self._control().halt(strategy=strategy, operator=operator)
 
     async def resume(self, strategy: str | None = None, operator: str = "") -> None:
+        if self.live is not None and strategy is None:
+            await self.live.require_ready()  # live: refuse ACTIVE while a precheck fails
         await self._control().resume(strategy=strategy, operator=operator)
 
     async def reduce(self, strategy: str | None = None, operator: str = "") -> None:

@@ -35,6 +35,14 @@ ACTIONS: tuple[ConsoleAction, ...] = (
     ),
     ConsoleAction("resume", "r", "resume", "Resume", "Resume trading after a halt or kill"),
     ConsoleAction(
+        "login",
+        "ctrl+l",
+        "login",
+        "Login",
+        "Login / refresh token: log in to Zerodha for today (live mode)",
+        key_display="^l",
+    ),
+    ConsoleAction(
         "halt_strategy",
         "h",
         "toggle_strategy",

@@ -19,6 +19,7 @@ _STATE_MARKUP = {
     "REDUCING": "reverse bold $warning",
     "HALTED": "reverse bold $error",
 }
+EXPIRY_WARNING_S = 30 * 60  # the session countdown turns warning-coloured this close to 06:00
 
 
 class StatusHeader(Static):
@@ -39,19 +40,27 @@ class StatusHeader(Static):
         state = model.global_state.value
         reason = model.trading_reasons.get("global", "")
         session = model.session
+        session_style = ""
         if session.user is None or session.expiry_ts is None:
             session_text = "not logged in"
         elif session.expiry_ts <= frame.now_ns:
             session_text = f"{session.user} · session EXPIRED"
+            session_style = "reverse bold $error"
         else:
-            left = duration((session.expiry_ts - frame.now_ns) / NS_PER_S)
-            session_text = f"{session.user} · {left} left"
+            seconds_left = (session.expiry_ts - frame.now_ns) / NS_PER_S
+            session_text = f"{session.user} · {duration(seconds_left)} left"
+            if seconds_left <= EXPIRY_WARNING_S:
+                session_style = "reverse bold $warning"
         clock = ns_to_datetime(frame.now_ns, IST).strftime("%H:%M:%S IST")
         parts = [
             Content.from_markup(f"[{mode_style}] $mode [/]", mode=self.mode.upper()),
             Content(" "),
             Content.from_markup(f"[{_STATE_MARKUP[state]}] $state [/]", state=state),
-            Content(f"  {clock}  Zerodha: {session_text}  Market: {model.market_status}"),
+            Content(f"  {clock}  Zerodha: "),
+            Content.from_markup(f"[{session_style}]$session[/]", session=session_text)
+            if session_style
+            else Content(session_text),
+            Content(f"  Market: {model.market_status}"),
             Content.from_markup("[dim]  ($why)[/]", why=reason) if reason else Content(""),
         ]
         line = Content("").join(parts)

@@ -42,6 +42,7 @@ PAYLOAD_FOR_TYPE: dict[EventType, type] = {
     EventType.ORDER_CANCELLED: OrderUpdate,
     EventType.ORDER_MODIFIED: OrderUpdate,
     EventType.ORDER_COMMAND: OrderCommand,
+    EventType.ORDER_VENUE_UPDATE: OrderUpdate,
     EventType.PNL_SNAPSHOT: PnlSnapshot,
     EventType.POSITION_UPDATED: PositionSnapshot,
     EventType.RISK_ALERT: RiskAlert,

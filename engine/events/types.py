@@ -21,6 +21,7 @@ class EventType(StrEnum):
     ORDER_CANCELLED = "order.cancelled"
     ORDER_MODIFIED = "order.modified"
     ORDER_COMMAND = "order.command"
+    ORDER_VENUE_UPDATE = "order.venue_update"  # a live venue's order update, for execution
     PNL_SNAPSHOT = "pnl.snapshot"
     POSITION_UPDATED = "position.updated"
     RISK_ALERT = "risk.alert"

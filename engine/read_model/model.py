@@ -101,7 +101,7 @@ class ReadModel:
     def apply_order(self, update: OrderUpdate) -> None:
         """Keep the newest update per order: every working order and the last N finished."""
         current = self.orders.get(update.client_order_id)
-        if current is not None and current.update_ts > update.update_ts:
+        if current is not None and _is_stale(update, current):
             return  # an older update redelivered late
         self.orders[update.client_order_id] = update
         if update.status.is_terminal and (current is None or not current.status.is_terminal):
@@ -219,3 +219,14 @@ class ReadModel:
     def strategy_pnl(self, strategy: str) -> Decimal:
         views = (self._view(p) for (name, _), p in self.positions.items() if name == strategy)
         return sum((v.total_pnl for v in views), Decimal("0"))
+
+
+def _is_stale(update: OrderUpdate, current: OrderUpdate) -> bool:
+    """An order never reopens, and a finish is never lost to an earlier-stamped venue time.
+
+    Paper fills carry the tick's event time, which can precede the ack's signal time, so
+    the timestamp alone would leave a filled order showing OPEN.
+    """
+    if current.status.is_terminal != update.status.is_terminal:
+        return current.status.is_terminal
+    return current.update_ts > update.update_ts

@@ -193,6 +193,10 @@ class ZerodhaSession:
         )
         return kite
 
+    def expire(self, reason: str) -> None:
+        """End the session now (the ticker's 403 says the token is dead); listeners run."""
+        self._expire(reason)
+
     def _expire(self, reason: str) -> None:
         if self._info is None:
             return
