@@ -181,6 +181,9 @@ class StreamProcessor(ABC):
             records = await sub.fetch(batch_size, timeout)
             if records:
                 await self._handle_batch(sub, records)
+                # A fetch with records waiting never suspends: yield once per batch so a
+                # busy stage cannot starve the others, the console or the kill switch.
+                await asyncio.sleep(0)
             if next_timer is not None and loop.time() >= next_timer:
                 await self._run_timer()
                 next_timer = loop.time() + (interval or 0)

@@ -1,0 +1,214 @@
+"""The console under load: kill-switch latency and redraw rate while 5,000 ticks/s arrive.
+
+The real embedded engine (strategies → risk → paper execution → portfolio, memory store)
+runs under a headless console; a task publishes ticks for 500 instruments to the bus at
+``--rate`` ticks/s. Each round presses ctrl+k and Enter and times until the header says
+HALTED, then resumes (r, Resume) and waits for ACTIVE. Prints one JSON object.
+Run: ``python benchmarks/console.py [--presses 30] [--rate 5000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import textual.app
+import textual.pilot
+
+from alphapanda_tui.app import make_app
+from alphapanda_tui.runtime import Ports, build_runtime
+from alphapanda_tui.settings import load_settings
+from engine.bus.memory import MemoryBus
+from engine.clock import IST, ManualClock, datetime_to_ns
+from engine.events import topics
+from engine.events.envelope import new_event
+from engine.events.payloads import Tick
+from engine.events.types import EventType
+from engine.memory_store import MemoryTradingStore
+from screens.confirm import ConfirmScreen
+from screens.kill_confirm import KillConfirmScreen
+
+INSTRUMENTS = 500
+FIRST_TOKEN = 10_000
+SESSION_START_NS = datetime_to_ns(datetime(2025, 1, 15, 9, 20, tzinfo=IST))
+HEADER = "instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,"
+HEADER += "tick_size,lot_size,instrument_type,segment,exchange\n"
+STRATEGIES = """\
+strategies:
+  - name: momo
+    kind: momentum
+    params: {{lookback: 3, threshold: 0.001, quantity: 1, allow_short: true}}
+    instruments: [{momo}]
+  - name: revert
+    kind: mean_reversion
+    params: {{window: 5, entry_z: 1.0, exit_z: 0.2, quantity: 1, allow_short: true}}
+    instruments: [{revert}]
+"""
+
+
+def write_home(home: Path) -> tuple[Path, Path]:
+    """A 500-instrument registry and two strategies trading 20 of them each."""
+    rows = [
+        f"{FIRST_TOKEN + i},{i + 1},SYM{i:03d},SYMBOL {i},{100 + i}.00,,0,0.05,1,EQ,NSE,NSE\n"
+        for i in range(INSTRUMENTS)
+    ]
+    instruments = home / "instruments.csv"
+    instruments.write_text(HEADER + "".join(rows))
+    strategies = home / "strategies.yaml"
+    strategies.write_text(
+        STRATEGIES.format(
+            momo=", ".join(f"NSE:SYM{i:03d}" for i in range(20)),
+            revert=", ".join(f"NSE:SYM{i:03d}" for i in range(20, 40)),
+        )
+    )
+    return instruments, strategies
+
+
+async def publish_ticks(bus: MemoryBus, rate: float, stop: asyncio.Event) -> int:
+    """Rounds of one tick per instrument, paced to ``rate`` ticks/s of wall time."""
+    loop = asyncio.get_running_loop()
+    started, sent, step = loop.time(), 0, 0
+    prices = [10_000 * 20 + i * 20 for i in range(INSTRUMENTS)]  # in ticks of 0.05
+    while not stop.is_set():
+        step += 1
+        event_ts = SESSION_START_NS + step * 1_000_000_000
+        for index in range(INSTRUMENTS):
+            prices[index] += (-1, 0, 1)[(step * 7 + index * 13) % 3]
+            token = FIRST_TOKEN + index
+            tick = Tick(
+                instrument_token=token,
+                symbol=f"NSE:SYM{index:03d}",
+                last_price=Decimal(prices[index]) * Decimal("0.05"),
+                exchange_ts=event_ts,
+                last_quantity=1,
+                ask_quantity=100,
+                bid_quantity=100,
+            )
+            event = new_event(
+                EventType.MARKET_TICK, tick, source="bench", key=str(token), ts_ns=event_ts
+            )
+            await bus.publish(topics.MARKET_TICKS, event, str(token))
+            sent += 1
+            ahead = started + sent / rate - loop.time()
+            if ahead > 0:
+                await asyncio.sleep(ahead)
+    return sent
+
+
+async def _one_turn(min_sleep: float = 0.0, max_sleep: float = 1.0) -> None:
+    await asyncio.sleep(0.001)
+
+
+async def wait_for(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met")
+        await asyncio.sleep(0.001)
+
+
+async def run(presses: int, rate: float) -> dict[str, object]:
+    # The engine keeps the CPU busy, so Pilot's wait-for-idle would add ~1 s per key.
+    textual.app.wait_for_idle = _one_turn  # type: ignore[assignment]
+    textual.pilot.wait_for_idle = _one_turn  # type: ignore[assignment]
+    home = Path(tempfile.mkdtemp(prefix="alphapanda-bench-"))
+    instruments, strategies = write_home(home)
+    settings = load_settings(
+        home=home,
+        strategies_file=strategies,
+        feed={"instruments_csv": instruments},
+        risk={"max_open_orders": 1000, "max_orders_per_second": 1000},
+    )
+    bus = MemoryBus(partitions=4, capacity=50_000)
+    await bus.start()
+    store = MemoryTradingStore()
+    clock = ManualClock(SESSION_START_NS)
+    runtime = build_runtime(
+        settings, clock=clock, feed_factory=lambda _bus, _reg: None, ports=Ports(bus, store)
+    )
+    app = make_app(runtime, operator="bench@desk")
+    header = None
+    halt_ms: list[float] = []
+    total_ms: list[float] = []
+    stop = asyncio.Event()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(lambda: app.engine_running)
+        header = app.dashboard.query_one("#header")
+        feed = asyncio.create_task(publish_ticks(bus, rate, stop))
+        await wait_for(lambda: runtime.read_model.ticks_seen > 2 * INSTRUMENTS)
+        ticks_before, refresh_before = runtime.read_model.ticks_seen, app.refresh_count
+        cpu_before, wall_before = time.process_time(), time.monotonic()
+        for _ in range(presses):
+            started = time.perf_counter()
+            await pilot.press("ctrl+k")
+            await wait_for(lambda: isinstance(app.screen, KillConfirmScreen))
+            confirm = time.perf_counter()
+            await pilot.press("enter")
+            await wait_for(lambda: "HALTED" in header.line)
+            done = time.perf_counter()
+            halt_ms.append((done - confirm) * 1000)
+            total_ms.append((done - started) * 1000)
+            await pilot.press("r")
+            await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("left", "enter")
+            await wait_for(lambda: "ACTIVE" in header.line)
+        wall = time.monotonic() - wall_before
+        cpu = time.process_time() - cpu_before
+        ticks = runtime.read_model.ticks_seen - ticks_before
+        refreshes = app.refresh_count - refresh_before
+        stop.set()
+        sent = await feed
+        orders = len(store.orders)
+    await bus.aclose()
+    return {
+        "benchmark": "console",
+        "python": platform.python_version(),
+        "instruments": INSTRUMENTS,
+        "target_ticks_per_s": rate,
+        "ticks_per_s_seen": round(ticks / wall),
+        "ticks_published": sent,
+        "orders_created": orders,
+        "presses": presses,
+        "enter_to_halted_ms": _summary(halt_ms),
+        "ctrl_k_to_halted_ms": _summary(total_ms),
+        "refreshes_per_s": round(refreshes / wall, 2),
+        "refresh_hz": app.refresh_hz,
+        "cpu_s": round(cpu, 2),
+        "wall_s": round(wall, 2),
+        "cpu_share": round(cpu / wall, 2),
+    }
+
+
+def _summary(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return {
+        "median": round(statistics.median(ordered), 1),
+        "p99": round(p99, 1),
+        "max": round(ordered[-1], 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--presses", type=int, default=30)
+    parser.add_argument("--rate", type=float, default=5000.0)
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+    print(json.dumps(asyncio.run(run(args.presses, args.rate))))
+
+
+if __name__ == "__main__":
+    main()
