@@ -111,6 +111,10 @@ class BusSettings(_Group):
     sasl_username: str | None = Field(None, **_doc("Kafka SASL user."))
     sasl_password: SecretStr | None = Field(None, **_doc("Kafka SASL password (secret)."))
     ssl_cafile: Path | None = Field(None, **_doc("CA bundle for Kafka TLS."))
+    session_timeout_ms: int = Field(
+        10000, ge=1000, **_doc("Kafka group session timeout: how soon a dead engine's work moves.")
+    )
+    heartbeat_interval_ms: int = Field(3000, ge=100, **_doc("Kafka group heartbeat interval."))
 
 
 class RedisSettings(_Group):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -33,6 +33,33 @@ from engine.trading_state.service import TradingStateService
 from engine.trading_state.state import TradingState
 
 log = logging.getLogger("alphapanda.engine")
+
+# What ``--services`` names. ``state`` obeys control commands in every process; it is
+# implied by risk and execution, which must see the kill switch.
+SERVICE_NAMES: tuple[str, ...] = ("feed", "strategies", "risk", "execution", "portfolio", "state")
+# One per cluster: two feeds double every tick, risk limits and the portfolio are totals
+# over all orders and fills, and the paper venue plus the kill switch's cancel-all live in
+# one execution process. Strategies scale out by tick partition.
+SINGLETON_SERVICES: frozenset[str] = frozenset({"feed", "risk", "execution", "portfolio"})
+Singleton = Callable[[str, Service], Service]
+
+
+def parse_services(text: str | Collection[str] | None) -> frozenset[str]:
+    """``"feed,strategies"`` → the chosen services (all when empty); raises ValueError."""
+    if text is None:
+        return frozenset(SERVICE_NAMES)
+    names = [n.strip() for n in text.split(",")] if isinstance(text, str) else list(text)
+    chosen = frozenset(n for n in names if n)
+    unknown = sorted(chosen - set(SERVICE_NAMES))
+    if unknown:
+        raise ValueError(
+            f"unknown service {', '.join(unknown)}; choose from {', '.join(SERVICE_NAMES)}"
+        )
+    if not chosen:
+        return frozenset(SERVICE_NAMES)
+    if chosen & {"risk", "execution"}:
+        chosen |= {"state"}
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -64,7 +91,11 @@ class Pipeline:
         adapter: BrokerAdapter | None = None,
         clock: Clock | None = None,
         extra_services: Sequence[Service] = (),
+        services: Collection[str] | None = None,
+        singleton: Singleton | None = None,
     ) -> None:
+        """``services``: run only these (see ``SERVICE_NAMES``; None: all). ``singleton``
+        wraps each of ``SINGLETON_SERVICES`` so one process at a time runs it (a lease)."""
         self.config = config
         self.bus = bus
         self.store = store
@@ -121,15 +152,23 @@ class Pipeline:
             clock=self.clock,
         )
         # Stop order: sources first, so every later stage can drain what is in flight.
-        ordered: list[Service] = [feed] if feed is not None else []
-        ordered += [
-            self.runner,
-            self.risk,
-            self.execution,
-            self.portfolio,
-            self.state_service,
-            *extra_services,
+        self.selected = parse_services(services)
+        stages: list[tuple[str, Service | None]] = [
+            ("feed", feed),
+            ("strategies", self.runner),
+            ("risk", self.risk),
+            ("execution", self.execution),
+            ("portfolio", self.portfolio),
+            ("state", self.state_service),
         ]
+        ordered: list[Service] = []
+        for stage, service in stages:
+            if service is None or stage not in self.selected:
+                continue
+            if singleton is not None and stage in SINGLETON_SERVICES:
+                service = singleton(stage, service)
+            ordered.append(service)
+        ordered += extra_services
         self.services: list[Service] = ordered
         self.supervisor = Supervisor(ordered)
         self._started = False

@@ -2,6 +2,10 @@
 
 Stops gracefully on any of them: the feed stops first, each stage drains what is in
 flight, the portfolio writes a final snapshot, and the process exits 0.
+
+On Kafka, several engine processes share the work: ``--services`` picks what this one
+runs; strategies split the tick partitions by consumer group, while feed, risk,
+execution and portfolio run in one process at a time (a lease; the others stand by).
 """
 
 from __future__ import annotations
@@ -23,6 +27,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--bus", choices=["memory", "kafka"], help="override ALPHAPANDA_BUS__BACKEND"
     )
     parser.add_argument(
+        "--services",
+        metavar="LIST",
+        help="run only these, comma-separated: feed,strategies,risk,execution,portfolio,state "
+        "(default all; needs --bus kafka)",
+    )
+    parser.add_argument(
         "--max-seconds", type=float, default=None, help="stop by itself after this long"
     )
 
@@ -32,20 +42,37 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         settings = settings.model_copy(
             update={"bus": settings.bus.model_copy(update={"backend": args.bus})}
         )
-    return asyncio.run(_serve(settings, args.max_seconds))
+    services = _services(getattr(args, "services", None), settings)
+    return asyncio.run(_serve(settings, args.max_seconds, services))
 
 
-async def _serve(settings: Any, max_seconds: float | None) -> int:
+def _services(text: str | None, settings: Any) -> frozenset[str] | None:
+    from alphapanda_tui.errors import UsageError
+    from engine.pipeline import SERVICE_NAMES, parse_services
+
+    if text is None:
+        return None
+    try:
+        chosen = parse_services(text)
+    except ValueError as exc:
+        raise UsageError(f"--services: {exc}") from None
+    if chosen != frozenset(SERVICE_NAMES) and settings.bus.backend != "kafka":
+        raise UsageError("--services needs --bus kafka: the memory bus cannot share work")
+    return chosen
+
+
+async def _serve(settings: Any, max_seconds: float | None, services: Any = None) -> int:
     from alphapanda_tui.runtime import build_runtime
 
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, services=services)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, stop.set)
     await runtime.start()
     print(
-        f"alphapanda engine running ({settings.mode}, bus {settings.bus.backend}); "
+        f"alphapanda engine running ({settings.mode}, bus {settings.bus.backend}"
+        f"{', services ' + ','.join(sorted(services)) if services else ''}); "
         "Ctrl-C or SIGTERM stops it gracefully",
         file=sys.stderr,
         flush=True,

@@ -26,13 +26,12 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     from alphapanda_tui.app import make_app
     from alphapanda_tui.runtime import build_runtime
 
-    if getattr(args, "attach", False) and hasattr(settings, "model_copy"):
-        settings = (
-            settings.model_copy(update={"attach": True})
-            if "attach" in type(settings).model_fields
-            else settings
-        )
-    handle = build_runtime(settings)
+    if getattr(args, "attach", False):
+        from alphapanda_tui.attach import build_attached
+
+        handle: Any = build_attached(settings)  # checks credentials first: exit 2 on a gap
+    else:
+        handle = build_runtime(settings)
     logs = getattr(args, "logs", None)
     if getattr(handle, "log_ring", None) is None and logs is not None:
         handle.log_ring = getattr(logs, "ring", None)

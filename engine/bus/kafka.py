@@ -9,12 +9,15 @@ outputs are durable. Consumers: one group per service, manual commits, earliest 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
     CommitFailedError,
@@ -29,12 +32,26 @@ from aiokafka.structs import OffsetAndMetadata
 from engine.bus.base import EventBus, Record, Subscription
 from engine.events.codec import DecodeError, EventCodec, WireFormat
 from engine.events.envelope import EventEnvelope
+from engine.events.payloads import ComponentHealth
+from engine.events.types import ComponentStatus
 
 log = logging.getLogger("alphapanda.bus")
 
 
 class BusUnavailableError(RuntimeError):
     """The cluster cannot be reached; the message says where we tried."""
+
+
+@contextlib.contextmanager
+def _quiet_bootstrap() -> Iterator[None]:
+    """aiokafka logs each failed first connection; ``BusUnavailableError`` says it once."""
+    aiokafka_log = logging.getLogger("aiokafka")
+    level = aiokafka_log.level
+    aiokafka_log.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        aiokafka_log.setLevel(level)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +130,8 @@ class KafkaBus(EventBus):
             **self._common(),
         )
         try:
-            await producer.start()
+            with _quiet_bootstrap():
+                await producer.start()
         except (KafkaConnectionError, KafkaError, OSError) as exc:
             await producer.stop()
             raise BusUnavailableError(
@@ -140,7 +158,8 @@ class KafkaBus(EventBus):
                 self._producer = None
                 log.info("producer stopped", extra={"backend": self.backend})
 
-    async def ensure_topics(self, topics: Sequence[str]) -> None:
+    async def ensure_topics(self, topics: Sequence[str], partitions: int | None = None) -> None:
+        """Create the topics that do not exist yet (``partitions`` each, default the bus's)."""
         missing = [t for t in topics if t not in self._known_topics]
         if not missing:
             return
@@ -154,7 +173,7 @@ class KafkaBus(EventBus):
         try:
             existing = set(await admin.list_topics())
             new = [
-                NewTopic(t, num_partitions=self.partitions, replication_factor=1)
+                NewTopic(t, num_partitions=partitions or self.partitions, replication_factor=1)
                 for t in missing
                 if t not in existing
             ]
@@ -291,3 +310,192 @@ class KafkaSubscription(Subscription):
         if self in self._bus._subscriptions:
             self._bus._subscriptions.remove(self)
         log.info("consumer stopped", extra={"group": self.group})
+
+
+# -- singletons: one process at a time, hot standby in the others ------------------------
+
+LEASE_TOPIC = "alphapanda.leases"
+
+
+class KafkaLease:
+    """Leader election through a consumer group on a one-partition topic.
+
+    Every process that may run a singleton joins group ``lease.{name}``; the group gives
+    the one partition to exactly one member, which holds the lease until it leaves, dies
+    (after ``session_timeout_ms``) or loses the cluster. ``on_lost`` is awaited before the
+    group rebalances, so a graceful hand-over stops the old holder before the new one starts.
+    """
+
+    def __init__(self, bus: KafkaBus, name: str) -> None:
+        self.bus = bus
+        self.name = name
+        self.group = f"lease.{name}"
+        self.held = asyncio.Event()
+        self.lost = asyncio.Event()
+        self.on_lost: Callable[[], Awaitable[None]] | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+        self._poller: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.bus.ensure_topics([LEASE_TOPIC], partitions=1)
+        consumer = AIOKafkaConsumer(
+            group_id=self.group,
+            enable_auto_commit=False,
+            session_timeout_ms=self.bus._session_timeout_ms,
+            heartbeat_interval_ms=self.bus._heartbeat_interval_ms,
+            **self.bus._common(),
+        )
+        try:
+            await consumer.start()
+        except (KafkaConnectionError, KafkaError, OSError) as exc:
+            await consumer.stop()
+            raise BusUnavailableError(
+                f"cannot reach the Kafka cluster at {self.bus.bootstrap_servers}: {exc}"
+            ) from exc
+        consumer.subscribe([LEASE_TOPIC], listener=_LeaseListener(self))
+        self._consumer = consumer
+        # The group only keeps a member that polls; the topic stays empty, so this is cheap.
+        self._poller = asyncio.create_task(self._poll(), name=f"lease:{self.name}")
+
+    async def _poll(self) -> None:
+        assert self._consumer is not None
+        while True:
+            try:
+                await self._consumer.getmany(timeout_ms=500)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the cluster dropped: aiokafka reconnects by itself
+                log.warning("lease poll failed", extra={"lease": self.name, "error": str(exc)})
+                await asyncio.sleep(1.0)
+
+    async def _assigned(self, partitions: Collection[TopicPartition]) -> None:
+        if any(tp.topic == LEASE_TOPIC for tp in partitions):
+            self.lost.clear()
+            self.held.set()
+            log.warning("lease %s acquired", self.name, extra={"lease": self.name})
+
+    async def _revoked(self, partitions: Collection[TopicPartition]) -> None:
+        if not self.held.is_set():
+            return
+        self.held.clear()
+        self.lost.set()
+        log.warning("lease %s released", self.name, extra={"lease": self.name})
+        if self.on_lost is not None:
+            await self.on_lost()
+
+    async def aclose(self) -> None:
+        """Leave the group: a standby takes over at once (no session timeout to wait)."""
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
+        if self._consumer is not None:
+            self.on_lost = None
+            await self._consumer.stop()
+            self._consumer = None
+        self.held.clear()
+
+
+class _LeaseListener(ConsumerRebalanceListener):
+    def __init__(self, lease: KafkaLease) -> None:
+        self._lease = lease
+
+    async def on_partitions_revoked(self, revoked: Collection[TopicPartition]) -> None:
+        await self._lease._revoked(revoked)
+
+    async def on_partitions_assigned(self, assigned: Collection[TopicPartition]) -> None:
+        await self._lease._assigned(assigned)
+
+
+class LeasedService:
+    """Runs ``inner`` (a supervised service) only while this process holds its lease.
+
+    For what must be one per cluster: the feed (two would publish every tick twice), risk
+    (limits are totals over all orders), execution (the paper venue and the kill switch's
+    cancel-all live in one process) and the portfolio (totals and P&L need every fill).
+    The other processes wait as hot standbys; the holder's death hands the lease over
+    within the session timeout and the new holder rebuilds its state from storage.
+    """
+
+    def __init__(self, inner: Any, bus: KafkaBus, lease_name: str, stop_timeout: float = 10.0):
+        self.inner = inner
+        self.name = inner.name
+        self.lease_name = lease_name
+        self._bus = bus
+        self._stop_timeout = stop_timeout
+        self._stopping = asyncio.Event()
+        self._inner_task: asyncio.Task[None] | None = None
+
+    @property
+    def active(self) -> bool:
+        return self._inner_task is not None and not self._inner_task.done()
+
+    async def run(self) -> None:
+        self._stopping.clear()
+        lease = KafkaLease(self._bus, self.lease_name)
+        lease.on_lost = self._stop_inner
+        await lease.start()
+        try:
+            while not self._stopping.is_set():
+                if not await self._first(lease.held.wait()):
+                    break
+                self._inner_task = asyncio.create_task(self.inner.run(), name=f"svc:{self.name}")
+                log.warning("singleton %s active here", self.name, extra={"service": self.name})
+                task = self._inner_task
+                await self._first(lease.lost.wait(), task)
+                if task.done() and not lease.lost.is_set() and not self._stopping.is_set():
+                    # A crash: give the lease up; the supervisor restarts us with backoff.
+                    self._inner_task = None
+                    failure = None if task.cancelled() else task.exception()
+                    raise RuntimeError(f"{self.name} stopped while holding its lease") from failure
+                await self._stop_inner()
+        finally:
+            await self._stop_inner()
+            await lease.aclose()
+
+    async def _first(self, *waits: Awaitable[Any]) -> bool:
+        """Wait for the first of ``waits`` or ``stop()``; False when stopping came first."""
+        stop = asyncio.ensure_future(self._stopping.wait())
+        tasks = [asyncio.ensure_future(w) for w in waits]
+        try:
+            await asyncio.wait([stop, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (stop, *tasks):
+                if task is not self._inner_task and not task.done():
+                    task.cancel()
+        return not self._stopping.is_set()
+
+    async def _stop_inner(self) -> None:
+        task = self._inner_task
+        if task is None:
+            return
+        self.inner.stop()
+        try:
+            async with asyncio.timeout(self._stop_timeout):
+                await asyncio.shield(task)
+        except TimeoutError:
+            log.error("singleton did not stop in time; cancelling", extra={"service": self.name})
+            task.cancel()
+        except asyncio.CancelledError:
+            if _cancelling():
+                raise  # this caller is being cancelled; the inner task ended cancelled otherwise
+        except Exception:
+            log.warning("singleton ended with an error", extra={"service": self.name})
+        finally:
+            if self._inner_task is task:
+                self._inner_task = None
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.inner.stop()
+
+    def health(self) -> ComponentHealth:
+        if self.active:
+            return self.inner.health()
+        return ComponentHealth(name=self.name, status=ComponentStatus.STOPPED, detail="standby")
+
+
+def _cancelling() -> int:
+    task = asyncio.current_task()
+    return task.cancelling() if task is not None else 0

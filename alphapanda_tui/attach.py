@@ -1,0 +1,215 @@
+"""``AttachedRuntime``: the console on a running cluster (``alphapanda --attach``).
+
+It runs no trading service. A ``ReadModelProcessor`` in a consumer group of its own
+keeps the console's read model current (so any number of consoles can attach at once),
+seeded from the Redis read model when ``ALPHAPANDA_REDIS__URL`` is set. Halt, resume and
+the kill switch publish ``ControlCommand``s stamped with the operator (``user@host``);
+every engine process obeys them and its trading-state service writes the audit row.
+The console never cancels orders itself (``acts_on_orders=False`` semantics): the
+engines that own execution do.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from alphapanda_tui.errors import ConfigError
+from alphapanda_tui.operator import operator_identity
+from alphapanda_tui.settings import Settings
+from engine.bus.base import EventBus
+from engine.clock import Clock, SystemClock
+from engine.events.payloads import HealthReport, TradingStateChanged
+from engine.events.types import Broker, TradingMode
+from engine.processing import Supervisor
+from engine.read_model import ReadModel
+from engine.read_model.processor import ReadModelProcessor
+from engine.read_model.views import StrategyInfo
+from engine.trading_state.control import TradingControl
+from engine.trading_state.state import GLOBAL_SCOPE, TradingState
+
+log = logging.getLogger("alphapanda.attach")
+
+
+def check_attach_settings(settings: Settings) -> Settings:
+    """Attach means Kafka; refuse a cluster whose credentials are incomplete (one line)."""
+    bus = settings.bus
+    if bus.security_protocol.startswith("SASL"):
+        missing = [
+            name
+            for name, value in (
+                ("ALPHAPANDA_BUS__SASL_MECHANISM", bus.sasl_mechanism),
+                ("ALPHAPANDA_BUS__SASL_USERNAME", bus.sasl_username),
+                ("ALPHAPANDA_BUS__SASL_PASSWORD", bus.sasl_password),
+            )
+            if not value or (hasattr(value, "get_secret_value") and not value.get_secret_value())
+        ]
+        if missing:
+            raise ConfigError(
+                f"cannot attach to {bus.bootstrap_servers} over {bus.security_protocol}: "
+                f"{', '.join(missing)} not set"
+            )
+    if bus.backend != "kafka":
+        settings = settings.model_copy(update={"bus": bus.model_copy(update={"backend": "kafka"})})
+    return settings
+
+
+class AttachedRuntime:
+    """Observer and operator console of a cluster (implements ``backend.EngineHandle``)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        log_ring: object | None = None,
+        bus: EventBus | None = None,
+        read_cache: Any = None,
+        operator: str | None = None,
+    ) -> None:
+        self.settings = check_attach_settings(settings)
+        self.mode = settings.mode
+        self.broker: Broker = settings.broker
+        self.clock: Clock = clock or SystemClock()
+        self.log_ring = log_ring
+        self.read_model = ReadModel()
+        self.operator = operator or operator_identity()
+        self.trading_state = TradingState(self.broker)
+        self.trading_state.subscribe(
+            lambda record, _previous: self.read_model.set_trading_state(
+                record.scope, record.mode, record.reason
+            )
+        )
+        self._bus = bus
+        self._owns_bus = bus is None
+        self._cache = read_cache
+        self._owns_cache = read_cache is None
+        self.control: TradingControl | None = None
+        self.reader: ReadModelProcessor | None = None
+        self.supervisor: Supervisor | None = None
+        self.read_model.set_session(None, None)
+        self._load_strategies()
+
+    def _load_strategies(self) -> None:
+        """Show the configured strategies when this machine has the file (optional)."""
+        from alphapanda_tui.runtime import build_bindings, build_registry
+
+        try:
+            bindings = build_bindings(self.settings, build_registry(self.settings))
+        except ConfigError:
+            return
+        self.read_model.set_strategies(
+            StrategyInfo(b.config.name, b.config.kind, tuple(b.config.instruments))
+            for b in bindings
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------
+    async def start(self) -> None:
+        from alphapanda_tui.runtime import build_bus, build_read_cache
+
+        if self._bus is None:
+            self._bus = build_bus(self.settings)
+            try:
+                await self._bus.start()
+            except Exception as exc:
+                self._bus = None
+                raise ConfigError(str(exc).splitlines()[0]) from None
+        if self._cache is None and self._owns_cache:
+            self._cache = build_read_cache(self.settings)
+        if self._cache is not None:
+            await self.seed_from_cache(self._cache)
+        self.control = TradingControl(
+            self._bus,
+            self.trading_state,
+            self.broker,
+            self.clock,
+            operator=self.operator,
+            source="console",
+        )
+        self.reader = ReadModelProcessor(
+            bus=self._bus, model=self.read_model, broker=self.broker, clock=self.clock
+        )
+        self.supervisor = Supervisor([self.reader])
+        self.supervisor.start()
+        log.info(
+            "console attached",
+            extra={"bootstrap": self.settings.bus.bootstrap_servers, "group": self.reader.group},
+        )
+
+    async def seed_from_cache(self, cache: Any) -> None:
+        """The current picture from the Redis read model, before the bus catches up."""
+        try:
+            positions = await cache.positions()
+            orders = await cache.orders()
+            pnl = await cache.pnl()
+            health: HealthReport | None = await cache.health()
+            states: dict[str, TradingStateChanged] = await cache.trading_states()
+        except Exception as exc:  # a console still works from the bus alone
+            log.warning("read model cache unavailable", extra={"error": str(exc)})
+            return
+        model = self.read_model
+        if pnl is not None:
+            model.apply_pnl(pnl)
+        for position in positions:
+            model.apply_position(position)
+        for order in reversed(orders):
+            model.apply_order(order)
+        if health is not None:
+            model.apply_health(health)
+        for change in states.values():
+            model.apply_trading_state(change)
+
+    async def stop(self) -> None:
+        if self.supervisor is not None:
+            await self.supervisor.stop()
+            self.supervisor = None
+        if self._bus is not None and self._owns_bus:
+            await self._bus.aclose()
+            self._bus = None
+        if self._cache is not None and self._owns_cache:
+            await self._cache.aclose()
+            self._cache = None
+        log.info("console detached")
+
+    async def wait_ready(self, timeout: float = 15.0) -> None:
+        """Until the reader has joined its consumer group (tests and scripts)."""
+        import asyncio
+
+        async with asyncio.timeout(timeout):
+            while self.reader is None or self.reader.status.value == "stopped":
+                await asyncio.sleep(0.02)
+
+    # -- control -----------------------------------------------------------------------
+    def _control(self) -> TradingControl:
+        if self.control is None or self._bus is None:
+            raise RuntimeError("the console is not attached")
+        return self.control
+
+    async def _flush(self) -> None:
+        flush = getattr(self._bus, "flush", None)
+        if flush is not None:
+            await flush()
+
+    async def kill(self, flatten: bool = False, operator: str = "") -> None:
+        await self._control().kill(flatten=flatten, operator=operator, reason="kill switch")
+        await self._flush()
+
+    async def halt(self, strategy: str | None = None, operator: str = "") -> None:
+        await self._control().halt(strategy=strategy, operator=operator)
+        await self._flush()
+
+    async def resume(self, strategy: str | None = None, operator: str = "") -> None:
+        await self._control().resume(strategy=strategy, operator=operator)
+        await self._flush()
+
+    async def reduce(self, strategy: str | None = None, operator: str = "") -> None:
+        await self._control().reduce(strategy=strategy, operator=operator)
+        await self._flush()
+
+    @property
+    def global_mode(self) -> TradingMode:
+        return self.read_model.trading_states.get(GLOBAL_SCOPE, TradingMode.ACTIVE)
+
+
+def build_attached(settings: Settings, **kwargs: Any) -> AttachedRuntime:
+    return AttachedRuntime(settings, **kwargs)

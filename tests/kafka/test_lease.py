@@ -1,0 +1,91 @@
+"""Singletons on a cluster: one process at a time holds a service's lease; a standby takes
+over when the holder leaves, and a crashing singleton gives the lease up instead of spinning."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from engine.bus.kafka import KafkaBus, LeasedService
+from engine.events.payloads import ComponentHealth
+from engine.events.types import ComponentStatus
+from engine.processing import Supervisor
+from tests.helpers import eventually
+
+pytestmark = pytest.mark.kafka
+
+
+class Worker:
+    """A service that counts how long it was active; can be told to crash."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.runs = 0
+        self.active = False
+        self.crash = False
+        self._stop = asyncio.Event()
+
+    async def run(self) -> None:
+        self.runs += 1
+        self._stop.clear()
+        self.active = True
+        try:
+            while not self._stop.is_set():
+                if self.crash:
+                    raise RuntimeError("boom")
+                await asyncio.sleep(0.02)
+        finally:
+            self.active = False
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def health(self) -> ComponentHealth:
+        return ComponentHealth(name=self.name, status=ComponentStatus.RUNNING)
+
+
+def _bus(bootstrap: str) -> KafkaBus:
+    return KafkaBus(bootstrap, idempotent=False, session_timeout_ms=2000, heartbeat_interval_ms=300)
+
+
+async def test_one_holder_at_a_time_and_a_standby_takes_over(kafka_bootstrap: str) -> None:
+    lease = f"test.{uuid.uuid4().hex[:8]}"
+    async with _bus(kafka_bootstrap) as bus_a, _bus(kafka_bootstrap) as bus_b:
+        first, second = Worker("portfolio"), Worker("portfolio")
+        sup_a = Supervisor([LeasedService(first, bus_a, lease)])
+        sup_b = Supervisor([LeasedService(second, bus_b, lease)])
+        sup_a.start()
+        sup_b.start()
+        try:
+            await eventually(lambda: first.active or second.active, timeout=20, message="leader")
+            await asyncio.sleep(1.5)  # a second member joined: still exactly one active
+            assert first.active != second.active
+            holder, standby = (sup_a, sup_b) if first.active else (sup_b, sup_a)
+            waiting = second if first.active else first
+            assert [h.detail for h in standby.health()] == ["standby"]
+            await holder.stop()  # leaves the group: the standby gets the lease at once
+            await eventually(lambda: waiting.active, timeout=15, message="standby took over")
+            assert not (first.active and second.active)
+        finally:
+            await sup_a.stop()
+            await sup_b.stop()
+
+
+async def test_a_crashing_singleton_is_restarted_with_backoff(kafka_bootstrap: str) -> None:
+    lease = f"test.{uuid.uuid4().hex[:8]}"
+    async with _bus(kafka_bootstrap) as bus:
+        worker = Worker("risk")
+        supervisor = Supervisor([LeasedService(worker, bus, lease)], restart_delay=0.2)
+        supervisor.start()
+        try:
+            await eventually(lambda: worker.active, timeout=20, message="leader")
+            worker.crash = True
+            await eventually(lambda: supervisor.restarts["risk"] >= 1, timeout=10)
+            worker.crash = False
+            await eventually(lambda: worker.active, timeout=20, message="running again")
+            assert worker.runs == 2
+            assert supervisor.restarts["risk"] == 1
+        finally:
+            await supervisor.stop()

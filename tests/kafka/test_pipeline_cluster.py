@@ -1,0 +1,85 @@
+"""The whole paper pipeline over Kafka with the real PostgreSQL store and Redis read model:
+ticks → signals → orders → fills → positions and P&L, mirrored into Redis; a poison
+message is dead-lettered while trading goes on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from alphapanda_tui.runtime import EngineRuntime
+from engine.events import topics
+from engine.events.payloads import DeadLetter
+from engine.events.types import TradingMode
+from storage.read_cache import RedisReadCache
+from tests.kafka.cluster import (
+    BROKER,
+    Books,
+    cluster_env,
+    poll,
+    postgres_database,
+    random_prefix,
+    settings_for,
+)
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
+
+
+async def test_paper_pipeline_over_kafka_into_postgres_and_redis(
+    fresh_kafka: str, postgres_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    prefix = random_prefix()
+    cache = RedisReadCache.from_url(redis_url, BROKER, prefix=prefix)
+    async with postgres_database(postgres_url) as db_url:
+        env = cluster_env(tmp_path / "home", fresh_kafka, db_url, redis_url, prefix)
+        runtime = EngineRuntime(settings_for(env))
+        await runtime.start()
+        try:
+            await poll(lambda: _fills(db_url, 10), 40, "fills from the simulated market")
+            bus = runtime.pipeline.bus
+            raw = topics.signals_raw(BROKER)
+            await bus.publish_raw(raw, b"\x93not an envelope", key="poison")
+            await bus.flush()
+            before = len((await Books.load(db_url)).fills)
+            letters = await _dead_letters(bus, topics.dlq(raw))
+            assert letters[0].source_topic == raw
+            assert "invalid envelope" in letters[0].error
+            await poll(lambda: _fills(db_url, before + 5), 30, "trading goes on after the DLQ")
+            await poll(cache.pnl, 10, "P&L in Redis")
+
+            await runtime.kill(operator="tester@ci")  # freeze the books to compare them
+            await poll(lambda: _cache_matches_store(cache, db_url), 20, "Redis equals the store")
+            states = await cache.trading_states()
+            assert states["global"].mode is TradingMode.HALTED
+            assert states["global"].operator == "tester@ci"
+        finally:
+            await runtime.stop()
+            await cache.clear()
+            await cache.aclose()
+        books = await Books.load(db_url)
+        assert books.problems() == []
+        assert books.positions and any(books.positions.values())
+
+
+async def _fills(db_url: str, at_least: int) -> bool:
+    return len((await Books.load(db_url)).fills) >= at_least
+
+
+async def _cache_matches_store(cache: RedisReadCache, db_url: str) -> bool:
+    cached = {(p.strategy, p.instrument_token): p.net_quantity for p in await cache.positions()}
+    books = await Books.load(db_url)
+    return bool(cached) and cached == books.positions == books.net_from_fills()
+
+
+async def _dead_letters(bus, topic: str) -> list[DeadLetter]:
+    sub = await bus.subscribe([topic], f"dlq-reader.{random_prefix()}")
+    letters: list[DeadLetter] = []
+    try:
+        for _ in range(60):
+            letters += [r.envelope.data for r in await sub.fetch(10, 0.5) if r.envelope]
+            if letters:
+                return letters
+    finally:
+        await sub.aclose()
+    raise AssertionError(f"nothing on {topic}")
