@@ -70,9 +70,16 @@ async def _on_connection(url: str, action: str, revision: str | None = None) -> 
         await engine.dispose()
 
 
+# Any constant: engines that start together on one PostgreSQL database migrate one at a time.
+_MIGRATION_LOCK_KEY = 0x414C5048  # "ALPH"
+
+
 def _run_sync(connection: Connection, action: str, revision: str | None) -> str | None:
     if action == "current":
         return MigrationContext.configure(connection).get_current_revision()
+    if connection.dialect.name == "postgresql":
+        # Held until this transaction commits; the second engine then finds the schema at head.
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_KEY})")
     config = alembic_config(connection=connection)
     getattr(command, action)(config, revision)
     return None
