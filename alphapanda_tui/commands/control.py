@@ -33,11 +33,18 @@ async def request(
     """Persist the new state, leave an audited request, publish on Kafka; say what happened."""
     import time
 
+    from alphapanda_tui.errors import UsageError
     from alphapanda_tui.operator import operator_identity
     from alphapanda_tui.runtime import running_engine_pid
 
+    if action == "resume" and settings.mode == "live":
+        raise UsageError(
+            "live trading resumes from the console (r), which runs the pre-trading checks "
+            "and asks for confirmation"
+        )
     operator = operator_identity()
     now = time.time_ns()
+    on_kafka = settings.bus.backend == "kafka"
     mode = {
         "kill": TradingMode.HALTED,
         "halt": TradingMode.HALTED,
@@ -69,7 +76,7 @@ async def request(
         )
     finally:
         await store.aclose()
-    if settings.bus.backend == "kafka":
+    if on_kafka:
         await _publish(settings, action, strategy, flatten, operator)
     pid = running_engine_pid(settings.home)
     what = f"{'strategy ' + strategy if strategy else 'trading'} is now {mode.value}"

@@ -84,6 +84,8 @@ class ControlRequestPoller:
             self._since = max(self._since, row.audit_ts)
             if row.detail.get("broker", self._broker) != self._broker:
                 continue
+            if row.detail.get("published"):  # already on the bus: every engine obeys it there
+                continue
             await self._apply(row)
         return len(fresh)
 
