@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.containers import Container, Vertical
+from textual.containers import Container, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
@@ -31,8 +31,13 @@ from widgets.strategies_panel import StrategiesPanel
 _CLOCKED = ("header", "health")  # panels whose text depends on the time, not only on data
 
 
-def _box(title: str, child: Widget, box_id: str) -> Vertical:
-    box = Vertical(child, id=box_id, classes="panel")
+def _box(title: str, child: Widget, box_id: str, *, scrolls: bool = False) -> Widget:
+    """A titled panel. ``scrolls``: the box itself takes focus and scrolls, for text panels.
+
+    Tab then reaches alerts and health like the tables, which on a narrow terminal is
+    what scrolls them into view, and the arrow keys scroll a long alert list.
+    """
+    box = (VerticalScroll if scrolls else Vertical)(child, id=box_id, classes="panel")
     box.border_title = title
     return box
 
@@ -70,8 +75,8 @@ class DashboardScreen(Screen[None]):
                 yield _box("Orders", OrdersTable(id="orders"), "orders-box")
             with Vertical(id="right"):
                 yield _box("Strategies (h halts)", StrategiesPanel(id="strategies"), "strat-box")
-                yield _box("Risk alerts", AlertsFeed(id="alerts"), "alerts-box")
-                yield _box("Health", HealthPanel(id="health"), "health-box")
+                yield _box("Risk alerts", AlertsFeed(id="alerts"), "alerts-box", scrolls=True)
+                yield _box("Health", HealthPanel(id="health"), "health-box", scrolls=True)
         yield LogViewer(self.log_source, id="logs")
         yield Footer()
 
