@@ -118,6 +118,7 @@ class Pipeline:
             limits=config.risk,
             trading_state=self.trading_state,
             known_instruments=lambda token: registry.get_by_token(token) is not None,
+            instrument_of=registry.get_by_token,
             store=store,
             config=proc,
             clock=self.clock,

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from engine.bus.base import EventBus
 from engine.clock import Clock
-from engine.domain.records import OrderRecord, PositionRecord, RiskAlertRecord
+from engine.domain.records import Instrument, OrderRecord, PositionRecord, RiskAlertRecord
 from engine.events import topics
 from engine.events.envelope import EventEnvelope
 from engine.events.payloads import (
@@ -63,6 +63,7 @@ class RiskManager(StreamProcessor):
         limits: RiskLimits,
         trading_state: TradingState,
         known_instruments: Callable[[int], bool] | Collection[int],
+        instrument_of: Callable[[int], Instrument | None] | None = None,
         store: RiskStore | None = None,
         rules: tuple[Rule, ...] = RULES,
         config: ProcessorConfig | None = None,
@@ -98,7 +99,13 @@ class RiskManager(StreamProcessor):
         is_known = (
             known_instruments if callable(known_instruments) else known_instruments.__contains__
         )
-        self._ctx = RuleContext(limits, self.state, trading_state, is_known)
+        self._ctx = RuleContext(
+            limits,
+            self.state,
+            trading_state,
+            is_known,
+            instrument_of or (lambda _token: None),
+        )
         self._loss_halted = False
 
     async def on_start(self) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from engine.clock import IST, ns_to_datetime
+from engine.domain.records import Instrument
 from engine.events.payloads import Signal
 from engine.events.types import OrderType
 from engine.market.calendar import MarketStatus
@@ -29,12 +30,17 @@ class Rejection:
     reason: str
 
 
+def _no_instrument(_token: int) -> Instrument | None:
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class RuleContext:
     limits: RiskLimits
     state: RiskState
     trading: TradingState
     is_known: Callable[[int], bool]
+    instrument_of: Callable[[int], Instrument | None] = _no_instrument
 
 
 Rule = Callable[[Signal, RuleContext], Rejection | None]
@@ -81,6 +87,27 @@ def check_instrument(signal: Signal, ctx: RuleContext) -> Rejection | None:
     if allowed and token not in allowed:
         return Rejection(
             "instrument", f"{signal.symbol} (token {token}) is not in the allowed instruments"
+        )
+    return None
+
+
+def check_lot_and_freeze(signal: Signal, ctx: RuleContext) -> Rejection | None:
+    """Whole lots only, and never above the exchange's freeze quantity (it would be refused)."""
+    instrument = ctx.instrument_of(signal.instrument_token)
+    if instrument is None:
+        return None
+    lot = instrument.lot_size
+    if lot > 1 and signal.quantity % lot:
+        return Rejection(
+            "lot_size",
+            f"{signal.quantity} {signal.symbol} is not a whole number of lots (lot size {lot})",
+        )
+    freeze = instrument.freeze_quantity
+    if freeze and signal.quantity > freeze:
+        return Rejection(
+            "freeze_quantity",
+            f"{signal.quantity} {signal.symbol} is above the exchange freeze quantity {freeze}: "
+            "split the order",
         )
     return None
 
@@ -239,6 +266,7 @@ def check_order_rate(signal: Signal, ctx: RuleContext) -> Rejection | None:
 RULES: tuple[Rule, ...] = (
     check_trading_state,
     check_instrument,
+    check_lot_and_freeze,
     check_market_hours,
     check_order_quantity,
     check_price_band,

@@ -89,7 +89,12 @@ class RiskHarness:
 
     @classmethod
     async def start(
-        cls, risk_limits: RiskLimits, *, store: Any = None, known: Any = None
+        cls,
+        risk_limits: RiskLimits,
+        *,
+        store: Any = None,
+        known: Any = None,
+        instrument_of: Any = None,
     ) -> RiskHarness:
         bus = MemoryBus(partitions=2)
         risk = RiskManager(
@@ -98,6 +103,7 @@ class RiskHarness:
             limits=risk_limits,
             trading_state=TradingState(BROKER),
             known_instruments=KNOWN if known is None else known,
+            instrument_of=instrument_of,
             store=store,
             config=ProcessorConfig(poll_timeout=0.02),
         )
