@@ -7,7 +7,10 @@ that says how to start the service.
 from __future__ import annotations
 
 import os
+import secrets
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -44,3 +47,31 @@ def require_service(name: str, host: str, port: int) -> None:
     if in_ci():
         pytest.fail(f"CI=true and {message}")
     pytest.skip(message)
+
+
+async def admin_sql(sql: str, admin_url: str = POSTGRES_URL) -> None:
+    """Run one statement outside a transaction (CREATE / DROP DATABASE)."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(sql))
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def postgres_database(
+    admin_url: str = POSTGRES_URL, prefix: str = "alphapanda_t"
+) -> AsyncIterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    from sqlalchemy.engine import make_url
+
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    await admin_sql(f'CREATE DATABASE "{name}"', admin_url)
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        await admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', admin_url)

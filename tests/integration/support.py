@@ -31,6 +31,7 @@ from engine.events.payloads import OrderIntent, Signal, Tick
 from engine.events.types import Broker, EventType, OrderStatus, OrderType, Side
 from engine.execution.reports import PlaceAck
 from engine.ids import uuid7_str
+from tests.services import postgres_database as shared_postgres_database
 
 ROOT = Path(__file__).resolve().parents[2]
 ALPHAPANDA = ROOT / ".venv" / "bin" / "alphapanda"
@@ -372,24 +373,5 @@ class PlaceRecorder:
 @asynccontextmanager
 async def postgres_database(admin_url: str) -> AsyncIterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    import secrets
-
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    name = f"alphapanda_it_{secrets.token_hex(6)}"
-
-    async def admin(sql: str) -> None:
-        engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-        try:
-            async with engine.connect() as connection:
-                await connection.execute(text(sql))
-        finally:
-            await engine.dispose()
-
-    await admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with shared_postgres_database(admin_url, prefix="alphapanda_it") as url:
+        yield url

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import signal
 import subprocess
 import time
@@ -19,6 +18,7 @@ from typing import Any
 
 from engine.bus.kafka import KafkaBus
 from engine.events.types import Broker
+from tests.services import postgres_database as shared_postgres_database
 
 ROOT = Path(__file__).resolve().parents[2]
 ALPHAPANDA = ROOT / ".venv" / "bin" / "alphapanda"
@@ -94,25 +94,8 @@ def random_prefix() -> str:
 @asynccontextmanager
 async def postgres_database(admin_url: str) -> AsyncIterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    name = f"alphapanda_k_{secrets.token_hex(6)}"
-
-    async def admin(sql: str) -> None:
-        engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-        try:
-            async with engine.connect() as connection:
-                await connection.execute(text(sql))
-        finally:
-            await engine.dispose()
-
-    await admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with shared_postgres_database(admin_url, prefix="alphapanda_k") as url:
+        yield url
 
 
 def make_bus(bootstrap: str) -> KafkaBus:

@@ -23,18 +23,13 @@ from engine.clock import ManualClock
 from storage.migrate import upgrade
 from storage.models import Base
 from storage.store import SqlTradingStore
-from tests.services import POSTGRES_URL, require_service
+from tests.services import POSTGRES_URL, admin_sql, require_service
 
 START_NS = 1_767_225_600_000_000_000  # 2026-01-01T00:00:00Z
 
 
 async def _admin(sql: str) -> None:
-    engine = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(sql))
-    finally:
-        await engine.dispose()
+    await admin_sql(sql, POSTGRES_URL)
 
 
 @contextmanager
