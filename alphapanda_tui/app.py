@@ -28,6 +28,7 @@ from screens.confirm import ConfirmScreen
 from screens.dashboard import DashboardScreen
 from screens.engine_error import EngineErrorScreen
 from screens.help import HelpScreen
+from screens.instruments_sync import InstrumentSyncScreen
 from screens.kill_confirm import KillChoice, KillConfirmScreen
 from screens.login import LoginScreen
 from screens.palette import ConsoleCommands
@@ -239,6 +240,25 @@ class AlphaPandaApp(App[int]):
             self.notify("Zerodha login is for live mode (ALPHAPANDA_MODE=live)")
             return
         self._open_login()
+
+    def action_sync_instruments(self) -> None:
+        """Live: today's instruments dump into the store, with progress in a modal."""
+        if self.screen is not self.dashboard:
+            raise SkipAction()  # not over another dialog (the palette closes itself first)
+        live = getattr(self.handle, "live", None)
+        if live is None:
+            why = (
+                "This console is attached to a cluster and holds no Zerodha session."
+                if self.handle.mode == "live"
+                else "Instruments sync needs a Zerodha login: live mode (ALPHAPANDA_MODE=live)."
+            )
+            self.notify(
+                f"{why} From a shell: `alphapanda instruments sync`.",
+                title="Sync instruments",
+                severity="warning",
+            )
+            return
+        self.push_screen(InstrumentSyncScreen(live))
 
     def action_resume(self) -> None:
         model = self.handle.read_model

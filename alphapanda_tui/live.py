@@ -26,7 +26,7 @@ from typing import Any
 
 from alphapanda_tui.settings import Settings
 from engine.bus.base import EventBus
-from engine.clock import Clock
+from engine.clock import IST, Clock, ns_to_datetime
 from engine.events import topics
 from engine.events.envelope import new_event
 from engine.events.payloads import ComponentHealth, OrderUpdate, RiskAlert, Tick
@@ -45,6 +45,7 @@ from engine.read_model import ReadModel
 from engine.strategies import StrategyBinding
 from engine.trading_state.control import SYSTEM_OPERATOR, TradingControl
 from engine.trading_state.state import GLOBAL_SCOPE
+from engine.zerodha import instruments_sync
 from engine.zerodha.adapter import ZerodhaAdapter, ZerodhaConfig
 from engine.zerodha.order_updates import ZerodhaOrderUpdates
 from engine.zerodha.prechecks import CheckResult, LiveReadiness, require_ready, run_prechecks
@@ -370,6 +371,24 @@ class LiveTrading:
             clock=self.clock,
             feed_stale_after_s=self.settings.zerodha.ticker_stale_after_s,
         )
+
+    async def sync_instruments(
+        self, progress: instruments_sync.Progress | None = None, exchanges: Sequence[str] = ("NSE",)
+    ) -> instruments_sync.SyncResult:
+        """Today's dump through the session's client into the runtime's store, date recorded.
+
+        The console's "Sync instruments"; the date goes where ``alphapanda instruments
+        sync`` puts it, so the "instruments" pre-trading check passes afterwards. Raises
+        ``LoginError`` when logged out.
+        """
+        from alphapanda_tui.commands.instruments import record_sync
+
+        client = self.session.client()
+        result = await instruments_sync.sync_instruments(client, self.store, exchanges, progress)
+        today = ns_to_datetime(self.clock.now_ns(), IST).date()
+        record_sync(self.settings, today, result.per_exchange)
+        log.info("instruments synced", extra={"rows": result.per_exchange})
+        return result
 
     async def require_ready(self) -> None:
         """Raise ``NotReadyForLive`` (with every reason) unless all checks pass."""

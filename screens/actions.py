@@ -21,6 +21,7 @@ class ConsoleAction:
     help: str  # a sentence, for the help screen and the command palette
     priority: bool = False
     key_display: str | None = None
+    show: bool = True  # in the footer; help and the palette list every action
 
 
 ACTIONS: tuple[ConsoleAction, ...] = (
@@ -43,6 +44,14 @@ ACTIONS: tuple[ConsoleAction, ...] = (
         key_display="^l",
     ),
     ConsoleAction(
+        "sync_instruments",
+        "i",
+        "sync_instruments",
+        "Sync instruments",
+        "Sync instruments: download today's Zerodha instruments dump into the database (live)",
+        show=False,  # once a morning: not worth footer space on an 80-column terminal
+    ),
+    ConsoleAction(
         "halt_strategy",
         "h",
         "toggle_strategy",
@@ -61,6 +70,7 @@ def bindings() -> list[Binding]:
             a.key,
             a.action,
             a.label,
+            show=a.show,
             id=a.id,
             priority=a.priority,
             key_display=a.key_display,

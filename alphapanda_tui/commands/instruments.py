@@ -43,6 +43,13 @@ def marker_path(settings: Any) -> Path:
     return Path(settings.data_dir) / "instruments_synced.json"
 
 
+def record_sync(settings: Any, today: date, per_exchange: dict[str, int]) -> None:
+    """Mark ``today`` (IST) as synced; the CLI and the console both record it here."""
+    marker_path(settings).write_text(
+        json.dumps({"synced_on": today.isoformat(), "rows": per_exchange})
+    )
+
+
 def synced_on(settings: Any) -> date | None:
     """The IST date of the last successful sync, for the live pre-trading checks."""
     try:
@@ -98,13 +105,11 @@ async def _sync(settings: Any, exchanges: list[str]) -> int:
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
     except Exception as exc:
-        raise SyncFailed(_explain(exc)) from None
+        raise SyncFailed(explain_failure(exc)) from None
     finally:
         await store.aclose()
     today = ns_to_datetime(SystemClock().now_ns(), IST).date()
-    marker_path(settings).write_text(
-        json.dumps({"synced_on": today.isoformat(), "rows": result.per_exchange})
-    )
+    record_sync(settings, today, result.per_exchange)
     counts = ", ".join(f"{exchange} {n}" for exchange, n in result.per_exchange.items())
     print(f"synced {result.written} instruments ({counts or 'none'})")
     for error in result.errors[:5]:
@@ -134,10 +139,11 @@ async def _open_store(settings: Any) -> Any:
         raise ConfigError(f"cannot use the database {describe_url(url)}: {reason}") from None
 
 
-def _explain(exc: Exception) -> str:
+def explain_failure(exc: Exception, log_in: str = "run `alphapanda login`") -> str:
+    """A failed sync in words; ``log_in`` says how to get a fresh token where it is read."""
     name = type(exc).__name__
     if name == "TokenException":
-        return "Zerodha rejected the access token: run `alphapanda login`"
+        return f"Zerodha rejected the access token: {log_in}"
     if name in {"ConnectionError", "ReadTimeout", "ConnectTimeout", "NetworkException"}:
         return f"could not download the instruments dump ({name}); try again"
     return f"instruments sync failed: {name}: {str(exc).splitlines()[0] if str(exc) else ''}"

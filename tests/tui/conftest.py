@@ -1,16 +1,23 @@
-"""Console fixtures: a harness engine with a fixed clock, and a running console over it."""
+"""Console fixtures: a harness engine with a fixed clock, and a running console over it.
+
+And for live mode: the loopback Kite, and a console over a real live runtime against it,
+logged in or not.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
 
 from alphapanda_tui.app import AlphaPandaApp, make_app
 from tests.helpers import eventually
+from tests.kite_fake.server import FakeKite
 from tests.tui.harness import BusHarness, seed
+from tests.tui.live_console import LiveConsole, live_console
 
 
 @dataclass
@@ -43,3 +50,21 @@ async def console(harness: BusHarness) -> AsyncIterator[Console]:
         view = Console(app, pilot, harness)
         await view.settle()
         yield view
+
+
+@pytest.fixture
+def fake_kite() -> Iterator[FakeKite]:
+    with FakeKite() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def logged_out(fake_kite: FakeKite, isolated_home: Path) -> AsyncIterator[LiveConsole]:
+    async for console in live_console(fake_kite, isolated_home, logged_in=False):
+        yield console
+
+
+@pytest.fixture
+async def logged_in(fake_kite: FakeKite, isolated_home: Path) -> AsyncIterator[LiveConsole]:
+    async for console in live_console(fake_kite, isolated_home, logged_in=True):
+        yield console

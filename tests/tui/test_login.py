@@ -6,18 +6,11 @@ with the real ``KiteConnect`` client; the trader presses real keys.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-
 import pytest
-from textual.pilot import Pilot
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button
 
-from alphapanda_tui.app import AlphaPandaApp, make_app
-from alphapanda_tui.runtime import EngineRuntime
-from alphapanda_tui.settings import Settings
-from engine.clock import NS_PER_S, ManualClock
+from alphapanda_tui.app import make_app
+from engine.clock import NS_PER_S
 from engine.events.types import TradingMode
 from engine.zerodha.prechecks import NotReadyForLive
 from screens.login import LoginScreen
@@ -25,74 +18,10 @@ from screens.prechecks import PrecheckScreen
 from tests.helpers import eventually
 from tests.kite_fake.server import FakeKite
 from tests.tui.harness import BusHarness
-from tests.zerodha.live_runtime_support import (
-    MARKET_NS,
-    live_runtime,
-    live_settings,
-    log_in,
-    send_signal,
-)
+from tests.tui.live_console import LiveConsole
+from tests.zerodha.live_runtime_support import send_signal
 
 pytestmark = pytest.mark.kite
-
-
-@pytest.fixture
-def fake_kite() -> Iterator[FakeKite]:
-    with FakeKite() as fake:
-        yield fake
-
-
-@dataclass
-class LiveConsole:
-    app: AlphaPandaApp
-    pilot: Pilot
-    runtime: EngineRuntime
-    settings: Settings
-
-    def header(self) -> str:
-        return self.app.dashboard.query_one("#header").line  # type: ignore[attr-defined]
-
-    def screen_text(self) -> str:
-        """Everything the current screen shows, as plain text."""
-        parts = [str(w.render()) for w in self.app.screen.query(Static)]
-        parts += [w.value for w in self.app.screen.query(Input)]
-        return "\n".join(parts)
-
-    def status(self) -> str:
-        return str(self.app.screen.query_one("#login-status", Static).render())
-
-    async def paste(self, text: str) -> None:
-        self.app.screen.query_one("#login-paste", Input).value = text
-        await self.pilot.press("enter")
-
-    def mode(self) -> TradingMode:
-        return self.runtime.global_mode
-
-
-async def _console(fake: FakeKite, home: Path, *, logged_in: bool) -> AsyncIterator[LiveConsole]:
-    clock = ManualClock(MARKET_NS)
-    settings = live_settings(home, fake)
-    if logged_in:
-        await log_in(settings, fake, clock, "reqtokTui1")
-    runtime = live_runtime(settings, clock)
-    assert runtime._ports is not None
-    await runtime._ports.bus.start()
-    app = make_app(runtime, operator="trader@desk")
-    async with app.run_test(size=(130, 40)) as pilot:
-        await eventually(lambda: app.engine_running, message="engine not started")
-        yield LiveConsole(app, pilot, runtime, settings)
-
-
-@pytest.fixture
-async def logged_out(fake_kite: FakeKite, isolated_home: Path) -> AsyncIterator[LiveConsole]:
-    async for console in _console(fake_kite, isolated_home, logged_in=False):
-        yield console
-
-
-@pytest.fixture
-async def logged_in(fake_kite: FakeKite, isolated_home: Path) -> AsyncIterator[LiveConsole]:
-    async for console in _console(fake_kite, isolated_home, logged_in=True):
-        yield console
 
 
 async def test_login_modal_logs_in_from_the_pasted_redirect_without_showing_the_token(

@@ -142,7 +142,7 @@ class RealConsole:
         await self.pilot.press("ctrl+k")
         assert isinstance(self.app.screen, KillConfirmScreen)
         await self.pilot.press("enter")
-        await eventually(lambda: "HALTED" in self.header(), timeout=1.0, message="no HALTED")
+        await eventually(lambda: "HALTED" in self.header(), timeout=3.0, message="no HALTED")
         assert self.state() is TradingMode.HALTED
         return set(self.store.orders)
 
