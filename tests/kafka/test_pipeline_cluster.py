@@ -50,6 +50,12 @@ async def test_paper_pipeline_over_kafka_into_postgres_and_redis(
 
             await runtime.kill(operator="tester@ci")  # freeze the books to compare them
             await poll(lambda: _cache_matches_store(cache, db_url), 20, "Redis equals the store")
+
+            async def halted_in_redis() -> bool:
+                states = await cache.trading_states()
+                return "global" in states and states["global"].mode is TradingMode.HALTED
+
+            await poll(halted_in_redis, 20, "HALTED in Redis")
             states = await cache.trading_states()
             assert states["global"].mode is TradingMode.HALTED
             assert states["global"].operator == "tester@ci"
