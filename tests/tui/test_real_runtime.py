@@ -140,7 +140,7 @@ class RealConsole:
     async def kill(self) -> set[str]:
         """ctrl+k → Kill; HALTED at once. Returns the orders that existed at the kill."""
         await self.pilot.press("ctrl+k")
-        assert isinstance(self.app.screen, KillConfirmScreen)
+        await eventually(lambda: isinstance(self.app.screen, KillConfirmScreen), timeout=5)
         await self.pilot.press("enter")
         await eventually(lambda: "HALTED" in self.header(), timeout=3.0, message="no HALTED")
         assert self.state() is TradingMode.HALTED
@@ -238,7 +238,7 @@ async def test_kill_halts_at_once_and_nothing_is_sent_afterwards(real: RealConso
 async def test_kill_from_the_log_viewer(real: RealConsole) -> None:
     await real.trading()
     await real.pilot.press("l")
-    assert real.app.dashboard.logs.display
+    await eventually(lambda: bool(real.app.dashboard.logs.display), timeout=5)
     before = await real.kill()
     await real.assert_nothing_sent_after_kill(before)
 
@@ -246,7 +246,7 @@ async def test_kill_from_the_log_viewer(real: RealConsole) -> None:
 async def test_kill_from_the_help_screen(real: RealConsole) -> None:
     await real.trading()
     await real.pilot.press("question_mark")
-    assert isinstance(real.app.screen, HelpScreen)
+    await eventually(lambda: isinstance(real.app.screen, HelpScreen), timeout=5)
     before = await real.kill()
     await real.assert_nothing_sent_after_kill(before)
 
@@ -255,7 +255,7 @@ async def test_resume_with_confirm_trades_again(real: RealConsole) -> None:
     before = await real.kill()
     await real.assert_nothing_sent_after_kill(before)
     await real.pilot.press("r")
-    assert isinstance(real.app.screen, ConfirmScreen)
+    await eventually(lambda: isinstance(real.app.screen, ConfirmScreen), timeout=5)
     await real.pilot.press("left", "enter")  # focus Resume, choose it
     await eventually(lambda: "ACTIVE" in real.header(), message="ACTIVE not shown")
     assert real.state() is TradingMode.ACTIVE
@@ -291,7 +291,7 @@ async def test_h_halts_the_selected_strategy_only(real: RealConsole) -> None:
 async def test_quit_with_open_orders_asks_then_stops_gracefully(real: RealConsole) -> None:
     await whale_is_working(real)
     await real.pilot.press("q")
-    assert isinstance(real.app.screen, ConfirmScreen)
+    await eventually(lambda: isinstance(real.app.screen, ConfirmScreen), timeout=5)
     await real.pilot.press("escape")
     assert real.app.is_running and real.app.engine_running
     assert real.store.snapshots == []
