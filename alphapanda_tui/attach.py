@@ -213,3 +213,19 @@ class AttachedRuntime:
 
 def build_attached(settings: Settings, **kwargs: Any) -> AttachedRuntime:
     return AttachedRuntime(settings, **kwargs)
+
+
+async def probe_cluster(settings: Settings) -> None:
+    """Connect once and leave: an unreachable cluster is a one-line error before the UI.
+
+    Without it the console would open full screen and only then report that it has
+    nothing to attach to, with the terminal in alternate-screen mode over SSH.
+    """
+    from alphapanda_tui.runtime import build_bus
+
+    bus = build_bus(check_attach_settings(settings))
+    try:
+        await bus.start()
+    except Exception as exc:
+        raise ConfigError(str(exc).splitlines()[0]) from None
+    await bus.aclose()

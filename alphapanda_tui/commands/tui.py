@@ -27,9 +27,12 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     from alphapanda_tui.runtime import build_runtime
 
     if getattr(args, "attach", False):
-        from alphapanda_tui.attach import build_attached
+        import asyncio
+
+        from alphapanda_tui.attach import build_attached, probe_cluster
 
         handle: Any = build_attached(settings)  # checks credentials first: exit 2 on a gap
+        asyncio.run(probe_cluster(settings))  # and that the cluster answers: exit 2 if not
     else:
         handle = build_runtime(settings)
     logs = getattr(args, "logs", None)
