@@ -26,7 +26,7 @@ from engine.health import HealthReporter
 from engine.instruments import InstrumentRegistry, load_default_registry, load_registry
 from engine.market.feeds.replay import ReplayFeed
 from engine.market.feeds.simulated import SimulatedFeed
-from engine.pipeline import Pipeline
+from engine.pipeline import Pipeline, parse_services
 from engine.processing import Service
 from engine.read_model import ReadModel
 from engine.read_model.processor import ReadModelProcessor
@@ -185,7 +185,7 @@ class EngineRuntime:
                 reader,
                 health,
                 *self._cache_writers(ports.bus),
-                *(live.services if live else []),
+                *self._live_services(live, ports.bus),
             ],
             services=self.services,
             singleton=singleton_wrapper(ports.bus, self.broker),
@@ -233,6 +233,19 @@ class EngineRuntime:
             health_probes=[self._probe_store, self._probe_bus],
         )
         return self.live
+
+    def _live_services(self, live: Any, bus: EventBus) -> list[Service]:
+        """The order-book poller, only where execution runs, and one per cluster.
+
+        Every process polling Zerodha would spend the shared API rate limit and publish
+        each venue update once per process; the venue updates matter to execution only.
+        """
+        if live is None or "execution" not in parse_services(self.services):
+            return []
+        wrap = singleton_wrapper(bus, self.broker)
+        if wrap is None:
+            return list(live.services)
+        return [wrap("order_updates", service) for service in live.services]
 
     def _cache_writers(self, bus: EventBus) -> list[Service]:
         from engine.read_model.cache_writer import CacheWriter

@@ -1,0 +1,57 @@
+"""A split deployment: only the process that runs execution polls Zerodha's order book.
+
+Every process polling would spend the account's shared API rate limit and publish each
+venue update once per process.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from alphapanda_tui.runtime import Ports, build_runtime
+from engine.bus.memory import MemoryBus
+from engine.clock import ManualClock
+from engine.memory_store import MemoryTradingStore
+from tests.kite_fake.server import FakeKite
+from tests.zerodha.live_runtime_support import MARKET_NS, live_settings, log_in, start
+
+pytestmark = pytest.mark.kite
+
+POLLER = "zerodha.order_updates"
+
+
+async def _service_names(
+    fake_kite: FakeKite, home: Path, services: frozenset[str] | None
+) -> list[str]:
+    clock = ManualClock(MARKET_NS)
+    settings = live_settings(home, fake_kite)
+    await log_in(settings, fake_kite, clock, f"reqtok{len(services or ())}")
+    runtime = build_runtime(
+        settings,
+        clock=clock,
+        feed_factory=lambda bus, registry: None,
+        ports=Ports(bus=MemoryBus(partitions=2, capacity=1_000), store=MemoryTradingStore()),
+        services=services,
+    )
+    await start(runtime)
+    try:
+        assert runtime.pipeline is not None
+        return [service.name for service in runtime.pipeline.services]
+    finally:
+        await runtime.stop()
+
+
+async def test_a_strategies_only_process_does_not_poll_the_order_book(
+    fake_kite: FakeKite, isolated_home: Path
+) -> None:
+    names = await _service_names(fake_kite, isolated_home, frozenset({"strategies"}))
+    assert POLLER not in names
+
+
+async def test_the_execution_process_polls_the_order_book(
+    fake_kite: FakeKite, isolated_home: Path
+) -> None:
+    assert POLLER in await _service_names(fake_kite, isolated_home, frozenset({"execution"}))
+    assert POLLER in await _service_names(fake_kite, isolated_home, None)
