@@ -315,12 +315,18 @@ class LiveTrading:
     def attach(self, control: TradingControl) -> None:
         self.control = control
 
-    async def on_started(self) -> None:
-        """Right after the pipeline started: halt first, then reconcile with Zerodha."""
+    async def on_started(self, *, runs_execution: bool = True) -> None:
+        """Right after the pipeline started: halt first, then reconcile with Zerodha.
+
+        Only the process that runs execution does either: in a split deployment a
+        strategies worker that restarts must not halt the cluster's live trading.
+        """
         self._loop = asyncio.get_running_loop()
         control = self._require_control()
         info = self.session.info
         self._show_session(info)
+        if not runs_execution:
+            return
         if info is None:
             await control.auto_halt(f"{NOT_LOGGED_IN}: log in (ctrl+l)", TOKEN_RULE)
             return

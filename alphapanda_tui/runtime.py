@@ -209,7 +209,8 @@ class EngineRuntime:
         )
         await self.pipeline.start()
         if live:
-            await live.on_started()  # halts before any order can leave (see live.py)
+            # halts before any order can leave (see live.py)
+            await live.on_started(runs_execution="execution" in parse_services(self.services))
         for scope, mode in state.scopes().items():
             record = state.record(scope)
             self.read_model.set_trading_state(scope, mode, record.reason if record else "")

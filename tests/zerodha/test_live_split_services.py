@@ -13,6 +13,7 @@ import pytest
 from alphapanda_tui.runtime import Ports, build_runtime
 from engine.bus.memory import MemoryBus
 from engine.clock import ManualClock
+from engine.events.types import TradingMode
 from engine.memory_store import MemoryTradingStore
 from tests.kite_fake.server import FakeKite
 from tests.zerodha.live_runtime_support import MARKET_NS, live_settings, log_in, start
@@ -55,3 +56,26 @@ async def test_the_execution_process_polls_the_order_book(
 ) -> None:
     assert POLLER in await _service_names(fake_kite, isolated_home, frozenset({"execution"}))
     assert POLLER in await _service_names(fake_kite, isolated_home, None)
+
+
+async def test_a_strategies_worker_starting_does_not_halt_live_trading(
+    fake_kite: FakeKite, isolated_home: Path
+) -> None:
+    clock = ManualClock(MARKET_NS)
+    settings = live_settings(isolated_home, fake_kite)
+    await log_in(settings, fake_kite, clock, "reqtokWorker")
+    bus = MemoryBus(partitions=2, capacity=1_000)
+    runtime = build_runtime(
+        settings,
+        clock=clock,
+        feed_factory=lambda bus, registry: None,
+        ports=Ports(bus=bus, store=MemoryTradingStore()),
+        services=frozenset({"strategies"}),
+    )
+    await start(runtime)
+    try:
+        assert runtime.pipeline is not None
+        assert runtime.pipeline.trading_state.scope_mode() is TradingMode.ACTIVE
+        assert runtime.read_model.session.user == "Asha Trader"
+    finally:
+        await runtime.stop()
