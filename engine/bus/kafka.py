@@ -1,9 +1,21 @@
 """Kafka (Redpanda or any Kafka-protocol broker) backend of the event bus, over aiokafka.
 
 Producer: ``acks=all``, idempotence switchable (some brokers lack it; consumer-side
-dedup keeps effects exactly-once without it), sends are pipelined and ``flush()``
-waits for every acknowledgement, so a processor commits its input only after its
-outputs are durable. Consumers: one group per service, manual commits, earliest reset.
+dedup keeps effects exactly-once without it). The bus builds the batches itself, one per
+partition, and hands them to aiokafka in order (``send_batch``): a publish is one C-level
+append, without aiokafka's per-message coroutine and future, and ``publish_nowait``
+works. Messages are numbered as they are appended, so a flush waits for (and checks)
+exactly the messages appended before it, whoever else is flushing.
+
+Consumers: one group per service, manual commits, earliest reset. Commits are batched
+in time, not per fetched batch: ``commit()`` records what the processor has finished; a
+committer task per subscription, every ``commit_interval_ms``, waits until every message
+sent so far is acknowledged and then commits those offsets in one request. The round
+trips leave the processing path and "outputs durable, then inputs committed" still holds.
+A rebalance (``on_partitions_revoked``) and ``aclose()`` commit what is finished before
+the partitions are given up; a lost output stops the subscription from committing
+anything more and makes its next ``fetch`` raise, so the processor restarts and the
+uncommitted records are redelivered.
 """
 
 from __future__ import annotations
@@ -11,7 +23,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import ssl
+from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,9 +38,12 @@ from aiokafka.errors import (
     IllegalStateError,
     KafkaConnectionError,
     KafkaError,
+    MessageSizeTooLargeError,
     TopicAlreadyExistsError,
 )
 from aiokafka.helpers import create_ssl_context
+from aiokafka.partitioner import murmur2
+from aiokafka.producer.message_accumulator import BatchBuilder
 from aiokafka.structs import OffsetAndMetadata
 
 from engine.bus.base import EventBus, Record, Subscription
@@ -42,6 +59,34 @@ class BusUnavailableError(RuntimeError):
     """The cluster cannot be reached; the message says where we tried."""
 
 
+class OutputLostError(RuntimeError):
+    """A message sent before this flush was not acknowledged: inputs must not be committed."""
+
+
+class _CachedPartitioner:
+    """aiokafka's default partitioning (murmur2 of the key, as the Java client) with the
+    hash cached per key: the pure-Python murmur2 cost more per send than the rest of it,
+    and the keys (instruments, strategies) repeat. Same partition for every key."""
+
+    _MAX_KEYS = 65_536
+
+    def __init__(self) -> None:
+        self._hashes: dict[bytes, int] = {}
+
+    def __call__(self, key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
+        if key is None:
+            return random.choice(available or all_partitions)
+        return self.pick(key, all_partitions)
+
+    def pick(self, key: bytes, all_partitions: list[int]) -> int:
+        hashed = self._hashes.get(key)
+        if hashed is None:
+            if len(self._hashes) >= self._MAX_KEYS:
+                self._hashes.clear()
+            hashed = self._hashes[key] = murmur2(key) & 0x7FFFFFFF
+        return all_partitions[hashed % len(all_partitions)]
+
+
 @contextlib.contextmanager
 def _quiet_bootstrap() -> Iterator[None]:
     """aiokafka logs each failed first connection; ``BusUnavailableError`` says it once."""
@@ -52,6 +97,56 @@ def _quiet_bootstrap() -> Iterator[None]:
         yield
     finally:
         aiokafka_log.setLevel(level)
+
+
+@dataclass(slots=True, eq=False)
+class _Batch:
+    """Messages for one partition built in the bus: one C-level append per message instead
+    of aiokafka's per-message coroutine and future; one delivery future per batch."""
+
+    topic: str
+    partition: int
+    builder: BatchBuilder
+    first: int  # number of its first message
+    created: float  # loop time
+    last: int = 0
+    count: int = 0
+    acked: asyncio.Future[None] | None = None  # done when acknowledged or failed
+
+
+class _DecodeCache:
+    """Envelopes by their exact bytes, two generations of ``size`` (at least ``size`` of
+    the latest kept). Keyed by content, so a hit is the very decode of those bytes."""
+
+    def __init__(self, codec: EventCodec, size: int = 4096) -> None:
+        self._codec = codec
+        self._size = size
+        self.current: dict[bytes, EventEnvelope] = {}  # read directly on the hot path
+        self._previous: dict[bytes, EventEnvelope] = {}
+        self.keys: dict[bytes, str] = {}  # record keys repeat (instruments, strategies)
+
+    def decode(self, raw: bytes | None) -> tuple[EventEnvelope | None, str | None]:
+        """(envelope, None), or (None, why) for bytes that are not a valid envelope."""
+        if raw is None:
+            return None, "empty message"
+        envelope = self.current.get(raw)
+        if envelope is None:
+            envelope = self._previous.get(raw)
+            if envelope is None:
+                try:
+                    envelope = self._codec.decode(raw)
+                except DecodeError as exc:
+                    return None, str(exc)
+            if len(self.current) >= self._size:
+                self._previous, self.current = self.current, {}
+            self.current[raw] = envelope
+        return envelope, None
+
+    def key(self, raw: bytes) -> str:
+        if len(self.keys) >= 65_536:
+            self.keys.clear()
+        key = self.keys[raw] = raw.decode("utf-8", "replace")
+        return key
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +177,7 @@ class KafkaSecurity:
 
 class KafkaBus(EventBus):
     backend = "kafka"
+    durable_on_publish = False  # outputs are safe only once flushed: see StreamProcessor.run
 
     def __init__(
         self,
@@ -94,10 +190,23 @@ class KafkaBus(EventBus):
         idempotent: bool = True,
         security: KafkaSecurity | None = None,
         linger_ms: int = 2,
+        max_batch_size: int = 65_536,
+        max_request_size: int = 1_048_576,
+        max_unacked: int = 10_000,
         request_timeout_ms: int = 10_000,
         session_timeout_ms: int = 10_000,
         heartbeat_interval_ms: int = 3_000,
+        commit_interval_ms: int = 100,
+        fetch_max_wait_ms: int = 100,
     ) -> None:
+        """``commit_interval_ms``: how often a subscription flushes the producer and commits
+        what its processor finished (0: at every ``commit()``, one round trip per batch);
+        a crash redelivers at most about that much, which dedup absorbs.
+        ``fetch_max_wait_ms``: how long the broker may hold an empty fetch. Brokers that
+        answer a held fetch only when it expires (Tansu) add up to that much latency per
+        stage; with Kafka or Redpanda it only sets how often an idle consumer polls."""
+        if commit_interval_ms < 0 or fetch_max_wait_ms < 0:
+            raise ValueError("commit_interval_ms and fetch_max_wait_ms must be >= 0")
         self.bootstrap_servers = bootstrap_servers
         self.client_id = client_id
         self.partitions = partitions
@@ -106,11 +215,32 @@ class KafkaBus(EventBus):
         self._idempotent = idempotent
         self._security = security or KafkaSecurity()
         self._linger_ms = linger_ms
+        self._max_batch_size = max_batch_size
         self._request_timeout_ms = request_timeout_ms
         self._session_timeout_ms = session_timeout_ms
         self._heartbeat_interval_ms = heartbeat_interval_ms
+        self.commit_interval = commit_interval_ms / 1000
+        self._fetch_max_wait_ms = fetch_max_wait_ms
+        self._max_request_size = max_request_size
         self._producer: AIOKafkaProducer | None = None
-        self._pending: list[asyncio.Future[object]] = []
+        # Messages are numbered 1, 2, ... as they are appended to a batch; a flush that
+        # starts after message n waits for every batch holding a message <= n.
+        self._sent = 0
+        self._open: dict[tuple[str, int], _Batch] = {}  # the newest batch per partition
+        # Per partition: batches not yet handed to aiokafka, and the task handing them over.
+        self._to_submit: dict[tuple[str, int], deque[_Batch]] = {}
+        self._submitters: dict[tuple[str, int], asyncio.Task[None]] = {}
+        self._batches: deque[_Batch] = deque()  # in order of creation, until acknowledged
+        self._unacked_count = 0
+        self._max_unacked = max_unacked
+        self._last_failed = 0  # number of the latest message seen failed (0: none)
+        self._failure: BaseException | None = None
+        self._flushed = 0  # what the public ``flush()`` has checked so far
+        self._partitioner = _CachedPartitioner()
+        self._partitions: dict[str, list[int]] = {}  # per topic, dropped on metadata change
+        # Decoded envelopes by their bytes, shared by this bus's consumers: every stage
+        # reads the ticks, and envelopes are frozen, so one decode serves them all.
+        self._decoded = _DecodeCache(self.codec)
         self._known_topics: set[str] = set()
         self._subscriptions: list[KafkaSubscription] = []
 
@@ -127,6 +257,9 @@ class KafkaBus(EventBus):
             acks=self._acks,
             enable_idempotence=self._idempotent,
             linger_ms=self._linger_ms,
+            max_batch_size=self._max_batch_size,
+            max_request_size=self._max_request_size,
+            partitioner=self._partitioner,
             **self._common(),
         )
         try:
@@ -138,6 +271,7 @@ class KafkaBus(EventBus):
                 f"cannot reach the Kafka cluster at {self.bootstrap_servers}: {exc}"
             ) from exc
         self._producer = producer
+        producer.client.cluster.add_listener(self._metadata_changed)
         log.info(
             "producer started",
             extra={
@@ -154,8 +288,12 @@ class KafkaBus(EventBus):
             try:
                 await self.flush()
             finally:
-                await self._producer.stop()
-                self._producer = None
+                producer, self._producer = self._producer, None
+                for task in list(self._submitters.values()):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+                await producer.stop()
                 log.info("producer stopped", extra={"backend": self.backend})
 
     async def ensure_topics(self, topics: Sequence[str], partitions: int | None = None) -> None:
@@ -189,26 +327,185 @@ class KafkaBus(EventBus):
 
     async def publish(self, topic: str, envelope: EventEnvelope, key: str | None = None) -> None:
         key = envelope.key if key is None else key
-        await self._send(topic, self.codec.encode(envelope), key)
+        value = self.codec.encode(envelope)
+        if not self._append_now(topic, value, key):
+            await self._append(topic, value, key)
+
+    def publish_nowait(self, topic: str, envelope: EventEnvelope, key: str | None = None) -> bool:
+        """Append to the partition's open batch at once (no coroutine); False while the
+        topic's metadata is unknown or too much is unacknowledged: use ``publish``."""
+        partitions = self._partitions.get(topic)
+        if partitions is None or self._unacked_count >= self._max_unacked:
+            return False
+        key = envelope.key if key is None else key
+        self._add(topic, partitions, self.codec.encode(envelope), key)
+        return True
 
     async def publish_raw(self, topic: str, raw: bytes, key: str | None = None) -> None:
-        await self._send(topic, raw, key)
+        if not self._append_now(topic, raw, key):
+            await self._append(topic, raw, key)
 
-    async def _send(self, topic: str, value: bytes, key: str | None) -> None:
-        if self._producer is None:
+    def _append_now(self, topic: str, value: bytes, key: str | None) -> bool:
+        partitions = self._partitions.get(topic)
+        if partitions is None or self._unacked_count >= self._max_unacked:
+            return False
+        self._add(topic, partitions, value, key)
+        return True
+
+    async def _append(self, topic: str, value: bytes, key: str | None) -> None:
+        """The slow path: learn the topic's partitions, wait while too much is unacked."""
+        producer = self._producer
+        if producer is None:
             raise RuntimeError("bus is not started")
-        future = await self._producer.send(topic, value=value, key=key.encode() if key else None)
-        self._pending.append(future)
-        if len(self._pending) >= 10_000:
-            await self.flush()
+        partitions = self._partitions.get(topic)
+        if partitions is None:
+            # Bounded: while the process is torn down aiokafka's metadata task may be gone.
+            async with asyncio.timeout(self._request_timeout_ms / 1000):
+                known = await producer.partitions_for(topic)
+            partitions = self._partitions[topic] = list(known)
+        while self._unacked_count >= self._max_unacked:  # back-pressure: the broker is behind
+            waiting = [b.acked for b in self._batches if b.acked and not b.acked.done()]
+            if not waiting:
+                break
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        self._add(topic, partitions, value, key)
+
+    def _add(self, topic: str, partitions: list[int], value: bytes, key: str | None) -> None:
+        """Append one message to its partition's open batch, or to a new one.
+
+        A partition's batches are handed to aiokafka one after the other, in order, so the
+        order per partition (per key) is the order of the calls. A batch takes messages
+        until it is full or handed over; while the previous one is still queued inside
+        aiokafka (a request in flight), the next one keeps filling.
+        """
+        producer = self._producer
+        if producer is None:
+            raise RuntimeError("bus is not started")
+        key_bytes = key.encode() if key else None
+        if len(value) + (len(key_bytes) if key_bytes else 0) > self._max_request_size:
+            raise MessageSizeTooLargeError(f"{len(value)} bytes for {topic}")
+        if key_bytes is None:
+            partition = random.choice(partitions)
+        else:
+            partition = self._partitioner.pick(key_bytes, partitions)
+        self._sent += 1
+        tp = (topic, partition)
+        batch = self._open.get(tp)
+        if (
+            batch is None
+            or batch.builder.append(timestamp=None, key=key_bytes, value=value) is None
+        ):  # no open batch, or it is full (the builder closed itself)
+            loop = asyncio.get_running_loop()
+            batch = _Batch(topic, partition, producer.create_batch(), self._sent, loop.time())
+            batch.acked = loop.create_future()
+            self._open[tp] = batch
+            if batch.builder.append(timestamp=None, key=key_bytes, value=value) is None:
+                raise MessageSizeTooLargeError(f"{len(value)} bytes for {topic}")
+            self._batches.append(batch)
+            queue = self._to_submit.get(tp)
+            if queue is None:
+                queue = self._to_submit[tp] = deque()
+            queue.append(batch)
+            if tp not in self._submitters:
+                self._submitters[tp] = asyncio.create_task(
+                    self._submit(tp, queue), name=f"kafka-bus:{topic}/{partition}"
+                )
+        batch.last = self._sent
+        batch.count += 1
+        self._unacked_count += 1
+
+    async def _submit(self, tp: tuple[str, int], queue: deque[_Batch]) -> None:
+        """Hand one partition's batches to aiokafka in order, each after ``linger_ms``.
+
+        A batch is closed before it is handed over: aiokafka counts a batch's records when
+        it takes it into a request (the idempotent producer's sequence numbers), so nothing
+        may be added after that.
+        """
+        producer = self._producer
+        loop = asyncio.get_running_loop()
+        linger = self._linger_ms / 1000
+        try:
+            while queue and producer is not None:
+                batch = queue[0]
+                wait = batch.created + linger - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                batch.builder.close()
+                if self._open.get(tp) is batch:
+                    del self._open[tp]
+                try:
+                    future = await producer.send_batch(
+                        batch.builder, batch.topic, partition=batch.partition
+                    )
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    queue.popleft()
+                    self._batch_done(batch, None, exc)
+                    continue
+                queue.popleft()
+                future.add_done_callback(lambda f, b=batch: self._batch_done(b, f, None))
+        finally:
+            del self._submitters[tp]
+            if queue and (producer is None or self._producer is None):
+                for batch in queue:  # the producer is gone: these will never be sent
+                    batch.builder.close()
+                    self._open.pop(tp, None)
+                    self._batch_done(batch, None, RuntimeError("producer stopped"))
+                queue.clear()
+
+    def _batch_done(
+        self, batch: _Batch, future: asyncio.Future[object] | None, error: BaseException | None
+    ) -> None:
+        if future is not None:
+            error = asyncio.CancelledError() if future.cancelled() else future.exception()
+        if error is not None:
+            self._last_failed = max(self._last_failed, batch.last)
+            self._failure = error
+            log.error(
+                "messages not acknowledged",
+                extra={"topic": batch.topic, "partition": batch.partition, "error": repr(error)},
+            )
+        self._unacked_count -= batch.count
+        if batch.acked is not None and not batch.acked.done():
+            batch.acked.set_result(None)
+        batches = self._batches
+        while batches and batches[0].acked is not None and batches[0].acked.done():
+            batches.popleft()
+
+    async def flush_since(self, checked: int) -> int:
+        """Wait for every message appended so far; raise ``OutputLostError`` if one numbered
+        above ``checked`` failed. Returns the number to pass as ``checked`` next time.
+
+        Messages are numbered, not handed over to one flusher: two subscriptions flushing at
+        once both wait for every message before their call, so neither can commit while
+        another's outputs (or its own) are still unacknowledged or lost.
+        """
+        target = self._sent
+        waiting = [b.acked for b in self._batches if b.first <= target and not b.acked.done()]
+        if waiting:
+            await asyncio.wait(waiting)
+        if self._last_failed > checked:  # may also flag a later failure: safe, never late
+            raise OutputLostError(
+                f"a message sent to the cluster was not acknowledged: {self._failure!r}"
+            ) from self._failure
+        return target
 
     async def flush(self) -> None:
-        """Wait until every message sent so far is acknowledged (raises if one failed)."""
-        pending, self._pending = self._pending, []
-        if pending:
-            await asyncio.gather(*pending)
+        """Wait until every message sent so far is acknowledged (raises if one failed since
+        the previous ``flush``; each loss is reported once here)."""
+        target = self._sent
+        try:
+            self._flushed = await self.flush_since(self._flushed)
+        except OutputLostError:
+            self._flushed = target
+            raise
+
+    def _metadata_changed(self, _cluster: object) -> None:
+        self._partitions.clear()
 
     async def subscribe(self, topics: Sequence[str], group: str) -> KafkaSubscription:
+        """Join ``group`` on ``topics``; commits follow ``commit_interval_ms`` (see module)."""
         await self.ensure_topics(topics)
         sub = KafkaSubscription(self, tuple(topics), group)
         await sub.start()
@@ -217,25 +514,45 @@ class KafkaBus(EventBus):
 
 
 class KafkaSubscription(Subscription):
-    """A consumer-group member with manual commits; decoding failures become error records."""
+    """A consumer-group member with time-batched manual commits; decoding failures become
+    error records.
+
+    ``commit()`` records the next offset per partition (``_done``); the committer task
+    commits it after a flush, at most every ``commit_interval`` seconds, and so do a
+    rebalance and ``aclose()``. Offsets only ever come from records the processor
+    finished, so a late or repeated commit can only cause redelivery, never a loss.
+    """
 
     def __init__(self, bus: KafkaBus, topics: tuple[str, ...], group: str) -> None:
         self._bus = bus
         self.topics = topics
         self.group = group
         self._consumer = AIOKafkaConsumer(
-            *topics,
             group_id=group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             session_timeout_ms=bus._session_timeout_ms,
             heartbeat_interval_ms=bus._heartbeat_interval_ms,
+            fetch_max_wait_ms=bus._fetch_max_wait_ms,
             **bus._common(),
         )
         self._committed: dict[TopicPartition, int] = {}
+        self._done: dict[TopicPartition, int] = {}  # next offset after the finished records
+        self._dirty = asyncio.Event()  # ``_done`` moved past ``_committed``
+        self._commit_lock = asyncio.Lock()
+        # Bumped by every rebalance: a batch fetched before one is not recorded as done
+        # (its partitions may have moved; it is redelivered and dedup skips it).
+        self._epoch = 0
+        self._fetched_epoch = 0
+        self._checked = bus._sent  # outputs before this subscription are not ours to check
+        self._failure: BaseException | None = None  # an output was lost: commit nothing more
+        self._committer: asyncio.Task[None] | None = None
         self._closed = False
+        self._extra = {"group": group}
 
     async def start(self) -> None:
+        """Join the group; returns once partitions are assigned (as aiokafka's start does)."""
+        self._consumer.subscribe(list(self.topics), listener=_CommitOnRevoke(self))
         try:
             await self._consumer.start()
         except (KafkaConnectionError, KafkaError, OSError) as exc:
@@ -243,49 +560,140 @@ class KafkaSubscription(Subscription):
             raise BusUnavailableError(
                 f"cannot reach the Kafka cluster at {self._bus.bootstrap_servers}: {exc}"
             ) from exc
+        if self._bus.commit_interval > 0:
+            self._committer = asyncio.create_task(self._commit_loop(), name=f"commit:{self.group}")
         log.info("consumer started", extra={"group": self.group, "topics": list(self.topics)})
 
     async def fetch(self, max_records: int = 256, timeout: float = 0.5) -> list[Record]:
         if self._closed:
             return []
+        self._raise_if_failed()
         batches = await self._consumer.getmany(
             timeout_ms=int(timeout * 1000), max_records=max_records
         )
+        self._fetched_epoch = self._epoch
         records: list[Record] = []
-        decode = self._bus.codec.decode
+        append = records.append
+        cache = self._bus._decoded
+        decode = cache.decode
+        keys = cache.keys
         for tp, messages in batches.items():
+            topic, partition = tp.topic, tp.partition
             for msg in messages:
-                key = msg.key.decode("utf-8", "replace") if msg.key else None
-                try:
-                    envelope: EventEnvelope | None = decode(msg.value)
-                    error = None
-                except DecodeError as exc:
-                    envelope, error = None, str(exc)
-                records.append(
-                    Record(tp.topic, tp.partition, msg.offset, key, envelope, msg.value, error)
-                )
+                raw_key, value = msg.key, msg.value
+                key = keys.get(raw_key) if raw_key else None
+                if key is None and raw_key:
+                    key = cache.key(raw_key)
+                envelope = cache.current.get(value) if value is not None else None
+                if envelope is None:
+                    envelope, error = decode(value)
+                    append(Record(topic, partition, msg.offset, key, envelope, value, error))
+                else:
+                    append(Record(topic, partition, msg.offset, key, envelope, value))
         return records
 
     async def commit(self, records: Sequence[Record]) -> None:
-        offsets: dict[TopicPartition, OffsetAndMetadata] = {}
-        for rec in records:
-            offsets[TopicPartition(rec.topic, rec.partition)] = OffsetAndMetadata(
-                rec.offset + 1, ""
-            )
-        # Outputs of these records must be durable before their inputs are committed.
-        await self._bus.flush()
-        try:
-            await self._consumer.commit(offsets)
-        except (CommitFailedError, IllegalStateError) as exc:
-            # Rebalanced away: the new owner gets these records again and dedup skips them.
-            log.warning(
-                "commit failed after rebalance", extra={"group": self.group, "error": str(exc)}
-            )
+        """Mark the records done; the committer commits them once their outputs are acked.
+
+        With ``commit_interval_ms=0`` this flushes and commits before returning.
+        """
+        self._raise_if_failed()
+        if self._fetched_epoch != self._epoch:
+            log.info("batch from before a rebalance not committed", extra={"group": self.group})
             return
-        for tp, meta in offsets.items():
-            self._committed[tp] = meta.offset
+        done = self._done
+        last: dict[tuple[str, int], int] = {(r.topic, r.partition): r.offset for r in records}
+        for (topic, partition), offset in last.items():
+            tp = TopicPartition(topic, partition)
+            if offset + 1 > done.get(tp, -1):
+                done[tp] = offset + 1
+        self._dirty.set()
+        if self._committer is None:
+            await self._commit_done()
+            self._raise_if_failed()
+
+    def _raise_if_failed(self) -> None:
+        if self._failure is not None:
+            raise OutputLostError(
+                f"{self.group}: an output was not acknowledged; nothing more is committed"
+            ) from self._failure
+
+    async def _commit_loop(self) -> None:
+        """Every ``commit_interval`` while there is something to commit."""
+        interval = self._bus.commit_interval
+        while not self._closed:
+            await self._dirty.wait()
+            await asyncio.sleep(interval)
+            try:
+                await self._commit_done()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # never die silently: the next one retries
+                log.warning("commit failed", extra={"group": self.group, "error": repr(exc)})
+                await asyncio.sleep(interval)
+
+    async def _commit_done(self) -> None:
+        """Flush the producer, then commit the finished offsets of assigned partitions.
+
+        The offsets are taken before the flush starts, so every output of those records
+        was already sent and is among what the flush waits for.
+        """
+        async with self._commit_lock:
+            if self._failure is not None:
+                return
+            committed = self._committed
+            offsets = {tp: o for tp, o in self._done.items() if committed.get(tp, -1) < o}
+            self._dirty.clear()
+            if not offsets:
+                return
+            try:
+                self._checked = await self._bus.flush_since(self._checked)
+            except OutputLostError as exc:
+                self._failure = exc
+                log.error(
+                    "outputs lost: offsets not committed; the processor restarts",
+                    extra={"group": self.group, "error": str(exc)},
+                )
+                return
+            assigned = self._consumer.assignment()
+            offsets = {tp: o for tp, o in offsets.items() if tp in assigned}
+            if not offsets:
+                return
+            try:
+                await self._consumer.commit(
+                    {tp: OffsetAndMetadata(o, "") for tp, o in offsets.items()}
+                )
+            except (CommitFailedError, IllegalStateError) as exc:
+                # Rebalanced away: the new owner gets these records again and dedup skips them.
+                log.warning(
+                    "commit failed after rebalance", extra={"group": self.group, "error": str(exc)}
+                )
+                return
+            except KafkaError:
+                self._dirty.set()  # the broker is unwell: try again next interval
+                raise
+            for tp, offset in offsets.items():
+                committed[tp] = max(committed.get(tp, -1), offset)
+
+    async def _revoked(self, revoked: Collection[TopicPartition]) -> None:
+        """Before giving partitions up: commit what is finished, forget the rest."""
+        self._epoch += 1
+        try:
+            async with asyncio.timeout(self._bus._request_timeout_ms / 1000):
+                await self._commit_done()
+        except Exception as exc:  # redelivered to the next owner; dedup skips what was done
+            log.warning(
+                "commit before rebalance failed", extra={"group": self.group, "error": repr(exc)}
+            )
+        for tp in revoked:
+            self._done.pop(tp, None)
+            self._committed.pop(tp, None)
+
+    def _assigned(self, assigned: Collection[TopicPartition]) -> None:
+        self._epoch += 1
 
     async def rewind(self) -> None:
+        await self._commit_done()
         for tp in self._consumer.assignment():
             committed = await self._consumer.committed(tp)
             if committed is None:
@@ -294,22 +702,53 @@ class KafkaSubscription(Subscription):
                 self._consumer.seek(tp, committed)
 
     def lag(self) -> int:
+        """Messages in the assigned partitions this member has not finished yet (finished
+        ones are committed within ``commit_interval_ms``)."""
         lag = 0
+        done, committed = self._done, self._committed
         for tp in self._consumer.assignment():
             high = self._consumer.highwater(tp)
             if high is None:
                 continue
-            lag += max(0, high - self._committed.get(tp, 0))
+            lag += max(0, high - max(done.get(tp, 0), committed.get(tp, 0)))
         return lag
 
     async def aclose(self) -> None:
+        """Commit what is finished (after a flush), then leave the group."""
         if self._closed:
             return
         self._closed = True
-        await self._consumer.stop()
-        if self in self._bus._subscriptions:
-            self._bus._subscriptions.remove(self)
-        log.info("consumer stopped", extra={"group": self.group})
+        committer, self._committer = self._committer, None
+        if committer is not None:
+            committer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await committer
+        try:
+            if _cancelling():
+                # Cancelled (not stopped): the producer may be going down with us, so do not
+                # wait for acknowledgements; what is uncommitted is redelivered.
+                log.warning("cancelled: finished records left uncommitted", extra=self._extra)
+            else:
+                async with asyncio.timeout(self._bus._request_timeout_ms / 1000):
+                    await self._commit_done()
+        except Exception as exc:  # redelivered to the next member; dedup skips it
+            log.warning("final commit failed", extra={**self._extra, "error": repr(exc)})
+        finally:
+            await self._consumer.stop()
+            if self in self._bus._subscriptions:
+                self._bus._subscriptions.remove(self)
+            log.info("consumer stopped", extra={"group": self.group})
+
+
+class _CommitOnRevoke(ConsumerRebalanceListener):
+    def __init__(self, sub: KafkaSubscription) -> None:
+        self._sub = sub
+
+    async def on_partitions_revoked(self, revoked: Collection[TopicPartition]) -> None:
+        await self._sub._revoked(revoked)
+
+    async def on_partitions_assigned(self, assigned: Collection[TopicPartition]) -> None:
+        self._sub._assigned(assigned)
 
 
 # -- singletons: one process at a time, hot standby in the others ------------------------

@@ -64,6 +64,10 @@ class MemoryDedupWindow:
             window = self._ids[group] = GroupWindow(self.size)
         return window
 
+    def forget(self, group: str) -> None:
+        """Drop a group's window: after a crash its uncommitted records must run again."""
+        self._ids.pop(group, None)
+
     def seen_now(self, group: str, event_id: str) -> bool:
         return event_id in self.group_window(group)
 

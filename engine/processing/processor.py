@@ -36,6 +36,11 @@ _DEBUG = logging.DEBUG
 _CLOSED = BreakerState.CLOSED
 
 
+def _not_now(envelope: EventEnvelope) -> bool:
+    """``handle_now`` of a processor without a fast path: always the full ``handle``."""
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class ProcessorConfig:
     """Knobs of the processing contract; built from settings at the edge."""
@@ -85,6 +90,7 @@ class StreamProcessor(ABC):
         self.group = group or name
         self.config = config or ProcessorConfig()
         self.dedup: DedupStore = dedup if dedup is not None else MemoryDedupWindow()
+        self._crashed = False  # the last run() raised: see run()
         self.clock: Clock = clock or SystemClock()
         self.breaker = CircuitBreaker(self.config.breaker)
         self.stats = ProcessorStats()
@@ -138,7 +144,19 @@ class StreamProcessor(ABC):
         try:
             if self._stopping.is_set():
                 return
+            if (
+                self._crashed
+                and type(self.dedup) is MemoryDedupWindow
+                and not getattr(self.bus, "durable_on_publish", True)
+            ):
+                # On a bus that acknowledges outputs later (Kafka), a record whose outputs
+                # were lost (a failed flush) comes back uncommitted: handle it again.
+                self.dedup.forget(self.group)
+            self._crashed = False
             await self._consume()
+        except BaseException:
+            self._crashed = True
+            raise
         finally:
             self._stopping.clear()
 
@@ -227,56 +245,75 @@ class StreamProcessor(ABC):
         """The hot path (no debug logs, in-memory dedup): ``_process`` inlined for the first
         attempt of each record, with ``handle_now`` tried first; anything unusual (a
         failure, an open breaker, a bad record) hands over to ``_process``. Returns how
-        many records are done."""
+        many records are done.
+
+        The breaker is read once per batch and again after each unusual record: only a
+        failure (always handed over) changes it. The dedup window's room is counted down
+        instead of measured per record.
+        """
         window = self.dedup.group_window(self.group)  # type: ignore[attr-defined]
         current, previous, size = window.current, window.previous, window.size
+        mark = current.add
+        room = size - len(current)
         stats = self.stats
         breaker = self.breaker
-        handle_now = self.handle_now if self._has_fast_path else None
-        done = processed = 0
-        last_ts = None
+        closed = breaker.state is _CLOSED
+        recovering = breaker.failures > 0
+        handle_now = self.handle_now if self._has_fast_path else _not_now
+        handle_fully = self._handle_fully
+        done = others = 0  # others: duplicates and records handed over (counted there)
+        last: EventEnvelope | None = None
         try:
             for record in records:
                 envelope = record.envelope
-                if envelope is None or breaker.state is not _CLOSED:
+                if envelope is None or not closed:
                     if not await self._process(record, False):
                         return done
                     current, previous = window.current, window.previous
-                    last_ts = None  # _process stamped the newer time itself
+                    mark, room = current.add, size - len(current)
+                    closed = breaker.state is _CLOSED
+                    recovering = breaker.failures > 0
+                    last = None  # _process stamped the newer time itself
                     done += 1
+                    others += 1
                     continue
                 event_id = envelope.id
                 if event_id in current or event_id in previous:
                     stats.duplicates += 1
                     done += 1
+                    others += 1
                     continue
-                failure: Exception | None = None
                 try:
-                    if handle_now is None or not handle_now(envelope):
-                        await self._handle_fully(envelope)
+                    if not handle_now(envelope):
+                        await handle_fully(envelope)
                 except Exception as exc:
-                    failure = exc
-                if failure is not None:
-                    if not await self._retry_from(record, envelope, failure):
+                    if not await self._retry_from(record, envelope, exc):
                         return done
                     current, previous = window.current, window.previous
-                    last_ts = None
+                    mark, room = current.add, size - len(current)
+                    closed = breaker.state is _CLOSED
+                    recovering = breaker.failures > 0
+                    last = None
                     done += 1
+                    others += 1
                     continue
-                current.add(event_id)
-                if len(current) >= size:
+                mark(event_id)
+                room -= 1
+                if room <= 0:
                     window.rotate()
                     current, previous = window.current, window.previous
-                if breaker.failures:
+                    mark, room = current.add, size
+                if recovering:
                     breaker.record_success()
-                last_ts = envelope.ts
-                processed += 1
+                    recovering = False
+                last = envelope
                 done += 1
         finally:
+            processed = done - others
             stats.processed += processed
             stats.handler_calls += processed
-            if last_ts is not None:
-                stats.last_event_ts = last_ts
+            if last is not None:
+                stats.last_event_ts = last.ts
         return done
 
     async def _handle_fully(self, envelope: EventEnvelope) -> None:
@@ -286,7 +323,11 @@ class StreamProcessor(ABC):
         try:
             await self.handle(envelope, out)
             if out.outbox:
-                await self._publish(out, False)
+                bus = self.bus
+                for item in out.outbox:  # ``_publish`` inlined (no debug logs here)
+                    env = item.envelope
+                    if not bus.publish_nowait(item.topic, env, env.key):
+                        await bus.publish(item.topic, env, env.key)
         finally:
             _correlation_var.reset(token)
 

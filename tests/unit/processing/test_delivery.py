@@ -248,3 +248,48 @@ async def test_health_reports_lag_processed_and_status() -> None:
     await stop_and_wait(proc, task)
     assert proc.health().status is ComponentStatus.STOPPED
     assert FAST.batch_size == 64  # the shared test config stays small and fast
+
+
+class LaterAckBus(MemoryBus):
+    """A bus that acknowledges outputs only when flushed (as Kafka does)."""
+
+    durable_on_publish = False
+
+
+@pytest.mark.parametrize(("bus_type", "duplicates"), [(MemoryBus, 10), (LaterAckBus, 0)])
+async def test_after_a_crash_only_a_later_ack_bus_handles_uncommitted_records_again(
+    bus_type: type[MemoryBus], duplicates: int
+) -> None:
+    """Outputs published on a later-ack bus may have been lost with the crash (a failed
+    flush): the uncommitted records run again instead of being skipped as seen."""
+    bus = bus_type(partitions=1)
+    events = [event(n) for n in range(10)]
+    for env in events:
+        await bus.publish("in", env)
+    proc = Probe(bus)
+    real_commit_calls = 0
+    subscribe = bus.subscribe
+
+    async def subscribe_failing_first_commit(*args, **kwargs):  # type: ignore[no-untyped-def]
+        sub = await subscribe(*args, **kwargs)
+        commit = sub.commit
+
+        async def failing_commit(records):  # type: ignore[no-untyped-def]
+            nonlocal real_commit_calls
+            real_commit_calls += 1
+            if real_commit_calls == 1:
+                raise ConnectionError("flush failed: outputs not acknowledged")
+            await commit(records)
+
+        sub.commit = failing_commit  # type: ignore[method-assign]
+        return sub
+
+    bus.subscribe = subscribe_failing_first_commit  # type: ignore[method-assign]
+    supervisor = Supervisor([proc], restart_delay=0.01)
+    supervisor.start()
+    await eventually(lambda: bus.total_lag() == 0 and real_commit_calls >= 2)
+    await supervisor.stop()
+
+    assert supervisor.restarts["probe"] == 1
+    assert proc.stats.duplicates == duplicates
+    assert sorted(set(seq(e) for e in proc.handled)) == list(range(10))
