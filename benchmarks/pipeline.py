@@ -68,6 +68,51 @@ def memory_check(ticks: int, warmup: int, seed: int, sync_every: int | None) -> 
     }
 
 
+def sampled_profile(ticks: int, seed: int, sync_every: int | None, top: int = 30) -> None:
+    """Statistical profile of one run on stderr: the share of CPU samples (SIGPROF every
+    CPU millisecond) per function, on its own and with its callees.
+
+    Unlike cProfile it adds nothing per call, so thousands of small calls are not
+    over-weighted; a sample lands where Python next checks for signals (a function's
+    entry, after a call), so C work done just before a call counts towards the callee.
+    """
+    import signal
+    from collections import Counter
+
+    own: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+
+    def label(frame: Any) -> str:
+        code = frame.f_code
+        where = Path(code.co_filename)
+        return f"{where.parent.name}/{where.name}:{code.co_firstlineno} {code.co_name}"
+
+    def on_sample(_signum: int, frame: Any) -> None:
+        if frame is None:
+            return
+        own[label(frame)] += 1
+        seen = set()
+        while frame is not None:
+            name = label(frame)
+            if name not in seen:
+                seen.add(name)
+                inclusive[name] += 1
+            frame = frame.f_back
+
+    previous = signal.signal(signal.SIGPROF, on_sample)
+    signal.setitimer(signal.ITIMER_PROF, 0.001, 0.001)
+    try:
+        one_run(ticks, seed, sync_every)
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0, 0)
+        signal.signal(signal.SIGPROF, previous)
+    total = max(1, sum(own.values()))
+    for title, counts in (("self", own), ("inclusive", inclusive)):
+        print(f"-- {title} (% of {total} samples)", file=sys.stderr)
+        for name, count in counts.most_common(top):
+            print(f"{100 * count / total:6.2f}  {name}", file=sys.stderr)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--ticks", type=int, default=300_000)
@@ -77,8 +122,14 @@ def main() -> None:
     parser.add_argument("--memory-ticks", type=int, default=1_000_000, help="0: skip the check")
     parser.add_argument("--memory-warmup", type=int, default=200_000)
     parser.add_argument("--profile", action="store_true", help="cProfile one run to stderr")
+    parser.add_argument(
+        "--sample", action="store_true", help="sampling profile of one run to stderr"
+    )
     args = parser.parse_args()
     sync = args.sync_every or None
+    if args.sample:
+        sampled_profile(args.ticks, args.seed, sync)
+        return
     if args.profile:
         import cProfile
         import pstats

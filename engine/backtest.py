@@ -237,11 +237,11 @@ async def run_backtest_async(
 
 def _drained(bus: MemoryBus) -> Callable[[], Awaitable[None]]:
     """A pause that returns once every consumer group has committed all it was sent."""
-    total_lag = bus.total_lag
+    has_lag = bus.has_lag
 
     async def wait() -> None:
         await asyncio.sleep(0)
-        while total_lag():
+        while has_lag():
             await asyncio.sleep(0)
 
     return wait

@@ -6,7 +6,7 @@ trade ids per broker, fill and position written together, processed ids recorded
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import deque
 from collections.abc import Sequence
 
 from engine.domain.records import (
@@ -25,11 +25,16 @@ from engine.ports import ProcessedMark
 
 
 def _copy_order(order: OrderRecord) -> OrderRecord:
-    return OrderRecord(**{f: getattr(order, f) for f in order.__struct_fields__})
+    """A detached copy, as a database row would be: the caller keeps mutating its own.
+
+    ``__copy__`` is msgspec's shallow copy in C (every field is immutable, so shallow is
+    whole), about twenty times cheaper than rebuilding the struct field by field.
+    """
+    return order.__copy__()
 
 
 def _copy_position(pos: PositionRecord) -> PositionRecord:
-    return PositionRecord(**{f: getattr(pos, f) for f in pos.__struct_fields__})
+    return pos.__copy__()
 
 
 class MemoryTradingStore:
@@ -45,7 +50,11 @@ class MemoryTradingStore:
         self.states: dict[tuple[Broker, str], TradingStateRecord] = {}
         self.strategies: dict[tuple[Broker, str], StrategyRecord] = {}
         self.audit: list[AuditRecord] = []
-        self._processed: OrderedDict[tuple[str, str], int] = OrderedDict()
+        # The processed-id window: a set to look up, a FIFO to forget the oldest. (An
+        # OrderedDict did both, but re-laid out its node index as it churned: microseconds
+        # per mark, one per order.)
+        self._processed: set[tuple[str, str]] = set()
+        self._processed_order: deque[tuple[str, str]] = deque()
         self._processed_window = processed_window
         self._max_alerts = max_alerts
 
@@ -171,9 +180,14 @@ class MemoryTradingStore:
         return (group, event_id) in self._processed
 
     async def mark(self, group: str, event_id: str) -> None:
-        self._processed[(group, event_id)] = 0
-        if len(self._processed) > self._processed_window:
-            self._processed.popitem(last=False)
+        key = (group, event_id)
+        if key in self._processed:
+            return  # marked before: keeps its place, as a dict entry would
+        self._processed.add(key)
+        order = self._processed_order
+        order.append(key)
+        if len(order) > self._processed_window:
+            self._processed.discard(order.popleft())
 
     async def prune(self, keep_after_ts: int) -> int:
         return 0

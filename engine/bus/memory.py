@@ -18,6 +18,7 @@ import logging
 import time
 import zlib
 from collections.abc import Sequence
+from operator import is_
 
 from engine.bus.base import EventBus, Record, Subscription
 from engine.events.codec import DecodeError, EventCodec
@@ -26,7 +27,9 @@ from engine.events.envelope import EventEnvelope
 log = logging.getLogger("alphapanda.bus")
 
 _KEY_CACHE_LIMIT = 65_536
-_COMPACT_AT = 4_096  # trimmed slots kept at the head of a log before it is compacted
+# Trimmed slots kept at the head of a log before it is compacted: small, so committed
+# records are freed while still warm in the CPU cache (still amortised O(1)).
+_COMPACT_AT = 1_024
 _BLOCKED_WARN_INTERVAL = 5.0  # seconds between "producer blocked" warnings per topic
 
 
@@ -99,9 +102,10 @@ class _Topic:
     def trim(self, part: _Partition) -> None:
         """Drop what every group has committed (or, with no groups, all but the newest)."""
         if self.groups:
-            part.floor = min(g.committed[part.index] for g in self.groups.values())
-            part.drop_before(part.floor)
-            if part.end - part.floor < self.capacity:
+            index = part.index
+            part.floor = floor = min([g.committed[index] for g in self.groups.values()])
+            part.drop_before(floor)
+            if part.end - floor < self.capacity and part.space is not None:
                 part.wake_producers()
         else:
             part.floor = -1
@@ -141,6 +145,9 @@ class MemoryBus(EventBus):
         self._codec = EventCodec("msgpack")
         self._closed = False
         self._key_partition: dict[str, int] = {}
+        # Subscriptions waiting in ``fetch`` (each with ``_waiting`` set): a publish looks
+        # for members to wake only while there is one.
+        self._waiting_members = 0
 
     @property
     def closed(self) -> bool:
@@ -184,12 +191,34 @@ class MemoryBus(EventBus):
             await self._append_waiting(topic, key, envelope, None, None)
 
     def publish_nowait(self, topic: str, envelope: EventEnvelope, key: str | None = None) -> bool:
-        """Append at once unless back-pressure applies (False: nothing appended, await publish)."""
+        """Append at once unless back-pressure applies (False: nothing appended, await publish).
+
+        ``_try_append`` inlined: every tick and every event goes through here.
+        """
         if self._closed:
             raise RuntimeError("bus is closed")
         if key is None:
             key = envelope.key
-        return self._try_append(self.topic(topic), key, envelope, None, None)
+        state = self._topics.get(topic)
+        if state is None:
+            state = self.topic(topic)
+        index = self._key_partition.get(key) if key else 0
+        if index is None:
+            index = self._partition_of(key)
+        part = state.partitions[index]
+        floor = part.floor
+        end = part.end
+        if floor < 0:  # nobody subscribed: keep the newest ``capacity``
+            return self._try_append(state, key, envelope, None, None)
+        if end - floor >= state.capacity:
+            return False
+        part.log.append(Record(state.name, index, end, key, envelope, None, None))
+        part.end = end + 1
+        if self._waiting_members:  # else nobody to wake: skip the owners
+            for member in part.owners:
+                if member._waiting:
+                    member._wake_now()
+        return True
 
     async def publish_raw(self, topic: str, raw: bytes, key: str | None = None) -> None:
         try:
@@ -207,13 +236,17 @@ class MemoryBus(EventBus):
         raw: bytes | None,
         error: str | None,
     ) -> bool:
-        part = topic.partitions[self._partition_of(key)]
-        if part.floor >= 0 and part.end - part.floor >= topic.capacity:
-            return False
+        index = self._key_partition.get(key) if key else 0
+        if index is None:
+            index = self._partition_of(key)
+        part = topic.partitions[index]
+        floor = part.floor
         end = part.end
-        part.log.append(Record(topic.name, part.index, end, key, envelope, raw, error))
+        if floor >= 0 and end - floor >= topic.capacity:
+            return False
+        part.log.append(Record(topic.name, index, end, key, envelope, raw, error))
         part.end = end + 1
-        if part.floor < 0:
+        if floor < 0:
             if end + 1 - part.base > topic.capacity:
                 part.drop_before(end + 1 - topic.capacity)
             return True
@@ -296,6 +329,16 @@ class MemoryBus(EventBus):
                     lag += sum(part.end - done for part, done in pairs)
         return lag
 
+    def has_lag(self) -> bool:
+        """``total_lag() > 0``, stopping at the first group found behind (a drain poll)."""
+        for topic in self._topics.values():
+            for group in topic.groups.values():
+                if group.members:
+                    for part, done in zip(topic.partitions, group.committed, strict=True):
+                        if part.end > done:
+                            return True
+        return False
+
     def retained(self, topic: str) -> int:
         """Messages the topic still holds over all partitions (bounded by capacity each)."""
         state = self._topics.get(topic)
@@ -312,6 +355,8 @@ class MemorySubscription(Subscription):
         self._assigned: dict[str, list[int]] = {name: [] for name in topics}
         self._positions: dict[tuple[str, int], int] = {}
         self._owned: list[tuple[_Topic, _Partition, _Group]] = []
+        self._taken: list[Record] = []  # the last batch fetched, for a cheap commit
+        self._runs: list[tuple[int, _Topic, _Partition]] = []  # its runs: end index, where
         self._cursor = 0
         self._wake = asyncio.Event()
         self._waiting = False
@@ -331,8 +376,13 @@ class MemorySubscription(Subscription):
         self._owned = [o for o in self._owned if o[1] is not part]
 
     def _wake_now(self) -> None:
-        self._waiting = False  # one wake-up is enough until the next wait
+        self._stop_waiting()  # one wake-up is enough until the next wait
         self._wake.set()
+
+    def _stop_waiting(self) -> None:
+        if self._waiting:
+            self._waiting = False
+            self._bus._waiting_members -= 1
 
     # -- consuming ------------------------------------------------------------------
     async def fetch(self, max_records: int = 256, timeout: float = 0.5) -> list[Record]:
@@ -343,19 +393,27 @@ class MemorySubscription(Subscription):
         if records or timeout <= 0:
             return records
         self._wake.clear()
-        self._waiting = True
+        if not self._waiting:
+            self._waiting = True
+            self._bus._waiting_members += 1
         try:
             async with asyncio.timeout(timeout):
                 await self._wake.wait()
         except TimeoutError:
             return []
         finally:
-            self._waiting = False
+            self._stop_waiting()
         return [] if self._closed else self._take(max_records)
 
     def _take(self, max_records: int) -> list[Record]:
-        """Round-robin over owned partitions, starting one further each call for fairness."""
+        """Round-robin over owned partitions, starting one further each call for fairness.
+
+        Remembers the batch and where each partition's run in it ends, so committing the
+        batch (or a prefix of it) costs one step per run instead of one per record.
+        """
         out: list[Record] = []
+        runs: list[tuple[int, _Topic, _Partition]] = []
+        self._taken, self._runs = out, runs
         owned = self._owned
         count = len(owned)
         if not count:
@@ -365,6 +423,8 @@ class MemorySubscription(Subscription):
         self._cursor = start + 1
         for i in range(count):
             topic, part, _ = owned[(start + i) % count]
+            if part.end <= part.base:
+                continue  # nothing retained: nothing for anyone
             slot = (topic.name, part.index)
             pos = positions[slot]
             if pos >= part.end:
@@ -374,6 +434,7 @@ class MemorySubscription(Subscription):
             first = part.head + pos - part.base
             chunk = part.log[first : first + room]
             out.extend(chunk)
+            runs.append((len(out), topic, part))
             positions[slot] = pos + len(chunk)
             if len(out) >= max_records:
                 break
@@ -381,6 +442,20 @@ class MemorySubscription(Subscription):
 
     async def commit(self, records: Sequence[Record]) -> None:
         """Advance the group's offsets past these records; never moves an offset back."""
+        if not records:
+            return
+        taken = self._taken
+        count = len(records)
+        if count <= len(taken) and all(map(is_, records, taken)):
+            # The last fetched batch or a prefix of it (what a processor commits; checked
+            # record by record, in C): each partition's run in it ends at a known index,
+            # so only the last record of each run is looked at.
+            for end, topic, part in self._runs:
+                if end >= count:
+                    self._advance(topic, part, records[count - 1].offset + 1)
+                    return
+                self._advance(topic, part, records[end - 1].offset + 1)
+            return
         latest: dict[tuple[str, int], int] = {}
         for rec in records:
             slot = (rec.topic, rec.partition)
@@ -389,13 +464,20 @@ class MemorySubscription(Subscription):
         topics = self._bus._topics
         for (name, index), offset in latest.items():
             topic = topics[name]
-            group = topic.groups.get(self.group)
-            if group is None:
-                continue
-            part = topic.partitions[index]
-            offset = min(offset, part.end)
-            if offset > group.committed[index]:
-                group.committed[index] = offset
+            self._advance(topic, topic.partitions[index], offset)
+
+    def _advance(self, topic: _Topic, part: _Partition, offset: int) -> None:
+        """Move this group's committed offset on ``part`` up to ``offset`` (never back)."""
+        group = topic.groups.get(self.group)
+        if group is None:
+            return
+        index = part.index
+        offset = min(offset, part.end)
+        committed = group.committed
+        old = committed[index]
+        if offset > old:
+            committed[index] = offset
+            if old <= part.floor or part.floor < 0:  # this group was (one of) the slowest
                 topic.trim(part)
 
     async def rewind(self) -> None:

@@ -10,36 +10,44 @@ SYSTEM_HEALTH = "system.health"
 CONTROL_COMMANDS = "control.commands"
 TRADING_STATE = "control.state"
 DLQ_SUFFIX = ".dlq"
+# Broker names as plain strings: an enum's ``.value`` is a Python-level descriptor, and
+# these run for every order event.
+_NAME: dict[Broker, str] = {broker: str.__str__(broker) for broker in Broker}
 
 
 def signals_raw(broker: Broker) -> str:
-    return f"{broker.value}.signals.raw"
+    return _NAME[broker] + ".signals.raw"
 
 
 def signals_validated(broker: Broker) -> str:
-    return f"{broker.value}.signals.validated"
+    return _NAME[broker] + ".signals.validated"
 
 
 def signals_rejected(broker: Broker) -> str:
-    return f"{broker.value}.signals.rejected"
+    return _NAME[broker] + ".signals.rejected"
 
 
 def orders_events(broker: Broker) -> str:
     """Order lifecycle (submitted … filled / cancelled), keyed by broker:strategy:instrument."""
-    return f"{broker.value}.orders.events"
+    return _NAME[broker] + ".orders.events"
 
 
 def orders_commands(broker: Broker) -> str:
     """Cancel / modify / flatten requests for the execution service."""
-    return f"{broker.value}.orders.commands"
+    return _NAME[broker] + ".orders.commands"
 
 
 def pnl_snapshots(broker: Broker) -> str:
-    return f"{broker.value}.pnl.snapshots"
+    return _NAME[broker] + ".pnl.snapshots"
 
 
 def positions(broker: Broker) -> str:
-    return f"{broker.value}.positions"
+    return _NAME[broker] + ".positions"
+
+
+def broker_name(broker: Broker) -> str:
+    """``broker.value`` as a plain string (the key of per-broker account events)."""
+    return _NAME[broker]
 
 
 def dlq(topic: str) -> str:
@@ -48,7 +56,7 @@ def dlq(topic: str) -> str:
 
 def order_key(broker: Broker, strategy: str, instrument_token: int | str) -> str:
     """The partition key for orders and fills: per-key order holds on any partitioned bus."""
-    return f"{broker.value}:{strategy}:{instrument_token}"
+    return f"{_NAME[broker]}:{strategy}:{instrument_token}"
 
 
 def broker_topics(broker: Broker) -> list[str]:

@@ -43,9 +43,10 @@ class Side(StrEnum):
     BUY = "BUY"
     SELL = "SELL"
 
-    @property
-    def sign(self) -> int:
-        return 1 if self is Side.BUY else -1
+    def __init__(self, value: str) -> None:
+        # +1 buys, -1 sells. A plain attribute: read for every order and fill, and an
+        # enum property costs several times a lookup.
+        self.sign = 1 if value == "BUY" else -1
 
     @property
     def opposite(self) -> Side:
@@ -70,6 +71,9 @@ class Validity(StrEnum):
     IOC = "IOC"
 
 
+_TERMINAL_VALUES = frozenset({"FILLED", "REJECTED", "CANCELLED"})
+
+
 class OrderStatus(StrEnum):
     """Lifecycle of an order as the engine tracks it (Kite's statuses map onto these)."""
 
@@ -83,13 +87,10 @@ class OrderStatus(StrEnum):
     CANCELLED = "CANCELLED"
     UNKNOWN = "UNKNOWN"  # sent but the outcome is not known yet: resolve by tag lookup
 
-    @property
-    def is_terminal(self) -> bool:
-        return self in _TERMINAL
-
-    @property
-    def is_working(self) -> bool:
-        return not self.is_terminal
+    def __init__(self, value: str) -> None:
+        # Plain attributes, not properties: read for every order event on the hot path.
+        self.is_terminal = value in _TERMINAL_VALUES
+        self.is_working = not self.is_terminal
 
 
 _TERMINAL = frozenset({OrderStatus.FILLED, OrderStatus.REJECTED, OrderStatus.CANCELLED})

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+import msgspec
+
 from engine.events.types import Product, Side
 
 PAISE = Decimal("0.01")
@@ -18,7 +20,7 @@ _ZERO = Decimal("0")
 
 
 def to_paise(amount: Decimal) -> Decimal:
-    return amount.quantize(PAISE, rounding=ROUND_HALF_UP)
+    return amount.quantize(PAISE, ROUND_HALF_UP)  # positional: parsed faster than a keyword
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +47,11 @@ class ChargeRates:
                 )
 
 
-@dataclass(frozen=True, slots=True)
-class ChargeBreakdown:
-    """Each component rounded to paise; ``total`` is their exact sum."""
+class ChargeBreakdown(msgspec.Struct, frozen=True, gc=False):
+    """Each component rounded to paise; ``total`` is their exact sum.
+
+    A struct rather than a frozen dataclass: one is built per fill, ten times cheaper.
+    """
 
     brokerage: Decimal
     stt: Decimal
@@ -86,11 +90,12 @@ class ChargesModel:
         ``brokerage_charged`` is what earlier fills of the same order already paid, so a
         partially filled order never pays more than the per-order brokerage cap.
         """
+        # Every fill pays this: ``to_paise`` is inlined and ``max``/``min`` are plain
+        # comparisons (same picks, ties included); the Decimal arithmetic is unchanged.
         rates = self.rates
-        turnover = Decimal(quantity) * price
-        delivery = product is Product.CNC
+        turnover = price * quantity  # = Decimal(quantity) * price, exactly
         buy = side is Side.BUY
-        if delivery:
+        if product is Product.CNC:
             raw_brokerage = turnover * rates.brokerage_delivery
             stt = turnover * rates.stt_delivery
             stamp = turnover * rates.stamp_delivery_buy if buy else _ZERO
@@ -98,16 +103,20 @@ class ChargesModel:
             raw_brokerage = turnover * rates.brokerage_intraday
             stt = _ZERO if buy else turnover * rates.stt_intraday_sell
             stamp = turnover * rates.stamp_intraday_buy if buy else _ZERO
-        cap_left = max(_ZERO, rates.brokerage_cap - brokerage_charged)
-        brokerage = to_paise(min(raw_brokerage, cap_left))
-        exchange = to_paise(turnover * rates.exchange_txn)
-        sebi = to_paise(turnover * rates.sebi_per_crore / _CRORE)
-        gst = to_paise((brokerage + exchange + sebi) * rates.gst)
+        cap_left = rates.brokerage_cap - brokerage_charged
+        if not cap_left > _ZERO:  # max(_ZERO, cap_left)
+            cap_left = _ZERO
+        brokerage = (cap_left if cap_left < raw_brokerage else raw_brokerage).quantize(
+            PAISE, ROUND_HALF_UP
+        )
+        exchange = (turnover * rates.exchange_txn).quantize(PAISE, ROUND_HALF_UP)
+        sebi = (turnover * rates.sebi_per_crore / _CRORE).quantize(PAISE, ROUND_HALF_UP)
+        gst = ((brokerage + exchange + sebi) * rates.gst).quantize(PAISE, ROUND_HALF_UP)
         return ChargeBreakdown(
             brokerage=brokerage,
-            stt=to_paise(stt),
+            stt=stt.quantize(PAISE, ROUND_HALF_UP),
             exchange_txn=exchange,
             sebi=sebi,
             gst=gst,
-            stamp_duty=to_paise(stamp),
+            stamp_duty=stamp.quantize(PAISE, ROUND_HALF_UP),
         )

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
+
+import msgspec
 
 from engine.events.payloads import Fill, OrderIntent, Tick
 from engine.events.types import OrderStatus, OrderType, Validity
@@ -28,9 +29,8 @@ _AT_MARKET = (OrderType.MARKET, OrderType.SL_M)
 _AVG = Decimal("0.0001")
 
 
-@dataclass(slots=True)
-class _Working:
-    """One order on the paper book, with its fill progress."""
+class _Working(msgspec.Struct):
+    """One order on the paper book, with its fill progress (a struct: cheap to build)."""
 
     intent: OrderIntent
     quantity: int

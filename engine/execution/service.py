@@ -69,6 +69,7 @@ _EVENT_FOR_STATUS = {
 }
 SQUARE_OFF = "square-off:"  # signal_id prefix of the orders a square-off sends
 PositionKey = tuple[str, int]  # (strategy, instrument token)
+_KEY_CACHE = 65_536
 
 
 class ExecutionStore(Protocol):
@@ -162,6 +163,8 @@ class ExecutionService(StreamProcessor):
         self._sent: set[str] = set()  # handed to the venue by this process
         # Venue updates found by ``handle_now`` for the tick ``handle`` is about to apply.
         self._venue_updates: dict[str, Sequence[VenueUpdate]] = {}
+        self._events_topic = topics.orders_events(broker)
+        self._keys: dict[PositionKey, str] = {}  # order key per (strategy, instrument)
 
     # -- start: recover what a previous process left --------------------------------
     async def on_start(self) -> None:
@@ -288,7 +291,9 @@ class ExecutionService(StreamProcessor):
             tick_size=self._tick_size_of(order.instrument_token),
         )
         if problem is None and not bypass_halt:
-            problem = self.trading_state.block_reason(order.strategy, self._reduces(order))
+            trading = self.trading_state
+            if trading.effective(order.strategy) is not TradingMode.ACTIVE:  # else no block
+                problem = trading.block_reason(order.strategy, self._reduces(order))
         if problem is not None:
             await self._reject(order, problem, out, ts)
             return
@@ -482,7 +487,14 @@ class ExecutionService(StreamProcessor):
         self._emit(out, _EVENT_FOR_STATUS[status], order, ts)
 
     def _key(self, order: OrderRecord) -> str:
-        return topics.order_key(self.broker, order.strategy, order.instrument_token)
+        """The order key of ``order`` (remembered per strategy and instrument)."""
+        slot = (order.strategy, order.instrument_token)
+        key = self._keys.get(slot)
+        if key is None:
+            if len(self._keys) >= _KEY_CACHE:
+                self._keys.clear()
+            key = self._keys[slot] = topics.order_key(self.broker, *slot)
+        return key
 
     def _emit(
         self,
@@ -496,7 +508,7 @@ class ExecutionService(StreamProcessor):
     ) -> None:
         update = order_update(order, ts, status=status, fill=fill)
         out.emit(
-            topics.orders_events(self.broker),
+            self._events_topic,
             event,
             update,
             key=self._key(order),

@@ -8,6 +8,8 @@ from enum import StrEnum
 
 from engine.clock import IST, NS_PER_S, datetime_to_ns, ns_to_datetime
 
+_WINDOW_MARGIN_NS = 1_000_000  # 1 ms
+
 
 class MarketStatus(StrEnum):
     PRE_OPEN = "PRE-OPEN"
@@ -33,11 +35,21 @@ class NseCalendar:
         self.open_time = open_time
         self.close_time = close_time
         self.pre_open_time = pre_open_time
+        self._open_window = (0, 0)  # UTC ns [start, end) of a session known to be open
 
     def is_trading_day(self, day: date) -> bool:
         return day.weekday() < 5 and day not in self.holidays
 
     def status(self, ts_ns: int) -> MarketStatus:
+        """The market's status at event time ``ts_ns``.
+
+        Risk asks this for every signal; the session last found open is remembered (less
+        a millisecond at each end, clear of float rounding in the local-time path), so a
+        time inside it is answered with two comparisons instead of a time-zone conversion.
+        """
+        window = self._open_window
+        if window[0] <= ts_ns < window[1]:
+            return MarketStatus.OPEN
         local = ns_to_datetime(ts_ns, IST)
         day = local.date()
         if day.weekday() >= 5:
@@ -46,6 +58,8 @@ class NseCalendar:
             return MarketStatus.HOLIDAY
         now = local.time()
         if self.open_time <= now < self.close_time:
+            start, end = self.session_bounds(day)
+            self._open_window = (start + _WINDOW_MARGIN_NS, end - _WINDOW_MARGIN_NS)
             return MarketStatus.OPEN
         if self.pre_open_time <= now < self.open_time:
             return MarketStatus.PRE_OPEN

@@ -37,8 +37,10 @@ class PortfolioBook:
         self.broker = broker
         self.starting_cash = require_decimal(starting_cash, "starting_cash")
         self._positions: dict[PositionKey, _Position] = {}
-        self._marks: dict[int, Decimal] = {}
-        self._closes: dict[int, Decimal] = {}
+        # Latest price and previous close per instrument: written for every tick (the
+        # service writes them directly, as ``mark`` does), read for valuations.
+        self.marks: dict[int, Decimal] = {}
+        self.closes: dict[int, Decimal] = {}
         self._applied: set[str] = set()
         self._cash = self.starting_cash
 
@@ -66,9 +68,9 @@ class PortfolioBook:
 
     def mark(self, instrument_token: int, price: Decimal, close: Decimal | None = None) -> None:
         """Latest price (and previous close) of an instrument. O(1): called on every tick."""
-        self._marks[instrument_token] = price
+        self.marks[instrument_token] = price
         if close is not None:
-            self._closes[instrument_token] = close
+            self.closes[instrument_token] = close
 
     def rebuild(self, fills: Iterable[FillRecord]) -> None:
         """Reset positions and cash to what ``fills`` (oldest first) add up to; marks stay."""
@@ -118,18 +120,66 @@ class PortfolioBook:
         return self._snapshot_of(self._positions[(strategy, instrument_token)])
 
     def snapshot(self, ts: int) -> PnlSnapshot:
-        """Account P&L at ``ts`` (event or injected-clock time), with every position."""
+        """Account P&L at ``ts`` (event or injected-clock time), with every position.
+
+        One pass: each position's mark and market value are looked up once and feed both
+        its own view and the totals, summed in the same order (and so to the same Decimal)
+        as the properties above. The portfolio takes one of these per fill.
+        """
+        broker = self.broker
+        marks = self.marks
+        closes = self.closes
+        realized = unrealized = charges = values = gross = ZERO
+        views = []
+        for position in self._positions.values():
+            ledger = position.ledger
+            token = position.instrument_token
+            mark = marks.get(token)
+            value = ledger.market_value(mark)
+            pnl = value - ledger.cost_basis  # ledger.unrealized_pnl(mark)
+            realized += ledger.realized_pnl
+            unrealized += pnl
+            charges += ledger.charges
+            values += value
+            gross += abs(value)  # ledger.exposure(mark)
+            close = closes.get(token)
+            views.append(
+                PositionSnapshot(
+                    broker=broker,
+                    strategy=position.strategy,
+                    instrument_token=token,
+                    symbol=position.symbol,
+                    net_quantity=ledger.net_quantity,
+                    average_price=ledger.average_price,
+                    last_price=mark,
+                    realized_pnl=ledger.realized_pnl,
+                    unrealized_pnl=pnl,
+                    charges=ledger.charges,
+                    day_change=None if mark is None or close is None else mark - close,
+                )
+            )
         return PnlSnapshot(
-            broker=self.broker,
+            broker=broker,
             snapshot_ts=ts,
-            realized_pnl=self.realized_pnl,
-            unrealized_pnl=self.unrealized_pnl,
-            charges=self.charges,
-            cash=self.cash,
-            equity=self.equity,
-            gross_exposure=self.gross_exposure,
-            positions=tuple(self._snapshot_of(p) for p in self._positions.values()),
+            realized_pnl=realized,
+            unrealized_pnl=unrealized,
+            charges=charges,
+            cash=self._cash,
+            equity=self._cash + values,
+            gross_exposure=gross,
+            positions=tuple(views),
         )
+
+    def snapshot_with_position(
+        self, ts: int, strategy: str, instrument_token: int
+    ) -> tuple[PnlSnapshot, PositionSnapshot]:
+        """``snapshot(ts)`` and, from it, ``position_snapshot(strategy, instrument_token)``:
+        what the portfolio emits after a fill, computed once."""
+        snapshot = self.snapshot(ts)
+        for index, key in enumerate(self._positions):
+            if key == (strategy, instrument_token):
+                return snapshot, snapshot.positions[index]
+        raise KeyError((strategy, instrument_token))
 
     @staticmethod
     def snapshot_record(snapshot: PnlSnapshot) -> PnlSnapshotRecord:
@@ -146,12 +196,12 @@ class PortfolioBook:
 
     # -- internals ----------------------------------------------------------------
     def _mark(self, position: _Position) -> Decimal | None:
-        return self._marks.get(position.instrument_token)
+        return self.marks.get(position.instrument_token)
 
     def _day_change(self, instrument_token: int) -> Decimal | None:
         """Kite's day change: last price − previous close, per unit; None until both are known."""
-        last = self._marks.get(instrument_token)
-        close = self._closes.get(instrument_token)
+        last = self.marks.get(instrument_token)
+        close = self.closes.get(instrument_token)
         if last is None or close is None:
             return None
         return last - close

@@ -70,6 +70,9 @@ class PortfolioService(StreamProcessor):
         # per fill, bounded like the book's applied set by the fills the store holds.
         self._journaled: set[str] = set()
         self._started = False
+        self._positions_topic = topics.positions(broker)
+        self._pnl_topic = topics.pnl_snapshots(broker)
+        self._broker_key = topics.broker_name(broker)
 
     # -- lifecycle ----------------------------------------------------------------
     async def on_start(self) -> None:
@@ -106,12 +109,17 @@ class PortfolioService(StreamProcessor):
 
     # -- events -------------------------------------------------------------------
     def handle_now(self, envelope: EventEnvelope) -> bool:
-        """A tick only moves the mark: no output."""
+        """A tick only moves the mark, and an order event without a fill changes nothing:
+        no output, so no ``Emitter``."""
         data = envelope.data
-        if type(data) is Tick:
-            self.book.mark(data.instrument_token, data.last_price, data.close)
+        kind = type(data)
+        if kind is Tick:  # ``book.mark`` inlined: it runs for every tick
+            book = self.book
+            book.marks[data.instrument_token] = data.last_price
+            if data.close is not None:
+                book.closes[data.instrument_token] = data.close
             return True
-        return False
+        return kind is OrderUpdate and data.fill is None  # type: ignore[union-attr]
 
     async def handle(self, envelope: EventEnvelope, out: Emitter) -> None:
         data = envelope.data
@@ -130,14 +138,23 @@ class PortfolioService(StreamProcessor):
             position = self.book.position(fill.strategy, fill.instrument_token)
             assert position is not None
         await self._store_position(fill, position)
+        snapshot, view = self.book.snapshot_with_position(
+            out.now_ns, fill.strategy, fill.instrument_token
+        )
         out.emit(
-            topics.positions(self.broker),
+            self._positions_topic,
             EventType.POSITION_UPDATED,
-            self.book.position_snapshot(fill.strategy, fill.instrument_token),
+            view,
             key=topics.order_key(self.broker, fill.strategy, fill.instrument_token),
             broker=self.broker,
         )
-        self._emit_snapshot(out)
+        out.emit(
+            self._pnl_topic,
+            EventType.PNL_SNAPSHOT,
+            snapshot,
+            key=self._broker_key,
+            broker=self.broker,
+        )
 
     async def _store_position(self, fill: FillRecord, position: PositionRecord) -> None:
         """Upsert the position; journal the fill too when execution did not (a live adapter)."""
@@ -168,22 +185,13 @@ class PortfolioService(StreamProcessor):
         )
 
     # -- snapshots ----------------------------------------------------------------
-    def _emit_snapshot(self, out: Emitter) -> None:
-        out.emit(
-            topics.pnl_snapshots(self.broker),
-            EventType.PNL_SNAPSHOT,
-            self.book.snapshot(out.now_ns),
-            key=self.broker.value,
-            broker=self.broker,
-        )
-
     async def _store_and_emit_snapshot(self, out: Emitter) -> None:
         snapshot = self.book.snapshot(out.now_ns)
         await self.store.add_pnl_snapshot(PortfolioBook.snapshot_record(snapshot))
         out.emit(
-            topics.pnl_snapshots(self.broker),
+            self._pnl_topic,
             EventType.PNL_SNAPSHOT,
             snapshot,
-            key=self.broker.value,
+            key=self._broker_key,
             broker=self.broker,
         )

@@ -31,7 +31,7 @@ from engine.processing.emitter import Emitter
 from engine.processing.processor import ProcessorConfig, StreamProcessor
 from engine.risk.alerts import alert_record, emit_auto_halt, rejection_alert
 from engine.risk.limits import RiskLimits
-from engine.risk.rules import RULES, Rule, RuleContext, evaluate, rupees
+from engine.risk.rules import RULES, Rule, RuleContext, active_rules, evaluate, rupees
 from engine.risk.state import RiskState
 from engine.trading_state.state import TradingState
 
@@ -107,6 +107,10 @@ class RiskManager(StreamProcessor):
             instrument_of or (lambda _token: None),
         )
         self._loss_halted = False
+        self._rules_given = rules
+        self._rules_active = active_rules(rules, limits)
+        self._validated_topic = topics.signals_validated(broker)
+        self._rejected_topic = topics.signals_rejected(broker)
 
     async def on_start(self) -> None:
         if self.store is None:
@@ -116,10 +120,34 @@ class RiskManager(StreamProcessor):
         self.state.restore(positions, orders)
 
     def handle_now(self, envelope: EventEnvelope) -> bool:
-        """A tick only updates the last price: no verdict, no output."""
+        """State updates that emit nothing, done without an ``Emitter``.
+
+        A tick only updates the last price and a position only the book. An order event
+        or a P&L snapshot is applied here unless it trips an automatic halt: that one is
+        left untouched for ``handle``, which applies it and emits the halt.
+        """
         data = envelope.data
-        if type(data) is Tick:
+        kind = type(data)
+        if kind is Tick:
             self.state.last_prices[data.instrument_token] = data.last_price
+            return True
+        if kind is OrderUpdate:
+            limit = self.limits.max_consecutive_rejections
+            if limit is not None and self.state.rejections_after(data) >= limit:
+                return False
+            self.state.apply_order_update(data)
+            return True
+        if kind is PositionSnapshot:
+            self.state.apply_position(data)
+            return True
+        if kind is PnlSnapshot:
+            limit = self.limits.max_daily_loss
+            if limit is None:
+                self.state.apply_pnl(data)
+                return True
+            if not self._loss_halted and RiskState.day_pnl_of(data) <= -limit:
+                return False
+            self._loss_halted = self.state.apply_pnl(data) <= -limit
             return True
         return False
 
@@ -139,11 +167,15 @@ class RiskManager(StreamProcessor):
     async def _judge(self, envelope: EventEnvelope, signal: Signal, out: Emitter) -> None:
         token = signal.instrument_token
         key = envelope.key or topics.order_key(self.broker, signal.strategy, token)
-        rejection = evaluate(signal, self._ctx, self.rules)
+        rules = self.rules
+        if rules is not self._rules_given:  # filter once per rule set (``rules`` is public)
+            self._rules_given = rules
+            self._rules_active = active_rules(rules, self._ctx.limits)
+        rejection = evaluate(signal, self._ctx, self._rules_active)
         if rejection is None:
             self.state.record_validated(signal)
             out.emit(
-                topics.signals_validated(self.broker),
+                self._validated_topic,
                 EventType.SIGNAL_VALIDATED,
                 signal,
                 key=key,
@@ -152,7 +184,7 @@ class RiskManager(StreamProcessor):
             return
         rejected = RejectedSignal(signal=signal, rule=rejection.rule, reason=rejection.reason)
         out.emit(
-            topics.signals_rejected(self.broker),
+            self._rejected_topic,
             EventType.SIGNAL_REJECTED,
             rejected,
             key=key,

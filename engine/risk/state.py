@@ -13,16 +13,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+import msgspec
+
 from engine.clock import NS_PER_S
 from engine.domain.records import OrderRecord, PositionRecord
 from engine.events.payloads import OrderUpdate, PnlSnapshot, PositionSnapshot, Signal, Tick
 from engine.events.types import OrderStatus, Side
 from engine.ids import client_order_id
 
+_REJECTED = OrderStatus.REJECTED
+_ACCEPTED = frozenset({OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED})
 
-@dataclass(slots=True)
-class OpenOrder:
-    """An order risk let through (or saw working) that has not reached a terminal state."""
+
+class OpenOrder(msgspec.Struct):
+    """An order risk let through (or saw working) that has not reached a terminal state.
+
+    A struct: one is built for every validated signal.
+    """
 
     strategy: str
     instrument_token: int
@@ -62,18 +69,29 @@ class RiskState:
         key = (snap.strategy, snap.instrument_token)
         self.positions[key] = Position(snap.net_quantity, snap.average_price, snap.last_price)
 
-    def apply_pnl(self, snap: PnlSnapshot) -> Decimal:
+    @staticmethod
+    def day_pnl_of(snap: PnlSnapshot) -> Decimal:
         """Day P&L as a trader counts it: realized + unrealized - charges."""
-        self.day_pnl = snap.realized_pnl + snap.unrealized_pnl - snap.charges
+        return snap.realized_pnl + snap.unrealized_pnl - snap.charges
+
+    def apply_pnl(self, snap: PnlSnapshot) -> Decimal:
+        self.day_pnl = self.day_pnl_of(snap)
         return self.day_pnl
+
+    def rejections_after(self, update: OrderUpdate) -> int:
+        """``consecutive_rejections`` once ``update`` is applied (a rejection counts, an
+        acceptance resets), so a caller can tell beforehand whether it trips the limit."""
+        status = update.status
+        if status is _REJECTED:
+            return self.consecutive_rejections + 1
+        if status in _ACCEPTED:
+            return 0
+        return self.consecutive_rejections
 
     def apply_order_update(self, update: OrderUpdate) -> None:
         """Track working orders; count broker rejections in a row (an acceptance resets)."""
         status = update.status
-        if status is OrderStatus.REJECTED:
-            self.consecutive_rejections += 1
-        elif status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED):
-            self.consecutive_rejections = 0
+        self.consecutive_rejections = self.rejections_after(update)
         if status.is_terminal:
             self.open_orders.pop(update.client_order_id, None)
             return

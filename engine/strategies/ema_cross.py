@@ -35,15 +35,21 @@ class EmaCross(PositionalStrategy[_EmaState]):
         return _EmaState()
 
     def update(self, state: _EmaState, price: float) -> tuple[Position, str] | None:
-        if state.count == 0:
-            state.fast = state.slow = price
+        # Runs for every tick: the state is read into locals once (same float operations).
+        count = state.count
+        if count == 0:
+            fast = slow = price
         else:
-            state.fast += self._fast_alpha * (price - state.fast)
-            state.slow += self._slow_alpha * (price - state.slow)
-        state.count += 1
-        if state.count < self._warmup or state.fast == state.slow:
+            fast = state.fast
+            fast += self._fast_alpha * (price - fast)
+            slow = state.slow
+            slow += self._slow_alpha * (price - slow)
+        state.fast = fast
+        state.slow = slow
+        state.count = count = count + 1
+        if count < self._warmup or fast == slow:
             return None
-        above = state.fast > state.slow
+        above = fast > slow
         previous, state.above = state.above, above
         if previous is None or previous == above:
             return None

@@ -24,15 +24,18 @@ from engine.processing.dedup import DedupStore
 from engine.processing.emitter import Emitter
 from engine.processing.processor import ProcessorConfig, StreamProcessor
 from engine.processing.retry import PermanentError
+from engine.strategies.base import SignalIntent
 from engine.strategies.factory import StrategyBinding
 
 log = logging.getLogger("alphapanda.strategies")
 
 _Output = tuple[str, str, Broker, Signal]  # topic, key, broker, signal
+_KEY_CACHE = 65_536
+_NO_OUTPUTS: list[_Output] = []  # never appended to: ``_evaluate`` copies on first output
 
 
 class _Route:
-    __slots__ = ("binding", "broker", "name", "on_tick", "topic")
+    __slots__ = ("binding", "broker", "keys", "name", "on_tick", "topic")
 
     def __init__(self, binding: StrategyBinding) -> None:
         self.binding = binding
@@ -40,6 +43,17 @@ class _Route:
         self.broker: Broker = binding.broker
         self.topic = topics.signals_raw(binding.broker)
         self.on_tick = binding.strategy.on_tick
+        self.keys: dict[int, str] = {}  # order key per instrument token it trades
+
+    def key(self, instrument_token: int) -> str:
+        key = self.keys.get(instrument_token)
+        if key is None:
+            if len(self.keys) >= _KEY_CACHE:
+                self.keys.clear()
+            key = self.keys[instrument_token] = topics.order_key(
+                self.broker, self.name, instrument_token
+            )
+        return key
 
 
 class StrategyRunner(StreamProcessor):
@@ -96,9 +110,21 @@ class StrategyRunner(StreamProcessor):
         event_id = envelope.id
         if event_id in self._recent:
             return False
-        outputs = self._evaluate(event_id, tick, routes)
-        if not outputs:
-            return True
+        if len(routes) == 1:  # the usual case, without ``_evaluate``'s call and loop
+            route = routes[0]
+            try:
+                intents = route.on_tick(tick)
+            except Exception:  # as in ``_evaluate``: counted and logged, no signal
+                self._strategy_failed(route)
+                return True
+            if not intents:
+                return True
+            outputs = []
+            self._add_signals(outputs, event_id, tick, route, intents)
+        else:
+            outputs = self._evaluate(event_id, tick, routes)
+            if not outputs:
+                return True
         self._remember(event_id, outputs)
         return False
 
@@ -118,33 +144,54 @@ class StrategyRunner(StreamProcessor):
         self.signals_emitted += len(outputs)
 
     def _evaluate(self, event_id: str, tick: Tick, routes: list[_Route]) -> list[_Output]:
-        outputs: list[_Output] = []
+        """The signals ``routes`` produce for ``tick``; usually none (the shared empty list,
+        so the common tick allocates nothing)."""
+        outputs = _NO_OUTPUTS
         for route in routes:
             try:
                 intents = route.on_tick(tick)
             except Exception:  # one faulty strategy must not starve the others
-                self.strategy_errors[route.name] = self.strategy_errors.get(route.name, 0) + 1
-                log.exception("strategy failed on tick", extra={"strategy": route.name})
+                self._strategy_failed(route)
                 continue
-            for index, intent in enumerate(intents):
-                signal = Signal(
-                    signal_id=derived_uuid7(
-                        event_id, f"signal:{route.name}", index, tick.exchange_ts // 1_000_000
-                    ),
-                    strategy=route.name,
-                    instrument_token=tick.instrument_token,
-                    symbol=tick.symbol,
-                    side=intent.side,
-                    quantity=intent.quantity,
-                    order_type=OrderType.MARKET,
-                    product=Product.MIS,
-                    reference_price=tick.last_price,
-                    signal_ts=tick.exchange_ts,
-                    reason=intent.reason,
-                )
-                key = topics.order_key(route.broker, route.name, tick.instrument_token)
-                outputs.append((route.topic, key, route.broker, signal))
+            if not intents:
+                continue
+            if outputs is _NO_OUTPUTS:
+                outputs = []
+            self._add_signals(outputs, event_id, tick, route, intents)
         return outputs
+
+    def _strategy_failed(self, route: _Route) -> None:
+        self.strategy_errors[route.name] = self.strategy_errors.get(route.name, 0) + 1
+        log.exception("strategy failed on tick", extra={"strategy": route.name})
+
+    @staticmethod
+    def _add_signals(
+        outputs: list[_Output],
+        event_id: str,
+        tick: Tick,
+        route: _Route,
+        intents: Sequence[SignalIntent],
+    ) -> None:
+        """One ``Signal`` per intent; its id derives from the tick's id, the strategy and
+        the intent's index, so a replayed tick gives the same ids."""
+        for index, intent in enumerate(intents):
+            signal = Signal(
+                signal_id=derived_uuid7(
+                    event_id, f"signal:{route.name}", index, tick.exchange_ts // 1_000_000
+                ),
+                strategy=route.name,
+                instrument_token=tick.instrument_token,
+                symbol=tick.symbol,
+                side=intent.side,
+                quantity=intent.quantity,
+                order_type=OrderType.MARKET,
+                product=Product.MIS,
+                reference_price=tick.last_price,
+                signal_ts=tick.exchange_ts,
+                reason=intent.reason,
+            )
+            key = route.key(tick.instrument_token)
+            outputs.append((route.topic, key, route.broker, signal))
 
     def _remember(self, event_id: str, outputs: list[_Output]) -> None:
         recent = self._recent

@@ -13,9 +13,9 @@ from engine.clock import Clock, SystemClock
 from engine.events import topics
 from engine.events.envelope import new_event
 from engine.events.payloads import ControlCommand, RiskAlert
-from engine.events.types import Broker, ControlAction, EventType, Severity
+from engine.events.types import Broker, ControlAction, EventType, Severity, TradingMode
 from engine.trading_state.service import MODE_FOR_ACTION, command_scope
-from engine.trading_state.state import TradingState, is_stricter
+from engine.trading_state.state import GLOBAL_SCOPE, TradingState, is_stricter
 
 SYSTEM_OPERATOR = "system"
 
@@ -47,6 +47,25 @@ class TradingControl:
     ) -> ControlCommand:
         """Global HALT now; the service then cancels every order (and squares off if asked)."""
         return await self._send(ControlAction.KILL, None, operator, reason, flatten=flatten)
+
+    def halt_now(self, operator: str = "", reason: str = "") -> bool:
+        """The kill switch's synchronous half: global HALTED in this process, this instant.
+
+        For a caller that cannot wait for a task to be scheduled (the console's key
+        handler, while the loop is busy with ticks): risk and execution refuse from the
+        next order on. Nothing is published, persisted or cancelled here: follow with
+        ``kill()``, which does that. True when the state changed (it was not HALTED).
+        """
+        if self.state.scope_mode(GLOBAL_SCOPE) is TradingMode.HALTED:
+            return False
+        self.state.set(
+            TradingMode.HALTED,
+            GLOBAL_SCOPE,
+            reason=reason,
+            operator=operator or self.operator,
+            ts_ns=self.clock.now_ns(),
+        )
+        return True
 
     async def halt(
         self, strategy: str | None = None, operator: str = "", reason: str = ""

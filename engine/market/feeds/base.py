@@ -24,6 +24,7 @@ from engine.ids import uuid7_str
 log = logging.getLogger("alphapanda.feeds")
 _MARKET_TICK = EventType.MARKET_TICK
 _TICKS_TOPIC = topics.MARKET_TICKS
+_KEY_CACHE = 65_536  # instrument tokens whose bus key is remembered
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +63,10 @@ class FeedService(ABC):
         self.status = ComponentStatus.STOPPED
         self.finished = asyncio.Event()  # set when the source is exhausted
         self._stopping = asyncio.Event()
+        self._stop_requested = False  # ``_stopping`` as a plain flag, read for every tick
         self._pause_every = 512
         self._pause: Callable[[], Awaitable[None]] = _let_others_run
+        self._keys: dict[int, str] = {}  # bus key per instrument token
 
     def pause_every(self, ticks: int, pause: Callable[[], Awaitable[None]]) -> None:
         """Unpaced only: await ``pause()`` after every ``ticks`` published (default: yield
@@ -79,32 +82,49 @@ class FeedService(ABC):
         """The source, pure and synchronous, so backtests can use it without a bus."""
 
     def stop(self) -> None:
+        self._stop_requested = True
         self._stopping.set()
 
     async def run(self) -> None:
-        """Publish until the source ends or ``stop()``; a restart continues where it left off."""
+        """Publish until the source ends or ``stop()``; a restart continues where it left off.
+
+        A tick is appended synchronously (``_publish_now``); only back-pressure, pacing and
+        the pause between bursts await, so an unpaced feed builds no coroutine per tick.
+        """
         self._stopping.clear()
+        self._stop_requested = False
         self.status = ComponentStatus.RUNNING
         log.info("producer started", extra={"feed": self.name, "topic": topics.MARKET_TICKS})
         source = self._source()
         loop = asyncio.get_running_loop()
         started = loop.time()
         sent_since_start = 0
+        publish_now = self._publish_now
+        paced = self.ticks_per_second is not None
+        until_pause = self._pause_every
         try:
             for item in source:
-                if self._stopping.is_set():
+                if self._stop_requested:  # mirrors ``_stopping``: a plain read per tick
                     break
-                if isinstance(item, RejectedRow):
-                    await self._dead_letter(item)
-                    continue
-                await self._publish(item)
+                if type(item) is not Tick:
+                    if isinstance(item, RejectedRow):
+                        await self._dead_letter(item)
+                        continue
+                waiting = publish_now(item)
+                if waiting is not None:  # back-pressure: wait for the slowest group
+                    await self.bus.publish(_TICKS_TOPIC, waiting, waiting.key)
+                    self.published += 1
+                    self.last_event_ts = item.exchange_ts
                 sent_since_start += 1
-                if self.ticks_per_second is not None:
+                if paced:
                     ahead = started + sent_since_start / self.ticks_per_second - loop.time()
                     if ahead > 0 and not await self._sleep(ahead):
                         break
-                elif sent_since_start % self._pause_every == 0:
-                    await self._pause()  # let consumers run between bursts
+                else:
+                    until_pause -= 1
+                    if not until_pause:
+                        until_pause = self._pause_every
+                        await self._pause()  # let consumers run between bursts
             else:
                 self.finished.set()
         finally:
@@ -119,8 +139,21 @@ class FeedService(ABC):
         return source
 
     async def _publish(self, tick: Tick) -> None:
+        waiting = self._publish_now(tick)
+        if waiting is not None:
+            await self.bus.publish(_TICKS_TOPIC, waiting, waiting.key)
+            self.published += 1
+            self.last_event_ts = tick.exchange_ts
+
+    def _publish_now(self, tick: Tick) -> EventEnvelope | None:
+        """Append one tick at once: None when done (counted), else the envelope to await."""
         now = self.clock.now_ns() if self.clock is not None else tick.exchange_ts
-        key = str(tick.instrument_token)
+        token = tick.instrument_token
+        key = self._keys.get(token)
+        if key is None:
+            if len(self._keys) >= _KEY_CACHE:
+                self._keys.clear()
+            key = self._keys[token] = str(token)
         event_id = uuid7_str()
         envelope = EventEnvelope(  # new_event() inlined: one envelope per tick
             id=event_id,
@@ -133,9 +166,10 @@ class FeedService(ABC):
             trace_id=event_id,
         )
         if not self.bus.publish_nowait(_TICKS_TOPIC, envelope, key):
-            await self.bus.publish(_TICKS_TOPIC, envelope, key)
+            return envelope
         self.published += 1
         self.last_event_ts = tick.exchange_ts
+        return None
 
     async def _dead_letter(self, row: RejectedRow) -> None:
         letter = DeadLetter(

@@ -243,3 +243,53 @@ async def test_total_lag_counts_what_groups_have_not_committed() -> None:
 
     assert bus.total_lag() == 0
     assert bus.retained("ticks") == 0
+
+
+async def test_committing_a_prefix_of_a_multi_partition_batch_commits_just_that() -> None:
+    bus = MemoryBus(partitions=4)
+    sub = await bus.subscribe(["ticks", "orders"], "g")
+    for n in range(40):
+        await bus.publish("ticks" if n % 3 else "orders", event(n, f"k{n % 7}"))
+    batch = await sub.fetch(30)
+    assert len({(r.topic, r.partition) for r in batch}) > 2  # several runs in one batch
+
+    for cut in (1, 7, 19, 30):  # each prefix commits exactly the highest offsets in it
+        await sub.commit(batch[:cut])
+        expected: dict[tuple[str, int], int] = {}
+        for record in batch[:cut]:
+            expected[(record.topic, record.partition)] = record.offset + 1
+        for (topic, partition), offset in expected.items():
+            assert bus.topic(topic).groups["g"].committed[partition] == offset
+    assert sub.lag() == 40 - 30
+
+
+async def test_commit_of_records_not_laid_out_as_fetched_takes_the_general_path() -> None:
+    bus = MemoryBus(partitions=2)
+    sub = await bus.subscribe(["ticks"], "g")
+    for n in range(10):
+        await bus.publish("ticks", event(n, f"k{n % 2}"))
+    batch = await sub.fetch(10)
+    committed = bus.topic("ticks").groups["g"].committed
+    expected = [0, 0]
+    for picked in ([batch[5], batch[1]], [batch[-1], batch[0]]):  # not prefixes of the batch
+        await sub.commit(picked)
+        for record in picked:
+            expected[record.partition] = max(expected[record.partition], record.offset + 1)
+        assert committed == expected
+    await sub.commit(list(reversed(batch)))
+    assert bus.total_lag() == 0 and not bus.has_lag()
+
+
+async def test_the_log_is_trimmed_only_past_the_slowest_group() -> None:
+    bus = MemoryBus(partitions=1)
+    slow = await bus.subscribe(["ticks"], "slow")
+    fast = await bus.subscribe(["ticks"], "fast")
+    for n in range(10):
+        await bus.publish("ticks", event(n))
+    await fast.commit(await fast.fetch(10))
+    assert bus.retained("ticks") == 10  # the slow group still needs everything
+
+    await slow.commit((await slow.fetch(4))[:4])
+    assert bus.retained("ticks") == 6
+    await slow.commit(await slow.fetch(10))
+    assert bus.retained("ticks") == 0 and not bus.has_lag()

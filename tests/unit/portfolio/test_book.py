@@ -175,3 +175,29 @@ def test_rebuild_from_fills_equals_incremental_application(raw, earlier, marks) 
     assert rebuilt.snapshot(0) == incremental.snapshot(0)
     assert rebuilt.positions() == incremental.positions()
     assert rebuilt.cash == incremental.cash
+
+
+@settings(max_examples=150, deadline=None)
+@given(raw_fills, final_marks, final_marks)
+def test_one_pass_snapshot_equals_the_totals_and_views_one_by_one(raw, marks, closes) -> None:
+    """The per-fill snapshot is computed in one pass; it must equal the properties (same
+    Decimal, trailing zeros included) and each position's own view."""
+    book = book_of(as_fills(raw), marks)
+    for token, close in closes.items():
+        if close is not None:
+            book.mark(token, book.marks.get(token, close), close)
+    snapshot = book.snapshot(7)
+    totals = (book.realized_pnl, book.unrealized_pnl, book.charges, book.equity)
+    assert (snapshot.realized_pnl, snapshot.unrealized_pnl, snapshot.charges, snapshot.equity) == (
+        totals
+    )
+    assert [str(v) for v in totals] == [
+        str(v)
+        for v in (snapshot.realized_pnl, snapshot.unrealized_pnl, snapshot.charges, snapshot.equity)
+    ]
+    assert str(snapshot.gross_exposure) == str(book.gross_exposure)
+    assert snapshot.cash == book.cash
+    for view in snapshot.positions:
+        assert view == book.position_snapshot(view.strategy, view.instrument_token)
+        both = book.snapshot_with_position(7, view.strategy, view.instrument_token)
+        assert both == (snapshot, view)

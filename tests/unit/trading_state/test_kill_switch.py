@@ -19,6 +19,34 @@ async def test_kill_halts_before_the_command_is_even_consumed(bus: MemoryBus) ->
     assert "runaway strategy" in (process.state.block_reason("ema", True) or "")
 
 
+def test_halt_now_halts_synchronously_and_kill_then_publishes_once(bus: MemoryBus) -> None:
+    """The console's key handler halts without awaiting; ``kill()`` follows with the command."""
+    process = EngineProcess(bus, None, "not-started")
+    changes: list[TradingMode] = []
+    process.state.subscribe(lambda record, _previous: changes.append(record.mode))
+
+    assert process.control.halt_now(operator="alice@desk", reason="kill switch") is True
+    assert process.state.effective("ema") is TradingMode.HALTED
+    assert process.state.record().operator == "alice@desk"  # type: ignore[union-attr]
+    assert process.control.halt_now() is False  # already halted: nothing changes
+    assert changes == [TradingMode.HALTED]
+
+
+async def test_kill_after_halt_now_is_still_audited_and_cancels(
+    start_process: StartProcess, store: MemoryTradingStore, observer: Observer
+) -> None:
+    engine = await start_process()
+
+    engine.control.halt_now(operator="alice@desk", reason="kill switch")
+    await engine.control.kill(operator="alice@desk", reason="kill switch")
+    await engine.settle()
+
+    seen = await observer.drain()
+    assert [c.action for c in seen.order_commands] == [OrderCommandAction.CANCEL_ALL]
+    assert store.states[(BROKER, "global")].mode is TradingMode.HALTED
+    assert [(a.actor, a.action) for a in store.audit] == [("alice@desk", "trading.kill")]
+
+
 async def test_kill_cancels_all_orders_and_is_audited_and_persisted(
     start_process: StartProcess, store: MemoryTradingStore, observer: Observer
 ) -> None:

@@ -1,0 +1,80 @@
+"""Rules a switched-off limit leaves idle are skipped: never a different verdict."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from engine.clock import IST, datetime_to_ns
+from engine.events.payloads import PnlSnapshot, PositionSnapshot
+from engine.events.types import Broker, Side, TradingMode
+from engine.risk.rules import _IDLE_WHEN, RULES, RuleContext, active_rules
+from engine.risk.state import RiskState
+from engine.trading_state import TradingState
+from tests.unit.risk.harness import INFY, KNOWN, NO_LIMITS, limits, make_signal
+
+SATURDAY = datetime_to_ns(datetime(2024, 6, 1, 10, 0, tzinfo=IST))
+
+
+def _busy_state() -> RiskState:
+    """A position, a loss, open orders and recent sends: what would trip any live limit."""
+    state = RiskState()
+    state.apply_position(
+        PositionSnapshot(
+            broker=Broker.PAPER,
+            strategy="ema",
+            instrument_token=INFY,
+            symbol="NSE:INFY",
+            net_quantity=10_000,
+            average_price=Decimal("1500"),
+            last_price=Decimal("1500"),
+            realized_pnl=Decimal("0"),
+            unrealized_pnl=Decimal("0"),
+            charges=Decimal("0"),
+        )
+    )
+    state.apply_pnl(
+        PnlSnapshot(
+            broker=Broker.PAPER,
+            snapshot_ts=0,
+            realized_pnl=Decimal("-1000000"),
+            unrealized_pnl=Decimal("0"),
+            charges=Decimal("0"),
+            cash=Decimal("0"),
+            equity=Decimal("0"),
+            gross_exposure=Decimal("0"),
+        )
+    )
+    for n in range(200):
+        state.record_validated(make_signal(signal_ts=SATURDAY - n))
+    return state
+
+
+def test_with_every_limit_off_only_the_unconditional_rules_run() -> None:
+    idle = set(_IDLE_WHEN)
+    assert active_rules(RULES, NO_LIMITS) == tuple(r for r in RULES if r not in idle)
+    everything_on = limits(
+        max_order_value=Decimal("1"),
+        max_position_value=Decimal("1"),
+        max_gross_exposure=Decimal("1"),
+        max_daily_loss=Decimal("1"),
+        max_open_orders=1,
+        price_band_pct=Decimal("1"),
+        max_orders_per_second=1,
+        enforce_market_hours=True,
+    )
+    assert active_rules(RULES, everything_on) == RULES
+
+
+def test_a_skipped_rule_would_have_passed_whatever_the_signal_and_state() -> None:
+    trading = TradingState(Broker.PAPER)
+    trading.set(TradingMode.ACTIVE)
+    ctx = RuleContext(NO_LIMITS, _busy_state(), trading, KNOWN.__contains__)
+    signals = [
+        make_signal(signal_ts=SATURDAY, quantity=10**9),
+        make_signal(signal_ts=SATURDAY, price="1.05", side=Side.SELL),
+        make_signal(signal_ts=0, quantity=0, token=INFY),
+    ]
+    for rule in set(RULES) - set(active_rules(RULES, NO_LIMITS)):
+        for signal in signals:
+            assert rule(signal, ctx) is None, rule.__name__
