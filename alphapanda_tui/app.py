@@ -20,12 +20,15 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from alphapanda_tui.backend import EngineHandle
+from alphapanda_tui.gc_tuning import GcTuning
 from alphapanda_tui.operator import operator_identity
 from engine.events.types import TradingMode
 from engine.read_model import GLOBAL_SCOPE
+from engine.read_model.model import TRADING
 from screens import actions
 from screens.confirm import ConfirmScreen
 from screens.dashboard import DashboardScreen
+from screens.dialog import Dialog
 from screens.engine_error import EngineErrorScreen
 from screens.help import HelpScreen
 from screens.instruments_sync import InstrumentSyncScreen
@@ -36,6 +39,8 @@ from screens.prechecks import PrecheckScreen
 from widgets.formatting import Palette
 
 EXIT_ENGINE_FAILED = 1
+BACKDROP_REDRAW_S = 1.0  # how often a dialog's dimmed copy of the dashboard is redrawn
+KILL_REASON = "kill switch"
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # a kill, and an SSH connection dropped
 
 log = logging.getLogger("alphapanda.console")
@@ -51,7 +56,12 @@ class AlphaPandaApp(App[int]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
     def __init__(
-        self, handle: EngineHandle, *, refresh_hz: float = 10.0, operator: str | None = None
+        self,
+        handle: EngineHandle,
+        *,
+        refresh_hz: float = 10.0,
+        operator: str | None = None,
+        tune_gc: bool = True,
     ) -> None:
         super().__init__()
         if refresh_hz <= 0:
@@ -67,6 +77,8 @@ class AlphaPandaApp(App[int]):
         self._stop_signals: list[int] = []
         self._logged_in: bool | None = None  # live: the Zerodha session as last drawn
         self._stopping_on_signal = False
+        self.tune_gc = tune_gc
+        self._gc = GcTuning()
 
     def get_default_screen(self) -> DashboardScreen:
         return DashboardScreen(self.handle.mode, self.handle.broker.value, self.handle.log_ring)
@@ -87,6 +99,8 @@ class AlphaPandaApp(App[int]):
     async def run_engine(self) -> None:
         await self.handle.start()
         self.engine_running = True
+        if self.tune_gc:
+            self._gc.apply()  # the console and engine are built: freeze them (see gc_tuning)
 
     async def stop_engine(self) -> None:
         """Stop the engine once: drain, snapshot, persist."""
@@ -99,6 +113,7 @@ class AlphaPandaApp(App[int]):
     async def on_unmount(self) -> None:
         self._remove_stop_signals()
         await self.stop_engine()
+        self._gc.restore()
 
     # -- SIGTERM / SIGHUP -------------------------------------------------------------
     def install_stop_signals(self) -> None:
@@ -172,7 +187,13 @@ class AlphaPandaApp(App[int]):
 
     # -- refresh --------------------------------------------------------------------
     def refresh_from_model(self, force: bool = False) -> None:
-        """The one refresh: redraw what changed since the last frame (clock included)."""
+        """The one refresh: redraw what changed since the last frame (clock included).
+
+        Under a dialog the dashboard is a dimmed backdrop that the dialog keeps as drawn
+        (``screens.dialog``: re-tinting the whole screen costs ~30-50 ms at 120×40); the
+        dashboard is still brought up to date every frame, and the backdrop redrawn from
+        it at most once a second.
+        """
         model = self.handle.read_model
         try:
             drawn = self.dashboard.draw(model, self.handle.clock.now_ns(), self.palette, force)
@@ -181,6 +202,8 @@ class AlphaPandaApp(App[int]):
         if drawn and model.version != self._last_version:
             self.refresh_count += 1
         self._last_version = model.version
+        if drawn and isinstance(self.screen, Dialog):
+            self.screen.refresh_backdrop(older_than=BACKDROP_REDRAW_S)
         self._watch_session()
 
     def _watch_session(self) -> None:
@@ -219,21 +242,40 @@ class AlphaPandaApp(App[int]):
             raise SkipAction()
         model = self.handle.read_model
         positions = sum(1 for p in model.positions.values() if p.net_quantity)
-        screen = KillConfirmScreen(self.handle.mode, len(model.open_orders()), positions)
-        self.push_screen(screen, self._kill_chosen)
+        screen = KillConfirmScreen(
+            self.handle.mode, len(model.open_orders()), positions, on_choice=self._kill_chosen
+        )
+        self.push_screen(screen)
 
     def _kill_chosen(self, choice: KillChoice | None) -> None:
+        """Called in the key handler of the dialog: the halt is in force when this returns.
+
+        ``halt_now`` sets HALTED synchronously (risk and execution refuse from the next
+        order on) and the header and strategies are redrawn here rather than at the next
+        refresh; publishing, persisting, the audit and cancelling run in the worker.
+        """
         if choice is None:
             self.notify("Kill switch cancelled: nothing changed")
             return
         flatten = choice is KillChoice.FLATTEN
+        if self.handle.halt_now(operator=self.operator):  # False: already halted, or not running
+            self.handle.read_model.set_trading_state(GLOBAL_SCOPE, TradingMode.HALTED, KILL_REASON)
+            self.draw_trading_state()
         self.run_worker(self._kill(flatten), name="Kill switch", group="control")
+
+    def draw_trading_state(self) -> None:
+        """Redraw what shows the trading state (header, strategies) now, off the timer."""
+        model = self.handle.read_model
+        try:
+            self.dashboard.draw_section(TRADING, model, self.handle.clock.now_ns(), self.palette)
+        except NoMatches:  # tearing down
+            pass
 
     async def _kill(self, flatten: bool) -> None:
         await self.handle.kill(flatten=flatten, operator=self.operator)
-        reason = "kill switch" + (" (square off)" if flatten else "")
+        reason = KILL_REASON + (" (square off)" if flatten else "")
         self.handle.read_model.set_trading_state(GLOBAL_SCOPE, TradingMode.HALTED, reason)
-        self.refresh_from_model()
+        self.draw_trading_state()
 
     def action_login(self) -> None:
         if getattr(self.handle, "live", None) is None:
@@ -298,7 +340,7 @@ class AlphaPandaApp(App[int]):
         if halt:
             await self.handle.halt(strategy, operator=self.operator)
             self.handle.read_model.set_trading_state(strategy, TradingMode.HALTED, "operator")
-            self.refresh_from_model()
+            self.draw_trading_state()
         else:
             await self.handle.resume(strategy, operator=self.operator)
         self.notify(f"{'Halt' if halt else 'Resume'} sent for {strategy}")

@@ -190,6 +190,12 @@ class AttachedRuntime:
         if flush is not None:
             await flush()
 
+    def halt_now(self, operator: str = "") -> bool:
+        """This console's own state (and header) HALTED now; the engines obey ``kill``."""
+        if self.control is None:
+            return False
+        return self.control.halt_now(operator=operator, reason="kill switch")
+
     async def kill(self, flatten: bool = False, operator: str = "") -> None:
         await self._control().kill(flatten=flatten, operator=operator, reason="kill switch")
         await self._flush()

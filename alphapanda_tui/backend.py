@@ -30,6 +30,14 @@ class EngineHandle(Protocol):
     async def stop(self) -> None:
         """Graceful: drain, snapshot, persist."""
 
+    def halt_now(self, operator: str = "") -> bool:
+        """The kill switch's synchronous half: global HALTED in this process before any await.
+
+        The console calls it from the key handler so risk and execution refuse at once even
+        while the loop is busy; ``kill`` then publishes, persists, audits and cancels. True
+        when the state changed; False when already halted or not running.
+        """
+
     async def kill(self, flatten: bool = False, operator: str = "") -> None:
         """Global HALTED at once; cancel every open order; square off when ``flatten``."""
 

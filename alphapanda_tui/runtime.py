@@ -142,6 +142,7 @@ class EngineRuntime:
         self._feed_factory = feed_factory
         self._ports = ports
         self._owns_ports = ports is None
+        self._store_detail = ""  # the database, as the health panel names it (set at start)
         self.registry = build_registry(settings)
         self.bindings = build_bindings(settings, self.registry)
         self.read_model.set_strategies(
@@ -160,6 +161,11 @@ class EngineRuntime:
         settings.ensure_home()
         ports = self._ports or await self._open_ports()
         self._ports = ports
+        # Here, not in the first health probe: importing SQLAlchemy takes up to a second,
+        # and the probe runs on the loop the console's kill key shares.
+        from storage.database import describe_url
+
+        self._store_detail = describe_url(settings.database.url or "")
         live = self._build_live(ports)
         feed = live.feed if live and self._feed_factory is None else self._build_feed(ports.bus)
         reader = ReadModelProcessor(
@@ -313,6 +319,12 @@ class EngineRuntime:
             raise RuntimeError("the engine is not running")
         return self.pipeline.control
 
+    def halt_now(self, operator: str = "") -> bool:
+        """HALTED in this process now (see ``EngineHandle.halt_now``); ``kill`` follows."""
+        if self.pipeline is None:
+            return False
+        return self.pipeline.control.halt_now(operator=operator, reason="kill switch")
+
     async def kill(self, flatten: bool = False, operator: str = "") -> None:
         await self._control().kill(flatten=flatten, operator=operator, reason="kill switch")
 
@@ -340,12 +352,8 @@ class EngineRuntime:
             await self._ports.store.list_alerts(limit=1)
         except Exception as exc:
             return ComponentHealth(name="database", status=ComponentStatus.DOWN, detail=str(exc))
-        from storage.database import describe_url
-
         return ComponentHealth(
-            name="database",
-            status=ComponentStatus.RUNNING,
-            detail=describe_url(self.settings.database.url or ""),
+            name="database", status=ComponentStatus.RUNNING, detail=self._store_detail
         )
 
     def _probe_bus(self) -> ComponentHealth:

@@ -13,11 +13,11 @@ from textual.app import ComposeResult
 from textual.containers import Container, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer
 
 from engine.clock import NS_PER_S
 from engine.read_model import ReadModel
 from widgets.alerts_feed import AlertsFeed
+from widgets.footer import ConsoleFooter
 from widgets.formatting import Palette
 from widgets.health_panel import HealthPanel
 from widgets.log_viewer import LogViewer
@@ -34,8 +34,8 @@ _CLOCKED = ("header", "health")  # panels whose text depends on the time, not on
 def _box(title: str, child: Widget, box_id: str, *, scrolls: bool = False) -> Widget:
     """A titled panel. ``scrolls``: the box itself takes focus and scrolls, for text panels.
 
-    Tab then reaches alerts and health like the tables, which on a narrow terminal is
-    what scrolls them into view, and the arrow keys scroll a long alert list.
+    Tab then reaches health like the tables and the alerts (which scroll themselves), which
+    on a narrow terminal is what scrolls them into view.
     """
     box = (VerticalScroll if scrolls else Vertical)(child, id=box_id, classes="panel")
     box.border_title = title
@@ -75,10 +75,10 @@ class DashboardScreen(Screen[None]):
                 yield _box("Orders", OrdersTable(id="orders"), "orders-box")
             with Vertical(id="right"):
                 yield _box("Strategies (h halts)", StrategiesPanel(id="strategies"), "strat-box")
-                yield _box("Risk alerts", AlertsFeed(id="alerts"), "alerts-box", scrolls=True)
+                yield _box("Risk alerts", AlertsFeed(id="alerts"), "alerts-box")  # scrolls itself
                 yield _box("Health", HealthPanel(id="health"), "health-box", scrolls=True)
         yield LogViewer(self.log_source, id="logs")
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self._log_pane = self.query_one("#logs", LogViewer)
@@ -127,3 +127,12 @@ class DashboardScreen(Screen[None]):
         if drawn:
             self.redraws += 1
         return drawn
+
+    def draw_section(self, section: str, model: ReadModel, now_ns: int, palette: Palette) -> None:
+        """Redraw at once the panels that show ``section`` (the kill switch: the state)."""
+        frame = Frame(model, now_ns, palette)
+        for panel_id, panel in self._panels:
+            sections = panel.SECTIONS  # type: ignore[attr-defined]
+            if section in sections:
+                self._seen[panel_id] = tuple(model.sections[s] for s in sections)
+                panel.show(frame)  # type: ignore[attr-defined]

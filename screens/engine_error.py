@@ -7,11 +7,12 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from screens.dialog import Dialog
 
-class EngineErrorScreen(ModalScreen[None]):
+
+class EngineErrorScreen(Dialog[None]):
     """Shown once; any choice closes the console with a failure exit status."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Exit", id="error.exit")]

@@ -8,10 +8,10 @@ from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from screens.actions import ACTIONS, display_key
+from screens.dialog import Dialog
 
 PANEL_KEYS: tuple[tuple[str, str], ...] = (
     ("tab / shift+tab", "Move between panels"),
@@ -22,7 +22,7 @@ PANEL_KEYS: tuple[tuple[str, str], ...] = (
 )
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     """Closed with Escape or ?; the kill switch still works while it is open."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -17,13 +17,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import reactive
-from textual.screen import ModalScreen
 from textual.widgets import Button, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from alphapanda_tui.commands.instruments import explain_failure
 from engine.zerodha.instruments_sync import Progress, SyncResult
 from engine.zerodha.session import LoginError
+from screens.dialog import Dialog
 
 NOT_LOGGED_IN = "Not logged in to Zerodha: log in first (ctrl+l), then sync again."
 SHOWN_ERRORS = 3  # skipped rows listed by line; the rest are counted
@@ -47,7 +47,7 @@ def describe_result(result: SyncResult) -> str:
     return "\n".join(lines)
 
 
-class InstrumentSyncScreen(ModalScreen[SyncResult | None]):
+class InstrumentSyncScreen(Dialog[SyncResult | None]):
     """Starts the sync when shown; dismisses with what it wrote, or None after a failure."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -2,10 +2,16 @@
 
 Kill is focused first, so ctrl+k then Enter halts everything in two key presses; squaring
 off is a separate, explicit choice because it sends market orders.
+
+Enter is a priority binding of this screen and the choice is handed to ``on_choice`` in
+that same key handler: a Button's own Enter would travel up the widget tree as messages
+(a dozen loop turns), each queued behind the engine's batches at thousands of ticks a
+second. The console enforces the halt there, before the screen is even dismissed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import ClassVar
 
@@ -13,8 +19,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+from screens.dialog import Dialog
 
 
 class KillChoice(StrEnum):
@@ -22,19 +29,28 @@ class KillChoice(StrEnum):
     FLATTEN = "flatten"
 
 
-class KillConfirmScreen(ModalScreen[KillChoice | None]):
+class KillConfirmScreen(Dialog[KillChoice | None]):
     """Dismisses with the choice, or None when Escape or Cancel is pressed."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="kill.cancel"),
         Binding("left,right", "switch", show=False),
+        Binding("enter", "choose_focused", show=False, priority=True),
     ]
 
-    def __init__(self, mode: str, open_orders: int, positions: int) -> None:
+    def __init__(
+        self,
+        mode: str,
+        open_orders: int,
+        positions: int,
+        on_choice: Callable[[KillChoice | None], None] | None = None,
+    ) -> None:
         super().__init__()
         self.mode = mode
         self.open_orders = open_orders
         self.positions = positions
+        self.on_choice = on_choice
+        self._chosen = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="danger"):
@@ -52,17 +68,43 @@ class KillConfirmScreen(ModalScreen[KillChoice | None]):
     def on_mount(self) -> None:
         self.query_one("#kill", Button).focus()
 
+    def choose(self, choice: KillChoice | None) -> None:
+        """Hand the choice over at once (``on_choice``), then close; a second press is ignored."""
+        if self._chosen:
+            return
+        self._chosen = True
+        if self.on_choice is not None:
+            self.on_choice(choice)
+        self.dismiss(choice)
+
+    def action_choose_focused(self) -> None:
+        """Enter: the focused button's choice, in the key handler itself.
+
+        Before focus has settled (ctrl+k, Enter typed ahead of the dialog's first frame)
+        Enter means Kill, the button that is focused first: two keys always halt.
+        """
+        focused = self.focused
+        choice_id = focused.id if isinstance(focused, Button) else "kill"
+        self.choose(_CHOICES.get(choice_id or "kill"))
+
     @on(Button.Pressed, "#kill")
     def kill(self) -> None:
-        self.dismiss(KillChoice.KILL)
+        self.choose(KillChoice.KILL)
 
     @on(Button.Pressed, "#flatten")
     def kill_and_flatten(self) -> None:
-        self.dismiss(KillChoice.FLATTEN)
+        self.choose(KillChoice.FLATTEN)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.choose(None)
 
     def action_switch(self) -> None:
         self.focus_next(Button)
+
+
+_CHOICES: dict[str, KillChoice | None] = {
+    "kill": KillChoice.KILL,
+    "flatten": KillChoice.FLATTEN,
+    "cancel": None,
+}

@@ -15,11 +15,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from engine.clock import IST, ns_to_datetime
 from engine.zerodha.session import LoginError, SessionInfo
+from screens.dialog import Dialog
 
 
 class LoginFlow(Protocol):
@@ -40,7 +40,7 @@ def describe_session(info: SessionInfo, now_ns: int) -> str:
     )
 
 
-class LoginScreen(ModalScreen[SessionInfo | None]):
+class LoginScreen(Dialog[SessionInfo | None]):
     """Dismisses with the new session after a successful login, else None."""
 
     DEFAULT_CSS = """

@@ -16,10 +16,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from engine.zerodha.prechecks import CheckResult
+from screens.dialog import Dialog
 
 
 def checklist(results: Sequence[CheckResult]) -> Content:
@@ -38,7 +38,7 @@ def checklist(results: Sequence[CheckResult]) -> Content:
     return Content("\n").join(lines)
 
 
-class PrecheckScreen(ModalScreen[bool]):
+class PrecheckScreen(Dialog[bool]):
     """Dismisses with True only when every check passed and the trader confirmed."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -39,7 +39,7 @@ _FALLBACK = {"success": "green", "error": "red", "warning": "yellow", "primary":
 class Palette:
     """Theme colours for Rich text in tables: ``$success`` style names resolved once per theme.
 
-    DataTable cells are Rich renderables, which know nothing of Textual's CSS variables.
+    Table cells and panel text are Rich Text, which knows nothing of Textual's CSS variables.
     """
 
     def __init__(self, theme_variables: dict[str, str] | None = None) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.widgets import Static
 
@@ -18,6 +20,11 @@ class HealthPanel(Static):
     """One line per component; statuses in words so the panel reads without colour."""
 
     SECTIONS = (HEALTH, FEED, POSITIONS, SESSION)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._shown: Text | None = None
+        self._lines = -1
 
     def show(self, frame: Frame) -> None:
         palette = frame.palette
@@ -52,4 +59,8 @@ class HealthPanel(Static):
         else:
             text.append("valid   ", style=palette.style("$success"))
             text.append(f" {duration((expiry - frame.now_ns) / NS_PER_S)} left", style="dim")
-        self.update(text)
+        if text == self._shown:
+            return  # ticks move the feed age, but it reads the same within a second
+        lines = text.plain.count("\n")
+        self.update(text, layout=lines != self._lines)  # no wrap: height = line count
+        self._shown, self._lines = text, lines

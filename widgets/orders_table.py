@@ -29,10 +29,22 @@ class OrdersTable(KeyedTable):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(COLUMNS, **kwargs)
+        self._rows: dict[str, tuple[OrderUpdate, Row]] = {}  # formatted once per update
+        self._palette: Palette | None = None
 
     def show(self, frame: Frame) -> None:
-        orders = frame.model.order_rows()[:MAX_ROWS]
-        self.sync([(o.client_order_id, order_cells(o, frame.palette)) for o in orders])
+        palette = frame.palette
+        cache: dict[str, tuple[OrderUpdate, Row]] = self._rows if palette is self._palette else {}
+        self._palette = palette
+        rows: dict[str, tuple[OrderUpdate, Row]] = {}
+        for order in frame.model.order_rows()[:MAX_ROWS]:
+            key = order.client_order_id
+            seen = cache.get(key)
+            if seen is None or seen[0] is not order:
+                seen = (order, order_cells(order, palette))
+            rows[key] = seen
+        self._rows = rows
+        self.sync([(key, cells) for key, (_, cells) in rows.items()])
 
 
 def order_cells(order: OrderUpdate, palette: Palette) -> Row:

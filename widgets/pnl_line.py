@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -16,6 +18,10 @@ class PnlLine(Horizontal):
     """One line of account P&L; the sparkline shows the equity of recent snapshots."""
 
     SECTIONS = (PNL,)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._figures: Text | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text("P&L: waiting for the first snapshot", style="dim"), id="pnl-figures")
@@ -33,5 +39,8 @@ class PnlLine(Horizontal):
         text.append_text(signed_money(pnl.unrealized_pnl, palette))
         text.append(f"  Charges {money(pnl.charges)}  Equity ")
         text.append(money(pnl.equity), style="bold")
-        self.query_one("#pnl-figures", Static).update(text)
+        if text != self._figures:
+            self._figures = text
+            # One line that never wraps: no layout pass (it would reflow the whole screen).
+            self.query_one("#pnl-figures", Static).update(text, layout=False)
         self.query_one("#pnl-sparkline", Sparkline).data = list(frame.model.equity_history)

@@ -66,4 +66,4 @@ class StatusHeader(Static):
         line = Content("").join(parts)
         if line.plain != self.line:
             self.line = line.plain
-            self.update(line)
+            self.update(line, layout=False)  # one line, full width: a layout pass is wasted

@@ -25,11 +25,7 @@ class StrategiesPanel(KeyedTable):
 
     @property
     def selected_strategy(self) -> str | None:
-        keys = self.row_keys
-        if not keys or not 0 <= self.cursor_row < len(keys):
-            return None
-        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        return row_key.value
+        return self.cursor_key
 
     def show(self, frame: Frame) -> None:
         model = frame.model

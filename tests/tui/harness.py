@@ -85,6 +85,9 @@ class BusHarness:
         await self.supervisor.stop(timeout=2.0)
         await self.bus.aclose()
 
+    def halt_now(self, operator: str = "") -> bool:
+        return self.control.halt_now(operator=operator, reason="operator kill")
+
     async def kill(self, flatten: bool = False, operator: str = "") -> None:
         self.calls.append(("kill", flatten))
         await self.control.kill(flatten=flatten, operator=operator, reason="operator kill")
