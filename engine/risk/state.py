@@ -8,7 +8,7 @@ so a burst cannot slip past the open-order limit before execution reports anythi
 
 from __future__ import annotations
 
-from collections import deque
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -58,7 +58,8 @@ class RiskState:
         self.day_pnl: Decimal | None = None  # writer: PNL_SNAPSHOT
         self.open_orders: dict[str, OpenOrder] = {}  # writers: risk validation, order events
         self.consecutive_rejections = 0  # writer: order events
-        self._sent_ts: deque[int] = deque()  # writer: risk validation (signal event time)
+        # writer: risk validation; signal event times, sorted, so a count is two bisects
+        self._sent_ts: list[int] = []
         self._newest_sent = 0
 
     # -- writers ------------------------------------------------------------------
@@ -107,10 +108,11 @@ class RiskState:
         self.open_orders[client_order_id(signal.signal_id)] = OpenOrder(
             signal.strategy, signal.instrument_token, signal.side, signal.quantity
         )
-        self._sent_ts.append(signal.signal_ts)
+        insort(self._sent_ts, signal.signal_ts)
         self._newest_sent = max(self._newest_sent, signal.signal_ts)
-        while self._sent_ts and self._sent_ts[0] < self._newest_sent - 2 * NS_PER_S:
-            self._sent_ts.popleft()
+        expired = bisect_left(self._sent_ts, self._newest_sent - 2 * NS_PER_S)
+        if expired:
+            del self._sent_ts[:expired]
 
     def restore(self, positions: Iterable[PositionRecord], orders: Iterable[OrderRecord]) -> None:
         """Seed from storage at start, so a restart does not forget the book."""
@@ -162,4 +164,5 @@ class RiskState:
 
     def orders_in_window(self, ts_ns: int, window_ns: int = NS_PER_S) -> int:
         """Orders let through in the ``window_ns`` before event time ``ts_ns``."""
-        return sum(1 for sent in self._sent_ts if ts_ns - window_ns < sent <= ts_ns)
+        sent = self._sent_ts
+        return bisect_right(sent, ts_ns) - bisect_right(sent, ts_ns - window_ns)
