@@ -56,16 +56,9 @@ class TradingControl:
         next order on. Nothing is published, persisted or cancelled here: follow with
         ``kill()``, which does that. True when the state changed (it was not HALTED).
         """
-        if self.state.scope_mode(GLOBAL_SCOPE) is TradingMode.HALTED:
-            return False
-        self.state.set(
-            TradingMode.HALTED,
-            GLOBAL_SCOPE,
-            reason=reason,
-            operator=operator or self.operator,
-            ts_ns=self.clock.now_ns(),
+        return self._tighten(
+            TradingMode.HALTED, GLOBAL_SCOPE, operator or self.operator, reason, self.clock.now_ns()
         )
-        return True
 
     async def halt(
         self, strategy: str | None = None, operator: str = "", reason: str = ""
@@ -122,8 +115,7 @@ class TradingControl:
         now = self.clock.now_ns()
         scope = command_scope(command)
         mode = MODE_FOR_ACTION[action]
-        if is_stricter(mode, self.state.scope_mode(scope)):
-            self.state.set(mode, scope, reason=reason, operator=command.operator, ts_ns=now)
+        self._tighten(mode, scope, command.operator, reason, now)
         event = new_event(
             EventType.CONTROL_COMMAND,
             command,
@@ -134,3 +126,13 @@ class TradingControl:
         )
         await self.bus.publish(topics.CONTROL_COMMANDS, event)
         return command
+
+    def _tighten(self, mode: TradingMode, scope: str, operator: str, reason: str, now: int) -> bool:
+        """Apply ``mode`` locally when it is stricter than the scope's: enforced this instant.
+
+        True when the state changed. Loosening waits for the trading-state service.
+        """
+        if not is_stricter(mode, self.state.scope_mode(scope)):
+            return False
+        self.state.set(mode, scope, reason=reason, operator=operator, ts_ns=now)
+        return True
