@@ -552,7 +552,7 @@ class KafkaSubscription(Subscription):
 
     async def start(self) -> None:
         """Join the group; returns once partitions are assigned (as aiokafka's start does)."""
-        self._consumer.subscribe(list(self.topics), listener=_CommitOnRevoke(self))
+        self._consumer.subscribe(list(self.topics), listener=_Rebalance(self))
         try:
             await self._consumer.start()
         except (KafkaConnectionError, KafkaError, OSError) as exc:
@@ -689,7 +689,7 @@ class KafkaSubscription(Subscription):
             self._done.pop(tp, None)
             self._committed.pop(tp, None)
 
-    def _assigned(self, assigned: Collection[TopicPartition]) -> None:
+    async def _assigned(self, assigned: Collection[TopicPartition]) -> None:
         self._epoch += 1
 
     async def rewind(self) -> None:
@@ -740,15 +740,17 @@ class KafkaSubscription(Subscription):
             log.info("consumer stopped", extra={"group": self.group})
 
 
-class _CommitOnRevoke(ConsumerRebalanceListener):
-    def __init__(self, sub: KafkaSubscription) -> None:
-        self._sub = sub
+class _Rebalance(ConsumerRebalanceListener):
+    """Hands aiokafka's rebalance callbacks to their owner's ``_revoked`` / ``_assigned``."""
+
+    def __init__(self, owner: KafkaSubscription | KafkaLease) -> None:
+        self._owner = owner
 
     async def on_partitions_revoked(self, revoked: Collection[TopicPartition]) -> None:
-        await self._sub._revoked(revoked)
+        await self._owner._revoked(revoked)
 
     async def on_partitions_assigned(self, assigned: Collection[TopicPartition]) -> None:
-        self._sub._assigned(assigned)
+        await self._owner._assigned(assigned)
 
 
 # -- singletons: one process at a time, hot standby in the others ------------------------
@@ -791,7 +793,7 @@ class KafkaLease:
             raise BusUnavailableError(
                 f"cannot reach the Kafka cluster at {self.bus.bootstrap_servers}: {exc}"
             ) from exc
-        consumer.subscribe([LEASE_TOPIC], listener=_LeaseListener(self))
+        consumer.subscribe([LEASE_TOPIC], listener=_Rebalance(self))
         self._consumer = consumer
         # The group only keeps a member that polls; the topic stays empty, so this is cheap.
         self._poller = asyncio.create_task(self._poll(), name=f"lease:{self.name}")
@@ -834,17 +836,6 @@ class KafkaLease:
             await self._consumer.stop()
             self._consumer = None
         self.held.clear()
-
-
-class _LeaseListener(ConsumerRebalanceListener):
-    def __init__(self, lease: KafkaLease) -> None:
-        self._lease = lease
-
-    async def on_partitions_revoked(self, revoked: Collection[TopicPartition]) -> None:
-        await self._lease._revoked(revoked)
-
-    async def on_partitions_assigned(self, assigned: Collection[TopicPartition]) -> None:
-        await self._lease._assigned(assigned)
 
 
 class LeasedService:
