@@ -79,6 +79,7 @@ class BacktestResult:
     max_rss_mb: float
     seed: int | None = None
     source: str = ""
+    open_orders: int = 0  # still working when the replay ended (limit orders never reached)
 
     @property
     def ticks_per_s(self) -> float:
@@ -97,6 +98,7 @@ class BacktestResult:
             "signals": self.signals,
             "orders": self.orders,
             "fills": self.fills,
+            "open_orders": self.open_orders,
             "rejections": self.rejections,
             "dead_letters": self.dead_letters,
             "realized_pnl": str(self.realized_pnl),
@@ -223,6 +225,7 @@ async def run_backtest_async(
             max_rss_mb=peak_rss_mb(),
             seed=source.seed if isinstance(source, SyntheticTicks) else None,
             source=_describe(source),
+            open_orders=len(pipeline.execution.working),
         )
     finally:
         feed.stop()

@@ -42,6 +42,10 @@ class BrokerAdapter(Protocol):
     def on_tick(self, tick: Tick) -> Sequence[VenueUpdate]:
         """Fills and triggers caused by this tick (paper only; a live venue returns ())."""
 
+    def catch_up(self, client_order_id: str) -> Sequence[VenueUpdate]:
+        """Fills of a just-placed order on ticks the venue saw after its creation time
+        (paper only; a live venue returns ())."""
+
     async def open_orders(self) -> list[str]:
         """Client order ids the venue holds as working."""
 
@@ -78,6 +82,9 @@ class PaperAdapter:
 
     def on_tick(self, tick: Tick) -> Sequence[VenueUpdate]:
         return self.broker.on_tick(tick)
+
+    def catch_up(self, client_order_id: str) -> Sequence[VenueUpdate]:
+        return self.broker.catch_up(client_order_id)
 
     async def open_orders(self) -> list[str]:
         return self.broker.open_orders()

@@ -110,6 +110,9 @@ class PaperBroker:
             price=intent.price if intent.order_type not in _AT_MARKET else None,
             trigger_price=intent.trigger_price,
             tick_size=tick_size,
+            # Stamped with wall time (square-offs): no event time to replay from, so the
+            # next tick fills it, never a stale one from the recent ticks.
+            caught_up=not intent.not_before_ts,
         )
         self._orders[coid] = order
         self._by_token.setdefault(intent.instrument_token, {})[coid] = order
@@ -160,6 +163,28 @@ class PaperBroker:
 
     def has_order(self, client_order_id: str) -> bool:
         return client_order_id in self._orders
+
+    def catch_up(self, client_order_id: str) -> Sequence[VenueUpdate]:
+        """Match a just-placed order against the recent ticks after its creation time.
+
+        Execution reads ticks on its own, usually ahead of the signal path (always over
+        Kafka under load): the tick after the signal has often passed the venue already.
+        Matching on placement fills the order on that tick at once, instead of when the
+        instrument next trades (at the end of a replay, never); same tick, same price.
+        """
+        order = self._orders.get(client_order_id)
+        if order is None or order.caught_up:
+            return _NO_UPDATES
+        order.caught_up = True
+        recent = self._recent.get(order.intent.instrument_token)
+        not_before = order.intent.not_before_ts
+        if not recent or recent[-1].exchange_ts <= not_before:
+            return _NO_UPDATES
+        updates: list[VenueUpdate] = []
+        for seen in recent:
+            if seen.exchange_ts > not_before and client_order_id in self._orders:
+                self._match(order, seen, updates)
+        return updates
 
     # -- the tick path ------------------------------------------------------------
     def on_tick(self, tick: Tick) -> Sequence[VenueUpdate]:

@@ -309,6 +309,8 @@ class ExecutionService(StreamProcessor):
         self._emit(out, EventType.ORDER_SUBMITTED, order, ts, status=OrderStatus.SUBMITTED)
         if ack.status in (OrderStatus.OPEN, OrderStatus.TRIGGER_PENDING):
             self._emit(out, EventType.ORDER_OPEN, order, ts)
+        for update in self.adapter.catch_up(order.client_order_id):
+            await self._apply_venue_update(update, out)
 
     def _reduces(self, order: OrderRecord) -> bool:
         """True when the order only shrinks the strategy's net position (counting working ones)."""

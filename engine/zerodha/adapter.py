@@ -147,6 +147,9 @@ class ZerodhaAdapter:
     def on_tick(self, tick: Tick) -> Sequence[VenueUpdate]:
         return ()  # live fills arrive as order updates, never from ticks
 
+    def catch_up(self, client_order_id: str) -> Sequence[VenueUpdate]:
+        return ()  # the exchange fills against its own book
+
     async def open_orders(self) -> list[str]:
         rows = await asyncio.to_thread(self._client().orders)
         return [

@@ -21,6 +21,7 @@ FIELDS = {
     "signals",
     "orders",
     "fills",
+    "open_orders",
     "rejections",
     "realized_pnl",
     "unrealized_pnl",
@@ -147,3 +148,21 @@ def test_lockstep_replay_fills_every_order_but_the_last_ticks(tmp_path: Path) ->
     assert (result.ticks, result.dead_letters) == (rows - 1, 1)
     assert result.orders > 0 and result.fills == result.orders  # each market order filled
     assert result.rejections == 0
+
+
+def test_orders_signalled_after_execution_saw_the_last_ticks_still_fill() -> None:
+    """Execution reads ticks ahead of the signal path; the last signals' ticks have passed
+    it when their orders arrive, and no tick follows: they fill on the tick after them."""
+    registry = load_default_registry()
+    config = next(c for c in load_strategies() if c.name == "ema-cross")
+
+    result = run_backtest(
+        bindings=[build_strategy(config, registry)],
+        registry=registry,
+        source=SyntheticTicks(5_000, seed=3),
+        sync_every=256,
+    )
+
+    assert result.orders > 100 and result.rejections == 0
+    assert result.open_orders == 0  # every market order filled
+    assert result.fills >= result.orders

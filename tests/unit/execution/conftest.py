@@ -76,8 +76,10 @@ class Harness:
     async def tick(self, last: str, bid: str | None = None, ask: str | None = None, ts: int = 5):
         return await self.feed(tick_event(last, bid, ask, ts))
 
-    async def command(self, action: OrderCommandAction, **fields) -> list[EventEnvelope]:
-        return await self.feed(command_event(action, **fields))
+    async def command(
+        self, action: OrderCommandAction, ts: int = 2, **fields
+    ) -> list[EventEnvelope]:
+        return await self.feed(command_event(action, ts, **fields))
 
 
 def make_signal(
@@ -105,8 +107,8 @@ def make_signal(
     )
 
 
-def _event(type_: EventType, data: AnyPayload, key: str) -> EventEnvelope:
-    return new_event(type_, data, source="test", key=key, broker=BROKER, ts_ns=2)
+def _event(type_: EventType, data: AnyPayload, key: str, ts: int = 2) -> EventEnvelope:
+    return new_event(type_, data, source="test", key=key, broker=BROKER, ts_ns=ts)
 
 
 def signal_event(signal: Signal) -> EventEnvelope:
@@ -131,9 +133,9 @@ def tick_event(last: str, bid: str | None = None, ask: str | None = None, ts: in
     )
 
 
-def command_event(action: OrderCommandAction, **fields) -> EventEnvelope:
+def command_event(action: OrderCommandAction, ts: int = 2, **fields) -> EventEnvelope:
     command = OrderCommand(action=action, broker=BROKER, **fields)
-    return _event(EventType.ORDER_COMMAND, command, "")
+    return _event(EventType.ORDER_COMMAND, command, "", ts)
 
 
 def types_of(events: list[EventEnvelope]) -> list[EventType]:

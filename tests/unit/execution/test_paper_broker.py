@@ -280,3 +280,50 @@ def test_the_fill_price_does_not_depend_on_how_far_execution_lags() -> None:
         return fills
 
     assert run(0) == run(3) == run(5) == [(D("1504.05"), 40)]
+
+
+def test_a_late_order_fills_on_placement_when_the_venue_already_saw_the_next_tick(
+    venue: PaperBroker,
+) -> None:
+    """No waiting for the instrument's next trade (at a replay's end there is none)."""
+    for ts, ask in ((90, "1500.05"), (110, "1501.05"), (120, "1502.05")):
+        venue.on_tick(tick("1500.00", "1499.95", ask, ts=ts))
+    order = _created_at(intent(), ts=100)
+    venue.place(order)
+
+    [update] = venue.catch_up(order.client_order_id)
+
+    assert update.status is OrderStatus.FILLED
+    assert update.fill is not None and (update.fill.price, update.fill.fill_ts) == (
+        D("1501.05"),
+        110,
+    )
+    assert not venue.on_tick(tick("1503.00", "1502.95", "1503.05", ts=130))
+    assert not venue.open_orders()
+
+
+def test_catch_up_leaves_an_order_for_the_next_tick_when_none_came_after_it(
+    venue: PaperBroker,
+) -> None:
+    venue.on_tick(tick("1500.00", "1499.95", "1500.05", ts=90))
+    order = _created_at(intent(), ts=100)
+    venue.place(order)
+
+    assert not venue.catch_up(order.client_order_id)
+    assert not venue.catch_up(order.client_order_id)  # asked twice: still nothing
+    [update] = venue.on_tick(tick("1501.00", "1500.95", "1501.05", ts=110))
+    assert update.fill is not None and update.fill.price == D("1501.05")
+
+
+def test_a_partly_filled_late_order_takes_each_missed_tick_once_then_waits(
+    venue: PaperBroker,
+) -> None:
+    for ts in (110, 120):
+        venue.on_tick(tick("1500.00", "1499.95", "1500.05", ask_qty=4, ts=ts))
+    order = _created_at(intent(quantity=10), ts=100)
+    venue.place(order)
+
+    assert fills(venue.catch_up(order.client_order_id)) == [(4, D("1500.05"))] * 2
+    assert fills(venue.on_tick(tick("1500.00", "1499.95", "1500.05", ask_qty=4, ts=130))) == [
+        (2, D("1500.05"))
+    ]

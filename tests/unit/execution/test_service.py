@@ -83,7 +83,8 @@ async def test_reducing_mode_lets_a_reduction_through_but_not_a_new_position(
     less = await harness.signal(make_signal("less", Side.SELL, quantity=5))
 
     assert types_of(more) == [E.ORDER_REJECTED] and "REDUCING" in more[0].data.reason
-    assert types_of(less) == [E.ORDER_SUBMITTED, E.ORDER_OPEN]
+    # sent, and filled at once on the tick (ts 5) execution saw after the signal (ts 3)
+    assert types_of(less) == [E.ORDER_SUBMITTED, E.ORDER_OPEN, E.ORDER_FILLED]
 
 
 async def test_bad_signal_becomes_a_rejected_order_not_a_crash(harness: Harness) -> None:
@@ -204,6 +205,8 @@ async def test_square_off_flattens_every_position_even_while_halted(harness: Har
     ]
     assert all(u.order_type is OrderType.MARKET for u in opened)
     assert types_of(filled) == [E.ORDER_FILLED, E.ORDER_FILLED]
+    # on the tick after the kill, never on the older one the positions were filled at
+    assert sorted(e.data.fill.price for e in filled) == [D("100.95"), D("101.05")]
     assert harness.service.net_positions == {("ema", TOKEN): 0, ("rsi", TOKEN): 0}
 
 
@@ -224,3 +227,20 @@ async def test_new_orders_stay_blocked_after_square_off_while_halted(harness: Ha
     events = await harness.signal(make_signal("new", Side.BUY))
     assert types_of(events) == [E.ORDER_REJECTED]
     assert harness.adapter.placed == []
+
+
+async def test_an_order_whose_next_tick_already_passed_execution_fills_when_sent(
+    harness: Harness,
+) -> None:
+    """Execution reads ticks ahead of the signal path: the fill is the tick after the
+    signal (event time 3), reported with the order, not at the instrument's next trade."""
+    await harness.tick("100.00", bid="99.95", ask="100.05", ts=2)
+    await harness.tick("101.00", bid="100.95", ask="101.05", ts=4)
+
+    placed = await harness.signal(make_signal(quantity=10))
+
+    assert types_of(placed) == [E.ORDER_SUBMITTED, E.ORDER_OPEN, E.ORDER_FILLED]
+    fill = placed[-1].data.fill
+    assert (fill.price, fill.fill_ts) == (D("101.05"), 4)
+    assert harness.service.net_positions[("ema", TOKEN)] == 10
+    assert not harness.service.working
