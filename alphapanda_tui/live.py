@@ -9,11 +9,13 @@ inside its own serial handler: every fill is journalled before its event is emit
 The first live order of a session needs the operator's confirmation, and that
 confirmation is the resume: the live engine always starts HALTED (reason "not logged
 in to Zerodha" when there is no valid token), and going ACTIVE runs the pre-trading
-checks, which the console shows as a checklist before the trader confirms. A dead token
-(06:00 IST expiry, a ``TokenException``, a 403 on the ticker) halts trading (or reduces,
-``ALPHAPANDA_ZERODHA__ON_TOKEN_EXPIRY=reduce``), stops the ticker retrying, raises an
-alert and clears the session so the console asks for a new login. After a login the
-ticker resubscribes; trading stays halted until the operator resumes.
+checks, which the console shows as a checklist before the trader confirms. On Kafka the
+halt comes when a process takes the execution lease (at start or on failover), not when
+a standby starts. A dead token (06:00 IST expiry, a ``TokenException``, a 403 on the
+ticker) halts trading (or reduces, ``ALPHAPANDA_ZERODHA__ON_TOKEN_EXPIRY=reduce``),
+stops the ticker retrying, raises an alert and clears the session so the console asks
+for a new login. After a login the ticker resubscribes; trading stays halted until the
+operator resumes.
 """
 
 from __future__ import annotations
@@ -316,22 +318,29 @@ class LiveTrading:
         self.control = control
 
     async def on_started(self, *, runs_execution: bool = True) -> None:
-        """Right after the pipeline started: halt first, then reconcile with Zerodha.
+        """Right after the pipeline started: show the session; with ``runs_execution``,
+        also ``on_execution_active`` (halt first, then reconcile with Zerodha).
 
-        Only the process that runs execution does either: in a split deployment a
-        strategies worker that restarts must not halt the cluster's live trading.
+        False where execution does not run here, and where it runs under a lease (Kafka):
+        the lease calls ``on_execution_active`` when this process takes it, so neither a
+        strategies worker nor a standby execution that starts halts the cluster's trading.
         """
         self._loop = asyncio.get_running_loop()
+        self._require_control()
+        self._show_session(self.session.info)
+        if runs_execution:
+            await self.on_execution_active()
+
+    async def on_execution_active(self) -> None:
+        """Execution starts here (at start, or a standby taking over the lease): halt
+        before any order can leave, then reconcile with Zerodha in the background."""
+        self._loop = asyncio.get_running_loop()
         control = self._require_control()
-        info = self.session.info
-        self._show_session(info)
-        if not runs_execution:
-            return
-        if info is None:
+        if self.session.info is None:
             await control.auto_halt(f"{NOT_LOGGED_IN}: log in (ctrl+l)", TOKEN_RULE)
             return
         await control.halt(None, operator=SYSTEM_OPERATOR, reason=START_HALTED)
-        self._spawn(self.reconcile("on start"))
+        self._spawn(self.reconcile("execution started here"))
 
     @property
     def busy(self) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,13 +80,27 @@ def build_read_cache(settings: Settings) -> Any:
     return RedisReadCache(client, settings.broker, prefix=redis.key_prefix, owns_client=True)
 
 
-def singleton_wrapper(bus: EventBus, broker: Broker) -> Any:
-    """On Kafka, feed / risk / execution / portfolio run in one process at a time (a lease)."""
+def singleton_wrapper(
+    bus: EventBus,
+    broker: Broker,
+    on_active: Mapping[str, Callable[[], Awaitable[None]]] | None = None,
+) -> Any:
+    """On Kafka, feed / risk / execution / portfolio run in one process at a time (a lease).
+
+    ``on_active[stage]`` runs each time this process takes that stage's lease, before the
+    stage starts (live: execution halts there, not when a standby merely starts).
+    """
     from engine.bus.kafka import KafkaBus, LeasedService
 
     if not isinstance(bus, KafkaBus):
         return None
-    return lambda stage, service: LeasedService(service, bus, f"{broker.value}.{stage}")
+    hooks = dict(on_active or {})
+
+    def wrap(stage: str, service: Any) -> Any:
+        lease = f"{broker.value}.{stage}"
+        return LeasedService(service, bus, lease, on_active=hooks.get(stage))
+
+    return wrap
 
 
 def build_registry(settings: Settings) -> InstrumentRegistry:
@@ -179,6 +193,9 @@ class EngineRuntime:
             interval_s=settings.processing.health_interval_s,
             clock=self.clock,
         )
+        # Live on Kafka: halt + reconcile when this process takes the execution lease.
+        hooks = {"execution": live.on_execution_active} if live else None
+        singleton = singleton_wrapper(ports.bus, self.broker, hooks)
         self.pipeline = Pipeline(
             config=engine_config.pipeline_config(settings),
             bus=ports.bus,
@@ -194,7 +211,7 @@ class EngineRuntime:
                 *self._live_services(live, ports.bus),
             ],
             services=self.services,
-            singleton=singleton_wrapper(ports.bus, self.broker),
+            singleton=singleton,
             adapter=live.adapter if live else None,
         )
         if live:
@@ -215,8 +232,9 @@ class EngineRuntime:
         )
         await self.pipeline.start()
         if live:
-            # halts before any order can leave (see live.py)
-            await live.on_started(runs_execution="execution" in parse_services(self.services))
+            # Halts before any order can leave (see live.py); under a lease, the hook does.
+            runs_execution = "execution" in parse_services(self.services)
+            await live.on_started(runs_execution=runs_execution and singleton is None)
         for scope, mode in state.scopes().items():
             record = state.record(scope)
             self.read_model.set_trading_state(scope, mode, record.reason if record else "")

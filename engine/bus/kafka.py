@@ -846,14 +846,30 @@ class LeasedService:
     cancel-all live in one process) and the portfolio (totals and P&L need every fill).
     The other processes wait as hot standbys; the holder's death hands the lease over
     within the session timeout and the new holder rebuilds its state from storage.
+
+    ``on_active`` is awaited each time this process takes the lease, before ``inner``
+    starts: live execution halts there, so a standby that starts halts nothing while a
+    new holder halts before it can send an order. If it fails, ``inner`` does not start:
+    the lease is given up and the supervisor retries with backoff. A rebalance that hands
+    the lease straight back (same member, next generation: nobody else held it) is not a
+    take-over, so a process joining the group does not make the holder run it again.
     """
 
-    def __init__(self, inner: Any, bus: KafkaBus, lease_name: str, stop_timeout: float = 10.0):
+    def __init__(
+        self,
+        inner: Any,
+        bus: KafkaBus,
+        lease_name: str,
+        stop_timeout: float = 10.0,
+        on_active: Callable[[], Awaitable[None]] | None = None,
+    ):
         self.inner = inner
         self.name = inner.name
         self.lease_name = lease_name
         self._bus = bus
         self._stop_timeout = stop_timeout
+        self._on_active = on_active
+        self._held_as: tuple[str, int] | None = None  # (member id, generation) last held
         self._stopping = asyncio.Event()
         self._inner_task: asyncio.Task[None] | None = None
 
@@ -863,6 +879,7 @@ class LeasedService:
 
     async def run(self) -> None:
         self._stopping.clear()
+        self._held_as = None
         lease = KafkaLease(self._bus, self.lease_name)
         lease.on_lost = self._stop_inner
         await lease.start()
@@ -870,6 +887,8 @@ class LeasedService:
             while not self._stopping.is_set():
                 if not await self._first(lease.held.wait()):
                     break
+                if not await self._activate(lease):
+                    continue
                 self._inner_task = asyncio.create_task(self.inner.run(), name=f"svc:{self.name}")
                 log.warning("singleton %s active here", self.name, extra={"service": self.name})
                 task = self._inner_task
@@ -883,6 +902,27 @@ class LeasedService:
         finally:
             await self._stop_inner()
             await lease.aclose()
+
+    async def _activate(self, lease: KafkaLease) -> bool:
+        """Await ``on_active``; False when stopping or the lease went meanwhile.
+
+        Raises when the hook failed, so ``inner`` never runs without it (e.g. unhalted).
+        """
+        previous, self._held_as = self._held_as, _membership(lease)
+        if self._on_active is None or _kept(previous, self._held_as):
+            return True
+        hook = asyncio.ensure_future(self._on_active())
+        if not await self._first(hook):
+            return False
+        try:
+            hook.result()
+        except Exception as exc:
+            self._held_as = None  # the next holding must run it again
+            log.error(
+                "singleton activation failed", extra={"service": self.name, "error": repr(exc)}
+            )
+            raise RuntimeError(f"{self.name} did not start: its activation failed") from exc
+        return lease.held.is_set() and not lease.lost.is_set()
 
     async def _first(self, *waits: Awaitable[Any]) -> bool:
         """Wait for the first of ``waits`` or ``stop()``; False when stopping came first."""
@@ -924,6 +964,21 @@ class LeasedService:
         if self.active:
             return self.inner.health()
         return ComponentHealth(name=self.name, status=ComponentStatus.STOPPED, detail="standby")
+
+
+def _membership(lease: KafkaLease) -> tuple[str, int] | None:
+    """The lease consumer's (member id, generation); aiokafka keeps them in its coordinator."""
+    coordinator = getattr(lease._consumer, "_coordinator", None)
+    member = getattr(coordinator, "member_id", None)
+    generation = getattr(coordinator, "generation", None)
+    if not member or not isinstance(generation, int) or generation < 0:
+        return None
+    return str(member), generation
+
+
+def _kept(previous: tuple[str, int] | None, now: tuple[str, int] | None) -> bool:
+    """True when the lease came straight back: same member, the very next generation."""
+    return previous is not None and now is not None and now == (previous[0], previous[1] + 1)
 
 
 def _cancelling() -> int:
