@@ -33,6 +33,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
+from aiokafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
 from aiokafka.errors import (
     CommitFailedError,
     IllegalStateError,
@@ -765,6 +767,11 @@ class KafkaLease:
     the one partition to exactly one member, which holds the lease until it leaves, dies
     (after ``session_timeout_ms``) or loses the cluster. ``on_lost`` is awaited before the
     group rebalances, so a graceful hand-over stops the old holder before the new one starts.
+
+    The assignment is sticky: a process joining the group (a standby starting) leaves the
+    lease with its holder. Round-robin would move it to whichever member id sorts first,
+    and a live execution that moves halts and reconciles, so starting a standby would halt
+    trading about half the time. Round-robin stays offered for members that lack sticky.
     """
 
     def __init__(self, bus: KafkaBus, name: str) -> None:
@@ -782,6 +789,10 @@ class KafkaLease:
         consumer = AIOKafkaConsumer(
             group_id=self.group,
             enable_auto_commit=False,
+            partition_assignment_strategy=(
+                _sticky_assignor(self.name),
+                RoundRobinPartitionAssignor,
+            ),
             session_timeout_ms=self.bus._session_timeout_ms,
             heartbeat_interval_ms=self.bus._heartbeat_interval_ms,
             **self.bus._common(),
@@ -836,6 +847,12 @@ class KafkaLease:
             await self._consumer.stop()
             self._consumer = None
         self.held.clear()
+
+
+def _sticky_assignor(lease: str) -> type[StickyPartitionAssignor]:
+    """aiokafka's sticky assignor keeps what it holds in class attributes: one subclass per
+    lease, or the leases of one process (feed, risk, execution…) would share that state."""
+    return type(f"StickyLeaseAssignor[{lease}]", (StickyPartitionAssignor,), {})
 
 
 class LeasedService:

@@ -89,3 +89,49 @@ async def test_a_crashing_singleton_is_restarted_with_backoff(kafka_bootstrap: s
             assert supervisor.restarts["risk"] == 1
         finally:
             await supervisor.stop()
+
+
+async def test_standbys_joining_leave_the_lease_with_its_holder(kafka_bootstrap: str) -> None:
+    """Each join rebalances the group; the lease must not move to the newcomer (a live
+    execution that moves halts and reconciles: starting a standby would halt trading)."""
+    from engine.bus.kafka import KafkaLease
+
+    name = f"test.{uuid.uuid4().hex[:8]}"
+    # Member ids start with the client id: every newcomer sorts before the holder, so a
+    # round-robin assignment would hand it the lease on each join.
+    buses = [
+        KafkaBus(
+            kafka_bootstrap,
+            idempotent=False,
+            session_timeout_ms=2000,
+            heartbeat_interval_ms=300,
+            client_id=client_id,
+        )
+        for client_id in ("z-holder", "c-standby", "b-standby", "a-standby")
+    ]
+    leases = [KafkaLease(bus, name) for bus in buses]
+    try:
+        await leases[0].start()
+        await eventually(lambda: leases[0].held.is_set(), timeout=20, message="first holds")
+        for standby in leases[1:]:
+            await standby.start()
+            await asyncio.sleep(0.5)  # the join starts a rebalance: every lease is revoked
+            await eventually(
+                lambda: any(lease.held.is_set() for lease in leases),
+                timeout=20,
+                message="the rebalance after a join settled",
+            )
+            assert leases[0].held.is_set(), "the lease moved to a process that joined"
+            assert not any(other.held.is_set() for other in leases[1:])
+
+        await leases[0].aclose()  # the holder leaves: exactly one standby takes over
+        await eventually(
+            lambda: sum(lease.held.is_set() for lease in leases[1:]) == 1,
+            timeout=15,
+            message="one standby took over",
+        )
+    finally:
+        for lease in leases:
+            await lease.aclose()
+        for bus in buses:
+            await bus.aclose()
