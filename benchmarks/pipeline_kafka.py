@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from engine.backtest import BacktestStore
+from engine.bus.base import EventBus
 from engine.bus.kafka import KafkaBus
 from engine.bus.memory import MemoryBus
 from engine.clock import IST, datetime_to_ns
@@ -197,6 +198,29 @@ async def _raw_once(bootstrap: str, ticks: list[EventEnvelope]) -> float:
         await producer.stop()
 
 
+def bench_pipeline(
+    bus: EventBus,
+    store: BacktestStore,
+    strategies: list[StrategyConfig],
+    registry,
+    risk: RiskLimits,
+) -> Pipeline:
+    """The paper pipeline both runs measure: only the bus differs."""
+    return Pipeline(
+        config=PipelineConfig(
+            broker=Broker.PAPER,
+            instance_id="bench",
+            risk=risk,
+            processing=ProcessorConfig(batch_size=1024),
+            snapshot_interval_s=60.0,
+        ),
+        bus=bus,
+        store=store,
+        registry=registry,
+        strategies=build_strategies(strategies, registry),
+    )
+
+
 async def pipeline_run(
     bootstrap: str,
     ticks: list[EventEnvelope],
@@ -211,19 +235,7 @@ async def pipeline_run(
     bus = KafkaBus(bootstrap, idempotent=False, session_timeout_ms=6000, heartbeat_interval_ms=500)
     await bus.start()
     store = BacktestStore()  # the in-memory store, counting orders and rejections
-    pipeline = Pipeline(
-        config=PipelineConfig(
-            broker=Broker.PAPER,
-            instance_id="bench",
-            risk=risk or RiskLimits(),
-            processing=ProcessorConfig(batch_size=1024),
-            snapshot_interval_s=60.0,
-        ),
-        bus=bus,
-        store=store,
-        registry=registry,
-        strategies=build_strategies(strategies, registry),
-    )
+    pipeline = bench_pipeline(bus, store, strategies, registry, risk or RiskLimits())
     sent_at: dict[str, tuple[str, float]] = {}
     latencies: dict[str, list[float]] = {"flood": [], "paced": []}
     reader_group = f"bench.{uuid.uuid4()}"
@@ -315,19 +327,7 @@ async def memory_run(
     for the workload, so the Kafka figure can be read as bus cost versus engine cost."""
     bus = MemoryBus(partitions=4, capacity=10_000)
     store = BacktestStore()
-    pipeline = Pipeline(
-        config=PipelineConfig(
-            broker=Broker.PAPER,
-            instance_id="bench",
-            risk=risk,
-            processing=ProcessorConfig(batch_size=1024),
-            snapshot_interval_s=60.0,
-        ),
-        bus=bus,
-        store=store,
-        registry=registry,
-        strategies=build_strategies(strategies, registry),
-    )
+    pipeline = bench_pipeline(bus, store, strategies, registry, risk)
     await bus.start()
     await pipeline.start()
     await pipeline.wait_ready(30)
