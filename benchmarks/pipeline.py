@@ -3,17 +3,23 @@ portfolio); prints one JSON object: ticks/s over several runs, and a memory chec
 
 Every run builds a fresh ``Pipeline`` on a ``MemoryBus`` with the ``MemoryTradingStore``
 (``engine.backtest.run_backtest``): no vectorised shortcut. The memory check replays a
-longer run and samples RSS after warm-up and at the end: every buffer, history and dedup
-window is bounded, so RSS must stay flat. Run: ``python benchmarks/pipeline.py``.
+longer run in a fresh process (a heap grown by the timed runs would hide growth) and
+samples RSS after warm-up and at the end, twice: with the in-memory store, which keeps
+every order and fill as a database would, and with finished orders and their fills
+leaving RAM, as rows of the SQLite or PostgreSQL store do. Every buffer, history and dedup
+window of the engine is bounded, so the second must stay flat.
+Run: ``python benchmarks/pipeline.py``.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import platform
 import statistics
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.backtest import (
     BacktestResult,
+    BacktestStore,
     SyntheticTicks,
     current_rss_mb,
     peak_rss_mb,
@@ -35,7 +42,13 @@ logging.getLogger("alphapanda").setLevel(logging.ERROR)  # rejections are logged
 STRATEGY = "ema-cross"  # the bundled EMA 12/26 cross on RELIANCE, INFY, HDFCBANK
 
 
-def one_run(ticks: int, seed: int, sync_every: int | None, progress: Any = None) -> BacktestResult:
+def one_run(
+    ticks: int,
+    seed: int,
+    sync_every: int | None,
+    progress: Any = None,
+    store: BacktestStore | None = None,
+) -> BacktestResult:
     registry = load_default_registry()
     config = next(c for c in load_strategies() if c.name == STRATEGY)
     return run_backtest(
@@ -44,28 +57,102 @@ def one_run(ticks: int, seed: int, sync_every: int | None, progress: Any = None)
         source=SyntheticTicks(ticks, seed=seed),
         progress=progress,
         sync_every=sync_every,
+        store=store,
     )
 
 
-def memory_check(ticks: int, warmup: int, seed: int, sync_every: int | None) -> dict[str, Any]:
+class RowsLeaveRamStore(BacktestStore):
+    """The in-memory store, except that an order and its fills leave RAM once the order
+    is finished (counted, not kept): what a database-backed store's process holds.
+    Benchmark only: a redelivered duplicate fill would then rest on the processed-id window."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.archived_orders = 0
+        self._fill_keys: dict[str, list[Any]] = {}
+
+    async def update_order(self, order: Any) -> None:
+        await super().update_order(order)
+        self._archive_if_done(order)
+
+    async def record_fill(self, fill: Any, position: Any, processed: Any = None) -> bool:
+        recorded = await super().record_fill(fill, position, processed)
+        self.fills.pop((fill.broker, fill.trade_id), None)  # the portfolio's journal row
+        return recorded
+
+    async def apply_execution(self, order: Any, fill: Any) -> bool:
+        applied = await super().apply_execution(order, fill)
+        if applied and fill is not None:
+            self._fill_keys.setdefault(order.client_order_id, []).append(
+                (fill.broker, fill.trade_id)
+            )
+        self._archive_if_done(order)
+        return applied
+
+    def _archive_if_done(self, order: Any) -> None:
+        if not order.status.is_terminal:
+            return
+        coid = order.client_order_id
+        if self.orders.pop(coid, None) is not None:
+            self.archived_orders += 1
+        for key in self._fill_keys.pop(coid, ()):
+            self.fills.pop(key, None)
+
+
+STORES: dict[str, type[BacktestStore]] = {
+    "memory": BacktestStore,
+    "rows-leave-ram": RowsLeaveRamStore,
+}
+
+
+def memory_check(
+    ticks: int, warmup: int, seed: int, sync_every: int | None, store: str = "memory"
+) -> dict[str, Any]:
     """RSS once ``warmup`` ticks are in (every window full) and at the end of the run."""
     samples: dict[str, float] = {}
 
     def sample(published: int) -> None:
         if published >= warmup and "warm" not in samples:
+            gc.collect()  # live memory, not how much cyclic garbage awaits the collector
             samples["warm"] = current_rss_mb()
 
-    result = one_run(ticks, seed, sync_every, progress=sample)
+    kept = STORES[store]()
+    result = one_run(ticks, seed, sync_every, progress=sample, store=kept)
+    gc.collect()
     samples["end"] = current_rss_mb()
     warm = samples.get("warm", samples["end"])
     return {
+        "store": store,
         "ticks": result.ticks,
         "rss_after_warmup_mb": warm,
         "rss_end_mb": samples["end"],
         "growth_pct": round((samples["end"] - warm) / warm * 100, 1),
-        "orders_kept_in_store": result.orders,
+        "orders_kept_in_store": len(kept.orders),
+        "fills_kept_in_store": len(kept.fills),
         "ticks_per_s": round(result.ticks_per_s),
     }
+
+
+def memory_check_fresh(
+    ticks: int, warmup: int, seed: int, sync_every: int | None, store: str
+) -> dict[str, Any]:
+    """``memory_check`` in a new interpreter, so nothing run before shapes its heap."""
+    command = [
+        sys.executable,
+        __file__,
+        "--memory-only",
+        store,
+        "--memory-ticks",
+        str(ticks),
+        "--memory-warmup",
+        str(warmup),
+        "--seed",
+        str(seed),
+        "--sync-every",
+        str(sync_every or 0),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
 
 
 def sampled_profile(ticks: int, seed: int, sync_every: int | None, top: int = 30) -> None:
@@ -125,8 +212,20 @@ def main() -> None:
     parser.add_argument(
         "--sample", action="store_true", help="sampling profile of one run to stderr"
     )
+    parser.add_argument(
+        "--memory-only", choices=sorted(STORES), help="only the memory check, with this store"
+    )
     args = parser.parse_args()
     sync = args.sync_every or None
+    if args.memory_only:
+        print(
+            json.dumps(
+                memory_check(
+                    args.memory_ticks, args.memory_warmup, args.seed, sync, args.memory_only
+                )
+            )
+        )
+        return
     if args.sample:
         sampled_profile(args.ticks, args.seed, sync)
         return
@@ -164,7 +263,10 @@ def main() -> None:
         "python": platform.python_version(),
     }
     if args.memory_ticks:
-        report["memory"] = memory_check(args.memory_ticks, args.memory_warmup, args.seed, sync)
+        report["memory"] = [
+            memory_check_fresh(args.memory_ticks, args.memory_warmup, args.seed, sync, store)
+            for store in STORES
+        ]
     print(json.dumps(report))
 
 

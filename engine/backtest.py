@@ -168,6 +168,7 @@ async def run_backtest_async(
     bus_capacity: int = 10_000,
     drain_timeout: float = 600.0,
     sync_every: int | None = 256,
+    store: BacktestStore | None = None,
 ) -> BacktestResult:
     """Run one backtest inside the current event loop (see ``run_backtest``).
 
@@ -178,7 +179,7 @@ async def run_backtest_async(
     if not bindings:
         raise ValueError("a backtest needs at least one strategy")
     bus = MemoryBus(partitions=bus_partitions, capacity=bus_capacity)
-    store = BacktestStore()
+    store = store if store is not None else BacktestStore()
     pipeline_config = backtest_pipeline_config(config)
     feed = _build_feed(bus, registry, source, bindings)
     if sync_every is not None:
