@@ -160,7 +160,7 @@ class ExecutionService(StreamProcessor):
         self.working: dict[str, OrderRecord] = {}  # sent, not yet terminal
         self.net_positions: dict[PositionKey, int] = {}
         self._position_info: dict[PositionKey, tuple[str, Product]] = {}  # symbol, product
-        self._sent: set[str] = set()  # handed to the venue by this process
+        self._sent: set[str] = set()  # handed to the venue, not yet stored past PENDING
         # Venue updates found by ``handle_now`` for the tick ``handle`` is about to apply.
         self._venue_updates: dict[str, Sequence[VenueUpdate]] = {}
         self._events_topic = topics.orders_events(broker)
@@ -297,14 +297,20 @@ class ExecutionService(StreamProcessor):
         if problem is not None:
             await self._reject(order, problem, out, ts)
             return
-        self._sent.add(order.client_order_id)
+        coid = order.client_order_id
+        self._sent.add(coid)
         ack = await self.adapter.place(order_intent(order))
         if not ack.accepted:
             await self._reject(order, ack.reason or "rejected by the broker", out, ts)
+            self._sent.discard(coid)  # stored as REJECTED: the status guards it now
             return
         order.status = ack.status
         order.broker_order_id = ack.broker_order_id
         await self.store.update_order(order)
+        if order.status is not OrderStatus.PENDING:
+            # On record as sent, so a redelivered signal is not sent again: forget the id
+            # (the set holds only orders whose sending is not on record yet: bounded).
+            self._sent.discard(coid)
         self.working[order.client_order_id] = order
         self._emit(out, EventType.ORDER_SUBMITTED, order, ts, status=OrderStatus.SUBMITTED)
         if ack.status in (OrderStatus.OPEN, OrderStatus.TRIGGER_PENDING):

@@ -244,3 +244,14 @@ async def test_an_order_whose_next_tick_already_passed_execution_fills_when_sent
     assert (fill.price, fill.fill_ts) == (D("101.05"), 4)
     assert harness.service.net_positions[("ema", TOKEN)] == 10
     assert not harness.service.working
+
+
+async def test_sent_ids_are_forgotten_once_the_store_records_the_send(harness: Harness) -> None:
+    """A trading day of orders must not grow execution's memory: the id is kept only
+    while the send is not on record; after that the stored status stops a resend."""
+    for n in range(5):
+        await harness.signal(make_signal(f"sig-{n}"))
+
+    assert harness.service._sent == set()
+    again = await harness.signal(make_signal("sig-3"))  # redelivered: still not re-sent
+    assert again == [] and len(harness.adapter.placed) == 5
