@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import sqlite3
 import subprocess
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -31,10 +30,10 @@ from engine.events.payloads import OrderIntent, Signal, Tick
 from engine.events.types import Broker, EventType, OrderStatus, OrderType, Side
 from engine.execution.reports import PlaceAck
 from engine.ids import uuid7_str
+from tests.engine_process import ALPHAPANDA
+from tests.engine_process import EngineProcess as BaseEngineProcess
 from tests.services import postgres_database as shared_postgres_database
 
-ROOT = Path(__file__).resolve().parents[2]
-ALPHAPANDA = ROOT / ".venv" / "bin" / "alphapanda"
 BROKER = Broker.PAPER
 STRATEGY = "fast-ema"
 
@@ -113,63 +112,15 @@ def engine_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-@dataclass
-class EngineProcess:
-    """``alphapanda engine`` running in its own process; stderr goes to a file we can read."""
+class EngineProcess(BaseEngineProcess):
+    """The engine on the small market in ``home``; stderr goes to ``engine-{run}.stderr``."""
 
-    home: Path
-    env: dict[str, str]
-    log_path: Path
-    process: subprocess.Popen[bytes] = field(init=False)
+    start_timeout = 20.0
 
     @classmethod
     def start(cls, home: Path, run: int = 1, **env: str) -> EngineProcess:
-        engine = cls(home, engine_env(home, **env), home / f"engine-{run}.stderr")
-        with engine.log_path.open("wb") as sink:
-            engine.process = subprocess.Popen(
-                [str(ALPHAPANDA), "engine"],
-                env=engine.env,
-                stdin=subprocess.DEVNULL,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                cwd=home,
-            )
-        return engine
-
-    @property
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def running(self) -> bool:
-        return "alphapanda engine running" in self.output
-
-    def send(self, sig: signal.Signals) -> None:
-        self.process.send_signal(sig)
-
-    def wait(self, timeout: float = 20.0) -> int:
-        try:
-            return self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise AssertionError(
-                f"engine did not exit within {timeout}s:\n{self.output[-3000:]}"
-            ) from None
-
-    def close(self) -> None:
-        """Test teardown: never leave an engine behind."""
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-
-
-async def wait_started(engine: EngineProcess, timeout: float = 20.0) -> None:
-    await poll(
-        lambda: engine.running() or engine.process.poll() is not None,
-        timeout,
-        "engine start",
-    )
-    assert engine.process.poll() is None, f"engine exited early:\n{engine.output[-3000:]}"
+        name = f"engine-{run}"
+        return cls.spawn(name, engine_env(home, **env), home / f"{name}.stderr")
 
 
 def cli(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.support import STRATEGY, EngineProcess, SqliteDb, cli, poll, wait_started
+from tests.integration.support import STRATEGY, EngineProcess, SqliteDb, cli, poll
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +27,7 @@ async def test_engine_exits_0_on_signal_with_a_final_pnl_snapshot(
     db = SqliteDb(isolated_home / "alphapanda.db")
     engine = EngineProcess.start(isolated_home, **QUIET_SNAPSHOTS)
     try:
-        await wait_started(engine)
+        await engine.started()
         assert (isolated_home / "engine.pid").read_text().strip() == str(engine.process.pid)
         await poll(lambda: db.count("fills") >= 3, 15, "the engine trading")
         snapshots_before = db.count("pnl_snapshots")
@@ -55,7 +55,7 @@ async def test_status_json_reports_state_strategies_positions_orders_and_pnl(
     db = SqliteDb(isolated_home / "alphapanda.db")
     engine = EngineProcess.start(isolated_home)
     try:
-        await wait_started(engine)
+        await engine.started()
         await poll(
             lambda: db.count("fills") >= 5 and db.count("positions", "net_quantity != 0") > 0,
             15,

@@ -14,7 +14,7 @@ import pytest
 
 from engine.events.types import OrderStatus
 from storage.store import SqlTradingStore
-from tests.integration.support import BROKER, EngineProcess, Ledger, SqliteDb, poll, wait_started
+from tests.integration.support import BROKER, EngineProcess, Ledger, SqliteDb, poll
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +25,7 @@ async def test_sigkill_mid_run_then_restart_keeps_orders_and_fills_consistent(
     db = SqliteDb(isolated_home / "alphapanda.db")
     first = EngineProcess.start(isolated_home, run=1)
     try:
-        await wait_started(first)
+        await first.started()
         await poll(
             lambda: db.count("orders") >= 15 and db.count("fills") >= 10,
             15,
@@ -46,7 +46,7 @@ async def test_sigkill_mid_run_then_restart_keeps_orders_and_fills_consistent(
 
     second = EngineProcess.start(isolated_home, run=2)
     try:
-        await wait_started(second)
+        await second.started()
         await poll(
             lambda: db.count("fills") >= fills_at_crash + 10,
             15,

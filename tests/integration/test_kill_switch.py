@@ -37,7 +37,6 @@ from tests.integration.support import (
     signal_event,
     tick,
     tick_event,
-    wait_started,
 )
 
 SECOND = 1_000_000_000
@@ -231,7 +230,7 @@ async def test_cli_kill_and_resume_steer_a_running_engine(isolated_home: Path) -
     db = SqliteDb(isolated_home / "alphapanda.db")
     engine = EngineProcess.start(isolated_home)
     try:
-        await wait_started(engine)
+        await engine.started()
         await poll(lambda: db.count("fills") >= 3, 15, "the engine trading")
 
         killed = cli(isolated_home, "kill")
@@ -290,7 +289,7 @@ async def test_cli_kill_while_stopped_holds_at_next_start(isolated_home: Path) -
     db = SqliteDb(isolated_home / "alphapanda.db")
     engine = EngineProcess.start(isolated_home)
     try:
-        await wait_started(engine)
+        await engine.started()
         await poll(
             lambda: db.count("risk_alerts", "rule = 'trading_state'") >= 3,
             15,

@@ -5,23 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
 import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.bus.kafka import KafkaBus
 from engine.events.types import Broker
+from tests.engine_process import EngineProcess as BaseEngineProcess
 from tests.services import postgres_database as shared_postgres_database
 
-ROOT = Path(__file__).resolve().parents[2]
-ALPHAPANDA = ROOT / ".venv" / "bin" / "alphapanda"
 BROKER = Broker.PAPER
 
 INSTRUMENTS_CSV = """\
@@ -98,10 +94,6 @@ async def postgres_database(admin_url: str) -> AsyncIterator[str]:
         yield url
 
 
-def make_bus(bootstrap: str) -> KafkaBus:
-    return KafkaBus(bootstrap, idempotent=False, session_timeout_ms=2000, heartbeat_interval_ms=300)
-
-
 async def poll(condition: Callable[[], Any], timeout: float, what: str) -> None:
     """Until ``condition()`` (sync or async) is truthy; fails after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
@@ -116,64 +108,13 @@ async def poll(condition: Callable[[], Any], timeout: float, what: str) -> None:
         await asyncio.sleep(0.1)
 
 
-@dataclass
-class EngineProcess:
-    """``alphapanda engine --bus kafka`` in its own process; output goes to a file."""
-
-    name: str
-    env: dict[str, str]
-    log_path: Path
-    process: subprocess.Popen[bytes] = field(init=False)
+class EngineProcess(BaseEngineProcess):
+    """``alphapanda engine --bus kafka`` with ``cluster_env``; output in ``{name}.out``."""
 
     @classmethod
     def start(cls, name: str, env: dict[str, str], *args: str) -> EngineProcess:
-        home = Path(env["ALPHAPANDA_HOME"])
-        engine = cls(name, env, home / f"{name}.out")
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith("ALPHAPANDA_")}
-        full_env.update(env, PYTHONUNBUFFERED="1")
-        with engine.log_path.open("wb") as sink:
-            engine.process = subprocess.Popen(
-                [str(ALPHAPANDA), "engine", "--bus", "kafka", *args],
-                env=full_env,
-                stdin=subprocess.DEVNULL,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                cwd=home,
-            )
-        return engine
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    @property
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def running(self) -> bool:
-        return "alphapanda engine running" in self.output
-
-    async def started(self, timeout: float = 30.0) -> None:
-        await poll(lambda: self.running() or self.process.poll() is not None, timeout, "start")
-        assert self.process.poll() is None, f"{self.name} exited early:\n{self.output[-3000:]}"
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def terminate(self, timeout: float = 30.0) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise AssertionError(f"{self.name} did not stop:\n{self.output[-3000:]}") from None
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        log_path = Path(env["ALPHAPANDA_HOME"]) / f"{name}.out"
+        return cls.spawn(name, env, log_path, "--bus", "kafka", *args)
 
 
 @dataclass

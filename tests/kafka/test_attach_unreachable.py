@@ -6,8 +6,8 @@ import os
 import subprocess
 from pathlib import Path
 
+from tests.engine_process import ALPHAPANDA
 from tests.kafka.broker import free_port
-from tests.kafka.cluster import ALPHAPANDA
 
 
 def test_attach_to_an_unreachable_cluster_exits_2_before_the_console_opens(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.engine_process import ALPHAPANDA
 from tests.kafka.broker import free_port
-from tests.kafka.cluster import ALPHAPANDA
 
 
 def _run(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -17,18 +17,9 @@ from engine.bus.kafka import KafkaBus, KafkaSubscription, OutputLostError, _Cach
 from engine.events import EventType, new_event
 from engine.events.payloads import Tick
 from tests.helpers import eventually
+from tests.kafka.broker import fast_bus
 
 pytestmark = pytest.mark.kafka
-
-
-def _bus(bootstrap: str, **kwargs: object) -> KafkaBus:
-    return KafkaBus(
-        bootstrap,
-        idempotent=False,
-        session_timeout_ms=2000,
-        heartbeat_interval_ms=300,
-        **kwargs,  # type: ignore[arg-type]
-    )
 
 
 def _unique(name: str) -> str:
@@ -78,6 +69,19 @@ async def _drain(sub: KafkaSubscription, count: int, rounds: int = 60) -> list[R
     return got
 
 
+async def _delivered(
+    bus: KafkaBus, topic: str, group: str, count: int
+) -> tuple[KafkaSubscription, list[Record]]:
+    """The set-up most tests share: ``count`` ticks acknowledged, then fetched by a member."""
+    for n in range(count):
+        await bus.publish(topic, _tick(n, n))
+    await bus.flush()
+    sub = await bus.subscribe([topic], group)
+    records = await _drain(sub, count)
+    assert len(records) == count
+    return sub, records
+
+
 def test_partitions_match_aiokafkas_default_partitioner() -> None:
     """Keys must land where any other Kafka client would put them."""
     ours, theirs = _CachedPartitioner(), DefaultPartitioner()
@@ -91,7 +95,7 @@ def test_partitions_match_aiokafkas_default_partitioner() -> None:
 
 async def test_order_per_key_holds_across_many_batches(kafka_bootstrap: str) -> None:
     topic = _unique("ticks")
-    async with _bus(kafka_bootstrap, max_batch_size=1024) as bus:  # many small batches
+    async with fast_bus(kafka_bootstrap, max_batch_size=1024) as bus:  # many small batches
         await bus.ensure_topics([topic])
         sent = 3000
         for n in range(sent):  # the three ways in, interleaved
@@ -118,7 +122,7 @@ async def test_outputs_are_acknowledged_before_their_inputs_are_committed(
     kafka_bootstrap: str,
 ) -> None:
     source, sink, group = _unique("in"), _unique("out"), _unique("g")
-    async with _bus(kafka_bootstrap, commit_interval_ms=20) as bus:
+    async with fast_bus(kafka_bootstrap, commit_interval_ms=20) as bus:
         await bus.ensure_topics([source, sink])
         for n in range(400):
             await bus.publish(source, _tick(n % 8, n))
@@ -155,14 +159,9 @@ async def test_commits_wait_for_the_interval_and_close_commits_what_is_done(
     kafka_bootstrap: str,
 ) -> None:
     topic, group = _unique("orders"), _unique("g")
-    async with _bus(kafka_bootstrap, commit_interval_ms=60_000) as bus:
+    async with fast_bus(kafka_bootstrap, commit_interval_ms=60_000) as bus:
         await bus.ensure_topics([topic])
-        for n in range(20):
-            await bus.publish(topic, _tick(n, n))
-        await bus.flush()
-        first = await bus.subscribe([topic], group)
-        batch = await _drain(first, 20)
-        assert len(batch) == 20
+        first, batch = await _delivered(bus, topic, group, 20)
         done = batch[:12]
         await first.commit(done)
         await asyncio.sleep(0.3)
@@ -180,14 +179,9 @@ async def test_a_rebalance_commits_finished_work_before_giving_partitions_up(
     kafka_bootstrap: str,
 ) -> None:
     topic, group = _unique("signals"), _unique("g")
-    async with _bus(kafka_bootstrap, commit_interval_ms=60_000) as bus:
+    async with fast_bus(kafka_bootstrap, commit_interval_ms=60_000) as bus:
         await bus.ensure_topics([topic])
-        for n in range(40):
-            await bus.publish(topic, _tick(n, n))
-        await bus.flush()
-        first = await bus.subscribe([topic], group)
-        everything = await _drain(first, 40)
-        assert len(everything) == 40
+        first, everything = await _delivered(bus, topic, group, 40)
         await first.commit(everything)  # finished, not yet committed (long interval)
         polling = asyncio.create_task(_drain(first, 10**6, rounds=30))
         second = await bus.subscribe([topic], group)  # returns once partitions are split
@@ -202,14 +196,9 @@ async def test_a_lost_output_stops_commits_and_the_input_is_redelivered(
     kafka_bootstrap: str,
 ) -> None:
     source, sink, group = _unique("in"), _unique("out"), _unique("g")
-    async with _bus(kafka_bootstrap, commit_interval_ms=20) as bus:
+    async with fast_bus(kafka_bootstrap, commit_interval_ms=20) as bus:
         await bus.ensure_topics([source, sink])
-        for n in range(5):
-            await bus.publish(source, _tick(n, n))
-        await bus.flush()
-        sub = await bus.subscribe([source], group)
-        records = await _drain(sub, 5)
-        assert len(records) == 5
+        sub, records = await _delivered(bus, source, group, 5)
 
         producer = bus._producer
         assert producer is not None
@@ -238,13 +227,9 @@ async def test_a_lost_output_stops_commits_and_the_input_is_redelivered(
 
 async def test_without_an_interval_commit_returns_after_committing(kafka_bootstrap: str) -> None:
     topic, group = _unique("control"), _unique("g")
-    async with _bus(kafka_bootstrap, commit_interval_ms=0) as bus:
+    async with fast_bus(kafka_bootstrap, commit_interval_ms=0) as bus:
         await bus.ensure_topics([topic])
-        for n in range(6):
-            await bus.publish(topic, _tick(n, n))
-        await bus.flush()
-        sub = await bus.subscribe([topic], group)
-        records = await _drain(sub, 6)
+        sub, records = await _delivered(bus, topic, group, 6)
         await sub.commit(records)
         expected = {}
         for record in records:

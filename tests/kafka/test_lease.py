@@ -8,51 +8,18 @@ import uuid
 
 import pytest
 
-from engine.bus.kafka import KafkaBus, LeasedService
-from engine.events.payloads import ComponentHealth
-from engine.events.types import ComponentStatus
+from engine.bus.kafka import LeasedService
 from engine.processing import Supervisor
 from tests.helpers import eventually
+from tests.kafka.broker import fast_bus
+from tests.kafka.leases import Worker
 
 pytestmark = pytest.mark.kafka
 
 
-class Worker:
-    """A service that counts how long it was active; can be told to crash."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.runs = 0
-        self.active = False
-        self.crash = False
-        self._stop = asyncio.Event()
-
-    async def run(self) -> None:
-        self.runs += 1
-        self._stop.clear()
-        self.active = True
-        try:
-            while not self._stop.is_set():
-                if self.crash:
-                    raise RuntimeError("boom")
-                await asyncio.sleep(0.02)
-        finally:
-            self.active = False
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def health(self) -> ComponentHealth:
-        return ComponentHealth(name=self.name, status=ComponentStatus.RUNNING)
-
-
-def _bus(bootstrap: str) -> KafkaBus:
-    return KafkaBus(bootstrap, idempotent=False, session_timeout_ms=2000, heartbeat_interval_ms=300)
-
-
 async def test_one_holder_at_a_time_and_a_standby_takes_over(kafka_bootstrap: str) -> None:
     lease = f"test.{uuid.uuid4().hex[:8]}"
-    async with _bus(kafka_bootstrap) as bus_a, _bus(kafka_bootstrap) as bus_b:
+    async with fast_bus(kafka_bootstrap) as bus_a, fast_bus(kafka_bootstrap) as bus_b:
         first, second = Worker("portfolio"), Worker("portfolio")
         sup_a = Supervisor([LeasedService(first, bus_a, lease)])
         sup_b = Supervisor([LeasedService(second, bus_b, lease)])
@@ -75,7 +42,7 @@ async def test_one_holder_at_a_time_and_a_standby_takes_over(kafka_bootstrap: st
 
 async def test_a_crashing_singleton_is_restarted_with_backoff(kafka_bootstrap: str) -> None:
     lease = f"test.{uuid.uuid4().hex[:8]}"
-    async with _bus(kafka_bootstrap) as bus:
+    async with fast_bus(kafka_bootstrap) as bus:
         worker = Worker("risk")
         supervisor = Supervisor([LeasedService(worker, bus, lease)], restart_delay=0.2)
         supervisor.start()
@@ -100,13 +67,7 @@ async def test_standbys_joining_leave_the_lease_with_its_holder(kafka_bootstrap:
     # Member ids start with the client id: every newcomer sorts before the holder, so a
     # round-robin assignment would hand it the lease on each join.
     buses = [
-        KafkaBus(
-            kafka_bootstrap,
-            idempotent=False,
-            session_timeout_ms=2000,
-            heartbeat_interval_ms=300,
-            client_id=client_id,
-        )
+        fast_bus(kafka_bootstrap, client_id=client_id)
         for client_id in ("z-holder", "c-standby", "b-standby", "a-standby")
     ]
     leases = [KafkaLease(bus, name) for bus in buses]

@@ -9,49 +9,13 @@ import uuid
 
 import pytest
 
-from engine.bus.kafka import KafkaBus, LeasedService
-from engine.events.payloads import ComponentHealth
-from engine.events.types import ComponentStatus
+from engine.bus.kafka import LeasedService
 from engine.processing import Supervisor
 from tests.helpers import eventually
+from tests.kafka.broker import fast_bus
+from tests.kafka.leases import Worker
 
 pytestmark = pytest.mark.kafka
-
-
-class Worker:
-    """A service that records when it runs, in a journal shared with the hooks."""
-
-    def __init__(self, name: str, journal: list[str]) -> None:
-        self.name = name
-        self.journal = journal
-        self.active = False
-        self._stop = asyncio.Event()
-
-    async def run(self) -> None:
-        self._stop.clear()
-        self.journal.append(f"{self.name}:run")
-        self.active = True
-        try:
-            await self._stop.wait()
-        finally:
-            self.active = False
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def health(self) -> ComponentHealth:
-        return ComponentHealth(name=self.name, status=ComponentStatus.RUNNING)
-
-
-def _bus(bootstrap: str, client_id: str) -> KafkaBus:
-    """``client_id`` orders the group's members, so the first one keeps the lease on a join."""
-    return KafkaBus(
-        bootstrap,
-        idempotent=False,
-        session_timeout_ms=2000,
-        heartbeat_interval_ms=300,
-        client_id=client_id,
-    )
 
 
 def _hook(worker: Worker, journal: list[str], seen_inner_running: list[bool]) -> object:
@@ -70,9 +34,9 @@ async def test_only_the_holder_runs_on_active_before_its_service_then_the_standb
     lease = f"test.{uuid.uuid4().hex[:8]}"
     journal: list[str] = []
     seen: list[bool] = []
-    async with (
-        _bus(kafka_bootstrap, "a-holder") as bus_a,
-        _bus(kafka_bootstrap, "b-spare") as bus_b,
+    async with (  # ``client_id`` orders the group's members: the first keeps the lease on a join
+        fast_bus(kafka_bootstrap, client_id="a-holder") as bus_a,
+        fast_bus(kafka_bootstrap, client_id="b-spare") as bus_b,
     ):
         first, second = Worker("first", journal), Worker("second", journal)
         sup_a = Supervisor(
@@ -114,7 +78,7 @@ async def test_a_failing_on_active_keeps_the_service_stopped_and_is_retried(
         if failures:
             raise failures.pop()
 
-    async with _bus(kafka_bootstrap, "alone") as bus:
+    async with fast_bus(kafka_bootstrap, client_id="alone") as bus:
         leased = LeasedService(worker, bus, lease, on_active=on_active)
         supervisor = Supervisor([leased], restart_delay=0.2)
         supervisor.start()

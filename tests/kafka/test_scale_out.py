@@ -16,11 +16,11 @@ from engine.events.payloads import HealthReport
 from engine.events.types import TradingMode
 from storage.migrate import upgrade_async
 from storage.store import SqlTradingStore
+from tests.kafka.broker import fast_bus
 from tests.kafka.cluster import (
     Books,
     EngineProcess,
     cluster_env,
-    make_bus,
     poll,
     postgres_database,
     random_prefix,
@@ -106,7 +106,7 @@ async def _both_process_ticks(bootstrap: str, pids: set[int]) -> None:
     host = socket.gethostname()
     reporters = {f"{host}-{pid}" for pid in pids}
     worked: set[str] = set()
-    async with make_bus(bootstrap) as bus:
+    async with fast_bus(bootstrap) as bus:
         sub = await bus.subscribe([topics.SYSTEM_HEALTH], f"probe.{random_prefix()}")
         for _ in range(80):
             for record in await sub.fetch(200, 0.25):

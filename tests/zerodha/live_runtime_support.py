@@ -11,6 +11,7 @@ from typing import Any
 from alphapanda_tui.live import build_session
 from alphapanda_tui.runtime import EngineRuntime, Ports, build_runtime
 from alphapanda_tui.settings import Settings, load_settings
+from engine.bus.base import EventBus
 from engine.bus.memory import MemoryBus
 from engine.clock import IST, ManualClock, datetime_to_ns
 from engine.events import topics
@@ -57,14 +58,26 @@ async def log_in(settings: Settings, fake: FakeKite, clock: ManualClock, token: 
     return await build_session(settings, clock).exchange(token)
 
 
-def live_runtime(settings: Settings, clock: ManualClock, *, ticker: bool = False) -> EngineRuntime:
-    """A live runtime on a memory bus and store; without ``ticker`` no feed runs."""
+def live_runtime(
+    settings: Settings,
+    clock: ManualClock,
+    *,
+    ticker: bool = False,
+    bus: EventBus | None = None,
+    store: MemoryTradingStore | None = None,
+    services: frozenset[str] | None = None,
+) -> EngineRuntime:
+    """A live runtime (a memory bus and store unless given); without ``ticker`` no feed runs."""
     feed = None if ticker else (lambda bus, registry: None)
     return build_runtime(
         settings,
         clock=clock,
         feed_factory=feed,
-        ports=Ports(bus=MemoryBus(partitions=2, capacity=10_000), store=MemoryTradingStore()),
+        ports=Ports(
+            bus=MemoryBus(partitions=2, capacity=10_000) if bus is None else bus,
+            store=MemoryTradingStore() if store is None else store,
+        ),
+        services=services,
     )
 
 

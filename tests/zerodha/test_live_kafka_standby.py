@@ -17,15 +17,22 @@ import pytest
 
 from alphapanda_tui import engine_config
 from alphapanda_tui.live import START_HALTED, LiveTrading
-from alphapanda_tui.runtime import EngineRuntime, Ports, build_runtime
-from engine.bus.kafka import KafkaBus, LeasedService
+from alphapanda_tui.runtime import EngineRuntime
+from engine.bus.kafka import LeasedService
 from engine.clock import ManualClock
 from engine.events.types import TradingMode
 from engine.memory_store import MemoryTradingStore
 from tests.helpers import eventually
+from tests.kafka.broker import fast_bus
 from tests.kite_fake.server import FakeKite
 from tests.services import in_ci
-from tests.zerodha.live_runtime_support import MARKET_NS, live_settings, log_in, start
+from tests.zerodha.live_runtime_support import (
+    MARKET_NS,
+    live_runtime,
+    live_settings,
+    log_in,
+    start,
+)
 
 pytestmark = [pytest.mark.kite, pytest.mark.kafka, pytest.mark.slow]
 
@@ -44,17 +51,6 @@ def kafka(tmp_path: Path) -> Iterator[str]:
         if in_ci():
             pytest.fail(f"Kafka-protocol broker did not start: {exc}")
         pytest.skip(f"Kafka-protocol broker did not start: {exc}")
-
-
-def _bus(bootstrap: str, client_id: str) -> KafkaBus:
-    """``client_id`` orders the lease groups' members: the first engine keeps its leases."""
-    return KafkaBus(
-        bootstrap,
-        idempotent=False,
-        session_timeout_ms=2000,
-        heartbeat_interval_ms=300,
-        client_id=client_id,
-    )
 
 
 def _execution(runtime: EngineRuntime) -> LeasedService:
@@ -91,12 +87,8 @@ async def test_a_standby_does_not_halt_and_halts_when_it_takes_over_execution(
         home.mkdir()
         settings = live_settings(home, fake_kite)
         await log_in(settings, fake_kite, clock, f"reqtok{name}")
-        runtime = build_runtime(
-            settings,
-            clock=clock,
-            feed_factory=lambda bus, registry: None,
-            ports=Ports(bus=_bus(kafka, client_id), store=store),
-        )
+        bus = fast_bus(kafka, client_id=client_id)  # orders the groups: the first one holds
+        runtime = live_runtime(settings, clock, bus=bus, store=store)
         await start(runtime)
         return runtime
 

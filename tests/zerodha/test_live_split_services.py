@@ -10,13 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from alphapanda_tui.runtime import Ports, build_runtime
-from engine.bus.memory import MemoryBus
 from engine.clock import ManualClock
 from engine.events.types import TradingMode
-from engine.memory_store import MemoryTradingStore
 from tests.kite_fake.server import FakeKite
-from tests.zerodha.live_runtime_support import MARKET_NS, live_settings, log_in, start
+from tests.zerodha.live_runtime_support import (
+    MARKET_NS,
+    live_runtime,
+    live_settings,
+    log_in,
+    start,
+)
 
 pytestmark = pytest.mark.kite
 
@@ -29,13 +32,7 @@ async def _service_names(
     clock = ManualClock(MARKET_NS)
     settings = live_settings(home, fake_kite)
     await log_in(settings, fake_kite, clock, f"reqtok{len(services or ())}")
-    runtime = build_runtime(
-        settings,
-        clock=clock,
-        feed_factory=lambda bus, registry: None,
-        ports=Ports(bus=MemoryBus(partitions=2, capacity=1_000), store=MemoryTradingStore()),
-        services=services,
-    )
+    runtime = live_runtime(settings, clock, services=services)
     await start(runtime)
     try:
         assert runtime.pipeline is not None
@@ -64,14 +61,7 @@ async def test_a_strategies_worker_starting_does_not_halt_live_trading(
     clock = ManualClock(MARKET_NS)
     settings = live_settings(isolated_home, fake_kite)
     await log_in(settings, fake_kite, clock, "reqtokWorker")
-    bus = MemoryBus(partitions=2, capacity=1_000)
-    runtime = build_runtime(
-        settings,
-        clock=clock,
-        feed_factory=lambda bus, registry: None,
-        ports=Ports(bus=bus, store=MemoryTradingStore()),
-        services=frozenset({"strategies"}),
-    )
+    runtime = live_runtime(settings, clock, services=frozenset({"strategies"}))
     await start(runtime)
     try:
         assert runtime.pipeline is not None
