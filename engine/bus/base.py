@@ -65,6 +65,11 @@ class Subscription(ABC):
     def lag(self) -> int:
         """Messages published to the assigned partitions and not yet committed."""
 
+    async def caught_up(self) -> bool:
+        """True when every message published so far to the assigned partitions is handled
+        (a stopping processor drains until then, so a graceful stop leaves no work behind)."""
+        return self.lag() == 0
+
     @abstractmethod
     async def aclose(self) -> None:
         """Leave the group; uncommitted records are redelivered to whoever takes over."""

@@ -25,6 +25,7 @@ import contextlib
 import logging
 import random
 import ssl
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
@@ -551,6 +552,7 @@ class KafkaSubscription(Subscription):
         self._committer: asyncio.Task[None] | None = None
         self._closed = False
         self._extra = {"group": group}
+        self._caught_up_since: float | None = None  # ms: when ``caught_up`` was first asked
 
     async def start(self) -> None:
         """Join the group; returns once partitions are assigned (as aiokafka's start does)."""
@@ -714,6 +716,22 @@ class KafkaSubscription(Subscription):
                 continue
             lag += max(0, high - max(done.get(tp, 0), committed.get(tp, 0)))
         return lag
+
+    async def caught_up(self) -> bool:
+        """True once every assigned partition has had a fetch response since the first ask
+        and nothing up to its high watermark is unfinished. (The end offsets the test
+        broker lists for a partition are not its record count, and ``lag()`` alone reads
+        watermarks that may predate the last messages upstream sent.)"""
+        now_ms = time.time() * 1000
+        if self._caught_up_since is None:
+            self._caught_up_since = now_ms
+        since = self._caught_up_since
+        consumer = self._consumer
+        for tp in consumer.assignment():
+            polled = consumer.last_poll_timestamp(tp)
+            if polled is None or polled < since:
+                return False
+        return self.lag() == 0
 
     async def aclose(self) -> None:
         """Commit what is finished (after a flush), then leave the group."""
@@ -898,7 +916,7 @@ class LeasedService:
         self._stopping.clear()
         self._held_as = None
         lease = KafkaLease(self._bus, self.lease_name)
-        lease.on_lost = self._stop_inner
+        lease.on_lost = self._abandon
         await lease.start()
         try:
             while not self._stopping.is_set():
@@ -915,7 +933,7 @@ class LeasedService:
                     self._inner_task = None
                     failure = None if task.cancelled() else task.exception()
                     raise RuntimeError(f"{self.name} stopped while holding its lease") from failure
-                await self._stop_inner()
+                await self._stop_inner(abandon=lease.lost.is_set())
         finally:
             await self._stop_inner()
             await lease.aclose()
@@ -953,11 +971,20 @@ class LeasedService:
                     task.cancel()
         return not self._stopping.is_set()
 
-    async def _stop_inner(self) -> None:
+    async def _abandon(self) -> None:
+        await self._stop_inner(abandon=True)
+
+    async def _stop_inner(self, abandon: bool = False) -> None:
+        """Stop ``inner``; ``abandon`` when the lease is gone: another process owns the work
+        now, so a processor stops after the batch in hand instead of draining its input."""
         task = self._inner_task
         if task is None:
             return
-        self.inner.stop()
+        give_up = getattr(self.inner, "abandon", None) if abandon else None
+        if give_up is not None:
+            give_up()
+        else:
+            self.inner.stop()
         try:
             async with asyncio.timeout(self._stop_timeout):
                 await asyncio.shield(task)

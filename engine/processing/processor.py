@@ -50,6 +50,9 @@ class ProcessorConfig:
     batch_size: int = 256
     poll_timeout: float = 0.25
     timer_interval: float | None = None  # seconds between ``on_timer`` calls
+    # On stop, keep handling what is already in the input (upstream stages stop first)
+    # for at most this long; 0: stop after the batch in hand.
+    drain_timeout: float = 5.0
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.poll_timeout <= 0:
@@ -97,6 +100,7 @@ class StreamProcessor(ABC):
         self.status = ComponentStatus.STOPPED
         self._codec = EventCodec("msgpack")
         self._stopping = asyncio.Event()
+        self._abandoned = False  # stopping without a drain (see ``abandon``)
         self._subscription: Subscription | None = None
         self._dlq_salt = f"{name}#dlq"
         self._has_fast_path = type(self).handle_now is not StreamProcessor.handle_now
@@ -127,7 +131,14 @@ class StreamProcessor(ABC):
 
     # -- lifecycle ----------------------------------------------------------------
     def stop(self) -> None:
-        """Ask ``run()`` to finish the batch in hand and return; also before it started."""
+        """Ask ``run()`` to finish the batch in hand, drain what is already in the input
+        (``drain_timeout``) and return; also before it started."""
+        self._stopping.set()
+
+    def abandon(self) -> None:
+        """Stop after the batch in hand, without draining: the work belongs to another
+        process now (a lost lease); what is left is redelivered there."""
+        self._abandoned = True
         self._stopping.set()
 
     @property
@@ -159,6 +170,7 @@ class StreamProcessor(ABC):
             raise
         finally:
             self._stopping.clear()
+            self._abandoned = False
 
     async def _consume(self) -> None:
         self._subscription = sub = await self.bus.subscribe(self.input_topics, self.group)
@@ -205,9 +217,34 @@ class StreamProcessor(ABC):
             if next_timer is not None and loop.time() >= next_timer:
                 await self._run_timer()
                 next_timer = loop.time() + (interval or 0)
+        await self._drain(sub)
 
-    async def _handle_batch(self, sub: Subscription, records: list[Record]) -> None:
-        """Handle records in order; commit the handled prefix; redeliver the rest later."""
+    async def _drain(self, sub: Subscription) -> None:
+        """Stopping: handle what is already in the input before returning, so a graceful
+        stop leaves no fill unapplied (the supervisor stops upstream stages first).
+        Bounded by ``drain_timeout``; a record that fails ends it (redelivered later)."""
+        budget = self.config.drain_timeout
+        if budget <= 0 or self._abandoned:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget
+        while loop.time() < deadline:
+            try:
+                if await sub.caught_up():
+                    return
+            except Exception as exc:  # the cluster is unwell: what is left is redelivered
+                log.warning(
+                    "drain on stop skipped", extra={"processor": self.name, "error": repr(exc)}
+                )
+                return
+            records = await sub.fetch(self.config.batch_size, min(0.1, self.config.poll_timeout))
+            if records and await self._handle_batch(sub, records) < len(records):
+                return
+        log.warning("stopped before the input was drained", extra={"processor": self.name})
+
+    async def _handle_batch(self, sub: Subscription, records: list[Record]) -> int:
+        """Handle records in order; commit the handled prefix; redeliver the rest later.
+        Returns how many were handled."""
         debug = log.isEnabledFor(_DEBUG)
         done = 0
         if debug or type(self.dedup) is not MemoryDedupWindow:
@@ -240,6 +277,7 @@ class StreamProcessor(ABC):
                 )
         if done < len(records):
             await sub.rewind()
+        return done
 
     async def _handle_quietly(self, records: list[Record]) -> int:
         """The hot path (no debug logs, in-memory dedup): ``_process`` inlined for the first

@@ -144,3 +144,42 @@ async def test_unreachable_cluster_is_a_clear_error() -> None:
     bus = KafkaBus(f"127.0.0.1:{free_port()}", request_timeout_ms=1000)
     with pytest.raises(BusUnavailableError, match="cannot reach the Kafka cluster"):
         await bus.start()
+
+
+async def test_stop_drains_the_input_that_is_on_the_cluster(kafka_bootstrap: str) -> None:
+    """A graceful stop on Kafka handles and commits what was published before it, not
+    only the batch in hand: nothing is left for the next start to find."""
+    topic, group = _unique("fills"), _unique("portfolio")
+    async with KafkaBus(
+        kafka_bootstrap, idempotent=False, session_timeout_ms=2000, heartbeat_interval_ms=300
+    ) as bus:
+        await bus.ensure_topics([topic, topics.dlq(topic)])
+        gate, in_hand = asyncio.Event(), asyncio.Event()
+
+        class SlowFirst(Collector):
+            async def handle(self, envelope, out: Emitter) -> None:
+                if envelope.data.instrument_token == 0:
+                    in_hand.set()
+                    await gate.wait()
+                await super().handle(envelope, out)
+
+        proc = SlowFirst(bus, topic, group)
+        proc.config = ProcessorConfig(batch_size=4, poll_timeout=0.05)
+        task = asyncio.create_task(proc.run())
+        for token in range(40):
+            await bus.publish(
+                topic, new_event(EventType.MARKET_TICK, _tick(token), source="t", key="one")
+            )
+        await bus.flush()
+        await asyncio.wait_for(in_hand.wait(), 20)
+
+        proc.stop()  # the first batch of 4 in hand, 36 more on the cluster
+        gate.set()
+        stopping = asyncio.get_running_loop().time()
+        await asyncio.wait_for(task, 15)
+        assert asyncio.get_running_loop().time() - stopping < 3.0  # drained, not timed out
+
+        assert proc.seen == list(range(40))
+        again = await bus.subscribe([topic], group)  # the group's committed offsets
+        assert await again.fetch(100, 1.0) == []
+        await again.aclose()

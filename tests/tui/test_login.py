@@ -30,7 +30,10 @@ async def test_login_modal_logs_in_from_the_pasted_redirect_without_showing_the_
     c = logged_out
     # not logged in: the console asks at once, and trading is halted with the reason
     await eventually(lambda: isinstance(c.app.screen, LoginScreen), message="no login modal")
-    assert "not logged in to Zerodha" in c.header() and "HALTED" in c.header()
+    await eventually(  # the header draws on the console's next refresh
+        lambda: "not logged in to Zerodha" in c.header() and "HALTED" in c.header(),
+        message="header without the halt reason",
+    )
     await eventually(lambda: "/connect/login?v=3&api_key=testkey" in c.screen_text())
 
     await c.paste("not a token!")

@@ -94,6 +94,75 @@ async def test_stop_with_a_batch_in_hand_finishes_and_commits_it() -> None:
     assert proc.health().status is ComponentStatus.STOPPED
 
 
+def _small_batches(drain_timeout: float) -> ProcessorConfig:
+    return ProcessorConfig(batch_size=2, poll_timeout=0.02, drain_timeout=drain_timeout)
+
+
+async def test_stop_drains_what_is_already_in_the_input_before_returning() -> None:
+    """A graceful stop leaves no work behind: the stages upstream stopped first, so what
+    is in the input now (fills, say) is all there will be; it is handled and committed."""
+    bus = MemoryBus(partitions=1)
+    gate = asyncio.Event()
+
+    async def slow_first(envelope: EventEnvelope, out: Emitter) -> None:
+        if seq(envelope) == 0:
+            await gate.wait()
+
+    for n in range(9):
+        await bus.publish("in", event(n))
+    proc = Probe(bus, config=_small_batches(drain_timeout=5.0), on_event=slow_first)
+    task = asyncio.create_task(proc.run())
+    await eventually(lambda: len(proc.calls) == 1)
+
+    proc.stop()  # with the first batch of 2 in hand and 7 more waiting
+    gate.set()
+    await asyncio.wait_for(task, 2)
+
+    assert [seq(e) for e in proc.handled] == list(range(9))
+    assert await read_all(bus, "in", group="probe") == []
+
+
+async def test_abandon_stops_after_the_batch_in_hand_and_leaves_the_rest() -> None:
+    """A lost lease: another process owns the work now, so nothing more is handled here."""
+    bus = MemoryBus(partitions=1)
+    gate = asyncio.Event()
+
+    async def slow_first(envelope: EventEnvelope, out: Emitter) -> None:
+        if seq(envelope) == 0:
+            await gate.wait()
+
+    for n in range(9):
+        await bus.publish("in", event(n))
+    proc = Probe(bus, config=_small_batches(drain_timeout=5.0), on_event=slow_first)
+    task = asyncio.create_task(proc.run())
+    await eventually(lambda: len(proc.calls) == 1)
+
+    proc.abandon()
+    gate.set()
+    await asyncio.wait_for(task, 2)
+
+    assert [seq(e) for e in proc.handled] == [0, 1]
+    left = await read_all(bus, "in", group="probe")
+    assert [seq(r.envelope) for r in left] == list(range(2, 9))  # type: ignore[arg-type]
+
+
+async def test_a_drain_that_cannot_finish_gives_up_after_its_timeout() -> None:
+    bus = MemoryBus(partitions=1)
+
+    async def keep_publishing(envelope: EventEnvelope, out: Emitter) -> None:
+        await bus.publish("in", event(seq(envelope) + 1000))  # the input never runs dry
+
+    await bus.publish("in", event(0))
+    proc = Probe(bus, config=_small_batches(drain_timeout=0.3), on_event=keep_publishing)
+    task = asyncio.create_task(proc.run())
+    await eventually(lambda: len(proc.handled) >= 1)
+
+    started = time.monotonic()
+    await stop_and_wait(proc, task)
+
+    assert time.monotonic() - started < 1.5
+
+
 async def test_stop_during_a_long_backoff_returns_promptly_without_committing() -> None:
     bus = MemoryBus(partitions=1)
 
