@@ -731,7 +731,10 @@ class KafkaSubscription(Subscription):
             polled = consumer.last_poll_timestamp(tp)
             if polled is None or polled < since:
                 return False
-        return self.lag() == 0
+        if self.lag():
+            return False
+        self._caught_up_since = None  # the next ask starts a new round
+        return True
 
     async def aclose(self) -> None:
         """Commit what is finished (after a flush), then leave the group."""
