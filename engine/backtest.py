@@ -135,6 +135,9 @@ class BacktestStore(MemoryTradingStore):
     def rejected_orders(self) -> int:
         return sum(1 for o in self.orders.values() if o.status is OrderStatus.REJECTED)
 
+    def fill_count(self) -> int:
+        return len(self.fills)
+
 
 def backtest_pipeline_config(base: PipelineConfig | None = None) -> PipelineConfig:
     """``base`` (or the defaults) with timed snapshots off: a backtest's results must not
@@ -168,13 +171,15 @@ async def run_backtest_async(
     bus_capacity: int = 10_000,
     drain_timeout: float = 600.0,
     sync_every: int | None = 256,
-    store: BacktestStore | None = None,
+    store: Any = None,
 ) -> BacktestResult:
     """Run one backtest inside the current event loop (see ``run_backtest``).
 
     ``sync_every``: the feed waits for the whole pipeline to drain after that many ticks,
     so risk and execution are never further behind the strategies (fills at most that
     many ticks late; 1 is lockstep, like paced live trading; None only yields).
+    ``store``: a ``BacktestStore`` (default) or another store with its counters
+    (``orders_written``, ``risk_rejections``, ``rejected_orders()``, ``fill_count()``).
     """
     if not bindings:
         raise ValueError("a backtest needs at least one strategy")
@@ -214,7 +219,7 @@ async def run_backtest_async(
             cpu_seconds=cpu_seconds,
             signals=pipeline.runner.signals_emitted,
             orders=store.orders_written,
-            fills=len(store.fills),
+            fills=store.fill_count(),
             rejections=store.risk_rejections + store.rejected_orders(),
             dead_letters=feed.dead_lettered
             + sum(p.stats.dead_lettered for p in pipeline.processors),
