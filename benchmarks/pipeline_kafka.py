@@ -35,14 +35,14 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from engine.backtest import BacktestStore
 from engine.bus.base import EventBus
@@ -244,17 +244,28 @@ async def pipeline_run(
     await pipeline.start()
     await pipeline.wait_ready(30)
     stages = [pipeline.runner, pipeline.risk, pipeline.execution, pipeline.portfolio]
-    groups = {s.group: s.input_topics for s in stages}
-    groups[reader_group] = (topics.orders_events(Broker.PAPER),)
-    drain = _Drain(bootstrap, groups)
-    await drain.start()
 
-    def idle() -> bool:
-        return orders.lag() == 0 and all(s.health().lag == 0 for s in stages)
+    read = [0]  # records the order reader has fetched
+
+    async def drained() -> bool:
+        """Quiet: at a moment T nothing handled is uncommitted (so every output is
+        acknowledged); then every input has had a fetch response after T showing nothing
+        left, and no stage handled anything meanwhile (nothing was in flight at T)."""
+        subs = [s.subscription for s in stages] + [orders]
+        if any(sub is None or sub.uncommitted() for sub in subs):
+            return False
+        counts = [_ticks_seen(s) for s in stages] + [read[0]]
+        quiet_since = time.time()
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            if all([await sub.caught_up(quiet_since) for sub in subs]):  # type: ignore[union-attr]
+                return counts == [_ticks_seen(s) for s in stages] + [read[0]]
+        return False
 
     async def read_orders() -> None:
         while True:
             records = await orders.fetch(1000, 0.2)
+            read[0] += len(records)
             now = time.perf_counter()
             for record in records:
                 env = record.envelope
@@ -279,7 +290,7 @@ async def pipeline_run(
                 sent_at[env.id] = ("paced", time.perf_counter())
                 await bus.publish(topics.MARKET_TICKS, env)
             await bus.flush()
-            await drain.wait(idle)
+            await wait_until(drained)
             paced_result = _latency(latencies["paced"]) | {"ticks": paced, "rate_per_s": rate}
         base = [_ticks_seen(s) for s in stages]
         cpu = time.process_time()
@@ -291,12 +302,11 @@ async def pipeline_run(
         while any(_ticks_seen(s) - b < len(flood) for s, b in zip(stages, base, strict=True)):
             await asyncio.sleep(0.01)
         seen = time.perf_counter() - started
-        await drain.wait(idle)
+        await wait_until(drained)
         elapsed = time.perf_counter() - started
         cpu = time.process_time() - cpu
     finally:
         reader.cancel()
-        await drain.aclose()
         await pipeline.stop()
         await orders.aclose()
         await bus.aclose()
@@ -351,54 +361,13 @@ async def memory_run(
     }
 
 
-class _Drain:
-    """Drained: every group has committed the end offset of every partition it reads.
-
-    Committed offsets are read before end offsets, so equality means nothing arrived that
-    the group has not finished; and a stage commits only after its outputs are acknowledged,
-    so its outputs are already inside the next stage's end offsets.
-    """
-
-    def __init__(self, bootstrap: str, groups: dict[str, tuple[str, ...]]) -> None:
-        self.groups = groups
-        # One member-less consumer per group: it reads the group's committed offsets
-        # without joining (Tansu answers the admin client's OffsetFetch in a newer version
-        # than aiokafka's admin reads).
-        self.readers = {
-            g: AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=g, enable_auto_commit=False)
-            for g in groups
-        }
-        self.probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-
-    async def start(self) -> None:
-        await self.probe.start()
-        for reader in self.readers.values():
-            await reader.start()
-        self.tps = {
-            t: [TopicPartition(t, p) for p in sorted(self.probe.partitions_for_topic(t) or ())]
-            for t in {t for ts in self.groups.values() for t in ts}
-        }
-
-    async def drained(self) -> bool:
-        committed = {}
-        for group, group_topics in self.groups.items():
-            reader = self.readers[group]
-            for topic in group_topics:
-                for tp in self.tps[topic]:
-                    committed[group, tp] = await reader.committed(tp) or 0
-        ends = await self.probe.end_offsets([tp for tps in self.tps.values() for tp in tps])
-        return all(offset >= ends[tp] for (_, tp), offset in committed.items())
-
-    async def wait(self, idle: Callable[[], bool], timeout: float = 120.0) -> None:
-        """Until drained; the cluster is asked only while ``idle()`` (local lags are 0)."""
-        async with asyncio.timeout(timeout):
-            while not (idle() and await self.drained()):
-                await asyncio.sleep(0.02)
-
-    async def aclose(self) -> None:
-        await self.probe.stop()
-        for reader in self.readers.values():
-            await reader.stop()
+async def wait_until(done: Callable[[], Awaitable[bool]], timeout: float = 120.0) -> None:
+    """Poll ``done`` every 20 ms. (Not the cluster's listed end offsets: Tansu's are not
+    record counts. A subscription is caught up once a fetch response after the question
+    shows nothing left, and committed once its committer has sent every finished offset.)"""
+    async with asyncio.timeout(timeout):
+        while not await done():
+            await asyncio.sleep(0.02)
 
 
 def _latency(values: list[float]) -> dict[str, object]:

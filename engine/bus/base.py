@@ -65,9 +65,16 @@ class Subscription(ABC):
     def lag(self) -> int:
         """Messages published to the assigned partitions and not yet committed."""
 
-    async def caught_up(self) -> bool:
-        """True when every message published so far to the assigned partitions is handled
-        (a stopping processor drains until then, so a graceful stop leaves no work behind)."""
+    def uncommitted(self) -> int:
+        """Partitions with handled records whose commit has not been made yet (a bus that
+        commits later, like Kafka's committer, overrides this)."""
+        return 0
+
+    async def caught_up(self, since: float | None = None) -> bool:
+        """True when every message published to the assigned partitions is handled (a
+        stopping processor drains until then, so a graceful stop leaves no work behind).
+        ``since`` (``time.time()``): a bus that learns the partitions' ends from fetch
+        responses counts only those after it; None: after the first ask."""
         return self.lag() == 0
 
     @abstractmethod

@@ -552,7 +552,7 @@ class KafkaSubscription(Subscription):
         self._committer: asyncio.Task[None] | None = None
         self._closed = False
         self._extra = {"group": group}
-        self._caught_up_since: float | None = None  # ms: when ``caught_up`` was first asked
+        self._caught_up_since: float | None = None  # when ``caught_up`` was first asked
 
     async def start(self) -> None:
         """Join the group; returns once partitions are assigned (as aiokafka's start does)."""
@@ -717,24 +717,26 @@ class KafkaSubscription(Subscription):
             lag += max(0, high - max(done.get(tp, 0), committed.get(tp, 0)))
         return lag
 
-    async def caught_up(self) -> bool:
-        """True once every assigned partition has had a fetch response since the first ask
-        and nothing up to its high watermark is unfinished. (The end offsets the test
-        broker lists for a partition are not its record count, and ``lag()`` alone reads
-        watermarks that may predate the last messages upstream sent.)"""
-        now_ms = time.time() * 1000
-        if self._caught_up_since is None:
-            self._caught_up_since = now_ms
-        since = self._caught_up_since
+    def uncommitted(self) -> int:
+        committed = self._committed
+        return sum(1 for tp, offset in self._done.items() if committed.get(tp, -1) < offset)
+
+    async def caught_up(self, since: float | None = None) -> bool:
+        """True once every assigned partition has had a fetch response after ``since``
+        (default: the first ask) and nothing up to its high watermark is unfinished. (The
+        end offsets the test broker lists are not record counts, and ``lag()`` alone
+        reads watermarks that may predate the last messages upstream sent.)"""
+        if since is None:
+            if self._caught_up_since is None:
+                self._caught_up_since = time.time()
+            since = self._caught_up_since
+        since_ms = since * 1000
         consumer = self._consumer
         for tp in consumer.assignment():
             polled = consumer.last_poll_timestamp(tp)
-            if polled is None or polled < since:
+            if polled is None or polled < since_ms:
                 return False
-        if self.lag():
-            return False
-        self._caught_up_since = None  # the next ask starts a new round
-        return True
+        return self.lag() == 0
 
     async def aclose(self) -> None:
         """Commit what is finished (after a flush), then leave the group."""

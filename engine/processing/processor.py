@@ -142,6 +142,11 @@ class StreamProcessor(ABC):
         self._stopping.set()
 
     @property
+    def subscription(self) -> Subscription | None:
+        """The input while running (benchmarks and tests ask it whether they are drained)."""
+        return self._subscription
+
+    @property
     def stopping(self) -> bool:
         return self._stopping.is_set()
 
