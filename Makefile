@@ -25,6 +25,8 @@ test: $(STAMP) lint
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bus_memory.py
 	$(BIN)/python benchmarks/pipeline.py
+	$(BIN)/python benchmarks/pipeline_kafka.py
+	$(BIN)/python benchmarks/console.py
 
 services:
 	@pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
