@@ -98,9 +98,8 @@ def _small_batches(drain_timeout: float) -> ProcessorConfig:
     return ProcessorConfig(batch_size=2, poll_timeout=0.02, drain_timeout=drain_timeout)
 
 
-async def test_stop_drains_what_is_already_in_the_input_before_returning() -> None:
-    """A graceful stop leaves no work behind: the stages upstream stopped first, so what
-    is in the input now (fills, say) is all there will be; it is handled and committed."""
+async def _stopped_with_a_batch_in_hand(how: str) -> tuple[Probe, MemoryBus]:
+    """Nine events, batches of 2; ``stop`` or ``abandon`` while the first batch is in hand."""
     bus = MemoryBus(partitions=1)
     gate = asyncio.Event()
 
@@ -113,10 +112,16 @@ async def test_stop_drains_what_is_already_in_the_input_before_returning() -> No
     proc = Probe(bus, config=_small_batches(drain_timeout=5.0), on_event=slow_first)
     task = asyncio.create_task(proc.run())
     await eventually(lambda: len(proc.calls) == 1)
-
-    proc.stop()  # with the first batch of 2 in hand and 7 more waiting
+    getattr(proc, how)()
     gate.set()
     await asyncio.wait_for(task, 2)
+    return proc, bus
+
+
+async def test_stop_drains_what_is_already_in_the_input_before_returning() -> None:
+    """A graceful stop leaves no work behind: the stages upstream stopped first, so what
+    is in the input now (fills, say) is all there will be; it is handled and committed."""
+    proc, bus = await _stopped_with_a_batch_in_hand("stop")
 
     assert [seq(e) for e in proc.handled] == list(range(9))
     assert await read_all(bus, "in", group="probe") == []
@@ -124,22 +129,7 @@ async def test_stop_drains_what_is_already_in_the_input_before_returning() -> No
 
 async def test_abandon_stops_after_the_batch_in_hand_and_leaves_the_rest() -> None:
     """A lost lease: another process owns the work now, so nothing more is handled here."""
-    bus = MemoryBus(partitions=1)
-    gate = asyncio.Event()
-
-    async def slow_first(envelope: EventEnvelope, out: Emitter) -> None:
-        if seq(envelope) == 0:
-            await gate.wait()
-
-    for n in range(9):
-        await bus.publish("in", event(n))
-    proc = Probe(bus, config=_small_batches(drain_timeout=5.0), on_event=slow_first)
-    task = asyncio.create_task(proc.run())
-    await eventually(lambda: len(proc.calls) == 1)
-
-    proc.abandon()
-    gate.set()
-    await asyncio.wait_for(task, 2)
+    proc, bus = await _stopped_with_a_batch_in_hand("abandon")
 
     assert [seq(e) for e in proc.handled] == [0, 1]
     left = await read_all(bus, "in", group="probe")
