@@ -9,6 +9,8 @@ import random
 import time
 import uuid
 
+from engine.memo import remember
+
 try:  # CPython's builtin MD5 is about twice as fast as OpenSSL's for short inputs
     from _md5 import md5 as _md5  # type: ignore[import-not-found]
 except ImportError:  # pragma: no cover - builds without the builtin module
@@ -106,10 +108,7 @@ def client_order_id(seed: str, prefix: str = "AP") -> str:
             digest, rem = divmod(digest, 62)
             chars.append(_TAG_ALPHABET[rem])
         coid = (prefix + "".join(chars))[:20]
-    if len(_coid_cache) >= _COID_CACHE:
-        _coid_cache.clear()
-    _coid_cache[cache_key] = coid
-    return coid
+    return remember(_coid_cache, cache_key, coid, _COID_CACHE)
 
 
 def _nine_digits(value: int) -> str:

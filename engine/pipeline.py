@@ -204,12 +204,12 @@ class Pipeline:
 
     async def drain(self, timeout: float = 30.0) -> bool:
         """Wait until nothing published is still unhandled (memory bus); True when drained."""
-        total_lag = getattr(self.bus, "total_lag", None)
-        if total_lag is None:
+        has_lag = getattr(self.bus, "has_lag", None)
+        if has_lag is None:
             return True
         try:
             async with asyncio.timeout(timeout):
-                while total_lag() > 0:
+                while has_lag():
                     await asyncio.sleep(0.005)
         except TimeoutError:
             return False

@@ -250,9 +250,14 @@ class KeyedTable(ScrollView, can_focus=True):
         self._scroll_to_cursor()
         self.refresh()
 
+    @property
+    def _page(self) -> int:
+        """Rows visible below the header."""
+        return max(1, self.scrollable_content_region.height - 1)
+
     def _scroll_to_cursor(self) -> None:
         """Keep the cursor row between the header and the bottom edge."""
-        visible = max(1, self.scrollable_content_region.height - 1)
+        visible = self._page
         top = self.scroll_offset.y
         if self.cursor_row < top:
             self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
@@ -270,10 +275,10 @@ class KeyedTable(ScrollView, can_focus=True):
         self._move_cursor(self.cursor_row + 1)
 
     def action_page_up(self) -> None:
-        self._move_cursor(self.cursor_row - max(1, self.scrollable_content_region.height - 1))
+        self._move_cursor(self.cursor_row - self._page)
 
     def action_page_down(self) -> None:
-        self._move_cursor(self.cursor_row + max(1, self.scrollable_content_region.height - 1))
+        self._move_cursor(self.cursor_row + self._page)
 
     def action_cursor_first(self) -> None:
         self._move_cursor(0)

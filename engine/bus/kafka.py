@@ -54,6 +54,7 @@ from engine.events.codec import DecodeError, EventCodec, WireFormat
 from engine.events.envelope import EventEnvelope
 from engine.events.payloads import ComponentHealth
 from engine.events.types import ComponentStatus
+from engine.memo import remember
 
 log = logging.getLogger("alphapanda.bus")
 
@@ -84,9 +85,7 @@ class _CachedPartitioner:
     def pick(self, key: bytes, all_partitions: list[int]) -> int:
         hashed = self._hashes.get(key)
         if hashed is None:
-            if len(self._hashes) >= self._MAX_KEYS:
-                self._hashes.clear()
-            hashed = self._hashes[key] = murmur2(key) & 0x7FFFFFFF
+            hashed = remember(self._hashes, key, murmur2(key) & 0x7FFFFFFF, self._MAX_KEYS)
         return all_partitions[hashed % len(all_partitions)]
 
 
@@ -146,10 +145,7 @@ class _DecodeCache:
         return envelope, None
 
     def key(self, raw: bytes) -> str:
-        if len(self.keys) >= 65_536:
-            self.keys.clear()
-        key = self.keys[raw] = raw.decode("utf-8", "replace")
-        return key
+        return remember(self.keys, raw, raw.decode("utf-8", "replace"), 65_536)
 
 
 @dataclass(frozen=True, slots=True)

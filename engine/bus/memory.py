@@ -23,6 +23,7 @@ from operator import is_
 from engine.bus.base import EventBus, Record, Subscription
 from engine.events.codec import DecodeError, EventCodec
 from engine.events.envelope import EventEnvelope
+from engine.memo import remember
 
 log = logging.getLogger("alphapanda.bus")
 
@@ -179,9 +180,8 @@ class MemoryBus(EventBus):
             return 0
         index = self._key_partition.get(key)
         if index is None:
-            if len(self._key_partition) >= _KEY_CACHE_LIMIT:
-                self._key_partition.clear()
-            index = self._key_partition[key] = zlib.crc32(key.encode()) % self.partitions
+            index = zlib.crc32(key.encode()) % self.partitions
+            remember(self._key_partition, key, index, _KEY_CACHE_LIMIT)
         return index
 
     async def publish(self, topic: str, envelope: EventEnvelope, key: str | None = None) -> None:

@@ -93,9 +93,6 @@ class OrderStatus(StrEnum):
         self.is_working = not self.is_terminal
 
 
-_TERMINAL = frozenset({OrderStatus.FILLED, OrderStatus.REJECTED, OrderStatus.CANCELLED})
-
-
 class TradingMode(StrEnum):
     """Trading state of a strategy or of the whole engine."""
 

@@ -90,8 +90,6 @@ class ChargesModel:
         ``brokerage_charged`` is what earlier fills of the same order already paid, so a
         partially filled order never pays more than the per-order brokerage cap.
         """
-        # Every fill pays this: ``to_paise`` is inlined and ``max``/``min`` are plain
-        # comparisons (same picks, ties included); the Decimal arithmetic is unchanged.
         rates = self.rates
         turnover = price * quantity  # = Decimal(quantity) * price, exactly
         buy = side is Side.BUY
@@ -103,20 +101,16 @@ class ChargesModel:
             raw_brokerage = turnover * rates.brokerage_intraday
             stt = _ZERO if buy else turnover * rates.stt_intraday_sell
             stamp = turnover * rates.stamp_intraday_buy if buy else _ZERO
-        cap_left = rates.brokerage_cap - brokerage_charged
-        if not cap_left > _ZERO:  # max(_ZERO, cap_left)
-            cap_left = _ZERO
-        brokerage = (cap_left if cap_left < raw_brokerage else raw_brokerage).quantize(
-            PAISE, ROUND_HALF_UP
-        )
-        exchange = (turnover * rates.exchange_txn).quantize(PAISE, ROUND_HALF_UP)
-        sebi = (turnover * rates.sebi_per_crore / _CRORE).quantize(PAISE, ROUND_HALF_UP)
-        gst = ((brokerage + exchange + sebi) * rates.gst).quantize(PAISE, ROUND_HALF_UP)
+        cap_left = max(_ZERO, rates.brokerage_cap - brokerage_charged)
+        brokerage = to_paise(min(raw_brokerage, cap_left))
+        exchange = to_paise(turnover * rates.exchange_txn)
+        sebi = to_paise(turnover * rates.sebi_per_crore / _CRORE)
+        gst = to_paise((brokerage + exchange + sebi) * rates.gst)
         return ChargeBreakdown(
             brokerage=brokerage,
-            stt=stt.quantize(PAISE, ROUND_HALF_UP),
+            stt=to_paise(stt),
             exchange_txn=exchange,
             sebi=sebi,
             gst=gst,
-            stamp_duty=stamp.quantize(PAISE, ROUND_HALF_UP),
+            stamp_duty=to_paise(stamp),
         )

@@ -50,6 +50,7 @@ from engine.execution.paper_broker import PaperBroker, TickSizeOf
 from engine.execution.reports import VenueUpdate
 from engine.execution.validation import order_problem
 from engine.ids import client_order_id
+from engine.memo import remember
 from engine.ports import ProcessedMark
 from engine.processing.dedup import DedupStore
 from engine.processing.emitter import Emitter
@@ -184,7 +185,7 @@ class ExecutionService(StreamProcessor):
         elif order.status is OrderStatus.PENDING:
             # A square-off written before a crash still only reduces: it may go out halted.
             square_off = order.signal_id.startswith(SQUARE_OFF) and self._reduces(order)
-            reason = self.trading_state.block_reason(order.strategy, self._reduces(order))
+            reason = self.trading_state.block_reason(order.strategy, lambda: self._reduces(order))
             if reason is None or square_off:
                 await self._send(order, out, bypass_halt=square_off)
                 return
@@ -291,9 +292,7 @@ class ExecutionService(StreamProcessor):
             tick_size=self._tick_size_of(order.instrument_token),
         )
         if problem is None and not bypass_halt:
-            trading = self.trading_state
-            if trading.effective(order.strategy) is not TradingMode.ACTIVE:  # else no block
-                problem = trading.block_reason(order.strategy, self._reduces(order))
+            problem = self.trading_state.block_reason(order.strategy, lambda: self._reduces(order))
         if problem is not None:
             await self._reject(order, problem, out, ts)
             return
@@ -499,9 +498,7 @@ class ExecutionService(StreamProcessor):
         slot = (order.strategy, order.instrument_token)
         key = self._keys.get(slot)
         if key is None:
-            if len(self._keys) >= _KEY_CACHE:
-                self._keys.clear()
-            key = self._keys[slot] = topics.order_key(self.broker, *slot)
+            key = remember(self._keys, slot, topics.order_key(self.broker, *slot), _KEY_CACHE)
         return key
 
     def _emit(

@@ -19,7 +19,7 @@ from engine.clock import Clock
 from engine.domain.records import FillRecord, PositionRecord
 from engine.events import topics
 from engine.events.envelope import EventEnvelope
-from engine.events.payloads import OrderUpdate, Tick
+from engine.events.payloads import OrderUpdate, PnlSnapshot, Tick
 from engine.events.types import Broker, EventType
 from engine.portfolio.book import PortfolioBook
 from engine.ports import FillRepository, PositionRepository, SnapshotRepository
@@ -148,6 +148,9 @@ class PortfolioService(StreamProcessor):
             key=topics.order_key(self.broker, fill.strategy, fill.instrument_token),
             broker=self.broker,
         )
+        self._emit_pnl(out, snapshot)
+
+    def _emit_pnl(self, out: Emitter, snapshot: PnlSnapshot) -> None:
         out.emit(
             self._pnl_topic,
             EventType.PNL_SNAPSHOT,
@@ -188,10 +191,4 @@ class PortfolioService(StreamProcessor):
     async def _store_and_emit_snapshot(self, out: Emitter) -> None:
         snapshot = self.book.snapshot(out.now_ns)
         await self.store.add_pnl_snapshot(PortfolioBook.snapshot_record(snapshot))
-        out.emit(
-            self._pnl_topic,
-            EventType.PNL_SNAPSHOT,
-            snapshot,
-            key=self._broker_key,
-            broker=self.broker,
-        )
+        self._emit_pnl(out, snapshot)

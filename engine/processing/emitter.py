@@ -65,32 +65,23 @@ class Emitter:
         index = self._index
         self._index = index + 1
         if cause is not None:
-            cause_id = cause.id
-            envelope = EventEnvelope(
-                id=derived_event_id(cause_id, self._salt, index),
-                type=type_,
-                ts=self.now_ns,
-                source=self.source,
-                data=data,
-                broker=broker,
-                key=key,
-                correlation_id=self._correlation_id,
-                causation_id=cause_id,
-                trace_id=self._trace_id,
-            )
+            causation_id: str | None = cause.id
+            event_id = derived_event_id(cause.id, self._salt, index)
+            correlation_id, trace_id = self._correlation_id, self._trace_id
         else:
-            event_id = uuid7_str()
-            envelope = EventEnvelope(
-                id=event_id,
-                type=type_,
-                ts=self.now_ns,
-                source=self.source,
-                data=data,
-                broker=broker,
-                key=key,
-                correlation_id=event_id,
-                causation_id=None,
-                trace_id=event_id,
-            )
+            causation_id = None
+            event_id = correlation_id = trace_id = uuid7_str()
+        envelope = EventEnvelope(
+            id=event_id,
+            type=type_,
+            ts=self.now_ns,
+            source=self.source,
+            data=data,
+            broker=broker,
+            key=key,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            trace_id=trace_id,
+        )
         self.outbox.append(Outgoing(topic, envelope))
         return envelope

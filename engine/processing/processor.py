@@ -309,48 +309,44 @@ class StreamProcessor(ABC):
         try:
             for record in records:
                 envelope = record.envelope
-                if envelope is None or not closed:
-                    if not await self._process(record, False):
-                        return done
-                    current, previous = window.current, window.previous
-                    mark, room = current.add, size - len(current)
-                    closed = breaker.state is _CLOSED
-                    recovering = breaker.failures > 0
-                    last = None  # _process stamped the newer time itself
-                    done += 1
-                    others += 1
-                    continue
-                event_id = envelope.id
-                if event_id in current or event_id in previous:
-                    stats.duplicates += 1
-                    done += 1
-                    others += 1
-                    continue
-                try:
-                    if not handle_now(envelope):
-                        await handle_fully(envelope)
-                except Exception as exc:
-                    if not await self._retry_from(record, envelope, exc):
-                        return done
-                    current, previous = window.current, window.previous
-                    mark, room = current.add, size - len(current)
-                    closed = breaker.state is _CLOSED
-                    recovering = breaker.failures > 0
-                    last = None
-                    done += 1
-                    others += 1
-                    continue
-                mark(event_id)
-                room -= 1
-                if room <= 0:
-                    window.rotate()
-                    current, previous = window.current, window.previous
-                    mark, room = current.add, size
-                if recovering:
-                    breaker.record_success()
-                    recovering = False
-                last = envelope
+                if envelope is not None and closed:
+                    event_id = envelope.id
+                    if event_id in current or event_id in previous:
+                        stats.duplicates += 1
+                        done += 1
+                        others += 1
+                        continue
+                    try:
+                        if not handle_now(envelope):
+                            await handle_fully(envelope)
+                    except Exception as exc:
+                        handled = await self._retry_from(record, envelope, exc)
+                    else:
+                        mark(event_id)
+                        room -= 1
+                        if room <= 0:
+                            window.rotate()
+                            current, previous = window.current, window.previous
+                            mark, room = current.add, size
+                        if recovering:
+                            breaker.record_success()
+                            recovering = False
+                        last = envelope
+                        done += 1
+                        continue
+                else:
+                    handled = await self._process(record, False)
+                # Handed over: ``_process`` / ``_retry_from`` counted the record and may
+                # have rotated the window and moved the breaker, so read them again.
+                if not handled:
+                    return done
+                current, previous = window.current, window.previous
+                mark, room = current.add, size - len(current)
+                closed = breaker.state is _CLOSED
+                recovering = breaker.failures > 0
+                last = None  # they stamped the newer time themselves
                 done += 1
+                others += 1
         finally:
             processed = done - others
             stats.processed += processed

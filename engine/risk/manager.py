@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection
+from decimal import Decimal
 from typing import Protocol
 
 from engine.bus.base import EventBus
@@ -132,8 +133,7 @@ class RiskManager(StreamProcessor):
             self.state.last_prices[data.instrument_token] = data.last_price
             return True
         if kind is OrderUpdate:
-            limit = self.limits.max_consecutive_rejections
-            if limit is not None and self.state.rejections_after(data) >= limit:
+            if self._rejections_trip(data):
                 return False
             self.state.apply_order_update(data)
             return True
@@ -141,13 +141,9 @@ class RiskManager(StreamProcessor):
             self.state.apply_position(data)
             return True
         if kind is PnlSnapshot:
-            limit = self.limits.max_daily_loss
-            if limit is None:
-                self.state.apply_pnl(data)
-                return True
-            if not self._loss_halted and RiskState.day_pnl_of(data) <= -limit:
+            if self._loss_trips(data):
                 return False
-            self._loss_halted = self.state.apply_pnl(data) <= -limit
+            self._note_loss(self.state.apply_pnl(data))
             return True
         return False
 
@@ -198,12 +194,18 @@ class RiskManager(StreamProcessor):
         )
         await self._persist(alert)
 
+    def _rejections_trip(self, update: OrderUpdate) -> bool:
+        """Applying ``update`` reaches the consecutive-rejections limit."""
+        limit = self.limits.max_consecutive_rejections
+        return limit is not None and self.state.rejections_after(update) >= limit
+
     async def _apply_order_update(self, update: OrderUpdate, out: Emitter) -> None:
+        trips = self._rejections_trip(update)
         self.state.apply_order_update(update)
+        if not trips:
+            return
         limit = self.limits.max_consecutive_rejections
         count = self.state.consecutive_rejections
-        if limit is None or count < limit:
-            return
         self.state.consecutive_rejections = 0
         if self.trading_state.effective(update.strategy) is TradingMode.HALTED:
             return  # refused because trading is halted (the kill switch): not the broker's doing
@@ -213,20 +215,29 @@ class RiskManager(StreamProcessor):
         )
         await self._halt(out, "consecutive_rejections", reason, update.update_ts)
 
-    async def _apply_pnl(self, snap: PnlSnapshot, out: Emitter) -> None:
-        day_pnl = self.state.apply_pnl(snap)
+    def _loss_trips(self, snap: PnlSnapshot) -> bool:
+        """``snap`` crosses the daily loss limit while trading is not already halted for it."""
         limit = self.limits.max_daily_loss
-        if limit is None:
-            return
-        breached = day_pnl <= -limit
-        if breached and not self._loss_halted:
+        return limit is not None and not self._loss_halted and RiskState.day_pnl_of(snap) <= -limit
+
+    def _note_loss(self, day_pnl: Decimal) -> None:
+        """Remember whether the limit is breached: it re-arms once P&L recovers above it."""
+        limit = self.limits.max_daily_loss
+        if limit is not None:
+            self._loss_halted = day_pnl <= -limit
+
+    async def _apply_pnl(self, snap: PnlSnapshot, out: Emitter) -> None:
+        trips = self._loss_trips(snap)
+        day_pnl = self.state.apply_pnl(snap)
+        if trips:
+            limit = self.limits.max_daily_loss
             reason = (
                 f"daily loss limit breached: day P&L {rupees(day_pnl)} "
                 f"(realized {rupees(snap.realized_pnl)}, unrealized {rupees(snap.unrealized_pnl)}, "
                 f"charges {rupees(snap.charges)}) vs limit -{rupees(limit)}"
             )
             await self._halt(out, "daily_loss", reason, snap.snapshot_ts)
-        self._loss_halted = breached  # re-arms once P&L recovers above the limit
+        self._note_loss(day_pnl)
 
     async def _halt(self, out: Emitter, rule: str, reason: str, ts_ns: int) -> None:
         alert = emit_auto_halt(out, self.trading_state, rule=rule, reason=reason, ts_ns=ts_ns)

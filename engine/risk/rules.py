@@ -15,13 +15,12 @@ from decimal import Decimal
 from engine.clock import IST, ns_to_datetime
 from engine.domain.records import Instrument
 from engine.events.payloads import Signal
-from engine.events.types import OrderType, TradingMode
+from engine.events.types import OrderType
 from engine.market.calendar import MarketStatus
 from engine.risk.limits import RiskLimits
 from engine.risk.state import RiskState
 from engine.trading_state.state import TradingState
 
-_ACTIVE = TradingMode.ACTIVE
 _OPEN = MarketStatus.OPEN
 
 
@@ -76,10 +75,7 @@ def order_price(signal: Signal, state: RiskState) -> Decimal | None:
 
 # -- rules, in the order they are checked -------------------------------------------
 def check_trading_state(signal: Signal, ctx: RuleContext) -> Rejection | None:
-    trading = ctx.trading
-    if trading.effective(signal.strategy) is _ACTIVE:
-        return None  # block_reason's answer whatever the position: skip working it out
-    reason = trading.block_reason(signal.strategy, reduces_position(signal, ctx.state))
+    reason = ctx.trading.block_reason(signal.strategy, lambda: reduces_position(signal, ctx.state))
     return Rejection("trading_state", reason) if reason else None
 
 
@@ -171,14 +167,18 @@ def check_price_band(signal: Signal, ctx: RuleContext) -> Rejection | None:
     return None
 
 
-def check_price_known(signal: Signal, ctx: RuleContext) -> Rejection | None:
-    limits = ctx.limits
-    if (
+def _no_value_limit(limits: RiskLimits) -> bool:
+    """No limit values the order, so none needs its price."""
+    return (
         limits.max_order_value is None
         and limits.max_position_value is None
         and limits.max_gross_exposure is None
-    ):
-        return None  # no limit values the order
+    )
+
+
+def check_price_known(signal: Signal, ctx: RuleContext) -> Rejection | None:
+    if _no_value_limit(ctx.limits):
+        return None
     if order_price(signal, ctx.state) is None:
         return Rejection("no_price", f"no price known for {signal.symbol}; cannot value the order")
     return None
@@ -302,11 +302,7 @@ RULES: tuple[Rule, ...] = (
 _IDLE_WHEN: dict[Rule, Callable[[RiskLimits], bool]] = {
     check_market_hours: lambda limits: not limits.enforce_market_hours,
     check_price_band: lambda limits: limits.price_band_pct is None,
-    check_price_known: lambda limits: (
-        limits.max_order_value is None
-        and limits.max_position_value is None
-        and limits.max_gross_exposure is None
-    ),
+    check_price_known: _no_value_limit,
     check_order_value: lambda limits: limits.max_order_value is None,
     check_position_value: lambda limits: limits.max_position_value is None,
     check_gross_exposure: lambda limits: limits.max_gross_exposure is None,

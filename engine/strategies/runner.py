@@ -20,6 +20,7 @@ from engine.events.envelope import EventEnvelope
 from engine.events.payloads import Signal, Tick
 from engine.events.types import Broker, EventType, OrderType, Product
 from engine.ids import derived_uuid7
+from engine.memo import remember
 from engine.processing.dedup import DedupStore
 from engine.processing.emitter import Emitter
 from engine.processing.processor import ProcessorConfig, StreamProcessor
@@ -48,11 +49,8 @@ class _Route:
     def key(self, instrument_token: int) -> str:
         key = self.keys.get(instrument_token)
         if key is None:
-            if len(self.keys) >= _KEY_CACHE:
-                self.keys.clear()
-            key = self.keys[instrument_token] = topics.order_key(
-                self.broker, self.name, instrument_token
-            )
+            key = topics.order_key(self.broker, self.name, instrument_token)
+            remember(self.keys, instrument_token, key, _KEY_CACHE)
         return key
 
 
@@ -110,21 +108,9 @@ class StrategyRunner(StreamProcessor):
         event_id = envelope.id
         if event_id in self._recent:
             return False
-        if len(routes) == 1:  # the usual case, without ``_evaluate``'s call and loop
-            route = routes[0]
-            try:
-                intents = route.on_tick(tick)
-            except Exception:  # as in ``_evaluate``: counted and logged, no signal
-                self._strategy_failed(route)
-                return True
-            if not intents:
-                return True
-            outputs = []
-            self._add_signals(outputs, event_id, tick, route, intents)
-        else:
-            outputs = self._evaluate(event_id, tick, routes)
-            if not outputs:
-                return True
+        outputs = self._evaluate(event_id, tick, routes)
+        if not outputs:
+            return True
         self._remember(event_id, outputs)
         return False
 
@@ -151,7 +137,8 @@ class StrategyRunner(StreamProcessor):
             try:
                 intents = route.on_tick(tick)
             except Exception:  # one faulty strategy must not starve the others
-                self._strategy_failed(route)
+                self.strategy_errors[route.name] = self.strategy_errors.get(route.name, 0) + 1
+                log.exception("strategy failed on tick", extra={"strategy": route.name})
                 continue
             if not intents:
                 continue
@@ -159,10 +146,6 @@ class StrategyRunner(StreamProcessor):
                 outputs = []
             self._add_signals(outputs, event_id, tick, route, intents)
         return outputs
-
-    def _strategy_failed(self, route: _Route) -> None:
-        self.strategy_errors[route.name] = self.strategy_errors.get(route.name, 0) + 1
-        log.exception("strategy failed on tick", extra={"strategy": route.name})
 
     @staticmethod
     def _add_signals(

@@ -93,12 +93,16 @@ class TradingState:
         own = self.scope_mode(strategy)
         return own if _SEVERITY[own] > _SEVERITY[glob] else glob
 
-    def block_reason(self, strategy: str, reduces_position: bool) -> str | None:
-        """None when a new order may go out; otherwise why not, in words a trader reads."""
+    def block_reason(self, strategy: str, reduces_position: Callable[[], bool]) -> str | None:
+        """None when a new order may go out; otherwise why not, in words a trader reads.
+
+        ``reduces_position`` is asked only while REDUCING: working it out costs more than
+        this check, and an active strategy (the usual case) never needs it.
+        """
         mode = self.effective(strategy)
         if mode is TradingMode.ACTIVE:
             return None
-        if mode is TradingMode.REDUCING and reduces_position:
+        if mode is TradingMode.REDUCING and reduces_position():
             return None
         glob = self.record(GLOBAL_SCOPE)
         own = self.record(strategy)

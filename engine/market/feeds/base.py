@@ -20,6 +20,7 @@ from engine.events.envelope import EventEnvelope, new_event
 from engine.events.payloads import ComponentHealth, DeadLetter, Tick
 from engine.events.types import ComponentStatus, EventType
 from engine.ids import uuid7_str
+from engine.memo import remember
 
 log = logging.getLogger("alphapanda.feeds")
 _MARKET_TICK = EventType.MARKET_TICK
@@ -138,22 +139,13 @@ class FeedService(ABC):
             source = self._iterator = self.items()
         return source
 
-    async def _publish(self, tick: Tick) -> None:
-        waiting = self._publish_now(tick)
-        if waiting is not None:
-            await self.bus.publish(_TICKS_TOPIC, waiting, waiting.key)
-            self.published += 1
-            self.last_event_ts = tick.exchange_ts
-
     def _publish_now(self, tick: Tick) -> EventEnvelope | None:
         """Append one tick at once: None when done (counted), else the envelope to await."""
         now = self.clock.now_ns() if self.clock is not None else tick.exchange_ts
         token = tick.instrument_token
         key = self._keys.get(token)
         if key is None:
-            if len(self._keys) >= _KEY_CACHE:
-                self._keys.clear()
-            key = self._keys[token] = str(token)
+            key = remember(self._keys, token, str(token), _KEY_CACHE)
         event_id = uuid7_str()
         envelope = EventEnvelope(  # new_event() inlined: one envelope per tick
             id=event_id,

@@ -26,6 +26,7 @@ from engine.events.payloads import Tick
 from engine.instruments.registry import InstrumentRegistry, effective_tick
 from engine.market.calendar import NseCalendar
 from engine.market.feeds.base import FeedService, RejectedRow
+from engine.memo import remember
 
 ClockMode = Literal["session", "compressed"]
 _DEFAULT_START = date(2024, 1, 1)
@@ -79,7 +80,6 @@ class _Walk:
         "high",
         "high_dec",
         "instrument",
-        "key",
         "lot",
         "low",
         "low_dec",
@@ -102,7 +102,6 @@ class _Walk:
         self.anchor = self.price
         self.sigma = max(0.6, self.price * volatility_bps / 10_000)
         self.token = instrument.instrument_token
-        self.key = str(self.token)
         self.symbol = instrument.key
         self.lot = instrument.lot_size
         self.close = self.price
@@ -113,9 +112,7 @@ class _Walk:
         """``tick × price`` as a Decimal, from the cache (exactly the same value)."""
         value = self.prices.get(price)
         if value is None:
-            if len(self.prices) >= _PRICE_CACHE:
-                self.prices.clear()
-            value = self.prices[price] = self.tick * price
+            value = remember(self.prices, price, self.tick * price, _PRICE_CACHE)
         return value
 
     def new_day(self) -> None:

@@ -16,7 +16,7 @@ async def test_kill_halts_before_the_command_is_even_consumed(bus: MemoryBus) ->
     await process.control.kill(operator="alice@desk", reason="runaway strategy")
 
     assert process.state.effective("ema") is TradingMode.HALTED
-    assert "runaway strategy" in (process.state.block_reason("ema", True) or "")
+    assert "runaway strategy" in (process.state.block_reason("ema", lambda: True) or "")
 
 
 def test_halt_now_halts_synchronously_and_kill_then_publishes_once(bus: MemoryBus) -> None:
