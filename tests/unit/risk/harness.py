@@ -142,33 +142,13 @@ class RiskHarness:
     async def position(
         self, net: int, average: str, strategy: str = "ema", token: int = INFY
     ) -> None:
-        snap = PositionSnapshot(
-            broker=BROKER,
-            strategy=strategy,
-            instrument_token=token,
-            symbol=_symbol(token),
-            net_quantity=net,
-            average_price=Decimal(average),
-            last_price=None,
-            realized_pnl=Decimal(0),
-            unrealized_pnl=Decimal(0),
-            charges=Decimal(0),
-        )
+        snap = position_snapshot(net, average, strategy, token)
         key = topics.order_key(BROKER, strategy, token)
         await self._publish(topics.positions(BROKER), EventType.POSITION_UPDATED, snap, key)
         await self.settle()
 
     async def pnl(self, realized: str, unrealized: str, charges: str = "0") -> None:
-        snap = PnlSnapshot(
-            broker=BROKER,
-            snapshot_ts=MON_10AM,
-            realized_pnl=Decimal(realized),
-            unrealized_pnl=Decimal(unrealized),
-            charges=Decimal(charges),
-            cash=Decimal(0),
-            equity=Decimal(0),
-            gross_exposure=Decimal(0),
-        )
+        snap = pnl_snapshot(realized, unrealized, charges)
         await self._publish(topics.pnl_snapshots(BROKER), EventType.PNL_SNAPSHOT, snap, "pnl")
         await self.settle()
 
@@ -253,6 +233,44 @@ class RiskHarness:
         if records:
             await self._observer.commit(records)
         return self.seen
+
+
+def position_snapshot(
+    net: int,
+    average: str,
+    strategy: str = "ema",
+    token: int = INFY,
+    last_price: str | None = None,
+) -> PositionSnapshot:
+    """What the portfolio publishes for one position (flat P&L)."""
+    return PositionSnapshot(
+        broker=BROKER,
+        strategy=strategy,
+        instrument_token=token,
+        symbol=_symbol(token),
+        net_quantity=net,
+        average_price=Decimal(average),
+        last_price=None if last_price is None else Decimal(last_price),
+        realized_pnl=Decimal(0),
+        unrealized_pnl=Decimal(0),
+        charges=Decimal(0),
+    )
+
+
+def pnl_snapshot(
+    realized: str, unrealized: str, charges: str = "0", ts: int = MON_10AM
+) -> PnlSnapshot:
+    """What the portfolio publishes for the account (no cash or exposure figures)."""
+    return PnlSnapshot(
+        broker=BROKER,
+        snapshot_ts=ts,
+        realized_pnl=Decimal(realized),
+        unrealized_pnl=Decimal(unrealized),
+        charges=Decimal(charges),
+        cash=Decimal(0),
+        equity=Decimal(0),
+        gross_exposure=Decimal(0),
+    )
 
 
 def make_signal(**fields: Any) -> Signal:

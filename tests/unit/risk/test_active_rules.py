@@ -6,12 +6,19 @@ from datetime import datetime
 from decimal import Decimal
 
 from engine.clock import IST, datetime_to_ns
-from engine.events.payloads import PnlSnapshot, PositionSnapshot
 from engine.events.types import Broker, Side, TradingMode
 from engine.risk.rules import _IDLE_WHEN, RULES, RuleContext, active_rules
 from engine.risk.state import RiskState
 from engine.trading_state import TradingState
-from tests.unit.risk.harness import INFY, KNOWN, NO_LIMITS, limits, make_signal
+from tests.unit.risk.harness import (
+    INFY,
+    KNOWN,
+    NO_LIMITS,
+    limits,
+    make_signal,
+    pnl_snapshot,
+    position_snapshot,
+)
 
 SATURDAY = datetime_to_ns(datetime(2024, 6, 1, 10, 0, tzinfo=IST))
 
@@ -19,32 +26,8 @@ SATURDAY = datetime_to_ns(datetime(2024, 6, 1, 10, 0, tzinfo=IST))
 def _busy_state() -> RiskState:
     """A position, a loss, open orders and recent sends: what would trip any live limit."""
     state = RiskState()
-    state.apply_position(
-        PositionSnapshot(
-            broker=Broker.PAPER,
-            strategy="ema",
-            instrument_token=INFY,
-            symbol="NSE:INFY",
-            net_quantity=10_000,
-            average_price=Decimal("1500"),
-            last_price=Decimal("1500"),
-            realized_pnl=Decimal("0"),
-            unrealized_pnl=Decimal("0"),
-            charges=Decimal("0"),
-        )
-    )
-    state.apply_pnl(
-        PnlSnapshot(
-            broker=Broker.PAPER,
-            snapshot_ts=0,
-            realized_pnl=Decimal("-1000000"),
-            unrealized_pnl=Decimal("0"),
-            charges=Decimal("0"),
-            cash=Decimal("0"),
-            equity=Decimal("0"),
-            gross_exposure=Decimal("0"),
-        )
-    )
+    state.apply_position(position_snapshot(10_000, "1500", "ema", INFY, last_price="1500"))
+    state.apply_pnl(pnl_snapshot("-1000000", "0", ts=0))
     for n in range(200):
         state.record_validated(make_signal(signal_ts=SATURDAY - n))
     return state

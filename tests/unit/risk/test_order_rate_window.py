@@ -5,25 +5,10 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.events.payloads import Signal
-from engine.events.types import OrderType, Product, Side
 from engine.risk.state import RiskState
+from tests.unit.risk.harness import make_signal
 
 NS = 1_000_000_000
-
-
-def _signal(n: int, ts: int) -> Signal:
-    return Signal(
-        signal_id=f"sig-{n}",
-        strategy="momo",
-        instrument_token=408065,
-        symbol="NSE:INFY",
-        side=Side.BUY,
-        quantity=1,
-        order_type=OrderType.MARKET,
-        product=Product.MIS,
-        signal_ts=ts,
-    )
 
 
 @given(
@@ -33,7 +18,7 @@ def _signal(n: int, ts: int) -> Signal:
 def test_count_equals_a_scan_of_the_recent_signals(times: list[int], window: int) -> None:
     state = RiskState()
     for n, ts in enumerate(times):
-        state.record_validated(_signal(n, ts))
+        state.record_validated(make_signal(signal_id=f"sig-{n}", signal_ts=ts))
     newest = max(times)
     kept = [t for t in times if t >= newest - 2 * NS]
     for now in (newest, newest - window // 2, newest + window):
