@@ -126,9 +126,8 @@ class MemoryTradingStore:
         return True
 
     async def list_fills(self, broker: Broker) -> list[FillRecord]:
-        rows = [f for f in self.fills.values() if f.broker == broker]
-        rows.sort(key=lambda f: (f.fill_ts, f.trade_id))
-        return rows
+        # Insertion order is journal order (see ``FillRepository.list_fills``).
+        return [f for f in self.fills.values() if f.broker == broker]
 
     async def upsert_position(self, position: PositionRecord) -> None:
         key = (position.broker, position.strategy, position.instrument_token)

@@ -67,7 +67,11 @@ class FillRepository(Protocol):
         """
 
     async def list_fills(self, broker: Broker) -> list[FillRecord]:
-        """Oldest first: replaying them rebuilds the positions."""
+        """In journal order (the order they were recorded), not by fill time.
+
+        Replaying them in this order rebuilds exactly the book the live engine had:
+        average-cost P&L depends on order, and fill times may repeat or go backwards.
+        """
 
 
 class PositionRepository(Protocol):

@@ -45,10 +45,16 @@ class FillRepo(Repository):
         return True
 
     async def list_fills(self, broker: Broker) -> list[FillRecord]:
+        """In journal order (the row id), never by fill time.
+
+        Average-cost P&L depends on the order fills are applied in, and fill times can
+        repeat or go backwards (a restarted simulated day, a lagging broker trade), so
+        sorting by time would rebuild a different realized P&L than the live book had.
+        """
         stmt = (
             select(FillRow)
             .where(FillRow.broker == str(broker))
-            .order_by(FillRow.fill_ts, FillRow.trade_id)
+            .order_by(FillRow.id)  # journal order: the order the portfolio applied them
         )
         async with self._sessions() as session:
             return [fill_from_row(row) for row in (await session.scalars(stmt))]

@@ -61,13 +61,18 @@ async def test_failed_position_write_rolls_back_fill_and_processed_mark(
     assert await store.record_fill(make_fill("T1"), make_position(10))
 
 
-async def test_fills_list_oldest_first_for_replay(store: SqlTradingStore) -> None:
-    late = make_fill("T-late", fill_ts=T0 + 9 * NS, side=Side.SELL)
-    early = make_fill("T-early", fill_ts=T0 + NS)
-    for fill in (late, early):
+async def test_fills_list_in_journal_order_even_when_fill_time_goes_backwards(
+    store: SqlTradingStore,
+) -> None:
+    """A restarted simulated day or a lagging trade records a later fill with an earlier
+    time; the rebuild must replay the order the live book applied, not the clock's."""
+    first = make_fill("T-z", fill_ts=T0 + 9 * NS, side=Side.BUY)
+    second = make_fill("T-a", fill_ts=T0 + NS, side=Side.SELL)
+    third = make_fill("T-m", fill_ts=T0 + NS)  # same time as the second
+    for fill in (first, second, third):
         await store.record_fill(fill, make_position(0))
 
-    assert await store.list_fills(Broker.PAPER) == [early, late]
+    assert await store.list_fills(Broker.PAPER) == [first, second, third]
 
 
 async def test_upsert_position_replaces_by_broker_strategy_instrument(

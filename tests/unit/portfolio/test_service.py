@@ -250,6 +250,28 @@ async def test_restart_rebuilds_the_state_from_the_journal(bus, store, outputs) 
         assert sorted(p.net_quantity for p in await store.list_positions(BROKER)) == [3, 6]
 
 
+async def test_a_restart_never_changes_realized_pnl_when_fill_times_go_backwards(
+    bus, store, outputs
+) -> None:
+    """The simulated day restarts at 09:15 and a lagging trade arrives late, so fill times
+    repeat or run backwards; the book applied the fills in journal order, and the rebuild
+    must too (average cost: in time order this would rebuild 100 realized, long at 100)."""
+    async with running(bus, store) as first:
+        await execute(bus, store, order_update("t9", Side.BUY, 10, "100"))
+        await execute(bus, store, order_update("t5", Side.BUY, 10, "120"))
+        await execute(bus, store, order_update("t1", Side.SELL, 10, "130"))
+        await outputs.wait_for(3)
+        live = first.book.position("ema", TOKEN)
+        assert live is not None
+        assert (live.net_quantity, live.average_price, live.realized_pnl) == (10, D(110), D(200))
+        live_totals = (first.book.realized_pnl, first.book.cash)
+
+    for _ in range(3):  # every restart rebuilds the same figures
+        async with running(bus, store) as again:
+            assert again.book.position("ema", TOKEN) == live
+            assert (again.book.realized_pnl, again.book.cash) == live_totals
+
+
 async def test_a_journaled_fill_whose_event_was_lost_is_counted_at_start(bus, store) -> None:
     await journal(store, order_update("t1", Side.BUY, 7, "50"))  # crashed before emitting
     async with running(bus, store) as service:
