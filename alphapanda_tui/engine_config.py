@@ -98,9 +98,18 @@ def pipeline_config(settings: Settings, *, acts_on_orders: bool = True) -> Pipel
 
 
 def simulated_feed_config(
-    settings: Settings, *, instruments: int = 1, max_ticks: int | None = None, paced: bool = True
+    settings: Settings,
+    *,
+    instruments: int = 1,
+    max_ticks: int | None = None,
+    paced: bool = True,
+    resume_after_ns: int | None = None,
 ) -> SimulatedFeedConfig:
-    """Paced: each instrument ticks every ``tick_interval_ms`` of wall time."""
+    """Paced: each instrument ticks every ``tick_interval_ms`` of wall time.
+
+    ``resume_after_ns``: the last event time the store holds, so a restarted simulated
+    market carries on from it instead of replaying the day's clock from 09:15.
+    """
     f = settings.feed
     return SimulatedFeedConfig(
         seed=f.seed,
@@ -108,4 +117,5 @@ def simulated_feed_config(
         ticks_per_second=(1000.0 / f.tick_interval_ms) * max(1, instruments) if paced else None,
         max_ticks=max_ticks,
         holidays=tuple(settings.risk.holidays),
+        resume_after_ns=resume_after_ns,
     )

@@ -181,7 +181,10 @@ class EngineRuntime:
 
         self._store_detail = describe_url(settings.database.url or "")
         live = self._build_live(ports)
-        feed = live.feed if live and self._feed_factory is None else self._build_feed(ports.bus)
+        if live and self._feed_factory is None:
+            feed = live.feed
+        else:
+            feed = self._build_feed(ports.bus, await self._last_event_ts(ports))
         reader = ReadModelProcessor(
             bus=ports.bus, model=self.read_model, broker=self.broker, clock=self.clock
         )
@@ -302,13 +305,23 @@ class EngineRuntime:
         await store.upsert_instruments(list(self.registry))
         return Ports(bus=bus, store=store)
 
-    def _build_feed(self, bus: EventBus) -> Service | None:
+    async def _last_event_ts(self, ports: Ports) -> int | None:
+        """The latest event time this broker's journal holds (newest order, its last
+        update), so the simulated market resumes after it rather than rewinding."""
+        if self.settings.feed.source != "simulated" or self._feed_factory is not None:
+            return None
+        newest = await ports.store.list_orders(self.broker, limit=1)
+        if not newest:
+            return None
+        return max(newest[0].created_ts, newest[0].updated_ts) or None
+
+    def _build_feed(self, bus: EventBus, resume_after_ns: int | None = None) -> Service | None:
         if self._feed_factory is not None:
             return self._feed_factory(bus, self.registry)
         feed = self.settings.feed
         if feed.source == "simulated":
             config = engine_config.simulated_feed_config(
-                self.settings, instruments=len(self.registry)
+                self.settings, instruments=len(self.registry), resume_after_ns=resume_after_ns
             )
             return SimulatedFeed(bus, self.registry, config, clock=self.clock)
         if feed.source == "replay":

@@ -53,6 +53,9 @@ class SimulatedFeedConfig:
     volatility_bps: float = 5.0  # standard deviation of one move, basis points of price
     spread_ticks: int = 1
     holidays: tuple[date, ...] = field(default_factory=tuple)
+    # Event time (UTC ns) the previous run reached: the next run starts strictly after it,
+    # so a restart never repeats or rewinds the simulated clock (fills stay in time order).
+    resume_after_ns: int | None = None
 
     def __post_init__(self) -> None:
         if self.clock_mode not in ("session", "compressed"):
@@ -190,6 +193,9 @@ def iter_ticks(
         return
     rng = random.Random(config.seed)
     day = _first_trading_day(calendar, start_date or config.start_date or _DEFAULT_START)
+    resume = config.resume_after_ns
+    if resume is not None:
+        day = _first_trading_day(calendar, max(day, ns_to_datetime(resume, IST).date()))
     open_ns, close_ns = calendar.session_bounds(day)
     if config.clock_mode == "compressed":
         step_ns = (close_ns - open_ns) // config.rounds_per_session
@@ -198,6 +204,8 @@ def iter_ticks(
     spacing = step_ns // len(walks)
     spread = config.spread_ticks
     now, emitted, limit = open_ns, 0, config.max_ticks
+    if resume is not None and resume >= open_ns:
+        now = open_ns + ((resume - open_ns) // step_ns + 1) * step_ns  # the next round after
     draw = rng.random  # bound once: called for every tick
     spare: float | None = None  # the second normal of each Box-Muller pair
     while True:

@@ -142,3 +142,26 @@ def test_seeded_ticks_are_pinned() -> None:
     ]
     digest = hashlib.sha256(repr(fields).encode()).hexdigest()
     assert digest == "7b13acfb2c8625ce7ce98dc9eb68cce11fa13c0954407ebf34a4a47c14bf1ba7"
+
+
+def test_a_restarted_market_carries_on_after_the_last_event_time_it_reached() -> None:
+    """Stop mid-session and start again: the clock continues, it never rewinds to 09:15."""
+    first = _ticks(start_date=date(2024, 1, 25), max_ticks=400)
+    reached = first[-1].exchange_ts
+    again = _ticks(start_date=date(2024, 1, 25), max_ticks=400, resume_after_ns=reached)
+    assert again[0].exchange_ts > reached
+    assert all(a.exchange_ts <= b.exchange_ts for a, b in pairwise(again))
+    assert ns_to_datetime(again[0].exchange_ts, IST).date() == date(2024, 1, 25)
+
+
+def test_a_market_restarted_after_the_close_opens_the_next_trading_day() -> None:
+    republic_day = date(2024, 1, 26)
+    _, close = NseCalendar([republic_day]).session_bounds(date(2024, 1, 25))
+    ticks = _ticks(
+        start_date=date(2024, 1, 25),
+        holidays=(republic_day,),
+        max_ticks=40,
+        resume_after_ns=close + 3_600 * 10**9,  # stopped in the evening
+    )
+    first = ns_to_datetime(ticks[0].exchange_ts, IST)
+    assert (first.date(), first.time()) == (date(2024, 1, 29), time(9, 15))
