@@ -110,12 +110,20 @@ def place_params(intent: OrderIntent, *, variety: str, market_protection: int) -
 
 
 def row_tag(row: dict[str, Any]) -> str | None:
-    """The client order id an order row carries (``tag``, else the first of ``tags``)."""
+    """The client order id an order row carries: its ``tag``, and nothing else.
+
+    ``tags`` also holds what Kite adds by itself (``mktp``, ``mktp:2.00`` for market
+    protection, ``autoslice``), so an untagged order placed outside AlphaPanda must not
+    be read as one of ours with an odd id.
+    """
     tag = row.get("tag")
-    if tag:
-        return str(tag)
-    tags = row.get("tags") or []
-    return str(tags[0]) if tags else None
+    return str(tag) if tag else None
+
+
+def kite_tags(row: dict[str, Any]) -> list[str]:
+    """The row's ``tags`` other than its client order id: information, never an id."""
+    own = row.get("tag")
+    return [str(t) for t in row.get("tags") or [] if t and t != own]
 
 
 _NO_ANSWER = {"Timeout", "ReadTimeout", "ConnectTimeout", "ConnectionError", "TimeoutError"}

@@ -25,7 +25,7 @@ from engine.events import topics
 from engine.events.envelope import new_event
 from engine.events.payloads import ReconciliationDiff, RiskAlert
 from engine.events.types import Broker, EventType, OrderStatus, Severity
-from engine.zerodha.kite_orders import map_status, row_tag
+from engine.zerodha.kite_orders import kite_tags, map_status, row_tag
 
 log = logging.getLogger("alphapanda.zerodha.reconcile")
 Publish = Callable[[EventType, ReconciliationDiff | RiskAlert, str], Awaitable[None]]
@@ -124,6 +124,8 @@ class Reconciler:
         order = local.get(tag or "")
         if order is None:
             origin = "an unknown tag " + tag if tag else "no tag (placed outside AlphaPanda)"
+            if extra := kite_tags(row):
+                origin += " and Kite's tags " + ", ".join(extra)
             await self._diff(
                 report,
                 "order",

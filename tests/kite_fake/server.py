@@ -82,6 +82,15 @@ def _envelope(data: Any) -> bytes:
     return json.dumps({"status": "success", "data": data}).encode()
 
 
+def _kite_tags(params: dict[str, str]) -> list[str]:
+    """The tags Kite adds by itself: market protection on MARKET / SL-M orders shows as
+    ``["mktp", "mktp:2.00"]`` in real rows (``-1``, automatic, is 2 % on equity)."""
+    if params["order_type"] not in ("MARKET", "SL-M"):
+        return []
+    protection = float(params.get("market_protection") or 0)
+    return ["mktp", f"mktp:{2.0 if protection < 0 else protection:.2f}"]
+
+
 def _error(error_type: str, message: str) -> bytes:
     return json.dumps(
         {"status": "error", "message": message, "data": None, "error_type": error_type}
@@ -303,7 +312,7 @@ def _place(h: _Handler, path: str, p: dict[str, Any]) -> None:
         "exchange_timestamp": None,
         "exchange_update_timestamp": None,
         "tag": tag or None,
-        "tags": [tag] if tag else [],
+        "tags": ([tag] if tag else []) + _kite_tags(p),
         "guid": order_id,
         "meta": {},
     }

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.events.types import OrderStatus, OrderType
-from engine.zerodha.kite_orders import map_status
+from engine.zerodha.kite_orders import kite_tags, map_status, row_tag
 from tests.kite_fake.server import FakeKite
 from tests.zerodha.live_harness import live_venue
 
@@ -197,3 +197,13 @@ async def test_cancel_and_modify_go_through_the_client(fake_kite: FakeKite, tmp_
 )
 def test_kite_statuses_map_to_engine_statuses(kite: str, filled: int, expected) -> None:
     assert map_status(kite, filled, 10) is expected
+
+
+def test_only_tag_is_a_client_order_id_and_kites_own_tags_stay_information() -> None:
+    """Rows as Zerodha sends them (market protection, autoslice)."""
+    untagged = {"tag": None, "tags": ["mktp", "mktp:2.00"]}
+    assert row_tag(untagged) is None
+    assert kite_tags(untagged) == ["mktp", "mktp:2.00"]
+    sliced = {"tag": "AP0001abc", "tags": ["autoslice", "AP0001abc"]}
+    assert (row_tag(sliced), kite_tags(sliced)) == ("AP0001abc", ["autoslice"])
+    assert row_tag({"tags": []}) is None and row_tag({}) is None

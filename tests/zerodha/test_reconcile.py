@@ -15,7 +15,7 @@ from tests.zerodha.live_harness import LiveVenue, live_venue
 pytestmark = pytest.mark.kite
 
 
-def _place_direct(venue: LiveVenue, tag: str) -> str:
+def _place_direct(venue: LiveVenue, tag: str | None) -> str:
     """An order placed at Zerodha without going through the adapter (crash, or Kite web)."""
     return venue.session.client().place_order(
         variety="regular",
@@ -73,6 +73,22 @@ async def test_order_at_zerodha_unknown_here_is_reported_with_an_alert(
     alert = published[1][1]
     assert isinstance(alert, RiskAlert) and "ZZnotours01" in alert.message
     assert fake_kite.state.orders[broker_id]["status"] == "OPEN"  # reported, not touched
+
+
+async def test_an_untagged_order_is_outside_alphapanda_whatever_kite_tags_it_with(
+    fake_kite: FakeKite, tmp_path: Path
+) -> None:
+    """Real untagged MARKET rows have ``tag: null`` and ``tags: ["mktp", "mktp:2.00"]``:
+    Kite's market-protection marker is not a client order id."""
+    venue = await live_venue(fake_kite, tmp_path)
+    broker_id = _place_direct(venue, None)
+    row = fake_kite.state.orders[broker_id]
+    assert (row["tag"], row["tags"]) == (None, ["mktp", "mktp:2.00"])
+    report, _ = await _reconcile(venue)
+    [diff] = report.diffs
+    assert diff.key == broker_id and diff.local == "absent"
+    assert "no tag (placed outside AlphaPanda) and Kite's tags mktp, mktp:2.00" in diff.message
+    assert "unknown tag" not in diff.message
 
 
 async def test_unknown_outcome_absent_at_zerodha_is_reported_critical(
