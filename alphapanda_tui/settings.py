@@ -76,7 +76,8 @@ def _split_list(value: Any) -> Any:
 
 
 class _Group(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # No inf/NaN anywhere: "cooldown inf" or "loss nan" would switch a guard off silently.
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class DatabaseSettings(_Group):
@@ -166,7 +167,7 @@ class RiskSettings(_Group):
     )
     max_orders_per_second: int = Field(10, ge=1, **_doc("Signals accepted per second."))
     max_daily_loss: Decimal = Field(
-        Decimal(50000), gt=0, **_doc("Daily loss that halts trading, INR.")
+        Decimal(50000), gt=0, le=Decimal("1e12"), **_doc("Daily loss that halts trading, INR.")
     )
     allowed_instruments: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -188,11 +189,15 @@ class RiskSettings(_Group):
 
 class PortfolioSettings(_Group):
     starting_cash: Decimal = Field(Decimal(1000000), ge=0, **_doc("Paper starting cash, INR."))
-    snapshot_interval_s: float = Field(5.0, gt=0, **_doc("P&L snapshot interval, seconds."))
+    snapshot_interval_s: float = Field(
+        5.0, ge=0.05, le=3600, **_doc("P&L snapshot interval, seconds.")
+    )
 
 
 class ExecutionSettings(_Group):
-    slippage_bps: Decimal = Field(Decimal(2), ge=0, **_doc("Paper fill slippage, basis points."))
+    slippage_bps: Decimal = Field(
+        Decimal(2), ge=0, le=1000, **_doc("Paper fill slippage, basis points.")
+    )
     default_product: Literal["MIS", "CNC", "NRML"] = Field("MIS", **_doc("Default product."))
     brokerage_pct_intraday: Decimal = Field(
         Decimal("0.03"), ge=0, **_doc("Intraday brokerage, percent of turnover.")
@@ -245,6 +250,21 @@ class ProcessingSettings(_Group):
         86400, ge=1, **_doc("How long processed ids are kept in storage, seconds.")
     )
     health_interval_s: float = Field(1.0, gt=0, **_doc("Health report interval, seconds."))
+
+    @model_validator(mode="after")
+    def _delays_in_order(self) -> ProcessingSettings:
+        """A first delay above the longest one is a typo, not a policy: refuse it."""
+        if self.retry_base_delay_s > self.retry_max_delay_s:
+            raise ValueError(
+                f"retry_base_delay_s ({self.retry_base_delay_s}) is above "
+                f"retry_max_delay_s ({self.retry_max_delay_s})"
+            )
+        if self.breaker_cooldown_s > self.breaker_max_cooldown_s:
+            raise ValueError(
+                f"breaker_cooldown_s ({self.breaker_cooldown_s}) is above "
+                f"breaker_max_cooldown_s ({self.breaker_max_cooldown_s})"
+            )
+        return self
 
 
 class LogSettings(_Group):
@@ -301,6 +321,14 @@ class Settings(BaseSettings):
     processing: ProcessingSettings = ProcessingSettings()
     log: LogSettings = LogSettings()
     ui: UiSettings = UiSettings()
+
+    @field_validator("home", mode="before")
+    @classmethod
+    def _home_not_empty(cls, value: Any) -> Any:
+        """An empty ALPHAPANDA_HOME would put the database and logs in the working directory."""
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must not be empty (unset it to use the default)")
+        return value
 
     @field_validator("home", mode="after")
     @classmethod

@@ -144,6 +144,33 @@ def test_bad_values_are_one_line_naming_the_env_var(monkeypatch, env, value, exp
     assert "\n" not in message
 
 
+@pytest.mark.parametrize(
+    ("env", "value", "expected"),
+    [
+        ("ALPHAPANDA_EXECUTION__SLIPPAGE_BPS", "1e9", "EXECUTION__SLIPPAGE_BPS: input should"),
+        ("ALPHAPANDA_PORTFOLIO__SNAPSHOT_INTERVAL_S", "1e-9", "SNAPSHOT_INTERVAL_S: input"),
+        ("ALPHAPANDA_RISK__MAX_DAILY_LOSS", "1e400", "RISK__MAX_DAILY_LOSS: input should"),
+        ("ALPHAPANDA_RISK__MAX_DAILY_LOSS", "Infinity", "RISK__MAX_DAILY_LOSS: input should"),
+        ("ALPHAPANDA_PROCESSING__BREAKER_COOLDOWN_S", "inf", "BREAKER_COOLDOWN_S: input should"),
+        ("ALPHAPANDA_PROCESSING__RETRY_MAX_DELAY_S", "nan", "RETRY_MAX_DELAY_S: input should"),
+        ("ALPHAPANDA_PROCESSING__RETRY_BASE_DELAY_S", "9", "retry_base_delay_s (9.0) is above"),
+        ("ALPHAPANDA_PROCESSING__BREAKER_COOLDOWN_S", "600", "breaker_cooldown_s (600.0) is above"),
+        ("ALPHAPANDA_HOME", "", "ALPHAPANDA_HOME: must not be empty"),
+        ("ALPHAPANDA_HOME", "   ", "ALPHAPANDA_HOME: must not be empty"),
+    ],
+)
+def test_values_out_of_range_or_meaning_are_refused_in_one_line(
+    monkeypatch, env, value, expected
+) -> None:
+    """Accepted before: each of these silently switched a guard off or misplaced files."""
+    monkeypatch.setenv(env, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert expected in message
+    assert "\n" not in message
+
+
 def test_live_mode_without_credentials_is_a_config_error(monkeypatch) -> None:
     monkeypatch.setenv("ALPHAPANDA_MODE", "live")
     settings = load_settings()
