@@ -327,7 +327,13 @@ class EngineRuntime:
         if feed.source == "replay":
             if feed.ticks_csv is None:
                 raise ConfigError("ALPHAPANDA_FEED__TICKS_CSV is required for the replay feed")
-            return ReplayFeed(bus, self.registry, feed.ticks_csv, clock=self.clock)
+            return ReplayFeed(
+                bus,
+                self.registry,
+                feed.ticks_csv,
+                clock=self.clock,
+                price_band_pct=feed.price_band_pct,
+            )
         return None  # "kite": the live feed is attached by the Zerodha session
 
     async def stop(self) -> None:

@@ -233,6 +233,12 @@ class FeedSettings(_Group):
     instruments_csv: Path | None = Field(None, **_doc("Instruments CSV.", "bundled NSE sample"))
     ticks_csv: Path | None = Field(None, **_doc("Ticks CSV for replay."))
     stale_after_s: float = Field(5.0, gt=0, **_doc("Feed silence that counts as stale, s."))
+    price_band_pct: Decimal = Field(
+        Decimal(20),
+        ge=0,
+        le=100,
+        **_doc("Replayed tick this % off its previous price is dead-lettered; 0 = off."),
+    )
 
 
 class ProcessingSettings(_Group):

@@ -25,7 +25,7 @@ from engine.domain.records import OrderRecord, RiskAlertRecord
 from engine.events.types import OrderStatus, Severity
 from engine.instruments.registry import InstrumentRegistry
 from engine.market.feeds.base import FeedService
-from engine.market.feeds.replay import ReplayFeed
+from engine.market.feeds.replay import DEFAULT_PRICE_BAND_PCT, ReplayFeed
 from engine.market.feeds.simulated import SimulatedFeed, SimulatedFeedConfig
 from engine.memory_store import MemoryTradingStore
 from engine.pipeline import Pipeline, PipelineConfig
@@ -53,6 +53,7 @@ class TickFile:
     """Recorded ticks in a CSV file (plain or gzipped); see ``engine.market.feeds.replay``."""
 
     path: Path
+    price_band_pct: Decimal = DEFAULT_PRICE_BAND_PCT
 
 
 TickSource = SyntheticTicks | TickFile
@@ -279,7 +280,9 @@ def _build_feed(
 ) -> FeedService:
     """Unpaced feed; a synthetic one ticks only the instruments the strategies trade."""
     if isinstance(source, TickFile):
-        return ReplayFeed(bus, registry, source.path, ticks_per_second=None)
+        return ReplayFeed(
+            bus, registry, source.path, ticks_per_second=None, price_band_pct=source.price_band_pct
+        )
     keys = source.instruments or tuple(
         dict.fromkeys(i.key for b in bindings for i in b.instruments)
     )

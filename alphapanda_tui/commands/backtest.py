@@ -55,7 +55,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     if args.ticks is not None:
         if not args.ticks.is_file():
             raise UsageError(f"tick file not found: {args.ticks}")
-        source: Any = TickFile(args.ticks)
+        source: Any = TickFile(args.ticks, price_band_pct=settings.feed.price_band_pct)
         expected = None
     else:
         source = SyntheticTicks(args.synthetic, seed=args.seed)

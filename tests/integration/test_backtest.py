@@ -166,3 +166,21 @@ def test_orders_signalled_after_execution_saw_the_last_ticks_still_fill() -> Non
     assert result.orders > 100 and result.rejections == 0
     assert result.open_orders == 0  # every market order filled
     assert result.fills >= result.orders
+
+
+def test_a_row_at_ten_times_the_price_is_dead_lettered_not_traded_and_the_band_is_a_setting(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """One row at 10× used to be traded on and turned a small loss into +₹141,147."""
+    ticks = tmp_path / "ticks.csv"
+    rows = write_ticks(ticks, bad_line=3)
+    lines = ticks.read_text(encoding="utf-8").splitlines()
+    lines.insert(150, "2024-01-02T09:22:27,NSE:INFY,15000.00,14999.95,15000.05")
+    ticks.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    banded = summary_of(backtest("--strategy", "ema-cross", "--ticks", str(ticks), "--json"))
+    assert (banded["ticks"], banded["dead_letters"]) == (rows - 1, 2)
+
+    monkeypatch.setenv("ALPHAPANDA_FEED__PRICE_BAND_PCT", "0")  # the check turned off
+    unbanded = summary_of(backtest("--strategy", "ema-cross", "--ticks", str(ticks), "--json"))
+    assert (unbanded["ticks"], unbanded["dead_letters"]) == (rows, 1)

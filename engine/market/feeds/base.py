@@ -133,11 +133,26 @@ class FeedService(ABC):
             log.info("producer stopped", extra={"feed": self.name, "published": self.published})
 
     def _source(self) -> Iterator[Tick | RejectedRow]:
-        """One iterator for the service's life, so a supervised restart resumes it."""
+        """One iterator for the service's life, so a supervised restart resumes it.
+
+        A generator that raised is exhausted for good: a restart must fail the same way
+        again, never look like a source that ended, or the rest of a file would be
+        dropped without a word.
+        """
+        failure = getattr(self, "_source_failure", None)
+        if failure is not None:
+            raise failure
         source = getattr(self, "_iterator", None)
         if source is None:
-            source = self._iterator = self.items()
+            source = self._iterator = self._guarded(self.items())
         return source
+
+    def _guarded(self, items: Iterator[Tick | RejectedRow]) -> Iterator[Tick | RejectedRow]:
+        try:
+            yield from items
+        except Exception as exc:
+            self._source_failure = exc
+            raise
 
     def _publish_now(self, tick: Tick) -> EventEnvelope | None:
         """Append one tick at once: None when done (counted), else the envelope to await."""
