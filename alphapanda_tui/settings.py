@@ -32,6 +32,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, Settin
 
 from alphapanda_tui.errors import ConfigError
 from engine.events.types import Broker
+from engine.logs.redaction import mask_url_password
 
 ENV_PREFIX = "ALPHAPANDA_"
 NESTED_DELIMITER = "__"
@@ -524,7 +525,7 @@ def format_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, list | tuple):
         return ",".join(format_value(item) for item in value)
-    return str(value)
+    return mask_url_password(str(value))  # a password inside a database or Redis URL
 
 
 def setting_value(settings: Settings, field: SettingField) -> Any:

@@ -18,6 +18,8 @@ _SECRET_KEYS = (
     r"access_token|api_secret|request_token|refresh_token|public_token|enctoken|checksum"
     r"|password|passwd|sasl_password|client_secret|secret"
 )
+# postgresql://user:password@host/db, redis://:password@host
+_URL_PASSWORD = re.compile(r"(?i)(\b[a-z][a-z0-9+.\-]*://[^/\s:@]*:)([^@\s/]+)(?=@)")
 _PATTERNS: tuple[re.Pattern[str], ...] = (
     # Authorization: token api_key:access_token  /  Bearer xyz  (header or dict form)
     re.compile(
@@ -26,8 +28,14 @@ _PATTERNS: tuple[re.Pattern[str], ...] = (
     ),
     # "access_token": "x", 'api_secret': 'x', access_token=x, checksum: x
     re.compile(rf"(?i)([\"']?\b(?:{_SECRET_KEYS})\b[\"']?\s*[:=]\s*[\"']?)([^\s\"'&,;}}\])]+)"),
+    _URL_PASSWORD,
 )
 _MIN_SECRET_LEN = 4
+
+
+def mask_url_password(text: str) -> str:
+    """``text`` with the password of every URL in it masked (user, host and path kept)."""
+    return _URL_PASSWORD.sub(lambda m: m.group(1) + MASK, text)
 
 
 class SecretRegistry:

@@ -59,6 +59,16 @@ def test_show_masks_secrets_and_prints_effective_values(monkeypatch, capsys) -> 
     assert shown["ALPHAPANDA_BUS__SASL_PASSWORD"] == SECRET_MASK
 
 
+def test_show_masks_passwords_inside_database_and_redis_urls(monkeypatch, capsys) -> None:
+    monkeypatch.setenv("ALPHAPANDA_DATABASE__URL", "postgresql+asyncpg://trader:pg-pass-xyz@db/a")
+    monkeypatch.setenv("ALPHAPANDA_REDIS__URL", "redis://:redis-pass-xyz@cache:6379/0")
+    assert cli.main(["config", "show"]) == 0
+    out = capsys.readouterr().out
+    assert "pass-xyz" not in out
+    assert f"ALPHAPANDA_DATABASE__URL=postgresql+asyncpg://trader:{SECRET_MASK}@db/a\n" in out
+    assert f"ALPHAPANDA_REDIS__URL=redis://:{SECRET_MASK}@cache:6379/0\n" in out
+
+
 def test_config_commands_write_no_files_into_home(isolated_home, capsys) -> None:
     assert cli.main(["config", "table"]) == 0
     assert "| `ALPHAPANDA_MODE` |" in capsys.readouterr().out

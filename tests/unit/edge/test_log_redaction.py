@@ -95,6 +95,8 @@ def test_no_secret_on_the_console_stream(isolated_home, monkeypatch) -> None:
         '{"access_token": "abcd1234"}',
         "{'checksum': 'abcd1234'}",
         "Authorization: Bearer abcd1234",
+        "cannot open postgresql+asyncpg://trader:abcd1234@db.internal:5432/alpha",
+        "redis unreachable at redis://:abcd1234@cache:6379/0",
     ],
 )
 def test_secret_patterns_are_masked(text) -> None:
@@ -103,7 +105,13 @@ def test_secret_patterns_are_masked(text) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["instrument_token=256265", "tradingsymbol=INFY qty=10", "api_key=public_key_id"],
+    [
+        "instrument_token=256265",
+        "tradingsymbol=INFY qty=10",
+        "api_key=public_key_id",
+        "kafka at 127.0.0.1:9092, database sqlite+aiosqlite:////home/t/alpha.db",
+        "postgresql://trader@db:5432/alpha",  # a user without a password stays readable
+    ],
 )
 def test_ordinary_fields_are_left_alone(text) -> None:
     assert redact(text, secrets=()) == text
