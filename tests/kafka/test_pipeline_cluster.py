@@ -65,7 +65,9 @@ async def test_paper_pipeline_over_kafka_into_postgres_and_redis(
             await cache.aclose()
         books = await Books.load(db_url)
         assert books.problems() == []
-        assert books.positions and any(books.positions.values())
+        # Positions were stored; whether one is open at the instant of the kill is chance
+        # (fast-ema crosses through flat), so only their agreement with the fills counts.
+        assert books.positions
 
 
 async def _fills(db_url: str, at_least: int) -> bool:
