@@ -28,7 +28,12 @@ class PlaceAck(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class VenueUpdate(msgspec.Struct, frozen=True, kw_only=True):
-    """An order changed at the venue on its own: a fill, a stop triggered, IOC expired."""
+    """An order changed at the venue on its own: a fill, a stop triggered, IOC expired.
+
+    ``filled_quantity`` is what the venue says is filled (execution stores the sum of
+    the journalled trades and alerts on a gap); ``quantity``, ``price`` and
+    ``trigger_price`` are the order's terms at the venue (a modify), None when unknown.
+    """
 
     client_order_id: str
     status: OrderStatus
@@ -37,3 +42,6 @@ class VenueUpdate(msgspec.Struct, frozen=True, kw_only=True):
     fill: Fill | None = None
     reason: str = ""
     update_ts: int = 0
+    quantity: int | None = None
+    price: Decimal | None = None
+    trigger_price: Decimal | None = None

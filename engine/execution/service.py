@@ -42,6 +42,7 @@ from engine.events.types import (
     TradingMode,
     Validity,
 )
+from engine.execution import lifecycle
 from engine.execution.broker import BrokerAdapter, PaperAdapter
 from engine.execution.charges import ChargeRates, ChargesModel
 from engine.execution.fill_model import FillModel
@@ -68,6 +69,7 @@ _EVENT_FOR_STATUS = {
     OrderStatus.CANCELLED: EventType.ORDER_CANCELLED,
     OrderStatus.REJECTED: EventType.ORDER_REJECTED,
 }
+FILL_GAP_RULE = "fills"  # alerts when the venue's filled quantity and the journal differ
 SQUARE_OFF = "square-off:"  # signal_id prefix of the orders a square-off sends
 PositionKey = tuple[str, int]  # (strategy, instrument token)
 _KEY_CACHE = 65_536
@@ -166,6 +168,8 @@ class ExecutionService(StreamProcessor):
         self._venue_updates: dict[str, Sequence[VenueUpdate]] = {}
         self._events_topic = topics.orders_events(broker)
         self._keys: dict[PositionKey, str] = {}  # order key per (strategy, instrument)
+        # (venue filled, journalled) per order whose fills differ, so each gap alerts once
+        self._fill_gaps: dict[str, tuple[int, int]] = {}
 
     # -- start: recover what a previous process left --------------------------------
     async def on_start(self) -> None:
@@ -332,34 +336,112 @@ class ExecutionService(StreamProcessor):
         )
         return order.quantity + already <= abs(net)
 
-    # -- the tick path --------------------------------------------------------------
+    # -- the tick path ------------------------------------------------------------
     async def _apply_venue_update(self, update: VenueUpdate, out: Emitter) -> None:
+        """Apply a venue's update: its trade once, its status only forward (``lifecycle``).
+
+        A trade for an order that is no longer working (cancelled after a partial fill,
+        or its trades lagged behind the final status) is still journalled and applied.
+        """
         order = self.working.get(update.client_order_id)
         if order is None:
-            log.warning("venue update for an order not working", extra={"update": repr(update)})
-            return
-        order.status = update.status
-        order.filled_quantity = update.filled_quantity
-        order.average_price = update.average_price
-        order.updated_ts = update.update_ts
-        if update.reason:
-            order.reason = update.reason
+            order = await self._finished_order(update)
+            if order is None:
+                return
+        elif lifecycle.moves_back(order.status, update.status):
+            log.info(
+                "venue status behind the order's: ignored",
+                extra={
+                    "client_order_id": order.client_order_id,
+                    "status": order.status,
+                    "venue_status": update.status,
+                },
+            )
         fill = update.fill
         if fill is not None:
-            if not await self.store.apply_execution(order, fill_record(order, fill)):
-                log.warning("duplicate trade id ignored", extra={"trade_id": fill.trade_id})
+            after = lifecycle.advance(order, update, fill)
+            if await self.store.apply_execution(after, fill_record(after, fill)):
+                key = (after.strategy, after.instrument_token)
+                self.net_positions[key] = (
+                    self.net_positions.get(key, 0) + after.side.sign * fill.quantity
+                )
+                self._position_info[key] = (after.symbol, after.product)
+                self._settle(order, after, update, out, fill)
                 return
-            key = (order.strategy, order.instrument_token)
-            self.net_positions[key] = (
-                self.net_positions.get(key, 0) + order.side.sign * fill.quantity
-            )
-            self._position_info[key] = (order.symbol, order.product)
+            log.warning("duplicate trade id ignored", extra={"trade_id": fill.trade_id})
+        after = lifecycle.advance(order, update, None)
+        if lifecycle.changed(order, after):
+            await self.store.update_order(after)
+            self._settle(order, after, update, out, None)
         else:
-            await self.store.update_order(order)
-        if order.status.is_terminal:
-            self.working.pop(order.client_order_id, None)
-        event = _EVENT_FOR_STATUS.get(order.status, EventType.ORDER_OPEN)
-        self._emit(out, event, order, update.update_ts, fill=fill)
+            self._check_fill_gap(after, update.filled_quantity, out, update.update_ts)
+
+    async def _finished_order(self, update: VenueUpdate) -> OrderRecord | None:
+        """The stored order of a trade that arrived after the order left the working set."""
+        if update.fill is None:
+            log.warning("venue update for an order not working", extra={"update": repr(update)})
+            return None
+        order = await self.store.get_order(update.client_order_id)
+        if order is None or order.broker is not self.broker:
+            log.warning("trade for an unknown order", extra={"update": repr(update)})
+            return None
+        log.warning(
+            "trade after the order's final state: journalled",
+            extra={"client_order_id": order.client_order_id, "trade_id": update.fill.trade_id},
+        )
+        return order
+
+    def _settle(
+        self,
+        before: OrderRecord,
+        after: OrderRecord,
+        update: VenueUpdate,
+        out: Emitter,
+        fill: Fill | None,
+    ) -> None:
+        """Keep ``after`` as the working copy (or drop it when final) and announce it."""
+        coid = after.client_order_id
+        if after.status.is_terminal:
+            self.working.pop(coid, None)
+        else:
+            self.working[coid] = after
+        if fill is not None or after.status is not before.status:
+            event = _EVENT_FOR_STATUS.get(after.status, EventType.ORDER_OPEN)
+            self._emit(out, event, after, update.update_ts, fill=fill)
+        elif lifecycle.modified(before, after):
+            self._emit(out, EventType.ORDER_MODIFIED, after, update.update_ts)
+        self._check_fill_gap(after, update.filled_quantity, out, update.update_ts)
+
+    def _check_fill_gap(self, order: OrderRecord, venue_filled: int, out: Emitter, ts: int) -> None:
+        """Alert (in words) on every new gap between the venue's filled and the journal."""
+        coid = order.client_order_id
+        seen = self._fill_gaps.get(coid)
+        if venue_filled == order.filled_quantity:
+            if seen is not None:
+                del self._fill_gaps[coid]
+                self._alert(out, order, Severity.INFO, lifecycle.fill_gap_closed_message(order), ts)
+            return
+        gap = (venue_filled, order.filled_quantity)
+        if seen == gap:
+            return
+        self._fill_gaps[coid] = gap
+        message = lifecycle.fill_gap_message(order, venue_filled)
+        log.warning("fills differ from the broker's", extra={"client_order_id": coid})
+        self._alert(out, order, Severity.WARNING, message, ts)
+
+    def _alert(
+        self, out: Emitter, order: OrderRecord, severity: Severity, message: str, ts: int
+    ) -> None:
+        alert = RiskAlert(
+            severity=severity,
+            rule=FILL_GAP_RULE,
+            message=message,
+            broker=self.broker,
+            strategy=order.strategy,
+            symbol=order.symbol,
+            alert_ts=ts,
+        )
+        out.emit(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, key=self._key(order))
 
     # -- operator and kill-switch commands -------------------------------------------
     async def _on_command(
@@ -531,4 +613,7 @@ def _as_venue_update(update: OrderUpdate) -> VenueUpdate:
         fill=update.fill,
         reason=update.reason,
         update_ts=update.update_ts,
+        quantity=update.quantity,
+        price=update.price,
+        trigger_price=update.trigger_price,
     )

@@ -34,17 +34,34 @@ class KiteFailure(StrEnum):
     TOKEN = "token"  # the session is dead: stop sending
 
 
-def map_status(kite_status: str | None, filled: int = 0, quantity: int = 0) -> OrderStatus:
+# Kite changing an order it already works: the order keeps its place in life meanwhile.
+_IN_CHANGE = frozenset({"MODIFY VALIDATION PENDING", "MODIFY PENDING", "CANCEL PENDING"})
+UPDATE = "UPDATE"  # a postback's word for "a modify or a partial fill": read its fields
+_KEEPS = (OrderStatus.OPEN, OrderStatus.TRIGGER_PENDING, OrderStatus.PARTIALLY_FILLED)
+
+
+def map_status(
+    kite_status: str | None,
+    filled: int = 0,
+    quantity: int = 0,
+    last: OrderStatus | None = None,
+) -> OrderStatus:
     """Kite's status string as the engine's ``OrderStatus``.
 
-    Partial fills come from ``filled_quantity`` (Kite keeps ``OPEN`` until done);
-    transient states such as ``OPEN PENDING`` or ``MODIFY PENDING`` mean submitted.
+    Partial fills come from ``filled_quantity`` (Kite keeps ``OPEN`` until done). Modify
+    and cancel in progress keep ``last`` (OPEN or TRIGGER PENDING: the order still
+    works), and an ``UPDATE`` postback says nothing by its word, so it is read by its
+    fields; the other transient states (``OPEN PENDING``, ...) mean submitted.
     """
     status = (kite_status or "").strip().upper()
     if status in _TERMINAL:
         return _TERMINAL[status]
     if 0 < filled < quantity or (filled > 0 and not quantity):
         return OrderStatus.PARTIALLY_FILLED
+    if status == UPDATE and quantity and filled >= quantity:
+        return OrderStatus.FILLED
+    if status in _IN_CHANGE or status == UPDATE:
+        return last if last in _KEEPS else OrderStatus.OPEN
     return _WORKING.get(status, OrderStatus.SUBMITTED)
 
 

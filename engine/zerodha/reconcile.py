@@ -116,12 +116,15 @@ class Reconciler:
     ) -> None:
         tag = row_tag(row)
         broker_id = str(row.get("order_id"))
-        status = map_status(
-            row.get("status"), int(row.get("filled_quantity") or 0), int(row.get("quantity") or 0)
-        )
         remote = f"{row.get('status')} {row.get('transaction_type')} {row.get('quantity')} "
         remote += f"{row.get('exchange')}:{row.get('tradingsymbol')} (order {broker_id})"
         order = local.get(tag or "")
+        status = map_status(
+            row.get("status"),
+            int(row.get("filled_quantity") or 0),
+            int(row.get("quantity") or 0),
+            last=order.status if order is not None else None,
+        )
         if order is None:
             origin = "an unknown tag " + tag if tag else "no tag (placed outside AlphaPanda)"
             if extra := kite_tags(row):

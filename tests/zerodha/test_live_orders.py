@@ -182,21 +182,32 @@ async def test_cancel_and_modify_go_through_the_client(fake_kite: FakeKite, tmp_
 
 
 @pytest.mark.parametrize(
-    ("kite", "filled", "expected"),
+    ("kite", "filled", "last", "expected"),
     [
-        ("COMPLETE", 10, OrderStatus.FILLED),
-        ("OPEN", 0, OrderStatus.OPEN),
-        ("OPEN", 4, OrderStatus.PARTIALLY_FILLED),
-        ("TRIGGER PENDING", 0, OrderStatus.TRIGGER_PENDING),
-        ("REJECTED", 0, OrderStatus.REJECTED),
-        ("CANCELLED", 4, OrderStatus.CANCELLED),
-        ("OPEN PENDING", 0, OrderStatus.SUBMITTED),
-        ("MODIFY PENDING", 0, OrderStatus.SUBMITTED),
-        ("PUT ORDER REQ RECEIVED", 0, OrderStatus.SUBMITTED),
+        ("COMPLETE", 10, None, OrderStatus.FILLED),
+        ("OPEN", 0, None, OrderStatus.OPEN),
+        ("OPEN", 4, None, OrderStatus.PARTIALLY_FILLED),
+        ("TRIGGER PENDING", 0, None, OrderStatus.TRIGGER_PENDING),
+        ("REJECTED", 0, None, OrderStatus.REJECTED),
+        ("CANCELLED", 4, None, OrderStatus.CANCELLED),
+        ("OPEN PENDING", 0, None, OrderStatus.SUBMITTED),
+        ("PUT ORDER REQ RECEIVED", 0, None, OrderStatus.SUBMITTED),
+        # Kite modifying (or cancelling) a working order: it keeps working as it was
+        ("MODIFY VALIDATION PENDING", 0, OrderStatus.OPEN, OrderStatus.OPEN),
+        ("MODIFY PENDING", 0, OrderStatus.TRIGGER_PENDING, OrderStatus.TRIGGER_PENDING),
+        ("MODIFY PENDING", 0, None, OrderStatus.OPEN),
+        ("CANCEL PENDING", 0, OrderStatus.TRIGGER_PENDING, OrderStatus.TRIGGER_PENDING),
+        ("MODIFY PENDING", 4, OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED),
+        # a postback's UPDATE is read by its fields
+        ("UPDATE", 0, OrderStatus.TRIGGER_PENDING, OrderStatus.TRIGGER_PENDING),
+        ("UPDATE", 4, OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED),
+        ("UPDATE", 10, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED),
     ],
 )
-def test_kite_statuses_map_to_engine_statuses(kite: str, filled: int, expected) -> None:
-    assert map_status(kite, filled, 10) is expected
+def test_kite_statuses_map_to_engine_statuses(
+    kite: str, filled: int, last: OrderStatus | None, expected: OrderStatus
+) -> None:
+    assert map_status(kite, filled, 10, last=last) is expected
 
 
 def test_only_tag_is_a_client_order_id_and_kites_own_tags_stay_information() -> None:
