@@ -62,6 +62,11 @@ class KiteState:
     reject_reason: str = "Insufficient funds. Required margin is 1500.00 but available is 0.00"
     timeout_delay: float = 2.0
     fill_on_place: bool = False
+    # Kite's trade book lags its order book: trade id -> trade reads it stays unlisted
+    # for (None: until ``FakeKite.release_trades``)
+    hidden_trades: dict[str, int | None] = field(default_factory=dict)
+    # order id -> trade rows of *other* orders that its trade list shows as well
+    misfiled_trades: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -76,6 +81,25 @@ class KiteState:
 
     def next_order_id(self) -> str:
         return f"2611240000{next(self._ids):05d}"
+
+    def listed_trades(self, order_id: str | None = None) -> list[dict[str, Any]]:
+        """The trades a read shows (all, or one order's); each read ages hidden ones."""
+        with self.lock:
+            rows = [
+                t
+                for t in self.trades
+                if (order_id is None or t["order_id"] == order_id)
+                and t["trade_id"] not in self.hidden_trades
+            ]
+            if order_id is not None:
+                rows += self.misfiled_trades.get(order_id, [])
+            for trade_id, reads in list(self.hidden_trades.items()):
+                if reads is not None:
+                    if reads <= 1:
+                        del self.hidden_trades[trade_id]
+                    else:
+                        self.hidden_trades[trade_id] = reads - 1
+            return rows
 
 
 def _envelope(data: Any) -> bytes:
@@ -341,8 +365,7 @@ def _order_by_id(h: _Handler, path: str, p: dict[str, Any]) -> None:
             return
         order_id = parts[1]
         if len(parts) == 3 and parts[2] == "trades":
-            with state.lock:
-                h._send(200, _envelope([t for t in state.trades if t["order_id"] == order_id]))
+            h._send(200, _envelope(state.listed_trades(order_id)))
             return
         with state.lock:
             order = state.orders.get(order_id)
@@ -374,8 +397,7 @@ def _order_by_id(h: _Handler, path: str, p: dict[str, Any]) -> None:
 
 def _trades(h: _Handler, path: str, p: dict[str, Any]) -> None:
     if h._authorized():
-        with h.server.state.lock:
-            h._send(200, _envelope(list(h.server.state.trades)))
+        h._send(200, _envelope(h.server.state.listed_trades()))
 
 
 def _positions(h: _Handler, path: str, p: dict[str, Any]) -> None:
@@ -559,12 +581,17 @@ class FakeKite:
         price: float | None = None,
         quantity: int | None = None,
         push: bool = True,
+        trade_lag: int | None = 0,
+        trade_id: str | None = None,
     ) -> dict[str, Any]:
         """Trade ``quantity`` (default: all pending) at ``price`` (its limit, else 100.0).
 
         The order stays OPEN until nothing is pending, then turns COMPLETE; each call is
         one trade with its own id. ``push=False`` leaves the socket silent (as Kite is for
-        states it does not push), so only the order book tells.
+        states it does not push), so only the order book tells. ``trade_lag`` > 0 keeps
+        the trade out of trade reads for that many reads (None: until
+        ``release_trades``), while the order row already counts it, as Kite's trade
+        book lags its order book.
         """
         with self.state.lock:
             order = self.state.orders[order_id]
@@ -583,9 +610,13 @@ class FakeKite:
                 exchange_update_timestamp=time.strftime("%Y-%m-%d %H:%M:%S"),
             )
             n = sum(1 for t in self.state.trades if t["order_id"] == order_id)
+            if trade_id is None:
+                trade_id = f"T{order_id}" if n == 0 else f"T{order_id}-{n + 1}"
+            if trade_lag is None or trade_lag > 0:
+                self.state.hidden_trades[trade_id] = trade_lag
             self.state.trades.append(
                 {
-                    "trade_id": f"T{order_id}" if n == 0 else f"T{order_id}-{n + 1}",
+                    "trade_id": trade_id,
                     "order_id": order_id,
                     "exchange_order_id": None,
                     "tradingsymbol": order["tradingsymbol"],
@@ -604,3 +635,43 @@ class FakeKite:
         if push:
             self.push_order_update(snapshot)
         return snapshot
+
+    def release_trades(self, order_id: str | None = None) -> None:
+        """List the hidden trades (of one order, or all) from the next read on."""
+        with self.state.lock:
+            for trade in self.state.trades:
+                if order_id is None or trade["order_id"] == order_id:
+                    self.state.hidden_trades.pop(trade["trade_id"], None)
+
+    def misfile_trade(self, listed_under: str, trade: dict[str, Any]) -> None:
+        """Show ``trade`` (a row of another order) in ``listed_under``'s trade list too."""
+        with self.state.lock:
+            self.state.misfiled_trades.setdefault(listed_under, []).append(dict(trade))
+
+    def set_status(self, order_id: str, status: str, push: bool = True) -> dict[str, Any]:
+        """Move an order to ``status`` as Kite's OMS does (e.g. ``MODIFY PENDING``)."""
+        with self.state.lock:
+            order = self.state.orders[order_id]
+            order["status"] = status
+            order["exchange_update_timestamp"] = time.strftime("%Y-%m-%d %H:%M:%S")
+            snapshot = dict(order)
+        if push:
+            self.push_order_update(snapshot)
+        return snapshot
+
+    def postback(self, order_id: str, status: str = "UPDATE") -> dict[str, Any]:
+        """The order as Kite's postback carries it (docs' sample fields; ``UPDATE`` on a
+        modify or a partial fill), checksum = SHA-256(order_id + order_timestamp + secret)."""
+        with self.state.lock:
+            order = dict(self.state.orders[order_id])
+        digest = order_id + order["order_timestamp"] + self.state.api_secret
+        order.update(
+            status=status,
+            user_id=self.state.user_id,
+            app_id=1234,
+            unfilled_quantity=order["pending_quantity"],
+            status_message_raw=None,
+            checksum=hashlib.sha256(digest.encode()).hexdigest(),
+        )
+        order.pop("tags", None)
+        return order
