@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from engine.bus.memory import MemoryBus
 from engine.clock import ManualClock
@@ -91,7 +92,7 @@ class LiveExecution:
         ]
 
 
-async def live_execution(fake: FakeKite, tmp_path: Path) -> LiveExecution:
+async def live_execution(fake: FakeKite, tmp_path: Path, **updates_kw: Any) -> LiveExecution:
     venue = await live_venue(fake, tmp_path)
     service = ExecutionService(
         bus=MemoryBus(),
@@ -110,7 +111,7 @@ async def live_execution(fake: FakeKite, tmp_path: Path) -> LiveExecution:
         )
         await holder[0].handle(envelope)
 
-    updates = ZerodhaOrderUpdates(venue.session.client, venue.store, to_execution)
+    updates = ZerodhaOrderUpdates(venue.session.client, venue.store, to_execution, **updates_kw)
     harness = LiveExecution(venue, service, updates)
     holder.append(harness)
     return harness
