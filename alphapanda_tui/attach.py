@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from alphapanda_tui import engine_config
 from alphapanda_tui.errors import ConfigError
 from alphapanda_tui.operator import operator_identity
 from alphapanda_tui.settings import Settings
@@ -72,7 +73,7 @@ class AttachedRuntime:
         self.broker: Broker = settings.broker
         self.clock: Clock = clock or SystemClock()
         self.log_ring = log_ring
-        self.read_model = ReadModel()
+        self.read_model = ReadModel(clock=engine_config.run_clock(settings))
         self.operator = operator or operator_identity()
         self.trading_state = TradingState(self.broker)
         self.trading_state.subscribe(

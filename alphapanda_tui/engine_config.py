@@ -13,6 +13,7 @@ from engine.market.calendar import NseCalendar
 from engine.market.feeds.simulated import SimulatedFeedConfig
 from engine.pipeline import PipelineConfig
 from engine.processing import BreakerConfig, ProcessorConfig, RetryPolicy
+from engine.read_model.run_clock import RunClock
 from engine.risk.limits import RiskLimits
 
 _PCT = Decimal(100)
@@ -37,6 +38,18 @@ def processor_config(settings: Settings) -> ProcessorConfig:
 
 def calendar(settings: Settings) -> NseCalendar:
     return NseCalendar(holidays=settings.risk.holidays)
+
+
+def run_clock(settings: Settings) -> RunClock:
+    """The clock a console shows: the feed's event time on a paper simulated (SIM) or
+    replayed (REPLAY) market, else the wall clock; ``feed.stale_after_s`` of silence is
+    STALE."""
+    label = None
+    if settings.mode == "paper" and settings.feed.source in ("simulated", "replay"):
+        label = "SIM" if settings.feed.source == "simulated" else "REPLAY"
+    return RunClock(
+        label=label, calendar=calendar(settings), stale_after_s=settings.feed.stale_after_s
+    )
 
 
 def risk_limits(settings: Settings) -> RiskLimits:

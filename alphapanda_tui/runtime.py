@@ -150,7 +150,7 @@ class EngineRuntime:
         self.broker: Broker = settings.broker
         self.clock: Clock = clock or SystemClock()
         self.log_ring = log_ring
-        self.read_model = ReadModel()
+        self.read_model = ReadModel(clock=engine_config.run_clock(settings))
         self.pipeline: Pipeline | None = None
         self.live: Any = None  # alphapanda_tui.live.LiveTrading in live mode, once started
         self._feed_factory = feed_factory

@@ -29,6 +29,7 @@ from widgets.status_header import StatusHeader
 from widgets.strategies_panel import StrategiesPanel
 
 _CLOCKED = ("header", "health")  # panels whose text depends on the time, not only on data
+_DATED = ("orders", "alerts")  # rows show their date when not from the run's day
 
 
 def _box(title: str, child: Widget, box_id: str, *, scrolls: bool = False) -> Widget:
@@ -63,6 +64,7 @@ class DashboardScreen(Screen[None]):
         self.log_source = log_source
         self._seen: dict[str, tuple[int, ...]] = {}
         self._second = -1
+        self._today: object = None
         self._panels: list[tuple[str, Widget]] = []
         self.redraws = 0
 
@@ -114,10 +116,17 @@ class DashboardScreen(Screen[None]):
         tick = second != self._second
         self._second = second
         frame = Frame(model, now_ns, palette)
+        new_day = frame.today != self._today
+        self._today = frame.today
         drawn = False
         for panel_id, panel in self._panels:
             versions = tuple(model.sections[s] for s in panel.SECTIONS)  # type: ignore[attr-defined]
-            if force or versions != self._seen.get(panel_id) or (tick and panel_id in _CLOCKED):
+            if (
+                force
+                or versions != self._seen.get(panel_id)
+                or (tick and panel_id in _CLOCKED)
+                or (new_day and panel_id in _DATED)
+            ):
                 self._seen[panel_id] = versions
                 panel.show(frame)  # type: ignore[attr-defined]
                 drawn = True

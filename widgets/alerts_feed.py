@@ -8,6 +8,7 @@ frame of such a flood cost ~15 ms a frame on the loop the kill key shares.
 
 from __future__ import annotations
 
+from datetime import date
 from itertools import islice
 from typing import Any
 
@@ -21,16 +22,17 @@ from textual.strip import Strip
 
 from engine.events.payloads import RiskAlert
 from engine.read_model.model import ALERTS
-from widgets.formatting import SEVERITY_STYLE, Palette, ist_time
+from widgets.formatting import SEVERITY_STYLE, Palette, run_time
 from widgets.panel import Frame
 
 MAX_SHOWN = 50
 
 
-def alert_text(alert: RiskAlert, palette: Palette) -> Text:
-    """One alert as the trader reads it (wrapped to the panel when drawn)."""
+def alert_text(alert: RiskAlert, palette: Palette, today: date | None = None) -> Text:
+    """One alert as the trader reads it (wrapped to the panel when drawn); its time is in
+    the run's clock, with the date when it is from another day than ``today``."""
     text = Text(no_wrap=False, overflow="fold")
-    text.append(f"{ist_time(alert.alert_ts)} ", style="dim")
+    text.append(f"{run_time(alert.alert_ts, today)} ", style="dim")
     text.append(f"{alert.severity.value:<8}", style=palette.style(SEVERITY_STYLE[alert.severity]))
     scope = " ".join(part for part in (alert.strategy, alert.symbol) if part)
     text.append(f" {alert.rule}")
@@ -57,6 +59,7 @@ class AlertsFeed(ScrollView, can_focus=True):
         self._alerts: list[RiskAlert] = []
         self._newest: RiskAlert | None = None
         self._palette = Palette()
+        self._today: date | None = None
         self._wrapped: dict[int, tuple[RiskAlert, list[Strip]]] = {}  # id → (alert, lines)
         self._lines: list[Strip] = []
         self._width = 0
@@ -70,11 +73,12 @@ class AlertsFeed(ScrollView, can_focus=True):
     def show(self, frame: Frame) -> None:
         alerts = frame.model.alerts
         newest = alerts[0] if alerts else None
-        if newest is self._newest and frame.palette is self._palette and self._lines:
+        same_look = frame.palette is self._palette and frame.today == self._today
+        if newest is self._newest and same_look and self._lines:
             return  # alerts only ever arrive at the front: same newest, same list
         self._newest = newest
-        if frame.palette is not self._palette:
-            self._palette = frame.palette
+        if not same_look:  # a new theme, or a new day: every time may now need its date
+            self._palette, self._today = frame.palette, frame.today
             self._wrapped.clear()
         self._alerts = list(islice(alerts, MAX_SHOWN))
         self._rebuild()
@@ -106,7 +110,8 @@ class AlertsFeed(ScrollView, can_focus=True):
         for alert in self._alerts:
             entry = cache.get(id(alert))
             if entry is None or entry[0] is not alert:
-                entry = (alert, self._wrap(alert_text(alert, self._palette), width, base))
+                text = alert_text(alert, self._palette, self._today)
+                entry = (alert, self._wrap(text, width, base))
             wrapped[id(alert)] = entry
             lines.extend(entry[1])
         self._wrapped = wrapped

@@ -6,13 +6,14 @@ monochrome SSH terminal.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from rich.color import Color, ColorParseError
 from rich.text import Text
 
 from engine.clock import IST, ns_to_datetime
-from engine.events.types import ComponentStatus, OrderStatus, Severity, Side, TradingMode
+from engine.events.types import ComponentStatus, OrderStatus, OrderType, Severity, Side, TradingMode
 
 STATE_STYLE: dict[TradingMode, str] = {
     TradingMode.ACTIVE: "bold $success",
@@ -95,14 +96,33 @@ def side_text(side: Side, palette: Palette = PLAIN) -> Text:
     return palette.text(side.value, "$success" if side is Side.BUY else "$error")
 
 
+# Statuses and order types in at most 9 cells, so the column never cuts a word.
+STATUS_WORD: dict[OrderStatus, str] = {
+    OrderStatus.PARTIALLY_FILLED: "PARTIAL",
+    OrderStatus.TRIGGER_PENDING: "TRIGGER",
+}
+ORDER_TYPE_WORD: dict[OrderType, str] = {OrderType.MARKET: "MKT", OrderType.LIMIT: "LMT"}
+DEFAULT_EXCHANGE = "NSE:"
+
+
 def status_text(status: OrderStatus, palette: Palette = PLAIN) -> Text:
+    word = STATUS_WORD.get(status, status.value)
     if status is OrderStatus.REJECTED:
-        return palette.text(status.value, "bold $error")
+        return palette.text(word, "bold $error")
     if status is OrderStatus.FILLED:
-        return palette.text(status.value, "$success")
+        return palette.text(word, "$success")
     if status.is_working:
-        return palette.text(status.value, "bold $warning")
-    return palette.text(status.value, "dim")
+        return palette.text(word, "bold $warning")
+    return palette.text(word, "dim")
+
+
+def order_type_text(order_type: OrderType) -> str:
+    return ORDER_TYPE_WORD.get(order_type, order_type.value)
+
+
+def symbol_text(symbol: str) -> str:
+    """``NSE:INFY`` → ``INFY``: the default exchange goes without saying; others keep it."""
+    return symbol.removeprefix(DEFAULT_EXCHANGE)
 
 
 def state_text(mode: TradingMode, palette: Palette = PLAIN) -> Text:
@@ -114,6 +134,29 @@ def ist_time(ts_ns: int | None, seconds: bool = True) -> str:
     if not ts_ns:
         return "—"
     return ns_to_datetime(ts_ns, IST).strftime("%H:%M:%S" if seconds else "%H:%M")
+
+
+def ist_date(ts_ns: int | None) -> date | None:
+    """The IST calendar day of ``ts_ns`` (the day rows are compared with), None if unknown."""
+    return ns_to_datetime(ts_ns, IST).date() if ts_ns else None
+
+
+def run_time(ts_ns: int | None, today: date | None) -> str:
+    """A row's time in the run's clock: ``15:29:04`` today, ``03 Dec 15:29`` another day."""
+    if not ts_ns:
+        return "—"
+    local = ns_to_datetime(ts_ns, IST)
+    if today is None or local.date() == today:
+        return local.strftime("%H:%M:%S")
+    return local.strftime("%d %b %H:%M")
+
+
+def clock_text(now_ns: int | None, label: str | None) -> str:
+    """The header's clock: ``SIM 15 Jan 2025 10:15:00 IST`` or ``04 Dec 2026 23:15:02 IST``."""
+    prefix = f"{label} " if label else ""
+    if now_ns is None:
+        return f"{prefix}waiting for the first tick"
+    return prefix + ns_to_datetime(now_ns, IST).strftime("%d %b %Y %H:%M:%S IST")
 
 
 def duration(seconds: float) -> str:

@@ -13,8 +13,6 @@ from engine.read_model.model import FEED, HEALTH, POSITIONS, SESSION
 from widgets.formatting import COMPONENT_STYLE, duration
 from widgets.panel import Frame
 
-STALE_AFTER_S = 10.0
-
 
 class HealthPanel(Static):
     """One line per component; statuses in words so the panel reads without colour."""
@@ -42,11 +40,11 @@ class HealthPanel(Static):
                 text.append(f"  {component.detail}", style="dim")
             text.append("\n")
         text.append(f"{'feed':<17}")
-        if model.last_tick_ns is None:
+        age = model.feed_age_s()  # since a tick *arrived*: event times may be simulated
+        if age is None:
             text.append("no ticks yet", style=palette.style("$warning"))
         else:
-            age = (frame.now_ns - model.last_tick_ns) / NS_PER_S
-            stale = age > STALE_AFTER_S
+            stale = model.clock.is_stale(age)
             word = "STALE" if stale else "live"
             text.append(f"{word:<8}", style=palette.style("$error" if stale else "$success"))
             text.append(f" tick {duration(age)} ago", style="dim")

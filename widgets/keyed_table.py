@@ -6,6 +6,10 @@ the whole table: with prices moving under the 10 Hz refresh that was ~20 ms a fr
 table, on the loop the engine and the kill key share. Here a row becomes one ``Strip``
 when its cells change, and a frame only crops cached strips. The cursor (by row index) and
 the scroll position survive every refresh, as the trader left them.
+
+A fitted table (``fit=True``) sizes each column to its widest cell, so money is never
+cut: when the panel is too narrow, text columns that allow it (``min_width``) give up
+cells first, then the columns marked ``drop`` go, least important first.
 """
 
 from __future__ import annotations
@@ -28,6 +32,21 @@ Row = tuple[object, ...]
 CELL_PADDING = 1  # a space either side of every cell, as DataTable draws them
 
 
+class Column(NamedTuple):
+    """A column: ``width`` is its fixed width, or in a fitted table the least it gets.
+
+    ``min_width`` (fitted tables): text that may be cut down to this many cells when the
+    panel is narrow; None means never cut (money, quantities, statuses, times).
+    ``drop``: 0 always shown; 1, 2, … dropped in that order when cutting is not enough.
+    """
+
+    key: str
+    label: str
+    width: int
+    min_width: int | None = None
+    drop: int = 0
+
+
 class Cell(NamedTuple):
     """One cell as drawn: its text, its style and how it sits in its column."""
 
@@ -48,6 +67,10 @@ def _cell(value: object) -> Cell | Text:
             value.justify or "left",
         )
     return Cell("" if value is None else str(value), Style.null(), "left")
+
+
+def _length(cell: Cell | Text) -> int:
+    return cell.cell_len if isinstance(cell, Text) else cell_len(cell.plain)
 
 
 def _fit(plain: str, width: int, justify: str) -> str:
@@ -112,12 +135,22 @@ class KeyedTable(ScrollView, can_focus=True):
 
     cursor_row: reactive[int] = reactive(0, init=False)
 
-    def __init__(self, columns: Sequence[tuple[str, str, int]], **kwargs: object) -> None:
+    def __init__(
+        self,
+        columns: Sequence[tuple[str, str, int] | Column],
+        *,
+        fit: bool = False,
+        **kwargs: object,
+    ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self._column_spec = list(columns)
-        self._column_index = {key: i for i, (key, _, _) in enumerate(self._column_spec)}
-        self._widths = [width for _, _, width in self._column_spec]
-        self._total_width = sum(w + 2 * CELL_PADDING for w in self._widths)
+        self._column_spec = [Column(*column) for column in columns]
+        self._column_index = {column.key: i for i, column in enumerate(self._column_spec)}
+        self._fit = fit
+        # Fitted tables separate columns by one space (every cell counts at 120 columns).
+        self._pads = (CELL_PADDING, 0) if fit else (CELL_PADDING, CELL_PADDING)
+        self._widths: list[int | None] = [column.width for column in self._column_spec]
+        self._total_width = self._width_of(self._widths)
+        self._lengths: dict[str, tuple[int, ...]] = {}  # fitted: each row's cell lengths
         self._given: dict[str, Row] = {}  # what sync was handed, for cell_text
         self._cells: dict[str, tuple[Cell | Text, ...]] = {}
         self._strips: dict[str, tuple[Style, Strip]] = {}  # row key → (base style, strip)
@@ -128,6 +161,20 @@ class KeyedTable(ScrollView, can_focus=True):
 
     def on_mount(self) -> None:
         self.virtual_size = Size(self._total_width, len(self._order) + 1)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._fit and self._refit():
+            self.virtual_size = Size(self._total_width, len(self._order) + 1)
+            self.refresh()
+
+    @property
+    def shown_columns(self) -> list[str]:
+        """The keys of the columns drawn now (a fitted table may drop some)."""
+        return [c.key for c, w in zip(self._column_spec, self._widths, strict=True) if w]
+
+    def _width_of(self, widths: Sequence[int | None]) -> int:
+        pad = sum(self._pads)
+        return sum(w + pad for w in widths if w)
 
     # -- data ----------------------------------------------------------------------------
     @property
@@ -161,6 +208,7 @@ class KeyedTable(ScrollView, can_focus=True):
                 del self._cells[key]
                 del self._given[key]
                 self._strips.pop(key, None)
+                self._lengths.pop(key, None)
         for key, given in rows:
             if self._given.get(key) is given:
                 continue  # the very same row object: nothing to compare
@@ -175,16 +223,79 @@ class KeyedTable(ScrollView, can_focus=True):
                 )
                 self._cells[key] = cells
                 self._strips.pop(key, None)
+                if self._fit:
+                    self._lengths[key] = tuple(_length(cell) for cell in cells)
                 changed = True
         if not changed:
             return
         self._order = keys
+        if self._fit:
+            self._refit()
         if self.cursor_row >= len(keys):
             self.cursor_row = max(0, len(keys) - 1)
         size = Size(self._total_width, len(keys) + 1)
         if size != self.virtual_size:
             self.virtual_size = size
         self.refresh()
+
+    # -- fitting -------------------------------------------------------------------------
+    def _refit(self) -> bool:
+        """Size the columns to their cells and the panel; True when any width changed."""
+        widths = self._layout(self._natural(), self._available_width())
+        if widths == self._widths:
+            return False
+        self._widths = widths
+        self._total_width = self._width_of(widths)
+        self._strips.clear()
+        self._header = None
+        return True
+
+    def _available_width(self) -> int:
+        """The panel's width, less the vertical scrollbar when the rows will need one."""
+        size = self.size
+        scrolls = len(self._order) + 1 > size.height
+        return size.width - (self.styles.scrollbar_size_vertical if scrolls else 0)
+
+    def _natural(self) -> list[int]:
+        """Each column's width with no cell cut: the widest of its label, base and cells."""
+        natural = [max(c.width, cell_len(c.label)) for c in self._column_spec]
+        for lengths in self._lengths.values():
+            for index, length in enumerate(lengths):
+                if length > natural[index]:
+                    natural[index] = length
+        return natural
+
+    def _layout(self, natural: list[int], available: int) -> list[int | None]:
+        """Natural widths; when too wide, cut the text columns, then drop the least wanted."""
+        if available <= 0:  # not laid out yet: the first resize fits it
+            return list(natural)
+        droppable = sorted((c.drop, i) for i, c in enumerate(self._column_spec) if c.drop > 0)
+        for count in range(len(droppable) + 1):
+            dropped = {i for _, i in droppable[:count]}
+            widths: list[int | None] = [None if i in dropped else w for i, w in enumerate(natural)]
+            if self._squeeze(widths, available):
+                return widths
+        return widths
+
+    def _squeeze(self, widths: list[int | None], available: int) -> bool:
+        """Cut text columns (the widest first) until the row fits; False if it cannot."""
+        excess = self._width_of(widths) - available
+        floors = [
+            None if w is None or c.min_width is None else min(w, c.min_width)
+            for c, w in zip(self._column_spec, widths, strict=True)
+        ]
+        while excess > 0:
+            room = [
+                (w - f, i)
+                for i, (w, f) in enumerate(zip(widths, floors, strict=True))
+                if f is not None and w is not None and w > f
+            ]
+            if not room:
+                return False
+            _, index = max(room)
+            widths[index] -= 1  # type: ignore[operator]
+            excess -= 1
+        return True
 
     # -- drawing -------------------------------------------------------------------------
     def notify_style_update(self) -> None:
@@ -218,7 +329,7 @@ class KeyedTable(ScrollView, can_focus=True):
 
     def _header_strip(self, base: Style) -> Strip:
         if self._header is None or self._header[0] != base:
-            cells = [Cell(label, Style.null(), "left") for _, label, _ in self._column_spec]
+            cells = [Cell(column.label, Style.null(), "left") for column in self._column_spec]
             self._header = (base, self._strip(cells, self._header_style(base)))
         return self._header[1]
 
@@ -230,10 +341,12 @@ class KeyedTable(ScrollView, can_focus=True):
         return cached[1]
 
     def _strip(self, cells: Sequence[Cell | Text], base: Style) -> Strip:
-        pad = Segment(" " * CELL_PADDING, base)
+        before, after = (Segment(" " * n, base) for n in self._pads)
         segments: list[Segment] = []
         for cell, width in zip(cells, self._widths, strict=False):
-            segments.append(pad)
+            if not width:
+                continue  # a dropped column
+            segments.append(before)
             if isinstance(cell, Text):
                 text = cell.copy()
                 text.truncate(width, overflow="ellipsis", pad=True)
@@ -242,7 +355,8 @@ class KeyedTable(ScrollView, can_focus=True):
             else:
                 style = base + cell.style if cell.style else base
                 segments.append(Segment(_fit(cell.plain, width, cell.justify), style))
-            segments.append(pad)
+            if after.text:
+                segments.append(after)
         return Strip(segments, self._total_width)
 
     # -- the cursor ----------------------------------------------------------------------

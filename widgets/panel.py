@@ -6,21 +6,45 @@ one of them changed since the last frame, so a tick burst costs one redraw per f
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar, Protocol
 
 from engine.read_model import ReadModel
-from widgets.formatting import Palette
+from engine.read_model.views import AccountView, PositionView
+from widgets.formatting import Palette, ist_date
 
 
 class Frame:
-    """What every panel needs to draw one frame: the model, the time, the theme colours."""
+    """What every panel needs to draw one frame: the model, the times, the theme colours.
 
-    __slots__ = ("model", "now_ns", "palette")
+    ``now_ns`` is the wall clock (a Zerodha session expires in wall time); ``run_ns`` is
+    the run's clock (the simulated market's event time in SIM) and ``today`` its IST day,
+    which every row's time is shown against. Positions and account totals are computed
+    once a frame, so the positions TOTAL and the P&L line are the same figures.
+    """
+
+    __slots__ = ("_account", "_positions", "model", "now_ns", "palette", "run_ns", "today")
 
     def __init__(self, model: ReadModel, now_ns: int, palette: Palette) -> None:
         self.model = model
         self.now_ns = now_ns
         self.palette = palette
+        self.run_ns = model.run_now_ns(now_ns)
+        self.today: date | None = ist_date(self.run_ns)
+        self._positions: list[PositionView] | None = None
+        self._account: AccountView | None = None
+
+    @property
+    def positions(self) -> list[PositionView]:
+        if self._positions is None:
+            self._positions = self.model.position_views()
+        return self._positions
+
+    @property
+    def account(self) -> AccountView:
+        if self._account is None:
+            self._account = self.model.account(self.positions)
+        return self._account
 
 
 class Panel(Protocol):

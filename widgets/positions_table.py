@@ -1,49 +1,50 @@
-"""Positions: one row per (strategy, instrument), marked to the last tick, with a totals row."""
+"""Positions: one row per (strategy, instrument), marked to the last tick, with a totals row.
+
+Columns fit their figures (money is never cut); on a narrow panel the symbol and strategy
+names are cut first, then the average price goes (LTP and unrealized still say it all).
+"""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from rich.text import Text
 
-from engine.read_model.model import POSITIONS
-from widgets.formatting import money, quantity, right, signed_money
-from widgets.keyed_table import KeyedTable, Row
+from engine.read_model.model import PNL, POSITIONS
+from widgets.formatting import money, quantity, right, signed_money, symbol_text
+from widgets.keyed_table import Column, KeyedTable, Row
 from widgets.panel import Frame
 
 TOTAL_KEY = "__total__"
 COLUMNS = [
-    ("symbol", "Symbol", 12),
-    ("strategy", "Strategy", 11),
-    ("qty", "Qty", 5),
-    ("avg", "Avg", 8),
-    ("ltp", "LTP", 8),
-    ("unrealized", "Unreal.", 9),
-    ("realized", "Realized", 9),
-    ("day", "Day", 7),
+    Column("symbol", "Symbol", 8, min_width=6),
+    Column("strategy", "Strategy", 8, min_width=5),
+    Column("qty", "Qty", 3),
+    Column("avg", "Avg", 8, drop=1),
+    Column("ltp", "LTP", 8),
+    Column("unrealized", "Unreal.", 8),
+    Column("realized", "Realized", 8),
+    Column("day", "Day", 6),
 ]
 
 
 class PositionsTable(KeyedTable):
     """Open and closed-today positions, sorted by symbol; totals last."""
 
-    SECTIONS = (POSITIONS,)  # ticks of instruments nobody holds do not redraw it
+    # Ticks of instruments nobody holds do not redraw it; P&L: the TOTAL redraws with the
+    # P&L line, from the same frame.
+    SECTIONS = (POSITIONS, PNL)
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(COLUMNS, **kwargs)
+        super().__init__(COLUMNS, fit=True, **kwargs)
 
     def show(self, frame: Frame) -> None:
         palette = frame.palette
         rows: list[tuple[str, Row]] = []
-        unrealized = realized = Decimal("0")
-        for view in frame.model.position_views():
-            unrealized += view.unrealized_pnl
-            realized += view.realized_pnl
+        for view in frame.positions:
             rows.append(
                 (
                     view.key,
                     (
-                        view.symbol,
+                        symbol_text(view.symbol),
                         view.strategy,
                         quantity(view.net_quantity, palette),
                         right(money(view.average_price)),
@@ -55,6 +56,7 @@ class PositionsTable(KeyedTable):
                 )
             )
         if rows:
+            account = frame.account
             rows.append(
                 (
                     TOTAL_KEY,
@@ -64,8 +66,8 @@ class PositionsTable(KeyedTable):
                         "",
                         "",
                         "",
-                        signed_money(unrealized, palette),
-                        signed_money(realized, palette),
+                        signed_money(account.unrealized_pnl, palette),
+                        signed_money(account.realized_pnl, palette),
                         "",
                     ),
                 )

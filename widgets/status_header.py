@@ -1,7 +1,10 @@
-"""The header: mode (PAPER / LIVE), trading state, Zerodha session, market and IST clock.
+"""The header: mode (PAPER / LIVE), trading state, the run's clock, market and Zerodha session.
 
 LIVE is reverse $error and HALTED reads HALTED: a trader on a monochrome terminal
-still cannot mistake live trading or a halted engine.
+still cannot mistake live trading or a halted engine. The clock is the run's clock
+(marked SIM, with its date, on the simulated market) and the market status comes from
+the trading calendar at that clock. What does not fit on the first line (the session,
+the reason for the state) goes to a second line rather than being cut.
 """
 
 from __future__ import annotations
@@ -9,9 +12,9 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
-from engine.clock import IST, NS_PER_S, ns_to_datetime
+from engine.clock import NS_PER_S
 from engine.read_model.model import MARKET, SESSION, TRADING
-from widgets.formatting import duration
+from widgets.formatting import clock_text, duration
 from widgets.panel import Frame
 
 _STATE_MARKUP = {
@@ -20,6 +23,7 @@ _STATE_MARKUP = {
     "HALTED": "reverse bold $error",
 }
 EXPIRY_WARNING_S = 30 * 60  # the session countdown turns warning-coloured this close to 06:00
+GAP = Content("  ")
 
 
 class StatusHeader(Static):
@@ -31,39 +35,59 @@ class StatusHeader(Static):
         super().__init__("", **kwargs)  # type: ignore[arg-type]
         self.mode = mode
         self.broker = broker
-        self.line = ""
+        self.line = ""  # every line of the header as plain text (tests and the CLI read it)
+        self._lines = 0
 
     def show(self, frame: Frame) -> None:
         model = frame.model
-        live = self.mode == "live"
-        mode_style = "reverse bold $error" if live else "reverse bold $primary"
+        mode_style = "reverse bold $error" if self.mode == "live" else "reverse bold $primary"
         state = model.global_state.value
+        first = Content("").join(
+            [
+                Content.from_markup(f"[{mode_style}] $mode [/]", mode=self.mode.upper()),
+                Content(" "),
+                Content.from_markup(f"[{_STATE_MARKUP[state]}] $state [/]", state=state),
+                Content(f"  {clock_text(frame.run_ns, model.clock.label)}"),
+                Content(f"  Market: {model.market_status(frame.now_ns)}"),
+            ]
+        )
+        lines = [first]
+        width = self.size.width
+        for part in self._extras(frame):
+            line = lines[-1]
+            if not width or line.cell_length + GAP.cell_length + part.cell_length <= width:
+                lines[-1] = Content("").join([line, GAP, part]) if line.plain else part
+            elif len(lines) == 1:
+                lines.append(part)
+            else:
+                lines[-1] = Content("").join([line, GAP, part])
+        text = Content("\n").join(lines)
+        if text.plain != self.line:
+            self.line = text.plain
+            self.update(text, layout=len(lines) != self._lines)  # a second line: re-layout
+            self._lines = len(lines)
+
+    def _extras(self, frame: Frame) -> list[Content]:
+        """The Zerodha session (live only: paper trades no account) and the state's reason."""
+        model = frame.model
+        parts: list[Content] = []
+        if self.mode == "live":
+            parts.append(Content("Zerodha: ") + self._session(frame))
         reason = model.trading_reasons.get("global", "")
-        session = model.session
-        session_style = ""
+        if reason:
+            parts.append(Content.from_markup("[dim]($why)[/]", why=reason))
+        return parts
+
+    def _session(self, frame: Frame) -> Content:
+        session = frame.model.session
         if session.user is None or session.expiry_ts is None:
-            session_text = "not logged in"
-        elif session.expiry_ts <= frame.now_ns:
-            session_text = f"{session.user} · session EXPIRED"
-            session_style = "reverse bold $error"
+            return Content("not logged in")
+        if session.expiry_ts <= frame.now_ns:
+            text, style = f"{session.user} · session EXPIRED", "reverse bold $error"
         else:
             seconds_left = (session.expiry_ts - frame.now_ns) / NS_PER_S
-            session_text = f"{session.user} · {duration(seconds_left)} left"
-            if seconds_left <= EXPIRY_WARNING_S:
-                session_style = "reverse bold $warning"
-        clock = ns_to_datetime(frame.now_ns, IST).strftime("%H:%M:%S IST")
-        parts = [
-            Content.from_markup(f"[{mode_style}] $mode [/]", mode=self.mode.upper()),
-            Content(" "),
-            Content.from_markup(f"[{_STATE_MARKUP[state]}] $state [/]", state=state),
-            Content(f"  {clock}  Zerodha: "),
-            Content.from_markup(f"[{session_style}]$session[/]", session=session_text)
-            if session_style
-            else Content(session_text),
-            Content(f"  Market: {model.market_status}"),
-            Content.from_markup("[dim]  ($why)[/]", why=reason) if reason else Content(""),
-        ]
-        line = Content("").join(parts)
-        if line.plain != self.line:
-            self.line = line.plain
-            self.update(line, layout=False)  # one line, full width: a layout pass is wasted
+            text = f"{session.user} · {duration(seconds_left)} left"
+            style = "reverse bold $warning" if seconds_left <= EXPIRY_WARNING_S else ""
+        if not style:
+            return Content(text)
+        return Content.from_markup(f"[{style}]$session[/]", session=text)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from engine.read_model.model import POSITIONS, STRATEGIES, TRADING
 from widgets.formatting import signed_money, state_text
-from widgets.keyed_table import KeyedTable, Row
+from widgets.keyed_table import Column, KeyedTable, Row
 from widgets.panel import Frame
 
-COLUMNS = [
-    ("name", "Strategy", 11),
-    ("state", "State", 8),
-    ("instruments", "Instruments", 14),
-    ("pnl", "P&L", 9),
+COLUMNS = [  # P&L and state are never cut: the instruments list gives way first
+    Column("name", "Strategy", 8, min_width=6),
+    Column("state", "State", 6),
+    Column("instruments", "Instruments", 6, min_width=5),
+    Column("pnl", "P&L", 8),
 ]
 
 
@@ -21,7 +21,7 @@ class StrategiesPanel(KeyedTable):
     SECTIONS = (STRATEGIES, TRADING, POSITIONS)
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(COLUMNS, **kwargs)
+        super().__init__(COLUMNS, fit=True, **kwargs)
 
     @property
     def selected_strategy(self) -> str | None:

@@ -22,7 +22,8 @@ from engine.events.payloads import (
     TradingStateChanged,
 )
 from engine.events.types import TradingMode
-from engine.read_model.views import PositionView, SessionInfo, StrategyInfo
+from engine.read_model.run_clock import RunClock
+from engine.read_model.views import AccountView, PositionView, SessionInfo, StrategyInfo
 
 GLOBAL_SCOPE = "global"
 
@@ -59,7 +60,10 @@ class ReadModel:
         max_terminal_orders: int = 200,
         max_alerts: int = 200,
         equity_points: int = 300,
+        clock: RunClock | None = None,
     ) -> None:
+        self.clock = clock or RunClock()
+        self._monotonic = self.clock.monotonic_ns
         self.version = 0
         self.sections: dict[str, int] = dict.fromkeys(SECTIONS, 0)
         self.positions: dict[tuple[str, int], PositionSnapshot] = {}
@@ -77,8 +81,9 @@ class ReadModel:
         self.trading_reasons: dict[str, str] = {}
         self.strategies: dict[str, StrategyInfo] = {}
         self.session = SessionInfo()
-        self.market_status = "UNKNOWN"
-        self.last_tick_ns: int | None = None
+        self.last_tick_ns: int | None = None  # event time of the newest tick
+        self.last_tick_arrival_ns: int | None = None  # clock.monotonic_ns() when it arrived
+        self.event_ns: int | None = None  # the latest event time any tick carried
         self.ticks_seen = 0
         self._held: dict[int, int] = {}  # instrument token → positions holding it
 
@@ -94,7 +99,11 @@ class ReadModel:
         self.ltp[token] = tick.last_price
         if tick.close is not None:
             self.closes[token] = tick.close
-        self.last_tick_ns = tick.exchange_ts
+        ts = tick.exchange_ts
+        self.last_tick_ns = ts
+        self.last_tick_arrival_ns = self._monotonic()
+        if self.event_ns is None or ts > self.event_ns:
+            self.event_ns = ts
         self.ticks_seen += 1
         self._touch(POSITIONS if token in self._held else FEED)
 
@@ -167,11 +176,6 @@ class ReadModel:
         self.session = SessionInfo(user, expiry_ts)
         self._touch(SESSION)
 
-    def set_market_status(self, status: str) -> None:
-        if status != self.market_status:
-            self.market_status = status
-            self._touch(MARKET)
-
     # -- queries ----------------------------------------------------------------
     @property
     def global_state(self) -> TradingMode:
@@ -208,6 +212,34 @@ class ReadModel:
             realized_pnl=position.realized_pnl,
             day_change=day_change,
         )
+
+    def run_now_ns(self, wall_ns: int) -> int | None:
+        """The run's clock: ``wall_ns``, or on a simulated market its newest event time."""
+        return self.clock.now_ns(wall_ns, self.event_ns)
+
+    def market_status(self, wall_ns: int) -> str:
+        """The market's status from the trading calendar at the run's clock."""
+        return self.clock.market_status(self.run_now_ns(wall_ns))
+
+    def feed_age_s(self) -> float | None:
+        """Seconds since a tick last *arrived* (monotonic), None before the first."""
+        return self.clock.age_s(self.last_tick_arrival_ns)
+
+    def account(self, views: list[PositionView] | None = None) -> AccountView:
+        """Account totals from the positions as marked now: the P&L line and the positions
+        TOTAL read this one computation, so they never disagree on one screen.
+
+        Equity is the last snapshot's (cash + market value) moved by how far the marks
+        moved since it; unknown until the first snapshot.
+        """
+        views = self.position_views() if views is None else views
+        realized = sum((v.realized_pnl for v in views), Decimal("0"))
+        unrealized = sum((v.unrealized_pnl for v in views), Decimal("0"))
+        pnl = self.pnl
+        if pnl is None:
+            return AccountView(realized, unrealized, None, None)
+        equity = pnl.equity + (unrealized - pnl.unrealized_pnl)
+        return AccountView(realized, unrealized, pnl.charges, equity)
 
     def open_orders(self) -> list[OrderUpdate]:
         return [o for o in self.orders.values() if o.status.is_working]

@@ -51,3 +51,13 @@ class PositionView:
     @property
     def total_pnl(self) -> Decimal:
         return self.realized_pnl + self.unrealized_pnl
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    """Account figures marked to the latest ticks; charges and equity None before a snapshot."""
+
+    realized_pnl: Decimal
+    unrealized_pnl: Decimal
+    charges: Decimal | None
+    equity: Decimal | None

@@ -40,6 +40,7 @@ from engine.events.types import (
 from engine.logs.ring import RingBufferHandler
 from engine.processing.supervisor import Supervisor
 from engine.read_model import ReadModel, ReadModelProcessor, StrategyInfo
+from engine.read_model.run_clock import RunClock
 from engine.trading_state import TradingControl, TradingState, TradingStateService
 from tests.helpers import eventually
 
@@ -50,12 +51,14 @@ NS = 1_000_000_000
 class BusHarness:
     """Implements ``EngineHandle`` over a real bus; ``calls`` records control requests."""
 
-    def __init__(self, mode: str = "paper", *, with_logs: bool = True) -> None:
+    def __init__(
+        self, mode: str = "paper", *, with_logs: bool = True, run_clock: RunClock | None = None
+    ) -> None:
         self.mode = mode
         self.broker = Broker.ZERODHA if mode == "live" else Broker.PAPER
         self.clock = ManualClock(START_NS)
         self.bus = MemoryBus(partitions=2, capacity=50_000)
-        self.read_model = ReadModel()
+        self.read_model = ReadModel(clock=run_clock)
         self.trading_state = TradingState(self.broker)
         self.control = TradingControl(self.bus, self.trading_state, self.broker, self.clock)
         self.log_ring: RingBufferHandler | None = RingBufferHandler(500) if with_logs else None
@@ -194,7 +197,6 @@ async def seed(harness: BusHarness) -> None:
         ]
     )
     model.set_session("AB1234", START_NS + (5 * 3600 + 12 * 60) * NS)
-    model.set_market_status("OPEN")
     publish = harness.publish
     pos = topics.positions(harness.broker)
     await publish(

@@ -43,7 +43,8 @@ async def test_dashboard_shows_the_trading_morning(console: Console) -> None:
     assert orders.cell_text("ord-3", "reason") == "insufficient margin"
     header = console.header()
     assert "PAPER" in header and "ACTIVE" in header
-    assert "AB1234 · 5h12m left" in header and "10:15:00 IST" in header
+    assert "15 Jan 2025 10:15:00 IST" in header and "Market: OPEN" in header
+    assert "Zerodha" not in header  # paper trades no Zerodha account
 
 
 async def test_kill_from_dashboard(console: Console) -> None:

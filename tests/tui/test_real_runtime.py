@@ -215,7 +215,7 @@ async def test_dashboard_fills_from_the_real_strategies(real: RealConsole) -> No
     await eventually(lambda: len(positions.row_keys) >= 2, message="no positions drawn")
     coid = orders.row_keys[0]
     assert coid in real.store.orders  # the row is an order the engine wrote
-    assert orders.cell_text(coid, "symbol") == real.store.orders[coid].symbol
+    assert orders.cell_text(coid, "symbol") == real.store.orders[coid].symbol.removeprefix("NSE:")
     header = real.header()
     assert "PAPER" in header and "ACTIVE" in header and "10:15:00 IST" in header
     strategies = dashboard.query_one("#strategies")
