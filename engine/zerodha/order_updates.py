@@ -157,6 +157,12 @@ class ZerodhaOrderUpdates:
     async def _updates_for(self, order: OrderRecord, row: dict[str, Any]) -> list[OrderUpdate]:
         progress = self._progress_of(order)
         kite_filled = int(row.get("filled_quantity") or 0)
+        if kite_filled < progress.venue_filled:
+            log.info(
+                "zerodha row older than one already read: ignored",
+                extra={"client_order_id": order.client_order_id, "kite": row.get("status")},
+            )
+            return []
         quantity = int(row.get("quantity") or 0) or order.quantity
         status = map_status(row.get("status"), kite_filled, quantity, last=progress.status)
         if moves_back(progress.status, status):
