@@ -1,0 +1,87 @@
+"""The read model's run clock, feed age and account totals, without a console."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from engine.clock import IST, NS_PER_S, datetime_to_ns
+from engine.events.payloads import PnlSnapshot, PositionSnapshot, Tick
+from engine.events.types import Broker
+from engine.market.calendar import NseCalendar
+from engine.read_model import ReadModel
+from engine.read_model.run_clock import RunClock
+
+WALL = datetime_to_ns(datetime(2025, 1, 15, 20, 0, tzinfo=IST))  # after the close
+EVENT = datetime_to_ns(datetime(2025, 1, 15, 11, 0, tzinfo=IST))
+
+
+class Monotonic:
+    def __init__(self) -> None:
+        self.ns = 0
+
+    def __call__(self) -> int:
+        return self.ns
+
+
+def _tick(price: str, ts: int = EVENT) -> Tick:
+    return Tick(instrument_token=1, symbol="NSE:INFY", last_price=Decimal(price), exchange_ts=ts)
+
+
+def test_sim_clock_follows_event_time_and_the_calendar_judges_it() -> None:
+    model = ReadModel(clock=RunClock(label="SIM"))
+    assert model.run_now_ns(WALL) is None and model.market_status(WALL) == "—"
+    model.apply_tick(_tick("100", EVENT))
+    model.apply_tick(_tick("101", EVENT - NS_PER_S))  # a late tick never rewinds the clock
+    assert model.run_now_ns(WALL) == EVENT
+    assert model.market_status(WALL) == "OPEN"  # the wall clock says CLOSED
+
+
+def test_wall_clock_run_reads_the_calendar_at_wall_time() -> None:
+    holiday = RunClock(calendar=NseCalendar([date(2025, 1, 15)]))
+    assert ReadModel().market_status(WALL) == "CLOSED"
+    assert ReadModel(clock=holiday).market_status(WALL) == "HOLIDAY"
+
+
+def test_feed_age_is_arrival_time_not_event_time() -> None:
+    mono = Monotonic()
+    model = ReadModel(clock=RunClock(label="SIM", stale_after_s=5.0, monotonic_ns=mono))
+    assert model.feed_age_s() is None
+    model.apply_tick(_tick("100", EVENT - 3600 * NS_PER_S))  # an hour-old event time
+    assert model.feed_age_s() == 0 and not model.clock.is_stale(model.feed_age_s())
+    mono.ns += 6 * NS_PER_S
+    assert model.clock.is_stale(model.feed_age_s())
+
+
+def test_account_totals_follow_the_marks_from_the_last_snapshot() -> None:
+    model = ReadModel()
+    position = PositionSnapshot(
+        broker=Broker.PAPER,
+        strategy="s",
+        instrument_token=1,
+        symbol="NSE:INFY",
+        net_quantity=10,
+        average_price=Decimal("100"),
+        last_price=Decimal("101"),
+        realized_pnl=Decimal("-20"),
+        unrealized_pnl=Decimal("10"),
+        charges=Decimal("1"),
+    )
+    assert model.account().equity is None
+    model.apply_pnl(
+        PnlSnapshot(
+            broker=Broker.PAPER,
+            snapshot_ts=EVENT,
+            realized_pnl=Decimal("-20"),
+            unrealized_pnl=Decimal("10"),
+            charges=Decimal("1"),
+            cash=Decimal("0"),
+            equity=Decimal("1010"),
+            gross_exposure=Decimal("1010"),
+            positions=(position,),
+        )
+    )
+    model.apply_tick(_tick("103"))
+    account = model.account()
+    assert account.unrealized_pnl == Decimal("30") and account.realized_pnl == Decimal("-20")
+    assert account.equity == Decimal("1030")  # cash 0 + 10 × 103
