@@ -178,6 +178,30 @@ class PnlSnapshot(Payload, frozen=True, tag="pnl_snapshot"):
     equity: Decimal
     gross_exposure: Decimal
     positions: tuple[PositionSnapshot, ...] = ()
+    # The current trading day only (``engine.market.sessions``): realized and charges of
+    # today's fills, unrealized as its change since the session began (carried positions
+    # from the previous close). Absent (None, "") in snapshots from before day figures
+    # existed; readers then fall back to the overall figures.
+    trading_day: str = ""  # ISO date of the session, by event time
+    day_realized_pnl: Decimal | None = None
+    day_unrealized_pnl: Decimal | None = None
+    day_charges: Decimal | None = None
+    event_ts: int = 0  # the newest tick or fill time the book has seen, UTC ns
+
+    @property
+    def day_pnl(self) -> Decimal:
+        """Day P&L as a trader counts it: today's realized + unrealized − today's charges.
+
+        The overall figures for a snapshot without day fields (an older producer).
+        """
+        realized, unrealized, charges = (
+            self.day_realized_pnl,
+            self.day_unrealized_pnl,
+            self.day_charges,
+        )
+        if realized is None or unrealized is None or charges is None:
+            return self.realized_pnl + self.unrealized_pnl - self.charges
+        return realized + unrealized - charges
 
 
 class RiskAlert(Payload, frozen=True, tag="risk_alert"):
@@ -214,6 +238,10 @@ class ControlCommand(Payload, frozen=True, tag="control_command"):
     flatten: bool = False
     operator: str = ""
     reason: str = ""
+    # A conditional command: applied only while the scope's state still has this reason
+    # (or already is what the command makes it), so an automatic lift never undoes a
+    # later halt or kill by the operator.
+    if_reason: str | None = None
 
 
 class TradingStateChanged(Payload, frozen=True, tag="trading_state"):

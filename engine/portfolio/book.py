@@ -5,17 +5,26 @@ per strategy; marks are per instrument because the market is. The book is idempo
 by trade id: it remembers every trade id it applied, a set bounded by the fills of
 the period the store holds (a few thousand a day), so a redelivered fill never counts
 twice.
+
+The book also knows the trading day (by event time: fill and tick times, never the
+wall clock) and reports today's part of every figure beside the overall one; see
+``engine.portfolio.day``. A fill of an earlier day that arrives before any of today's
+belongs to the start of today; one that arrives after them counts today. Either way
+the figures follow from the journal's order, so a rebuild reproduces them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from engine.domain.records import FillRecord, PnlSnapshotRecord, PositionRecord
 from engine.events.payloads import PnlSnapshot, PositionSnapshot
 from engine.events.types import Broker
+from engine.market.calendar import NseCalendar
+from engine.market.sessions import DayWindow, TradingDays
+from engine.portfolio.day import DayResult, DayStart
 from engine.portfolio.ledger import ZERO, PositionLedger, cash_flow, require_decimal
 
 PositionKey = tuple[str, int]  # (strategy, instrument_token)
@@ -28,12 +37,15 @@ class _Position:
     symbol: str
     ledger: PositionLedger
     updated_ts: int = 0
+    start: DayStart = field(default_factory=DayStart)  # where it stood when today began
 
 
 class PortfolioBook:
     """In-memory portfolio of one broker; the service feeds it fills and marks."""
 
-    def __init__(self, broker: Broker, starting_cash: Decimal) -> None:
+    def __init__(
+        self, broker: Broker, starting_cash: Decimal, calendar: NseCalendar | None = None
+    ) -> None:
         self.broker = broker
         self.starting_cash = require_decimal(starting_cash, "starting_cash")
         self._positions: dict[PositionKey, _Position] = {}
@@ -43,6 +55,22 @@ class PortfolioBook:
         self.closes: dict[int, Decimal] = {}
         self._applied: set[str] = set()
         self._cash = self.starting_cash
+        self.days = TradingDays(calendar)
+        # Newest tick time seen, -1 before the first. Ticks, like marks, survive a
+        # rebuild, and so does the trading day they are in.
+        self.event_ns = -1
+        self._reset_day(None, {})
+
+    def _reset_day(self, day: DayWindow | None, start_marks: dict[int, Decimal]) -> None:
+        """Start over in ``day`` (None: the first event time opens one)."""
+        self.day = day
+        # UTC ns bounds of ``day``: an event at or after ``day_end_ns`` opens the next day
+        # (read on every tick by the service, hence plain attributes).
+        self.day_start_ns = day.start_ns if day else 0
+        self.day_end_ns = day.end_ns if day else 0
+        self.history: list[DayResult] = []  # the days before ``day``, oldest first
+        self._day_fills = False  # a fill has counted today
+        self._start_marks = start_marks  # prices when ``day`` began, per instrument
 
     # -- input --------------------------------------------------------------------
     def has_applied(self, trade_id: str) -> bool:
@@ -54,6 +82,9 @@ class PortfolioBook:
             raise ValueError(f"fill {fill.trade_id} is for {fill.broker}, book is {self.broker}")
         if fill.trade_id in self._applied:
             return None
+        ts = fill.fill_ts
+        if ts >= self.day_end_ns:
+            self.roll_to(ts)
         key = (fill.strategy, fill.instrument_token)
         position = self._positions.get(key)
         if position is None:
@@ -64,19 +95,59 @@ class PortfolioBook:
         position.updated_ts = max(position.updated_ts, fill.fill_ts)
         self._cash += cash_flow(fill.side, fill.quantity, fill.price, fill.charges)
         self._applied.add(fill.trade_id)
+        if ts < self.day_start_ns and not self._day_fills:
+            position.start = DayStart.of(position.ledger)  # late, but today is still empty
+        else:
+            self._day_fills = True
         return self._record(position)
 
-    def mark(self, instrument_token: int, price: Decimal, close: Decimal | None = None) -> None:
-        """Latest price (and previous close) of an instrument. O(1): called on every tick."""
+    def mark(
+        self, instrument_token: int, price: Decimal, close: Decimal | None = None, ts: int = 0
+    ) -> None:
+        """Latest price (and previous close) of an instrument at event time ``ts``.
+
+        O(1): called on every tick (the service inlines it). A close is the previous
+        session's, so one from a tick older than today is not today's reference.
+        """
+        if ts >= self.day_end_ns:
+            self.roll_to(ts)
+        if ts > self.event_ns:
+            self.event_ns = ts
         self.marks[instrument_token] = price
-        if close is not None:
+        if close is not None and ts >= self.day_start_ns:
             self.closes[instrument_token] = close
 
+    def roll_to(self, ts: int) -> None:
+        """Open the trading day of event time ``ts`` if it is later than the current one.
+
+        Every position's figures now become its start of day; the finished day goes to
+        ``history``. Previous closes are forgotten until today's ticks bring them.
+        """
+        window = self.days.window(ts)
+        if self.day is not None:
+            if window.start_ns <= self.day_start_ns:
+                return
+            self.history.append(self.day_result())
+        self.day = window
+        self.day_start_ns, self.day_end_ns = window.start_ns, window.end_ns
+        self._day_fills = False
+        for position in self._positions.values():
+            position.start = DayStart.of(position.ledger)
+        self._start_marks = dict(self.marks)  # one entry per instrument, once a day
+        self.closes.clear()
+
     def rebuild(self, fills: Iterable[FillRecord]) -> None:
-        """Reset positions and cash to what ``fills`` (oldest first) add up to; marks stay."""
+        """Reset positions, cash and the day to what ``fills`` (journal order) add up to;
+        marks stay."""
         self._positions.clear()
         self._applied.clear()
         self._cash = self.starting_cash
+        ticked = self.days.window(self.event_ns) if self.event_ns >= 0 else None
+        if ticked is not None and ticked == self.day:
+            self._reset_day(ticked, self._start_marks)
+        else:
+            self._reset_day(ticked, {})
+            self.closes.clear()  # not known to be the previous closes of the day kept
         for fill in fills:
             self.apply_fill(fill)
 
@@ -108,6 +179,18 @@ class PortfolioBook:
     def gross_exposure(self) -> Decimal:
         return sum((p.ledger.exposure(self._mark(p)) for p in self._positions.values()), ZERO)
 
+    def day_result(self) -> DayResult:
+        """Today's realized, unrealized and charges (summed as ``snapshot`` sums them)."""
+        realized = unrealized = charges = ZERO
+        for position in self._positions.values():
+            ledger, start = position.ledger, position.start
+            realized += ledger.realized_pnl - start.realized_pnl
+            charges += ledger.charges - start.charges
+            pnl = ledger.unrealized_pnl(self._mark(position))
+            unrealized += pnl - start.unrealized_at(self._reference(position))
+        label = self.day.label if self.day is not None else ""
+        return DayResult(label, realized, unrealized, charges)
+
     # -- views --------------------------------------------------------------------
     def position(self, strategy: str, instrument_token: int) -> PositionRecord | None:
         position = self._positions.get((strategy, instrument_token))
@@ -129,7 +212,9 @@ class PortfolioBook:
         broker = self.broker
         marks = self.marks
         closes = self.closes
+        start_marks = self._start_marks
         realized = unrealized = charges = values = gross = ZERO
+        day_realized = day_unrealized = day_charges = ZERO
         views = []
         for position in self._positions.values():
             ledger = position.ledger
@@ -143,6 +228,14 @@ class PortfolioBook:
             values += value
             gross += abs(value)  # ledger.exposure(mark)
             close = closes.get(token)
+            start = position.start  # the day part, as ``day_result`` computes it
+            day_realized += ledger.realized_pnl - start.realized_pnl
+            day_charges += ledger.charges - start.charges
+            if start.net_quantity:
+                reference = close if close is not None else start_marks.get(token)
+                day_unrealized += pnl - start.unrealized_at(reference)
+            else:
+                day_unrealized += pnl
             views.append(
                 PositionSnapshot(
                     broker=broker,
@@ -168,6 +261,11 @@ class PortfolioBook:
             equity=self._cash + values,
             gross_exposure=gross,
             positions=tuple(views),
+            trading_day=self.day.label if self.day is not None else "",
+            day_realized_pnl=day_realized,
+            day_unrealized_pnl=day_unrealized,
+            day_charges=day_charges,
+            event_ts=max(self.event_ns, 0),
         )
 
     def snapshot_with_position(
@@ -197,6 +295,13 @@ class PortfolioBook:
     # -- internals ----------------------------------------------------------------
     def _mark(self, position: _Position) -> Decimal | None:
         return self.marks.get(position.instrument_token)
+
+    def _reference(self, position: _Position) -> Decimal | None:
+        """Where the carried quantity stood at today's start: previous close, else the last
+        price seen before today; None (valued at cost) when neither is known."""
+        token = position.instrument_token
+        close = self.closes.get(token)
+        return close if close is not None else self._start_marks.get(token)
 
     def _day_change(self, instrument_token: int) -> Decimal | None:
         """Kite's day change: last price − previous close, per unit; None until both are known."""

@@ -21,6 +21,7 @@ from engine.events import topics
 from engine.events.envelope import EventEnvelope
 from engine.events.payloads import OrderUpdate, PnlSnapshot, Tick
 from engine.events.types import Broker, EventType
+from engine.market.calendar import NseCalendar
 from engine.portfolio.book import PortfolioBook
 from engine.ports import FillRepository, PositionRepository, SnapshotRepository
 from engine.processing.dedup import DedupStore
@@ -53,6 +54,7 @@ class PortfolioService(StreamProcessor):
         dedup: DedupStore | None = None,
         clock: Clock | None = None,
         name: str | None = None,
+        calendar: NseCalendar | None = None,
     ) -> None:
         super().__init__(
             name=name or f"portfolio.{broker.value}",
@@ -64,7 +66,7 @@ class PortfolioService(StreamProcessor):
         )
         self.broker = broker
         self.store = store
-        self.book = PortfolioBook(broker, starting_cash)
+        self.book = PortfolioBook(broker, starting_cash, calendar)
         # Trade ids known to be in the fills table. Loaded from the store at start and
         # grown by what this service sees: a cheap membership test instead of a query
         # per fill, bounded like the book's applied set by the fills the store holds.
@@ -115,16 +117,21 @@ class PortfolioService(StreamProcessor):
         kind = type(data)
         if kind is Tick:  # ``book.mark`` inlined: it runs for every tick
             book = self.book
-            book.marks[data.instrument_token] = data.last_price
-            if data.close is not None:
-                book.closes[data.instrument_token] = data.close
+            ts = data.exchange_ts  # type: ignore[union-attr]
+            if ts >= book.day_end_ns:
+                book.roll_to(ts)  # the first event of a new trading day
+            if ts > book.event_ns:
+                book.event_ns = ts
+            book.marks[data.instrument_token] = data.last_price  # type: ignore[union-attr]
+            if data.close is not None and ts >= book.day_start_ns:  # type: ignore[union-attr]
+                book.closes[data.instrument_token] = data.close  # type: ignore[union-attr]
             return True
         return kind is OrderUpdate and data.fill is None  # type: ignore[union-attr]
 
     async def handle(self, envelope: EventEnvelope, out: Emitter) -> None:
         data = envelope.data
         if isinstance(data, Tick):
-            self.book.mark(data.instrument_token, data.last_price, data.close)
+            self.book.mark(data.instrument_token, data.last_price, data.close, data.exchange_ts)
         elif isinstance(data, OrderUpdate) and data.fill is not None:
             await self._apply_fill(data, out)
 

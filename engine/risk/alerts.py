@@ -15,6 +15,24 @@ from engine.processing.emitter import Emitter
 from engine.trading_state.state import GLOBAL_SCOPE, TradingState
 
 RISK_OPERATOR = "risk"
+# A daily-loss halt names its trading day, so any process (or a restarted one) can tell
+# from the stored state alone that the halt belongs to a past session and may lift.
+_LOSS_HALT = "daily loss limit breached on "
+_ISO_DAY = len("2024-01-01")
+
+
+def loss_halt_reason(day: str, detail: str) -> str:
+    """The reason of a daily-loss halt on trading ``day`` (ISO; "" when unknown)."""
+    if not day:
+        return f"daily loss limit breached: {detail}"
+    return f"{_LOSS_HALT}{day}: {detail}; it lifts at the next session"
+
+
+def loss_halt_day(reason: str) -> str | None:
+    """The trading day a daily-loss halt reason names, or None for any other reason."""
+    if not reason.startswith(_LOSS_HALT):
+        return None
+    return reason[len(_LOSS_HALT) : len(_LOSS_HALT) + _ISO_DAY]
 
 
 def rejection_alert(signal: Signal, rule: str, reason: str, broker: Broker) -> RiskAlert:
@@ -65,6 +83,40 @@ def emit_auto_halt(
         severity=Severity.CRITICAL,
         rule=rule,
         message=f"Trading HALTED on {broker.value}: {reason}",
+        broker=broker,
+        alert_ts=ts_ns,
+    )
+    out.emit(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, key=broker.value, broker=broker)
+    return alert
+
+
+def emit_auto_resume(
+    out: Emitter,
+    trading: TradingState,
+    *,
+    rule: str,
+    reason: str,
+    lifts: str,
+    ts_ns: int,
+    operator: str = RISK_OPERATOR,
+) -> RiskAlert:
+    """Lift risk's own global halt (reason ``lifts``) now, and tell every process.
+
+    Applied here at once, like the halt, so a backtest resumes on the same tick however
+    fast the bus is; elsewhere the command applies only while that halt still stands.
+    """
+    trading.set(TradingMode.ACTIVE, GLOBAL_SCOPE, reason=reason, operator=operator, ts_ns=ts_ns)
+    broker = trading.broker
+    command = ControlCommand(
+        action=ControlAction.RESUME, operator=operator, reason=reason, if_reason=lifts
+    )
+    out.emit(
+        topics.CONTROL_COMMANDS, EventType.CONTROL_COMMAND, command, key=broker.value, broker=broker
+    )
+    alert = RiskAlert(
+        severity=Severity.INFO,
+        rule=rule,
+        message=f"Trading resumed on {broker.value}: {reason}",
         broker=broker,
         alert_ts=ts_ns,
     )

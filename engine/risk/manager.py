@@ -3,12 +3,18 @@
 It listens to the same events the rest of the pipeline produces (ticks, order lifecycle,
 positions, P&L) to keep its ``RiskState`` current; only signals produce verdicts. A
 daily-loss breach or a run of broker rejections halts trading automatically.
+
+The daily loss limit counts the current trading day only (``engine.market.sessions``,
+by event time: tick and signal times, the snapshot's trading day). At the next session
+it resets, and a halt it caused on an earlier day lifts, unless the operator has
+halted or killed since.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection
+from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
@@ -27,14 +33,23 @@ from engine.events.payloads import (
     Tick,
 )
 from engine.events.types import Broker, EventType, OrderStatus, TradingMode
+from engine.market.sessions import DayWindow, TradingDays
 from engine.processing.dedup import DedupStore
 from engine.processing.emitter import Emitter
 from engine.processing.processor import ProcessorConfig, StreamProcessor
-from engine.risk.alerts import alert_record, emit_auto_halt, rejection_alert
+from engine.risk.alerts import (
+    RISK_OPERATOR,
+    alert_record,
+    emit_auto_halt,
+    emit_auto_resume,
+    loss_halt_day,
+    loss_halt_reason,
+    rejection_alert,
+)
 from engine.risk.limits import RiskLimits
 from engine.risk.rules import RULES, Rule, RuleContext, active_rules, evaluate, rupees
 from engine.risk.state import RiskState
-from engine.trading_state.state import TradingState
+from engine.trading_state.state import GLOBAL_SCOPE, TradingState
 
 log = logging.getLogger("alphapanda.risk")
 
@@ -108,6 +123,9 @@ class RiskManager(StreamProcessor):
             instrument_of or (lambda _token: None),
         )
         self._loss_halted = False
+        self._days = TradingDays(limits.calendar)
+        self._day: DayWindow | None = None
+        self._day_end = 0  # UTC ns: an event at or after it opens the next trading day
         self._rules_given = rules
         self._rules_active = active_rules(rules, limits)
         self._validated_topic = topics.signals_validated(broker)
@@ -130,7 +148,9 @@ class RiskManager(StreamProcessor):
         data = envelope.data
         kind = type(data)
         if kind is Tick:
-            self.state.last_prices[data.instrument_token] = data.last_price
+            if data.exchange_ts >= self._day_end:  # type: ignore[union-attr]
+                return False  # a new trading day: ``handle`` opens it
+            self.state.last_prices[data.instrument_token] = data.last_price  # type: ignore[union-attr]
             return True
         if kind is OrderUpdate:
             if self._rejections_trip(data):
@@ -141,28 +161,80 @@ class RiskManager(StreamProcessor):
             self.state.apply_position(data)
             return True
         if kind is PnlSnapshot:
-            if self._loss_trips(data):
+            if data.trading_day > self.state.trading_day or self._loss_trips(data):  # type: ignore[union-attr]
                 return False
-            self._note_loss(self.state.apply_pnl(data))
+            self._note_loss(self.state.apply_pnl(data))  # type: ignore[arg-type]
             return True
         return False
 
     async def handle(self, envelope: EventEnvelope, out: Emitter) -> None:
         data = envelope.data
         if isinstance(data, Tick):
+            await self._observe(data.exchange_ts, out)
             self.state.apply_tick(data)
         elif isinstance(data, Signal):
+            await self._observe(data.signal_ts, out)
             await self._judge(envelope, data, out)
         elif isinstance(data, OrderUpdate):
             await self._apply_order_update(data, out)
         elif isinstance(data, PositionSnapshot):
             self.state.apply_position(data)
         elif isinstance(data, PnlSnapshot):
+            if data.trading_day > self.state.trading_day:
+                window = self._days.window_of(date.fromisoformat(data.trading_day))
+                await self._open_day(window, data.event_ts or window.start_ns, out)
             await self._apply_pnl(data, out)
+
+    # -- trading days -------------------------------------------------------------
+    async def _observe(self, ts_ns: int, out: Emitter) -> None:
+        """Open the trading day of event time ``ts_ns`` when it is a later one."""
+        if ts_ns >= self._day_end:
+            await self._open_day(self._days.window(ts_ns), ts_ns, out)
+
+    async def _open_day(self, window: DayWindow, ts_ns: int, out: Emitter) -> None:
+        """A new session: the daily loss limit re-arms and yesterday's loss halt lifts."""
+        if self._day is not None and window.start_ns <= self._day.start_ns:
+            return
+        self._day, self._day_end = window, window.end_ns
+        self.state.new_day(window.label)
+        self._loss_halted = False
+        await self._lift_loss_halt(out, ts_ns)
+
+    async def _lift_loss_halt(self, out: Emitter, ts_ns: int) -> None:
+        """Resume when trading is halted by risk's daily-loss halt of an earlier day.
+
+        Only that halt: one by the operator, or a kill, has another reason and operator.
+        """
+        record = self.trading_state.record(GLOBAL_SCOPE)
+        if record is None or record.mode is not TradingMode.HALTED:
+            return
+        if record.operator != RISK_OPERATOR:
+            return
+        halted_on = loss_halt_day(record.reason)
+        today = self.state.trading_day
+        if halted_on is None or not halted_on < today:
+            return
+        reason = (
+            f"new trading day {today}: the daily loss limit resets "
+            f"(halted on {halted_on} by the daily loss limit)"
+        )
+        alert = emit_auto_resume(
+            out,
+            self.trading_state,
+            rule="daily_loss",
+            reason=reason,
+            lifts=record.reason,
+            ts_ns=ts_ns,
+        )
+        log.warning("automatic resume", extra={"rule": "daily_loss", "reason": reason})
+        await self._persist(alert)
 
     async def _judge(self, envelope: EventEnvelope, signal: Signal, out: Emitter) -> None:
         token = signal.instrument_token
         key = envelope.key or topics.order_key(self.broker, signal.strategy, token)
+        if self.trading_state.scope_mode(GLOBAL_SCOPE) is TradingMode.HALTED:
+            # A halt restored after this day opened (a restart) may be yesterday's.
+            await self._lift_loss_halt(out, signal.signal_ts)
         rules = self.rules
         if rules is not self._rules_given:  # filter once per rule set (``rules`` is public)
             self._rules_given = rules
@@ -218,25 +290,38 @@ class RiskManager(StreamProcessor):
     def _loss_trips(self, snap: PnlSnapshot) -> bool:
         """``snap`` crosses the daily loss limit while trading is not already halted for it."""
         limit = self.limits.max_daily_loss
-        return limit is not None and not self._loss_halted and RiskState.day_pnl_of(snap) <= -limit
+        return (
+            limit is not None
+            and not self._loss_halted
+            and not self.state.is_stale(snap)
+            and RiskState.day_pnl_of(snap) <= -limit
+        )
 
-    def _note_loss(self, day_pnl: Decimal) -> None:
-        """Remember whether the limit is breached: it re-arms once P&L recovers above it."""
+    def _note_loss(self, day_pnl: Decimal | None) -> None:
+        """Remember whether the limit is breached: it re-arms once P&L recovers above it,
+        or at the next session. A stale snapshot (None) changes nothing."""
         limit = self.limits.max_daily_loss
-        if limit is not None:
+        if limit is not None and day_pnl is not None:
             self._loss_halted = day_pnl <= -limit
 
     async def _apply_pnl(self, snap: PnlSnapshot, out: Emitter) -> None:
         trips = self._loss_trips(snap)
         day_pnl = self.state.apply_pnl(snap)
-        if trips:
+        if trips and day_pnl is not None:
             limit = self.limits.max_daily_loss
-            reason = (
-                f"daily loss limit breached: day P&L {rupees(day_pnl)} "
-                f"(realized {rupees(snap.realized_pnl)}, unrealized {rupees(snap.unrealized_pnl)}, "
-                f"charges {rupees(snap.charges)}) vs limit -{rupees(limit)}"
+            assert limit is not None
+            realized = snap.realized_pnl if snap.day_realized_pnl is None else snap.day_realized_pnl
+            unrealized = (
+                snap.unrealized_pnl if snap.day_unrealized_pnl is None else snap.day_unrealized_pnl
             )
-            await self._halt(out, "daily_loss", reason, snap.snapshot_ts)
+            charges = snap.charges if snap.day_charges is None else snap.day_charges
+            detail = (
+                f"day P&L {rupees(day_pnl)} (realized {rupees(realized)}, "
+                f"unrealized {rupees(unrealized)}, charges {rupees(charges)}) "
+                f"vs limit -{rupees(limit)}"
+            )
+            reason = loss_halt_reason(snap.trading_day, detail)
+            await self._halt(out, "daily_loss", reason, snap.event_ts or snap.snapshot_ts)
         self._note_loss(day_pnl)
 
     async def _halt(self, out: Emitter, rule: str, reason: str, ts_ns: int) -> None:

@@ -55,7 +55,9 @@ class RiskState:
     def __init__(self) -> None:
         self.last_prices: dict[int, Decimal] = {}  # writer: MARKET_TICK
         self.positions: dict[tuple[str, int], Position] = {}  # writer: POSITION_UPDATED
-        self.day_pnl: Decimal | None = None  # writer: PNL_SNAPSHOT
+        self.day_pnl: Decimal | None = None  # writer: PNL_SNAPSHOT of ``trading_day``
+        self.trading_day = ""  # ISO; writer: risk, from event times (``new_day``)
+        self._pnl_day = ""  # the trading day of ``day_pnl`` ("" when the snapshot had none)
         self.open_orders: dict[str, OpenOrder] = {}  # writers: risk validation, order events
         self.consecutive_rejections = 0  # writer: order events
         # writer: risk validation; signal event times, sorted, so a count is two bisects
@@ -72,12 +74,29 @@ class RiskState:
 
     @staticmethod
     def day_pnl_of(snap: PnlSnapshot) -> Decimal:
-        """Day P&L as a trader counts it: realized + unrealized - charges."""
-        return snap.realized_pnl + snap.unrealized_pnl - snap.charges
+        """Day P&L as a trader counts it: today's realized + unrealized - today's charges."""
+        return snap.day_pnl
 
-    def apply_pnl(self, snap: PnlSnapshot) -> Decimal:
-        self.day_pnl = self.day_pnl_of(snap)
+    def is_stale(self, snap: PnlSnapshot) -> bool:
+        """A snapshot of an earlier trading day than risk's: its loss is not today's."""
+        return bool(snap.trading_day) and snap.trading_day < self.trading_day
+
+    def apply_pnl(self, snap: PnlSnapshot) -> Decimal | None:
+        """Today's P&L from ``snap``; None (and nothing changed) for a stale snapshot."""
+        if self.is_stale(snap):
+            return None
+        self.day_pnl = snap.day_pnl
+        self._pnl_day = snap.trading_day
         return self.day_pnl
+
+    def new_day(self, label: str) -> None:
+        """A new session: nothing is known of its P&L until the portfolio reports it.
+
+        A P&L without a trading day (an older producer's overall figures) is kept.
+        """
+        self.trading_day = label
+        if self._pnl_day and self._pnl_day < label:
+            self.day_pnl = None
 
     def rejections_after(self, update: OrderUpdate) -> int:
         """``consecutive_rejections`` once ``update`` is applied (a rejection counts, an

@@ -126,9 +126,31 @@ class TradingStateService(StreamProcessor):
         """A command older than the age limit at start is history (e.g. a new Kafka group)."""
         return self._max_age_ns is not None and envelope.ts < self._started_ns - self._max_age_ns
 
+    def _condition_holds(self, scope: str, mode: TradingMode, command: ControlCommand) -> bool:
+        """A conditional command applies while the scope still has the reason it names, or
+        when its sender already applied it here (the same mode, reason and operator)."""
+        if command.if_reason is None:
+            return True
+        record = self.state.record(scope)
+        if record is None:
+            return False
+        if record.reason == command.if_reason:
+            return True
+        return (record.mode, record.reason, record.operator) == (
+            mode,
+            command.reason,
+            command.operator,
+        )
+
     async def _apply(self, envelope: EventEnvelope, command: ControlCommand, out: Emitter) -> None:
         scope = command_scope(command)
         mode = MODE_FOR_ACTION[command.action]
+        if not self._condition_holds(scope, mode, command):
+            log.info(
+                "conditional control command not applied: the state changed since",
+                extra={"event_id": envelope.id, "action": command.action.value, "scope": scope},
+            )
+            return
         current = self.state.scope_mode(scope)
         previous = current if current is not mode else self.state.previous_mode(scope)
         record = self.state.set(

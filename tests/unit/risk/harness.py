@@ -148,7 +148,9 @@ class RiskHarness:
         await self.settle()
 
     async def pnl(self, realized: str, unrealized: str, charges: str = "0") -> None:
-        snap = pnl_snapshot(realized, unrealized, charges)
+        await self.publish_pnl(pnl_snapshot(realized, unrealized, charges))
+
+    async def publish_pnl(self, snap: PnlSnapshot) -> None:
         await self._publish(topics.pnl_snapshots(BROKER), EventType.PNL_SNAPSHOT, snap, "pnl")
         await self.settle()
 
