@@ -13,22 +13,25 @@ import asyncio
 import os
 import resource
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from engine.bus.memory import MemoryBus
-from engine.clock import SystemClock
+from engine.clock import IST, SystemClock, ns_to_datetime
 from engine.domain.records import OrderRecord, RiskAlertRecord
 from engine.events.types import OrderStatus, Severity
 from engine.instruments.registry import InstrumentRegistry
 from engine.market.feeds.base import FeedService
 from engine.market.feeds.replay import DEFAULT_PRICE_BAND_PCT, ReplayFeed
 from engine.market.feeds.simulated import SimulatedFeed, SimulatedFeedConfig
+from engine.market.sessions import TradingDays
 from engine.memory_store import MemoryTradingStore
 from engine.pipeline import Pipeline, PipelineConfig
+from engine.portfolio.day import DayResult
 from engine.strategies.factory import StrategyBinding
 
 ProgressFn = Callable[[int], None]  # called with the number of ticks published so far
@@ -81,6 +84,9 @@ class BacktestResult:
     seed: int | None = None
     source: str = ""
     open_orders: int = 0  # still working when the replay ended (limit orders never reached)
+    days: tuple[dict[str, Any], ...] = ()  # per trading day: P&L, orders, fills, halts
+    halts: tuple[dict[str, Any], ...] = ()  # automatic halts: time, scope, rule, reason, lifted
+    rejections_by_reason: dict[str, int] = field(default_factory=dict)
 
     @property
     def ticks_per_s(self) -> float:
@@ -108,6 +114,9 @@ class BacktestResult:
             "equity_start": str(self.equity_start),
             "equity_end": str(self.equity_end),
             "max_rss_mb": self.max_rss_mb,
+            "rejections_by_reason": dict(self.rejections_by_reason),
+            "halts": [dict(h) for h in self.halts],
+            "days": [dict(d) for d in self.days],
         }
 
 
@@ -122,6 +131,10 @@ class BacktestStore(MemoryTradingStore):
         super().__init__()
         self.orders_written = 0
         self.risk_rejections = 0
+        self.rejections_by_rule: Counter[str] = Counter()
+        self.rejection_times: list[int] = []  # event time of each risk rejection
+        self.halt_alerts: list[RiskAlertRecord] = []  # CRITICAL: automatic halts
+        self.resume_alerts: list[RiskAlertRecord] = []  # INFO: automatic lifts
 
     async def insert_order(self, order: OrderRecord, processed: Any = None) -> bool:
         inserted = await super().insert_order(order, processed)
@@ -129,8 +142,16 @@ class BacktestStore(MemoryTradingStore):
         return inserted
 
     async def add_alert(self, alert: RiskAlertRecord) -> None:
-        # Risk stores one WARNING per refused signal; automatic halts are CRITICAL.
-        self.risk_rejections += alert.severity is Severity.WARNING
+        # Risk stores one WARNING per refused signal; automatic halts are CRITICAL and
+        # their lifts INFO. Kept here too: the store keeps only the newest alerts.
+        if alert.severity is Severity.WARNING:
+            self.risk_rejections += 1
+            self.rejections_by_rule[alert.rule] += 1
+            self.rejection_times.append(alert.alert_ts)
+        elif alert.severity is Severity.CRITICAL:
+            self.halt_alerts.append(alert)
+        else:
+            self.resume_alerts.append(alert)
         await super().add_alert(alert)
 
     def rejected_orders(self) -> int:
@@ -234,6 +255,15 @@ async def run_backtest_async(
             source=_describe(source),
             open_orders=len(pipeline.execution.working),
         )
+        if isinstance(store, BacktestStore):
+            days = TradingDays(pipeline_config.risk.calendar)
+            history = book.days_so_far()
+            result = replace(
+                result,
+                days=tuple(_days_of(store, days, history)),
+                halts=tuple(_halts_of(store, days)),
+                rejections_by_reason=_rejections_of(store),
+            )
     finally:
         feed.stop()
         if not feed_task.done():
@@ -243,6 +273,72 @@ async def run_backtest_async(
     if progress is not None:
         progress(result.ticks)
     return result
+
+
+def _iso_time(ts_ns: int) -> str:
+    return ns_to_datetime(ts_ns, IST).isoformat(timespec="seconds")
+
+
+def _rejections_of(store: BacktestStore) -> dict[str, int]:
+    """Risk's refusals by rule, and the venue's as ``broker_rejected``."""
+    counts = dict(sorted(store.rejections_by_rule.items()))
+    broker = store.rejected_orders()
+    if broker:
+        counts["broker_rejected"] = broker
+    return counts
+
+
+def _halts_of(store: BacktestStore, days: TradingDays) -> list[dict[str, Any]]:
+    """Each automatic halt, with the time its automatic lift came (None: it held)."""
+    lifts = sorted(a.alert_ts for a in store.resume_alerts)
+    halts = []
+    for alert in sorted(store.halt_alerts, key=lambda a: a.alert_ts):
+        lifted = next((ts for ts in lifts if ts >= alert.alert_ts), None)
+        halts.append(
+            {
+                "time": _iso_time(alert.alert_ts),
+                "day": days.window(alert.alert_ts).label,
+                "scope": "global",
+                "rule": alert.rule,
+                "reason": alert.message,
+                "lifted": None if lifted is None else _iso_time(lifted),
+            }
+        )
+    return halts
+
+
+def _days_of(
+    store: BacktestStore, days: TradingDays, results: list[DayResult]
+) -> list[dict[str, Any]]:
+    """Per trading day: the book's P&L and what happened that day, by event time."""
+    counts: dict[str, Counter[str]] = {r.day: Counter() for r in results}
+
+    def count(ts: int, what: str) -> None:
+        counts.setdefault(days.window(ts).label, Counter())[what] += 1
+
+    for order in store.orders.values():
+        count(order.created_ts, "orders")
+    for fill in store.fills.values():
+        count(fill.fill_ts, "fills")
+    for ts in store.rejection_times:
+        count(ts, "rejections")
+    for alert in store.halt_alerts:
+        count(alert.alert_ts, "halts")
+    money = {r.day: r for r in results}
+    rows = []
+    for day in sorted(counts):
+        result = money.get(day)
+        row: dict[str, Any] = {"day": day}
+        if result is not None:
+            row |= {
+                "pnl": str(result.pnl),
+                "realized_pnl": str(result.realized_pnl),
+                "unrealized_pnl": str(result.unrealized_pnl),
+                "charges": str(result.charges),
+            }
+        row |= {k: counts[day][k] for k in ("orders", "fills", "rejections", "halts")}
+        rows.append(row)
+    return rows
 
 
 def _drained(bus: MemoryBus) -> Callable[[], Awaitable[None]]:

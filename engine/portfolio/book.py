@@ -90,6 +90,7 @@ class PortfolioBook:
         if position is None:
             ledger = PositionLedger()
             position = _Position(fill.strategy, fill.instrument_token, fill.symbol, ledger)
+        before = DayStart.of(position.ledger)
         position.ledger.apply(fill.side, fill.quantity, fill.price, fill.charges)
         self._positions[key] = position  # only after the ledger accepted the fill
         position.updated_ts = max(position.updated_ts, fill.fill_ts)
@@ -97,9 +98,47 @@ class PortfolioBook:
         self._applied.add(fill.trade_id)
         if ts < self.day_start_ns and not self._day_fills:
             position.start = DayStart.of(position.ledger)  # late, but today is still empty
+            self._amend_yesterday(position, before)
         else:
             self._day_fills = True
         return self._record(position)
+
+    def days_so_far(self) -> list[DayResult]:
+        """``history`` and today, with yesterday re-valued at the closes today's ticks
+        brought (the book may have seen yesterday's last prices late, or not at all)."""
+        if self.day is None:
+            return list(self.history)
+        days = list(self.history)
+        if days:
+            change = ZERO
+            for position in self._positions.values():
+                start, token = position.start, position.instrument_token
+                close = self.closes.get(token)
+                if start.net_quantity and close is not None:
+                    change += start.unrealized_at(close) - start.unrealized_at(
+                        self._start_marks.get(token)
+                    )
+            if change:
+                last = days[-1]
+                days[-1] = DayResult(
+                    last.day, last.realized_pnl, last.unrealized_pnl + change, last.charges
+                )
+        days.append(self.day_result())
+        return days
+
+    def _amend_yesterday(self, position: _Position, before: DayStart) -> None:
+        """Add a late fill that became part of today's start to the day before it, so the
+        days still add up to the whole."""
+        if not self.history:
+            return
+        after, reference = position.start, self._reference(position)
+        last = self.history[-1]
+        self.history[-1] = DayResult(
+            last.day,
+            last.realized_pnl + after.realized_pnl - before.realized_pnl,
+            last.unrealized_pnl + after.unrealized_at(reference) - before.unrealized_at(reference),
+            last.charges + after.charges - before.charges,
+        )
 
     def mark(
         self, instrument_token: int, price: Decimal, close: Decimal | None = None, ts: int = 0
@@ -127,7 +166,7 @@ class PortfolioBook:
         if self.day is not None:
             if window.start_ns <= self.day_start_ns:
                 return
-            self.history.append(self.day_result())
+            self.history = self.days_so_far()
         self.day = window
         self.day_start_ns, self.day_end_ns = window.start_ns, window.end_ns
         self._day_fills = False

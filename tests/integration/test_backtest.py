@@ -10,6 +10,8 @@ from pathlib import Path
 
 from engine.backtest import SyntheticTicks, TickFile, run_backtest
 from engine.instruments import load_default_registry
+from engine.pipeline import PipelineConfig
+from engine.risk import RiskLimits
 from engine.strategies.config import load_strategies
 from engine.strategies.factory import build_strategy
 from tests.integration.support import ALPHAPANDA
@@ -32,6 +34,9 @@ FIELDS = {
     "max_rss_mb",
     "strategy",
     "seed",
+    "days",
+    "halts",
+    "rejections_by_reason",
 }
 MONEY = ("realized_pnl", "unrealized_pnl", "charges", "equity_start", "equity_end")
 OUTCOME = ("ticks", "signals", "orders", "fills", "rejections", "realized_pnl", "charges")
@@ -184,3 +189,34 @@ def test_a_row_at_ten_times_the_price_is_dead_lettered_not_traded_and_the_band_i
     monkeypatch.setenv("ALPHAPANDA_FEED__PRICE_BAND_PCT", "0")  # the check turned off
     unbanded = summary_of(backtest("--strategy", "ema-cross", "--ticks", str(ticks), "--json"))
     assert (unbanded["ticks"], unbanded["dead_letters"]) == (rows, 1)
+
+
+def test_a_day_two_loss_halt_lifts_at_the_day_three_session_and_the_json_explains_it() -> None:
+    """The daily loss limit used to count lifetime P&L: a day-2 breach halted the rest of
+    the run. Now each day counts its own loss and a halt lifts at the next session."""
+    registry = load_default_registry()
+    config = next(c for c in load_strategies() if c.name == "ema-cross")
+
+    result = run_backtest(
+        bindings=[build_strategy(config, registry)],
+        registry=registry,
+        source=SyntheticTicks(160_000, seed=3),  # three sessions of three instruments
+        config=PipelineConfig(risk=RiskLimits(max_daily_loss=Decimal("2000"))),
+    )
+
+    summary = result.as_dict()
+    days = {d["day"]: d for d in summary["days"]}
+    assert list(days) == ["2024-01-01", "2024-01-02", "2024-01-03"]
+    day_two = [h for h in summary["halts"] if h["day"] == "2024-01-02"]
+    assert day_two and all(h["rule"] == "daily_loss" for h in day_two)
+    assert all(h["lifted"].startswith("2024-01-03T09:15") for h in day_two)
+    assert days["2024-01-03"]["fills"] > 0 and days["2024-01-03"]["orders"] > 0
+    assert all(Decimal(d["pnl"]) > Decimal("-2000") * 2 for d in days.values())
+    assert sum(Decimal(d["pnl"]) for d in days.values()) == result.equity_end - result.equity_start
+    assert result.equity_end - result.equity_start < -Decimal("2000")  # lifetime: over the limit
+    assert sum(summary["rejections_by_reason"].values()) == result.rejections
+    assert summary["rejections_by_reason"]["trading_state"] > 0
+    risk_refusals = {
+        k: v for k, v in summary["rejections_by_reason"].items() if k != "broker_rejected"
+    }
+    assert sum(d["rejections"] for d in days.values()) == sum(risk_refusals.values())
