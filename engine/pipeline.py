@@ -24,7 +24,7 @@ from engine.instruments.registry import InstrumentRegistry
 from engine.portfolio.service import PortfolioService
 from engine.ports import TradingStore
 from engine.processing import ProcessorConfig, Service, StreamProcessor, Supervisor
-from engine.risk.limits import RiskLimits
+from engine.risk.limits import RiskLimits, StrategyPositionLimit
 from engine.risk.manager import RiskManager
 from engine.strategies.factory import StrategyBinding
 from engine.strategies.runner import StrategyRunner
@@ -60,6 +60,21 @@ def parse_services(text: str | Collection[str] | None) -> frozenset[str]:
     if chosen & {"risk", "execution"}:
         chosen |= {"state"}
     return chosen
+
+
+def with_strategy_sizes(
+    limits: RiskLimits, strategies: Sequence[StrategyBinding], broker: Broker
+) -> RiskLimits:
+    """``limits`` plus each of ``broker``'s strategies' size and sign as a position limit
+    (a limit already named in ``limits`` wins)."""
+    sizes = {
+        b.name: StrategyPositionLimit(b.strategy.quantity, b.strategy.allow_short)
+        for b in strategies
+        if b.broker is broker
+    }
+    if not sizes:
+        return limits
+    return replace(limits, strategy_positions={**sizes, **limits.strategy_positions})
 
 
 @dataclass(frozen=True)
@@ -111,11 +126,13 @@ class Pipeline:
             return instrument.tick_size if instrument is not None and instrument.tick_size else None
 
         self.feed = feed
-        self.runner = StrategyRunner(bus, list(strategies), config=proc, clock=self.clock)
+        self.runner = StrategyRunner(
+            bus, list(strategies), config=proc, clock=self.clock, store=store
+        )
         self.risk = RiskManager(
             bus=bus,
             broker=broker,
-            limits=config.risk,
+            limits=with_strategy_sizes(config.risk, strategies, broker),
             trading_state=self.trading_state,
             known_instruments=lambda token: registry.get_by_token(token) is not None,
             instrument_of=registry.get_by_token,

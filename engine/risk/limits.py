@@ -6,8 +6,10 @@ and converted, floats are refused (a limit of 0.1 rupees must not become 0.10000
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import MappingProxyType
 
 from engine.market.calendar import NseCalendar
 
@@ -18,6 +20,22 @@ _COUNT_FIELDS = (
     "max_orders_per_second",
     "max_consecutive_rejections",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyPositionLimit:
+    """How much one strategy may hold in any one instrument, and whether it may be short.
+
+    Built from the strategy's own size (``quantity``, ``allow_short``): a positional
+    strategy holds one unit or nothing, so anything beyond is a stacked position.
+    """
+
+    max_position: int
+    allow_short: bool = False
+
+    def __post_init__(self) -> None:
+        if isinstance(self.max_position, bool) or self.max_position < 1:
+            raise ValueError(f"max_position must be a positive whole number: {self.max_position!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +54,8 @@ class RiskLimits:
     max_daily_loss: Decimal | None = None  # a positive amount of rupees
     allowed_instruments: frozenset[int] = frozenset()  # empty: any known instrument
     max_consecutive_rejections: int | None = 5
+    # per strategy name; a strategy not named here (manual orders) has no position limit
+    strategy_positions: Mapping[str, StrategyPositionLimit] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in _MONEY_FIELDS:
@@ -54,6 +74,9 @@ class RiskLimits:
             ):
                 raise ValueError(f"{name} must be a positive whole number or None, got {value!r}")
         object.__setattr__(self, "allowed_instruments", frozenset(self.allowed_instruments))
+        object.__setattr__(
+            self, "strategy_positions", MappingProxyType(dict(self.strategy_positions))
+        )
 
 
 def _positive_decimal(name: str, value: object) -> Decimal:

@@ -20,7 +20,13 @@ from typing import Protocol
 
 from engine.bus.base import EventBus
 from engine.clock import Clock
-from engine.domain.records import Instrument, OrderRecord, PositionRecord, RiskAlertRecord
+from engine.domain.records import (
+    FillRecord,
+    Instrument,
+    OrderRecord,
+    PositionRecord,
+    RiskAlertRecord,
+)
 from engine.events import topics
 from engine.events.envelope import EventEnvelope
 from engine.events.payloads import (
@@ -62,6 +68,8 @@ class RiskStore(Protocol):
     async def add_alert(self, alert: RiskAlertRecord) -> None: ...
 
     async def list_positions(self, broker: Broker) -> list[PositionRecord]: ...
+
+    async def list_fills(self, broker: Broker) -> list[FillRecord]: ...
 
     async def list_orders(
         self, broker: Broker, statuses: list[OrderStatus] | None = None, limit: int = 500
@@ -136,7 +144,7 @@ class RiskManager(StreamProcessor):
             return
         positions = await self.store.list_positions(self.broker)
         orders = await self.store.list_orders(self.broker, statuses=_WORKING, limit=10_000)
-        self.state.restore(positions, orders)
+        self.state.restore(positions, orders, await self.store.list_fills(self.broker))
 
     def handle_now(self, envelope: EventEnvelope) -> bool:
         """State updates that emit nothing, done without an ``Emitter``.

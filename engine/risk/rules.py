@@ -145,6 +145,36 @@ def check_order_quantity(signal: Signal, ctx: RuleContext) -> Rejection | None:
     return None
 
 
+def check_strategy_position(signal: Signal, ctx: RuleContext) -> Rejection | None:
+    """A strategy never holds more than its size, nor goes short unless it may.
+
+    Working orders count as filled, so a wish repeated while the first order is in flight
+    (after a crash, a halt or a lagging position) cannot stack a position or flip it.
+    """
+    limit = ctx.limits.strategy_positions.get(signal.strategy)
+    if limit is None or reduces_position(signal, ctx.state):
+        return None
+    state = ctx.state
+    token = signal.instrument_token
+    net = state.net_quantity(signal.strategy, token)
+    working = state.working_net(token, signal.strategy)
+    after = net + working + signal.side.sign * signal.quantity
+    held = f"holds {net:+d}" + (f", {working:+d} working" if working else "")
+    if after < 0 and not limit.allow_short:
+        return Rejection(
+            "strategy_position",
+            f"{signal.strategy} {held} {signal.symbol}: {signal.side.value} {signal.quantity} "
+            f"would leave it short {after:+d}, and it is long-only (allow_short: false)",
+        )
+    if abs(after) > limit.max_position:
+        return Rejection(
+            "strategy_position",
+            f"{signal.strategy} {held} {signal.symbol}: {signal.side.value} {signal.quantity} "
+            f"would make it {after:+d}, beyond its size {limit.max_position}",
+        )
+    return None
+
+
 def check_price_band(signal: Signal, ctx: RuleContext) -> Rejection | None:
     band = ctx.limits.price_band_pct
     if band is None or (signal.limit_price is None and signal.trigger_price is None):
@@ -286,6 +316,7 @@ RULES: tuple[Rule, ...] = (
     check_lot_and_freeze,
     check_market_hours,
     check_order_quantity,
+    check_strategy_position,
     check_price_band,
     check_price_known,
     check_order_value,
@@ -301,6 +332,7 @@ RULES: tuple[Rule, ...] = (
 # first thing then, whatever the signal and the state).
 _IDLE_WHEN: dict[Rule, Callable[[RiskLimits], bool]] = {
     check_market_hours: lambda limits: not limits.enforce_market_hours,
+    check_strategy_position: lambda limits: not limits.strategy_positions,
     check_price_band: lambda limits: limits.price_band_pct is None,
     check_price_known: _no_value_limit,
     check_order_value: lambda limits: limits.max_order_value is None,

@@ -4,6 +4,11 @@ The system this replaces had rules reading state nobody wrote. Here every field 
 writer, named in its docstring: ticks, POSITION_UPDATED, PNL_SNAPSHOT, order lifecycle
 events, and risk's own validations (a validated signal counts as an open order at once,
 so a burst cannot slip past the open-order limit before execution reports anything).
+
+Net quantities come from the fills on order events, the same stream that ends a working
+order, never from POSITION_UPDATED: the two travel on different topics, and a FILLED
+order seen before its position (or after) would leave the quantity counted nowhere (or
+twice) for a moment, which is enough to let a stacked entry through or refuse an exit.
 """
 
 from __future__ import annotations
@@ -16,13 +21,14 @@ from decimal import Decimal
 import msgspec
 
 from engine.clock import NS_PER_S
-from engine.domain.records import OrderRecord, PositionRecord
+from engine.domain.records import FillRecord, OrderRecord, PositionRecord
 from engine.events.payloads import OrderUpdate, PnlSnapshot, PositionSnapshot, Signal, Tick
 from engine.events.types import OrderStatus, Side
 from engine.ids import client_order_id
 
 _REJECTED = OrderStatus.REJECTED
 _ACCEPTED = frozenset({OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED})
+_ORDERS_KEPT = 200_000  # filled quantities remembered per order, for redelivered events
 
 
 class OpenOrder(msgspec.Struct):
@@ -54,7 +60,11 @@ class RiskState:
 
     def __init__(self) -> None:
         self.last_prices: dict[int, Decimal] = {}  # writer: MARKET_TICK
-        self.positions: dict[tuple[str, int], Position] = {}  # writer: POSITION_UPDATED
+        # prices writer: POSITION_UPDATED; net quantity writer: fills on order events
+        self.positions: dict[tuple[str, int], Position] = {}
+        # writer: order events; each order's filled quantity already counted in a net
+        # (an order's filled quantity only grows, so a redelivered event adds nothing)
+        self._counted: dict[str, int] = {}
         self.day_pnl: Decimal | None = None  # writer: PNL_SNAPSHOT of ``trading_day``
         self.trading_day = ""  # ISO; writer: risk, from event times (``new_day``)
         self._pnl_day = ""  # the trading day of ``day_pnl`` ("" when the snapshot had none)
@@ -69,8 +79,27 @@ class RiskState:
         self.last_prices[tick.instrument_token] = tick.last_price
 
     def apply_position(self, snap: PositionSnapshot) -> None:
+        """Prices only: the net quantity is counted from fills (module docstring)."""
         key = (snap.strategy, snap.instrument_token)
-        self.positions[key] = Position(snap.net_quantity, snap.average_price, snap.last_price)
+        pos = self.positions.get(key)
+        if pos is None:
+            self.positions[key] = Position(0, snap.average_price, snap.last_price)
+        else:
+            pos.average_price, pos.last_price = snap.average_price, snap.last_price
+
+    def _count_fill(self, cid: str, strategy: str, token: int, side: Side, filled: int) -> None:
+        """Add what ``filled`` adds to the order's quantity already counted."""
+        counted = self._counted.get(cid, 0)
+        if filled <= counted:
+            return
+        if cid not in self._counted and len(self._counted) >= _ORDERS_KEPT:
+            del self._counted[next(iter(self._counted))]  # the oldest order
+        self._counted[cid] = filled
+        key = (strategy, token)
+        pos = self.positions.get(key)
+        if pos is None:
+            pos = self.positions[key] = Position(0, Decimal(0), None)
+        pos.net_quantity += side.sign * (filled - counted)
 
     @staticmethod
     def day_pnl_of(snap: PnlSnapshot) -> Decimal:
@@ -112,6 +141,14 @@ class RiskState:
         """Track working orders; count broker rejections in a row (an acceptance resets)."""
         status = update.status
         self.consecutive_rejections = self.rejections_after(update)
+        if update.filled_quantity:
+            self._count_fill(
+                update.client_order_id,
+                update.strategy,
+                update.instrument_token,
+                update.side,
+                update.filled_quantity,
+            )
         if status.is_terminal:
             self.open_orders.pop(update.client_order_id, None)
             return
@@ -133,11 +170,30 @@ class RiskState:
         if expired:
             del self._sent_ts[:expired]
 
-    def restore(self, positions: Iterable[PositionRecord], orders: Iterable[OrderRecord]) -> None:
-        """Seed from storage at start, so a restart does not forget the book."""
+    def restore(
+        self,
+        positions: Iterable[PositionRecord],
+        orders: Iterable[OrderRecord],
+        fills: Iterable[FillRecord] | None = None,
+    ) -> None:
+        """Seed from storage at start, so a restart does not forget the book.
+
+        With ``fills`` (the journal) the net quantities are counted from them, as live:
+        the positions table may lag the journal after a crash.
+        """
         for pos in positions:
             key = (pos.strategy, pos.instrument_token)
-            self.positions[key] = Position(pos.net_quantity, pos.average_price, pos.last_price)
+            net = 0 if fills is not None else pos.net_quantity
+            self.positions[key] = Position(net, pos.average_price, pos.last_price)
+        if fills is not None:
+            by_order: dict[str, FillRecord] = {}
+            filled: dict[str, int] = {}
+            for fill in fills:
+                by_order.setdefault(fill.client_order_id, fill)
+                filled[fill.client_order_id] = filled.get(fill.client_order_id, 0) + fill.quantity
+            for cid, quantity in filled.items():
+                first = by_order[cid]
+                self._count_fill(cid, first.strategy, first.instrument_token, first.side, quantity)
         for order in orders:
             if order.status.is_working:
                 self.open_orders[order.client_order_id] = OpenOrder(

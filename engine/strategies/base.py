@@ -44,12 +44,27 @@ class Strategy(Protocol):
 
 
 class InstrumentState:
-    """Indicator state of one instrument; subclasses add their fields (with ``__slots__``)."""
+    """Indicator state of one instrument; subclasses add their fields (with ``__slots__``).
 
-    __slots__ = ("position",)
+    ``position`` is the intended position; ``held`` the net quantity last known filled
+    (from the portfolio); ``refused`` a target the pipeline refused, not wished again
+    until the strategy decides something else (a halted strategy would otherwise re-send
+    the same wish on every tick).
+    """
+
+    __slots__ = ("held", "position", "refused")
 
     def __init__(self) -> None:
         self.position = Position.FLAT
+        self.held = 0
+        self.refused: Position | None = None
+
+
+def position_of(net_quantity: int) -> Position:
+    """The position a filled net quantity amounts to."""
+    return (
+        Position.LONG if net_quantity > 0 else Position.SHORT if net_quantity < 0 else Position.FLAT
+    )
 
 
 S = TypeVar("S", bound=InstrumentState)
@@ -59,8 +74,11 @@ _NO_INTENTS: tuple[SignalIntent, ...] = ()
 class PositionalStrategy(ABC, Generic[S]):
     """Keeps indicator state per instrument and emits intents only when the target changes.
 
-    The intended position is the strategy's own view: it does not know whether risk let
-    the order through, which is what keeps it from re-sending the same wish every tick.
+    The intended position follows what was filled: the runner (``engine.strategies.book``)
+    reports each fill (``hold``) and, once none of its orders is in flight, makes the
+    intent what is held (``settle``); at start it restores both from the journal, so
+    crashes, halts and rejections never stack or flip a position. A refused wish is not
+    repeated until the strategy decides something else.
     """
 
     kind: ClassVar[str]
@@ -90,11 +108,46 @@ class PositionalStrategy(ABC, Generic[S]):
         target, reason = decision
         if target is Position.SHORT and not self.allow_short:
             target = Position.FLAT
+        if target is state.refused:
+            return _NO_INTENTS
+        state.refused = None
         current = state.position
         if target is current:
             return _NO_INTENTS
         state.position = target
-        return _transition(current, target, self.quantity, reason)
+        held = state.held
+        exit_quantity = abs(held) if held and position_of(held) is current else self.quantity
+        return _transition(current, target, self.quantity, reason, exit_quantity)
+
+    def _state(self, instrument_token: int) -> S:
+        state = self._states.get(instrument_token)
+        if state is None:
+            state = self._states[instrument_token] = self.new_state()
+        return state
+
+    def hold(self, instrument_token: int, net_quantity: int) -> None:
+        """What is filled now; the intent stays until nothing is in flight (``settle``)."""
+        self._state(instrument_token).held = net_quantity
+
+    def settle(self, instrument_token: int) -> None:
+        """Nothing of this strategy is in flight here: the intended position becomes what
+        is held. A wish that was not filled (refused, cancelled, rejected) is remembered
+        and not repeated until the strategy decides something else."""
+        state = self._state(instrument_token)
+        actual = position_of(state.held)
+        if state.position is not actual:
+            state.refused = state.position
+            state.position = actual
+
+    def sync(self, instrument_token: int, net_quantity: int) -> None:
+        """Start from ``net_quantity`` (held, or held plus working at a restart)."""
+        state = self._state(instrument_token)
+        state.held = net_quantity
+        state.position = position_of(net_quantity)
+
+    def refuse(self, instrument_token: int) -> None:
+        """An order of this strategy was refused or ended unfilled (``settle``)."""
+        self.settle(instrument_token)
 
     def position(self, instrument_token: int) -> Position:
         state = self._states.get(instrument_token)
@@ -106,14 +159,16 @@ class PositionalStrategy(ABC, Generic[S]):
 
 
 def _transition(
-    current: Position, target: Position, quantity: int, reason: str
+    current: Position, target: Position, quantity: int, reason: str, exit_quantity: int
 ) -> tuple[SignalIntent, ...]:
-    """Exit first, then enter: a reversal is two intents, each either reducing or opening."""
+    """Exit first, then enter: a reversal is two intents, each either reducing or opening.
+
+    An exit sells what is held (a partial fill holds less than ``quantity``)."""
     intents: list[SignalIntent] = []
     if current is Position.LONG:
-        intents.append(SignalIntent(Side.SELL, quantity, f"exit long: {reason}"))
+        intents.append(SignalIntent(Side.SELL, exit_quantity, f"exit long: {reason}"))
     elif current is Position.SHORT:
-        intents.append(SignalIntent(Side.BUY, quantity, f"exit short: {reason}"))
+        intents.append(SignalIntent(Side.BUY, exit_quantity, f"exit short: {reason}"))
     if target is Position.LONG:
         intents.append(SignalIntent(Side.BUY, quantity, f"enter long: {reason}"))
     elif target is Position.SHORT:

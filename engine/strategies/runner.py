@@ -6,26 +6,36 @@ sees ticks (its indicators stay warm); risk and execution refuse its orders.
 Signal ids derive from the tick's event id and the strategy name, and the outputs of the
 last ticks are remembered, so a retried or redelivered tick repeats the same signals
 instead of feeding the strategy twice.
+
+The runner also reads each broker's rejections and order events, so a strategy's
+intended position follows what was filled (``engine.strategies.book``): restored from the
+journal at start, kept while its orders are in flight, made what is held once they end.
+(Scaled out over Kafka, a runner sees the order events of its partitions only; a strategy
+whose orders it does not see keeps its wish, and risk's per-strategy position rule is the
+backstop.)
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Protocol
 
 from engine.bus.base import EventBus
 from engine.clock import Clock
+from engine.domain.records import FillRecord, OrderRecord
 from engine.events import topics
 from engine.events.envelope import EventEnvelope
-from engine.events.payloads import Signal, Tick
-from engine.events.types import Broker, EventType, OrderType, Product
-from engine.ids import derived_uuid7
+from engine.events.payloads import OrderUpdate, RejectedSignal, Signal, Tick
+from engine.events.types import Broker, EventType, OrderStatus, OrderType, Product
+from engine.ids import client_order_id, derived_uuid7
 from engine.memo import remember
 from engine.processing.dedup import DedupStore
 from engine.processing.emitter import Emitter
 from engine.processing.processor import ProcessorConfig, StreamProcessor
 from engine.processing.retry import PermanentError
-from engine.strategies.base import SignalIntent
+from engine.strategies.base import PositionalStrategy, SignalIntent
+from engine.strategies.book import StrategyBook
 from engine.strategies.factory import StrategyBinding
 
 log = logging.getLogger("alphapanda.strategies")
@@ -33,6 +43,17 @@ log = logging.getLogger("alphapanda.strategies")
 _Output = tuple[str, str, Broker, Signal]  # topic, key, broker, signal
 _KEY_CACHE = 65_536
 _NO_OUTPUTS: list[_Output] = []  # never appended to: ``_evaluate`` copies on first output
+_WORKING = [s for s in OrderStatus if s.is_working]
+
+
+class BookSource(Protocol):
+    """The slice of the storage port the runner reads at start."""
+
+    async def list_fills(self, broker: Broker) -> list[FillRecord]: ...
+
+    async def list_orders(
+        self, broker: Broker, statuses: list[OrderStatus] | None = None, limit: int = 500
+    ) -> list[OrderRecord]: ...
 
 
 class _Route:
@@ -67,11 +88,18 @@ class StrategyRunner(StreamProcessor):
         dedup: DedupStore | None = None,
         clock: Clock | None = None,
         replay_window: int = 256,
+        store: BookSource | None = None,
     ) -> None:
+        brokers = sorted({b.broker for b in bindings})
+        book_topics = [
+            topic
+            for broker in brokers
+            for topic in (topics.signals_rejected(broker), topics.orders_events(broker))
+        ]
         super().__init__(
             name=name,
             bus=bus,
-            input_topics=[topics.MARKET_TICKS],
+            input_topics=[topics.MARKET_TICKS, *book_topics],
             config=config,
             dedup=dedup,
             clock=clock,
@@ -80,6 +108,12 @@ class StrategyRunner(StreamProcessor):
         if len(set(names)) != len(names):
             raise ValueError(f"strategy names must be unique: {names}")
         self.bindings = list(bindings)
+        self.store = store
+        self._brokers = brokers
+        strategies: dict[tuple[Broker, str], PositionalStrategy] = {  # type: ignore[type-arg]
+            (b.broker, b.name): b.strategy for b in self.bindings
+        }
+        self.book = StrategyBook(strategies)
         self._routes: dict[int, list[_Route]] = {}
         for binding in self.bindings:
             route = _Route(binding)
@@ -93,15 +127,39 @@ class StrategyRunner(StreamProcessor):
     def subscribed_tokens(self) -> frozenset[int]:
         return frozenset(self._routes)
 
+    async def on_start(self) -> None:
+        """Strategies start from what the journal says they hold, not FLAT."""
+        if self.store is None:
+            return
+        for broker in self._brokers:
+            fills = await self.store.list_fills(broker)
+            working = await self.store.list_orders(broker, statuses=_WORKING, limit=10_000)
+            self.book.restore(broker, fills, working)
+
+    def _apply_book(self, envelope: EventEnvelope) -> bool:
+        """Apply a rejection or an order event; False for anything else."""
+        data = envelope.data
+        if isinstance(data, OrderUpdate):
+            self.book.order_event(data)
+        elif isinstance(data, RejectedSignal):
+            signal = data.signal
+            cid = client_order_id(signal.signal_id)
+            for broker in [envelope.broker] if envelope.broker else self._brokers:
+                self.book.rejected(broker, signal.strategy, signal.instrument_token, cid)
+        else:
+            return False
+        return True
+
     def handle_now(self, envelope: EventEnvelope) -> bool:
         """Feed the strategies; done here unless the tick produced signals to emit.
 
         Outputs are remembered under the tick's id, so ``handle`` emits them without
-        feeding the strategies a second time.
+        feeding the strategies a second time. Book events are applied here, emitting
+        nothing.
         """
         tick = envelope.data
         if type(tick) is not Tick:
-            return False
+            return self._apply_book(envelope)
         routes = self._routes.get(tick.instrument_token)
         if routes is None:
             return True
@@ -117,6 +175,8 @@ class StrategyRunner(StreamProcessor):
     async def handle(self, envelope: EventEnvelope, out: Emitter) -> None:
         tick = envelope.data
         if not isinstance(tick, Tick):
+            if self._apply_book(envelope):
+                return
             raise PermanentError(f"expected a tick on {topics.MARKET_TICKS}, got {envelope.type}")
         routes = self._routes.get(tick.instrument_token)
         if routes is None:
@@ -144,7 +204,12 @@ class StrategyRunner(StreamProcessor):
                 continue
             if outputs is _NO_OUTPUTS:
                 outputs = []
+            first = len(outputs)
             self._add_signals(outputs, event_id, tick, route, intents)
+            for _, _, broker, signal in outputs[first:]:
+                self.book.sent(
+                    broker, route.name, tick.instrument_token, client_order_id(signal.signal_id)
+                )
         return outputs
 
     @staticmethod

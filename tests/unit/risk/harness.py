@@ -84,6 +84,7 @@ class RiskHarness:
         self.bus = bus
         self.trading = risk.trading_state
         self.seen = Observed()
+        self._nets: dict[tuple[str, int], int] = {}  # filled so far, per strategy/instrument
         self._observer = observer
         self._task = asyncio.create_task(risk.run(), name="test:risk")
 
@@ -142,6 +143,16 @@ class RiskHarness:
     async def position(
         self, net: int, average: str, strategy: str = "ema", token: int = INFY
     ) -> None:
+        """What the pipeline does when a position becomes ``net``: execution's FILLED
+        order event for the difference, then the portfolio's position."""
+        held = self._nets.get((strategy, token), 0)
+        if net != held:
+            side = Side.BUY if net > held else Side.SELL
+            fill = make_signal(
+                strategy=strategy, token=token, side=side, quantity=abs(net - held), price=average
+            )
+            await self.order_event(fill, OrderStatus.FILLED, filled=abs(net - held))
+            self._nets[(strategy, token)] = net
         snap = position_snapshot(net, average, strategy, token)
         key = topics.order_key(BROKER, strategy, token)
         await self._publish(topics.positions(BROKER), EventType.POSITION_UPDATED, snap, key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
-from engine.domain.records import OrderRecord, PositionRecord
+from engine.domain.records import FillRecord, OrderRecord, PositionRecord
 from engine.events.types import OrderStatus, OrderType, Product, Side
 from engine.ids import client_order_id
 from engine.memory_store import MemoryTradingStore
@@ -128,7 +128,20 @@ async def test_restarted_risk_remembers_working_orders_and_positions(
             status=OrderStatus.OPEN,
         )
     )
-    await store.upsert_position(
+    await store.record_fill(  # the journal holds the fill the position was built from
+        FillRecord(
+            broker=BROKER,
+            trade_id="T-before-restart",
+            client_order_id="filled-before-restart",
+            strategy="ema",
+            instrument_token=INFY,
+            symbol=working.symbol,
+            side=Side.BUY,
+            quantity=10,
+            price=Decimal("1000"),
+            charges=Decimal("0"),
+            fill_ts=MON_10AM,
+        ),
         PositionRecord(
             broker=BROKER,
             strategy="ema",
@@ -136,7 +149,7 @@ async def test_restarted_risk_remembers_working_orders_and_positions(
             symbol=working.symbol,
             net_quantity=10,
             average_price=Decimal("1000"),
-        )
+        ),
     )
     risk = await start_risk(
         limits(max_open_orders=1, max_position_value=Decimal("20000")), store=store

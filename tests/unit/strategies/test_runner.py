@@ -6,11 +6,13 @@ import asyncio
 from decimal import Decimal
 
 from engine.bus.memory import MemoryBus
+from engine.domain.records import FillRecord, PositionRecord
 from engine.events import topics
 from engine.events.envelope import EventEnvelope, new_event
-from engine.events.payloads import Signal
+from engine.events.payloads import RejectedSignal, Signal
 from engine.events.types import Broker, EventType, OrderType, Product, Side
 from engine.instruments import load_default_registry
+from engine.memory_store import MemoryTradingStore
 from engine.processing.emitter import Emitter
 from engine.strategies import StrategyRunner, build_strategies, parse_strategies
 from tests.helpers import eventually
@@ -111,3 +113,64 @@ async def test_ticks_of_unsubscribed_instruments_produce_nothing() -> None:
         await runner.handle(envelope, out)
         assert out.outbox == []
     assert runner.subscribed_tokens() == {738561}
+
+
+async def _signals_for(runner: StrategyRunner, envelopes: list[EventEnvelope]) -> list[Signal]:
+    signals: list[Signal] = []
+    for envelope in envelopes:
+        out = Emitter(runner.name, envelope, 0)
+        await runner.handle(envelope, out)
+        signals += [item.envelope.data for item in out.outbox]  # type: ignore[misc]
+    return signals
+
+
+async def test_strategies_start_from_the_stored_positions_not_flat() -> None:
+    store = MemoryTradingStore()
+    await store.record_fill(  # the journal: ema bought its 10 before the restart
+        FillRecord(
+            broker=Broker.PAPER,
+            trade_id="T1",
+            client_order_id="AP1",
+            strategy="ema",
+            instrument_token=738561,
+            symbol="NSE:RELIANCE",
+            side=Side.BUY,
+            quantity=10,
+            price=Decimal("2500"),
+            charges=Decimal("0"),
+            fill_ts=0,
+        ),
+        PositionRecord(
+            broker=Broker.PAPER,
+            strategy="ema",
+            instrument_token=738561,
+            symbol="NSE:RELIANCE",
+            net_quantity=10,
+        ),
+    )
+    runner = StrategyRunner(
+        MemoryBus(), build_strategies(parse_strategies(CONFIG), REGISTRY), store=store
+    )
+    await runner.on_start()
+
+    signals = await _signals_for(runner, _envelopes("NSE:RELIANCE"))  # a V: a cross up
+
+    # ema already holds its 10: no second BUY; ema-live (zerodha, flat) does buy
+    assert [(s.strategy, s.side) for s in signals] == [("ema-live", Side.BUY)]
+
+
+async def test_a_rejected_signal_on_the_bus_puts_the_strategy_back_to_what_it_holds() -> None:
+    runner = _runner(MemoryBus())
+    signals = await _signals_for(runner, _envelopes("NSE:RELIANCE"))
+    bought = next(s for s in signals if s.strategy == "ema")
+    strategy = runner.bindings[0].strategy
+    assert strategy.position(738561).name == "LONG"
+
+    rejected = RejectedSignal(signal=bought, rule="trading_state", reason="trading is HALTED")
+    event = new_event(
+        EventType.SIGNAL_REJECTED, rejected, source="test", key="k", broker=Broker.PAPER
+    )
+    assert runner.handle_now(event)
+
+    assert strategy.position(738561).name == "FLAT"
+    assert runner.bindings[1].strategy.position(738561).name == "LONG"  # the other broker's

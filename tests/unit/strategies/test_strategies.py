@@ -118,3 +118,49 @@ def test_intended_position_is_visible_per_instrument() -> None:
     assert strategy.position(408065).name == "FLAT"
     assert strategy.positions() == {738561: strategy.position(738561)}
     assert Side.BUY.sign == 1
+
+
+def test_a_strategy_restored_long_exits_instead_of_buying_again() -> None:
+    """After a restart the portfolio says LONG: the next cross up is no new entry."""
+    strategy = _ema()
+    strategy.sync(738561, 10)
+    prices = v_shape(depth=30) + inverted_v(depth=30, start=230.0)[1:]
+
+    signals = run(strategy, ticks(prices))
+
+    assert [(s[2].side.value, s[2].quantity) for s in signals] == [("SELL", 10)]
+
+
+def test_an_exit_sells_what_was_filled_not_the_strategy_size() -> None:
+    strategy = _ema()
+    run(strategy, ticks(v_shape(depth=30)))  # wished LONG 10
+    strategy.sync(738561, 4)  # only 4 filled before the rest was cancelled
+
+    exit_ = run(strategy, ticks(inverted_v(depth=30, start=230.0)))
+
+    assert [(s[2].side.value, s[2].quantity) for s in exit_] == [("SELL", 4)]
+
+
+def test_a_refused_wish_falls_back_to_what_is_held_and_is_not_repeated_every_tick() -> None:
+    strategy = Rsi("rsi", RsiParams(period=3, oversold=40, overbought=60, quantity=5))
+    falling = [200.0 - i for i in range(12)]
+    first = run(strategy, ticks(falling[:6]))
+    assert [s[2].side.value for s in first] == ["BUY"]
+
+    strategy.refuse(738561)  # risk refused it: trading was halted
+
+    assert strategy.position(738561).name == "FLAT"
+    assert run(strategy, [tick(p, seq=6 + i) for i, p in enumerate(falling[6:])]) == []
+
+
+def test_a_refused_wish_is_made_again_once_the_strategy_has_changed_its_mind() -> None:
+    strategy = _ema()
+    run(strategy, ticks(v_shape(depth=30)))
+    strategy.refuse(738561)
+    later = v_shape(depth=30) + inverted_v(depth=30, start=230.0)[1:] + v_shape(depth=30)
+
+    signals = run(strategy, [tick(p, seq=100 + i) for i, p in enumerate(later)])
+
+    # the cross down cleared the refusal; the BUY comes at the next cross up, not before
+    assert [s[2].side.value for s in signals] == ["BUY", "SELL", "BUY"]
+    assert signals[0][0] >= 30
