@@ -14,7 +14,7 @@ from alembic import context
 from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 
-from storage.database import create_engine_for
+from storage.database import create_engine_for, transactional_ddl
 from storage.models import Base
 
 config = context.config
@@ -44,7 +44,7 @@ def do_run_migrations(connection: Connection) -> None:
 
 
 async def run_async_migrations(url: str) -> None:
-    engine = create_engine_for(url, poolclass=pool.NullPool)
+    engine = transactional_ddl(create_engine_for(url, poolclass=pool.NullPool))
     try:
         async with engine.connect() as connection:
             await connection.run_sync(do_run_migrations)

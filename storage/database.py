@@ -57,6 +57,28 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def _driver_opens_no_transaction(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def transactional_ddl(engine: AsyncEngine) -> AsyncEngine:
+    """Make SQLite's schema changes all-or-nothing, as PostgreSQL's are.
+
+    Python's sqlite3 driver commits before every CREATE or ALTER on its own, so a
+    migration killed halfway left some tables and no version stamp, and every later
+    start failed with "table already exists". Here SQLAlchemy emits the BEGIN itself
+    (IMMEDIATE: two migrating processes take turns) and the driver emits none.
+    """
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _driver_opens_no_transaction)
+        event.listen(engine.sync_engine, "begin", _begin_immediate)
+    return engine
+
+
 def create_engine_for(
     url: str, *, echo: bool = False, pool_size: int = 5, **kw: Any
 ) -> AsyncEngine:

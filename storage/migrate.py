@@ -18,7 +18,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 
-from storage.database import create_engine_for
+from storage.database import create_engine_for, transactional_ddl
 
 
 def migrations_dir() -> Path:
@@ -60,7 +60,7 @@ def current(url: str) -> str | None:
 
 
 async def _on_connection(url: str, action: str, revision: str | None = None) -> str | None:
-    engine = create_engine_for(url, poolclass=pool.NullPool)
+    engine = transactional_ddl(create_engine_for(url, poolclass=pool.NullPool))
     try:
         async with engine.connect() as connection:
             result = await connection.run_sync(_run_sync, action, revision)

@@ -91,3 +91,29 @@ def test_migrations_ship_inside_the_package_with_one_head() -> None:
     assert (directory / "env.py").is_file()
     assert (directory / "versions" / "__init__.py").is_file()
     assert head_revision() is not None
+
+
+async def _execute(url: str, sql: str) -> None:
+    engine = create_engine_for(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.exec_driver_sql(sql)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_migration_that_fails_halfway_leaves_nothing_behind(empty_url: str) -> None:
+    """A migration stopped partway (here by a clash on its last table, in real life by a
+    crash of the starting engine) must not leave half a schema that no start can build on."""
+    last = Base.metadata.sorted_tables[-1].name
+    await _execute(empty_url, f"CREATE TABLE {last} (clash INTEGER)")
+
+    with pytest.raises(Exception, match="exists"):
+        await upgrade_async(empty_url)
+    assert await current_async(empty_url) is None
+    assert await _tables_at(empty_url) == {last}
+
+    await _execute(empty_url, f"DROP TABLE {last}")
+    await upgrade_async(empty_url)
+    assert await current_async(empty_url) == head_revision()
+    assert await _tables_at(empty_url) == TABLES
