@@ -55,6 +55,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     from engine.zerodha.session import LoginError
 
     settings.ensure_home()
+    _set_aside_bad_token_file(settings.token_file)
     session = build_session(settings)
     pasted = args.request_token
     if pasted is None:
@@ -70,6 +71,17 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         f"(in {left // 3600}h{left % 3600 // 60:02d}m)"
     )
     return 0
+
+
+def _set_aside_bad_token_file(path: Any) -> None:
+    """A login replaces a corrupt or shared token file; say so rather than refuse."""
+    from storage.token_store import FileTokenStore, TokenFileError
+
+    try:
+        FileTokenStore(path).load()
+    except TokenFileError as exc:
+        print(f"alphapanda: warning: {exc} (this login replaces it)", file=sys.stderr)
+        path.unlink(missing_ok=True)
 
 
 def _show_login_url(url: str) -> None:
