@@ -11,6 +11,7 @@ from engine.execution.charges import ChargeRates
 from engine.execution.service import ExecutionConfig
 from engine.market.calendar import NseCalendar
 from engine.market.feeds.simulated import SimulatedFeedConfig
+from engine.market.square_off import MisCutoffs
 from engine.pipeline import PipelineConfig
 from engine.processing import BreakerConfig, ProcessorConfig, RetryPolicy
 from engine.read_model.run_clock import RunClock
@@ -67,6 +68,7 @@ def risk_limits(settings: Settings) -> RiskLimits:
         max_daily_loss=r.max_daily_loss,
         allowed_instruments=frozenset(r.allowed_instruments),
         max_consecutive_rejections=r.max_consecutive_rejections,
+        mis_cutoffs=MisCutoffs(r.mis_square_off),
     )
 
 

@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
@@ -31,6 +31,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from alphapanda_tui.errors import ConfigError
+from alphapanda_tui.setting_cutoffs import DEFAULT_DOC, default_cutoffs, parse_cutoffs
 from engine.events.types import Broker
 from engine.logs.redaction import mask_url_password
 
@@ -182,9 +183,20 @@ class RiskSettings(_Group):
     max_consecutive_rejections: int = Field(
         5, ge=1, **_doc("Broker rejections in a row that halt trading.")
     )
+    mis_square_off: Annotated[dict[str, time], NoDecode] = Field(
+        default_factory=default_cutoffs,
+        **_doc(
+            "MIS square-off time per segment, IST (SEGMENT=HH:MM,...); "
+            "no MIS entry after it; empty = off.",
+            DEFAULT_DOC,
+        ),
+    )
 
     _split = field_validator("allowed_instruments", "holidays", mode="before")(
         lambda cls, value: _split_list(value)
+    )
+    _cutoffs = field_validator("mis_square_off", mode="before")(
+        lambda cls, value: parse_cutoffs(value)
     )
 
 
@@ -525,6 +537,10 @@ def format_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, list | tuple):
         return ",".join(format_value(item) for item in value)
+    if isinstance(value, dict):  # the MIS cut-off table, as it is written
+        return ",".join(f"{key}={format_value(item)}" for key, item in value.items())
+    if isinstance(value, time):
+        return value.isoformat(timespec="minutes")
     return mask_url_password(str(value))  # a password inside a database or Redis URL
 
 

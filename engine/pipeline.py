@@ -148,6 +148,7 @@ class Pipeline:
             adapter=adapter,
             settings=config.execution,
             tick_size_of=tick_size_of,
+            mis_cutoffs=config.risk.mis_cutoffs,
             config=proc,
             clock=self.clock,
         )

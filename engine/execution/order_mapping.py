@@ -28,9 +28,22 @@ def order_intent(order: OrderRecord) -> OrderIntent:
         price=order.price,
         trigger_price=order.trigger_price,
         created_ts=order.created_ts,
-        # Square-offs are stamped with the command's wall time: any next tick may fill them.
-        not_before_ts=0 if order.signal_id.startswith("square-off:") else order.created_ts,
+        not_before_ts=_not_before(order),
     )
+
+
+def _not_before(order: OrderRecord) -> int:
+    """The event time after which the paper venue may fill ``order``.
+
+    An operator's square-off is stamped with the command's wall time: any next tick may
+    fill it. An MIS cut-off square-off is stamped with the event time of the tick that
+    crossed the cut-off, which may fill it. Any other order fills after its signal's tick.
+    """
+    if order.signal_id.startswith("square-off:mis:"):
+        return order.created_ts - 1
+    if order.signal_id.startswith("square-off:"):
+        return 0
+    return order.created_ts
 
 
 def fill_record(order: OrderRecord, fill: Fill) -> FillRecord:

@@ -46,11 +46,13 @@ from engine.execution import lifecycle
 from engine.execution.broker import BrokerAdapter, PaperAdapter
 from engine.execution.charges import ChargeRates, ChargesModel
 from engine.execution.fill_model import FillModel
+from engine.execution.mis_schedule import MisSchedule
 from engine.execution.order_mapping import fill_record, order_intent, order_update
 from engine.execution.paper_broker import PaperBroker, TickSizeOf
 from engine.execution.reports import VenueUpdate
 from engine.execution.validation import order_problem
 from engine.ids import client_order_id
+from engine.market.square_off import MisCutoffs, describe_cutoff, exchange_of
 from engine.memo import remember
 from engine.ports import ProcessedMark
 from engine.processing.dedup import DedupStore
@@ -71,6 +73,8 @@ _EVENT_FOR_STATUS = {
 }
 FILL_GAP_RULE = "fills"  # alerts when the venue's filled quantity and the journal differ
 SQUARE_OFF = "square-off:"  # signal_id prefix of the orders a square-off sends
+MIS_SQUARE_OFF = f"{SQUARE_OFF}mis:"  # ... sent at a segment's MIS cut-off
+MIS_SQUARE_OFF_RULE = "mis_square_off"
 PositionKey = tuple[str, int]  # (strategy, instrument token)
 _KEY_CACHE = 65_536
 
@@ -125,6 +129,7 @@ class ExecutionService(StreamProcessor):
         adapter: BrokerAdapter | None = None,
         settings: ExecutionConfig | None = None,
         tick_size_of: TickSizeOf | None = None,
+        mis_cutoffs: MisCutoffs | None = None,
         config: ProcessorConfig | None = None,
         dedup: DedupStore | None = None,
         clock: Clock | None = None,
@@ -170,6 +175,8 @@ class ExecutionService(StreamProcessor):
         self._keys: dict[PositionKey, str] = {}  # order key per (strategy, instrument)
         # (venue filled, journalled) per order whose fills differ, so each gap alerts once
         self._fill_gaps: dict[str, tuple[int, int]] = {}
+        # MIS positions are squared off at their segment's cut-off (None: never)
+        self.mis_schedule = MisSchedule(mis_cutoffs if mis_cutoffs is not None else MisCutoffs({}))
 
     # -- start: recover what a previous process left --------------------------------
     async def on_start(self) -> None:
@@ -230,6 +237,8 @@ class ExecutionService(StreamProcessor):
         data = envelope.data
         if type(data) is not Tick:
             return False
+        if data.exchange_ts >= self.mis_schedule.next_ns:
+            return False  # an MIS cut-off may be due: ``handle`` squares off
         updates = self.adapter.on_tick(data)
         if not updates:
             return True
@@ -244,6 +253,8 @@ class ExecutionService(StreamProcessor):
                 updates = self.adapter.on_tick(data)
             for update in updates:
                 await self._apply_venue_update(update, out)
+            for cutoff_ns, exchange in self.mis_schedule.due(data.exchange_ts):
+                await self._square_off_mis(envelope.id, cutoff_ns, exchange, data, out)
         elif isinstance(data, Signal):
             if envelope.type is EventType.SIGNAL_VALIDATED:
                 await self._on_signal(envelope, data, out)
@@ -524,34 +535,112 @@ class ExecutionService(StreamProcessor):
         for (strategy, token), net in list(self.net_positions.items()):
             if net == 0 or (command.strategy is not None and strategy != command.strategy):
                 continue
-            side = Side.SELL if net > 0 else Side.BUY
-            pending = sum(
-                o.quantity - o.filled_quantity
-                for o in self.working.values()
-                if o.strategy == strategy and o.instrument_token == token and o.side is side
-            )
-            quantity = abs(net) - pending
-            if quantity <= 0:
-                continue
-            symbol, product = self._position_info.get((strategy, token), ("", Product.MIS))
-            order = OrderRecord(
-                client_order_id=client_order_id(f"{envelope.id}:{strategy}:{token}", prefix="SQ"),
-                broker=self.broker,
-                strategy=strategy,
+            await self._flatten(
+                (strategy, token),
+                net,
+                cause=envelope.id,
                 signal_id=f"{SQUARE_OFF}{envelope.id}",
-                instrument_token=token,
-                symbol=symbol,
-                side=side,
-                quantity=quantity,
-                order_type=OrderType.MARKET,
-                product=product,
-                validity=Validity.DAY,
                 reason=command.reason or "square off",
-                created_ts=envelope.ts,
-                updated_ts=envelope.ts,
+                ts=envelope.ts,
+                out=out,
             )
-            if await self.store.insert_order(order):
-                await self._send(order, out, bypass_halt=True)
+
+    async def _square_off_mis(
+        self, cause: str, cutoff_ns: int, exchange: str, tick: Tick, out: Emitter
+    ) -> None:
+        """Close every MIS position of ``exchange``: its cut-off passed at ``tick``'s time.
+
+        CNC and NRML positions carry over untouched. The orders go out while HALTED too
+        (they only reduce), and the strategies' intents follow their fills.
+        """
+        when = describe_cutoff(exchange, cutoff_ns)
+        for key, net in list(self.net_positions.items()):
+            symbol, product = self._position_info.get(key, ("", Product.MIS))
+            if net == 0 or product is not Product.MIS or exchange_of(symbol) != exchange:
+                continue
+            order = await self._flatten(
+                key,
+                net,
+                cause=f"{MIS_SQUARE_OFF}{cause}",
+                signal_id=f"{MIS_SQUARE_OFF}{exchange}:{cause}",
+                reason=f"MIS square-off at the {when}",
+                ts=tick.exchange_ts,
+                out=out,
+            )
+            if order is None:
+                continue
+            message = (
+                f"MIS square-off at the {when}: {order.side.value} {order.quantity} {symbol} "
+                f"at market for {key[0]} (held {net:+d})"
+            )
+            log.warning(
+                "MIS square-off",
+                extra={
+                    "client_order_id": order.client_order_id,
+                    "strategy": key[0],
+                    "symbol": symbol,
+                    "side": order.side.value,
+                    "quantity": order.quantity,
+                    "reason": message,
+                },
+            )
+            alert = RiskAlert(
+                severity=Severity.WARNING,
+                rule=MIS_SQUARE_OFF_RULE,
+                message=message,
+                broker=self.broker,
+                strategy=key[0],
+                symbol=symbol,
+                alert_ts=tick.exchange_ts,
+            )
+            out.emit(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, key=self._key(order))
+
+    async def _flatten(
+        self,
+        key: PositionKey,
+        net: int,
+        *,
+        cause: str,
+        signal_id: str,
+        reason: str,
+        ts: int,
+        out: Emitter,
+    ) -> OrderRecord | None:
+        """Send one MARKET order closing ``net`` less what is already working to close it.
+
+        The client order id derives from ``cause``, so a retried handler sends nothing new.
+        """
+        strategy, token = key
+        side = Side.SELL if net > 0 else Side.BUY
+        pending = sum(
+            o.quantity - o.filled_quantity
+            for o in self.working.values()
+            if o.strategy == strategy and o.instrument_token == token and o.side is side
+        )
+        quantity = abs(net) - pending
+        if quantity <= 0:
+            return None
+        symbol, product = self._position_info.get(key, ("", Product.MIS))
+        order = OrderRecord(
+            client_order_id=client_order_id(f"{cause}:{strategy}:{token}", prefix="SQ"),
+            broker=self.broker,
+            strategy=strategy,
+            signal_id=signal_id,
+            instrument_token=token,
+            symbol=symbol,
+            side=side,
+            quantity=quantity,
+            order_type=OrderType.MARKET,
+            product=product,
+            validity=Validity.DAY,
+            reason=reason,
+            created_ts=ts,
+            updated_ts=ts,
+        )
+        if not await self.store.insert_order(order):
+            return None
+        await self._send(order, out, bypass_halt=True)
+        return order
 
     # -- shared -----------------------------------------------------------------------
     async def _reject(self, order: OrderRecord, reason: str, out: Emitter, ts: int) -> None:

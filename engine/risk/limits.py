@@ -7,11 +7,12 @@ and converted, floats are refused (a limit of 0.1 rupees must not become 0.10000
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from types import MappingProxyType
 
 from engine.market.calendar import NseCalendar
+from engine.market.square_off import MisCutoffs
 
 _MONEY_FIELDS = ("max_order_value", "max_position_value", "max_gross_exposure", "max_daily_loss")
 _COUNT_FIELDS = (
@@ -56,8 +57,14 @@ class RiskLimits:
     max_consecutive_rejections: int | None = 5
     # per strategy name; a strategy not named here (manual orders) has no position limit
     strategy_positions: Mapping[str, StrategyPositionLimit] = field(default_factory=dict)
+    # MIS square-off time per segment; no MIS entry after it (empty table: off)
+    mis_cutoffs: MisCutoffs = field(default_factory=MisCutoffs)
 
     def __post_init__(self) -> None:
+        if self.mis_cutoffs.calendar is not self.calendar:  # one calendar per run
+            object.__setattr__(
+                self, "mis_cutoffs", replace(self.mis_cutoffs, calendar=self.calendar)
+            )
         for name in _MONEY_FIELDS:
             value = getattr(self, name)
             if value is not None:

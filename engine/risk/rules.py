@@ -15,8 +15,9 @@ from decimal import Decimal
 from engine.clock import IST, ns_to_datetime
 from engine.domain.records import Instrument
 from engine.events.payloads import Signal
-from engine.events.types import OrderType
+from engine.events.types import OrderType, Product
 from engine.market.calendar import MarketStatus
+from engine.market.square_off import MisClock, describe_cutoff, exchange_of
 from engine.risk.limits import RiskLimits
 from engine.risk.state import RiskState
 from engine.trading_state.state import TradingState
@@ -43,6 +44,11 @@ class RuleContext:
     trading: TradingState
     is_known: Callable[[int], bool]
     instrument_of: Callable[[int], Instrument | None] = _no_instrument
+    mis_clock: MisClock | None = None  # built from ``limits.mis_cutoffs`` when None
+
+    def __post_init__(self) -> None:
+        if self.mis_clock is None:
+            object.__setattr__(self, "mis_clock", MisClock(self.limits.mis_cutoffs))
 
 
 Rule = Callable[[Signal, RuleContext], Rejection | None]
@@ -131,6 +137,28 @@ def check_market_hours(signal: Signal, ctx: RuleContext) -> Rejection | None:
     if status is MarketStatus.WEEKEND:
         return Rejection("market_hours", f"NSE is closed on weekends ({when})")
     return Rejection("market_hours", f"market is {status.value} at {when} (session {session})")
+
+
+def check_mis_cutoff(signal: Signal, ctx: RuleContext) -> Rejection | None:
+    """No new MIS entry after the segment's square-off cut-off, until the next session.
+
+    An exit (an order that reduces the strategy's position) is still allowed, so a
+    strategy can close what the square-off has not yet closed.
+    """
+    clock = ctx.mis_clock
+    if signal.product is not Product.MIS or signal.signal_ts <= 0 or clock is None:
+        return None
+    instrument = ctx.instrument_of(signal.instrument_token)
+    exchange = instrument.exchange if instrument is not None else exchange_of(signal.symbol)
+    cutoff = clock.closed_at(exchange, signal.signal_ts)
+    if cutoff is None or reduces_position(signal, ctx.state):
+        return None
+    return Rejection(
+        "mis_cutoff",
+        f"no new MIS entries after the {describe_cutoff(exchange, cutoff)}: "
+        f"{signal.side.value} {signal.quantity} {signal.symbol} refused; exits are still "
+        "allowed and MIS entries reopen at the next session",
+    )
 
 
 def check_order_quantity(signal: Signal, ctx: RuleContext) -> Rejection | None:
@@ -315,6 +343,7 @@ RULES: tuple[Rule, ...] = (
     check_instrument,
     check_lot_and_freeze,
     check_market_hours,
+    check_mis_cutoff,
     check_order_quantity,
     check_strategy_position,
     check_price_band,
@@ -332,6 +361,7 @@ RULES: tuple[Rule, ...] = (
 # first thing then, whatever the signal and the state).
 _IDLE_WHEN: dict[Rule, Callable[[RiskLimits], bool]] = {
     check_market_hours: lambda limits: not limits.enforce_market_hours,
+    check_mis_cutoff: lambda limits: not limits.mis_cutoffs,
     check_strategy_position: lambda limits: not limits.strategy_positions,
     check_price_band: lambda limits: limits.price_band_pct is None,
     check_price_known: _no_value_limit,

@@ -35,6 +35,7 @@ from engine.events.types import (
     Side,
 )
 from engine.ids import client_order_id
+from engine.market.square_off import MisCutoffs
 from engine.processing.processor import ProcessorConfig
 from engine.risk import RiskLimits, RiskManager
 from engine.trading_state import TradingState
@@ -53,6 +54,7 @@ NO_LIMITS = RiskLimits(
     max_orders_per_second=None,
     enforce_market_hours=False,
     max_consecutive_rejections=None,
+    mis_cutoffs=MisCutoffs({}),
 )
 
 _ids = itertools.count(1)

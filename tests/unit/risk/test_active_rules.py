@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from engine.clock import IST, datetime_to_ns
 from engine.events.types import Broker, Side, TradingMode
+from engine.market.square_off import MisCutoffs
 from engine.risk.limits import StrategyPositionLimit
 from engine.risk.rules import _IDLE_WHEN, RULES, RuleContext, active_rules
 from engine.risk.state import RiskState
@@ -47,6 +48,7 @@ def test_with_every_limit_off_only_the_unconditional_rules_run() -> None:
         max_orders_per_second=1,
         enforce_market_hours=True,
         strategy_positions={"ema": StrategyPositionLimit(1)},
+        mis_cutoffs=MisCutoffs(),
     )
     assert active_rules(RULES, everything_on) == RULES
 

@@ -1,0 +1,44 @@
+"""When execution squares off MIS positions: each segment's cut-off, once per day, in event time.
+
+Execution reads every tick; the schedule keeps the earliest cut-off not yet passed, so a
+tick before it costs one comparison. A tick at or after a cut-off makes it due; a tick of a
+later trading day makes every cut-off left over from the day before due too (a backtest or
+a quiet segment may skip past one). The first day a process sees starts fresh: what an
+earlier process or the broker squared off is not squared off again.
+"""
+
+from __future__ import annotations
+
+from engine.market.sessions import DayWindow, TradingDays
+from engine.market.square_off import MisCutoffs
+
+Due = tuple[int, str]  # (cut-off UTC ns, exchange segment)
+_NEVER = 1 << 62
+
+
+class MisSchedule:
+    """The cut-offs still ahead on the current trading day."""
+
+    def __init__(self, cutoffs: MisCutoffs) -> None:
+        self.cutoffs = cutoffs
+        self._days = TradingDays(cutoffs.calendar)
+        self._window: DayWindow | None = None
+        self._ahead: list[Due] = []
+        self.next_ns = 0 if cutoffs else _NEVER  # an event at or after it needs ``due``
+
+    def due(self, ts_ns: int) -> list[Due]:
+        """The cut-offs reached at event time ``ts_ns``, each returned once."""
+        if ts_ns < self.next_ns:
+            return []
+        due: list[Due] = []
+        window = self._window
+        if window is None or ts_ns >= window.end_ns:
+            if window is not None:
+                due.extend(self._ahead)  # yesterday's, never reached by a tick
+            window = self._days.window(ts_ns)
+            self._window = window
+            self._ahead = self.cutoffs.cutoffs_of(window.day)
+        due.extend(c for c in self._ahead if c[0] <= ts_ns)
+        self._ahead = [c for c in self._ahead if c[0] > ts_ns]
+        self.next_ns = self._ahead[0][0] if self._ahead else window.end_ns
+        return due
