@@ -21,6 +21,7 @@ from engine.domain.records import (
     TradingStateRecord,
 )
 from engine.events.types import Broker, OrderStatus
+from engine.logs.audit import log_audit
 from engine.ports import ProcessedMark
 
 
@@ -170,6 +171,7 @@ class MemoryTradingStore:
 
     async def add_audit(self, record: AuditRecord) -> None:
         self.audit.append(record)
+        log_audit(record)
 
     async def list_audit(self, limit: int = 100) -> list[AuditRecord]:
         return list(reversed(self.audit[-limit:]))

@@ -562,7 +562,12 @@ class KafkaSubscription(Subscription):
             ) from exc
         if self._bus.commit_interval > 0:
             self._committer = asyncio.create_task(self._commit_loop(), name=f"commit:{self.group}")
-        log.info("consumer started", extra={"group": self.group, "topics": list(self.topics)})
+        log.info(
+            "kafka consumer started: group %s on %s",
+            self.group,
+            ", ".join(self.topics),
+            extra={"group": self.group, "topics": list(self.topics)},
+        )
 
     async def fetch(self, max_records: int = 256, timeout: float = 0.5) -> list[Record]:
         if self._closed:
@@ -758,7 +763,7 @@ class KafkaSubscription(Subscription):
             await self._consumer.stop()
             if self in self._bus._subscriptions:
                 self._bus._subscriptions.remove(self)
-            log.info("consumer stopped", extra={"group": self.group})
+            log.info("kafka consumer stopped: group %s", self.group, extra={"group": self.group})
 
 
 class _Rebalance(ConsumerRebalanceListener):

@@ -307,7 +307,12 @@ class MemoryBus(EventBus):
                     topic.trim(part)
             state.members.append(sub)
             topic.assign(state)
-        log.info("consumer joined", extra={"group": group, "topics": list(sub.topics)})
+        log.info(
+            "consumer joined: group %s on %s",
+            group,
+            ", ".join(sub.topics),
+            extra={"group": group, "topics": list(sub.topics)},
+        )
         return sub
 
     def _leave(self, sub: MemorySubscription) -> None:
@@ -317,7 +322,11 @@ class MemoryBus(EventBus):
             if sub in state.members:
                 state.members.remove(sub)
             topic.assign(state)
-        log.info("consumer left", extra={"group": sub.group, "topics": list(sub.topics)})
+        log.info(
+            "consumer left: group %s",
+            sub.group,
+            extra={"group": sub.group, "topics": list(sub.topics)},
+        )
 
     def total_lag(self) -> int:
         """Uncommitted messages of every group with members: zero means the pipeline is drained."""

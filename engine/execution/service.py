@@ -52,6 +52,7 @@ from engine.execution.paper_broker import PaperBroker, TickSizeOf
 from engine.execution.reports import VenueUpdate
 from engine.execution.validation import order_problem
 from engine.ids import client_order_id
+from engine.logs.order_story import ACK, FILL, FINAL, SENT, order_story
 from engine.market.square_off import MisCutoffs, describe_cutoff, exchange_of
 from engine.memo import remember
 from engine.ports import ProcessedMark
@@ -313,6 +314,7 @@ class ExecutionService(StreamProcessor):
             return
         coid = order.client_order_id
         self._sent.add(coid)
+        order_story(SENT, order)
         ack = await self.adapter.place(order_intent(order))
         if not ack.accepted:
             await self._reject(order, ack.reason or "rejected by the broker", out, ts)
@@ -321,6 +323,7 @@ class ExecutionService(StreamProcessor):
         order.status = ack.status
         order.broker_order_id = ack.broker_order_id
         await self.store.update_order(order)
+        order_story(ACK, order)
         if order.status is not OrderStatus.PENDING:
             # On record as sent, so a redelivered signal is not sent again: forget the id
             # (the set holds only orders whose sending is not on record yet: bounded).
@@ -419,6 +422,10 @@ class ExecutionService(StreamProcessor):
         if fill is not None or after.status is not before.status:
             event = _EVENT_FOR_STATUS.get(after.status, EventType.ORDER_OPEN)
             self._emit(out, event, after, update.update_ts, fill=fill)
+            if fill is not None:
+                order_story(FILL, after, fill=fill)
+            if after.status.is_terminal and after.status is not before.status:
+                order_story(FINAL, after, level=_final_level(after.status))
         elif lifecycle.modified(before, after):
             self._emit(out, EventType.ORDER_MODIFIED, after, update.update_ts)
         self._check_fill_gap(after, update.filled_quantity, out, update.update_ts)
@@ -645,14 +652,6 @@ class ExecutionService(StreamProcessor):
     # -- shared -----------------------------------------------------------------------
     async def _reject(self, order: OrderRecord, reason: str, out: Emitter, ts: int) -> None:
         await self._close(order, OrderStatus.REJECTED, reason, out, ts)
-        log.warning(
-            "order rejected",
-            extra={
-                "client_order_id": order.client_order_id,
-                "symbol": order.symbol,
-                "reason": reason,
-            },
-        )
 
     async def _close(
         self, order: OrderRecord, status: OrderStatus, reason: str, out: Emitter, ts: int
@@ -663,6 +662,7 @@ class ExecutionService(StreamProcessor):
         await self.store.update_order(order)
         self.working.pop(order.client_order_id, None)
         self._emit(out, _EVENT_FOR_STATUS[status], order, ts)
+        order_story(FINAL, order, level=_final_level(status))
 
     def _key(self, order: OrderRecord) -> str:
         """The order key of ``order`` (remembered per strategy and instrument)."""
@@ -690,6 +690,11 @@ class ExecutionService(StreamProcessor):
             key=self._key(order),
             broker=self.broker,
         )
+
+
+def _final_level(status: OrderStatus) -> int:
+    """A rejected order is a warning in the trading channel; filled or cancelled is news."""
+    return logging.WARNING if status is OrderStatus.REJECTED else logging.INFO
 
 
 def _as_venue_update(update: OrderUpdate) -> VenueUpdate:

@@ -185,7 +185,10 @@ class StreamProcessor(ABC):
             started = True
             self.status = ComponentStatus.RUNNING
             log.info(
-                "consumer started",
+                "consumer started: %s (group %s) on %s",
+                self.name,
+                self.group,
+                ", ".join(self.input_topics),
                 extra={
                     "processor": self.name,
                     "group": self.group,
@@ -201,7 +204,12 @@ class StreamProcessor(ABC):
                 await sub.aclose()
                 self._subscription = None
                 self.status = ComponentStatus.STOPPED
-                log.info("consumer stopped", extra={"processor": self.name, "group": self.group})
+                log.info(
+                    "consumer stopped: %s (group %s)",
+                    self.name,
+                    self.group,
+                    extra={"processor": self.name, "group": self.group},
+                )
 
     async def _loop(self, sub: Subscription) -> None:
         loop = asyncio.get_running_loop()

@@ -39,6 +39,7 @@ from engine.events.payloads import (
     Tick,
 )
 from engine.events.types import Broker, EventType, OrderStatus, TradingMode
+from engine.logs.order_story import VERDICT, signal_story
 from engine.market.sessions import DayWindow, TradingDays
 from engine.processing.dedup import DedupStore
 from engine.processing.emitter import Emitter
@@ -257,6 +258,7 @@ class RiskManager(StreamProcessor):
                 key=key,
                 broker=self.broker,
             )
+            signal_story(VERDICT, signal, status="APPROVED", broker=self.broker.value)
             return
         rejected = RejectedSignal(signal=signal, rule=rejection.rule, reason=rejection.reason)
         out.emit(
@@ -269,8 +271,24 @@ class RiskManager(StreamProcessor):
         alert = rejection_alert(signal, rejection.rule, rejection.reason, self.broker)
         out.emit(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, key=key, broker=self.broker)
         log.info(
-            "signal rejected",
-            extra={"signal_id": signal.signal_id, "rule": rejection.rule, "reason": alert.message},
+            "signal rejected by %s: %s",
+            rejection.rule,
+            alert.message,
+            extra={
+                "signal_id": signal.signal_id,
+                "correlation_id": signal.signal_id,
+                "symbol": signal.symbol,
+                "rule": rejection.rule,
+                "reason": alert.message,
+            },
+        )
+        signal_story(
+            VERDICT,
+            signal,
+            status="REJECTED",
+            broker=self.broker.value,
+            reason=rejection.reason,
+            rule=rejection.rule,
         )
         await self._persist(alert)
 

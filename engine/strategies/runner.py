@@ -29,6 +29,7 @@ from engine.events.envelope import EventEnvelope
 from engine.events.payloads import OrderUpdate, RejectedSignal, Signal, Tick
 from engine.events.types import Broker, EventType, OrderStatus, OrderType, Product
 from engine.ids import client_order_id, derived_uuid7
+from engine.logs.order_story import INTENT, signal_story
 from engine.memo import remember
 from engine.processing.dedup import DedupStore
 from engine.processing.emitter import Emitter
@@ -187,6 +188,7 @@ class StrategyRunner(StreamProcessor):
             self._remember(envelope.id, outputs)
         for topic, key, broker, signal in outputs:
             out.emit(topic, EventType.SIGNAL_RAW, signal, key=key, broker=broker)
+            signal_story(INTENT, signal, status="SIGNAL", broker=broker.value, reason=signal.reason)
         self.signals_emitted += len(outputs)
 
     def _evaluate(self, event_id: str, tick: Tick, routes: list[_Route]) -> list[_Output]:

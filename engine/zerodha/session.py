@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, urlencode, urlparse
 
 from engine.clock import IST, Clock, SystemClock, datetime_to_ns, ns_to_datetime
+from engine.logs.audit import log_operator_action
 
 log = logging.getLogger("alphapanda.zerodha")
 EXPIRY_TIME = time(6, 0)
@@ -168,6 +169,7 @@ class ZerodhaSession:
         self._store.save(info)
         self._info = info
         log.info("zerodha login", extra={"user_id": info.user_id})
+        log_operator_action("zerodha.login", info.user_id, {"broker": "zerodha"}, ts_ns=now)
         return info
 
     async def logout(self) -> None:
@@ -179,6 +181,7 @@ class ZerodhaSession:
                 await asyncio.to_thread(kite.invalidate_access_token, info.access_token)
             except Exception as exc:  # already dead is fine: we forget it either way
                 log.warning("logout: token invalidation failed", extra={"error": str(exc)})
+            log_operator_action("zerodha.logout", info.user_id, {"broker": "zerodha"})
         self._expire("logged out")
 
     def client(self) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import insert, select
 
 from engine.domain.records import AuditRecord
+from engine.logs.audit import log_audit
 from storage.convert import audit_from_row, audit_values
 from storage.database import transaction
 from storage.models import AuditRow
@@ -17,6 +18,7 @@ class AuditRepo(Repository):
     async def add_audit(self, record: AuditRecord) -> None:
         async with transaction(self._sessions) as session:
             await session.execute(insert(AuditRow).values(**audit_values(record)))
+        log_audit(record)  # after the commit: audit.jsonl holds what the table holds
 
     async def list_audit(self, limit: int = 100) -> list[AuditRecord]:
         stmt = select(AuditRow).order_by(AuditRow.audit_ts.desc(), AuditRow.id.desc()).limit(limit)

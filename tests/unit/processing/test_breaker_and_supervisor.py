@@ -180,7 +180,7 @@ async def test_supervisor_stops_processors_in_order_and_each_drains(
 
     await supervisor.stop()
 
-    stopped = [r.processor for r in caplog.records if r.getMessage() == "consumer stopped"]  # type: ignore[attr-defined]
+    stopped = [r.processor for r in caplog.records if r.getMessage().startswith("consumer stopped")]  # type: ignore[attr-defined]
     assert stopped == ["first", "second"]
     assert [h.status for h in supervisor.health()] == [ComponentStatus.STOPPED] * 2
 

@@ -282,7 +282,10 @@ async def test_consume_produce_commit_logs_carry_topic_key_event_and_correlation
         assert record.event_id  # type: ignore[attr-defined]
         assert record.correlation_id == env.correlation_id  # type: ignore[attr-defined]
     assert by_message["consume"].event_id == env.id  # type: ignore[attr-defined]
-    assert {"consumer started", "consumer stopped"} <= set(by_message)
+    assert {
+        "consumer started: probe (group probe) on in",
+        "consumer stopped: probe (group probe)",
+    } <= set(by_message)
 
 
 async def test_health_reports_lag_processed_and_status() -> None:
