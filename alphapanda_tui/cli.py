@@ -20,7 +20,8 @@ from types import ModuleType
 from typing import Any, NoReturn
 
 from alphapanda_tui.errors import AlphaPandaError, UsageError
-from alphapanda_tui.settings import Settings, load_settings, unknown_env_names
+from alphapanda_tui.settings import Settings, load_settings
+from alphapanda_tui.settings_check import check_settings
 
 PROG = "alphapanda"
 COMMANDS: tuple[str, ...] = (
@@ -156,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command.module is None:
             _fail(f"command '{command.name}' is {command.problem}")
             return 1
-        _warn_unknown_settings()
+        check_settings(settings, os.environ)
         return _run(command.module, args, settings)
     except AlphaPandaError as exc:
         _fail(str(exc))
@@ -183,11 +184,6 @@ def _run(module: ModuleType, args: argparse.Namespace, settings: Settings) -> in
         raise
     finally:
         runtime.close()
-
-
-def _warn_unknown_settings() -> None:
-    for name in unknown_env_names(os.environ):
-        print(f"{PROG}: warning: {name} is not a setting (ignored)", file=sys.stderr)
 
 
 def _fail(message: str) -> None:

@@ -32,6 +32,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, Settin
 
 from alphapanda_tui.errors import ConfigError
 from alphapanda_tui.setting_cutoffs import DEFAULT_DOC, default_cutoffs, parse_cutoffs
+from alphapanda_tui.setting_urls import check_database_url, check_redis_url
 from engine.events.types import Broker
 from engine.logs.redaction import mask_url_password
 
@@ -89,6 +90,12 @@ class DatabaseSettings(_Group):
     echo: bool = Field(False, **_doc("Log every SQL statement (debugging only)."))
     pool_size: int = Field(5, ge=1, **_doc("Connection pool size (PostgreSQL)."))
 
+    @field_validator("url")
+    @classmethod
+    def _url_parses(cls, value: str | None) -> str | None:
+        """A URL the engine could not open fails here, not as a traceback at first use."""
+        return None if value is None else check_database_url(value)
+
     def resolved_url(self, home: Path) -> str:
         """The configured URL, or the embedded SQLite file under ``home``."""
         return self.url or f"sqlite+aiosqlite:///{home}/alphapanda.db"
@@ -125,6 +132,12 @@ class RedisSettings(_Group):
     password: SecretStr | None = Field(None, **_doc("Redis password (secret)."))
     ssl: bool = Field(False, **_doc("Use TLS to Redis."))
     key_prefix: str = Field("alphapanda", **_doc("Prefix of every Redis key."))
+
+    @field_validator("url")
+    @classmethod
+    def _url_parses(cls, value: str | None) -> str | None:
+        """A URL the Redis client could not open fails here, not as a traceback later."""
+        return value if not value else check_redis_url(value)
 
 
 class ZerodhaSettings(_Group):
@@ -341,11 +354,11 @@ class Settings(BaseSettings):
     log: LogSettings = LogSettings()
     ui: UiSettings = UiSettings()
 
-    @field_validator("home", mode="before")
+    @field_validator("home", "strategies_file", mode="before")
     @classmethod
-    def _home_not_empty(cls, value: Any) -> Any:
-        """An empty ALPHAPANDA_HOME would put the database and logs in the working directory."""
-        if isinstance(value, str) and not value.strip():
+    def _path_not_empty(cls, value: Any) -> Any:
+        """An empty path means the working directory: files would land, or be read, there."""
+        if isinstance(value, str | Path) and not str(value).strip():
             raise ValueError("must not be empty (unset it to use the default)")
         return value
 
@@ -428,13 +441,30 @@ def describe_validation_error(exc: ValidationError) -> str:
     message = message[:1].lower() + message[1:]
     if first["type"] == "extra_forbidden":
         message = "not a setting (see .env.example for the names)"
+    loc = _field_named_first(loc, message)
     got = first.get("input")
     detail = ""
     if not _is_secret(loc) and isinstance(got, str | int | float | Decimal):
-        detail = f" (got {got!r})"
+        shown = mask_url_password(got) if isinstance(got, str) else got
+        detail = f" (got {shown!r})"
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     name = env_name(loc) if loc else "settings"
     return f"invalid setting {name}: {message}{detail}{more}"
+
+
+def _field_named_first(loc: tuple[Any, ...], message: str) -> tuple[Any, ...]:
+    """A group's cross-field error ("retry_base_delay_s (10) is above ...") names its field."""
+    if len(loc) != 1 or loc[0] not in Settings.model_fields:
+        return loc
+    group = Settings.model_fields[loc[0]].annotation
+    first_word = message.split(" ", 1)[0]
+    if (
+        isinstance(group, type)
+        and issubclass(group, BaseModel)
+        and first_word in group.model_fields
+    ):
+        return (*loc, first_word)
+    return loc
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -8,10 +8,17 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    model_validator,
+)
 
 from engine.events.types import Broker
 from engine.strategies.params import (
@@ -32,7 +39,15 @@ PARAMS_FOR_KIND: dict[str, type[StrategyParams]] = {
 
 
 class StrategyConfigError(ValueError):
-    """A strategies file that cannot be used; the message is fit for one line on stderr."""
+    """A strategies file that cannot be used; the message is fit for one line on stderr.
+
+    ``path`` locates the problem in the document (entry index, then field names), so a
+    file's loader can say which line it is on.
+    """
+
+    def __init__(self, message: str, path: tuple[int | str, ...] = ()) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class StrategyConfig(BaseModel):
@@ -40,11 +55,12 @@ class StrategyConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+    # Strict where YAML's loose typing could change meaning ("enabled: 'no'" is a string).
+    name: str = Field(strict=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
     kind: StrategyKind
     params: dict[str, Any] = Field(default_factory=dict)
-    instruments: tuple[str, ...] = Field(min_length=1)
-    enabled: bool = True
+    instruments: tuple[Annotated[str, Strict()], ...] = Field(min_length=1)
+    enabled: bool = Field(True, strict=True)
     broker: Broker = Broker.PAPER
 
     @model_validator(mode="before")
@@ -79,14 +95,53 @@ def load_strategies(path: str | Path | None = None) -> list[StrategyConfig]:
     """Configured strategies from ``path``, or the bundled defaults when None."""
     source = Path(path) if path is not None else default_strategies_path()
     try:
-        document = yaml.safe_load(source.read_text(encoding="utf-8"))
+        text = source.read_text(encoding="utf-8")
+        document = yaml.safe_load(text)
     except OSError as exc:
         raise StrategyConfigError(f"{source}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise StrategyConfigError(
+            f"{source}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
+        ) from None
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
-        line = f" line {where.line + 1}" if where is not None else ""
+        line = f" line {where.line + 1}:" if where is not None else ""
         raise StrategyConfigError(f"{source}:{line} not valid YAML") from None
-    return parse_strategies(document, str(source))
+    if document is None:  # an empty file would quietly run no strategy at all
+        raise StrategyConfigError(f"{source}: empty (expected a 'strategies' list)")
+    try:
+        return parse_strategies(document, str(source))
+    except StrategyConfigError as exc:
+        line = _line_of(text, exc.path)
+        if line is None:
+            raise
+        where = f"{source}: "
+        raise StrategyConfigError(
+            f"{where}line {line}: {str(exc).removeprefix(where)}", exc.path
+        ) from None
+
+
+def _line_of(text: str, path: tuple[int | str, ...]) -> int | None:
+    """The 1-based line of the deepest node of ``path`` under the ``strategies`` list."""
+    if not path:
+        return None
+    node = yaml.compose(text)
+    if isinstance(node, yaml.MappingNode):
+        node = _child(node, "strategies")
+    for part in path:
+        child = _child(node, part)
+        if child is None:
+            break
+        node = child
+    return None if node is None else node.start_mark.line + 1
+
+
+def _child(node: yaml.Node | None, part: int | str) -> yaml.Node | None:
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+        return node.value[part] if 0 <= part < len(node.value) else None
+    if isinstance(node, yaml.MappingNode):
+        return next((value for key, value in node.value if key.value == str(part)), None)
+    return None
 
 
 def parse_strategies(document: object, source: str = "strategies") -> list[StrategyConfig]:
@@ -103,10 +158,12 @@ def parse_strategies(document: object, source: str = "strategies") -> list[Strat
         try:
             config = StrategyConfig.model_validate(entry)
         except ValidationError as exc:
-            raise StrategyConfigError(f"{source}: {describe_error(exc, index, entry)}") from None
+            raise StrategyConfigError(
+                f"{source}: {describe_error(exc, index, entry)}", (index, *_field_of(exc))
+            ) from None
         if config.name in seen:
             raise StrategyConfigError(
-                f"{source}: strategies[{index}]: duplicate name {config.name!r}"
+                f"{source}: strategies[{index}]: duplicate name {config.name!r}", (index, "name")
             )
         seen.add(config.name)
         configs.append(config)
@@ -118,6 +175,20 @@ def describe_error(exc: ValidationError, index: int, entry: object) -> str:
     name = entry.get("name") if isinstance(entry, dict) else None
     where = f"strategies[{index}]" + (f" {name!r}" if name else "")
     return f"{where}: {_first_problem(exc)}"
+
+
+def _field_of(exc: ValidationError) -> tuple[int | str, ...]:
+    """Where the first problem is: its location, or the one its message starts with
+    (parameter errors are raised by a model validator as ``params.fast: ...``)."""
+    error = exc.errors(include_url=False)[0]
+    if error["loc"]:
+        return tuple(error["loc"])
+    head = error["msg"].removeprefix("Value error, ").split(": ", 1)[0]
+    return (
+        tuple(int(part) if part.isdigit() else part for part in head.split("."))
+        if " " not in head
+        else ()
+    )
 
 
 def _first_problem(exc: ValidationError, prefix: str = "") -> str:

@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class StrategyParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict: YAML's "quantity: true" or "fast: '9'" is a mistake, never 1 or 9. Whole
+    # numbers are still accepted where a float is expected ("oversold: 30").
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
     quantity: int = Field(1, ge=1, le=1_000_000, description="shares per order; lot multiple")
     allow_short: bool = Field(False, description="go short on a sell signal instead of flat")

@@ -129,10 +129,18 @@ def test_bad_arguments_are_one_line_with_a_hint(fake, capsys) -> None:
     assert "--nope" in err and "alphapanda fake --help" in err
 
 
-def test_unknown_setting_names_are_warned(fake, monkeypatch, capsys) -> None:
+def test_a_misspelt_setting_name_stops_the_command_instead_of_being_ignored(
+    fake, monkeypatch, capsys
+) -> None:
+    """ALPHAPANDA_MOED=live was a warning and the engine started in paper mode."""
+    _, calls = fake
     monkeypatch.setenv("ALPHAPANDA_MOED", "live")
-    assert cli.main(["fake"]) == 0
-    assert "ALPHAPANDA_MOED is not a setting" in capsys.readouterr().err
+    assert cli.main(["fake"]) == 2
+    assert capsys.readouterr().err == (
+        "alphapanda: invalid setting ALPHAPANDA_MOED: not a setting "
+        "(see .env.example for the names)\n"
+    )
+    assert calls == []  # the command never ran
 
 
 def test_misspelt_group_setting_stops_with_its_name(fake, monkeypatch, capsys) -> None:

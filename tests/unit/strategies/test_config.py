@@ -76,7 +76,7 @@ def test_duplicate_names_and_bad_yaml_are_refused(tmp_path: Path) -> None:
         parse_strategies([_entry(), _entry()])
     path = tmp_path / "strategies.yaml"
     path.write_text("strategies:\n  - name: x\n   kind: [\n")
-    with pytest.raises(StrategyConfigError, match=r"strategies.yaml: line \d+ not valid YAML"):
+    with pytest.raises(StrategyConfigError, match=r"strategies.yaml: line \d+: not valid YAML"):
         load_strategies(path)
     with pytest.raises(StrategyConfigError, match="cannot read"):
         load_strategies(tmp_path / "absent.yaml")
