@@ -4,6 +4,10 @@
 bundled defaults); ``--synthetic N --seed S`` replays the seeded simulated market,
 ``--ticks FILE`` a recorded CSV. Nothing is stored: the run uses the in-memory bus and
 store. The summary goes to stdout; progress, when shown, to stderr.
+
+A backtest never writes into the console's log files (its automatic halts and thousands
+of orders are not the trader's day): it logs nothing unless ``--log-dir DIR`` asks for
+the run's own channel files under ``DIR/logs``.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +25,7 @@ from alphapanda_tui.errors import ConfigError, UsageError
 NAME = "backtest"
 HELP = "replay ticks through the trading pipeline and print a JSON summary"
 PROGRESS_MIN_TICKS = 200_000  # show progress on a non-terminal stderr only for long runs
+SETUP_LOGGING = False  # never the console's log files: ``--log-dir`` gives the run its own
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -41,6 +48,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "(1: lockstep, as live; default 256)",
     )
     parser.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    parser.add_argument(
+        "--log-dir",
+        type=Path,
+        metavar="DIR",
+        help="write this run's logs (trading, risk, …) under DIR/logs; default: no log files",
+    )
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
@@ -62,7 +75,10 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         expected = args.synthetic
     from alphapanda_tui.engine_config import pipeline_config
 
-    with _progress(expected, enabled=not args.no_progress) as progress:
+    with (
+        _run_logs(args.log_dir, settings),
+        _progress(expected, enabled=not args.no_progress) as progress,
+    ):
         try:
             result = run_backtest(
                 bindings=[binding],
@@ -76,6 +92,37 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             raise UsageError(str(exc)) from None
     print(json.dumps(result.as_dict()))
     return 0
+
+
+@contextmanager
+def _run_logs(log_dir: Path | None, settings: Any) -> Iterator[None]:
+    """The run's own log files under ``log_dir``, or none at all (warnings discarded too)."""
+    import logging
+
+    if log_dir is None:
+        quiet = logging.NullHandler()  # keeps logging's last-resort stderr printer away
+        root = logging.getLogger()
+        root.addHandler(quiet)
+        try:
+            yield
+        finally:
+            root.removeHandler(quiet)
+        return
+    from alphapanda_tui.logging_setup import register_setting_secrets
+    from engine.logs import setup_logging
+
+    register_setting_secrets(settings)
+    runtime = setup_logging(
+        log_dir,
+        level=settings.log.level,
+        max_bytes=settings.log.max_bytes,
+        backup_count=settings.log.backup_count,
+        json_lines=settings.log.json_lines,
+    )
+    try:
+        yield
+    finally:
+        runtime.close()
 
 
 def _resolve(settings: Any, name: str) -> tuple[Any, Any]:

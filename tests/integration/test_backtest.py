@@ -220,3 +220,40 @@ def test_a_day_two_loss_halt_lifts_at_the_day_three_session_and_the_json_explain
         k: v for k, v in summary["rejections_by_reason"].items() if k != "broker_rejected"
     }
     assert sum(d["rejections"] for d in days.values()) == sum(risk_refusals.values())
+
+
+def test_a_backtest_leaves_the_console_logs_untouched_and_logs_only_where_asked(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """A backtest's thousands of orders and its automatic halts are not the trader's day."""
+    console_logs = isolated_home / "logs"
+    console_logs.mkdir()
+    before = {"application.jsonl": '{"message": "console started"}\n', "risk.jsonl": ""}
+    for name, text in before.items():
+        (console_logs / name).write_text(text)
+    os.environ["ALPHAPANDA_RISK__MAX_DAILY_LOSS"] = "300"  # isolated_home's monkeypatch undoes
+    try:
+        quiet = backtest("--strategy", "ema-cross", "--synthetic", "20000", "--seed", "3")
+        run_dir = tmp_path / "run"
+        logged = backtest(
+            "--strategy",
+            "ema-cross",
+            "--synthetic",
+            "20000",
+            "--seed",
+            "3",
+            "--log-dir",
+            str(run_dir),
+        )
+    finally:
+        del os.environ["ALPHAPANDA_RISK__MAX_DAILY_LOSS"]
+
+    assert summary_of(quiet)["halts"], "the limit must halt for this test to mean anything"
+    assert "automatic halt" not in quiet.stderr
+    assert {p.name: p.read_text() for p in console_logs.iterdir()} == before
+    quiet_summary, logged_summary = summary_of(quiet), summary_of(logged)
+    assert {k: logged_summary[k] for k in OUTCOME} == {k: quiet_summary[k] for k in OUTCOME}
+    risk = (run_dir / "logs" / "risk.jsonl").read_text()
+    assert "automatic halt" in risk
+    stages = {json.loads(line).get("stage") for line in (run_dir / "logs" / "trading.jsonl").open()}
+    assert {"intent", "verdict", "sent", "ack", "fill", "final"} <= stages
