@@ -122,3 +122,53 @@ def emit_auto_resume(
     )
     out.emit(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, key=broker.value, broker=broker)
     return alert
+
+
+def emit_auto_reduce(
+    out: Emitter,
+    trading: TradingState,
+    *,
+    reason: str,
+    after: str,
+    ts_ns: int,
+    operator: str = RISK_OPERATOR,
+) -> RiskAlert:
+    """Turn an operator's resume into REDUCING while today's loss halt holds.
+
+    The header then says what risk enforces: exits pass, entries wait for the next
+    session. Elsewhere the command applies only while the resume (reason ``after``)
+    still stands, so a kill pressed meanwhile is never softened.
+    """
+    trading.set(TradingMode.REDUCING, GLOBAL_SCOPE, reason=reason, operator=operator, ts_ns=ts_ns)
+    broker = trading.broker
+    command = ControlCommand(
+        action=ControlAction.REDUCE, operator=operator, reason=reason, if_reason=after
+    )
+    out.emit(
+        topics.CONTROL_COMMANDS, EventType.CONTROL_COMMAND, command, key=broker.value, broker=broker
+    )
+    alert = RiskAlert(
+        severity=Severity.WARNING,
+        rule="daily_loss",
+        message=f"Trading REDUCING on {broker.value}: {reason}",
+        broker=broker,
+        alert_ts=ts_ns,
+    )
+    out.emit(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, key=broker.value, broker=broker)
+    return alert
+
+
+def resume_note(halt_reason: str, today: str, day_pnl: str | None) -> str | None:
+    """What the resume dialog adds while today's daily-loss halt holds (None otherwise).
+
+    ``day_pnl`` is today's P&L as shown (e.g. ``₹-2,345.00``), when known.
+    """
+    halted_on = loss_halt_day(halt_reason)
+    if halted_on is None or (today and halted_on < today):
+        return None
+    now = f" (day P&L now {day_pnl})" if day_pnl else ""
+    return (
+        f"The daily loss limit is still breached for {halted_on}{now}. Resuming allows only "
+        "orders that reduce a position (exits): trading will be REDUCING until the next "
+        "session, when new entries are allowed again."
+    )

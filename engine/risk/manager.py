@@ -26,6 +26,7 @@ from engine.domain.records import (
     OrderRecord,
     PositionRecord,
     RiskAlertRecord,
+    TradingStateRecord,
 )
 from engine.events import topics
 from engine.events.envelope import EventEnvelope
@@ -48,6 +49,7 @@ from engine.risk.alerts import (
     RISK_OPERATOR,
     alert_record,
     emit_auto_halt,
+    emit_auto_reduce,
     emit_auto_resume,
     loss_halt_day,
     loss_halt_reason,
@@ -132,6 +134,9 @@ class RiskManager(StreamProcessor):
             instrument_of or (lambda _token: None),
         )
         self._loss_halted = False
+        self._loss_halt_day = ""  # the trading day risk last halted for the daily loss
+        self._resumed = False  # the operator resumed: REDUCING may be due (``_hold_loss_halt``)
+        trading_state.subscribe(self._on_trading_state)
         self._days = TradingDays(limits.calendar)
         self._day: DayWindow | None = None
         self._day_end = 0  # UTC ns: an event at or after it opens the next trading day
@@ -157,8 +162,8 @@ class RiskManager(StreamProcessor):
         data = envelope.data
         kind = type(data)
         if kind is Tick:
-            if data.exchange_ts >= self._day_end:  # type: ignore[union-attr]
-                return False  # a new trading day: ``handle`` opens it
+            if data.exchange_ts >= self._day_end or self._resumed:  # type: ignore[union-attr]
+                return False  # a new trading day (``handle`` opens it), or a resume to judge
             self.state.last_prices[data.instrument_token] = data.last_price  # type: ignore[union-attr]
             return True
         if kind is OrderUpdate:
@@ -181,6 +186,7 @@ class RiskManager(StreamProcessor):
         if isinstance(data, Tick):
             await self._observe(data.exchange_ts, out)
             self.state.apply_tick(data)
+            await self._hold_loss_halt(out, data.exchange_ts)
         elif isinstance(data, Signal):
             await self._observe(data.signal_ts, out)
             await self._judge(envelope, data, out)
@@ -215,7 +221,7 @@ class RiskManager(StreamProcessor):
         Only that halt: one by the operator, or a kill, has another reason and operator.
         """
         record = self.trading_state.record(GLOBAL_SCOPE)
-        if record is None or record.mode is not TradingMode.HALTED:
+        if record is None or record.mode is TradingMode.ACTIVE:
             return
         if record.operator != RISK_OPERATOR:
             return
@@ -241,9 +247,12 @@ class RiskManager(StreamProcessor):
     async def _judge(self, envelope: EventEnvelope, signal: Signal, out: Emitter) -> None:
         token = signal.instrument_token
         key = envelope.key or topics.order_key(self.broker, signal.strategy, token)
-        if self.trading_state.scope_mode(GLOBAL_SCOPE) is TradingMode.HALTED:
+        if self.trading_state.scope_mode(GLOBAL_SCOPE) is not TradingMode.ACTIVE:
             # A halt restored after this day opened (a restart) may be yesterday's.
             await self._lift_loss_halt(out, signal.signal_ts)
+        else:
+            self._resumed = True  # on every signal too: a restored state has no listener call
+            await self._hold_loss_halt(out, signal.signal_ts)
         rules = self.rules
         if rules is not self._rules_given:  # filter once per rule set (``rules`` is public)
             self._rules_given = rules
@@ -347,8 +356,42 @@ class RiskManager(StreamProcessor):
                 f"vs limit -{rupees(limit)}"
             )
             reason = loss_halt_reason(snap.trading_day, detail)
+            self._loss_halt_day = snap.trading_day or self.state.trading_day
             await self._halt(out, "daily_loss", reason, snap.event_ts or snap.snapshot_ts)
         self._note_loss(day_pnl)
+
+    # -- a loss halt holds for the day ---------------------------------------------------
+    def _on_trading_state(self, record: TradingStateRecord, _previous: TradingMode) -> None:
+        """Note an operator's resume; the next tick or signal decides (it has an emitter)."""
+        if record.scope == GLOBAL_SCOPE and record.mode is TradingMode.ACTIVE:
+            self._resumed = True
+
+    async def _hold_loss_halt(self, out: Emitter, ts_ns: int) -> None:
+        """After a resume on a day the daily loss limit halted (or while it is breached),
+        trading is REDUCING until the next session: exits pass, entries wait, and the
+        state every screen shows says so."""
+        if not self._resumed:
+            return
+        self._resumed = False
+        limit = self.limits.max_daily_loss
+        record = self.trading_state.record(GLOBAL_SCOPE)
+        if limit is None or record is None or record.mode is not TradingMode.ACTIVE:
+            return
+        today = self.state.trading_day
+        if not (self._loss_halted or (today and self._loss_halt_day == today)):
+            return
+        pnl = self.state.day_pnl
+        now = f"day P&L {rupees(pnl)} " if pnl is not None else ""
+        detail = (
+            f"{now}vs limit -{rupees(limit)}, still breached after the resume; "
+            "only orders that reduce a position are allowed"
+        )
+        reason = loss_halt_reason(self._loss_halt_day or today, detail)
+        alert = emit_auto_reduce(
+            out, self.trading_state, reason=reason, after=record.reason, ts_ns=ts_ns
+        )
+        log.warning("automatic reduce", extra={"rule": "daily_loss", "reason": reason})
+        await self._persist(alert)
 
     async def _halt(self, out: Emitter, rule: str, reason: str, ts_ns: int) -> None:
         alert = emit_auto_halt(out, self.trading_state, rule=rule, reason=reason, ts_ns=ts_ns)
