@@ -36,6 +36,7 @@ COMMANDS: tuple[str, ...] = (
     "db",
     "instruments",
     "config",
+    "strategies",
 )
 DEFAULT_COMMAND = "tui"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
