@@ -1,7 +1,8 @@
 """Async engines and transactions for SQLite (embedded default) and PostgreSQL (production).
 
 SQLite gets WAL (readers never block the writer), a busy timeout (a second writer waits
-instead of failing with "database is locked") and foreign keys on every connection.
+instead of failing with "database is locked") and foreign keys on every connection; its
+file is created owner-only and passes ``PRAGMA quick_check`` before an engine is built.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from storage.sqlite_file import check_integrity, prepare_private_file
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
@@ -87,7 +90,8 @@ def create_engine_for(
     if parsed.get_backend_name() == "sqlite":
         path = sqlite_path(parsed)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            check_integrity(path)  # a corrupt file is refused before anything reads it
+            prepare_private_file(path)
         engine = create_async_engine(parsed, echo=echo, **kw)
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         return engine

@@ -34,6 +34,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         handle: Any = build_attached(settings)  # checks credentials first: exit 2 on a gap
         asyncio.run(probe_cluster(settings))  # and that the cluster answers: exit 2 if not
     else:
+        _refuse_a_corrupt_database(settings)  # before the screen opens: one line, exit 2
         handle = build_runtime(settings)
     logs = getattr(args, "logs", None)
     if getattr(handle, "log_ring", None) is None and logs is not None:
@@ -41,3 +42,18 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     app = make_app(handle)
     app.run()
     return int(app.return_code or 0)
+
+
+def _refuse_a_corrupt_database(settings: Any) -> None:
+    """The embedded SQLite file must pass ``quick_check`` before the console opens."""
+    from alphapanda_tui.errors import ConfigError
+    from storage.database import sqlite_path
+    from storage.sqlite_file import DatabaseCorruptError, check_integrity
+
+    path = sqlite_path(settings.database.url or "")
+    if path is None:
+        return
+    try:
+        check_integrity(path)
+    except DatabaseCorruptError as exc:
+        raise ConfigError(str(exc)) from None

@@ -68,12 +68,20 @@ class LogRuntime:
 
 
 class PrivateRotatingFileHandler(RotatingFileHandler):
-    """Rotating file created owner-only: logs name orders, accounts and strategies."""
+    """Rotating file created owner-only: logs name orders, accounts and strategies.
+
+    Opened with mode 0600 (never briefly world-readable under the umask), and an older,
+    looser file is tightened; a rollover opens its new file through here too.
+    """
 
     def _open(self):  # type: ignore[no-untyped-def]
-        stream = super()._open()
-        os.chmod(self.baseFilename, 0o600)
-        return stream
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.fchmod(fd, 0o600)
+            return open(fd, "a", encoding=self.encoding, errors=self.errors)
+        except BaseException:
+            os.close(fd)
+            raise
 
 
 _lock = threading.Lock()

@@ -112,6 +112,34 @@ def test_log_files_are_owner_only(logs) -> None:
     assert stat.S_IMODE(logs.file_for("audit").stat().st_mode) == 0o600
 
 
+def test_log_files_stay_owner_only_under_a_loose_umask_and_after_rotation(
+    isolated_home,
+) -> None:
+    import os
+
+    logs_dir = isolated_home / "logs"
+    logs_dir.mkdir(mode=0o700)
+    stale = logs_dir / "audit.jsonl"
+    stale.write_text("")
+    os.chmod(stale, 0o644)  # left by an older version
+    previous = os.umask(0o000)
+    try:
+        runtime = setup_logging(isolated_home, level="DEBUG", max_bytes=1024, backup_count=2)
+        try:
+            for n in range(40):
+                logging.getLogger("alphapanda.audit").info("kill switch pressed %d", n)
+                logging.getLogger("alphapanda.execution").info("order sent %d", n)
+            runtime.flush()
+        finally:
+            runtime.close()
+    finally:
+        os.umask(previous)
+    files = [p for p in logs_dir.iterdir() if p.is_file()]
+    assert any(p.name == "audit.jsonl.1" for p in files)  # rotated at least once
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in files} == {p.name: 0o600 for p in files}
+    assert stat.S_IMODE(logs_dir.stat().st_mode) == 0o700
+
+
 def test_setup_again_replaces_handlers_so_lines_are_not_doubled(isolated_home) -> None:
     first = setup_logging(isolated_home, level="INFO", ring_capacity=10)
     second = setup_logging(isolated_home, level="INFO", ring_capacity=10)
