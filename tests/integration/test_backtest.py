@@ -8,7 +8,9 @@ import subprocess
 from decimal import Decimal
 from pathlib import Path
 
-from engine.backtest import SyntheticTicks, TickFile, run_backtest
+from engine.backtest import BacktestStore, SyntheticTicks, TickFile, run_backtest
+from engine.clock import IST, ns_to_datetime
+from engine.domain.records import FillRecord, OrderRecord
 from engine.instruments import load_default_registry
 from engine.pipeline import PipelineConfig
 from engine.risk import RiskLimits
@@ -197,11 +199,13 @@ def test_a_day_two_loss_halt_lifts_at_the_day_three_session_and_the_json_explain
     registry = load_default_registry()
     config = next(c for c in load_strategies() if c.name == "ema-cross")
 
+    store = BacktestStore()
     result = run_backtest(
         bindings=[build_strategy(config, registry)],
         registry=registry,
         source=SyntheticTicks(160_000, seed=3),  # three sessions of three instruments
         config=PipelineConfig(risk=RiskLimits(max_daily_loss=Decimal("2000"))),
+        store=store,
     )
 
     summary = result.as_dict()
@@ -220,6 +224,85 @@ def test_a_day_two_loss_halt_lifts_at_the_day_three_session_and_the_json_explain
         k: v for k, v in summary["rejections_by_reason"].items() if k != "broker_rejected"
     }
     assert sum(d["rejections"] for d in days.values()) == sum(risk_refusals.values())
+    # halted from the morning, yet what was held is squared off at 15:15 on days 1 and 2
+    assert sorted({str(t.date()) for t in mis_square_off_times(store)}) == [
+        "2024-01-01",
+        "2024-01-02",
+    ]
+    assert {t.strftime("%H:%M") for t in mis_square_off_times(store)} == {"15:15"}
+    assert nets_at_close(store.fills.values(), ["2024-01-01", "2024-01-02"]) == [{}, {}]
+
+
+def mis_square_off_times(store: BacktestStore) -> list:  # type: ignore[type-arg]
+    return [
+        ns_to_datetime(o.created_ts, IST)
+        for o in store.orders.values()
+        if o.signal_id.startswith("square-off:mis:")
+    ]
+
+
+def nets_at_close(fills, days: list[str]) -> list[dict[int, int]]:  # type: ignore[no-untyped-def]
+    """Each day's open positions (token: net) at 15:30 IST from the fill journal."""
+    ordered = sorted(fills, key=lambda f: f.fill_ts)
+    result = []
+    for day in days:
+        net: dict[int, int] = {}
+        for fill in ordered:
+            if str(ns_to_datetime(fill.fill_ts, IST)) < f"{day} 15:30":
+                net[fill.instrument_token] = net.get(fill.instrument_token, 0) + (
+                    fill.side.sign * fill.quantity
+                )
+        result.append({token: q for token, q in net.items() if q})
+    return result
+
+
+def test_mis_is_squared_off_at_the_cutoff_and_no_mis_entry_follows_until_the_next_day() -> None:
+    """MIS positions used to stay open overnight; now each is closed at 15:15 IST (before
+    Zerodha's own 15:20, which costs a fee) and entries wait for the next session."""
+    registry = load_default_registry()
+    config = next(c for c in load_strategies() if c.name == "ema-cross")
+    store = BacktestStore()
+
+    result = run_backtest(
+        bindings=[build_strategy(config, registry)],
+        registry=registry,
+        source=SyntheticTicks(100_000, seed=3),  # day 1 and the start of day 2
+        store=store,
+    )
+
+    square_offs = [o for o in store.orders.values() if o.signal_id.startswith("square-off:mis:")]
+    assert square_offs and all(o.status.value == "FILLED" for o in square_offs)
+    assert {t.strftime("%Y-%m-%d %H:%M") for t in mis_square_off_times(store)} == {
+        "2024-01-01 15:15"
+    }
+    assert nets_at_close(store.fills.values(), ["2024-01-01"]) == [{}]
+    assert result.rejections_by_reason["mis_cutoff"] > 0
+    after_cutoff = [f for f in store.fills.values() if is_after_cutoff(f)]
+    assert after_cutoff and all(reduces(f, store.fills.values()) for f in after_cutoff)
+    day_two = [o for o in store.orders.values() if str(ist(o)).startswith("2024-01-02")]
+    assert day_two  # entries reopen at the next session
+
+
+def ist(order: OrderRecord):  # type: ignore[no-untyped-def]
+    return ns_to_datetime(order.created_ts, IST)
+
+
+def is_after_cutoff(fill: FillRecord) -> bool:
+    local = ns_to_datetime(fill.fill_ts, IST)
+    return local.strftime("%H:%M") >= "15:15" and str(local.date()) == "2024-01-01"
+
+
+def reduces(fill: FillRecord, fills) -> bool:  # type: ignore[no-untyped-def]
+    """The strategy's position in the instrument shrinks at ``fill`` (an exit)."""
+    before = sum(
+        f.side.sign * f.quantity
+        for f in fills
+        if f.instrument_token == fill.instrument_token
+        and f.strategy == fill.strategy
+        and (f.fill_ts, f.trade_id) < (fill.fill_ts, fill.trade_id)
+    )
+    after = before + fill.side.sign * fill.quantity
+    return abs(after) < abs(before)
 
 
 def test_a_backtest_leaves_the_console_logs_untouched_and_logs_only_where_asked(
