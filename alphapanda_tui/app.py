@@ -44,6 +44,7 @@ KILL_REASON = "kill switch"
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # a kill, and an SSH connection dropped
 
 log = logging.getLogger("alphapanda.console")
+audit_log = logging.getLogger("alphapanda.audit")
 
 
 class AlphaPandaApp(App[int]):
@@ -79,6 +80,7 @@ class AlphaPandaApp(App[int]):
         self._stopping_on_signal = False
         self.tune_gc = tune_gc
         self._gc = GcTuning()
+        self._pinned_alerts = 0  # as the footer last showed them (the ack key shows when > 0)
 
     def get_default_screen(self) -> DashboardScreen:
         return DashboardScreen(self.handle.mode, self.handle.broker.value, self.handle.log_ring)
@@ -204,7 +206,15 @@ class AlphaPandaApp(App[int]):
         self._last_version = model.version
         if drawn and isinstance(self.screen, Dialog):
             self.screen.refresh_backdrop(older_than=BACKDROP_REDRAW_S)
+        self._watch_pinned_alerts()
         self._watch_session()
+
+    def _watch_pinned_alerts(self) -> None:
+        """Show the acknowledge key in the footer only while a CRITICAL alert is pinned."""
+        pinned = len(self.handle.read_model.alert_book.pinned)
+        if bool(pinned) != bool(self._pinned_alerts):
+            self.refresh_bindings()
+        self._pinned_alerts = pinned
 
     def _watch_session(self) -> None:
         """Live: open the login modal when the console starts logged out or the session ends."""
@@ -235,6 +245,8 @@ class AlphaPandaApp(App[int]):
         """Zerodha login only exists in live mode: hidden from the paper footer."""
         if action == "login" and self.handle.mode != "live":
             return False
+        if action == "acknowledge_alerts":
+            return bool(self.handle.read_model.alert_book.pinned)
         return True
 
     def action_kill_switch(self) -> None:
@@ -276,6 +288,27 @@ class AlphaPandaApp(App[int]):
         reason = KILL_REASON + (" (square off)" if flatten else "")
         self.handle.read_model.set_trading_state(GLOBAL_SCOPE, TradingMode.HALTED, reason)
         self.draw_trading_state()
+
+    def action_acknowledge_alerts(self) -> None:
+        """Unpin the CRITICAL alerts the operator has read; recorded in the audit channel."""
+        acknowledged = self.handle.read_model.acknowledge_alerts()
+        if not acknowledged:
+            self.notify("No pinned alerts to acknowledge")
+            return
+        self.refresh_from_model()
+        detail = {
+            "alerts": [f"{line.alert.rule}: {line.alert.message}" for line in acknowledged],
+            "count": sum(line.count for line in acknowledged),
+        }
+        audit_log.info(
+            "alerts acknowledged",
+            extra={"actor": self.operator, "action": "alerts.acknowledge", **detail},
+        )
+        record = getattr(self.handle, "record_audit", None)
+        if record is not None:  # the audit table too, where the engine has a store
+            work = record("alerts.acknowledge", detail, operator=self.operator)
+            self.run_worker(work, name="Acknowledge alerts", group="control")
+        self.notify(f"{len(acknowledged)} pinned alert(s) acknowledged")
 
     def action_login(self) -> None:
         if getattr(self.handle, "live", None) is None:

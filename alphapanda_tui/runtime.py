@@ -20,6 +20,7 @@ from alphapanda_tui.settings import Settings
 from engine.bus.base import EventBus
 from engine.bus.memory import MemoryBus
 from engine.clock import Clock, SystemClock
+from engine.domain.records import AuditRecord
 from engine.events.payloads import ComponentHealth
 from engine.events.types import Broker, ComponentStatus, TradingMode
 from engine.health import HealthReporter
@@ -375,6 +376,21 @@ class EngineRuntime:
 
     async def reduce(self, strategy: str | None = None, operator: str = "") -> None:
         await self._control().reduce(strategy=strategy, operator=operator)
+
+    async def record_audit(
+        self, action: str, detail: Mapping[str, object], operator: str = ""
+    ) -> None:
+        """An operator action with no control command (acknowledging alerts) in the audit
+        table, beside the kills and resumes the trading-state service records."""
+        if self._ports is None:
+            return
+        record = AuditRecord(
+            audit_ts=self.clock.now_ns(),
+            actor=operator or "unknown",
+            action=action,
+            detail={"broker": self.broker.value, **detail},
+        )
+        await self._ports.store.add_audit(record)
 
     @property
     def global_mode(self) -> TradingMode:

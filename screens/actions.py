@@ -55,8 +55,16 @@ ACTIONS: tuple[ConsoleAction, ...] = (
         "halt_strategy",
         "h",
         "toggle_strategy",
-        "Halt/resume strategy",
+        "Halt/resume",  # the strategy selected: room for the ack key at 80 columns
         "Halt the selected strategy, or resume it when it is halted",
+    ),
+    ConsoleAction(
+        "ack_alerts",
+        "a",
+        "acknowledge_alerts",
+        "Ack",
+        "Acknowledge the pinned CRITICAL risk alerts (kill switch, halts, token expiry): "
+        "they stay at the top of Risk alerts until then",
     ),
     ConsoleAction("logs", "l", "toggle_logs", "Logs", "Show or hide the log viewer"),
     ConsoleAction("help", "question_mark", "help", "Help", "Show every key", key_display="?"),

@@ -1,15 +1,18 @@
-"""Risk alerts, newest first: time, severity in words and colour, the rule and its reason.
+"""Risk alerts: the pinned CRITICAL ones first, then the rest, the most recent first.
 
-Drawn line by line: each alert is wrapped to the panel's width once, when it arrives (or
-the width changes), and a frame only crops cached lines. A halted engine refusing every
-signal raises an alert per signal; rebuilding and re-wrapping the whole list on each
-frame of such a flood cost ~15 ms a frame on the loop the kill key shares.
+Identical alerts are one line with a count and the last time (``engine.read_model.alerts``
+says what identical means); a CRITICAL alert stays at the top until acknowledged (``a``),
+and the panel's title says how many are pinned.
+
+Drawn line by line: each alert line is wrapped to the panel's width once, when it arrives
+or repeats (or the width changes), and a frame only crops cached lines. A halted engine
+refusing every signal raises an alert per signal; rebuilding and re-wrapping the whole
+list on each frame of such a flood cost ~15 ms a frame on the loop the kill key shares.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from itertools import islice
 from typing import Any
 
 from rich.segment import Segment
@@ -21,29 +24,50 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from engine.events.payloads import RiskAlert
+from engine.read_model.alerts import AlertLine
 from engine.read_model.model import ALERTS
 from widgets.formatting import SEVERITY_STYLE, Palette, run_time
 from widgets.panel import Frame
 
 MAX_SHOWN = 50
+TITLE = "Risk alerts"
+PIN_MARK = "▲ "
 
 
-def alert_text(alert: RiskAlert, palette: Palette, today: date | None = None) -> Text:
-    """One alert as the trader reads it (wrapped to the panel when drawn); its time is in
-    the run's clock, with the date when it is from another day than ``today``."""
+def alert_text(
+    alert: RiskAlert, palette: Palette, today: date | None = None, line: AlertLine | None = None
+) -> Text:
+    """One alert line as the trader reads it (wrapped to the panel when drawn).
+
+    Times are in the run's clock, with the date when from another day than ``today``. A
+    collapsed line starts at its first time and ends with ``×37, last 10:42:05``.
+    """
     text = Text(no_wrap=False, overflow="fold")
-    text.append(f"{run_time(alert.alert_ts, today)} ", style="dim")
-    text.append(f"{alert.severity.value:<8}", style=palette.style(SEVERITY_STYLE[alert.severity]))
+    style = palette.style(SEVERITY_STYLE[alert.severity])
+    if line is not None and line.pinned:
+        text.append(PIN_MARK, style=style)
+    first = line.first_ts if line is not None else alert.alert_ts
+    text.append(f"{run_time(first, today)} ", style="dim")
+    text.append(f"{alert.severity.value:<8}", style=style)
     scope = " ".join(part for part in (alert.strategy, alert.symbol) if part)
     text.append(f" {alert.rule}")
     if scope:
         text.append(f" [{scope}]", style="dim")
     text.append(f": {alert.message}")
+    if line is not None and line.count > 1:
+        text.append(f" ×{line.count:,d}, last {run_time(line.last_ts, today)}", style="bold")
     return text
 
 
+def panel_title(pinned: int) -> str:
+    """The box title: how many alerts wait for an acknowledgement, and the key."""
+    if not pinned:
+        return TITLE
+    return f"{TITLE} · {pinned} pinned, a acknowledges"
+
+
 class AlertsFeed(ScrollView, can_focus=True):
-    """The newest ``MAX_SHOWN`` alerts; the model keeps a bounded history. Arrows scroll."""
+    """The pinned alerts and the newest lines, ``MAX_SHOWN`` in all. Arrows scroll."""
 
     SECTIONS = (ALERTS,)
     DEFAULT_CSS = """
@@ -56,11 +80,11 @@ class AlertsFeed(ScrollView, can_focus=True):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._alerts: list[RiskAlert] = []
-        self._newest: RiskAlert | None = None
+        self._alerts: list[AlertLine] = []
+        self._version = -1  # the alerts section last drawn
         self._palette = Palette()
         self._today: date | None = None
-        self._wrapped: dict[int, tuple[RiskAlert, list[Strip]]] = {}  # id → (alert, lines)
+        self._wrapped: dict[int, tuple[AlertLine, list[Strip]]] = {}  # id → (line, strips)
         self._lines: list[Strip] = []
         self._width = 0
         self._base: Style | None = None
@@ -71,17 +95,25 @@ class AlertsFeed(ScrollView, can_focus=True):
         return "\n".join(line.text.rstrip() for line in self._lines)
 
     def show(self, frame: Frame) -> None:
-        alerts = frame.model.alerts
-        newest = alerts[0] if alerts else None
+        model = frame.model
+        version = model.sections[ALERTS]
         same_look = frame.palette is self._palette and frame.today == self._today
-        if newest is self._newest and same_look and self._lines:
-            return  # alerts only ever arrive at the front: same newest, same list
-        self._newest = newest
+        if version == self._version and same_look and self._lines:
+            return
+        self._version = version
         if not same_look:  # a new theme, or a new day: every time may now need its date
             self._palette, self._today = frame.palette, frame.today
             self._wrapped.clear()
-        self._alerts = list(islice(alerts, MAX_SHOWN))
+        book = model.alert_book
+        self._alerts = book.lines(MAX_SHOWN)
+        self._retitle(len(book.pinned))
         self._rebuild()
+
+    def _retitle(self, pinned: int) -> None:
+        box = self.parent
+        title = panel_title(pinned)
+        if box is not None and getattr(box, "border_title", None) != title:
+            box.border_title = title  # type: ignore[attr-defined]
 
     def on_resize(self, event: events.Resize) -> None:
         self._rebuild()
@@ -106,13 +138,13 @@ class AlertsFeed(ScrollView, can_focus=True):
             self._wrapped.clear()
         base = self._base_style()
         cache, lines = self._wrapped, []
-        wrapped: dict[int, tuple[RiskAlert, list[Strip]]] = {}
-        for alert in self._alerts:
-            entry = cache.get(id(alert))
-            if entry is None or entry[0] is not alert:
-                text = alert_text(alert, self._palette, self._today)
-                entry = (alert, self._wrap(text, width, base))
-            wrapped[id(alert)] = entry
+        wrapped: dict[int, tuple[AlertLine, list[Strip]]] = {}
+        for line in self._alerts:
+            entry = cache.get(id(line))
+            if entry is None or entry[0] is not line:
+                text = alert_text(line.alert, self._palette, self._today, line)
+                entry = (line, self._wrap(text, width, base))
+            wrapped[id(line)] = entry
             lines.extend(entry[1])
         self._wrapped = wrapped
         if not lines:

@@ -22,6 +22,7 @@ from engine.events.payloads import (
     TradingStateChanged,
 )
 from engine.events.types import TradingMode
+from engine.read_model.alerts import AlertBook, AlertLine
 from engine.read_model.run_clock import RunClock
 from engine.read_model.views import AccountView, PositionView, SessionInfo, StrategyInfo
 
@@ -72,7 +73,8 @@ class ReadModel:
         self.orders: dict[str, OrderUpdate] = {}
         self._terminal_ids: deque[str] = deque()
         self.max_terminal_orders = max_terminal_orders
-        self.alerts: deque[RiskAlert] = deque(maxlen=max_alerts)
+        self.alerts: deque[RiskAlert] = deque(maxlen=max_alerts)  # as they came, newest first
+        self.alert_book = AlertBook(max_lines=max_alerts)  # collapsed, critical pinned
         self.pnl: PnlSnapshot | None = None
         self.equity_history: deque[float] = deque(maxlen=equity_points)
         self.components: dict[str, ComponentHealth] = {}
@@ -140,7 +142,15 @@ class ReadModel:
 
     def apply_alert(self, alert: RiskAlert) -> None:
         self.alerts.appendleft(alert)
+        self.alert_book.add(alert)
         self._touch(ALERTS)
+
+    def acknowledge_alerts(self) -> list[AlertLine]:
+        """The operator has read the pinned CRITICAL alerts: unpin them (returned)."""
+        acknowledged = self.alert_book.acknowledge()
+        if acknowledged:
+            self._touch(ALERTS)
+        return acknowledged
 
     def apply_health(self, report: HealthReport) -> None:
         for component in report.components:
