@@ -25,6 +25,8 @@ from alphapanda_tui.operator import operator_identity
 from engine.events.types import TradingMode
 from engine.read_model import GLOBAL_SCOPE
 from engine.read_model.model import TRADING
+from engine.risk.alerts import resume_note
+from engine.risk.rules import rupees
 from screens import actions
 from screens.confirm import ConfirmScreen
 from screens.dashboard import DashboardScreen
@@ -345,6 +347,9 @@ class AlphaPandaApp(App[int]):
             self.run_worker(self._live_prechecks(live), name="Pre-trading checks", group="control")
             return
         question = f"Trading is {model.global_state.value}. Resume sending new orders?"
+        note = self._loss_resume_note()
+        if note is not None:
+            question = f"Trading is {model.global_state.value}. {note} Resume?"
         confirm = ConfirmScreen("Resume trading", question, "Resume")
         self.push_screen(confirm, self._resume_chosen)
 
@@ -352,6 +357,16 @@ class AlphaPandaApp(App[int]):
         results = await live.prechecks()  # type: ignore[attr-defined]
         state = self.handle.read_model.global_state.value
         self.push_screen(PrecheckScreen(results, state), self._resume_chosen)
+
+    def _loss_resume_note(self) -> str | None:
+        """While today's daily-loss halt holds: the limit is breached and resuming
+        gives REDUCING (risk enforces it and the header says it)."""
+        model = self.handle.read_model
+        reason = model.trading_reasons.get(GLOBAL_SCOPE, "")
+        pnl = model.pnl
+        today = pnl.trading_day if pnl is not None else ""
+        day_pnl = rupees(pnl.day_pnl) if pnl is not None else None
+        return resume_note(reason, today, day_pnl)
 
     def _resume_chosen(self, confirmed: bool | None) -> None:
         if confirmed:
