@@ -14,13 +14,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from engine.logs.channels import ERRORS, channel_for, record_channels
+from engine.logs.redaction import extra_fields
 
 LogListener = Callable[["LogEntry"], None]
 
 
 @dataclass(frozen=True, slots=True)
 class LogEntry:
-    """One log line as the viewer shows it; ``seq`` increases by one per line."""
+    """One log line as the viewer shows it; ``seq`` increases by one per line.
+
+    ``fields`` are the record's structured extras as text (symbol, reason, client order
+    id…), so the viewer can show and search what the message does not say.
+    """
 
     seq: int
     ts_ns: int
@@ -29,10 +34,34 @@ class LogEntry:
     logger: str
     message: str
     correlation_id: str | None = None
+    fields: tuple[tuple[str, str], ...] = ()
 
     @property
     def levelno(self) -> int:
         return logging.getLevelName(self.level) if self.level else 0
+
+    def field(self, name: str) -> str | None:
+        """The text of one structured field, or None when the line has none."""
+        return next((value for key, value in self.fields if key == name), None)
+
+    def matches(self, needle: str) -> bool:
+        """``needle`` (lower case) is in the message, the logger or a field's value."""
+        return (
+            needle in self.message.lower()
+            or needle in self.logger
+            or any(needle in value.lower() for _, value in self.fields)
+        )
+
+
+_NOT_FIELDS = frozenset({"channel", "correlation_id"})
+
+
+def _fields_of(record: logging.LogRecord) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (key, value if isinstance(value, str) else str(value))
+        for key, value in extra_fields(record).items()
+        if value is not None and key not in _NOT_FIELDS
+    )
 
 
 def _level_number(level: str | int) -> int:
@@ -83,6 +112,7 @@ class RingBufferHandler(logging.Handler):
                 logger=record.name,
                 message=message,
                 correlation_id=getattr(record, "correlation_id", None),
+                fields=_fields_of(record),
             )
             self._entries.append(entry)
         return entry
@@ -93,9 +123,11 @@ class RingBufferHandler(logging.Handler):
         level: str | int | None = None,
         channel: str | None = None,
         search: str | None = None,
+        correlation_id: str | None = None,
     ) -> list[LogEntry]:
         """Entries newer than ``since_seq``, at or above ``level``, in ``channel``, matching
-        ``search`` (case-insensitive, in message or logger name); oldest first."""
+        ``search`` (case-insensitive, in the message, the logger name or a field) and of
+        one ``correlation_id`` (one order's story); oldest first."""
         with self._entries_lock:
             snapshot = list(self._entries)
         minimum = _level_number(level) if level is not None else None
@@ -106,7 +138,8 @@ class RingBufferHandler(logging.Handler):
             if entry.seq > since_seq
             and (minimum is None or entry.levelno >= minimum)
             and (channel is None or _in_channel(entry, channel))
-            and (needle is None or needle in entry.message.lower() or needle in entry.logger)
+            and (needle is None or entry.matches(needle))
+            and (correlation_id is None or entry.correlation_id == correlation_id)
         ]
 
     @property
