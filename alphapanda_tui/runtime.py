@@ -8,14 +8,16 @@ knows both the engine and its adapters (SQL store, Kafka bus, token file).
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from alphapanda_tui import engine_config
 from alphapanda_tui.errors import ConfigError
+from alphapanda_tui.pid_file import pid_file as pid_file  # re-exported: status, kill
+from alphapanda_tui.pid_file import remove_pid as _remove_pid
+from alphapanda_tui.pid_file import running_engine_pid as running_engine_pid
+from alphapanda_tui.pid_file import write_pid as _write_pid
 from alphapanda_tui.settings import Settings
 from engine.bus.base import EventBus
 from engine.bus.memory import MemoryBus
@@ -421,32 +423,3 @@ class EngineRuntime:
 def build_runtime(settings: Settings, **kwargs: Any) -> EngineRuntime:
     """The console and the headless engine both start from here."""
     return EngineRuntime(settings, **kwargs)
-
-
-def pid_file(home: Path) -> Path:
-    return home / "engine.pid"
-
-
-def _write_pid(home: Path) -> None:
-    try:
-        pid_file(home).write_text(str(os.getpid()))
-    except OSError:
-        pass
-
-
-def _remove_pid(home: Path) -> None:
-    try:
-        if pid_file(home).read_text().strip() == str(os.getpid()):
-            pid_file(home).unlink()
-    except OSError:
-        pass
-
-
-def running_engine_pid(home: Path) -> int | None:
-    """The pid of a live engine using this home, or None (stale files are ignored)."""
-    try:
-        pid = int(pid_file(home).read_text().strip())
-        os.kill(pid, 0)
-    except (OSError, ValueError):
-        return None
-    return pid

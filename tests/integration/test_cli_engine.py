@@ -28,7 +28,8 @@ async def test_engine_exits_0_on_signal_with_a_final_pnl_snapshot(
     engine = EngineProcess.start(isolated_home, **QUIET_SNAPSHOTS)
     try:
         await engine.started()
-        assert (isolated_home / "engine.pid").read_text().strip() == str(engine.process.pid)
+        pid_line = (isolated_home / "engine.pid").read_text().splitlines()[0]
+        assert pid_line == str(engine.process.pid)
         await poll(lambda: db.count("fills") >= 3, 15, "the engine trading")
         snapshots_before = db.count("pnl_snapshots")
         signalled_ns = time.time_ns()
