@@ -7,6 +7,8 @@ up with the tick stream and is idempotent by construction.
 
 from __future__ import annotations
 
+import logging
+
 from engine.bus.base import EventBus
 from engine.clock import Clock
 from engine.events import topics
@@ -25,6 +27,9 @@ from engine.ids import uuid7_str
 from engine.processing.emitter import Emitter
 from engine.processing.processor import ProcessorConfig, StreamProcessor
 from engine.read_model.model import ReadModel
+from engine.read_model.seed import ReadModelSource, seed_read_model
+
+log = logging.getLogger("alphapanda.read_model")
 
 
 def read_model_topics(broker: Broker) -> list[str]:
@@ -41,7 +46,12 @@ def read_model_topics(broker: Broker) -> list[str]:
 
 
 class ReadModelProcessor(StreamProcessor):
-    """Applies ticks, orders, positions, P&L, alerts, health and trading states to a model."""
+    """Applies ticks, orders, positions, P&L, alerts, health and trading states to a model.
+
+    With a ``seed`` store it first draws the day's orders, the positions and the last P&L
+    from it (once, before the first event), so a restarted console is not blank until the
+    pipeline next publishes.
+    """
 
     def __init__(
         self,
@@ -52,6 +62,7 @@ class ReadModelProcessor(StreamProcessor):
         console_id: str | None = None,
         config: ProcessorConfig | None = None,
         clock: Clock | None = None,
+        seed: ReadModelSource | None = None,
     ) -> None:
         console_id = console_id or uuid7_str()
         super().__init__(
@@ -64,6 +75,17 @@ class ReadModelProcessor(StreamProcessor):
         )
         self.model = model
         self.broker = broker
+        self._seed = seed
+
+    async def on_start(self) -> None:
+        """Seed from the store once; a restarted processor keeps what it has drawn since."""
+        seed, self._seed = self._seed, None
+        if seed is None:
+            return
+        try:
+            await seed_read_model(self.model, seed, self.broker)
+        except Exception as exc:  # the console still fills from the bus
+            log.warning("read model not seeded from the store", extra={"error": str(exc)})
 
     async def handle(self, envelope: EventEnvelope, out: Emitter) -> None:
         data = envelope.data

@@ -1,0 +1,138 @@
+"""The read model's start-up picture from the store: the day's orders, positions and P&L.
+
+Without it a restarted console shows an empty orders table and "waiting for the first
+snapshot" until the pipeline next publishes, although the journal holds the day's orders,
+the positions and the last P&L snapshot. The store is reached through ``ReadModelSource``
+(a slice of ``engine.ports.TradingStore``), never imported: the engine stays below storage.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Protocol
+
+from engine.domain.records import OrderRecord, PnlSnapshotRecord, PositionRecord
+from engine.events.payloads import OrderUpdate, PnlSnapshot, PositionSnapshot
+from engine.events.types import Broker, OrderStatus
+from engine.market.sessions import TradingDays
+from engine.read_model.model import ReadModel
+
+log = logging.getLogger("alphapanda.read_model")
+
+SEED_ORDERS = 500  # the newest orders read at start; the table keeps fewer finished ones
+
+
+class ReadModelSource(Protocol):
+    """What the read model reads from the store at start (``TradingStore`` has it all)."""
+
+    async def list_orders(
+        self, broker: Broker, statuses: list[OrderStatus] | None = None, limit: int = 500
+    ) -> list[OrderRecord]: ...
+
+    async def list_positions(self, broker: Broker) -> list[PositionRecord]: ...
+
+    async def latest_pnl_snapshot(self, broker: Broker) -> PnlSnapshotRecord | None: ...
+
+
+def order_update(order: OrderRecord) -> OrderUpdate:
+    """A stored order as the update the console would have drawn it from."""
+    return OrderUpdate(
+        client_order_id=order.client_order_id,
+        strategy=order.strategy,
+        broker=order.broker,
+        instrument_token=order.instrument_token,
+        symbol=order.symbol,
+        side=order.side,
+        quantity=order.quantity,
+        order_type=order.order_type,
+        product=order.product,
+        status=order.status,
+        filled_quantity=order.filled_quantity,
+        average_price=order.average_price,
+        price=order.price,
+        trigger_price=order.trigger_price,
+        broker_order_id=order.broker_order_id,
+        reason=order.reason,
+        update_ts=order.updated_ts or order.created_ts,
+    )
+
+
+def position_snapshot(position: PositionRecord) -> PositionSnapshot:
+    """A stored position, marked at its last stored price (the feed moves it from there)."""
+    last = position.last_price
+    unrealized = Decimal("0")
+    if last is not None and position.net_quantity:
+        unrealized = (last - position.average_price) * position.net_quantity
+    return PositionSnapshot(
+        broker=position.broker,
+        strategy=position.strategy,
+        instrument_token=position.instrument_token,
+        symbol=position.symbol,
+        net_quantity=position.net_quantity,
+        average_price=position.average_price,
+        last_price=last,
+        realized_pnl=position.realized_pnl,
+        unrealized_pnl=unrealized,
+        charges=position.charges,
+    )
+
+
+def pnl_snapshot(record: PnlSnapshotRecord) -> PnlSnapshot:
+    """The last stored account snapshot (its positions come from the positions table)."""
+    return PnlSnapshot(
+        broker=record.broker,
+        snapshot_ts=record.snapshot_ts,
+        realized_pnl=record.realized_pnl,
+        unrealized_pnl=record.unrealized_pnl,
+        charges=record.charges,
+        cash=record.cash,
+        equity=record.equity,
+        gross_exposure=record.gross_exposure,
+    )
+
+
+def day_orders(orders: list[OrderRecord], days: TradingDays) -> list[OrderRecord]:
+    """Every working order, and the finished ones of the newest order's trading day.
+
+    The day is the journal's, by event time: on the simulated market it is the session the
+    feed resumes in, live it is today's (an order from an earlier session is not today's).
+    """
+    if not orders:
+        return []
+    newest = max(max(o.created_ts, o.updated_ts) for o in orders)
+    window = days.window(newest)
+    return [
+        o
+        for o in orders
+        if o.status.is_working or window.start_ns <= max(o.created_ts, o.updated_ts)
+    ]
+
+
+async def seed_read_model(
+    model: ReadModel, source: ReadModelSource, broker: Broker, days: TradingDays | None = None
+) -> None:
+    """Draw the day's orders, the open positions and the last P&L from the store.
+
+    Applied before the bus is read, so anything newer on the bus overrides it (orders keep
+    their newest update, positions and P&L their latest snapshot).
+    """
+    days = days or TradingDays(model.clock.calendar)
+    orders = day_orders(await source.list_orders(broker, limit=SEED_ORDERS), days)
+    positions = await source.list_positions(broker)
+    snapshot = await source.latest_pnl_snapshot(broker)
+    if snapshot is not None and model.pnl is None:
+        model.apply_pnl(pnl_snapshot(snapshot))
+    for position in positions:  # every one, flat too: the portfolio's snapshots carry all
+        model.apply_position(position_snapshot(position))
+    for order in sorted(orders, key=lambda o: max(o.created_ts, o.updated_ts)):
+        model.apply_order(order_update(order))
+    log.info(
+        "read model seeded from the store",
+        extra={
+            "broker": broker.value,
+            "orders": len(orders),
+            "positions": len(positions),
+            "pnl": snapshot is not None,
+        },
+    )
