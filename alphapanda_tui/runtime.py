@@ -226,12 +226,15 @@ class EngineRuntime:
         )
         if live:
             live.attach(self.pipeline.control)
+        executes = "execution" in parse_services(self.services)
         self.pipeline.add_service(
             ControlRequestPoller(
                 store=ports.store,
                 control=self.pipeline.control,
                 broker=self.broker.value,
                 clock=self.clock,
+                sends_idle=self.pipeline.execution.wait_sends_idle if executes else None,
+                instance=f"engine {engine_config.instance_id()}",
             )
         )
         state = self.pipeline.trading_state

@@ -176,6 +176,14 @@ class MemoryTradingStore:
     async def list_audit(self, limit: int = 100) -> list[AuditRecord]:
         return list(reversed(self.audit[-limit:]))
 
+    async def list_audit_after(
+        self, after_ts: int, action_prefix: str, limit: int = 50
+    ) -> list[AuditRecord]:
+        rows = [
+            r for r in self.audit if r.audit_ts > after_ts and r.action.startswith(action_prefix)
+        ]
+        return sorted(rows, key=lambda r: r.audit_ts)[:limit]
+
     # processed events (dedup window)
     async def seen(self, group: str, event_id: str) -> bool:
         return (group, event_id) in self._processed

@@ -1,7 +1,9 @@
 """``alphapanda engine``: the trading engine headless, until SIGINT / SIGTERM / SIGHUP.
 
 Stops gracefully on any of them: the feed stops first, each stage drains what is in
-flight, the portfolio writes a final snapshot, and the process exits 0.
+flight, the portfolio writes a final snapshot, and the process exits 0. A service that
+keeps crashing (``Supervisor.MAX_RESTARTS`` in a row) stops the engine the same way,
+with the cause on stderr and exit status 1.
 
 On Kafka, several engine processes share the work: ``--services`` picks what this one
 runs; strategies split the tick partitions by consumer group, while feed, risk,
@@ -20,6 +22,7 @@ NAME = "engine"
 HELP = "run the trading engine headless until SIGINT/SIGTERM (graceful shutdown)"
 LOG_TO_CONSOLE = True
 REQUIRES_LIVE_CREDENTIALS = True
+CRASH_LOOP_EXIT = 1  # a service kept crashing: stopped, not "running" forever
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -78,15 +81,27 @@ async def _serve(settings: Any, max_seconds: float | None, services: Any = None)
         flush=True,
     )
     try:
-        if max_seconds is None:
-            await stop.wait()
-        else:
-            try:
-                async with asyncio.timeout(max_seconds):
-                    await stop.wait()
-            except TimeoutError:
-                pass
+        failure = await _until_stopped_or_failed(stop, runtime, max_seconds)
     finally:
         await runtime.stop()
+    if failure is not None:
+        print(f"alphapanda engine: stopped: {failure.describe()}", file=sys.stderr, flush=True)
+        return CRASH_LOOP_EXIT
     print("alphapanda engine stopped cleanly", file=sys.stderr, flush=True)
     return 0
+
+
+async def _until_stopped_or_failed(
+    stop: asyncio.Event, runtime: Any, max_seconds: float | None
+) -> Any:
+    """Wait for a signal, ``max_seconds``, or a crash-looping service (returned)."""
+    waits = {asyncio.create_task(stop.wait(), name="engine:stop-signal")}
+    pipeline = getattr(runtime, "pipeline", None)
+    if pipeline is not None:
+        waits.add(asyncio.create_task(pipeline.supervisor.wait_failed(), name="engine:failure"))
+    try:
+        await asyncio.wait(waits, timeout=max_seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in waits:
+            task.cancel()
+    return pipeline.supervisor.failure if pipeline is not None else None

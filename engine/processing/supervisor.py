@@ -1,10 +1,18 @@
-"""Supervision: every service runs as a named task and is restarted if it crashes."""
+"""Supervision: every service runs as a named task and is restarted if it crashes.
+
+A service that crashes again and again is not "running": after ``max_restarts``
+crashes in a row (a run that lasted ``healthy_after_s`` resets the count) the
+supervisor records a ``ServiceFailure`` that ``wait_failed`` returns, so the headless
+engine can stop and exit non-zero with the cause. It keeps restarting meanwhile.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from engine.events.payloads import ComponentHealth
@@ -24,22 +32,53 @@ class Service(Protocol):
     def health(self) -> ComponentHealth: ...
 
 
+@dataclass(frozen=True)
+class ServiceFailure:
+    """A service that kept crashing: its name, crashes in a row, the last error in words."""
+
+    service: str
+    crashes: int
+    cause: str
+
+    def describe(self) -> str:
+        return f"service {self.service} crashed {self.crashes} times in a row: {self.cause}"
+
+
 class Supervisor:
     """Runs services as tasks, restarts crashed ones with backoff, stops them in order."""
+
+    RESTART_DELAY = 0.5
+    MAX_RESTART_DELAY = 30.0
+    MAX_RESTARTS = 5  # crashes in a row before the supervisor reports a failure
+    HEALTHY_AFTER_S = 60.0  # a run this long was not part of a crash loop
 
     def __init__(
         self,
         services: Sequence[Service],
-        restart_delay: float = 0.5,
-        max_restart_delay: float = 30.0,
+        restart_delay: float | None = None,
+        max_restart_delay: float | None = None,
+        max_restarts: int | None = None,
+        healthy_after_s: float | None = None,
     ) -> None:
         self.services = list(services)
-        self.restart_delay = restart_delay
-        self.max_restart_delay = max_restart_delay
+        self.restart_delay = self.RESTART_DELAY if restart_delay is None else restart_delay
+        self.max_restart_delay = (
+            self.MAX_RESTART_DELAY if max_restart_delay is None else max_restart_delay
+        )
+        self.max_restarts = self.MAX_RESTARTS if max_restarts is None else max_restarts
+        self.healthy_after_s = self.HEALTHY_AFTER_S if healthy_after_s is None else healthy_after_s
         self.restarts: dict[str, int] = {s.name: 0 for s in self.services}
+        self.failure: ServiceFailure | None = None
+        self._failed = asyncio.Event()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._stopping = False
         self._stop_event = asyncio.Event()
+
+    async def wait_failed(self) -> ServiceFailure:
+        """Return once some service has crashed ``max_restarts`` times in a row."""
+        await self._failed.wait()
+        assert self.failure is not None
+        return self.failure
 
     def start(self) -> None:
         self._stopping = False
@@ -56,7 +95,9 @@ class Supervisor:
         handler re-raising a cancelled inner future) counts as a crash, not as shutdown.
         """
         delay = self.restart_delay
+        in_a_row = 0
         while not self._stopping:
+            began = time.monotonic()
             try:
                 await service.run()
             except asyncio.CancelledError:
@@ -65,12 +106,19 @@ class Supervisor:
                 log.error(
                     "service raised CancelledError; restarting", extra={"service": service.name}
                 )
-            except Exception:
+                cause = "CancelledError raised inside the service"
+            except Exception as exc:
                 log.exception("service crashed; restarting", extra={"service": service.name})
+                cause = _in_words(exc)
             else:
                 return  # clean exit after stop()
             if self._stopping:
                 return
+            if time.monotonic() - began >= self.healthy_after_s:
+                in_a_row, delay = 0, self.restart_delay
+            in_a_row += 1
+            if in_a_row > self.max_restarts:
+                self._report_failure(ServiceFailure(service.name, in_a_row, cause))
             self.restarts[service.name] += 1
             log.warning(
                 "service restart scheduled",
@@ -84,6 +132,19 @@ class Supervisor:
                 return
             delay = min(delay * 2, self.max_restart_delay)
             log.info("service restarting", extra={"service": service.name})
+
+    def _report_failure(self, failure: ServiceFailure) -> None:
+        if self.failure is None:
+            self.failure = failure
+            log.critical(
+                "service is crash-looping",
+                extra={
+                    "service": failure.service,
+                    "crashes": failure.crashes,
+                    "error": failure.cause,
+                },
+            )
+        self._failed.set()
 
     async def _wait_stop(self, seconds: float) -> bool:
         """Sleep before a restart, but wake on ``stop()``. True when stopping."""
@@ -124,6 +185,12 @@ class Supervisor:
     @property
     def tasks(self) -> dict[str, asyncio.Task[None]]:
         return dict(self._tasks)
+
+
+def _in_words(exc: BaseException) -> str:
+    """``Type: first line of the message`` (a SQL error's statement is left out)."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 def _current_cancelling() -> int:
