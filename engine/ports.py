@@ -120,6 +120,12 @@ class AuditRepository(Protocol):
 
     async def list_audit(self, limit: int = 100) -> list[AuditRecord]: ...
 
+    async def list_audit_after(
+        self, after_ts: int, action_prefix: str, limit: int = 50
+    ) -> list[AuditRecord]:
+        """Rows newer than ``after_ts`` whose action starts with ``action_prefix``, oldest
+        first: the cheap, indexed query the engine polls for CLI requests at 20 Hz."""
+
 
 class TradingStore(
     InstrumentRepository,

@@ -11,6 +11,7 @@ journal after a crash match what the portfolio saw.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -178,6 +179,22 @@ class ExecutionService(StreamProcessor):
         self._fill_gaps: dict[str, tuple[int, int]] = {}
         # MIS positions are squared off at their segment's cut-off (None: never)
         self.mis_schedule = MisSchedule(mis_cutoffs if mis_cutoffs is not None else MisCutoffs({}))
+        self._placing = 0  # orders past the trading-state check, venue answer not stored
+
+    async def wait_sends_idle(self, timeout_s: float = 5.0) -> bool:
+        """Wait until no order is between its trading-state check and its stored outcome.
+
+        Called after HALTED is set: from then on no order passes the check, so once this
+        returns True nothing more can leave and every order that left is on record (the
+        kill switch's acknowledgement to the CLI). False if one is still out after
+        ``timeout_s`` (a venue that does not answer).
+        """
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while self._placing:
+            if asyncio.get_running_loop().time() >= deadline:
+                return False
+            await asyncio.sleep(0.002)
+        return True
 
     # -- start: recover what a previous process left --------------------------------
     async def on_start(self) -> None:
@@ -312,6 +329,14 @@ class ExecutionService(StreamProcessor):
         if problem is not None:
             await self._reject(order, problem, out, ts)
             return
+        self._placing += 1  # from the passed check until the outcome is on record
+        try:
+            await self._place(order, out, ts)
+        finally:
+            self._placing -= 1
+
+    async def _place(self, order: OrderRecord, out: Emitter, ts: int) -> None:
+        """Hand a checked order to the venue and store what it answered."""
         coid = order.client_order_id
         self._sent.add(coid)
         order_story(SENT, order)

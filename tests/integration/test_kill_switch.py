@@ -235,7 +235,8 @@ async def test_cli_kill_and_resume_steer_a_running_engine(isolated_home: Path) -
 
         killed = cli(isolated_home, "kill")
         assert killed.returncode == 0, killed.stderr
-        assert f"running engine (pid {engine.process.pid})" in killed.stderr
+        assert "trading is now HALTED" in killed.stdout
+        assert f"-{engine.process.pid} stopped sending" in killed.stdout
         await poll(lambda: _engine_applied(db, "kill"), 2.5, "the engine applying the kill")
         last_order_at_kill = db.scalar("SELECT max(id) FROM orders") or 0
         status = _status(isolated_home)
@@ -267,6 +268,7 @@ async def test_cli_kill_and_resume_steer_a_running_engine(isolated_home: Path) -
 
         resumed = cli(isolated_home, "resume")
         assert resumed.returncode == 0, resumed.stderr
+        assert "trading is now ACTIVE" in resumed.stdout
         await poll(lambda: _engine_applied(db, "resume"), 2.5, "the engine applying the resume")
         await poll(
             lambda: db.count("orders", "id > ? AND status = 'FILLED'", last_order_at_kill) > 0,
@@ -282,9 +284,10 @@ async def test_cli_kill_and_resume_steer_a_running_engine(isolated_home: Path) -
 
 @pytest.mark.slow
 async def test_cli_kill_while_stopped_holds_at_next_start(isolated_home: Path) -> None:
-    killed = cli(isolated_home, "kill")
-    assert killed.returncode == 0, killed.stderr
-    assert "no engine is running here, it will start HALTED" in killed.stderr
+    killed = cli(isolated_home, "kill", "--wait", "0.5")
+    assert killed.returncode == 3, killed.stderr
+    assert "no running engine acknowledged within 0.5 s" in killed.stdout
+    assert "starts HALTED" in killed.stdout
 
     db = SqliteDb(isolated_home / "alphapanda.db")
     engine = EngineProcess.start(isolated_home)

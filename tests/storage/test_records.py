@@ -139,5 +139,19 @@ async def test_audit_newest_first(store: SqlTradingStore) -> None:
     assert await store.list_audit() == [second, first]
 
 
+async def test_audit_after_a_time_by_action_prefix_oldest_first(store: SqlTradingStore) -> None:
+    old = AuditRecord(audit_ts=T0, actor="ravi@desk", action="request.kill")
+    kill = AuditRecord(audit_ts=T0 + 2 * NS, actor="ravi@desk", action="request.kill")
+    ack = AuditRecord(audit_ts=T0 + 3 * NS, actor="engine", action="ack.kill")
+    halt = AuditRecord(audit_ts=T0 + NS, actor="asha@desk", action="request.halt")
+    for record in (old, kill, ack, halt):
+        await store.add_audit(record)
+
+    assert await store.list_audit_after(T0, "request.") == [halt, kill]
+    assert await store.list_audit_after(T0, "request.", limit=1) == [halt]
+    assert await store.list_audit_after(T0, "ack.") == [ack]
+    assert await store.list_audit_after(T0 + 3 * NS, "") == []
+
+
 def _fields(record: Instrument) -> dict[str, object]:
     return {name: getattr(record, name) for name in record.__struct_fields__}
