@@ -175,7 +175,11 @@ def _run(module: ModuleType, args: argparse.Namespace, settings: Settings) -> in
         return int(module.run(args, settings) or 0)
     from alphapanda_tui.logging_setup import start_logging
 
-    runtime = start_logging(settings, console=getattr(module, "LOG_TO_CONSOLE", False))
+    runtime = start_logging(
+        settings,
+        console=getattr(module, "LOG_TO_CONSOLE", False),
+        trader_stdout=getattr(module, "TRADER_STDOUT", False),
+    )
     args.logs = runtime
     try:
         return int(module.run(args, settings) or 0)

@@ -17,7 +17,9 @@ def register_setting_secrets(settings: Settings) -> None:
             register_secret(secret.get_secret_value())
 
 
-def start_logging(settings: Settings, *, console: bool = False) -> LogRuntime:
+def start_logging(
+    settings: Settings, *, console: bool = False, trader_stdout: bool = False
+) -> LogRuntime:
     """``setup_logging`` with the ``log`` settings; creates the home directory owner-only."""
     register_setting_secrets(settings)
     settings.ensure_home()
@@ -29,4 +31,5 @@ def start_logging(settings: Settings, *, console: bool = False) -> LogRuntime:
         backup_count=settings.log.backup_count,
         console=console,
         json_lines=settings.log.json_lines,
+        trader_stdout=trader_stdout,
     )

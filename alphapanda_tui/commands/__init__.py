@@ -9,7 +9,9 @@ A command module exposes:
 Optional module flags:
 
 - ``SETUP_LOGGING = False``: the frame writes no log files (``config`` uses it);
-- ``LOG_TO_CONSOLE = True``: also log to stderr (headless ``engine``);
+- ``LOG_TO_CONSOLE = True``: also log every line to stderr;
+- ``TRADER_STDOUT = True``: print the trader's lines (fills, halts, alerts, operator
+  actions) to stdout, one human line each (headless ``engine``);
 - ``REQUIRES_LIVE_CREDENTIALS = True``: in live mode, stop with one line when the Kite
   API key or secret is missing (``tui``, ``engine``).
 

@@ -20,7 +20,7 @@ from typing import Any
 
 NAME = "engine"
 HELP = "run the trading engine headless until SIGINT/SIGTERM (graceful shutdown)"
-LOG_TO_CONSOLE = True
+TRADER_STDOUT = True  # fills, halts, alerts and operator actions; chatter stays in the files
 REQUIRES_LIVE_CREDENTIALS = True
 CRASH_LOOP_EXIT = 1  # a service kept crashing: stopped, not "running" forever
 

@@ -18,6 +18,7 @@ from engine.logs.channels import CHANNELS, ChannelFilter
 from engine.logs.jsonl import ContextFilter, JsonLinesFormatter, TextFormatter
 from engine.logs.redaction import RedactionFilter
 from engine.logs.ring import RingBufferHandler
+from engine.logs.trader import TraderFilter, TraderFormatter
 
 ROOT_LOGGER = "alphapanda"
 NOISY_LOGGERS: tuple[str, ...] = (
@@ -97,8 +98,13 @@ def setup_logging(
     backup_count: int = 5,
     console: bool = False,
     json_lines: bool = True,
+    trader_stdout: bool = False,
 ) -> LogRuntime:
-    """Install channel files under ``home/logs``, a ring buffer and (optionally) stderr."""
+    """Install channel files under ``home/logs``, a ring buffer and (optionally) stderr.
+
+    ``trader_stdout``: also print the trader's lines (fills, halts, alerts, operator
+    actions; ``engine.logs.trader``) to stdout, as the headless engine does.
+    """
     global _active
     with _lock:
         if _active is not None:
@@ -124,6 +130,11 @@ def setup_logging(
             stream = logging.StreamHandler(sys.stderr)
             stream.setFormatter(TextFormatter())
             handlers.append(stream)
+        if trader_stdout:
+            trader = logging.StreamHandler(sys.stdout)
+            trader.addFilter(TraderFilter())
+            trader.setFormatter(TraderFormatter())
+            handlers.append(trader)
         for handler in handlers:
             # Redaction first: every later filter, formatter and handler sees masked text.
             handler.filters.insert(0, ContextFilter())

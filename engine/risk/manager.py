@@ -241,7 +241,7 @@ class RiskManager(StreamProcessor):
             lifts=record.reason,
             ts_ns=ts_ns,
         )
-        log.warning("automatic resume", extra={"rule": "daily_loss", "reason": reason})
+        log.warning("automatic resume: %s", reason, extra={"rule": "daily_loss", "reason": reason})
         await self._persist(alert)
 
     async def _judge(self, envelope: EventEnvelope, signal: Signal, out: Emitter) -> None:
@@ -395,7 +395,9 @@ class RiskManager(StreamProcessor):
 
     async def _halt(self, out: Emitter, rule: str, reason: str, ts_ns: int) -> None:
         alert = emit_auto_halt(out, self.trading_state, rule=rule, reason=reason, ts_ns=ts_ns)
-        log.critical("automatic halt", extra={"rule": rule, "reason": reason})
+        log.critical(
+            "automatic halt (%s): %s", rule, reason, extra={"rule": rule, "reason": reason}
+        )
         await self._persist(alert)
 
     async def _persist(self, alert: RiskAlert) -> None:

@@ -191,7 +191,12 @@ class TradingStateService(StreamProcessor):
             broker=self.broker,
         )
         log.warning(
-            "trading state changed",
+            "trading state changed: %s %s → %s by %s%s",
+            scope,
+            previous.value,
+            mode.value,
+            command.operator or "unknown",
+            f" ({command.reason})" if command.reason else "",
             extra={"scope": scope, "mode": mode.value, "operator": command.operator},
         )
 

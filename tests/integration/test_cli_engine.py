@@ -91,3 +91,26 @@ async def test_status_json_reports_state_strategies_positions_orders_and_pnl(
     latest = db.rows("SELECT snapshot_ts, equity FROM pnl_snapshots ORDER BY id DESC LIMIT 1")[0]
     assert status["pnl"]["snapshot_ts"] == latest[0]
     assert Decimal(status["pnl"]["equity"]) == Decimal(str(latest[1]))
+
+
+async def test_engine_stdout_tells_the_trader_fills_halts_and_actions_not_chatter(
+    isolated_home: Path,
+) -> None:
+    db = SqliteDb(isolated_home / "alphapanda.db")
+    engine = EngineProcess.start(isolated_home, ALPHAPANDA_LOG__LEVEL="INFO")
+    try:
+        await engine.started()
+        await poll(lambda: db.count("fills") >= 3, 15, "the engine trading")
+        assert cli(isolated_home, "kill").returncode == 0
+        await poll(lambda: "trading.kill" in engine.output, 10, "the kill on stdout")
+        engine.send(signal.SIGTERM)
+        assert engine.wait() == 0, engine.output[-3000:]
+    finally:
+        engine.close()
+
+    lines = engine.output.splitlines()
+    fills = [line for line in lines if " ORDER " in line and " fill FILLED " in line]
+    assert fills and all(" NSE:" in line and " @ " in line for line in fills)
+    assert any("OPERATOR" in line and "trading.kill" in line for line in lines)
+    assert any("trading state changed: global ACTIVE → HALTED" in line for line in lines)
+    assert not [line for line in lines if "consumer" in line or "bus started" in line]
