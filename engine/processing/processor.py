@@ -34,6 +34,12 @@ log = logging.getLogger("alphapanda.processing")
 _PERMANENT = (PermanentError, DecodeError, msgspec.ValidationError)
 _DEBUG = logging.DEBUG
 _CLOSED = BreakerState.CLOSED
+_MAX_ORIGINAL_TEXT = 64 * 1024
+
+
+def _printable(text: str) -> str:
+    """``text`` that encodes as UTF-8 (lone surrogates replaced): a dead letter must travel."""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _not_now(envelope: EventEnvelope) -> bool:
@@ -528,15 +534,12 @@ class StreamProcessor(ABC):
         if record.topic.endswith(topics.DLQ_SUFFIX):
             log.error("dead letter failed again; not re-queued", extra=extra)
             return
-        if record.raw is not None:
-            original = record.raw
-        elif envelope is not None:
-            original = self._codec.encode(envelope)
-        else:
-            original = b""
+        original, unencodable = self._original_bytes(record)
+        if unencodable:
+            error = f"{error}; the record cannot be encoded ({unencodable}), kept as text"
         letter = DeadLetter(
             source_topic=record.topic,
-            error=error[:2000],
+            error=_printable(error[:2000]),
             attempts=attempts,
             processor=self.name,
             original=original,
@@ -546,6 +549,20 @@ class StreamProcessor(ABC):
         out.emit(topics.dlq(record.topic), EventType.DEAD_LETTER, letter, key=record.key or "")
         await self._publish(out)
         log.error("dead-lettered", extra=extra)
+
+    def _original_bytes(self, record: Record) -> tuple[bytes, str]:
+        """The record as it arrived, or re-encoded; an envelope that cannot be encoded
+        (a year-10000 ns timestamp beyond 64 bits) is kept as its text instead of failing
+        the dead letter, which would crash the processor on the record it sets aside."""
+        if record.raw is not None:
+            return record.raw, ""
+        if record.envelope is None:
+            return b"", ""
+        try:
+            return self._codec.encode(record.envelope), ""
+        except Exception as exc:  # any encoding failure: the letter must still be written
+            text = repr(record.envelope)[:_MAX_ORIGINAL_TEXT]
+            return _printable(text).encode("utf-8"), f"{type(exc).__name__}: {exc}"
 
     async def _sleep(self, seconds: float) -> bool:
         """Wait, but wake at once on stop. True when the full wait elapsed."""

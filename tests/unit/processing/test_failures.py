@@ -202,3 +202,39 @@ async def test_both_processing_paths_retry_dead_letter_and_skip_duplicates_alike
 
     assert len(proc.calls) == 2 + 2 * FAST.retry.max_attempts
     assert [letter.attempts for letter in await dead_letters(bus)] == [3, 3]
+
+
+async def test_a_record_that_cannot_be_encoded_is_still_dead_lettered_not_crash_looped() -> None:
+    """A year-10000 tick (ns beyond 64 bits) once made the dead letter itself fail to
+    serialise, so the processor crashed on the record it was trying to set aside."""
+    bus = MemoryBus(partitions=1)
+    proc = Probe(bus, on_event=fail_times(1, PermanentError("ts out of range")))
+    year_10000_ns = 253_402_300_800 * 10**9
+    await bus.publish("in", event(year_10000_ns))
+    await bus.publish("in", event(2))
+    task = asyncio.create_task(proc.run())
+
+    await eventually(lambda: proc.stats.processed == 1 and proc.stats.dead_lettered == 1)
+    assert not task.done()  # still running: no crash, no restart needed
+    await stop_and_wait(proc, task)
+
+    [letter] = await dead_letters(bus)
+    assert "PermanentError: ts out of range" in letter.error
+    assert "cannot be encoded" in letter.error
+    assert str(year_10000_ns) in letter.original.decode()  # what it was, for the operator
+    assert [seq(e) for e in proc.handled] == [2]
+
+
+async def test_an_error_text_that_is_not_valid_unicode_still_makes_a_dead_letter() -> None:
+    bus = MemoryBus(partitions=1)
+    proc = Probe(bus, on_event=fail_times(1, PermanentError("bad row \udcff\udcfe")))
+    await bus.publish("in", event(1))
+    await bus.publish("in", event(2))
+    task = asyncio.create_task(proc.run())
+
+    await eventually(lambda: proc.stats.processed == 1 and proc.stats.dead_lettered == 1)
+    await stop_and_wait(proc, task)
+
+    [letter] = await dead_letters(bus)
+    assert letter.error.encode("utf-8")  # encodable: it can travel over Kafka
+    assert "bad row" in letter.error
