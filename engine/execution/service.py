@@ -229,6 +229,29 @@ class ExecutionService(StreamProcessor):
             self.working[coid] = order  # a live venue: the reconciler settles it
         log.info("order recovered", extra={"client_order_id": coid, "status": order.status})
 
+    async def on_stop(self) -> None:
+        """Close the paper venue's working orders: its book ends with this process, so
+        nothing can fill them and the store must not show them OPEN until the next start.
+
+        Only on a graceful stop, after the last event is handled: after a crash the
+        supervisor restarts this service over the same venue book, and a lost lease hands
+        the orders to the next holder. A live venue keeps its orders: Zerodha still holds
+        them and the reconciler settles them on start.
+        """
+        if not (self.adapter.book_lost_on_restart and self.stopping and not self._abandoned):
+            return
+        stored = await self.store.list_orders(self.broker, statuses=_WORKING, limit=1_000_000)
+        if not stored:
+            return
+        out = Emitter(self.name, None, self.clock.now_ns())
+        reason = "paper session stopped: the paper venue cannot fill it after the process ends"
+        for order in sorted(stored, key=lambda o: (o.created_ts, o.client_order_id)):
+            if order.client_order_id in self.working:
+                await self.adapter.cancel(order)  # out of the venue's book first
+            await self._close(order, OrderStatus.CANCELLED, reason, out, self.clock.now_ns())
+        await self._publish(out)
+        log.info("paper orders cancelled at stop", extra={"orders": len(stored)})
+
     async def _rebuild_positions(self) -> None:
         self.net_positions.clear()
         last_order: dict[PositionKey, str] = {}
