@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/pipeline.py
 	$(BIN)/python benchmarks/pipeline_kafka.py
 	$(BIN)/python benchmarks/console.py
+	$(BIN)/python benchmarks/kill_cli.py
 
 services:
 	@pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
