@@ -74,13 +74,22 @@ def build_read_cache(settings: Settings) -> Any:
     redis = settings.redis
     if not redis.url:
         return None
-    from redis.asyncio import Redis
-
     from storage.read_cache import RedisReadCache
+    from storage.redis_client import make_redis
 
     password = redis.password.get_secret_value() if redis.password else None
-    client = Redis.from_url(redis.url, password=password) if password else Redis.from_url(redis.url)
+    client = make_redis(redis.url, password=password, ssl=redis.ssl)  # TLS when ssl=true
     return RedisReadCache(client, settings.broker, prefix=redis.key_prefix, owns_client=True)
+
+
+async def require_read_cache(cache: Any, settings: Settings) -> None:
+    """A configured Redis that does not answer stops start-up with one line (exit 2)."""
+    from storage.redis_client import RedisUnreachableError, require_reachable
+
+    try:
+        await require_reachable(cache.redis, settings.redis.url or "")
+    except RedisUnreachableError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def singleton_wrapper(
@@ -224,6 +233,8 @@ class EngineRuntime:
             singleton=singleton,
             adapter=live.adapter if live else None,
         )
+        if self.read_cache is not None:
+            await require_read_cache(self.read_cache, settings)
         if live:
             live.attach(self.pipeline.control)
         executes = "execution" in parse_services(self.services)
