@@ -64,3 +64,28 @@ async def test_a_restart_continues_the_simulated_clock_and_keeps_every_figure(
         book = PortfolioBook(BROKER, CASH)
         book.rebuild(fills)
         assert (book.realized_pnl, book.cash) == (snapshot.realized_pnl, snapshot.cash)
+
+
+async def test_the_simulated_market_resumes_after_the_latest_fill_not_only_the_newest_order(
+    isolated_home: Path,
+) -> None:
+    """Seen after a SIGKILL: the newest order (still open) was placed in the round before
+    an older order's fill; resuming after the newest order replayed the fill's round
+    with other prices, so one moment had two market prices."""
+    from alphapanda_tui.runtime import Ports
+    from engine.bus.memory import MemoryBus
+    from engine.events.types import OrderStatus
+    from engine.memory_store import MemoryTradingStore
+    from tests.storage.factories import NS, T0, make_fill, make_order
+
+    settings = load_settings(**settings_overrides(isolated_home))
+    store = MemoryTradingStore()
+    filled = make_order("AP1", status=OrderStatus.FILLED, filled_quantity=10, updated_ts=T0 + NS)
+    await store.insert_order(make_order("AP1"))
+    await store.apply_execution(filled, make_fill("T1", client_order_id="AP1", fill_ts=T0 + NS))
+    await store.insert_order(make_order("AP2", status=OrderStatus.OPEN))  # same round, open
+
+    runtime = build_runtime(settings)
+    resume = await runtime._last_event_ts(Ports(bus=MemoryBus(), store=store))
+
+    assert resume == T0 + NS
