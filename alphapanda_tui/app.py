@@ -302,14 +302,15 @@ class AlphaPandaApp(App[int]):
             "alerts": [f"{line.alert.rule}: {line.alert.message}" for line in acknowledged],
             "count": sum(line.count for line in acknowledged),
         }
-        audit_log.info(
-            "alerts acknowledged",
-            extra={"actor": self.operator, "action": "alerts.acknowledge", **detail},
-        )
         record = getattr(self.handle, "record_audit", None)
-        if record is not None:  # the audit table too, where the engine has a store
+        if record is not None:  # the audit table, which also writes the audit channel
             work = record("alerts.acknowledge", detail, operator=self.operator)
             self.run_worker(work, name="Acknowledge alerts", group="control")
+        else:  # no store here (an attached console): the audit channel only
+            audit_log.info(
+                "alerts acknowledged",
+                extra={"actor": self.operator, "action": "alerts.acknowledge", **detail},
+            )
         self.notify(f"{len(acknowledged)} pinned alert(s) acknowledged")
 
     def action_login(self) -> None:
