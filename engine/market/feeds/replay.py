@@ -82,9 +82,11 @@ def iter_replay(
     _check_header(header)
     band = price_band_pct / 100
     last: dict[int, tuple[int, Decimal]] = {}  # token -> (ts, price) of its last good tick
+    rows = 0
     for line_no, raw in numbered:
         if not raw.strip():
             continue
+        rows += 1
         try:
             if len(raw) > MAX_LINE_BYTES:
                 raise ValueError(f"row of {len(raw):,} bytes (at most {MAX_LINE_BYTES:,})")
@@ -96,6 +98,8 @@ def iter_replay(
             continue
         last[tick.instrument_token] = (tick.exchange_ts, tick.last_price)
         yield tick
+    if not rows:  # a header alone would "replay" nothing and look like a finished run
+        raise ReplayFormatError("tick file holds a header but no rows")
 
 
 def _header(raw: bytes) -> list[str]:
