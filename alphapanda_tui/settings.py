@@ -479,6 +479,11 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError(describe_validation_error(exc)) from None
     except SettingsError as exc:
         raise ConfigError(_describe_settings_error(exc)) from None
+    except UnicodeDecodeError as exc:  # the only file read here is .env
+        raise ConfigError(
+            f"cannot read {Path('.env').absolute()}: not UTF-8 text "
+            f"(byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
+        ) from None
 
 
 def _describe_settings_error(exc: SettingsError) -> str:

@@ -215,3 +215,24 @@ def test_good_settings_still_run(tmp_path: Path, monkeypatch, capsys) -> None:
 
     assert cli.main(["config", "show"]) == 0
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    ("dotenv", "what"),
+    [
+        (b"ALPHAPANDA_MOED=live\n", "invalid setting ALPHAPANDA_MOED (in .env): not a setting"),
+        (b"ALPHAPANDA_MODE=paper\nNOTE=caf\xe9\n", ".env: not UTF-8 text (byte 0xe9"),
+    ],
+    ids=["misspelt-name", "not-utf8"],
+)
+def test_a_bad_dotenv_file_stops_the_command_with_one_line(
+    dotenv: bytes, what: str, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_bytes(dotenv)
+
+    code = cli.main(["config", "show"])
+
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    assert captured.err.count("\n") == 1 and what in captured.err
