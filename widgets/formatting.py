@@ -14,6 +14,7 @@ from rich.text import Text
 
 from engine.clock import IST, ns_to_datetime
 from engine.events.types import ComponentStatus, OrderStatus, OrderType, Severity, Side, TradingMode
+from engine.money import amount, signed_amount
 
 STATE_STYLE: dict[TradingMode, str] = {
     TradingMode.ACTIVE: "bold $success",
@@ -68,10 +69,8 @@ PLAIN = Palette()
 
 
 def money(value: Decimal | None, places: int = 2) -> str:
-    """``1,23,456.70``-free plain grouping (``123,456.70``); '—' when unknown."""
-    if value is None:
-        return "—"
-    return f"{value:,.{places}f}"
+    """``123,456.70``; '—' when unknown (``engine.money``, shared with the CLI)."""
+    return amount(value, places)
 
 
 def signed_money(value: Decimal | None, palette: Palette = PLAIN) -> Text:
@@ -79,7 +78,7 @@ def signed_money(value: Decimal | None, palette: Palette = PLAIN) -> Text:
     if value is None:
         return Text("—", justify="right")
     spec = "$success" if value > 0 else "$error" if value < 0 else ""
-    return palette.text(f"{value:+,.2f}", spec, "right")
+    return palette.text(signed_amount(value), spec, "right")
 
 
 def right(value: str) -> Text:

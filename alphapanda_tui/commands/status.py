@@ -1,6 +1,9 @@
 """``alphapanda status [--json]``: trading state, strategies, positions, open orders, P&L.
 
-Read from storage, so it answers whether the engine is running or not.
+Read from storage, so it answers whether the engine is running or not. The text says
+what the console says: a strategy's state is the effective one (the stricter of the
+global state and its own; its own is shown beside it where they differ), money is
+spelt as on screen (``engine.money``). ``--json`` keeps raw values for scripts.
 """
 
 from __future__ import annotations
@@ -8,9 +11,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 from decimal import Decimal
 from typing import Any
+
+from alphapanda_tui.commands.status_text import status_lines
 
 NAME = "status"
 HELP = "trading state, strategies, positions, open orders and P&L (--json)"
@@ -25,7 +29,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     if args.json:
         print(json.dumps(status, default=_json_default, indent=2))
     else:
-        _print_text(status)
+        print("\n".join(status_lines(status)))
     return 0
 
 
@@ -33,46 +37,77 @@ async def collect(settings: Any) -> dict[str, Any]:
     import msgspec
 
     from alphapanda_tui.commands.control import open_store
-    from alphapanda_tui.runtime import build_bindings, build_registry, running_engine_pid
-    from engine.events.types import OrderStatus, TradingMode
-    from engine.trading_state.state import GLOBAL_SCOPE
+    from alphapanda_tui.runtime import running_engine_pid
+    from engine.events.types import OrderStatus
 
+    configs = _enabled_strategies(settings)
+    brokers = {settings.broker, *(c.broker for c in configs)}
     store = await open_store(settings)
     broker = settings.broker
     try:
-        states = {s.scope: s for s in await store.load_trading_states(broker)}
+        records = {b: await store.load_trading_states(b) for b in brokers}
         working = [s for s in OrderStatus if s.is_working]
         open_orders = await store.list_orders(broker, statuses=working)
         positions = await store.list_positions(broker)
         pnl = await store.latest_pnl_snapshot(broker)
     finally:
         await store.aclose()
-    bindings = build_bindings(settings, build_registry(settings))
-    glob = states.get(GLOBAL_SCOPE)
     pid = running_engine_pid(settings.home)
+    states = {b: _trading_state(b, rows) for b, rows in records.items()}
     return {
         "mode": settings.mode,
         "broker": broker.value,
         "engine": {"running": pid is not None, "pid": pid},
-        "trading_state": {
-            "mode": (glob.mode if glob else TradingMode.ACTIVE).value,
-            "reason": glob.reason if glob else "",
-            "operator": glob.operator if glob else "",
-        },
-        "strategies": [
-            {
-                "name": b.config.name,
-                "kind": b.config.kind,
-                "instruments": list(b.config.instruments),
-                "state": (
-                    states[b.config.name].mode if b.config.name in states else TradingMode.ACTIVE
-                ).value,
-            }
-            for b in bindings
-        ],
+        "trading_state": _global_state(states[broker]),
+        "strategies": [_strategy(c, states[c.broker], broker) for c in configs],
         "positions": [msgspec.to_builtins(p) for p in positions if p.net_quantity != 0],
         "open_orders": [msgspec.to_builtins(o) for o in open_orders],
         "pnl": msgspec.to_builtins(pnl) if pnl else None,
+    }
+
+
+def _enabled_strategies(settings: Any) -> list[Any]:
+    """The strategies file's enabled strategies, every broker (the frame validated the file)."""
+    from alphapanda_tui.errors import ConfigError
+    from engine.strategies.config import StrategyConfigError, load_strategies
+
+    try:
+        return [c for c in load_strategies(settings.strategies_file) if c.enabled]
+    except StrategyConfigError as exc:
+        raise ConfigError(str(exc).splitlines()[0]) from None
+
+
+def _trading_state(broker: Any, records: list[Any]) -> Any:
+    """The engine's own ``TradingState``, so "effective" means here what it means to risk."""
+    from engine.trading_state.state import TradingState
+
+    state = TradingState(broker)
+    state.load(records)
+    return state
+
+
+def _global_state(state: Any) -> dict[str, Any]:
+    record = state.record()
+    return {
+        "mode": state.scope_mode().value,
+        "reason": record.reason if record else "",
+        "operator": record.operator if record else "",
+        "changed_ts": record.changed_ts if record else None,
+    }
+
+
+def _strategy(config: Any, state: Any, running_broker: Any) -> dict[str, Any]:
+    """``state`` is what applies (the console's); ``own_state`` is the strategy's stored one."""
+    own = state.record(config.name)
+    return {
+        "name": config.name,
+        "kind": config.kind,
+        "broker": config.broker.value,
+        "runs": config.broker == running_broker,
+        "instruments": list(config.instruments),
+        "state": state.effective(config.name).value,
+        "own_state": state.scope_mode(config.name).value,
+        "own_reason": own.reason if own else "",
     }
 
 
@@ -80,26 +115,3 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def _print_text(status: dict[str, Any]) -> None:
-    out = sys.stdout
-    engine = status["engine"]
-    running = f"running (pid {engine['pid']})" if engine["running"] else "stopped"
-    print(
-        f"mode {status['mode'].upper()}  trading {status['trading_state']['mode']}"
-        f"  engine {running}",
-        file=out,
-    )
-    for s in status["strategies"]:
-        print(f"  strategy {s['name']:<16} {s['state']:<9} {', '.join(s['instruments'])}", file=out)
-    print(
-        f"positions {len(status['positions'])}  open orders {len(status['open_orders'])}", file=out
-    )
-    pnl = status["pnl"]
-    if pnl:
-        print(
-            f"realized {pnl['realized_pnl']}  unrealized {pnl['unrealized_pnl']}  "
-            f"charges {pnl['charges']}  equity {pnl['equity']}",
-            file=out,
-        )

@@ -1,0 +1,105 @@
+"""``alphapanda status`` through the installed script: what the console would show.
+
+A strategy is not ACTIVE while trading is globally HALTED (its stored state is shown
+beside the effective one); money is spelt as on screen; ``--json`` keeps raw values.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+
+from tests.integration.support import SESSION_START_NS, STRATEGY, cli
+
+
+def _journal(home: Path, *statements: tuple[str, tuple[object, ...]]) -> None:
+    """A migrated database holding exactly ``statements``' rows (no engine ran)."""
+    assert cli(home, "db", "upgrade").returncode == 0
+    connection = sqlite3.connect(home / "alphapanda.db")
+    with connection:
+        for sql, params in statements:
+            connection.execute(sql, params)
+    connection.close()
+
+
+def _state(scope: str, mode: str, reason: str) -> tuple[str, tuple[object, ...]]:
+    return (
+        "INSERT INTO trading_state (broker, scope, mode, reason, operator, changed_ts)"
+        " VALUES ('paper', ?, ?, ?, 'ops@desk', ?)",
+        (scope, mode, reason, SESSION_START_NS),
+    )
+
+
+SNAPSHOT = (
+    "INSERT INTO pnl_snapshots (broker, snapshot_ts, realized_pnl, unrealized_pnl, charges,"
+    " cash, equity, gross_exposure) VALUES ('paper', ?, '-2019.40', '123456.7', '12.3',"
+    " '1000000', '1234567.89', '0')",
+    (SESSION_START_NS,),
+)
+
+
+def test_a_global_halt_shows_every_strategy_halted_with_its_own_state_beside(
+    isolated_home: Path,
+) -> None:
+    _journal(
+        isolated_home,
+        _state("global", "HALTED", "kill switch (cli)"),
+        _state(STRATEGY, "ACTIVE", "operator resume"),
+    )
+
+    text = cli(isolated_home, "status")
+    raw = cli(isolated_home, "status", "--json")
+
+    assert text.returncode == 0, text.stderr
+    assert text.stderr == ""
+    lines = text.stdout.splitlines()
+    assert "trading HALTED (kill switch (cli), by ops@desk)" in lines[0]
+    (row,) = [line for line in lines if line.strip().startswith(STRATEGY)]
+    assert "HALTED (global: kill switch (cli); own state ACTIVE)" in row
+    assert " paper " in row
+    assert "ACTIVE  " not in row  # never listed as trading
+    (strategy,) = json.loads(raw.stdout)["strategies"]
+    assert (strategy["state"], strategy["own_state"], strategy["broker"]) == (
+        "HALTED",
+        "ACTIVE",
+        "paper",
+    )
+
+
+def test_a_strategy_halted_on_its_own_reads_halted_with_its_reason(isolated_home: Path) -> None:
+    _journal(isolated_home, _state(STRATEGY, "HALTED", "too many rejections"))
+
+    lines = cli(isolated_home, "status").stdout.splitlines()
+
+    assert "trading ACTIVE" in lines[0]
+    (row,) = [line for line in lines if line.strip().startswith(STRATEGY)]
+    assert "HALTED (too many rejections)" in row
+    assert "own state" not in row
+
+
+def test_money_is_spelt_as_on_the_console_with_the_snapshot_time(isolated_home: Path) -> None:
+    _journal(isolated_home, SNAPSHOT)
+
+    text = cli(isolated_home, "status")
+    raw = json.loads(cli(isolated_home, "status", "--json").stdout)
+
+    assert text.returncode == 0, text.stderr
+    pnl = text.stdout[text.stdout.index("P&L (₹)") :]
+    assert "snapshot at 05 Jan 2026 10:00:00 IST" in pnl
+    assert "realized -2,019.40" in pnl
+    assert "unrealized +123,456.70" in pnl
+    assert "charges 12.30" in pnl
+    assert "equity 1,234,567.89" in pnl
+    assert "P&L +121,425.00" in pnl  # realized + unrealized − charges
+    assert Decimal(raw["pnl"]["realized_pnl"]) == Decimal("-2019.40")  # raw, not spelt
+    assert raw["pnl"]["equity"] == "1234567.89"
+    assert raw["pnl"]["snapshot_ts"] == SESSION_START_NS
+
+
+def test_no_snapshot_says_so(isolated_home: Path) -> None:
+    result = cli(isolated_home, "status")
+
+    assert result.returncode == 0, result.stderr
+    assert "P&L: no snapshot stored yet" in result.stdout
