@@ -23,6 +23,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     up.add_argument("revision", nargs="?", default="head", metavar="REVISION")
     down = actions.add_parser("downgrade", help="migrate down to REVISION ('base' drops all)")
     down.add_argument("revision", metavar="REVISION")
+    down.add_argument(
+        "--yes", action="store_true", help="drop tables without asking (needed without a terminal)"
+    )
     actions.add_parser("current", help="print the revision the database is at")
 
 
@@ -61,6 +64,8 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             suffix = " (head)" if revision is not None and revision == head else ""
             print(f"{where}: {state}{suffix}")
             return 0
+        if args.db_action == "downgrade":
+            _confirm_drops(where, migrate.current(url), args.revision, assume_yes=args.yes)
         verb = "upgrading" if args.db_action == "upgrade" else "downgrading"
         print(f"{verb} {where} to {args.revision} …", end=" ", flush=True)
         getattr(migrate, args.db_action)(url, args.revision)
@@ -75,6 +80,32 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         raise ConfigError(f"cannot use the database {where}: {reason}") from None
     finally:
         sys.stdout.flush()
+
+
+def _confirm_drops(where: str, current: str | None, target: str, *, assume_yes: bool) -> None:
+    """Ask before a downgrade drops tables (the journal: orders, fills, audit); refuse unasked.
+
+    Without a terminal to ask on, only ``--yes`` lets it proceed: a script must say so.
+    """
+    from storage.migration_drops import UnknownDowngrade, tables_dropped
+
+    try:
+        dropped = tables_dropped(current, target)
+    except UnknownDowngrade:
+        return  # Alembic itself refuses the revision, in one line
+    if not dropped or assume_yes:
+        return
+    loss = f"db downgrade {target} drops {len(dropped)} tables of {where} ({', '.join(dropped)})"
+    if not sys.stdin.isatty():
+        raise UsageError(f"{loss}; refused without confirmation: add --yes to drop them")
+    print(f"{loss} and every row in them.", file=sys.stderr)
+    print("Type 'yes' to drop them: ", end="", file=sys.stderr, flush=True)
+    try:
+        answer = sys.stdin.readline().strip()
+    except KeyboardInterrupt:
+        answer = ""
+    if answer != "yes":
+        raise UsageError("db downgrade cancelled: nothing was dropped")
 
 
 def _report_failure(args: argparse.Namespace) -> None:

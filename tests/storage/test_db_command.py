@@ -46,7 +46,7 @@ def test_upgrade_current_downgrade_print_progress(
 
     assert db.run(_args("upgrade"), settings) == 0
     assert db.run(_args("current"), settings) == 0
-    assert db.run(_args("downgrade", "base"), settings) == 0
+    assert db.run(_args("downgrade", "base", "--yes"), settings) == 0
 
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"upgrading sqlite {isolated_home}/alphapanda.db to head … done " + (
