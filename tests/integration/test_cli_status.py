@@ -92,7 +92,8 @@ def test_money_is_spelt_as_on_the_console_with_the_snapshot_time(isolated_home: 
     assert "unrealized +123,456.70" in pnl
     assert "charges 12.30" in pnl
     assert "equity 1,234,567.89" in pnl
-    assert "P&L +121,425.00" in pnl  # realized + unrealized − charges
+    assert "overall  P&L +121,425.00" in pnl  # realized + unrealized − charges
+    assert "day      not in the stored snapshot" in pnl  # not the overall figure as "day"
     assert Decimal(raw["pnl"]["realized_pnl"]) == Decimal("-2019.40")  # raw, not spelt
     assert raw["pnl"]["equity"] == "1234567.89"
     assert raw["pnl"]["snapshot_ts"] == SESSION_START_NS
