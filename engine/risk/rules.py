@@ -67,8 +67,8 @@ def reduces_position(signal: Signal, state: RiskState) -> bool:
     net = state.net_quantity(signal.strategy, signal.instrument_token)
     if net == 0 or (net > 0) == (signal.side.sign > 0):
         return False
-    sign = signal.side.sign
-    already_reducing = abs(state.working_on_side(signal.instrument_token, signal.strategy, sign))
+    working = state.working_net(signal.instrument_token, signal.strategy)
+    already_reducing = abs(working) if (working > 0) == (signal.side.sign > 0) else 0
     return signal.quantity + already_reducing <= abs(net)
 
 
@@ -176,21 +176,17 @@ def check_order_quantity(signal: Signal, ctx: RuleContext) -> Rejection | None:
 def check_strategy_position(signal: Signal, ctx: RuleContext) -> Rejection | None:
     """A strategy never holds more than its size, nor goes short unless it may.
 
-    Working orders on the signal's side count as filled, so a wish repeated while the
-    first order is in flight (after a crash, a halt or a lagging position) cannot stack a
-    position or flip it. Working orders on the other side do not make room: they may yet
-    be cancelled (a restarted paper session cancels every one) or rejected, and then a
-    sell they "covered" would leave the strategy beyond its size or short.
+    Working orders count as filled, so a wish repeated while the first order is in flight
+    (after a crash, a halt or a lagging position) cannot stack a position or flip it.
     """
     limit = ctx.limits.strategy_positions.get(signal.strategy)
     if limit is None or reduces_position(signal, ctx.state):
         return None
     state = ctx.state
     token = signal.instrument_token
-    sign = signal.side.sign
     net = state.net_quantity(signal.strategy, token)
-    working = state.working_on_side(token, signal.strategy, sign)
-    after = net + working + sign * signal.quantity
+    working = state.working_net(token, signal.strategy)
+    after = net + working + signal.side.sign * signal.quantity
     held = f"holds {net:+d}" + (f", {working:+d} working" if working else "")
     if after < 0 and not limit.allow_short:
         return Rejection(

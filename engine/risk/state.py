@@ -221,15 +221,6 @@ class RiskState:
             if o.instrument_token == token and (strategy is None or o.strategy == strategy)
         )
 
-    def working_on_side(self, token: int, strategy: str, sign: int) -> int:
-        """Signed quantity still to fill on one strategy's working orders of one side
-        (``sign`` +1 buys, -1 sells): what could yet fill that way if the others never do."""
-        return sum(
-            o.remaining_signed
-            for o in self.open_orders.values()
-            if o.instrument_token == token and o.strategy == strategy and o.side.sign == sign
-        )
-
     def mark_price(self, token: int) -> Decimal | None:
         """Last traded price from ticks, else the portfolio's last mark, else the cost."""
         price = self.last_prices.get(token)

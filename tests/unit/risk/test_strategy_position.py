@@ -105,33 +105,3 @@ async def test_a_redelivered_fill_is_not_counted_twice(start_risk: StartRisk) ->
     await risk.order_event(entry, OrderStatus.PARTIALLY_FILLED, filled=5)  # again
 
     assert (await risk.submit(quantity=5)).accepted  # 5 held + 5 = its size 10
-
-
-async def test_working_orders_on_the_other_side_make_no_room(start_risk: StartRisk) -> None:
-    """Seen after a crash: a short strategy's reversal (two buys) still counted as working
-    while the restarted paper session cancelled it; the next sells went through as if
-    the buys had filled, and the strategy ended short twice its size."""
-    risk = await start_risk(BOTH_WAYS)
-    await risk.position(net=-10, average="1500")
-    assert (await risk.submit(quantity=10)).accepted  # exit short
-    assert (await risk.submit(quantity=10)).accepted  # enter long
-
-    beyond = await risk.submit(side=Side.SELL, quantity=10)
-
-    assert beyond.rule == "strategy_position" and "-20" in beyond.reason
-
-
-async def test_an_entry_waits_until_the_exit_working_before_it_has_filled(
-    start_risk: StartRisk,
-) -> None:
-    """Long 10 with its exit working: a new entry would make it +20 if the exit were
-    cancelled, so it is refused until the exit fills."""
-    risk = await start_risk(LONG_ONLY)
-    await risk.position(net=10, average="1500")
-    exit_ = make_signal(side=Side.SELL, quantity=10)
-    await risk.send(exit_)
-    assert (await risk.verdict(exit_)).accepted
-
-    assert (await risk.submit(quantity=10)).rule == "strategy_position"
-    await risk.order_event(exit_, OrderStatus.FILLED, filled=10)
-    assert (await risk.submit(quantity=10)).accepted
