@@ -198,7 +198,11 @@ class EngineRuntime:
         else:
             feed = self._build_feed(ports.bus, await self._last_event_ts(ports))
         reader = ReadModelProcessor(
-            bus=ports.bus, model=self.read_model, broker=self.broker, clock=self.clock
+            bus=ports.bus,
+            model=self.read_model,
+            broker=self.broker,
+            clock=self.clock,
+            seed=ports.store,  # the day's orders, positions and P&L before the first tick
         )
         health = HealthReporter(
             bus=ports.bus,
