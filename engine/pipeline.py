@@ -152,6 +152,7 @@ class Pipeline:
             config=proc,
             clock=self.clock,
         )
+        self.risk.restores_working = not self.execution.adapter.book_lost_on_restart
         self.portfolio = PortfolioService(
             broker=broker,
             bus=bus,

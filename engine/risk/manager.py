@@ -142,6 +142,11 @@ class RiskManager(StreamProcessor):
         self._day_end = 0  # UTC ns: an event at or after it opens the next trading day
         self._rules_given = rules
         self._rules_active = active_rules(rules, limits)
+        # False when the venue's book ends with the process (paper): its working orders
+        # are being cancelled by execution's start (all but the unsent PENDING ones), and
+        # counting them would let a stale order on the other side make room for a new one
+        # (set by the pipeline)
+        self.restores_working = True
         self._validated_topic = topics.signals_validated(broker)
         self._rejected_topic = topics.signals_rejected(broker)
 
@@ -149,7 +154,10 @@ class RiskManager(StreamProcessor):
         if self.store is None:
             return
         positions = await self.store.list_positions(self.broker)
-        orders = await self.store.list_orders(self.broker, statuses=_WORKING, limit=10_000)
+        # a venue whose book ended with the last process: only the outbox's unsent orders
+        # (PENDING) still go out (execution sends them on start); the rest are cancelled
+        statuses = _WORKING if self.restores_working else [OrderStatus.PENDING]
+        orders = await self.store.list_orders(self.broker, statuses=statuses, limit=10_000)
         self.state.restore(positions, orders, await self.store.list_fills(self.broker))
 
     def handle_now(self, envelope: EventEnvelope) -> bool:

@@ -129,14 +129,16 @@ class PositionalStrategy(ABC, Generic[S]):
         """What is filled now; the intent stays until nothing is in flight (``settle``)."""
         self._state(instrument_token).held = net_quantity
 
-    def settle(self, instrument_token: int) -> None:
+    def settle(self, instrument_token: int, *, retry: bool = False) -> None:
         """Nothing of this strategy is in flight here: the intended position becomes what
         is held. A wish that was not filled (refused, cancelled, rejected) is remembered
-        and not repeated until the strategy decides something else."""
+        and not repeated until the strategy decides something else, unless ``retry``: it
+        was refused only because other orders of its own were still in flight, so it is
+        wished again on the next tick (an exit refused while its entry was working)."""
         state = self._state(instrument_token)
         actual = position_of(state.held)
         if state.position is not actual:
-            state.refused = state.position
+            state.refused = None if retry else state.position
             state.position = actual
 
     def sync(self, instrument_token: int, net_quantity: int) -> None:

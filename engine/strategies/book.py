@@ -8,10 +8,14 @@ here, per strategy and instrument:
   cumulative filled quantity, so a redelivered event adds nothing), restored from the
   journal at start;
 - ``pending``: the client order ids of signals still in flight (emitted, not yet
-  rejected nor ended).
+  rejected nor ended);
+- ``retry``: a signal was refused only because of the strategy's own orders in flight
+  (risk's ``strategy_position`` rule counts them at their worst), so its wish is made
+  again once they have ended instead of being dropped.
 
-While an order is in flight the strategy keeps its wish; once nothing is in flight its
-intended position becomes what it holds (``PositionalStrategy.settle``). A fill that
+While an order is in flight the strategy keeps its wish (its decisions stay a function of
+the ticks, so a backtest does not depend on how fast fills come back); once nothing is in
+flight its intended position becomes what it holds (``PositionalStrategy.settle``). A fill that
 arrives late, a position published late, or a rejection read after the next tick can
 therefore never resurrect an old intent or stack a position.
 
@@ -30,6 +34,8 @@ from engine.strategies.base import PositionalStrategy
 
 _Key = tuple[Broker, str, int]  # broker, strategy, instrument token
 _ORDERS_KEPT = 200_000
+# risk refused the signal because of the strategy's own orders in flight: try again
+RETRY_RULES = frozenset({"strategy_position"})
 
 
 class StrategyBook:
@@ -39,6 +45,7 @@ class StrategyBook:
         self._strategies = strategies
         self._held: dict[_Key, int] = {}
         self._pending: dict[_Key, set[str]] = {}
+        self._retry: set[_Key] = set()
         self._counted: dict[str, int] = {}  # client order id -> filled quantity counted
 
     # -- start ----------------------------------------------------------------------
@@ -89,10 +96,15 @@ class StrategyBook:
         if update.status.is_terminal:
             self._ended(key, cid)
 
-    def rejected(self, broker: Broker, strategy: str, token: int, client_order_id: str) -> None:
+    def rejected(
+        self, broker: Broker, strategy: str, token: int, client_order_id: str, rule: str = ""
+    ) -> None:
         """Risk refused the signal: it never became an order."""
         if (broker, strategy) in self._strategies:
-            self._ended((broker, strategy, token), client_order_id)
+            key = (broker, strategy, token)
+            if rule in RETRY_RULES and self._pending.get(key, set()) - {client_order_id}:
+                self._retry.add(key)
+            self._ended(key, client_order_id)
 
     def _ended(self, key: _Key, client_order_id: str) -> None:
         pending = self._pending.get(key)
@@ -101,7 +113,9 @@ class StrategyBook:
             if pending:
                 return
             del self._pending[key]
-        self._strategies[key[:2]].settle(key[2])  # type: ignore[index]
+        retry = key in self._retry
+        self._retry.discard(key)
+        self._strategies[key[:2]].settle(key[2], retry=retry)  # type: ignore[index]
 
     # -- readers ----------------------------------------------------------------------
     def held(self, broker: Broker, strategy: str, token: int) -> int:

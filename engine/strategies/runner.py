@@ -146,7 +146,7 @@ class StrategyRunner(StreamProcessor):
             signal = data.signal
             cid = client_order_id(signal.signal_id)
             for broker in [envelope.broker] if envelope.broker else self._brokers:
-                self.book.rejected(broker, signal.strategy, signal.instrument_token, cid)
+                self.book.rejected(broker, signal.strategy, signal.instrument_token, cid, data.rule)
         else:
             return False
         return True

@@ -98,6 +98,7 @@ class RiskHarness:
         store: Any = None,
         known: Any = None,
         instrument_of: Any = None,
+        restores_working: bool = True,
     ) -> RiskHarness:
         bus = MemoryBus(partitions=2)
         risk = RiskManager(
@@ -110,6 +111,7 @@ class RiskHarness:
             store=store,
             config=ProcessorConfig(poll_timeout=0.02),
         )
+        risk.restores_working = restores_working
         observer = await bus.subscribe(
             [
                 topics.signals_validated(BROKER),

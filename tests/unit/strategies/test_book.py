@@ -76,3 +76,29 @@ def test_a_rejected_entry_settles_flat_and_is_not_wished_again() -> None:
 
     assert strategy.position(TOKEN).name == "FLAT"
     assert strategy._state(TOKEN).refused is Position.LONG
+
+
+def test_an_exit_refused_while_the_entry_was_working_is_wished_again_once_it_fills() -> None:
+    """Risk counts the working entry at its worst (it may be cancelled), so the exit is
+    refused; once the entry has filled the exit must still go, not be forgotten."""
+    strategy, book = _book()
+    strategy._state(TOKEN).position = Position.LONG
+    book.sent(Broker.PAPER, "ema", TOKEN, "buy")
+    strategy._state(TOKEN).position = Position.FLAT  # the cross down, before the fill
+    book.sent(Broker.PAPER, "ema", TOKEN, "sell")
+
+    book.rejected(Broker.PAPER, "ema", TOKEN, "sell", "strategy_position")
+    book.order_event(_update("buy", Side.BUY, OrderStatus.FILLED, 10))
+
+    assert strategy.position(TOKEN) is Position.LONG  # what is held
+    assert strategy._state(TOKEN).refused is None  # so FLAT is wished again next tick
+
+
+def test_a_refusal_for_another_rule_is_not_retried() -> None:
+    strategy, book = _book()
+    strategy._state(TOKEN).position = Position.LONG
+    book.sent(Broker.PAPER, "ema", TOKEN, "buy")
+
+    book.rejected(Broker.PAPER, "ema", TOKEN, "buy", "trading_state")
+
+    assert strategy._state(TOKEN).refused is Position.LONG
