@@ -11,6 +11,8 @@ from collections import deque
 from collections.abc import Iterable
 from decimal import Decimal
 
+import msgspec
+
 from engine.events.payloads import (
     ComponentHealth,
     HealthReport,
@@ -141,6 +143,11 @@ class ReadModel:
         self._touch(PNL)
 
     def apply_alert(self, alert: RiskAlert) -> None:
+        """On a simulated or replayed market an alert is shown at the run's clock when it
+        arrived: operator actions and automatic halts are stamped in wall time at their
+        source, which would put a kill hours away from the orders it cancelled."""
+        if self.clock.follows_events and self.event_ns is not None:
+            alert = msgspec.structs.replace(alert, alert_ts=self.event_ns)
         self.alerts.appendleft(alert)
         self.alert_book.add(alert)
         self._touch(ALERTS)

@@ -85,3 +85,20 @@ def test_account_totals_follow_the_marks_from_the_last_snapshot() -> None:
     account = model.account()
     assert account.unrealized_pnl == Decimal("30") and account.realized_pnl == Decimal("-20")
     assert account.equity == Decimal("1030")  # cash 0 + 10 × 103
+
+
+def test_on_the_simulated_market_an_alert_is_shown_at_the_run_clock_not_wall_time() -> None:
+    """The kill switch's alert is stamped in wall time at its source: on SIM it showed
+    05:44 beside orders at 10:33. Live (wall clock) it keeps its own stamp."""
+    from engine.events.payloads import RiskAlert
+    from engine.events.types import Severity
+
+    kill = RiskAlert(severity=Severity.CRITICAL, rule="kill_switch", message="k", alert_ts=WALL)
+    sim = ReadModel(clock=RunClock(label="SIM"))
+    sim.apply_tick(_tick("100", EVENT))
+    sim.apply_alert(kill)
+    live = ReadModel()
+    live.apply_alert(kill)
+
+    assert sim.alerts[0].alert_ts == EVENT
+    assert live.alerts[0].alert_ts == WALL
