@@ -49,6 +49,11 @@ class BrokerAdapter(Protocol):
     async def open_orders(self) -> list[str]:
         """Client order ids the venue holds as working."""
 
+    def event_time_ns(self, instrument_token: int) -> int | None:
+        """The venue's own time for an instrument, when it keeps one (paper: its newest
+        tick, so a cancel on the simulated market is stamped beside the orders it ends;
+        a live venue returns None: the wall clock is its time)."""
+
 
 class PaperAdapter:
     """``BrokerAdapter`` over the in-memory paper venue."""
@@ -88,3 +93,6 @@ class PaperAdapter:
 
     async def open_orders(self) -> list[str]:
         return self.broker.open_orders()
+
+    def event_time_ns(self, instrument_token: int) -> int | None:
+        return self.broker.last_tick_ts(instrument_token)

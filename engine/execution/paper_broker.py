@@ -186,6 +186,11 @@ class PaperBroker:
                 self._match(order, seen, updates)
         return updates
 
+    def last_tick_ts(self, instrument_token: int) -> int | None:
+        """Event time of the newest tick the venue saw for the instrument."""
+        recent = self._recent.get(instrument_token)
+        return recent[-1].exchange_ts if recent else None
+
     # -- the tick path ------------------------------------------------------------
     def on_tick(self, tick: Tick) -> Sequence[VenueUpdate]:
         """Match working orders against ``tick``, in event time.

@@ -517,19 +517,30 @@ class ExecutionService(StreamProcessor):
         if action is OrderCommandAction.CANCEL_ALL:
             for order in list(self.working.values()):
                 if command.strategy is None or order.strategy == command.strategy:
-                    await self._cancel(order, command.reason or "kill switch", out, envelope.ts)
+                    ts = self._venue_ts(order, envelope.ts)
+                    await self._cancel(order, command.reason or "kill switch", out, ts)
         elif action is OrderCommandAction.SQUARE_OFF_ALL:
             await self._square_off(envelope, command, out)
         elif action is OrderCommandAction.CANCEL:
             order = self._working_for(command)
             if order is not None:
                 await self._cancel(
-                    order, command.reason or "cancelled by operator", out, envelope.ts
+                    order,
+                    command.reason or "cancelled by operator",
+                    out,
+                    self._venue_ts(order, envelope.ts),
                 )
         elif action is OrderCommandAction.MODIFY:
             order = self._working_for(command)
             if order is not None:
                 await self._modify(order, command, out, envelope.ts)
+
+    def _venue_ts(self, order: OrderRecord, command_ts: int) -> int:
+        """When an operator's cancel happened in the venue's time: on the paper venue its
+        newest tick of the order's instrument (the simulated market's clock, not the wall
+        clock the command was stamped in), else the command's own time."""
+        venue_ts = self.adapter.event_time_ns(order.instrument_token)
+        return command_ts if venue_ts is None else max(venue_ts, order.created_ts)
 
     def _working_for(self, command: OrderCommand) -> OrderRecord | None:
         order = self.working.get(command.client_order_id or "")

@@ -150,6 +150,9 @@ class ZerodhaAdapter:
     def catch_up(self, client_order_id: str) -> Sequence[VenueUpdate]:
         return ()  # the exchange fills against its own book
 
+    def event_time_ns(self, instrument_token: int) -> int | None:
+        return None  # live: the wall clock is the venue's time
+
     async def open_orders(self) -> list[str]:
         rows = await asyncio.to_thread(self._client().orders)
         return [

@@ -255,3 +255,17 @@ async def test_sent_ids_are_forgotten_once_the_store_records_the_send(harness: H
     assert harness.service._sent == set()
     again = await harness.signal(make_signal("sig-3"))  # redelivered: still not re-sent
     assert again == [] and len(harness.adapter.placed) == 5
+
+
+async def test_a_kill_cancel_on_the_paper_venue_is_stamped_at_its_newest_tick_not_wall_time(
+    harness: Harness,
+) -> None:
+    """On the simulated market the kill's cancel used to carry the command's wall time
+    and sort hours away from the orders around it (issue 13.1)."""
+    await harness.signal(make_signal("a", order_type=OrderType.LIMIT, limit="90.00"))
+    await harness.tick("100", ask="100", ts=7_000)  # the venue's clock: no fill at 100
+
+    wall = 10**18  # the command's wall-clock stamp, far from the simulated day
+    events = await harness.command(OrderCommandAction.CANCEL_ALL, ts=wall)
+
+    assert [e.data.update_ts for e in events] == [7_000]
