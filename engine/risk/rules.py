@@ -185,7 +185,7 @@ def check_strategy_position(signal: Signal, ctx: RuleContext) -> Rejection | Non
     state = ctx.state
     token = signal.instrument_token
     net = state.net_quantity(signal.strategy, token)
-    working = state.working_net(token, signal.strategy)
+    working = state.working_room(token, signal.strategy, signal.side.sign)
     after = net + working + signal.side.sign * signal.quantity
     held = f"holds {net:+d}" + (f", {working:+d} working" if working else "")
     if after < 0 and not limit.allow_short:

@@ -42,6 +42,9 @@ class OpenOrder(msgspec.Struct):
     side: Side
     quantity: int
     filled: int = 0
+    # found working at start: its fate was decided by a process that is gone (a restarted
+    # paper session cancels it, a live one may reject it), so it never makes room
+    restored: bool = False
 
     @property
     def remaining_signed(self) -> int:
@@ -202,6 +205,7 @@ class RiskState:
                     order.side,
                     order.quantity,
                     order.filled_quantity,
+                    restored=True,
                 )
 
     # -- readers ------------------------------------------------------------------
@@ -219,6 +223,19 @@ class RiskState:
             o.remaining_signed
             for o in self.open_orders.values()
             if o.instrument_token == token and (strategy is None or o.strategy == strategy)
+        )
+
+    def working_room(self, token: int, strategy: str, sign: int) -> int:
+        """Signed quantity still to fill on one strategy's working orders, as a position
+        limit counts it for an order of side ``sign``: orders on that side always, orders
+        on the other side only if this process let them through (a restored one may never
+        fill, and then the room it made would be a position beyond the limit)."""
+        return sum(
+            o.remaining_signed
+            for o in self.open_orders.values()
+            if o.instrument_token == token
+            and o.strategy == strategy
+            and (o.side.sign == sign or not o.restored)
         )
 
     def mark_price(self, token: int) -> Decimal | None:
