@@ -21,7 +21,7 @@ from alphapanda_tui.pid_file import write_pid as _write_pid
 from alphapanda_tui.settings import Settings
 from engine.bus.base import EventBus
 from engine.bus.memory import MemoryBus
-from engine.clock import Clock, SystemClock
+from engine.clock import Clock, EventClock, SystemClock
 from engine.domain.records import AuditRecord
 from engine.events.payloads import ComponentHealth
 from engine.events.types import Broker, ComponentStatus, TradingMode
@@ -163,6 +163,7 @@ class EngineRuntime:
         self.clock: Clock = clock or SystemClock()
         self.log_ring = log_ring
         self.read_model = ReadModel(clock=engine_config.run_clock(settings))
+        self.run_clock: Clock = self.clock  # the run's time; see _build_run_clock
         self.pipeline: Pipeline | None = None
         self.live: Any = None  # alphapanda_tui.live.LiveTrading in live mode, once started
         self._feed_factory = feed_factory
@@ -197,6 +198,9 @@ class EngineRuntime:
             feed = live.feed
         else:
             feed = self._build_feed(ports.bus, await self._last_event_ts(ports))
+        self.run_clock = self._build_run_clock(feed)
+        if self.run_clock is not self.clock and hasattr(self.log_ring, "stamp_with"):
+            self.log_ring.stamp_with(self.run_clock)  # the viewer's times on the run's clock
         reader = ReadModelProcessor(
             bus=ports.bus,
             model=self.read_model,
@@ -223,6 +227,7 @@ class EngineRuntime:
             strategies=self.bindings,
             feed=feed,
             clock=self.clock,
+            run_clock=self.run_clock,
             extra_services=[
                 reader,
                 health,
@@ -264,6 +269,18 @@ class EngineRuntime:
             self.read_model.set_trading_state(scope, mode, record.reason if record else "")
         _write_pid(settings.home)
         log.info("runtime started", extra={"mode": self.mode, "bus": ports.bus.backend})
+
+    def _build_run_clock(self, feed: Service | None) -> Clock:
+        """The one clock of this run that trading-state changes and audit rows carry: on
+        a simulated or replayed market the newest event time (the feed's, or the read
+        model's where another process runs the feed), else the wall clock."""
+        if not self.read_model.clock.follows_events:
+            return self.clock
+        model = self.read_model
+        sources = [lambda: model.event_ns]
+        if feed is not None:
+            sources.append(lambda: getattr(feed, "last_event_ts", None))
+        return EventClock(sources, fallback=self.clock)
 
     def _build_live(self, ports: Ports) -> Any:
         """Live mode: the Zerodha session, venue, ticker and order updates (else None)."""
@@ -409,7 +426,7 @@ class EngineRuntime:
         if self._ports is None:
             return
         record = AuditRecord(
-            audit_ts=self.clock.now_ns(),
+            audit_ts=self.run_clock.now_ns(),
             actor=operator or "unknown",
             action=action,
             detail={"broker": self.broker.value, **detail},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -38,6 +39,25 @@ class ManualClock:
 
     def advance(self, seconds: float) -> None:
         self._now += int(seconds * NS_PER_S)
+
+
+class EventClock:
+    """The run's clock on a simulated or replayed market: the newest event time its
+    sources have seen (the feed's, the read model's), the ``fallback`` before the first.
+
+    For what a trader reads (a state change's time, an audit row); timeouts, leases and
+    staleness checks stay on the wall or monotonic clock.
+    """
+
+    def __init__(
+        self, sources: Sequence[Callable[[], int | None]], fallback: Clock | None = None
+    ) -> None:
+        self._sources = tuple(sources)
+        self._fallback = fallback or SystemClock()
+
+    def now_ns(self) -> int:
+        seen = [ts for ts in (source() for source in self._sources) if ts]
+        return max(seen) if seen else self._fallback.now_ns()
 
 
 def ns_to_datetime(ts_ns: int, tz: ZoneInfo | None = None) -> datetime:

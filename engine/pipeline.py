@@ -105,20 +105,26 @@ class Pipeline:
         feed: Service | None = None,
         adapter: BrokerAdapter | None = None,
         clock: Clock | None = None,
+        run_clock: Clock | None = None,
         extra_services: Sequence[Service] = (),
         services: Collection[str] | None = None,
         singleton: Singleton | None = None,
     ) -> None:
         """``services``: run only these (see ``SERVICE_NAMES``; None: all). ``singleton``
-        wraps each of ``SINGLETON_SERVICES`` so one process at a time runs it (a lease)."""
+        wraps each of ``SINGLETON_SERVICES`` so one process at a time runs it (a lease).
+        ``run_clock`` (default ``clock``): the run's time on trading-state changes and their
+        audit rows, the simulated market's clock on SIM (``engine.clock.EventClock``)."""
         self.config = config
         self.bus = bus
         self.store = store
         self.registry = registry
         self.clock = clock or SystemClock()
+        self.run_clock = run_clock or self.clock
         broker = config.broker
         self.trading_state = TradingState(broker)
-        self.control = TradingControl(bus, self.trading_state, broker, self.clock)
+        self.control = TradingControl(
+            bus, self.trading_state, broker, self.clock, run_clock=self.run_clock
+        )
         proc = config.processing
 
         def tick_size_of(token: int) -> Decimal | None:
@@ -170,6 +176,7 @@ class Pipeline:
             config=proc,
             dedup=store,
             clock=self.clock,
+            run_clock=self.run_clock,
         )
         # Stop order: sources first, so every later stage can drain what is in flight.
         self.selected = parse_services(services)

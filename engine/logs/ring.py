@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from engine.clock import Clock
 from engine.logs.channels import ERRORS, channel_for, record_channels
 from engine.logs.redaction import extra_fields
 
@@ -85,6 +86,12 @@ class RingBufferHandler(logging.Handler):
         self._entries_lock = threading.Lock()
         self._listeners: list[LogListener] = []
         self._seq = 0
+        self.clock: Clock | None = None  # the run's clock; None: the record's wall time
+
+    def stamp_with(self, clock: Clock | None) -> None:
+        """Stamp lines with the run's clock from now on (the simulated market's on SIM),
+        so the viewer's time column agrees with the orders and alerts on screen."""
+        self.clock = clock
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -102,11 +109,13 @@ class RingBufferHandler(logging.Handler):
         message = record.getMessage()
         if record.exc_text:
             message = f"{message} | {record.exc_text.strip().splitlines()[-1]}"
+        clock = self.clock
+        ts_ns = clock.now_ns() if clock is not None else int(record.created * 1_000_000_000)
         with self._entries_lock:
             self._seq += 1
             entry = LogEntry(
                 seq=self._seq,
-                ts_ns=int(record.created * 1_000_000_000),
+                ts_ns=ts_ns,
                 level=record.levelname,
                 channel=getattr(record, "channel", None) or channel_for(record.name),
                 logger=record.name,

@@ -30,15 +30,20 @@ class TradingControl:
         broker: Broker,
         clock: Clock | None = None,
         *,
+        run_clock: Clock | None = None,
         operator: str = "operator",
         source: str = "control",
     ) -> None:
+        """``clock`` stamps the commands (the service's staleness check reads it);
+        ``run_clock`` (default ``clock``) is the run's time a trader reads on the state
+        change and the alarm: the simulated market's clock on SIM."""
         if state.broker is not broker:
             raise ValueError(f"trading state is for {state.broker}, control for {broker}")
         self.bus = bus
         self.state = state
         self.broker = broker
         self.clock: Clock = clock or SystemClock()
+        self.run_clock: Clock = run_clock or self.clock
         self.operator = operator
         self.source = source
 
@@ -57,7 +62,11 @@ class TradingControl:
         ``kill()``, which does that. True when the state changed (it was not HALTED).
         """
         return self._tighten(
-            TradingMode.HALTED, GLOBAL_SCOPE, operator or self.operator, reason, self.clock.now_ns()
+            TradingMode.HALTED,
+            GLOBAL_SCOPE,
+            operator or self.operator,
+            reason,
+            self.run_clock.now_ns(),
         )
 
     async def halt(
@@ -83,7 +92,7 @@ class TradingControl:
             rule=rule,
             message=f"Trading HALTED on {self.broker.value}: {reason}",
             broker=self.broker,
-            alert_ts=self.clock.now_ns(),
+            alert_ts=self.run_clock.now_ns(),
         )
         event = new_event(
             EventType.RISK_ALERT,
@@ -91,7 +100,7 @@ class TradingControl:
             source=self.source,
             key=self.broker.value,
             broker=self.broker,
-            ts_ns=alert.alert_ts,
+            ts_ns=self.clock.now_ns(),
         )
         await self.bus.publish(topics.SYSTEM_ALERTS, event)
         return command
@@ -115,7 +124,7 @@ class TradingControl:
         now = self.clock.now_ns()
         scope = command_scope(command)
         mode = MODE_FOR_ACTION[action]
-        self._tighten(mode, scope, command.operator, reason, now)
+        self._tighten(mode, scope, command.operator, reason, self.run_clock.now_ns())
         event = new_event(
             EventType.CONTROL_COMMAND,
             command,

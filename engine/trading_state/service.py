@@ -74,7 +74,11 @@ class TradingStateService(StreamProcessor):
         config: ProcessorConfig | None = None,
         dedup: DedupStore | None = None,
         clock: Clock | None = None,
+        run_clock: Clock | None = None,
     ) -> None:
+        """``clock`` (wall) judges a command's age; ``run_clock`` (default ``clock``) is
+        the run's time stamped on what a trader reads: the state record, the audit row,
+        the change and the kill switch's alarm (on SIM, the simulated market's clock)."""
         if not instance_id:
             raise ValueError("instance_id must be unique per process and not empty")
         broker = state.broker
@@ -94,6 +98,7 @@ class TradingStateService(StreamProcessor):
         self.acts_on_orders = acts_on_orders
         self._max_age_ns = None if max_command_age_s is None else int(max_command_age_s * NS_PER_S)
         self._started_ns = 0
+        self.run_clock: Clock = run_clock or self.clock
 
     async def on_start(self) -> None:
         self._started_ns = self.clock.now_ns()
@@ -117,9 +122,10 @@ class TradingStateService(StreamProcessor):
             )
             return
         once = Emitter(self.name, envelope, envelope.ts)  # same ids in every process
-        await self._apply(envelope, command, once)
+        at = self.run_clock.now_ns()
+        await self._apply(envelope, command, once, at)
         if command.action is ControlAction.KILL and self.acts_on_orders:
-            self._pull_kill_switch(command, once)
+            self._pull_kill_switch(command, once, at)
         out.outbox.extend(once.outbox)
 
     def _is_stale(self, envelope: EventEnvelope) -> bool:
@@ -142,7 +148,9 @@ class TradingStateService(StreamProcessor):
             command.operator,
         )
 
-    async def _apply(self, envelope: EventEnvelope, command: ControlCommand, out: Emitter) -> None:
+    async def _apply(
+        self, envelope: EventEnvelope, command: ControlCommand, out: Emitter, at: int
+    ) -> None:
         scope = command_scope(command)
         mode = MODE_FOR_ACTION[command.action]
         if not self._condition_holds(scope, mode, command):
@@ -154,13 +162,13 @@ class TradingStateService(StreamProcessor):
         current = self.state.scope_mode(scope)
         previous = current if current is not mode else self.state.previous_mode(scope)
         record = self.state.set(
-            mode, scope, reason=command.reason, operator=command.operator, ts_ns=envelope.ts
+            mode, scope, reason=command.reason, operator=command.operator, ts_ns=at
         )
         if self.store is not None:
             await self.store.save_trading_state(record)
             await self.store.add_audit(
                 AuditRecord(
-                    audit_ts=envelope.ts,
+                    audit_ts=at,
                     actor=command.operator or "unknown",
                     action=f"trading.{command.action.value}",
                     detail={
@@ -180,7 +188,7 @@ class TradingStateService(StreamProcessor):
             previous=previous,
             reason=command.reason,
             operator=command.operator,
-            changed_ts=envelope.ts,
+            changed_ts=at,
         )
         key = f"{self.broker.value}:{scope}"
         out.emit(
@@ -200,7 +208,7 @@ class TradingStateService(StreamProcessor):
             extra={"scope": scope, "mode": mode.value, "operator": command.operator},
         )
 
-    def _pull_kill_switch(self, command: ControlCommand, out: Emitter) -> None:
+    def _pull_kill_switch(self, command: ControlCommand, out: Emitter, at: int) -> None:
         """Cancel every working order, flatten if asked, and raise the alarm."""
         broker = self.broker
         why = f"kill switch: {command.reason}" if command.reason else "kill switch"
@@ -226,6 +234,6 @@ class TradingStateService(StreamProcessor):
             message=f"Kill switch pressed by {who} on {broker.value}{detail}; "
             f"trading HALTED, {effect}",
             broker=broker,
-            alert_ts=out.now_ns,
+            alert_ts=at,
         )
         out.emit(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, key=broker.value, broker=broker)

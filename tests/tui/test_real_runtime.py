@@ -11,6 +11,7 @@ limit keeps it to about one working order, so the load stays flat.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import pty
 import select
@@ -36,6 +37,7 @@ from engine.clock import ManualClock
 from engine.domain.records import OrderRecord
 from engine.events.types import OrderStatus, TradingMode
 from engine.instruments import InstrumentRegistry
+from engine.logs.ring import RingBufferHandler
 from engine.market.feeds.simulated import SimulatedFeed, SimulatedFeedConfig
 from engine.memory_store import MemoryTradingStore
 from engine.trading_state.state import GLOBAL_SCOPE
@@ -44,6 +46,7 @@ from screens.help import HelpScreen
 from screens.kill_confirm import KillConfirmScreen
 from tests.helpers import eventually
 from tests.tui.harness import START_NS
+from widgets.formatting import ist_time
 
 STRATEGIES_YAML = """\
 strategies:
@@ -161,7 +164,11 @@ class RealConsole:
 
 
 async def open_real_console(
-    home: Path, *, size: tuple[int, int] = (120, 40), **settings: object
+    home: Path,
+    *,
+    size: tuple[int, int] = (120, 40),
+    log_ring: object | None = None,
+    **settings: object,
 ) -> AsyncIterator[RealConsole]:
     clock = ManualClock(START_NS)
     bus = MemoryBus(partitions=2, capacity=50_000)
@@ -172,6 +179,7 @@ async def open_real_console(
         clock=clock,
         feed_factory=seeded_feed(clock),
         ports=Ports(bus=bus, store=store),
+        log_ring=log_ring,
     )
     app = make_app(runtime, operator="trader@desk")
     try:
@@ -266,6 +274,60 @@ async def test_resume_with_confirm_trades_again(real: RealConsole) -> None:
     await eventually(
         lambda: any(coid not in before for coid in orders.row_keys), message="no new order row"
     )
+
+
+@pytest.fixture
+async def logged_real(isolated_home: Path) -> AsyncIterator[RealConsole]:
+    """The real console with its log viewer reading the engine's log lines."""
+    ring = RingBufferHandler(2000)
+    root = logging.getLogger("alphapanda")
+    level = root.level
+    root.addHandler(ring)
+    root.setLevel(logging.INFO)
+    try:
+        async for console in open_real_console(isolated_home, log_ring=ring):
+            yield console
+    finally:
+        root.removeHandler(ring)
+        root.setLevel(level)
+
+
+async def test_a_kill_on_the_simulated_market_carries_the_run_clock(
+    logged_real: RealConsole,
+) -> None:
+    """The wall clock is fixed at 10:15:00 while the simulated market runs on its own
+    clock: the state record, the audit row, the persisted state and the log viewer's
+    time of the kill all carry the simulated market's time, not the wall clock's."""
+    real = logged_real
+    await real.trading()
+    model = real.runtime.read_model
+    first = model.event_ns
+    assert first is not None and first != START_NS
+    await real.kill()
+    await eventually(
+        lambda: any(r.action == "trading.kill" for r in real.store.audit),
+        message="no audit row for the kill",
+    )
+    await real.ticks(5)
+    last = model.event_ns
+    assert last is not None
+    assert real.runtime.pipeline is not None
+    record = real.runtime.pipeline.trading_state.record(GLOBAL_SCOPE)
+    assert record is not None and first <= record.changed_ts <= last
+    (audit,) = [r for r in real.store.audit if r.action == "trading.kill"]
+    assert first <= audit.audit_ts <= last
+    (stored,) = await real.store.load_trading_states(real.runtime.broker)
+    assert first <= stored.changed_ts <= last
+    await real.pilot.press("l")
+    logs = real.app.dashboard.logs
+    await eventually(lambda: bool(logs.display), timeout=5)
+
+    def kill_line() -> str:
+        lines = [line.text for line in logs.lines.lines]
+        return next((line for line in lines if "trading.kill" in line), "")
+
+    await eventually(lambda: bool(kill_line()), message="no kill line in the log viewer")
+    assert ist_time(first) <= kill_line()[:8] <= ist_time(last), kill_line()
 
 
 # -- halting one strategy --------------------------------------------------------------------
