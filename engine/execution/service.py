@@ -78,6 +78,7 @@ SQUARE_OFF = "square-off:"  # signal_id prefix of the orders a square-off sends
 MIS_SQUARE_OFF = f"{SQUARE_OFF}mis:"  # ... sent at a segment's MIS cut-off
 MIS_SQUARE_OFF_RULE = "mis_square_off"
 PositionKey = tuple[str, int]  # (strategy, instrument token)
+_SideKey = tuple[str, int, Side]  # (strategy, instrument token, side)
 _KEY_CACHE = 65_536
 
 
@@ -202,25 +203,35 @@ class ExecutionService(StreamProcessor):
         self.working.clear()
         at_venue = set(await self.adapter.open_orders())
         stored = await self.store.list_orders(self.broker, statuses=_WORKING, limit=1_000_000)
+        lost = self._lost_at_restart(stored, at_venue)
         out = Emitter(self.name, None, self.clock.now_ns())
         for order in sorted(stored, key=lambda o: (o.created_ts, o.client_order_id)):
-            await self._recover(order, at_venue, out)
+            await self._recover(order, at_venue, lost, out)
         await self._publish(out)
 
-    async def _recover(self, order: OrderRecord, at_venue: set[str], out: Emitter) -> None:
+    def _lost_at_restart(self, stored: Sequence[OrderRecord], at_venue: set[str]) -> set[_SideKey]:
+        """The sides (per strategy and instrument) on which this start ends a working order
+        unfilled: every sent order a lost paper book held."""
+        if not self.adapter.book_lost_on_restart:
+            return set()
+        return {
+            (o.strategy, o.instrument_token, o.side)
+            for o in stored
+            if o.client_order_id not in at_venue
+            and o.status is not OrderStatus.PENDING
+            and o.quantity > o.filled_quantity
+        }
+
+    async def _recover(
+        self, order: OrderRecord, at_venue: set[str], lost: set[_SideKey], out: Emitter
+    ) -> None:
         coid = order.client_order_id
         if coid in at_venue:
             self.working[coid] = order
         elif order.status is OrderStatus.PENDING:
-            # A square-off written before a crash still only reduces: it may go out halted.
-            square_off = order.signal_id.startswith(SQUARE_OFF) and self._reduces(order)
-            reason = self.trading_state.block_reason(order.strategy, lambda: self._reduces(order))
-            if reason is None or square_off:
-                await self._send(order, out, bypass_halt=square_off)
-                return
-            halted = self.trading_state.effective(order.strategy) is TradingMode.HALTED
-            prefix = "halted at restart" if halted else "blocked at restart"
-            await self._reject(order, f"{prefix}: {reason}", out, self.clock.now_ns())
+            await self._recover_pending(order, lost, out)
+            if order.status in (OrderStatus.REJECTED, OrderStatus.CANCELLED):
+                lost.add((order.strategy, order.instrument_token, order.side))
         elif self.adapter.book_lost_on_restart:
             await self._close(
                 order, OrderStatus.CANCELLED, "paper session restarted", out, self.clock.now_ns()
@@ -228,6 +239,34 @@ class ExecutionService(StreamProcessor):
         else:
             self.working[coid] = order  # a live venue: the reconciler settles it
         log.info("order recovered", extra={"client_order_id": coid, "status": order.status})
+
+    async def _recover_pending(self, order: OrderRecord, lost: set[_SideKey], out: Emitter) -> None:
+        """Send an order the outbox never sent, unless it may no longer go out.
+
+        Risk let it through counting the strategy's working orders on the other side as if
+        they fill. One of those ended unfilled at this start (a lost paper book, an unsent
+        order refused here), so the room it made is gone: sent now, the order could leave
+        the strategy beyond its size or short. It is cancelled unsent unless it only
+        reduces the journal's position; the strategy decides again from what it holds.
+        """
+        other = Side.SELL if order.side is Side.BUY else Side.BUY
+        if (order.strategy, order.instrument_token, other) in lost and not self._reduces(order):
+            reason = (
+                f"not sent at restart: let through beside a {other.value} of {order.strategy} "
+                f"in {order.symbol} that ended unfilled at this restart, so it could leave "
+                "the strategy beyond its size"
+            )
+            await self._close(order, OrderStatus.CANCELLED, reason, out, self.clock.now_ns())
+            return
+        # A square-off written before a crash still only reduces: it may go out halted.
+        square_off = order.signal_id.startswith(SQUARE_OFF) and self._reduces(order)
+        reason = self.trading_state.block_reason(order.strategy, lambda: self._reduces(order))
+        if reason is None or square_off:
+            await self._send(order, out, bypass_halt=square_off)
+            return
+        halted = self.trading_state.effective(order.strategy) is TradingMode.HALTED
+        prefix = "halted at restart" if halted else "blocked at restart"
+        await self._reject(order, f"{prefix}: {reason}", out, self.clock.now_ns())
 
     async def on_stop(self) -> None:
         """Close the paper venue's working orders: its book ends with this process, so

@@ -185,3 +185,68 @@ async def test_square_off_written_before_a_crash_still_goes_out_while_halted() -
     await h.service.on_start()
 
     assert [i.client_order_id for i in h.adapter.placed] == [flatten.client_order_id]
+
+
+async def _journal_fill(h: Harness, signal_id: str, side: Side, quantity: int) -> None:
+    order = stored_order(
+        signal_id, OrderStatus.FILLED, side=side, quantity=quantity, filled_quantity=quantity
+    )
+    await h.store.insert_order(order)
+    fill = FillRecord(
+        broker=BROKER,
+        trade_id=f"P{signal_id}-1",
+        client_order_id=order.client_order_id,
+        strategy="ema",
+        instrument_token=TOKEN,
+        symbol=SYMBOL,
+        side=side,
+        quantity=quantity,
+        price=D("100"),
+        charges=D("0"),
+        fill_ts=1,
+    )
+    await h.store.apply_execution(order, fill)
+
+
+async def test_unsent_order_that_relied_on_a_cancelled_one_is_not_sent_at_restart() -> None:
+    # Found by the SIGKILL suite (seed 99): a long-only strategy, flat, bought 7 (sent,
+    # working) then sold 7 (risk counted the buy as filled: flat again). The crash left the
+    # sell unsent; the restarted paper session cancelled the buy and sent the sell: -7.
+    h = Harness()
+    await h.store.insert_order(stored_order("buy", OrderStatus.OPEN, quantity=7, created_ts=1))
+    await h.store.insert_order(
+        stored_order("sell", OrderStatus.PENDING, side=Side.SELL, quantity=7, created_ts=2)
+    )
+    await h.store.insert_order(  # and a re-entry let through on the sell's room
+        stored_order("rebuy", OrderStatus.PENDING, quantity=7, created_ts=3)
+    )
+
+    await h.service.on_start()
+    await h.tick("100", bid="100", ask="100", ts=10)
+
+    assert h.adapter.placed == []
+    assert h.store.fills == {}
+    for signal_id in ("buy", "sell", "rebuy"):
+        order = await h.store.get_order(client_order_id(signal_id))
+        assert order.status is OrderStatus.CANCELLED, signal_id
+    sell = await h.store.get_order(client_order_id("sell"))
+    assert sell.reason.startswith("not sent at restart: let through beside a BUY of ema")
+
+
+async def test_unsent_exit_still_goes_out_at_restart_when_it_only_reduces() -> None:
+    h = Harness()
+    await _journal_fill(h, "entry", Side.BUY, 7)
+    await h.store.insert_order(stored_order("add", OrderStatus.OPEN, quantity=7, created_ts=2))
+    await h.store.insert_order(
+        stored_order("exit", OrderStatus.PENDING, side=Side.SELL, quantity=7, created_ts=3)
+    )
+    await h.store.insert_order(  # same side as the lost buy: it relied on nothing lost
+        stored_order("more", OrderStatus.PENDING, quantity=3, created_ts=4)
+    )
+
+    await h.service.on_start()
+
+    assert [i.client_order_id for i in h.adapter.placed] == [
+        client_order_id("exit"),
+        client_order_id("more"),
+    ]
