@@ -6,6 +6,7 @@ and back from an ORM row, so repositories never copy fields by hand.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -153,7 +154,9 @@ def position_from_row(row: PositionRow) -> PositionRecord:
 
 
 def snapshot_values(snap: PnlSnapshotRecord) -> Values:
-    return _fields(snap)
+    values = _fields(snap)
+    values["trading_day"] = date.fromisoformat(snap.trading_day) if snap.trading_day else None
+    return values
 
 
 def snapshot_from_row(row: PnlSnapshotRow) -> PnlSnapshotRecord:
@@ -166,6 +169,10 @@ def snapshot_from_row(row: PnlSnapshotRow) -> PnlSnapshotRecord:
         cash=_dec(row.cash),
         equity=_dec(row.equity),
         gross_exposure=_dec(row.gross_exposure),
+        trading_day=row.trading_day.isoformat() if row.trading_day is not None else "",
+        day_realized_pnl=_dec(row.day_realized_pnl),
+        day_unrealized_pnl=_dec(row.day_unrealized_pnl),
+        day_charges=_dec(row.day_charges),
     )
 
 

@@ -166,6 +166,11 @@ class PnlSnapshotRow(Base):
     cash: Mapped[Decimal] = mapped_column(Money())
     equity: Mapped[Decimal] = mapped_column(Money())
     gross_exposure: Mapped[Decimal] = mapped_column(Money())
+    # The trading day's figures; NULL in rows stored before they were kept (0002).
+    trading_day: Mapped[date | None] = mapped_column(Date)
+    day_realized_pnl: Mapped[Decimal | None] = mapped_column(Money())
+    day_unrealized_pnl: Mapped[Decimal | None] = mapped_column(Money())
+    day_charges: Mapped[Decimal | None] = mapped_column(Money())
 
 
 class RiskAlertRow(Base):

@@ -62,8 +62,17 @@ async def collect(settings: Any) -> dict[str, Any]:
         "strategies": [_strategy(c, states[c.broker], broker) for c in configs],
         "positions": [msgspec.to_builtins(p) for p in positions if p.net_quantity != 0],
         "open_orders": [msgspec.to_builtins(o) for o in open_orders],
-        "pnl": msgspec.to_builtins(pnl) if pnl else None,
+        "pnl": _pnl(pnl),
     }
+
+
+def _pnl(snapshot: Any) -> dict[str, Any] | None:
+    """The stored snapshot's raw fields, with ``day_pnl`` (None when the row has no day)."""
+    import msgspec
+
+    if snapshot is None:
+        return None
+    return {**msgspec.to_builtins(snapshot), "day_pnl": snapshot.day_pnl}
 
 
 def _enabled_strategies(settings: Any) -> list[Any]:

@@ -78,8 +78,8 @@ def _pnl_lines(pnl: dict[str, Any] | None) -> list[str]:
             f"  unrealized {signed_amount(figures['day_unrealized_pnl'])}"
             f"  charges {amount(figures['day_charges'])}"
         )
-    else:  # never the overall figures under a "day" label
-        lines.append("  day      not in the stored snapshot (it keeps the overall figures only)")
+    else:  # a row stored before day figures were kept: never the overall ones as "day"
+        lines.append("  day      not in the stored snapshot (stored before day figures were kept)")
     overall = figures["realized_pnl"] + figures["unrealized_pnl"] - figures["charges"]
     lines.append(
         f"  overall  P&L {signed_amount(overall)}"

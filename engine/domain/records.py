@@ -109,6 +109,20 @@ class PnlSnapshotRecord(msgspec.Struct, frozen=True, kw_only=True):
     cash: Decimal
     equity: Decimal
     gross_exposure: Decimal
+    # The trading day's figures (``PnlSnapshot``); "" and None in a row stored before
+    # they were kept, so a reader never shows the overall figures as the day's.
+    trading_day: str = ""  # ISO date of the session, by event time
+    day_realized_pnl: Decimal | None = None
+    day_unrealized_pnl: Decimal | None = None
+    day_charges: Decimal | None = None
+
+    @property
+    def day_pnl(self) -> Decimal | None:
+        """Today's realized + unrealized − today's charges; None when not stored."""
+        parts = (self.day_realized_pnl, self.day_unrealized_pnl, self.day_charges)
+        if parts[0] is None or parts[1] is None or parts[2] is None:
+            return None
+        return parts[0] + parts[1] - parts[2]
 
 
 class RiskAlertRecord(msgspec.Struct, frozen=True, kw_only=True):

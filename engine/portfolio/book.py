@@ -329,6 +329,10 @@ class PortfolioBook:
             cash=snapshot.cash,
             equity=snapshot.equity,
             gross_exposure=snapshot.gross_exposure,
+            trading_day=snapshot.trading_day,
+            day_realized_pnl=snapshot.day_realized_pnl,
+            day_unrealized_pnl=snapshot.day_unrealized_pnl,
+            day_charges=snapshot.day_charges,
         )
 
     # -- internals ----------------------------------------------------------------

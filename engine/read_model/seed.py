@@ -89,6 +89,10 @@ def pnl_snapshot(record: PnlSnapshotRecord) -> PnlSnapshot:
         cash=record.cash,
         equity=record.equity,
         gross_exposure=record.gross_exposure,
+        trading_day=record.trading_day,
+        day_realized_pnl=record.day_realized_pnl,
+        day_unrealized_pnl=record.day_unrealized_pnl,
+        day_charges=record.day_charges,
     )
 
 

@@ -61,7 +61,7 @@ def test_without_a_terminal_or_yes_it_refuses_in_one_line_and_drops_nothing(
     assert "--yes" in line
     assert "Traceback" not in result.stderr
     assert db.count("audit_log") == 1
-    assert cli(isolated_home, "db", "current").stdout.strip().endswith("0001 (head)")
+    assert cli(isolated_home, "db", "current").stdout.strip().endswith("0002 (head)")
 
 
 def test_with_yes_it_proceeds(isolated_home: Path) -> None:

@@ -11,7 +11,17 @@ import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
-from tests.integration.support import SESSION_START_NS, STRATEGY, cli
+import pytest
+
+from engine.money import signed_amount
+from tests.integration.support import (
+    SESSION_START_NS,
+    STRATEGY,
+    EngineProcess,
+    SqliteDb,
+    cli,
+    poll,
+)
 
 
 def _journal(home: Path, *statements: tuple[str, tuple[object, ...]]) -> None:
@@ -93,10 +103,73 @@ def test_money_is_spelt_as_on_the_console_with_the_snapshot_time(isolated_home: 
     assert "charges 12.30" in pnl
     assert "equity 1,234,567.89" in pnl
     assert "overall  P&L +121,425.00" in pnl  # realized + unrealized − charges
-    assert "day      not in the stored snapshot" in pnl  # not the overall figure as "day"
+    assert "day      not in the stored snapshot" in pnl  # a row from before day figures
+    assert raw["pnl"]["day_pnl"] is None
     assert Decimal(raw["pnl"]["realized_pnl"]) == Decimal("-2019.40")  # raw, not spelt
     assert raw["pnl"]["equity"] == "1234567.89"
     assert raw["pnl"]["snapshot_ts"] == SESSION_START_NS
+
+
+DAY_SNAPSHOT = (
+    "INSERT INTO pnl_snapshots (broker, snapshot_ts, realized_pnl, unrealized_pnl, charges,"
+    " cash, equity, gross_exposure, trading_day, day_realized_pnl, day_unrealized_pnl,"
+    " day_charges) VALUES ('paper', ?, '-2019.40', '123456.7', '12.3', '1000000',"
+    " '1234567.89', '0', '2026-01-05', '-1000', '250.25', '10')",
+    (SESSION_START_NS,),
+)
+
+
+def test_day_pnl_with_its_trading_day_beside_the_overall_figures(isolated_home: Path) -> None:
+    _journal(isolated_home, DAY_SNAPSHOT)
+
+    text = cli(isolated_home, "status")
+    raw = json.loads(cli(isolated_home, "status", "--json").stdout)
+
+    assert text.returncode == 0, text.stderr
+    pnl = text.stdout[text.stdout.index("P&L (₹)") :].splitlines()
+    (day,) = [line for line in pnl if line.strip().startswith("day")]
+    assert day.split() == (
+        "day 2026-01-05 P&L -759.75 realized -1,000.00 unrealized +250.25 charges 10.00".split()
+    )
+    (overall,) = [line for line in pnl if line.strip().startswith("overall")]
+    assert "P&L +121,425.00" in overall and "realized -2,019.40" in overall
+    assert raw["pnl"]["trading_day"] == "2026-01-05"
+    assert (raw["pnl"]["day_realized_pnl"], raw["pnl"]["day_charges"]) == ("-1000", "10")
+    assert Decimal(raw["pnl"]["day_unrealized_pnl"]) == Decimal("250.25")
+    assert Decimal(raw["pnl"]["day_pnl"]) == Decimal("-759.75")
+
+
+@pytest.mark.slow
+async def test_after_a_paper_run_status_shows_the_days_pnl_the_engine_stored(
+    isolated_home: Path,
+) -> None:
+    db = SqliteDb(isolated_home / "alphapanda.db")
+    engine = EngineProcess.start(isolated_home)
+    try:
+        await engine.started()
+        await poll(lambda: db.count("fills") >= 3, 15, "the engine trading")
+        assert engine.terminate() == 0, engine.output[-3000:]
+    finally:
+        engine.close()
+
+    text = cli(isolated_home, "status")
+    raw = json.loads(cli(isolated_home, "status", "--json").stdout)["pnl"]
+
+    assert text.returncode == 0, text.stderr
+    assert "not in the stored snapshot" not in text.stdout
+    # One session's run: today's charges are every fill's, today's realized the overall.
+    charges = sum(Decimal(str(c)) for (c,) in db.rows("SELECT charges FROM fills"))
+    assert Decimal(raw["day_charges"]) == charges == Decimal(raw["charges"])
+    assert Decimal(raw["day_realized_pnl"]) == Decimal(raw["realized_pnl"])
+    day_pnl = (
+        Decimal(raw["day_realized_pnl"])
+        + Decimal(raw["day_unrealized_pnl"])
+        - Decimal(raw["day_charges"])
+    )
+    assert Decimal(raw["day_pnl"]) == day_pnl
+    (day,) = [line for line in text.stdout.splitlines() if line.strip().startswith("day")]
+    assert day.split()[1] == raw["trading_day"] != ""
+    assert day.split()[3] == signed_amount(day_pnl)
 
 
 def test_no_snapshot_says_so(isolated_home: Path) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
+from engine.domain.records import PnlSnapshotRecord
+from engine.events.types import Broker
 from storage.database import create_engine_for
 from storage.migrate import (
     current,
@@ -26,6 +29,7 @@ from storage.migrate import (
     upgrade_async,
 )
 from storage.models import Base
+from storage.store import SqlTradingStore
 from tests.storage.conftest import pg_database
 
 TABLES = {table.name for table in Base.metadata.sorted_tables}
@@ -117,3 +121,51 @@ async def test_a_migration_that_fails_halfway_leaves_nothing_behind(empty_url: s
     await upgrade_async(empty_url)
     assert await current_async(empty_url) == head_revision()
     assert await _tables_at(empty_url) == TABLES
+
+
+def test_upgrading_a_journal_keeps_its_snapshots_and_stores_day_figures(empty_url: str) -> None:
+    """0001 -> head on a database holding a snapshot: the old row reads back without day
+    figures (never the overall ones as the day's), a new one with them; downgrading to
+    0001 drops only the day columns."""
+    upgrade(empty_url, "0001")
+    asyncio.run(
+        _execute(
+            empty_url,
+            "INSERT INTO pnl_snapshots (broker, snapshot_ts, realized_pnl, unrealized_pnl,"
+            " charges, cash, equity, gross_exposure) VALUES ('paper', 1, '-2019.4', '0',"
+            " '12.3', '997968.3', '997968.3', '0')",
+        )
+    )
+
+    upgrade(empty_url)
+
+    assert asyncio.run(_inspect(empty_url, _drift)) == []
+    old, new = asyncio.run(_snapshots_after_upgrade(empty_url))
+    assert old is not None and old.realized_pnl == Decimal("-2019.4")
+    assert (old.trading_day, old.day_realized_pnl, old.day_pnl) == ("", None, None)
+    assert new is not None and new.trading_day == "2026-01-06"
+    assert new.day_pnl == Decimal("-250.5")
+
+    downgrade(empty_url, "0001")
+    assert asyncio.run(_tables_at(empty_url)) == TABLES
+    assert asyncio.run(_inspect(empty_url, _snapshot_rows)) == 2
+
+
+def _snapshot_rows(connection: Connection) -> int:
+    return len(connection.exec_driver_sql("SELECT id FROM pnl_snapshots").all())
+
+
+async def _snapshots_after_upgrade(url: str) -> tuple[object, object]:
+    """The row 0001 stored, then a snapshot with day figures stored and read back."""
+    async with await SqlTradingStore.open(url) as store:
+        old = await store.latest_pnl_snapshot(Broker.PAPER)
+        assert old is not None
+        day = {
+            "trading_day": "2026-01-06",
+            "day_realized_pnl": Decimal("-200"),
+            "day_unrealized_pnl": Decimal("-40.5"),
+            "day_charges": Decimal("10"),
+        }
+        fields = {name: getattr(old, name) for name in old.__struct_fields__}
+        await store.add_pnl_snapshot(PnlSnapshotRecord(**{**fields, **day, "snapshot_ts": 2}))
+        return old, await store.latest_pnl_snapshot(Broker.PAPER)

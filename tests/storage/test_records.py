@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from engine.domain.records import (
     AuditRecord,
@@ -74,6 +75,37 @@ async def test_pnl_snapshot_latest_per_broker(store: SqlTradingStore) -> None:
         await store.add_pnl_snapshot(record)
 
     assert await store.latest_pnl_snapshot(Broker.PAPER) == snap(T0 + 2 * NS)
+
+
+async def test_pnl_snapshot_keeps_the_trading_days_figures(store: SqlTradingStore) -> None:
+    """What ``status`` and a restarted console read as day P&L comes back exact."""
+    stored = PnlSnapshotRecord(
+        broker=Broker.PAPER,
+        snapshot_ts=T0,
+        realized_pnl=Decimal("-2019.4"),
+        unrealized_pnl=Decimal("500"),
+        charges=Decimal("40.25"),
+        cash=Decimal("997980.6"),
+        equity=Decimal("998480.6"),
+        gross_exposure=Decimal("24505"),
+        trading_day="2026-01-05",
+        day_realized_pnl=Decimal("-1000.0001"),
+        day_unrealized_pnl=Decimal("250.25"),
+        day_charges=Decimal("10"),
+    )
+    no_day = {"trading_day": "", "day_realized_pnl": None, "day_unrealized_pnl": None}
+    before_day_figures = PnlSnapshotRecord(
+        **{**_fields(stored), **no_day, "day_charges": None, "snapshot_ts": T0 - NS}
+    )
+    await store.add_pnl_snapshot(before_day_figures)
+    assert await store.latest_pnl_snapshot(Broker.PAPER) == before_day_figures
+    assert before_day_figures.day_pnl is None  # never the overall figures as the day's
+
+    await store.add_pnl_snapshot(stored)
+
+    latest = await store.latest_pnl_snapshot(Broker.PAPER)
+    assert latest == stored
+    assert latest is not None and latest.day_pnl == Decimal("-759.7501")
 
 
 async def test_alerts_newest_first_with_optional_fields(store: SqlTradingStore) -> None:
@@ -153,5 +185,5 @@ async def test_audit_after_a_time_by_action_prefix_oldest_first(store: SqlTradin
     assert await store.list_audit_after(T0 + 3 * NS, "") == []
 
 
-def _fields(record: Instrument) -> dict[str, object]:
+def _fields(record: Instrument | PnlSnapshotRecord) -> dict[str, Any]:
     return {name: getattr(record, name) for name in record.__struct_fields__}
