@@ -4,7 +4,9 @@ Execution reads every tick; the schedule keeps the earliest cut-off not yet pass
 tick before it costs one comparison. A tick at or after a cut-off makes it due; a tick of a
 later trading day makes every cut-off left over from the day before due too (a backtest or
 a quiet segment may skip past one). The first day a process sees starts fresh: what an
-earlier process or the broker squared off is not squared off again.
+earlier process or the broker squared off is not squared off again. ``window`` changes on
+the first tick of each trading day, so execution can look then for MIS positions carried
+from an earlier day (a restart after a cut-off, or a fill after it).
 """
 
 from __future__ import annotations
@@ -25,6 +27,15 @@ class MisSchedule:
         self._window: DayWindow | None = None
         self._ahead: list[Due] = []
         self.next_ns = 0 if cutoffs else _NEVER  # an event at or after it needs ``due``
+
+    @property
+    def window(self) -> DayWindow | None:
+        """The trading day of the newest event seen (None before the first)."""
+        return self._window
+
+    def day_of(self, ts_ns: int) -> DayWindow:
+        """The trading day event time ``ts_ns`` belongs to."""
+        return self._days.window(ts_ns)
 
     def due(self, ts_ns: int) -> list[Due]:
         """The cut-offs reached at event time ``ts_ns``, each returned once."""

@@ -47,6 +47,7 @@ from engine.execution import lifecycle
 from engine.execution.broker import BrokerAdapter, PaperAdapter
 from engine.execution.charges import ChargeRates, ChargesModel
 from engine.execution.fill_model import FillModel
+from engine.execution.mis_carry import MIS_CARRIED_RULE, CarriedMis, carried_mis
 from engine.execution.mis_schedule import MisSchedule
 from engine.execution.order_mapping import fill_record, order_intent, order_update
 from engine.execution.paper_broker import PaperBroker, TickSizeOf
@@ -180,6 +181,7 @@ class ExecutionService(StreamProcessor):
         self._fill_gaps: dict[str, tuple[int, int]] = {}
         # MIS positions are squared off at their segment's cut-off (None: never)
         self.mis_schedule = MisSchedule(mis_cutoffs if mis_cutoffs is not None else MisCutoffs({}))
+        self._last_fill_ns: dict[PositionKey, int] = {}  # event time, last fill
         self._placing = 0  # orders past the trading-state check, venue answer not stored
 
     async def wait_sends_idle(self, timeout_s: float = 5.0) -> bool:
@@ -293,6 +295,7 @@ class ExecutionService(StreamProcessor):
 
     async def _rebuild_positions(self) -> None:
         self.net_positions.clear()
+        self._last_fill_ns.clear()
         last_order: dict[PositionKey, str] = {}
         for fill in await self.store.list_fills(self.broker):
             key = (fill.strategy, fill.instrument_token)
@@ -300,6 +303,7 @@ class ExecutionService(StreamProcessor):
                 self.net_positions.get(key, 0) + fill.side.sign * fill.quantity
             )
             last_order[key] = fill.client_order_id
+            self._last_fill_ns[key] = max(self._last_fill_ns.get(key, 0), fill.fill_ts)
             self._position_info[key] = (fill.symbol, Product.MIS)
         for key, net in self.net_positions.items():
             if net:
@@ -333,8 +337,7 @@ class ExecutionService(StreamProcessor):
                 updates = self.adapter.on_tick(data)
             for update in updates:
                 await self._apply_venue_update(update, out)
-            for cutoff_ns, exchange in self.mis_schedule.due(data.exchange_ts):
-                await self._square_off_mis(envelope.id, cutoff_ns, exchange, data, out)
+            await self._mis_due(envelope.id, data, out)
         elif isinstance(data, Signal):
             if envelope.type is EventType.SIGNAL_VALIDATED:
                 await self._on_signal(envelope, data, out)
@@ -467,6 +470,7 @@ class ExecutionService(StreamProcessor):
                     self.net_positions.get(key, 0) + after.side.sign * fill.quantity
                 )
                 self._position_info[key] = (after.symbol, after.product)
+                self._last_fill_ns[key] = max(self._last_fill_ns.get(key, 0), fill.fill_ts)
                 self._settle(order, after, update, out, fill)
                 return
             log.warning("duplicate trade id ignored", extra={"trade_id": fill.trade_id})
@@ -649,6 +653,90 @@ class ExecutionService(StreamProcessor):
                 ts=envelope.ts,
                 out=out,
             )
+
+    async def _mis_due(self, cause: str, tick: Tick, out: Emitter) -> None:
+        """Square off what ``tick`` made due: each cut-off reached, then, on the first tick of
+        a trading day, MIS positions carried from an earlier one (``engine.execution.mis_carry``).
+
+        Live, a cut-off of an earlier day is the broker's to have acted on: left to the
+        carried check, which alerts instead of sending.
+        """
+        schedule = self.mis_schedule
+        day_before = schedule.window
+        due = schedule.due(tick.exchange_ts)
+        today = schedule.window
+        paper = self.broker is Broker.PAPER
+        for cutoff_ns, exchange in due:
+            if paper or today is None or cutoff_ns >= today.start_ns:
+                await self._square_off_mis(cause, cutoff_ns, exchange, tick, out)
+        if today is None or today is day_before:
+            return
+        positions = self.net_positions
+        found = carried_mis(positions, self._position_info, self._last_fill_ns, today, schedule)
+        for carried in found:
+            if paper:
+                await self._square_off_carried(cause, carried, tick, out)
+            else:
+                self._alert_carried(carried, tick, out)
+
+    async def _square_off_carried(
+        self, cause: str, carried: CarriedMis, tick: Tick, out: Emitter
+    ) -> None:
+        """Paper: close an MIS position carried from an earlier day at market, now."""
+        order = await self._flatten(
+            carried.key,
+            carried.net,
+            cause=f"{MIS_SQUARE_OFF}carried:{cause}",
+            signal_id=f"{MIS_SQUARE_OFF}carried:{cause}",
+            reason=f"MIS position carried from {carried.from_day}",
+            ts=tick.exchange_ts,
+            out=out,
+        )
+        if order is None:
+            return
+        message = carried.squared_off(order.side.value, order.quantity)
+        log.warning(
+            "MIS carried position squared off",
+            extra={
+                "client_order_id": order.client_order_id,
+                "strategy": carried.key[0],
+                "symbol": carried.symbol,
+                "side": order.side.value,
+                "quantity": order.quantity,
+                "reason": message,
+            },
+        )
+        self._alert(Severity.WARNING, MIS_CARRIED_RULE, carried, message, tick, out)
+
+    def _alert_carried(self, carried: CarriedMis, tick: Tick, out: Emitter) -> None:
+        """Live: Zerodha has closed it already; an order now would open a new position."""
+        message = carried.left_to_broker()
+        log.error(
+            "MIS carried position left to the broker",
+            extra={"strategy": carried.key[0], "symbol": carried.symbol, "reason": message},
+        )
+        self._alert(Severity.CRITICAL, MIS_CARRIED_RULE, carried, message, tick, out)
+
+    def _alert(
+        self,
+        severity: Severity,
+        rule: str,
+        carried: CarriedMis,
+        message: str,
+        tick: Tick,
+        out: Emitter,
+    ) -> None:
+        alert = RiskAlert(
+            severity=severity,
+            rule=rule,
+            message=message,
+            broker=self.broker,
+            strategy=carried.key[0],
+            symbol=carried.symbol,
+            alert_ts=tick.exchange_ts,
+        )
+        key = topics.order_key(self.broker, *carried.key)
+        out.emit(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, key=key)
 
     async def _square_off_mis(
         self, cause: str, cutoff_ns: int, exchange: str, tick: Tick, out: Emitter
