@@ -8,10 +8,28 @@ from rich.text import Text
 from textual.widgets import Static
 
 from engine.clock import NS_PER_S
-from engine.events.types import ComponentStatus
+from engine.events.types import Broker, ComponentStatus
 from engine.read_model.model import FEED, HEALTH, POSITIONS, SESSION
 from widgets.formatting import COMPONENT_STYLE, duration
 from widgets.panel import Frame
+
+NAME_MIN = 16  # the width names had before they were fitted
+FIGURES = 8 + 9 + 6  # status, " lag 9999", " dlq 99": what a name gives way to
+_BROKER_SUFFIXES = tuple(f".{broker.value}" for broker in Broker)
+
+
+def fit_names(names: list[str], width: int) -> dict[str, str]:
+    """Each component's name as the panel shows it in ``width`` cells: whole when there is
+    room beside the figures; else without its broker suffix (the header names the
+    broker); only then cut, with an ellipsis."""
+    room = max(NAME_MIN, width - FIGURES - 1) if width > 0 else 10**6
+    if all(len(name) <= room for name in names):
+        return {name: name for name in names}
+    shown = {}
+    for name in names:
+        short = next((name.removesuffix(s) for s in _BROKER_SUFFIXES if name.endswith(s)), name)
+        shown[name] = short if len(short) <= room else short[: room - 1] + "…"
+    return shown
 
 
 class HealthPanel(Static):
@@ -28,10 +46,13 @@ class HealthPanel(Static):
         palette = frame.palette
         model = frame.model
         text = Text(no_wrap=True, overflow="ellipsis")
-        for name in sorted(model.components):
+        names = sorted(model.components)
+        shown = fit_names(names, self.content_size.width)
+        pad = max([NAME_MIN, *(len(name) for name in shown.values())])
+        for name in names:
             component = model.components[name]
             status = component.status
-            text.append(f"{name:<16.16} ")
+            text.append(f"{shown[name]:<{pad}} ")
             text.append(f"{status.value:<8}", style=palette.style(COMPONENT_STYLE[status]))
             text.append(f" lag {component.lag:>4,d}", style="dim" if not component.lag else "")
             dlq_style = palette.style("$error") if component.dlq_count else "dim"
@@ -39,7 +60,7 @@ class HealthPanel(Static):
             if component.detail and status is not ComponentStatus.RUNNING:
                 text.append(f"  {component.detail}", style="dim")
             text.append("\n")
-        text.append(f"{'feed':<17}")
+        text.append(f"{'feed':<{pad + 1}}")
         age = model.feed_age_s()  # since a tick *arrived*: event times may be simulated
         if age is None:
             text.append("no ticks yet", style=palette.style("$warning"))
@@ -48,7 +69,7 @@ class HealthPanel(Static):
             word = "STALE" if stale else "live"
             text.append(f"{word:<8}", style=palette.style("$error" if stale else "$success"))
             text.append(f" tick {duration(age)} ago", style="dim")
-        text.append(f"\n{'token':<17}")
+        text.append(f"\n{'token':<{pad + 1}}")
         expiry = model.session.expiry_ts
         if model.session.user is None or expiry is None:
             text.append("none", style=palette.style("$warning"))

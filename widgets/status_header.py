@@ -4,7 +4,8 @@ LIVE is reverse $error and HALTED reads HALTED: a trader on a monochrome termina
 still cannot mistake live trading or a halted engine. The clock is the run's clock
 (marked SIM, with its date, on the simulated market) and the market status comes from
 the trading calendar at that clock. What does not fit on the first line (the session,
-the reason for the state) goes to a second line rather than being cut.
+the reason for the state, a pinned CRITICAL alert) goes to the next line rather than
+being cut, so a screen too short for the alerts panel still shows the alarm.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from textual.content import Content
 from textual.widgets import Static
 
 from engine.clock import NS_PER_S
-from engine.read_model.model import MARKET, SESSION, TRADING
-from widgets.formatting import clock_text, duration
+from engine.read_model.model import ALERTS, MARKET, SESSION, TRADING
+from widgets.formatting import clock_text, duration, run_time
 from widgets.panel import Frame
 
 _STATE_MARKUP = {
@@ -24,12 +25,13 @@ _STATE_MARKUP = {
 }
 EXPIRY_WARNING_S = 30 * 60  # the session countdown turns warning-coloured this close to 06:00
 GAP = Content("  ")
+MAX_LINES = 3  # the first line; the session and the reason; a pinned CRITICAL alert
 
 
 class StatusHeader(Static):
     """Redrawn when state, session or market change, and once a second for the clock."""
 
-    SECTIONS = (TRADING, SESSION, MARKET)
+    SECTIONS = (TRADING, SESSION, MARKET, ALERTS)
 
     def __init__(self, mode: str, broker: str, **kwargs: object) -> None:
         super().__init__("", **kwargs)  # type: ignore[arg-type]
@@ -57,7 +59,7 @@ class StatusHeader(Static):
             line = lines[-1]
             if not width or line.cell_length + GAP.cell_length + part.cell_length <= width:
                 lines[-1] = Content("").join([line, GAP, part]) if line.plain else part
-            elif len(lines) == 1:
+            elif len(lines) < MAX_LINES:
                 lines.append(part)
             else:
                 lines[-1] = Content("").join([line, GAP, part])
@@ -76,7 +78,26 @@ class StatusHeader(Static):
         reason = model.trading_reasons.get("global", "")
         if reason:
             parts.append(Content.from_markup("[dim]($why)[/]", why=reason))
+        pinned = self._pinned(frame)
+        if pinned is not None:
+            parts.append(pinned)
         return parts
+
+    def _pinned(self, frame: Frame) -> Content | None:
+        """The newest CRITICAL alert awaiting acknowledgement, so a screen too short for
+        the alerts panel still shows it: its time and rule, how many more, and the key."""
+        pinned = frame.model.alert_book.pinned
+        if not pinned:
+            return None
+        newest = pinned[0]
+        when = run_time(newest.last_ts, frame.today)
+        more = f" +{len(pinned) - 1}" if len(pinned) > 1 else ""
+        return Content.from_markup(
+            "[reverse bold $error] ▲ CRITICAL [/] $when $rule$more [dim]a ack[/]",
+            when=when,
+            rule=newest.alert.rule,
+            more=more,
+        )
 
     def _session(self, frame: Frame) -> Content:
         session = frame.model.session
