@@ -248,17 +248,18 @@ class ExecutionService(StreamProcessor):
         Risk let it through counting the strategy's working orders on the other side as if
         they fill. One of those ended unfilled at this start (a lost paper book, an unsent
         order refused here), so the room it made is gone: sent now, the order could leave
-        the strategy beyond its size or short. It is cancelled unsent unless it only
-        reduces the journal's position; the strategy decides again from what it holds.
+        the strategy beyond its size or short. It is refused unsent (as a halted restart
+        refuses one) unless it only reduces the journal's position; the strategy decides
+        again from what it holds.
         """
         other = Side.SELL if order.side is Side.BUY else Side.BUY
         if (order.strategy, order.instrument_token, other) in lost and not self._reduces(order):
             reason = (
-                f"not sent at restart: let through beside a {other.value} of {order.strategy} "
+                f"blocked at restart: let through beside a {other.value} of {order.strategy} "
                 f"in {order.symbol} that ended unfilled at this restart, so it could leave "
                 "the strategy beyond its size"
             )
-            await self._close(order, OrderStatus.CANCELLED, reason, out, self.clock.now_ns())
+            await self._reject(order, reason, out, self.clock.now_ns())
             return
         # A square-off written before a crash still only reduces: it may go out halted.
         square_off = order.signal_id.startswith(SQUARE_OFF) and self._reduces(order)

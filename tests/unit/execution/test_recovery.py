@@ -226,11 +226,13 @@ async def test_unsent_order_that_relied_on_a_cancelled_one_is_not_sent_at_restar
 
     assert h.adapter.placed == []
     assert h.store.fills == {}
-    for signal_id in ("buy", "sell", "rebuy"):
-        order = await h.store.get_order(client_order_id(signal_id))
-        assert order.status is OrderStatus.CANCELLED, signal_id
+    statuses = [
+        (await h.store.get_order(client_order_id(signal_id))).status
+        for signal_id in ("buy", "sell", "rebuy")
+    ]
+    assert statuses == [OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.REJECTED]
     sell = await h.store.get_order(client_order_id("sell"))
-    assert sell.reason.startswith("not sent at restart: let through beside a BUY of ema")
+    assert sell.reason.startswith("blocked at restart: let through beside a BUY of ema")
 
 
 async def test_unsent_exit_still_goes_out_at_restart_when_it_only_reduces() -> None:
