@@ -23,6 +23,9 @@ def is_stricter(mode: TradingMode, than: TradingMode) -> bool:
     return _SEVERITY[mode] > _SEVERITY[than]
 
 
+_STRICTNESS = {TradingMode.ACTIVE: 0, TradingMode.REDUCING: 1, TradingMode.HALTED: 2}
+
+
 class TradingState:
     """Modes per scope for one broker; the effective mode is the stricter of global and strategy."""
 
@@ -40,13 +43,20 @@ class TradingState:
         """Restore persisted modes at start (a killed engine restarts halted).
 
         A newer change already made in memory (a kill pressed while a service restarts)
-        wins over an older persisted one.
+        wins over an older persisted one, unless the persisted one is stricter: on the
+        simulated market the engine stamps changes in the run's clock while ``alphapanda
+        kill`` from a shell stamps wall time, so "newer" across the two cannot be trusted
+        to loosen a halt (never trade while halted; a resume can be pressed again).
         """
         for record in records:
             if record.broker != self.broker:
                 continue
             local = self._modes.get(record.scope)
-            if local is None or record.changed_ts >= local.changed_ts:
+            if (
+                local is None
+                or record.changed_ts >= local.changed_ts
+                or _STRICTNESS[record.mode] > _STRICTNESS[local.mode]
+            ):
                 self._modes[record.scope] = record
 
     def set(
