@@ -35,7 +35,10 @@ class KiteFailure(StrEnum):
 
 
 # Kite changing an order it already works: the order keeps its place in life meanwhile.
-_IN_CHANGE = frozenset({"MODIFY VALIDATION PENDING", "MODIFY PENDING", "CANCEL PENDING"})
+# ``MODIFIED`` is the history row between MODIFY PENDING and the order's OPEN again.
+_IN_CHANGE = frozenset(
+    {"MODIFY VALIDATION PENDING", "MODIFY PENDING", "MODIFIED", "CANCEL PENDING"}
+)
 UPDATE = "UPDATE"  # a postback's word for "a modify or a partial fill": read its fields
 _KEEPS = (OrderStatus.OPEN, OrderStatus.TRIGGER_PENDING, OrderStatus.PARTIALLY_FILLED)
 

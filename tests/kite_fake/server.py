@@ -67,8 +67,19 @@ class KiteState:
     hidden_trades: dict[str, int | None] = field(default_factory=dict)
     # order id -> trade rows of *other* orders that its trade list shows as well
     misfiled_trades: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # order id -> its rows, one per state it went through, oldest first (order_history)
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # reads of the order book a new order stays OPEN PENDING for before the exchange
+    # acknowledges it (OPEN, or TRIGGER PENDING for SL / SL-M)
+    open_pending_reads: int = 1
+    walking: dict[str, int] = field(default_factory=dict)  # order id -> reads left
+    # (method, path) -> (HTTP status, body, content type) answered as is: Zerodha's own
+    # mock responses, so the real client parses exactly what Kite sends
+    canned: dict[tuple[str, str], tuple[int, bytes, str]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _trade_ids: itertools.count = field(default_factory=lambda: itertools.count(10000001))
+    _exchange_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def issue_request_token(self, token: str, ttl: float = 300.0) -> str:
         self.request_tokens[token] = time.time() + ttl
@@ -81,6 +92,38 @@ class KiteState:
 
     def next_order_id(self) -> str:
         return f"2611240000{next(self._ids):05d}"
+
+    def next_trade_id(self) -> str:
+        """Kite's trade ids are digits (``"10000000"`` in Zerodha's mocks)."""
+        return str(next(self._trade_ids))
+
+    def record(self, order: dict[str, Any], status: str | None = None) -> None:
+        """Set the order's status (if given) and append its row to the order's history."""
+        if status is not None:
+            order["status"] = status
+        self.history.setdefault(order["order_id"], []).append(dict(order))
+
+    def acknowledge(self, order_id: str) -> None:
+        """The exchange takes an OPEN PENDING order: it gets its exchange order id and
+        turns OPEN (TRIGGER PENDING for stop orders), one more history row."""
+        if self.walking.pop(order_id, None) is None:
+            return
+        order = self.orders[order_id]
+        order["exchange_order_id"] = f"13000000{next(self._exchange_ids):08d}"
+        order["exchange_timestamp"] = order["exchange_update_timestamp"] = _now()
+        working = "TRIGGER PENDING" if order["order_type"] in ("SL", "SL-M") else "OPEN"
+        self.record(order, working)
+
+    def read_book(self, order_ids: list[str]) -> None:
+        """A read of the order book (or an order's history) ages the orders it showed."""
+        for order_id in order_ids:
+            left = self.walking.get(order_id)
+            if left is None:
+                continue
+            if left <= 1:
+                self.acknowledge(order_id)
+            else:
+                self.walking[order_id] = left - 1
 
     def listed_trades(self, order_id: str | None = None) -> list[dict[str, Any]]:
         """The trades a read shows (all, or one order's); each read ages hidden ones."""
@@ -100,6 +143,10 @@ class KiteState:
                     else:
                         self.hidden_trades[trade_id] = reads - 1
             return rows
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _envelope(data: Any) -> bytes:
@@ -171,6 +218,10 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server.state
         with state.lock:
             state.requests.append((method, path, params))
+            canned = state.canned.get((method, path))
+        if canned is not None:
+            self._send(canned[0], canned[1], canned[2])
+            return
         handler = self.server.routes.get((method, path.rstrip("/") or "/"))
         if handler is None:
             for (m, prefix), fn in self.server.prefix_routes.items():
@@ -307,50 +358,72 @@ def _place(h: _Handler, path: str, p: dict[str, Any]) -> None:
         h._send(400, _error("InputException", "tag must be alphanumeric, at most 20 characters"))
         return
     order_id = state.next_order_id()
-    status = "REJECTED" if action == "reject" else "OPEN"
+    tags = ([tag] if tag else []) + _kite_tags(p)
     order = {
+        "account_id": state.user_id,
+        "placed_by": state.user_id,
+        "terminal_id": "111111111111100",
         "order_id": order_id,
         "exchange_order_id": None,
         "parent_order_id": None,
-        "placed_by": state.user_id,
+        "status": "PUT ORDER REQ RECEIVED",
+        "status_message": None,
+        "status_message_raw": None,
+        "order_timestamp": _now(),
+        "exchange_update_timestamp": None,
+        "exchange_timestamp": None,
         "variety": path.rsplit("/", 1)[-1],
-        "status": status,
-        "status_message": state.reject_reason if status == "REJECTED" else None,
-        "tradingsymbol": p["tradingsymbol"],
+        "modified": False,
         "exchange": p["exchange"],
-        "instrument_token": 0,
-        "transaction_type": p["transaction_type"],
+        "tradingsymbol": p["tradingsymbol"],
+        "instrument_token": _instrument_token(state, p["exchange"], p["tradingsymbol"]),
         "order_type": p["order_type"],
-        "product": p["product"],
+        "transaction_type": p["transaction_type"],
         "validity": p.get("validity", "DAY"),
-        "price": float(p.get("price") or 0),
+        "validity_ttl": 0,
+        "product": p["product"],
         "quantity": int(p["quantity"]),
+        "disclosed_quantity": 0,
+        "price": float(p.get("price") or 0),
         "trigger_price": float(p.get("trigger_price") or 0),
         "average_price": 0.0,
-        "pending_quantity": int(p["quantity"]),
         "filled_quantity": 0,
-        "disclosed_quantity": 0,
+        "pending_quantity": int(p["quantity"]),
         "cancelled_quantity": 0,
         "market_protection": int(p.get("market_protection") or 0),
-        "order_timestamp": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "exchange_timestamp": None,
-        "exchange_update_timestamp": None,
-        "tag": tag or None,
-        "tags": ([tag] if tag else []) + _kite_tags(p),
-        "guid": order_id,
         "meta": {},
+        "tag": tag or None,
+        "guid": f"{order_id}-fake",
     }
+    if tags:  # real rows without any tag have no ``tags`` key at all
+        order["tags"] = tags
     with state.lock:
         state.orders[order_id] = order
+        state.record(order)
+        state.record(order, "VALIDATION PENDING")
+        if action == "reject":
+            # Kite accepts the request and rejects in the OMS: the id comes back, REJECTED.
+            order.update(status_message=state.reject_reason, pending_quantity=0)
+            order["status_message_raw"] = state.reject_reason
+            state.record(order, "REJECTED")
+        else:
+            state.record(order, "OPEN PENDING")
+            state.walking[order_id] = state.open_pending_reads
+            if state.open_pending_reads <= 0:
+                state.acknowledge(order_id)
     if action == "timeout":
         time.sleep(state.timeout_delay)  # the order exists; the client gives up first
-    if action == "reject":
-        # Kite accepts the request and rejects in the OMS: the id comes back, status REJECTED.
-        h._send(200, _envelope({"order_id": order_id}))
-        return
     h._send(200, _envelope({"order_id": order_id}))
     if state.fill_on_place:
         h.server.fake.fill_order(order_id)
+
+
+def _instrument_token(state: KiteState, exchange: str, tradingsymbol: str) -> int:
+    for row in state.instruments:
+        cells = row.split(",")
+        if cells[2] == tradingsymbol and cells[-1] == exchange:
+            return int(cells[0])
+    return 0
 
 
 def _order_by_id(h: _Handler, path: str, p: dict[str, Any]) -> None:
@@ -361,18 +434,21 @@ def _order_by_id(h: _Handler, path: str, p: dict[str, Any]) -> None:
     if h.command == "GET":
         if path == "/orders":
             with state.lock:
-                h._send(200, _envelope(list(state.orders.values())))
+                rows = [dict(o) for o in state.orders.values()]
+                state.read_book([r["order_id"] for r in rows])
+            h._send(200, _envelope(rows))
             return
         order_id = parts[1]
         if len(parts) == 3 and parts[2] == "trades":
             h._send(200, _envelope(state.listed_trades(order_id)))
             return
         with state.lock:
-            order = state.orders.get(order_id)
-        if order is None:
+            rows = [dict(r) for r in state.history.get(order_id, [])]
+            state.read_book([order_id] if rows else [])
+        if not rows:
             h._send(400, _error("InputException", "Couldn't find that `order_id`."))
             return
-        h._send(200, _envelope([order]))
+        h._send(200, _envelope(rows))
         return
     if len(parts) != 3:
         _place(h, path, p)
@@ -383,16 +459,28 @@ def _order_by_id(h: _Handler, path: str, p: dict[str, Any]) -> None:
         if order is None or order["status"] in ("COMPLETE", "CANCELLED", "REJECTED"):
             h._send(400, _error("OrderException", "Order cannot be modified or cancelled"))
             return
+        state.acknowledge(order_id)
+        working = order["status"]
+        order["exchange_update_timestamp"] = _now()
         if h.command == "DELETE":
-            order["status"] = "CANCELLED"
+            state.record(order, "CANCEL PENDING")
             order["cancelled_quantity"] = order["pending_quantity"]
+            order["pending_quantity"] = 0
+            state.record(order, "CANCELLED")
         else:
+            state.record(order, "MODIFY VALIDATION PENDING")
+            state.record(order, "MODIFY PENDING")
             for key in ("quantity", "price", "trigger_price"):
                 if key in p:
                     order[key] = type(order[key])(float(p[key]))
+            order["pending_quantity"] = order["quantity"] - order["filled_quantity"]
+            order["modified"] = True
+            state.record(order, "MODIFIED")
+            state.record(order, working)
+        snapshot = dict(order)
     h._send(200, _envelope({"order_id": order_id}))
     if h.command == "DELETE":
-        h.server.fake.push_order_update(order)
+        h.server.fake.push_order_update(snapshot)
 
 
 def _trades(h: _Handler, path: str, p: dict[str, Any]) -> None:
@@ -402,9 +490,109 @@ def _trades(h: _Handler, path: str, p: dict[str, Any]) -> None:
 
 def _positions(h: _Handler, path: str, p: dict[str, Any]) -> None:
     if h._authorized():
-        with h.server.state.lock:
-            net = list(h.server.state.positions)
-        h._send(200, _envelope({"net": net, "day": net}))
+        h._send(200, _envelope(position_book(h.server.state)))
+
+
+def position_book(state: KiteState) -> dict[str, list[dict[str, Any]]]:
+    """``{"net": [...], "day": [...]}`` with Kite's ~30 fields per row: ``day`` holds only
+    today's trades; ``net`` adds the positions carried from earlier days
+    (``state.positions``, each row's ``quantity`` being what was carried)."""
+    with state.lock:
+        trades = list(state.trades)
+        carried = [dict(r) for r in state.positions]
+    day: dict[tuple[str, str, str], _Book] = {}
+    for trade in trades:
+        key = (trade["exchange"], trade["tradingsymbol"], trade["product"])
+        book = day.setdefault(key, _Book(token=trade["instrument_token"]))
+        book.add(trade["transaction_type"], int(trade["quantity"]), float(trade["average_price"]))
+    net = {key: _Book(book.token, *book.totals()) for key, book in day.items()}
+    for row in carried:
+        key = (row["exchange"], row["tradingsymbol"], row.get("product", "NRML"))
+        book = net.setdefault(key, _Book(token=int(row.get("instrument_token") or 0)))
+        close = float(row.get("close_price") or row.get("average_price") or 0)
+        book.carry(int(row["quantity"]), close)
+    return {
+        "net": [book.row(*key) for key, book in net.items()],
+        "day": [book.row(*key) for key, book in day.items()],
+    }
+
+
+@dataclass
+class _Book:
+    """One position's buys and sells (``day_*``: today's part of them)."""
+
+    token: int = 0
+    buy_qty: int = 0
+    buy_value: float = 0.0
+    sell_qty: int = 0
+    sell_value: float = 0.0
+    overnight: int = 0
+    close: float = 0.0
+    last: float = 0.0
+    day: list[float] = field(default_factory=lambda: [0, 0.0, 0, 0.0])
+
+    def add(self, side: str, quantity: int, price: float) -> None:
+        i = 0 if side == "BUY" else 2
+        self.day[i] += quantity
+        self.day[i + 1] += quantity * price
+        self.last = price
+
+    def totals(self) -> tuple[int, float, int, float, int, float, float, list[float]]:
+        d = self.day
+        return int(d[0]), d[1], int(d[2]), d[3], 0, 0.0, self.last, list(d)
+
+    def carry(self, quantity: int, close: float) -> None:
+        """A position from an earlier day: counted at its close in buys or sells."""
+        self.overnight, self.close = quantity, close
+        self.last = self.last or close
+        if quantity > 0:
+            self.buy_qty += quantity
+            self.buy_value += quantity * close
+        else:
+            self.sell_qty -= quantity
+            self.sell_value -= quantity * close
+
+    def row(self, exchange: str, tradingsymbol: str, product: str) -> dict[str, Any]:
+        buy_qty = self.buy_qty or int(self.day[0])
+        buy_value = self.buy_value or self.day[1]
+        sell_qty = self.sell_qty or int(self.day[2])
+        sell_value = self.sell_value or self.day[3]
+        quantity = buy_qty - sell_qty
+        buy_price = buy_value / buy_qty if buy_qty else 0.0
+        sell_price = sell_value / sell_qty if sell_qty else 0.0
+        value = sell_value - buy_value
+        pnl = value + quantity * self.last
+        return {
+            "tradingsymbol": tradingsymbol,
+            "exchange": exchange,
+            "instrument_token": self.token,
+            "product": product,
+            "quantity": quantity,
+            "overnight_quantity": self.overnight,
+            "multiplier": 1,
+            "average_price": buy_price if quantity > 0 else sell_price if quantity < 0 else 0,
+            "close_price": self.close,
+            "last_price": self.last,
+            "value": value,
+            "pnl": pnl,
+            "m2m": pnl,
+            "unrealised": pnl,
+            "realised": 0,
+            "buy_quantity": buy_qty,
+            "buy_price": buy_price,
+            "buy_value": buy_value,
+            "buy_m2m": buy_value,
+            "sell_quantity": sell_qty,
+            "sell_price": sell_price,
+            "sell_value": sell_value,
+            "sell_m2m": sell_value,
+            "day_buy_quantity": int(self.day[0]),
+            "day_buy_price": self.day[1] / self.day[0] if self.day[0] else 0.0,
+            "day_buy_value": self.day[1],
+            "day_sell_quantity": int(self.day[2]),
+            "day_sell_price": self.day[3] / self.day[2] if self.day[2] else 0.0,
+            "day_sell_value": self.day[3],
+        }
 
 
 class _HttpServer(ThreadingHTTPServer):
@@ -565,7 +753,24 @@ class FakeKite:
             self._broadcast(frame(packets))
 
     def push_order_update(self, order: dict[str, Any]) -> None:
-        self._broadcast(json.dumps({"type": "order", "data": order}))
+        """The order as the socket pushes it: the row plus ``user_id``, ``app_id``,
+        ``unfilled_quantity`` and the SHA-256 ``checksum``, as in a postback."""
+        data = self.update_payload(order)
+        self._broadcast(json.dumps({"type": "order", "data": data}))
+
+    def update_payload(self, order: dict[str, Any]) -> dict[str, Any]:
+        """An order row with the fields Kite's pushed updates and postbacks add:
+        checksum = SHA-256(order_id + order_timestamp + api secret)."""
+        data = dict(order)
+        digest = data["order_id"] + data["order_timestamp"] + self.state.api_secret
+        data.update(
+            user_id=self.state.user_id,
+            app_id=1234,
+            unfilled_quantity=data["pending_quantity"],
+            status_message_raw=data.get("status_message_raw"),
+            checksum=hashlib.sha256(digest.encode()).hexdigest(),
+        )
+        return data
 
     def drop_connections(self, code: int = 1000, reason: str = "server restart") -> None:
         async def _close() -> None:
@@ -586,14 +791,16 @@ class FakeKite:
     ) -> dict[str, Any]:
         """Trade ``quantity`` (default: all pending) at ``price`` (its limit, else 100.0).
 
-        The order stays OPEN until nothing is pending, then turns COMPLETE; each call is
-        one trade with its own id. ``push=False`` leaves the socket silent (as Kite is for
-        states it does not push), so only the order book tells. ``trade_lag`` > 0 keeps
+        An OPEN PENDING order is acknowledged first. The order stays OPEN until nothing
+        is pending, then turns COMPLETE, a history row each time; each call is one trade
+        with its own id (digits, as Kite's). ``push=False`` leaves the socket silent (as
+        Kite is for states it does not push), so only the order book tells. ``trade_lag`` > 0 keeps
         the trade out of trade reads for that many reads (None: until
         ``release_trades``), while the order row already counts it, as Kite's trade
         book lags its order book.
         """
         with self.state.lock:
+            self.state.acknowledge(order_id)
             order = self.state.orders[order_id]
             fill_price = price if price is not None else (order["price"] or 100.0)
             qty = order["pending_quantity"] if quantity is None else quantity
@@ -606,19 +813,19 @@ class FakeKite:
                 filled_quantity=filled,
                 pending_quantity=order["quantity"] - filled,
                 average_price=average,
-                exchange_timestamp=time.strftime("%Y-%m-%d %H:%M:%S"),
-                exchange_update_timestamp=time.strftime("%Y-%m-%d %H:%M:%S"),
+                exchange_timestamp=_now(),
+                exchange_update_timestamp=_now(),
             )
-            n = sum(1 for t in self.state.trades if t["order_id"] == order_id)
+            self.state.record(order)
             if trade_id is None:
-                trade_id = f"T{order_id}" if n == 0 else f"T{order_id}-{n + 1}"
+                trade_id = self.state.next_trade_id()
             if trade_lag is None or trade_lag > 0:
                 self.state.hidden_trades[trade_id] = trade_lag
             self.state.trades.append(
                 {
                     "trade_id": trade_id,
                     "order_id": order_id,
-                    "exchange_order_id": None,
+                    "exchange_order_id": order["exchange_order_id"],
                     "tradingsymbol": order["tradingsymbol"],
                     "exchange": order["exchange"],
                     "instrument_token": order["instrument_token"],
@@ -636,6 +843,17 @@ class FakeKite:
             self.push_order_update(snapshot)
         return snapshot
 
+    def acknowledge(self, order_id: str) -> dict[str, Any]:
+        """The exchange takes the order now (OPEN, or TRIGGER PENDING); returns its row."""
+        with self.state.lock:
+            self.state.acknowledge(order_id)
+            return dict(self.state.orders[order_id])
+
+    def trade_ids(self, order_id: str) -> list[str]:
+        """The ids of the order's trades, in the order they happened."""
+        with self.state.lock:
+            return [t["trade_id"] for t in self.state.trades if t["order_id"] == order_id]
+
     def release_trades(self, order_id: str | None = None) -> None:
         """List the hidden trades (of one order, or all) from the next read on."""
         with self.state.lock:
@@ -651,9 +869,10 @@ class FakeKite:
     def set_status(self, order_id: str, status: str, push: bool = True) -> dict[str, Any]:
         """Move an order to ``status`` as Kite's OMS does (e.g. ``MODIFY PENDING``)."""
         with self.state.lock:
+            self.state.walking.pop(order_id, None)  # the script takes over its status
             order = self.state.orders[order_id]
-            order["status"] = status
-            order["exchange_update_timestamp"] = time.strftime("%Y-%m-%d %H:%M:%S")
+            order["exchange_update_timestamp"] = _now()
+            self.state.record(order, status)
             snapshot = dict(order)
         if push:
             self.push_order_update(snapshot)
@@ -663,15 +882,7 @@ class FakeKite:
         """The order as Kite's postback carries it (docs' sample fields; ``UPDATE`` on a
         modify or a partial fill), checksum = SHA-256(order_id + order_timestamp + secret)."""
         with self.state.lock:
-            order = dict(self.state.orders[order_id])
-        digest = order_id + order["order_timestamp"] + self.state.api_secret
-        order.update(
-            status=status,
-            user_id=self.state.user_id,
-            app_id=1234,
-            unfilled_quantity=order["pending_quantity"],
-            status_message_raw=None,
-            checksum=hashlib.sha256(digest.encode()).hexdigest(),
-        )
+            order = self.update_payload(self.state.orders[order_id])
+        order["status"] = status
         order.pop("tags", None)
         return order

@@ -46,7 +46,7 @@ async def test_complete_whose_trades_lag_ends_with_every_trade_journalled(
 
     await live.updates.ingest(row)  # the ticker's push: COMPLETE 150/150, one trade listed
     order = await live.order(cid)
-    assert live.journal(cid) == [(f"T{order_id}", 75)]
+    assert live.journal(cid) == [(fake_kite.trade_ids(order_id)[0], 75)]
     assert (order.status, order.filled_quantity) == (OrderStatus.PARTIALLY_FILLED, 75)
     assert cid in live.service.working and live.updates.lagging == [cid]
     [gap] = live.gap_alerts()
@@ -60,7 +60,8 @@ async def test_complete_whose_trades_lag_ends_with_every_trade_journalled(
     live.updates.polls += 10  # past the back-off
     await live.updates.poll_once()
     order = await live.order(cid)
-    assert live.journal(cid) == [(f"T{order_id}", 75), (f"T{order_id}-2", 75)]
+    first, second = fake_kite.trade_ids(order_id)
+    assert live.journal(cid) == [(first, 75), (second, 75)]
     assert (order.status, order.filled_quantity) == (OrderStatus.FILLED, 150)
     assert order.average_price == Decimal("1499.5")
     assert live.position() == 150 and cid not in live.service.working
@@ -72,7 +73,7 @@ async def test_complete_whose_trades_lag_ends_with_every_trade_journalled(
         for u in live.events(EventType.ORDER_PARTIALLY_FILLED, EventType.ORDER_FILLED)
         if u.fill
     ]
-    assert fills == [f"T{order_id}", f"T{order_id}-2"]  # each trade announced once
+    assert fills == [first, second]  # each trade announced once
     # once everything adds up, nothing more is read or sent
     await live.updates.poll_once()
     assert len(live.journal(cid)) == 2
@@ -111,7 +112,7 @@ async def test_cancelled_or_rejected_after_a_partial_fill_keeps_its_lagging_fill
     await live.updates.poll_once()
     order = await live.order(cid)
     assert order.status is OrderStatus(final) and order.filled_quantity == 50
-    assert live.journal(cid) == [(f"T{order_id}", 50)] and live.position() == 50
+    assert live.journal(cid) == [(fake_kite.trade_ids(order_id)[0], 50)] and live.position() == 50
     assert cid not in live.service.working
 
 
@@ -137,9 +138,9 @@ async def test_a_trade_after_the_orders_final_state_is_journalled_not_dropped(
     await live.updates.poll_once()  # nothing works any more, but the order still lags
     order = await live.order(cid)
     assert (order.status, order.filled_quantity) == (OrderStatus.CANCELLED, 60)
-    assert live.journal(cid) == [(f"T{order_id}", 60)] and live.position() == 60
+    assert live.journal(cid) == [(fake_kite.trade_ids(order_id)[0], 60)] and live.position() == 60
     [late] = [u for u in live.events(EventType.ORDER_CANCELLED) if u.fill]
-    assert late.fill.trade_id == f"T{order_id}" and late.filled_quantity == 60
+    assert late.fill.trade_id == fake_kite.trade_ids(order_id)[0] and late.filled_quantity == 60
     assert live.updates.lagging == []
 
 
@@ -158,14 +159,14 @@ async def test_a_trade_row_of_another_order_is_not_attributed_to_this_one(
     assert live.journal(big) == [] and live.updates.foreign_trades == 1
     assert (await live.order(big)).status.is_working
     await live.updates.ingest(small_row)
-    assert live.journal(small) == [(f"T{small_id}", 10)]
+    assert live.journal(small) == [(fake_kite.trade_ids(small_id)[0], 10)]
     assert (await live.order(small)).status is OrderStatus.FILLED
 
     fake_kite.release_trades(big_id)
     live.updates.polls += 10
     await live.updates.poll_once()
-    assert live.journal(big) == [(f"T{big_id}", 150)]
-    assert live.journal(small) == [(f"T{small_id}", 10)]
+    assert live.journal(big) == [(fake_kite.trade_ids(big_id)[0], 150)]
+    assert live.journal(small) == [(fake_kite.trade_ids(small_id)[0], 10)]
     assert (await live.order(big)).status is OrderStatus.FILLED
     assert live.position() == 160
 
@@ -175,7 +176,7 @@ async def test_modify_states_keep_the_order_working_and_take_the_rows_terms(
 ) -> None:
     live = await live_execution(fake_kite, tmp_path)
     cid, order_id = await live.place("sig-mod", 10, OrderType.LIMIT, price=Decimal("1500.00"))
-    await live.updates.ingest(dict(fake_kite.state.orders[order_id]))  # OPEN at Kite
+    await live.updates.ingest(fake_kite.acknowledge(order_id))  # OPEN at Kite
     assert (await live.order(cid)).status is OrderStatus.OPEN
     opened = len(live.events(EventType.ORDER_OPEN))
     with fake_kite.state.lock:  # the trader changes price and quantity on Kite web
@@ -226,7 +227,7 @@ async def test_update_postback_is_applied_by_its_fields_not_its_word(
     await live.updates.ingest(fake_kite.postback(order_id, "UPDATE"))  # a partial fill
     order = await live.order(cid)
     assert (order.status, order.filled_quantity) == (OrderStatus.PARTIALLY_FILLED, 4)
-    assert live.journal(cid) == [(f"T{order_id}", 4)]
+    assert live.journal(cid) == [(fake_kite.trade_ids(order_id)[0], 4)]
 
 
 async def test_a_status_earlier_in_the_orders_life_is_ignored(
@@ -249,7 +250,7 @@ async def test_execution_ignores_a_venue_status_behind_the_orders(
     """Whatever ingest sends: SUBMITTED after OPEN changes nothing and announces nothing."""
     live = await live_execution(fake_kite, tmp_path)
     cid, order_id = await live.place("sig-guard", 10)
-    await live.updates.ingest(dict(fake_kite.state.orders[order_id]))  # OPEN at Kite
+    await live.updates.ingest(fake_kite.acknowledge(order_id))  # OPEN at Kite
     await live.updates.ingest(fake_kite.set_status(order_id, "OPEN PENDING", push=False))
     assert (await live.order(cid)).status is OrderStatus.OPEN
     [update] = [u for u in live.venue.sent if u.status is OrderStatus.OPEN]

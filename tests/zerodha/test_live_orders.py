@@ -54,14 +54,17 @@ async def test_text_order_update_completes_the_order_with_its_fill_once(
     assert update.status is OrderStatus.FILLED
     assert update.filled_quantity == 10 and update.average_price == Decimal("1500.05")
     assert update.fill is not None
-    assert update.fill.trade_id == f"T{ack.broker_order_id}"
+    assert update.fill.trade_id == fake_kite.trade_ids(ack.broker_order_id)[0]
+    assert update.fill.trade_id.isdigit()  # Kite's trade ids are digits
     assert update.fill.price == Decimal("1500.05") and update.fill.quantity == 10
     assert update.broker_order_id == ack.broker_order_id and update.update_ts > 0
     # the same trade seen again by the order-book poll is not a second fill
     assert await venue.updates.ingest(text_frame) == []
     await venue.mark_sent(intent.client_order_id, ack.broker_order_id, OrderStatus.OPEN)
     assert await venue.updates.poll_once() == 0
-    assert [u.fill.trade_id for u in venue.sent if u.fill] == [f"T{ack.broker_order_id}"]
+    assert [u.fill.trade_id for u in venue.sent if u.fill] == [
+        fake_kite.trade_ids(ack.broker_order_id)[0]
+    ]
 
 
 async def test_partial_fills_seen_only_by_polling_become_two_fills(
@@ -128,7 +131,7 @@ async def test_place_timeout_with_the_order_at_zerodha_is_found_by_tag_not_resen
     fake_kite.state.place_script.append("timeout")
     intent = await venue.outbox("sig-timeout")
     ack = await venue.adapter.place(intent)
-    assert ack.status is OrderStatus.OPEN
+    assert ack.status is OrderStatus.SUBMITTED  # found OPEN PENDING, not yet at the exchange
     assert venue.place_posts() == 1
     [order] = fake_kite.state.orders.values()
     assert ack.broker_order_id == order["order_id"] and order["tag"] == intent.client_order_id

@@ -93,7 +93,7 @@ async def test_a_signal_becomes_a_zerodha_order_whose_fill_is_journalled_and_hel
 
         await eventually(lambda: store.fills, message="fill not journalled")
         [fill] = store.fills.values()
-        assert fill.trade_id == f"T{order_id}" and fill.quantity == 10
+        assert fill.trade_id == fake_kite.trade_ids(order_id)[0] and fill.quantity == 10
         assert str(fill.price) == "1500.05"
         assert store.orders[cid].status is OrderStatus.FILLED
 

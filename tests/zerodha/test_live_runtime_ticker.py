@@ -38,7 +38,7 @@ def test_live_runtime_over_the_ticker_trades_halts_and_resubscribes() -> None:
     assert all(ok for ok, _reason in seen["prechecks"].values()), seen["prechecks"]
 
     trade_id, quantity, price = seen["fill"]
-    assert trade_id.startswith("T") and quantity == 10 and price == "1500.05"
+    assert trade_id.isdigit() and quantity == 10 and price == "1500.05"
     assert seen["order"] == "FILLED" and seen["position"] == [10]
 
     assert "zerodha_token" in seen["halted_reason"]

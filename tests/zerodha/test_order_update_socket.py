@@ -59,7 +59,7 @@ def test_order_completed_by_a_socket_update_yields_one_fill(fake_kite: FakeKite)
         fake_kite.fill_order(order_id, price=1501.25)  # pushes {"type":"order",...}
         update = _read_json(proc)
         assert update["status"] == "FILLED" and update["filled_quantity"] == 10
-        assert update["fill"]["trade_id"] == f"T{order_id}"
+        assert update["fill"]["trade_id"] == fake_kite.trade_ids(order_id)[0]
         assert update["fill"]["price"] == "1501.25"
         assert update["broker_order_id"] == order_id
     finally:

@@ -116,12 +116,11 @@ async def test_fill_missed_while_away_is_caught_up_through_the_update_path(
     await venue.mark_sent(intent.client_order_id, ack.broker_order_id, OrderStatus.OPEN)
     assert ack.broker_order_id is not None
     fake_kite.fill_order(ack.broker_order_id, price=1500.0, push=False)
-    fake_kite.state.positions.append(
-        {"exchange": "NSE", "tradingsymbol": "INFY", "product": "MIS", "quantity": 10}
-    )
     report, _ = await _reconcile(venue, catch_up=True)
     assert report.caught_up == [intent.client_order_id]
-    assert [u.fill.trade_id for u in venue.sent if u.fill] == [f"T{ack.broker_order_id}"]
+    assert [u.fill.trade_id for u in venue.sent if u.fill] == [
+        fake_kite.trade_ids(ack.broker_order_id)[0]
+    ]
     # no portfolio ran in this test, so the broker's position is a reported difference
     assert [(d.subject, d.key, d.local, d.remote) for d in report.diffs] == [
         ("position", "NSE:INFY", "0", "10")
