@@ -707,7 +707,7 @@ class ExecutionService(StreamProcessor):
                 "reason": message,
             },
         )
-        self._alert(Severity.WARNING, MIS_CARRIED_RULE, carried, message, tick, out)
+        self._alert_mis(Severity.WARNING, MIS_CARRIED_RULE, carried, message, tick, out)
 
     def _alert_carried(self, carried: CarriedMis, tick: Tick, out: Emitter) -> None:
         """Live: Zerodha has closed it already; an order now would open a new position."""
@@ -716,9 +716,9 @@ class ExecutionService(StreamProcessor):
             "MIS carried position left to the broker",
             extra={"strategy": carried.key[0], "symbol": carried.symbol, "reason": message},
         )
-        self._alert(Severity.CRITICAL, MIS_CARRIED_RULE, carried, message, tick, out)
+        self._alert_mis(Severity.CRITICAL, MIS_CARRIED_RULE, carried, message, tick, out)
 
-    def _alert(
+    def _alert_mis(
         self,
         severity: Severity,
         rule: str,
