@@ -264,7 +264,7 @@ async def test_repeated_sigkill_never_duplicates_loses_or_changes_money(
             assert later == [], f"event time went back after crash {run} {seed}: {later[:3]}"
 
     # No strategy ever beyond its size, and a long-only one never short: checked, and
-    # reported after every other invariant has been asserted (see the end).
+    # asserted after every other invariant (see the end).
     over = beyond_size(fills)
 
     # The stored figures are the journal's, as the engine rebuilds it at start.
@@ -292,10 +292,4 @@ async def test_repeated_sigkill_never_duplicates_loses_or_changes_money(
         books.snapshot.cash,
     ), seed
     assert again.positions == books.positions, seed
-
-    if over:
-        # KNOWN OPEN DEFECT (issue 12.2, left open at stop 21): after repeated SIGKILLs a
-        # both-ways strategy can still end beyond its size on some seeds (e.g. 99:
-        # momentum-both +8 of 4); seeds 1208 and 7 hold. Reported, not hidden: xfail
-        # names the fills, and every money invariant above stays a hard failure.
-        pytest.xfail(f"position beyond a strategy's size {seed}: {over[:3]}")
+    assert over == [], seed
