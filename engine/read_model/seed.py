@@ -13,8 +13,9 @@ from decimal import Decimal
 from typing import Protocol
 
 from engine.domain.records import OrderRecord, PnlSnapshotRecord, PositionRecord
-from engine.events.payloads import OrderUpdate, PnlSnapshot, PositionSnapshot
+from engine.events.payloads import PnlSnapshot, PositionSnapshot
 from engine.events.types import Broker, OrderStatus
+from engine.execution.order_mapping import order_update
 from engine.market.sessions import TradingDays
 from engine.read_model.model import ReadModel
 
@@ -33,29 +34,6 @@ class ReadModelSource(Protocol):
     async def list_positions(self, broker: Broker) -> list[PositionRecord]: ...
 
     async def latest_pnl_snapshot(self, broker: Broker) -> PnlSnapshotRecord | None: ...
-
-
-def order_update(order: OrderRecord) -> OrderUpdate:
-    """A stored order as the update the console would have drawn it from."""
-    return OrderUpdate(
-        client_order_id=order.client_order_id,
-        strategy=order.strategy,
-        broker=order.broker,
-        instrument_token=order.instrument_token,
-        symbol=order.symbol,
-        side=order.side,
-        quantity=order.quantity,
-        order_type=order.order_type,
-        product=order.product,
-        status=order.status,
-        filled_quantity=order.filled_quantity,
-        average_price=order.average_price,
-        price=order.price,
-        trigger_price=order.trigger_price,
-        broker_order_id=order.broker_order_id,
-        reason=order.reason,
-        update_ts=order.updated_ts or order.created_ts,
-    )
 
 
 def position_snapshot(position: PositionRecord) -> PositionSnapshot:
@@ -130,7 +108,7 @@ async def seed_read_model(
     for position in positions:  # every one, flat too: the portfolio's snapshots carry all
         model.apply_position(position_snapshot(position))
     for order in sorted(orders, key=lambda o: max(o.created_ts, o.updated_ts)):
-        model.apply_order(order_update(order))
+        model.apply_order(order_update(order, order.updated_ts or order.created_ts))
     log.info(
         "read model seeded from the store",
         extra={
