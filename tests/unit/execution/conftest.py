@@ -15,6 +15,7 @@ from engine.events.types import Broker, OrderCommandAction, OrderType, Product, 
 from engine.execution.broker import PaperAdapter
 from engine.execution.reports import PlaceAck
 from engine.execution.service import ExecutionConfig, ExecutionService
+from engine.market.square_off import MisCutoffs
 from engine.memory_store import MemoryTradingStore
 from engine.processing import ProcessorConfig
 from engine.processing.emitter import Emitter
@@ -43,9 +44,17 @@ class RecordingAdapter(PaperAdapter):
 class Harness:
     """Feeds events straight into ``handle`` and returns what the service emitted."""
 
-    def __init__(self, settings: ExecutionConfig | None = None) -> None:
+    def __init__(
+        self,
+        settings: ExecutionConfig | None = None,
+        *,
+        broker: Broker = BROKER,
+        mis_cutoffs: MisCutoffs | None = None,
+    ) -> None:
+        self.broker = broker
+        self.mis_cutoffs = mis_cutoffs
         self.store = MemoryTradingStore()
-        self.state = TradingState(BROKER)
+        self.state = TradingState(broker)
         self.adapter = RecordingAdapter(self.store)
         self.clock = ManualClock(start_ns=1_000)
         self.bus = MemoryBus()
@@ -56,11 +65,12 @@ class Harness:
     ) -> ExecutionService:
         return ExecutionService(
             bus=self.bus,
-            broker=BROKER,
+            broker=self.broker,
             store=self.store,
             trading_state=self.state,
             adapter=self.adapter,
             settings=settings,
+            mis_cutoffs=self.mis_cutoffs,
             config=config,
             clock=self.clock,
         )

@@ -7,41 +7,23 @@ from decimal import Decimal as D
 
 from engine.events import EventType as E
 from engine.events.types import Broker, Product, Severity, Side
-from engine.execution.service import ExecutionService
 from engine.market.square_off import MisCutoffs
-from engine.trading_state.state import TradingState
-from tests.unit.execution.conftest import TOKEN, make_signal
-from tests.unit.execution.test_mis_square_off import MisHarness, at, submitted
+from tests.unit.execution.conftest import TOKEN, Harness
+from tests.unit.execution.test_mis_square_off import at, bought, submitted
 
 
-class LiveHarness(MisHarness):
+def _paper() -> Harness:
+    return Harness(mis_cutoffs=MisCutoffs())
+
+
+def _live() -> Harness:
     """The same service for the Zerodha broker (its venue a recording stand-in)."""
-
-    def build(self, settings=None, config=None):  # type: ignore[no-untyped-def]
-        self.state = TradingState(Broker.ZERODHA)
-        return ExecutionService(
-            bus=self.bus,
-            broker=Broker.ZERODHA,
-            store=self.store,
-            trading_state=self.state,
-            adapter=self.adapter,
-            settings=settings,
-            mis_cutoffs=self.cutoffs,
-            config=config,
-            clock=self.clock,
-        )
+    return Harness(broker=Broker.ZERODHA, mis_cutoffs=MisCutoffs())
 
 
-async def _bought(harness: MisHarness, product: Product = Product.MIS, hh: int = 10) -> None:
-    await harness.service.on_start()
-    await harness.signal(make_signal("buy", Side.BUY, quantity=10, product=product))
-    await harness.tick("100", ask="100", ts=at(2, hh, 0))
-    assert harness.service.net_positions == {("ema", TOKEN): 10}
-
-
-async def _restarted(before: MisHarness) -> MisHarness:
+async def _restarted(before: Harness) -> Harness:
     """A new process over the same store (the crash lost every tick until tomorrow)."""
-    again = type(before)(before.cutoffs)
+    again = Harness(broker=before.broker, mis_cutoffs=before.mis_cutoffs)
     again.store = before.store
     again.adapter = before.adapter
     again.service = again.build()
@@ -54,8 +36,8 @@ def alerts(events):  # type: ignore[no-untyped-def]
 
 
 async def test_paper_squares_off_a_carried_mis_position_on_the_next_days_first_tick() -> None:
-    harness = MisHarness(MisCutoffs())
-    await _bought(harness)
+    harness = _paper()
+    await bought(harness)
     again = await _restarted(harness)
 
     events = await again.tick("104", bid="104", ts=at(3, 9, 15))
@@ -74,8 +56,8 @@ async def test_paper_squares_off_a_carried_mis_position_on_the_next_days_first_t
 
 
 async def test_a_replayed_first_tick_sends_no_second_carried_square_off() -> None:
-    harness = MisHarness(MisCutoffs())
-    await _bought(harness)
+    harness = _paper()
+    await bought(harness)
     first = await _restarted(harness)
     await first.tick("104", bid="104", ts=at(3, 9, 15))
     again = await _restarted(first)
@@ -87,10 +69,10 @@ async def test_a_replayed_first_tick_sends_no_second_carried_square_off() -> Non
 
 
 async def test_a_carried_cnc_position_and_todays_mis_position_stay() -> None:
-    cnc = MisHarness(MisCutoffs())
-    await _bought(cnc, Product.CNC)
-    today = MisHarness(MisCutoffs())
-    await _bought(today, hh=10)
+    cnc = _paper()
+    await bought(cnc, Product.CNC)
+    today = _paper()
+    await bought(today, hh=10)
 
     cnc_events = await (await _restarted(cnc)).tick("104", bid="104", ts=at(3, 9, 15))
     today_events = await (await _restarted(today)).tick("104", bid="104", ts=at(2, 11, 0))
@@ -100,8 +82,8 @@ async def test_a_carried_cnc_position_and_todays_mis_position_stay() -> None:
 
 
 async def test_live_sends_nothing_for_a_carried_mis_position_and_alerts_in_words() -> None:
-    harness = LiveHarness(MisCutoffs())
-    await _bought(harness)
+    harness = _live()
+    await bought(harness)
     placed = len(harness.adapter.placed)
     again = await _restarted(harness)
 
@@ -123,8 +105,8 @@ async def test_live_sends_nothing_for_a_carried_mis_position_and_alerts_in_words
 
 
 async def test_live_leaves_yesterdays_missed_cutoff_to_the_broker_in_one_process() -> None:
-    harness = LiveHarness(MisCutoffs())
-    await _bought(harness)
+    harness = _live()
+    await bought(harness)
     placed = len(harness.adapter.placed)
 
     events = await harness.tick("104", bid="104", ts=at(3, 9, 15))
@@ -134,8 +116,8 @@ async def test_live_leaves_yesterdays_missed_cutoff_to_the_broker_in_one_process
 
 
 async def test_live_still_squares_off_at_todays_cutoff() -> None:
-    harness = LiveHarness(MisCutoffs())
-    await _bought(harness)
+    harness = _live()
+    await bought(harness)
 
     events = await harness.tick("101", bid="101", ts=at(2, 15, 15))
 

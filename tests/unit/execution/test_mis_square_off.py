@@ -18,33 +18,17 @@ def at(day: int, hh: int, mm: int, ss: int = 0) -> int:
     return datetime_to_ns(datetime(2024, 1, day, hh, mm, ss, tzinfo=IST))
 
 
-class MisHarness(Harness):
-    def __init__(self, cutoffs: MisCutoffs) -> None:
-        self.cutoffs = cutoffs
-        super().__init__()
-
-    def build(self, settings=None, config=None):  # type: ignore[no-untyped-def]
-        service = super().build(settings, config)
-        return type(service)(
-            bus=self.bus,
-            broker=service.broker,
-            store=self.store,
-            trading_state=self.state,
-            adapter=self.adapter,
-            settings=settings,
-            mis_cutoffs=self.cutoffs,
-            config=config,
-            clock=self.clock,
-        )
-
-
-async def _holding(cutoffs: MisCutoffs, product: Product = Product.MIS) -> MisHarness:
-    harness = MisHarness(cutoffs)
+async def bought(harness: Harness, product: Product = Product.MIS, hh: int = 10) -> Harness:
+    """``harness`` started, holding 10 bought at 100 at ``hh``:00 on 2024-01-02."""
     await harness.service.on_start()
     await harness.signal(make_signal("buy", Side.BUY, quantity=10, product=product))
-    await harness.tick("100", ask="100", ts=at(2, 10, 0))
+    await harness.tick("100", ask="100", ts=at(2, hh, 0))
     assert harness.service.net_positions == {("ema", TOKEN): 10}
     return harness
+
+
+async def _holding(cutoffs: MisCutoffs, product: Product = Product.MIS) -> Harness:
+    return await bought(Harness(mis_cutoffs=cutoffs), product)
 
 
 def submitted(events):  # type: ignore[no-untyped-def]
@@ -121,7 +105,7 @@ async def test_a_day_skipped_past_its_cutoff_squares_off_on_the_next_days_first_
 async def test_a_replayed_crossing_tick_sends_no_second_order() -> None:
     harness = await _holding(MisCutoffs())
     first = await harness.tick("102", bid="102", ts=at(2, 15, 15))
-    again = MisHarness(MisCutoffs())  # a restarted process over the same store
+    again = Harness(mis_cutoffs=MisCutoffs())  # a restarted process over the same store
     again.store = harness.store
     again.service = again.build()
     await again.service.on_start()
