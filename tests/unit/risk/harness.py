@@ -11,6 +11,7 @@ from typing import Any
 
 from engine.bus.memory import MemoryBus, MemorySubscription
 from engine.clock import IST, datetime_to_ns
+from engine.domain.records import OrderRecord
 from engine.events import topics
 from engine.events.envelope import new_event
 from engine.events.payloads import (
@@ -308,6 +309,23 @@ def make_signal(**fields: Any) -> Signal:
         defaults["order_type"] = OrderType.LIMIT
         defaults["limit_price"] = Decimal(price)
     return Signal(**{**defaults, **fields})
+
+
+def working_order(signal: Signal) -> OrderRecord:
+    """``signal``'s order as the store holds it while it works at the venue (OPEN)."""
+    return OrderRecord(
+        client_order_id=client_order_id(signal.signal_id),
+        broker=BROKER,
+        strategy=signal.strategy,
+        signal_id=signal.signal_id,
+        instrument_token=signal.instrument_token,
+        symbol=signal.symbol,
+        side=signal.side,
+        quantity=signal.quantity,
+        order_type=signal.order_type,
+        product=signal.product,
+        status=OrderStatus.OPEN,
+    )
 
 
 def _symbol(token: int) -> str:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
-from engine.domain.records import FillRecord, OrderRecord, PositionRecord
-from engine.events.types import OrderStatus, OrderType, Product, Side
-from engine.ids import client_order_id
+from engine.domain.records import FillRecord, PositionRecord
+from engine.events.types import OrderStatus, Side
 from engine.memory_store import MemoryTradingStore
 from tests.unit.risk.conftest import StartRisk
-from tests.unit.risk.harness import BROKER, INFY, MON_10AM, TCS, limits, make_signal
+from tests.unit.risk.harness import BROKER, INFY, MON_10AM, TCS, limits, make_signal, working_order
 
 
 async def test_position_value_counts_the_position_the_portfolio_reported(
@@ -113,21 +112,7 @@ async def test_restarted_risk_remembers_working_orders_and_positions(
 ) -> None:
     store = MemoryTradingStore()
     working = make_signal(signal_id="before-restart", quantity=5)
-    await store.insert_order(
-        OrderRecord(
-            client_order_id=client_order_id(working.signal_id),
-            broker=BROKER,
-            strategy=working.strategy,
-            signal_id=working.signal_id,
-            instrument_token=INFY,
-            symbol=working.symbol,
-            side=Side.BUY,
-            quantity=5,
-            order_type=OrderType.MARKET,
-            product=Product.MIS,
-            status=OrderStatus.OPEN,
-        )
-    )
+    await store.insert_order(working_order(working))
     await store.record_fill(  # the journal holds the fill the position was built from
         FillRecord(
             broker=BROKER,

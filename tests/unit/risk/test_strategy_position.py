@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from engine.events.payloads import Signal
 from engine.events.types import OrderStatus, Side
+from engine.memory_store import MemoryTradingStore
+from engine.risk import RiskLimits
 from engine.risk.limits import StrategyPositionLimit
 from tests.unit.risk.conftest import StartRisk
-from tests.unit.risk.harness import limits, make_signal
+from tests.unit.risk.harness import RiskHarness, limits, make_signal, working_order
 
 LONG_ONLY = limits(strategy_positions={"ema": StrategyPositionLimit(10)})
 BOTH_WAYS = limits(strategy_positions={"ema": StrategyPositionLimit(10, allow_short=True)})
@@ -107,65 +110,30 @@ async def test_a_redelivered_fill_is_not_counted_twice(start_risk: StartRisk) ->
     assert (await risk.submit(quantity=5)).accepted  # 5 held + 5 = its size 10
 
 
+async def _restarted(
+    start_risk: StartRisk, order: Signal, strategy_limits: RiskLimits, **options: bool
+) -> RiskHarness:
+    """Risk started over a store holding ``order`` working at the venue."""
+    store = MemoryTradingStore()
+    await store.insert_order(working_order(order))
+    return await start_risk(strategy_limits, store=store, **options)
+
+
 async def test_a_restarted_paper_risk_does_not_count_the_orders_its_venue_lost(
     start_risk: StartRisk,
 ) -> None:
     """A restarted paper session cancels every working order: a stale SELL of the last
     session must not make room for a BUY beyond the strategy's size (found by SIGKILL)."""
-    from engine.domain.records import OrderRecord
-    from engine.events.types import OrderType, Product
-    from engine.ids import client_order_id
-    from engine.memory_store import MemoryTradingStore
-    from tests.unit.risk.harness import BROKER, INFY
-
-    store = MemoryTradingStore()
     stale = make_signal(side=Side.SELL, quantity=10)
-    await store.insert_order(
-        OrderRecord(
-            client_order_id=client_order_id(stale.signal_id),
-            broker=BROKER,
-            strategy="ema",
-            signal_id=stale.signal_id,
-            instrument_token=INFY,
-            symbol=stale.symbol,
-            side=Side.SELL,
-            quantity=10,
-            order_type=OrderType.MARKET,
-            product=Product.MIS,
-            status=OrderStatus.OPEN,
-        )
-    )
 
-    paper = await start_risk(BOTH_WAYS, store=store, restores_working=False)
+    paper = await _restarted(start_risk, stale, BOTH_WAYS, restores_working=False)
     assert (await paper.submit(quantity=20)).rule == "strategy_position"
 
 
 async def test_a_restarted_live_risk_counts_the_orders_still_working_at_the_venue(
     start_risk: StartRisk,
 ) -> None:
-    from engine.domain.records import OrderRecord
-    from engine.events.types import OrderType, Product
-    from engine.ids import client_order_id
-    from engine.memory_store import MemoryTradingStore
-    from tests.unit.risk.harness import BROKER, INFY
-
-    store = MemoryTradingStore()
     working = make_signal(quantity=10)
-    await store.insert_order(
-        OrderRecord(
-            client_order_id=client_order_id(working.signal_id),
-            broker=BROKER,
-            strategy="ema",
-            signal_id=working.signal_id,
-            instrument_token=INFY,
-            symbol=working.symbol,
-            side=Side.BUY,
-            quantity=10,
-            order_type=OrderType.MARKET,
-            product=Product.MIS,
-            status=OrderStatus.OPEN,
-        )
-    )
 
-    live = await start_risk(LONG_ONLY, store=store)
+    live = await _restarted(start_risk, working, LONG_ONLY)
     assert (await live.submit(quantity=10)).rule == "strategy_position"  # +10 working
