@@ -25,3 +25,17 @@ def signed_amount(value: Decimal | None) -> str:
     if value is None:
         return UNKNOWN
     return f"{value:+,.2f}"
+
+
+def inr(value: Decimal) -> str:
+    """``₹1,52,340.00``: rupees grouped in lakhs and crores, as Zerodha's screens show them."""
+    sign = "-" if value < 0 else ""
+    whole, _, paise = f"{abs(value):.2f}".partition(".")
+    head, tail = whole[:-3], whole[-3:]
+    groups = []
+    while len(head) > 2:
+        groups.insert(0, head[-2:])
+        head = head[:-2]
+    if head:
+        groups.insert(0, head)
+    return f"{sign}₹{','.join([*groups, tail])}.{paise}"

@@ -47,6 +47,7 @@ from engine.execution import lifecycle
 from engine.execution.broker import BrokerAdapter, PaperAdapter
 from engine.execution.charges import ChargeRates, ChargesModel
 from engine.execution.fill_model import FillModel
+from engine.execution.funds import FundsCheck
 from engine.execution.mis_carry import MIS_CARRIED_RULE, CarriedMis, carried_mis
 from engine.execution.mis_schedule import MisSchedule
 from engine.execution.order_mapping import fill_record, order_intent, order_update
@@ -75,6 +76,7 @@ _EVENT_FOR_STATUS = {
     OrderStatus.REJECTED: EventType.ORDER_REJECTED,
 }
 FILL_GAP_RULE = "fills"  # alerts when the venue's filled quantity and the journal differ
+FUNDS_RULE = "margin"  # the alert of an order refused because the account cannot pay
 SQUARE_OFF = "square-off:"  # signal_id prefix of the orders a square-off sends
 MIS_SQUARE_OFF = f"{SQUARE_OFF}mis:"  # ... sent at a segment's MIS cut-off
 MIS_SQUARE_OFF_RULE = "mis_square_off"
@@ -137,6 +139,7 @@ class ExecutionService(StreamProcessor):
         config: ProcessorConfig | None = None,
         dedup: DedupStore | None = None,
         clock: Clock | None = None,
+        funds_check: FundsCheck | None = None,
     ) -> None:
         name = f"execution.{broker.value}"
         super().__init__(
@@ -183,6 +186,8 @@ class ExecutionService(StreamProcessor):
         self.mis_schedule = MisSchedule(mis_cutoffs if mis_cutoffs is not None else MisCutoffs({}))
         self._last_fill_ns: dict[PositionKey, int] = {}  # event time, last fill
         self._placing = 0  # orders past the trading-state check, venue answer not stored
+        # asked before an order that adds exposure leaves (live: Kite's order margins)
+        self.funds_check = funds_check
 
     async def wait_sends_idle(self, timeout_s: float = 5.0) -> bool:
         """Wait until no order is between its trading-state check and its stored outcome.
@@ -397,9 +402,30 @@ class ExecutionService(StreamProcessor):
             return
         self._placing += 1  # from the passed check until the outcome is on record
         try:
+            if self.funds_check is not None and not bypass_halt and not self._reduces(order):
+                if not await self._funds_cover(order, out, ts):
+                    return
             await self._place(order, out, ts)
         finally:
             self._placing -= 1
+
+    async def _funds_cover(self, order: OrderRecord, out: Emitter, ts: int) -> bool:
+        """Ask the funds check; refuse the order unsent (with an alert) when not covered.
+
+        The trading state is read again afterwards: a kill pressed during the check
+        still stops the order.
+        """
+        assert self.funds_check is not None
+        problem = await self.funds_check.problem(order_intent(order))
+        if problem is not None:
+            await self._reject(order, problem, out, ts)
+            self._alert(out, order, Severity.WARNING, problem, ts, rule=FUNDS_RULE)
+            return False
+        problem = self.trading_state.block_reason(order.strategy, lambda: self._reduces(order))
+        if problem is not None:
+            await self._reject(order, problem, out, ts)
+            return False
+        return True
 
     async def _place(self, order: OrderRecord, out: Emitter, ts: int) -> None:
         """Hand a checked order to the venue and store what it answered."""
@@ -540,11 +566,18 @@ class ExecutionService(StreamProcessor):
         self._alert(out, order, Severity.WARNING, message, ts)
 
     def _alert(
-        self, out: Emitter, order: OrderRecord, severity: Severity, message: str, ts: int
+        self,
+        out: Emitter,
+        order: OrderRecord,
+        severity: Severity,
+        message: str,
+        ts: int,
+        *,
+        rule: str = FILL_GAP_RULE,
     ) -> None:
         alert = RiskAlert(
             severity=severity,
-            rule=FILL_GAP_RULE,
+            rule=rule,
             message=message,
             broker=self.broker,
             strategy=order.strategy,

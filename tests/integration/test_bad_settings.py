@@ -143,6 +143,21 @@ def _environment(overrides: dict[str, str], directory: Path) -> dict[str, str]:
     return env
 
 
+def _script(
+    args: list[str], overrides: dict[str, str], directory: Path
+) -> subprocess.CompletedProcess[str]:
+    """The installed ``alphapanda`` run in ``directory`` with the case's settings on top."""
+    return subprocess.run(
+        [str(ALPHAPANDA), *args],
+        env={**os.environ, **_environment(overrides, directory)},
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
 def _assert_one_clear_line(code: int, out: str, err: str, setting: str, what: str) -> None:
     assert code == 2, err
     assert out == ""
@@ -173,34 +188,15 @@ def test_bad_setting_stops_the_command_with_one_line(
 @pytest.mark.parametrize("case", THROUGH_THE_SCRIPT)
 def test_the_installed_script_refuses_the_same_way(case: str, tmp_path: Path) -> None:
     _, overrides, setting, what = next(c for c in CASES if c[0] == case)
-    env = {**os.environ, **_environment(overrides, tmp_path)}
 
-    run = subprocess.run(
-        [str(ALPHAPANDA), "config", "show"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    run = _script(["config", "show"], overrides, tmp_path)
 
     _assert_one_clear_line(run.returncode, run.stdout, run.stderr, setting, what)
 
 
 def test_the_engine_command_refuses_before_it_starts(tmp_path: Path, isolated_home: Path) -> None:
     """The command that builds the engine checks the same way, before any file is made."""
-    env = {**os.environ, **_environment({"STRATEGIES_FILE": "@quantity-true"}, tmp_path)}
-
-    run = subprocess.run(
-        [str(ALPHAPANDA), "engine"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    run = _script(["engine"], {"STRATEGIES_FILE": "@quantity-true"}, tmp_path)
 
     _assert_one_clear_line(run.returncode, run.stdout, run.stderr, "STRATEGIES_FILE", "quantity")
     assert not (isolated_home / "alphapanda.db").exists()

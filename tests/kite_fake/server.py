@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -76,6 +77,11 @@ class KiteState:
     # (method, path) -> (HTTP status, body, content type) answered as is: Zerodha's own
     # mock responses, so the real client parses exactly what Kite sends
     canned: dict[tuple[str, str], tuple[int, bytes, str]] = field(default_factory=dict)
+    # the equity segment's available margin (``net``) that margins and order margins
+    # answer with; None: the figure in Zerodha's mock ``margins_equity.json``
+    margin_available: float | None = None
+    # scripted failures of the next margin requests: "error" (500 GeneralException)
+    margin_script: list[str] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _trade_ids: itertools.count = field(default_factory=lambda: itertools.count(10000001))
@@ -493,6 +499,78 @@ def _positions(h: _Handler, path: str, p: dict[str, Any]) -> None:
         h._send(200, _envelope(position_book(h.server.state)))
 
 
+_MOCKS = Path(__file__).resolve().parents[1] / "zerodha" / "kite_mocks"
+MIS_MARGIN_RATE = 0.2  # the fake's intraday margin: a fifth of the order's value
+
+
+def _mock(name: str) -> Any:
+    return json.loads((_MOCKS / name).read_text())["data"]
+
+
+def _margin_failed(h: _Handler) -> bool:
+    state = h.server.state
+    with state.lock:
+        step = state.margin_script.pop(0) if state.margin_script else None
+    if step == "error":
+        h._send(500, _error("GeneralException", "Margin service unavailable (scripted)"))
+        return True
+    return False
+
+
+def _margins(h: _Handler, path: str, p: dict[str, Any]) -> None:
+    """``margins()`` and ``margins("equity")``: Zerodha's mock rows, ``net`` as scripted."""
+    if not h._authorized() or _margin_failed(h):
+        return
+    state = h.server.state
+    equity = _mock("margins_equity.json")
+    if state.margin_available is not None:
+        equity["net"] = state.margin_available
+        equity["available"]["live_balance"] = state.margin_available
+    if path.rstrip("/").endswith("/equity"):
+        h._send(200, _envelope(equity))
+        return
+    both = _mock("margins.json")
+    both["equity"] = equity
+    h._send(200, _envelope(both))
+
+
+def _order_margin(state: KiteState, order: dict[str, Any]) -> dict[str, Any]:
+    """Zerodha's mock order margin row for ``order``: value x (MIS 0.2, else 1.0)."""
+    row = _mock("order_margins.json")[0]
+    price = float(order.get("price") or 0) or _last_price(state, str(order["tradingsymbol"]))
+    rate = MIS_MARGIN_RATE if order.get("product") == "MIS" else 1.0
+    total = round(float(order["quantity"]) * price * rate, 2)
+    row.update(
+        tradingsymbol=order["tradingsymbol"], exchange=order["exchange"], var=total, total=total
+    )
+    return row
+
+
+def _last_price(state: KiteState, tradingsymbol: str) -> float:
+    for line in state.instruments:
+        cells = line.split(",")
+        if cells[2] == tradingsymbol:
+            return float(cells[4])
+    return 0.0
+
+
+def _order_margins(h: _Handler, path: str, p: dict[str, Any]) -> None:
+    """``order_margins`` (a row per order) and ``basket_order_margins`` (their sum)."""
+    if not h._authorized() or _margin_failed(h):
+        return
+    state = h.server.state
+    rows = [_order_margin(state, order) for order in p.get("_json") or []]
+    if path.startswith("/margins/orders"):
+        h._send(200, _envelope(rows))
+        return
+    basket = _mock("basket_margins.json")
+    total = sum(row["total"] for row in rows)
+    for part in ("initial", "final"):
+        basket[part]["total"] = total
+    basket["orders"] = rows
+    h._send(200, _envelope(basket))
+
+
 def position_book(state: KiteState) -> dict[str, list[dict[str, Any]]]:
     """``{"net": [...], "day": [...]}`` with Kite's ~30 fields per row: ``day`` holds only
     today's trades; ``net`` adds the positions carried from earlier days
@@ -610,6 +688,10 @@ class _HttpServer(ThreadingHTTPServer):
             ("GET", "/orders"): _order_by_id,
             ("GET", "/trades"): _trades,
             ("GET", "/portfolio/positions"): _positions,
+            ("GET", "/user/margins"): _margins,
+            ("GET", "/user/margins/equity"): _margins,
+            ("POST", "/margins/orders"): _order_margins,
+            ("POST", "/margins/basket"): _order_margins,
         }
         self.prefix_routes: dict[tuple[str, str], Callable[..., None]] = {
             ("GET", "/instruments/"): _instruments,
