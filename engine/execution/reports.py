@@ -14,13 +14,15 @@ class PlaceAck(msgspec.Struct, frozen=True, kw_only=True):
     """The venue's answer to place / cancel / modify: the order's status after the request.
 
     ``REJECTED`` with a ``reason`` when the venue refused; a refused cancel or modify
-    leaves the order as it was.
+    leaves the order as it was. ``warning`` is a partial failure of an accepted order
+    (an autoslice leg Kite refused), raised as an alert in words.
     """
 
     client_order_id: str
     status: OrderStatus
     broker_order_id: str | None = None
     reason: str = ""
+    warning: str = ""
 
     @property
     def accepted(self) -> bool:

@@ -447,6 +447,8 @@ class ExecutionService(StreamProcessor):
             self._sent.discard(coid)
         self.working[order.client_order_id] = order
         self._emit(out, EventType.ORDER_SUBMITTED, order, ts, status=OrderStatus.SUBMITTED)
+        if ack.warning:  # accepted in part (an autoslice leg refused): never re-sent
+            self._alert(out, order, Severity.CRITICAL, ack.warning, ts)
         if ack.status in (OrderStatus.OPEN, OrderStatus.TRIGGER_PENDING):
             self._emit(out, EventType.ORDER_OPEN, order, ts)
         for update in self.adapter.catch_up(order.client_order_id):

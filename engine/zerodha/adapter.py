@@ -74,6 +74,7 @@ class ZerodhaAdapter:
         limiter: OrderRateLimiter | None = None,
         config: ZerodhaConfig | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        freeze_quantity_of: Callable[[int], int | None] | None = None,
     ) -> None:
         self._session = session
         self._limiter = limiter or OrderRateLimiter()
@@ -82,6 +83,7 @@ class ZerodhaAdapter:
         self._kite: Any = None
         self.refused: str | None = None
         self.place_requests = 0  # place calls that left the process
+        self._freeze_of = freeze_quantity_of or (lambda _token: None)
         session.on_expired(self._session_ended)
 
     # -- BrokerAdapter -----------------------------------------------------------------
@@ -95,6 +97,9 @@ class ZerodhaAdapter:
             )
         except ValueError as exc:
             return _refused(cid, str(exc))
+        freeze = self._freeze_of(intent.instrument_token)
+        if freeze and intent.quantity > freeze:
+            params["autoslice"] = True  # Kite slices it into legs of at most ``freeze``
         ack = await self._send_place(cid, params)
         if ack is not None:
             return ack
@@ -188,11 +193,17 @@ class ZerodhaAdapter:
             return _refused(cid, str(exc))
         self.place_requests += 1
         try:
-            order_id = await asyncio.to_thread(kite.place_order, **params)
+            if params.get("autoslice"):
+                answer = await asyncio.to_thread(_place_autoslice, kite, params)
+            else:
+                answer = {"order_id": await asyncio.to_thread(kite.place_order, **params)}
         except Exception as exc:
             return self._place_failed(cid, exc)
         self._limiter.accepted()
+        order_id = str(answer["order_id"])
         log.info("order placed at zerodha", extra={"client_order_id": cid, "order_id": order_id})
+        if "children" in answer:
+            return autoslice_ack(cid, int(params["quantity"]), answer)
         return PlaceAck(client_order_id=cid, status=OrderStatus.SUBMITTED, broker_order_id=order_id)
 
     def _place_failed(self, cid: str, exc: Exception) -> PlaceAck | None:
@@ -257,6 +268,48 @@ class ZerodhaAdapter:
             broker_order_id=order.broker_order_id,
             reason=f"{verb} requested",
         )
+
+
+def _place_autoslice(kite: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """``place_order`` keeps only ``order_id`` of Kite's answer (kiteconnect 5.2.2 has no
+    ``autoslice`` argument): the same request through the client's own ``_post`` keeps
+    the whole answer, ``children[]`` included."""
+    answer: dict[str, Any] = kite._post(
+        "order.place", url_args={"variety": params["variety"]}, params=params
+    )
+    return answer
+
+
+def autoslice_ack(cid: str, quantity: int, answer: dict[str, Any]) -> PlaceAck:
+    """Kite's autoslice answer as one ack: the parent id, and a warning naming every
+    child Kite refused (that leg is never sent again); REJECTED when every child was."""
+    children = list(answer.get("children") or [])
+    failed = [
+        (n, child["error"]) for n, child in enumerate(children, 1) if not child.get("order_id")
+    ]
+    if not failed:
+        return PlaceAck(
+            client_order_id=cid,
+            status=OrderStatus.SUBMITTED,
+            broker_order_id=str(answer["order_id"]),
+        )
+    words = "; ".join(
+        f"leg {n} of {len(children)} rejected by Zerodha "
+        f"({(error or {}).get('error_type', 'error')}: {(error or {}).get('message', '')})"
+        for n, error in failed
+    )
+    if len(failed) == len(children):
+        return _refused(cid, f"autoslice: {words}")
+    log.error("autoslice partly failed", extra={"client_order_id": cid, "failed": words})
+    return PlaceAck(
+        client_order_id=cid,
+        status=OrderStatus.SUBMITTED,
+        broker_order_id=str(answer["order_id"]),
+        warning=(
+            f"order {cid} ({quantity}) sliced by Zerodha: {words}; not sent again, "
+            f"the other {len(children) - len(failed)} legs stand"
+        ),
+    )
 
 
 def _refused(cid: str, reason: str) -> PlaceAck:

@@ -22,6 +22,7 @@ from engine.events.payloads import Fill, OrderUpdate
 from engine.events.types import Broker, OrderStatus, OrderType
 from engine.execution.lifecycle import moves_back
 from engine.execution.reports import VenueUpdate
+from engine.zerodha.autoslice import LegBook, autoslice_parent
 from engine.zerodha.kite_orders import decimal_or_none, kite_time_ns, map_status, row_tag
 
 log = logging.getLogger("alphapanda.zerodha.orders")
@@ -92,6 +93,7 @@ class ZerodhaOrderUpdates:
         self.trade_fetches = 0
         self.foreign_rows = 0  # orders without our tag (placed on Kite web or mobile)
         self.foreign_trades = 0  # trade rows listed under an order they do not belong to
+        self._legs = LegBook()  # autoslice legs per client order
 
     # -- inputs ------------------------------------------------------------------------
     def on_ticker_update(self, data: dict[str, Any]) -> None:
@@ -104,11 +106,16 @@ class ZerodhaOrderUpdates:
     async def ingest(self, row: dict[str, Any]) -> list[OrderUpdate]:
         """One Kite order row (pushed or polled): the updates it implies, each sent once."""
         cid = row_tag(row)
+        parent = autoslice_parent(row)
         order = await self._orders.get_order(cid) if cid else None
+        if order is None and parent:
+            order = await self._order_of_parent(parent)
         if order is None or order.broker is not Broker.ZERODHA:
             self.foreign_rows += 1
             return []
         async with self._lock:
+            if parent or self._legs.has(order.client_order_id):
+                row = await self._leg_aggregate(order, parent, row)
             updates = await self._updates_for(order, row)
             for update in updates:
                 await self._sink(update)
@@ -152,6 +159,29 @@ class ZerodhaOrderUpdates:
 
     def stop(self) -> None:
         self._stopping.set()
+
+    # -- autoslice legs ----------------------------------------------------------------
+    async def _order_of_parent(self, parent: str) -> OrderRecord | None:
+        """The client order whose autoslice parent id is ``parent`` (a leg's row is untagged)."""
+        for order in await self._orders.list_orders(Broker.ZERODHA):
+            if order.broker_order_id == parent:
+                return order
+        return None
+
+    async def _leg_aggregate(
+        self, order: OrderRecord, parent: str | None, row: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The client order as one row summed over its legs. Before a final word with
+        quantity unaccounted for, the book is read once, so an unseen leg is not taken
+        for a refused one."""
+        cid = order.client_order_id
+        self._legs.note(cid, parent or order.broker_order_id or "", row)
+        if self._legs.needs_book(cid, order.quantity):
+            for other in await asyncio.to_thread(self._client().orders):
+                if autoslice_parent(other) == self._legs.parent_of(cid):
+                    self._legs.note(cid, self._legs.parent_of(cid), other)
+            self._legs.book_read(cid)
+        return self._legs.aggregate(cid, order.quantity)
 
     # -- translation -------------------------------------------------------------------
     async def _updates_for(self, order: OrderRecord, row: dict[str, Any]) -> list[OrderUpdate]:
@@ -210,8 +240,11 @@ class ZerodhaOrderUpdates:
         """An update per trade not seen yet, each with the order's filled through it; the
         last carries the row's status and Kite's ``filled_quantity``."""
         self.trade_fetches += 1
-        trades = await asyncio.to_thread(self._client().order_trades, base.broker_order_id)
-        own = [t for t in trades if self._belongs(t, base)]
+        ids = list(base.row.get("leg_order_ids") or [base.broker_order_id])
+        trades = []
+        for kite_id in ids:
+            trades += await asyncio.to_thread(self._client().order_trades, kite_id)
+        own = [t for t in trades if self._belongs(t, base, ids)]
         own.sort(key=lambda t: (kite_time_ns(t.get("fill_timestamp")), str(t.get("trade_id"))))
         listed, notional = 0, Decimal("0")
         pending: list[tuple[Fill, int, Decimal]] = []
@@ -234,12 +267,16 @@ class ZerodhaOrderUpdates:
             status = final if last else _running_status(through, base.order.quantity)
             filled = max(through, kite_filled) if last else through
             average = (value / through).quantize(_AVG) if through else None
-            updates.append(base.update(status, filled, average, fill=fill, ts=fill.fill_ts))
+            reason = ""
+            if last and final is OrderStatus.REJECTED:
+                reason = str(base.row.get("status_message") or "")
+            update = base.update(status, filled, average, fill=fill, reason=reason, ts=fill.fill_ts)
+            updates.append(update)
         return updates
 
-    def _belongs(self, trade: dict[str, Any], base: _Base) -> bool:
-        """A trade row counts for the order only when it names the order's id."""
-        if str(trade.get("order_id") or "") == base.broker_order_id:
+    def _belongs(self, trade: dict[str, Any], base: _Base, ids: list[str]) -> bool:
+        """A trade row counts for the order only when it names the order's id (or a leg's)."""
+        if str(trade.get("order_id") or "") in ids:
             return True
         self.foreign_trades += 1
         log.warning(

@@ -63,6 +63,9 @@ class KiteState:
     reject_reason: str = "Insufficient funds. Required margin is 1500.00 but available is 0.00"
     timeout_delay: float = 2.0
     fill_on_place: bool = False
+    # autoslice: tradingsymbol -> freeze quantity, and the legs (1-based) Kite refuses
+    freeze_quantities: dict[str, int] = field(default_factory=dict)
+    autoslice_failed_legs: set[int] = field(default_factory=set)
     # Kite's trade book lags its order book: trade id -> trade reads it stays unlisted
     # for (None: until ``FakeKite.release_trades``)
     hidden_trades: dict[str, int | None] = field(default_factory=dict)
@@ -363,8 +366,54 @@ def _place(h: _Handler, path: str, p: dict[str, Any]) -> None:
     if tag and (len(tag) > 20 or not tag.isalnum()):
         h._send(400, _error("InputException", "tag must be alphanumeric, at most 20 characters"))
         return
+    freeze = state.freeze_quantities.get(p["tradingsymbol"])
+    if str(p.get("autoslice")).lower() in ("true", "1") and freeze and int(p["quantity"]) > freeze:
+        _place_autoslice(h, path, p, freeze)
+        return
+    order_id = _new_order(state, path, p, action)
+    if action == "timeout":
+        time.sleep(state.timeout_delay)  # the order exists; the client gives up first
+    h._send(200, _envelope({"order_id": order_id}))
+    if state.fill_on_place:
+        h.server.fake.fill_order(order_id)
+
+
+_AUTOSLICE_ANSWER = json.loads(
+    (Path(__file__).parent.parent / "zerodha/kite_mocks/autoslice_response.json").read_text()
+)["data"]
+
+
+def _place_autoslice(h: _Handler, path: str, p: dict[str, Any], freeze: int) -> None:
+    """Kite's autoslice answer (``autoslice_response.json``): a parent id that is no order
+    of the book, and ``children[]``: each leg an order (untagged, ``tags`` naming the
+    parent, as in ``orders.json``) or, for a scripted failed leg, the mock's error."""
+    state = h.server.state
+    with state.lock:
+        parent = state.next_order_id()
+    quantity, children = int(p["quantity"]), []
+    legs = [freeze] * (quantity // freeze) + ([quantity % freeze] if quantity % freeze else [])
+    error = next(c["error"] for c in _AUTOSLICE_ANSWER["children"] if "error" in c)
+    for n, leg in enumerate(legs, 1):
+        if n in state.autoslice_failed_legs:
+            children.append({"error": error})
+            continue
+        child = {**p, "quantity": str(leg), "tag": ""}
+        order_id = _new_order(state, path, child, "ok", ["autoslice", f"autoslice:{parent}"])
+        children.append({"order_id": order_id})
+    h._send(200, _envelope({"order_id": parent, "children": children}))
+
+
+def _new_order(
+    state: KiteState,
+    path: str,
+    p: dict[str, Any],
+    action: str,
+    own_tags: list[str] = (),  # type: ignore[assignment]
+) -> str:
+    """Create an order in the book, walked to OPEN PENDING (or REJECTED); its id."""
+    tag = p.get("tag", "")
     order_id = state.next_order_id()
-    tags = ([tag] if tag else []) + _kite_tags(p)
+    tags = ([tag] if tag else []) + list(own_tags) + _kite_tags(p)
     order = {
         "account_id": state.user_id,
         "placed_by": state.user_id,
@@ -417,11 +466,7 @@ def _place(h: _Handler, path: str, p: dict[str, Any]) -> None:
             state.walking[order_id] = state.open_pending_reads
             if state.open_pending_reads <= 0:
                 state.acknowledge(order_id)
-    if action == "timeout":
-        time.sleep(state.timeout_delay)  # the order exists; the client gives up first
-    h._send(200, _envelope({"order_id": order_id}))
-    if state.fill_on_place:
-        h.server.fake.fill_order(order_id)
+    return order_id
 
 
 def _instrument_token(state: KiteState, exchange: str, tradingsymbol: str) -> int:
