@@ -49,6 +49,7 @@ from engine.trading_state.control import SYSTEM_OPERATOR, TradingControl
 from engine.trading_state.state import GLOBAL_SCOPE
 from engine.zerodha import instruments_sync
 from engine.zerodha.adapter import ZerodhaAdapter, ZerodhaConfig
+from engine.zerodha.margins import KiteMarginCheck, MarginConfig
 from engine.zerodha.order_updates import ZerodhaOrderUpdates
 from engine.zerodha.prechecks import CheckResult, LiveReadiness, require_ready, run_prechecks
 from engine.zerodha.rate_limit import OrderRateLimiter, RateLimits
@@ -233,6 +234,17 @@ class _PollerService:
         )
 
 
+def margin_config(settings: Settings) -> MarginConfig:
+    """The live margin check's settings (``ALPHAPANDA_ZERODHA__MARGIN_*``)."""
+    z = settings.zerodha
+    return MarginConfig(
+        enabled=z.margin_check,
+        cache_s=z.margin_cache_s,
+        on_error=z.margin_on_error,
+        requests_per_second=z.margin_requests_per_second,
+    )
+
+
 class LiveTrading:
     """The live parts of one runtime and the console's handle on login and prechecks."""
 
@@ -270,6 +282,9 @@ class LiveTrading:
             store,
             limiter=OrderRateLimiter(limits, clock=clock),
             config=ZerodhaConfig(market_protection=z.market_protection),
+        )
+        self.margin_check = KiteMarginCheck(
+            session.client, config=margin_config(settings), clock=clock
         )
         self.order_updates = ZerodhaOrderUpdates(session.client, store, self._to_execution)
         self.reconciler = Reconciler(
@@ -361,6 +376,7 @@ class LiveTrading:
         """Exchange the pasted redirect URL; the ticker resubscribes, trading stays halted."""
         info = await self.session.exchange(pasted)
         self.adapter.resume_after_login()
+        self.margin_check.forget()
         self._show_session(info)
         self.ticker.wake()
         self._spawn(self.reconcile("after login"))

@@ -237,6 +237,7 @@ class EngineRuntime:
             services=self.services,
             singleton=singleton,
             adapter=live.adapter if live else None,
+            funds_check=live.margin_check if live else None,
         )
         if self.read_cache is not None:
             await require_read_cache(self.read_cache, settings)

@@ -156,6 +156,18 @@ class ZerodhaSettings(_Group):
     market_protection: int = Field(
         -1, ge=-1, le=100, **_doc("Market order protection percent; -1 = automatic.")
     )
+    margin_check: bool = Field(
+        True, **_doc("Ask Kite's order margins before each live order; refuse a shortfall.")
+    )
+    margin_cache_s: float = Field(
+        2.0, ge=0, **_doc("How long one read of the available margin is reused, seconds.")
+    )
+    margin_on_error: Literal["refuse", "allow"] = Field(
+        "refuse", **_doc("When Kite cannot tell the margin: refuse the order, or send it.")
+    )
+    margin_requests_per_second: int = Field(
+        5, ge=1, **_doc("Margin requests per second (apart from the order budget).")
+    )
     on_token_expiry: Literal["halt", "reduce"] = Field(
         "halt", **_doc("Trading state when the access token expires.")
     )

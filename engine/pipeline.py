@@ -19,6 +19,7 @@ from engine.clock import Clock, SystemClock
 from engine.events.payloads import ComponentHealth
 from engine.events.types import Broker
 from engine.execution.broker import BrokerAdapter
+from engine.execution.funds import FundsCheck
 from engine.execution.service import ExecutionConfig, ExecutionService
 from engine.instruments.registry import InstrumentRegistry
 from engine.portfolio.service import PortfolioService
@@ -109,6 +110,7 @@ class Pipeline:
         extra_services: Sequence[Service] = (),
         services: Collection[str] | None = None,
         singleton: Singleton | None = None,
+        funds_check: FundsCheck | None = None,
     ) -> None:
         """``services``: run only these (see ``SERVICE_NAMES``; None: all). ``singleton``
         wraps each of ``SINGLETON_SERVICES`` so one process at a time runs it (a lease).
@@ -152,6 +154,7 @@ class Pipeline:
             store=store,
             trading_state=self.trading_state,
             adapter=adapter,
+            funds_check=funds_check,
             settings=config.execution,
             tick_size_of=tick_size_of,
             mis_cutoffs=config.risk.mis_cutoffs,

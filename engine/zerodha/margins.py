@@ -25,7 +25,7 @@ from typing import Any, Literal
 from engine.clock import NS_PER_S, Clock, SystemClock
 from engine.events.payloads import OrderIntent
 from engine.money import inr
-from engine.zerodha.kite_orders import place_params
+from engine.zerodha.kite_orders import KiteFailure, classify_failure, place_params
 from engine.zerodha.rate_limit import OrderBudgetExhausted, OrderRateLimiter, RateLimits
 
 log = logging.getLogger("alphapanda.zerodha.margins")
@@ -62,6 +62,10 @@ class _MarginUnknown(Exception):
     """Kite did not tell the margin (an error, or an answer without the figure)."""
 
 
+class _SessionEnded(_MarginUnknown):
+    """Kite refused the token: no order can go out until the trader logs in again."""
+
+
 class KiteMarginCheck:
     """Implements ``engine.execution.funds.FundsCheck`` with Kite's margin endpoints."""
 
@@ -93,6 +97,8 @@ class KiteMarginCheck:
             try:
                 required = await self._required(intent)
                 available = await self._available_now() - self._committed
+            except _SessionEnded as exc:
+                return f"Zerodha session ended ({exc}); log in again"
             except _MarginUnknown as exc:
                 return self._unknown(intent, str(exc))
             if required > available:
@@ -144,6 +150,11 @@ class KiteMarginCheck:
         try:
             answer = await asyncio.to_thread(getattr(kite, method), *args)
         except Exception as exc:
+            kind = classify_failure(exc)
+            if kind is KiteFailure.TOKEN:
+                raise _SessionEnded(f"{type(exc).__name__}: {exc}") from None
+            if kind is KiteFailure.THROTTLED:
+                self.limiter.throttled()
             raise _MarginUnknown(f"{type(exc).__name__}: {exc}") from None
         self.limiter.accepted()
         return answer

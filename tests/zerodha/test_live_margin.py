@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from alphapanda_tui.live import margin_config
+from alphapanda_tui.settings import load_settings
 from engine.events import EventType, new_event
 from engine.events.payloads import RiskAlert, Signal
 from engine.events.types import OrderStatus, OrderType, Product, Side
@@ -139,3 +141,26 @@ async def test_margin_requests_stay_within_their_rate_limit(fake: FakeKite, tmp_
 
     assert check.requests == 4
     assert check.limiter.waited_s > 0.5
+
+
+async def test_margin_check_off_lets_a_shortfall_go_to_zerodha(
+    fake: FakeKite, tmp_path: Path
+) -> None:
+    fake.state.margin_available = 100.0
+    live = await _execution(fake, tmp_path, enabled=False)
+
+    await _buy(live, "sig-off", 600)
+
+    assert _requests(fake, "POST", "/margins/orders") == 0
+    assert _requests(fake, "POST", "/orders/") == 1  # Kite's RMS is the only judge now
+
+
+def test_margin_settings_reach_the_live_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALPHAPANDA_ZERODHA__MARGIN_CHECK", "false")
+    monkeypatch.setenv("ALPHAPANDA_ZERODHA__MARGIN_CACHE_S", "0.5")
+    monkeypatch.setenv("ALPHAPANDA_ZERODHA__MARGIN_ON_ERROR", "allow")
+    monkeypatch.setenv("ALPHAPANDA_ZERODHA__MARGIN_REQUESTS_PER_SECOND", "3")
+
+    assert margin_config(load_settings()) == MarginConfig(
+        enabled=False, cache_s=0.5, on_error="allow", requests_per_second=3
+    )
