@@ -62,13 +62,17 @@ def reduces_position(signal: Signal, state: RiskState) -> bool:
     """True when the order shrinks the strategy's position without flipping it.
 
     Reducing orders already working count against the room, so two sells of the
-    whole position while REDUCING do not turn a long into a short.
+    whole position while REDUCING do not turn a long into a short; working orders on the
+    other side do not add to it.
     """
     net = state.net_quantity(signal.strategy, signal.instrument_token)
     if net == 0 or (net > 0) == (signal.side.sign > 0):
         return False
-    working = state.working_net(signal.instrument_token, signal.strategy)
-    already_reducing = abs(working) if (working > 0) == (signal.side.sign > 0) else 0
+    # only orders on the signal's side: one on the other side may never fill (a restart
+    # cancels it), and then the room it seemed to leave would flip the position
+    already_reducing = abs(
+        state.working_on_side(signal.instrument_token, signal.strategy, signal.side.sign)
+    )
     return signal.quantity + already_reducing <= abs(net)
 
 

@@ -225,6 +225,14 @@ class RiskState:
             if o.instrument_token == token and (strategy is None or o.strategy == strategy)
         )
 
+    def working_on_side(self, token: int, strategy: str, sign: int) -> int:
+        """Signed quantity still to fill on one strategy's working orders of one side."""
+        return sum(
+            o.remaining_signed
+            for o in self.open_orders.values()
+            if o.instrument_token == token and o.strategy == strategy and o.side.sign == sign
+        )
+
     def working_room(self, token: int, strategy: str, sign: int) -> int:
         """Signed quantity still to fill on one strategy's working orders, as a position
         limit counts it for an order of side ``sign``: orders on that side always, orders

@@ -137,3 +137,19 @@ async def test_a_restarted_live_risk_counts_the_orders_still_working_at_the_venu
 
     live = await _restarted(start_risk, working, LONG_ONLY)
     assert (await live.submit(quantity=10)).rule == "strategy_position"  # +10 working
+
+
+async def test_a_second_exit_never_passes_as_reducing_on_the_room_of_a_restored_entry(
+    start_risk: StartRisk,
+) -> None:
+    """Found by SIGKILL (seed 1208): long 7 with a restored BUY still listed working, one
+    exit sent, then a second exit was let through as 'reducing' because the restored BUY
+    offset the first; the BUY was never filled and the long-only strategy ended -7."""
+    restored_entry = make_signal(quantity=10)
+    risk = await _restarted(start_risk, restored_entry, LONG_ONLY)
+    await risk.position(net=10, average="1500")
+
+    assert (await risk.submit(side=Side.SELL, quantity=10)).accepted  # the exit
+    second = await risk.submit(side=Side.SELL, quantity=10)
+
+    assert second.rule == "strategy_position" and "short" in second.reason
