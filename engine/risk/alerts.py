@@ -61,6 +61,35 @@ def alert_record(alert: RiskAlert) -> RiskAlertRecord:
     )
 
 
+def _emit_global_change(
+    out: Emitter,
+    trading: TradingState,
+    command: ControlCommand,
+    mode: TradingMode,
+    *,
+    severity: Severity,
+    rule: str,
+    word: str,
+    ts_ns: int,
+) -> RiskAlert:
+    """Apply ``mode`` globally here now, send ``command`` to every process and tell the
+    operator (``Trading {word} on {broker}: {reason}``)."""
+    trading.set(mode, GLOBAL_SCOPE, reason=command.reason, operator=command.operator, ts_ns=ts_ns)
+    broker = trading.broker
+    out.emit(
+        topics.CONTROL_COMMANDS, EventType.CONTROL_COMMAND, command, key=broker.value, broker=broker
+    )
+    alert = RiskAlert(
+        severity=severity,
+        rule=rule,
+        message=f"Trading {word} on {broker.value}: {command.reason}",
+        broker=broker,
+        alert_ts=ts_ns,
+    )
+    out.emit(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, key=broker.value, broker=broker)
+    return alert
+
+
 def emit_auto_halt(
     out: Emitter,
     trading: TradingState,
@@ -71,23 +100,19 @@ def emit_auto_halt(
     operator: str = RISK_OPERATOR,
 ) -> RiskAlert:
     """Halt all trading on this broker now, and tell every process and the operator."""
-    trading.set(TradingMode.HALTED, GLOBAL_SCOPE, reason=reason, operator=operator, ts_ns=ts_ns)
-    broker = trading.broker
     command = ControlCommand(
         action=ControlAction.HALT, strategy=None, operator=operator, reason=reason
     )
-    out.emit(
-        topics.CONTROL_COMMANDS, EventType.CONTROL_COMMAND, command, key=broker.value, broker=broker
-    )
-    alert = RiskAlert(
+    return _emit_global_change(
+        out,
+        trading,
+        command,
+        TradingMode.HALTED,
         severity=Severity.CRITICAL,
         rule=rule,
-        message=f"Trading HALTED on {broker.value}: {reason}",
-        broker=broker,
-        alert_ts=ts_ns,
+        word="HALTED",
+        ts_ns=ts_ns,
     )
-    out.emit(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, key=broker.value, broker=broker)
-    return alert
 
 
 def emit_auto_resume(
@@ -105,23 +130,19 @@ def emit_auto_resume(
     Applied here at once, like the halt, so a backtest resumes on the same tick however
     fast the bus is; elsewhere the command applies only while that halt still stands.
     """
-    trading.set(TradingMode.ACTIVE, GLOBAL_SCOPE, reason=reason, operator=operator, ts_ns=ts_ns)
-    broker = trading.broker
     command = ControlCommand(
         action=ControlAction.RESUME, operator=operator, reason=reason, if_reason=lifts
     )
-    out.emit(
-        topics.CONTROL_COMMANDS, EventType.CONTROL_COMMAND, command, key=broker.value, broker=broker
-    )
-    alert = RiskAlert(
+    return _emit_global_change(
+        out,
+        trading,
+        command,
+        TradingMode.ACTIVE,
         severity=Severity.INFO,
         rule=rule,
-        message=f"Trading resumed on {broker.value}: {reason}",
-        broker=broker,
-        alert_ts=ts_ns,
+        word="resumed",
+        ts_ns=ts_ns,
     )
-    out.emit(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, key=broker.value, broker=broker)
-    return alert
 
 
 def emit_auto_reduce(
@@ -139,23 +160,19 @@ def emit_auto_reduce(
     session. Elsewhere the command applies only while the resume (reason ``after``)
     still stands, so a kill pressed meanwhile is never softened.
     """
-    trading.set(TradingMode.REDUCING, GLOBAL_SCOPE, reason=reason, operator=operator, ts_ns=ts_ns)
-    broker = trading.broker
     command = ControlCommand(
         action=ControlAction.REDUCE, operator=operator, reason=reason, if_reason=after
     )
-    out.emit(
-        topics.CONTROL_COMMANDS, EventType.CONTROL_COMMAND, command, key=broker.value, broker=broker
-    )
-    alert = RiskAlert(
+    return _emit_global_change(
+        out,
+        trading,
+        command,
+        TradingMode.REDUCING,
         severity=Severity.WARNING,
         rule="daily_loss",
-        message=f"Trading REDUCING on {broker.value}: {reason}",
-        broker=broker,
-        alert_ts=ts_ns,
+        word="REDUCING",
+        ts_ns=ts_ns,
     )
-    out.emit(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, key=broker.value, broker=broker)
-    return alert
 
 
 def resume_note(halt_reason: str, today: str, day_pnl: str | None) -> str | None:
