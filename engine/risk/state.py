@@ -25,10 +25,10 @@ from engine.domain.records import FillRecord, OrderRecord, PositionRecord
 from engine.events.payloads import OrderUpdate, PnlSnapshot, PositionSnapshot, Signal, Tick
 from engine.events.types import OrderStatus, Side
 from engine.ids import client_order_id
+from engine.order_fills import OrderFills
 
 _REJECTED = OrderStatus.REJECTED
 _ACCEPTED = frozenset({OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED})
-_ORDERS_KEPT = 200_000  # filled quantities remembered per order, for redelivered events
 
 
 class OpenOrder(msgspec.Struct):
@@ -67,7 +67,7 @@ class RiskState:
         self.positions: dict[tuple[str, int], Position] = {}
         # writer: order events; each order's filled quantity already counted in a net
         # (an order's filled quantity only grows, so a redelivered event adds nothing)
-        self._counted: dict[str, int] = {}
+        self._counted = OrderFills()
         self.day_pnl: Decimal | None = None  # writer: PNL_SNAPSHOT of ``trading_day``
         self.trading_day = ""  # ISO; writer: risk, from event times (``new_day``)
         self._pnl_day = ""  # the trading day of ``day_pnl`` ("" when the snapshot had none)
@@ -92,17 +92,14 @@ class RiskState:
 
     def _count_fill(self, cid: str, strategy: str, token: int, side: Side, filled: int) -> None:
         """Add what ``filled`` adds to the order's quantity already counted."""
-        counted = self._counted.get(cid, 0)
-        if filled <= counted:
+        new = self._counted.add(cid, filled)
+        if not new:
             return
-        if cid not in self._counted and len(self._counted) >= _ORDERS_KEPT:
-            del self._counted[next(iter(self._counted))]  # the oldest order
-        self._counted[cid] = filled
         key = (strategy, token)
         pos = self.positions.get(key)
         if pos is None:
             pos = self.positions[key] = Position(0, Decimal(0), None)
-        pos.net_quantity += side.sign * (filled - counted)
+        pos.net_quantity += side.sign * new
 
     @staticmethod
     def day_pnl_of(snap: PnlSnapshot) -> Decimal:

@@ -30,10 +30,10 @@ from collections.abc import Iterable, Mapping
 from engine.domain.records import FillRecord, OrderRecord
 from engine.events.payloads import OrderUpdate
 from engine.events.types import Broker
+from engine.order_fills import OrderFills
 from engine.strategies.base import PositionalStrategy
 
 _Key = tuple[Broker, str, int]  # broker, strategy, instrument token
-_ORDERS_KEPT = 200_000
 # risk refused the signal because of the strategy's own orders in flight: try again
 RETRY_RULES = frozenset({"strategy_position"})
 
@@ -46,7 +46,7 @@ class StrategyBook:
         self._held: dict[_Key, int] = {}
         self._pending: dict[_Key, set[str]] = {}
         self._retry: set[_Key] = set()
-        self._counted: dict[str, int] = {}  # client order id -> filled quantity counted
+        self._counted = OrderFills()
 
     # -- start ----------------------------------------------------------------------
     def restore(self, broker: Broker, fills: Iterable[FillRecord], working: Iterable[OrderRecord]):
@@ -59,7 +59,8 @@ class StrategyBook:
             key = (broker, fill.strategy, fill.instrument_token)
             self._held[key] = self._held.get(key, 0) + fill.side.sign * fill.quantity
             filled[fill.client_order_id] = filled.get(fill.client_order_id, 0) + fill.quantity
-        self._counted.update(filled)
+        for cid, quantity in filled.items():
+            self._counted.add(cid, quantity)
         working_net: dict[_Key, int] = {}
         for order in working:
             if (broker, order.strategy) not in self._strategies:
@@ -85,12 +86,9 @@ class StrategyBook:
             return
         key = (update.broker, update.strategy, update.instrument_token)
         cid = update.client_order_id
-        counted = self._counted.get(cid, 0)
-        if update.filled_quantity > counted:
-            if cid not in self._counted and len(self._counted) >= _ORDERS_KEPT:
-                del self._counted[next(iter(self._counted))]
-            self._counted[cid] = update.filled_quantity
-            held = self._held.get(key, 0) + update.side.sign * (update.filled_quantity - counted)
+        new = self._counted.add(cid, update.filled_quantity)
+        if new:
+            held = self._held.get(key, 0) + update.side.sign * new
             self._held[key] = held
             strategy.hold(update.instrument_token, held)
         if update.status.is_terminal:
