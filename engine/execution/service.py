@@ -731,18 +731,9 @@ class ExecutionService(StreamProcessor):
         if order is None:
             return
         message = carried.squared_off(order.side.value, order.quantity)
-        log.warning(
-            "MIS carried position squared off",
-            extra={
-                "client_order_id": order.client_order_id,
-                "strategy": carried.key[0],
-                "symbol": carried.symbol,
-                "side": order.side.value,
-                "quantity": order.quantity,
-                "reason": message,
-            },
+        self._announce_square_off(
+            "MIS carried position squared off", order, MIS_CARRIED_RULE, message, tick, out
         )
-        self._alert_mis(Severity.WARNING, MIS_CARRIED_RULE, carried, message, tick, out)
 
     def _alert_carried(self, carried: CarriedMis, tick: Tick, out: Emitter) -> None:
         """Live: Zerodha has closed it already; an order now would open a new position."""
@@ -751,13 +742,34 @@ class ExecutionService(StreamProcessor):
             "MIS carried position left to the broker",
             extra={"strategy": carried.key[0], "symbol": carried.symbol, "reason": message},
         )
-        self._alert_mis(Severity.CRITICAL, MIS_CARRIED_RULE, carried, message, tick, out)
+        self._position_alert(
+            Severity.CRITICAL, MIS_CARRIED_RULE, carried.key, carried.symbol, message, tick, out
+        )
 
-    def _alert_mis(
+    def _announce_square_off(
+        self, event: str, order: OrderRecord, rule: str, message: str, tick: Tick, out: Emitter
+    ) -> None:
+        """Log a square-off order this service placed and tell the operator in words."""
+        log.warning(
+            event,
+            extra={
+                "client_order_id": order.client_order_id,
+                "strategy": order.strategy,
+                "symbol": order.symbol,
+                "side": order.side.value,
+                "quantity": order.quantity,
+                "reason": message,
+            },
+        )
+        key = (order.strategy, order.instrument_token)
+        self._position_alert(Severity.WARNING, rule, key, order.symbol, message, tick, out)
+
+    def _position_alert(
         self,
         severity: Severity,
         rule: str,
-        carried: CarriedMis,
+        key: PositionKey,
+        symbol: str,
         message: str,
         tick: Tick,
         out: Emitter,
@@ -767,12 +779,11 @@ class ExecutionService(StreamProcessor):
             rule=rule,
             message=message,
             broker=self.broker,
-            strategy=carried.key[0],
-            symbol=carried.symbol,
+            strategy=key[0],
+            symbol=symbol,
             alert_ts=tick.exchange_ts,
         )
-        key = topics.order_key(self.broker, *carried.key)
-        out.emit(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, key=key)
+        out.emit(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, key=self._position_key(key))
 
     async def _square_off_mis(
         self, cause: str, cutoff_ns: int, exchange: str, tick: Tick, out: Emitter
@@ -802,27 +813,9 @@ class ExecutionService(StreamProcessor):
                 f"MIS square-off at the {when}: {order.side.value} {order.quantity} {symbol} "
                 f"at market for {key[0]} (held {net:+d})"
             )
-            log.warning(
-                "MIS square-off",
-                extra={
-                    "client_order_id": order.client_order_id,
-                    "strategy": key[0],
-                    "symbol": symbol,
-                    "side": order.side.value,
-                    "quantity": order.quantity,
-                    "reason": message,
-                },
+            self._announce_square_off(
+                "MIS square-off", order, MIS_SQUARE_OFF_RULE, message, tick, out
             )
-            alert = RiskAlert(
-                severity=Severity.WARNING,
-                rule=MIS_SQUARE_OFF_RULE,
-                message=message,
-                broker=self.broker,
-                strategy=key[0],
-                symbol=symbol,
-                alert_ts=tick.exchange_ts,
-            )
-            out.emit(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, key=self._key(order))
 
     async def _flatten(
         self,
@@ -888,7 +881,9 @@ class ExecutionService(StreamProcessor):
 
     def _key(self, order: OrderRecord) -> str:
         """The order key of ``order`` (remembered per strategy and instrument)."""
-        slot = (order.strategy, order.instrument_token)
+        return self._position_key((order.strategy, order.instrument_token))
+
+    def _position_key(self, slot: PositionKey) -> str:
         key = self._keys.get(slot)
         if key is None:
             key = remember(self._keys, slot, topics.order_key(self.broker, *slot), _KEY_CACHE)
