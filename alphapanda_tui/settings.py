@@ -168,6 +168,9 @@ class ZerodhaSettings(_Group):
     margin_requests_per_second: int = Field(
         5, ge=1, **_doc("Margin requests per second (apart from the order budget).")
     )
+    funds_poll_s: float = Field(
+        30.0, ge=5, **_doc("How often the console's funds line reads Kite's margins(), seconds.")
+    )
     on_token_expiry: Literal["halt", "reduce"] = Field(
         "halt", **_doc("Trading state when the access token expires.")
     )
@@ -235,6 +238,12 @@ class PortfolioSettings(_Group):
 class ExecutionSettings(_Group):
     slippage_bps: Decimal = Field(
         Decimal(2), ge=0, le=1000, **_doc("Paper fill slippage, basis points.")
+    )
+    paper_funds_check: bool = Field(
+        True, **_doc("Paper: refuse an order the funds (cash less used margin) cannot cover.")
+    )
+    paper_mis_leverage: Decimal = Field(
+        Decimal(5), ge=1, le=100, **_doc("Paper MIS margin: order value divided by this.")
     )
     default_product: Literal["MIS", "CNC", "NRML"] = Field("MIS", **_doc("Default product."))
     brokerage_pct_intraday: Decimal = Field(
