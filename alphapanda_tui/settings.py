@@ -32,6 +32,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, Settin
 
 from alphapanda_tui.errors import ConfigError
 from alphapanda_tui.setting_cutoffs import DEFAULT_DOC, default_cutoffs, parse_cutoffs
+from alphapanda_tui.setting_freeze import parse_freeze_quantities
 from alphapanda_tui.setting_urls import check_database_url, check_redis_url
 from engine.events.types import Broker
 from engine.logs.redaction import mask_url_password
@@ -246,6 +247,24 @@ class ExecutionSettings(_Group):
         Decimal(5), ge=1, le=100, **_doc("Paper MIS margin: order value divided by this.")
     )
     default_product: Literal["MIS", "CNC", "NRML"] = Field("MIS", **_doc("Default product."))
+    autoslice: bool = Field(
+        True,
+        **_doc(
+            "Orders above the freeze quantity go out as Kite autoslice legs (paper imitates "
+            "them); false = refuse them."
+        ),
+    )
+    autoslice_max_legs: int = Field(
+        10, ge=2, le=50, **_doc("Most legs one autoslice order may become; above it, refused.")
+    )
+    freeze_table: Path | None = Field(
+        None,
+        **_doc("Freeze-quantity table, JSON shaped like the shipped one.", "shipped NSE table"),
+    )
+    freeze_quantities: Annotated[dict[str, int], NoDecode] = Field(
+        default_factory=dict,
+        **_doc("Freeze-quantity overrides, EXCHANGE:NAME=QTY,... (or JSON); win over the table."),
+    )
     brokerage_pct_intraday: Decimal = Field(
         Decimal("0.03"), ge=0, **_doc("Intraday brokerage, percent of turnover.")
     )
@@ -268,6 +287,18 @@ class ExecutionSettings(_Group):
     stamp_delivery_buy_pct: Decimal = Field(
         Decimal("0.015"), ge=0, **_doc("Stamp duty on delivery buys, percent.")
     )
+
+    _freeze = field_validator("freeze_quantities", mode="before")(
+        lambda cls, value: parse_freeze_quantities(value)
+    )
+
+    @field_validator("freeze_table", mode="after")
+    @classmethod
+    def _table_exists(cls, value: Path | None) -> Path | None:
+        """A missing table fails at start, not at the first order above a freeze limit."""
+        if value is not None and not value.expanduser().is_file():
+            raise ValueError(f"no such file: {value}")
+        return None if value is None else value.expanduser()
 
 
 class FeedSettings(_Group):
