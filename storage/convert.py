@@ -1,14 +1,22 @@
 """Rows <-> engine records: enums as their string values, Decimals and None kept exactly.
 
 Each record maps to a plain ``dict`` of column values (what ``insert().values`` takes)
-and back from an ORM row, so repositories never copy fields by hand.
+and back from an ORM row, so repositories never copy fields by hand. One generic pair
+does it for every record: how a column reads back follows from the record's field type
+(an enum, a Decimal, a tuple, a dict), so a new field needs no new line here.
 """
 
 from __future__ import annotations
 
+import enum
+import types
+import typing
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
+
+import msgspec
 
 from engine.domain.records import (
     AuditRecord,
@@ -20,16 +28,6 @@ from engine.domain.records import (
     RiskAlertRecord,
     StrategyRecord,
     TradingStateRecord,
-)
-from engine.events.types import (
-    Broker,
-    OrderStatus,
-    OrderType,
-    Product,
-    Severity,
-    Side,
-    TradingMode,
-    Validity,
 )
 from storage.models import (
     AuditRow,
@@ -44,15 +42,8 @@ from storage.models import (
 )
 
 Values = dict[str, Any]
-
-
-def _fields(record: Any) -> Values:
-    """Struct fields as column values; StrEnum members become plain strings."""
-    values: Values = {}
-    for name in record.__struct_fields__:
-        value = getattr(record, name)
-        values[name] = str(value) if isinstance(value, str) else value
-    return values
+Reader = Callable[[Any], Any]
+R = TypeVar("R")
 
 
 def _dec(value: Decimal | None) -> Decimal | None:
@@ -63,175 +54,133 @@ def _dec(value: Decimal | None) -> Decimal | None:
     return Decimal(text)
 
 
-def instrument_values(inst: Instrument) -> Values:
-    return _fields(inst)
+def _iso_day(value: date | None) -> str:
+    """A ``date`` column as the record's ISO text ("" when not stored)."""
+    return value.isoformat() if value is not None else ""
+
+
+def _optional(read: Reader) -> Reader:
+    return lambda value: None if value is None else read(value)
+
+
+def _reader(hint: Any) -> Reader | None:
+    """How a column reads back into a field of type ``hint``; None: as it is."""
+    args = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        inner = _reader(args[0]) if len(args) == 1 else None
+        return inner if inner is None or args[0] is Decimal else _optional(inner)
+    origin = typing.get_origin(hint) or hint
+    if origin is Decimal:
+        return _dec
+    if isinstance(origin, type) and issubclass(origin, enum.Enum):
+        return origin
+    if origin is tuple:
+        return lambda value: tuple(value or ())
+    if origin is dict:
+        return lambda value: dict(value or {})
+    if origin is bool:
+        return bool
+    return None
+
+
+class _Mapping:
+    """One record type's fields, with the reader of each column built once."""
+
+    def __init__(self, record_type: type, overrides: dict[str, Reader] | None = None) -> None:
+        self.record_type = record_type
+        fields = msgspec.structs.fields(record_type)
+        self.readers = {field.name: _reader(field.type) for field in fields}
+        self.readers.update(overrides or {})
+
+    def from_row(self, row: Any) -> Any:
+        values: Values = {}
+        for name, read in self.readers.items():
+            value = getattr(row, name)
+            values[name] = value if read is None else read(value)
+        return self.record_type(**values)
+
+
+def _values(record: Any) -> Values:
+    """Struct fields as column values: StrEnum members become plain strings, tuples
+    lists and dicts copies (JSON columns)."""
+    values: Values = {}
+    for name, value in msgspec.structs.asdict(record).items():
+        if isinstance(value, str):
+            value = str(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, dict):
+            value = dict(value)
+        values[name] = value
+    return values
+
+
+_MAPPINGS = {
+    record_type: _Mapping(record_type)
+    for record_type in (
+        Instrument,
+        OrderRecord,
+        FillRecord,
+        PositionRecord,
+        RiskAlertRecord,
+        TradingStateRecord,
+        StrategyRecord,
+        AuditRecord,
+    )
+}
+_MAPPINGS[PnlSnapshotRecord] = _Mapping(PnlSnapshotRecord, {"trading_day": _iso_day})
+
+
+def record_from_row(record_type: type[R], row: Any) -> R:
+    """The engine record of ``record_type`` that ``row`` stores."""
+    return typing.cast(R, _MAPPINGS[record_type].from_row(row))
+
+
+def record_values(record: Any) -> Values:
+    """The column values that store ``record``."""
+    values = _values(record)
+    if isinstance(record, PnlSnapshotRecord):
+        day = record.trading_day
+        values["trading_day"] = date.fromisoformat(day) if day else None
+    return values
+
+
+# The names the repositories import: one line each, all through the pair above.
+instrument_values = order_values = fill_values = position_values = record_values
+snapshot_values = alert_values = state_values = strategy_values = audit_values = record_values
 
 
 def instrument_from_row(row: InstrumentRow) -> Instrument:
-    return Instrument(
-        instrument_token=row.instrument_token,
-        exchange_token=row.exchange_token,
-        tradingsymbol=row.tradingsymbol,
-        name=row.name,
-        exchange=row.exchange,
-        segment=row.segment,
-        instrument_type=row.instrument_type,
-        tick_size=_dec(row.tick_size),
-        lot_size=row.lot_size,
-        last_price=_dec(row.last_price),
-        expiry=row.expiry,
-        strike=_dec(row.strike),
-        freeze_quantity=row.freeze_quantity,
-    )
-
-
-def order_values(order: OrderRecord) -> Values:
-    return _fields(order)
+    return record_from_row(Instrument, row)
 
 
 def order_from_row(row: OrderRow) -> OrderRecord:
-    return OrderRecord(
-        client_order_id=row.client_order_id,
-        broker=Broker(row.broker),
-        strategy=row.strategy,
-        signal_id=row.signal_id,
-        instrument_token=row.instrument_token,
-        symbol=row.symbol,
-        side=Side(row.side),
-        quantity=row.quantity,
-        order_type=OrderType(row.order_type),
-        product=Product(row.product),
-        validity=Validity(row.validity),
-        price=_dec(row.price),
-        trigger_price=_dec(row.trigger_price),
-        status=OrderStatus(row.status),
-        filled_quantity=row.filled_quantity,
-        average_price=_dec(row.average_price),
-        broker_order_id=row.broker_order_id,
-        reason=row.reason,
-        created_ts=row.created_ts,
-        updated_ts=row.updated_ts,
-    )
-
-
-def fill_values(fill: FillRecord) -> Values:
-    return _fields(fill)
+    return record_from_row(OrderRecord, row)
 
 
 def fill_from_row(row: FillRow) -> FillRecord:
-    return FillRecord(
-        broker=Broker(row.broker),
-        trade_id=row.trade_id,
-        client_order_id=row.client_order_id,
-        strategy=row.strategy,
-        instrument_token=row.instrument_token,
-        symbol=row.symbol,
-        side=Side(row.side),
-        quantity=row.quantity,
-        price=_dec(row.price),
-        charges=_dec(row.charges),
-        fill_ts=row.fill_ts,
-    )
-
-
-def position_values(pos: PositionRecord) -> Values:
-    return _fields(pos)
+    return record_from_row(FillRecord, row)
 
 
 def position_from_row(row: PositionRow) -> PositionRecord:
-    return PositionRecord(
-        broker=Broker(row.broker),
-        strategy=row.strategy,
-        instrument_token=row.instrument_token,
-        symbol=row.symbol,
-        net_quantity=row.net_quantity,
-        average_price=_dec(row.average_price),
-        realized_pnl=_dec(row.realized_pnl),
-        charges=_dec(row.charges),
-        last_price=_dec(row.last_price),
-        updated_ts=row.updated_ts,
-    )
-
-
-def snapshot_values(snap: PnlSnapshotRecord) -> Values:
-    values = _fields(snap)
-    values["trading_day"] = date.fromisoformat(snap.trading_day) if snap.trading_day else None
-    return values
+    return record_from_row(PositionRecord, row)
 
 
 def snapshot_from_row(row: PnlSnapshotRow) -> PnlSnapshotRecord:
-    return PnlSnapshotRecord(
-        broker=Broker(row.broker),
-        snapshot_ts=row.snapshot_ts,
-        realized_pnl=_dec(row.realized_pnl),
-        unrealized_pnl=_dec(row.unrealized_pnl),
-        charges=_dec(row.charges),
-        cash=_dec(row.cash),
-        equity=_dec(row.equity),
-        gross_exposure=_dec(row.gross_exposure),
-        trading_day=row.trading_day.isoformat() if row.trading_day is not None else "",
-        day_realized_pnl=_dec(row.day_realized_pnl),
-        day_unrealized_pnl=_dec(row.day_unrealized_pnl),
-        day_charges=_dec(row.day_charges),
-    )
-
-
-def alert_values(alert: RiskAlertRecord) -> Values:
-    return _fields(alert)
+    return record_from_row(PnlSnapshotRecord, row)
 
 
 def alert_from_row(row: RiskAlertRow) -> RiskAlertRecord:
-    return RiskAlertRecord(
-        alert_ts=row.alert_ts,
-        severity=Severity(row.severity),
-        rule=row.rule,
-        message=row.message,
-        broker=Broker(row.broker) if row.broker is not None else None,
-        strategy=row.strategy,
-        symbol=row.symbol,
-    )
-
-
-def state_values(state: TradingStateRecord) -> Values:
-    return _fields(state)
+    return record_from_row(RiskAlertRecord, row)
 
 
 def state_from_row(row: TradingStateRow) -> TradingStateRecord:
-    return TradingStateRecord(
-        broker=Broker(row.broker),
-        scope=row.scope,
-        mode=TradingMode(row.mode),
-        reason=row.reason,
-        operator=row.operator,
-        changed_ts=row.changed_ts,
-    )
-
-
-def strategy_values(strategy: StrategyRecord) -> Values:
-    values = _fields(strategy)
-    values["params"] = dict(strategy.params)
-    values["instruments"] = list(strategy.instruments)
-    return values
+    return record_from_row(TradingStateRecord, row)
 
 
 def strategy_from_row(row: StrategyRow) -> StrategyRecord:
-    return StrategyRecord(
-        name=row.name,
-        broker=Broker(row.broker),
-        kind=row.kind,
-        params=dict(row.params or {}),
-        instruments=tuple(row.instruments or ()),
-        enabled=bool(row.enabled),
-    )
-
-
-def audit_values(record: AuditRecord) -> Values:
-    values = _fields(record)
-    values["detail"] = dict(record.detail)
-    return values
+    return record_from_row(StrategyRecord, row)
 
 
 def audit_from_row(row: AuditRow) -> AuditRecord:
-    return AuditRecord(
-        audit_ts=row.audit_ts, actor=row.actor, action=row.action, detail=dict(row.detail or {})
-    )
+    return record_from_row(AuditRecord, row)
