@@ -104,7 +104,8 @@ def check_instrument(signal: Signal, ctx: RuleContext) -> Rejection | None:
 
 
 def check_lot_and_freeze(signal: Signal, ctx: RuleContext) -> Rejection | None:
-    """Whole lots only, and never above the exchange's freeze quantity (it would be refused)."""
+    """Whole lots only; above the exchange's freeze quantity only as autoslice legs (within
+    their cap), since one order that large would be refused by the exchange."""
     instrument = ctx.instrument_of(signal.instrument_token)
     if instrument is None:
         return None
@@ -114,14 +115,8 @@ def check_lot_and_freeze(signal: Signal, ctx: RuleContext) -> Rejection | None:
             "lot_size",
             f"{signal.quantity} {signal.symbol} is not a whole number of lots (lot size {lot})",
         )
-    freeze = instrument.freeze_quantity
-    if freeze and signal.quantity > freeze:
-        return Rejection(
-            "freeze_quantity",
-            f"{signal.quantity} {signal.symbol} is above the exchange freeze quantity {freeze}: "
-            "split the order",
-        )
-    return None
+    refusal = ctx.limits.freeze.refusal(instrument, signal.quantity)
+    return Rejection("freeze_quantity", refusal) if refusal else None
 
 
 def check_market_hours(signal: Signal, ctx: RuleContext) -> Rejection | None:
