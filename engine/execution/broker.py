@@ -2,7 +2,8 @@
 
 ``PaperAdapter`` wraps the in-memory ``PaperBroker``; the Zerodha adapter implements
 the same protocol over Kite Connect (its ``on_tick`` returns nothing: live fills come
-from order updates, not from the tick stream).
+from order updates, not from the tick stream). An adapter subclasses ``BrokerAdapter``
+to inherit its defaults (``cancel_all``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,13 @@ class BrokerAdapter(Protocol):
 
     async def cancel(self, order: OrderRecord) -> PlaceAck: ...
 
+    async def cancel_all(self, orders: Sequence[OrderRecord]) -> list[PlaceAck]:
+        """Cancel each of ``orders`` (the kill switch), one answer per order in order.
+
+        One ``cancel`` after another; a venue with a bulk cancel overrides it.
+        """
+        return [await self.cancel(order) for order in orders]
+
     async def modify(
         self,
         order: OrderRecord,
@@ -55,7 +63,7 @@ class BrokerAdapter(Protocol):
         a live venue returns None: the wall clock is its time)."""
 
 
-class PaperAdapter:
+class PaperAdapter(BrokerAdapter):
     """``BrokerAdapter`` over the in-memory paper venue."""
 
     name = "paper"

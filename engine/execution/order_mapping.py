@@ -1,7 +1,8 @@
 """Conversions between the stored order (``OrderRecord``) and what crosses a boundary.
 
-One place decides which fields an intent, a journaled fill and an order event carry,
-so the outbox row, the fill journal and the events on the bus never disagree.
+One place decides which fields an intent, a journaled fill, an order event and a live
+venue's update carry, so the outbox row, the fill journal and the events on the bus
+never disagree.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from engine.domain.records import FillRecord, OrderRecord
 from engine.events.payloads import Fill, OrderIntent, OrderUpdate
 from engine.events.types import OrderStatus
+from engine.execution.reports import VenueUpdate
 
 
 def order_intent(order: OrderRecord) -> OrderIntent:
@@ -90,4 +92,20 @@ def order_update(
         fill=fill,
         reason=order.reason,
         update_ts=ts,
+    )
+
+
+def venue_update(update: OrderUpdate) -> VenueUpdate:
+    """A live venue's ``OrderUpdate`` (``ORDER_VENUE_UPDATE``) as the paper venue reports it."""
+    return VenueUpdate(
+        client_order_id=update.client_order_id,
+        status=update.status,
+        filled_quantity=update.filled_quantity,
+        average_price=update.average_price,
+        fill=update.fill,
+        reason=update.reason,
+        update_ts=update.update_ts,
+        quantity=update.quantity,
+        price=update.price,
+        trigger_price=update.trigger_price,
     )

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from engine.clock import IST, ns_to_datetime
 from engine.domain.records import Instrument
+from engine.domain.reducing import only_reduces
 from engine.events.payloads import Signal
 from engine.events.types import OrderType, Product
 from engine.market.calendar import MarketStatus
@@ -66,14 +67,14 @@ def reduces_position(signal: Signal, state: RiskState) -> bool:
     other side do not add to it.
     """
     net = state.net_quantity(signal.strategy, signal.instrument_token)
-    if net == 0 or (net > 0) == (signal.side.sign > 0):
-        return False
-    # only orders on the signal's side: one on the other side may never fill (a restart
-    # cancels it), and then the room it seemed to leave would flip the position
-    already_reducing = abs(
-        state.working_on_side(signal.instrument_token, signal.strategy, signal.side.sign)
+    return only_reduces(
+        net,
+        signal.side,
+        signal.quantity,
+        lambda: abs(
+            state.working_on_side(signal.instrument_token, signal.strategy, signal.side.sign)
+        ),
     )
-    return signal.quantity + already_reducing <= abs(net)
 
 
 def order_price(signal: Signal, state: RiskState) -> Decimal | None:

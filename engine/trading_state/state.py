@@ -13,9 +13,15 @@ from engine.domain.records import TradingStateRecord
 from engine.events.types import Broker, TradingMode
 
 GLOBAL_SCOPE = "global"
+KILL_SWITCH = "kill switch"  # the reason of a kill, on the state and the orders it cancels
 _SEVERITY = {TradingMode.ACTIVE: 0, TradingMode.REDUCING: 1, TradingMode.HALTED: 2}
 
 Listener = Callable[[TradingStateRecord, TradingMode], None]
+
+
+def kill_reason(origin: str = "") -> str:
+    """The reason a kill carries, built once: ``kill switch``, or ``kill switch (cli)``."""
+    return f"{KILL_SWITCH} ({origin})" if origin else KILL_SWITCH
 
 
 def is_stricter(mode: TradingMode, than: TradingMode) -> bool:

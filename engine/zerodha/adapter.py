@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from engine.domain.records import OrderRecord
 from engine.events.payloads import OrderIntent, Tick
 from engine.events.types import OrderStatus
+from engine.execution.broker import BrokerAdapter
 from engine.execution.reports import PlaceAck, VenueUpdate
 from engine.zerodha.kite_orders import (
     NEEDS_MARKET_PROTECTION,
@@ -61,7 +62,7 @@ class _LookupFailed(Exception):
     """The order book could not be read, so the order's fate stays unknown."""
 
 
-class ZerodhaAdapter:
+class ZerodhaAdapter(BrokerAdapter):
     """Implements ``engine.execution.broker.BrokerAdapter`` over Kite Connect."""
 
     name = "zerodha"

@@ -21,7 +21,6 @@ from engine.domain.records import OrderRecord
 from engine.events.payloads import Fill, OrderUpdate
 from engine.events.types import Broker, OrderStatus, OrderType
 from engine.execution.lifecycle import moves_back
-from engine.execution.reports import VenueUpdate
 from engine.zerodha.autoslice import LegBook, autoslice_parent
 from engine.zerodha.kite_orders import decimal_or_none, kite_time_ns, map_status, row_tag
 
@@ -394,22 +393,6 @@ class _Base:
 def _positive(value: Any) -> Decimal | None:
     number = decimal_or_none(value)
     return number if number is not None and number > 0 else None
-
-
-def venue_update(update: OrderUpdate) -> VenueUpdate:
-    """The same change in the shape execution's paper path reports (``VenueUpdate``)."""
-    return VenueUpdate(
-        client_order_id=update.client_order_id,
-        status=update.status,
-        filled_quantity=update.filled_quantity,
-        average_price=update.average_price,
-        fill=update.fill,
-        reason=update.reason,
-        update_ts=update.update_ts,
-        quantity=update.quantity,
-        price=update.price,
-        trigger_price=update.trigger_price,
-    )
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:
