@@ -24,6 +24,7 @@ from engine.events.payloads import (
     TradingStateChanged,
 )
 from engine.events.types import TradingMode
+from engine.execution.funds import Funds
 from engine.read_model.alerts import AlertBook, AlertLine
 from engine.read_model.run_clock import RunClock
 from engine.read_model.views import AccountView, PositionView, SessionInfo, StrategyInfo
@@ -40,6 +41,7 @@ STRATEGIES = "strategies"
 SESSION = "session"
 MARKET = "market"
 FEED = "feed"
+FUNDS = "funds"
 SECTIONS: tuple[str, ...] = (
     POSITIONS,
     ORDERS,
@@ -51,6 +53,7 @@ SECTIONS: tuple[str, ...] = (
     SESSION,
     MARKET,
     FEED,
+    FUNDS,
 )
 
 
@@ -85,6 +88,7 @@ class ReadModel:
         self.trading_reasons: dict[str, str] = {}
         self.strategies: dict[str, StrategyInfo] = {}
         self.session = SessionInfo()
+        self.funds: Funds | None = None  # the venue's funds (paper model or Kite's margins)
         self.last_tick_ns: int | None = None  # event time of the newest tick
         self.last_tick_arrival_ns: int | None = None  # clock.monotonic_ns() when it arrived
         self.event_ns: int | None = None  # the latest event time any tick carried
@@ -192,6 +196,14 @@ class ReadModel:
     def set_session(self, user: str | None, expiry_ts: int | None) -> None:
         self.session = SessionInfo(user, expiry_ts)
         self._touch(SESSION)
+
+    def set_funds(self, funds: Funds | None) -> None:
+        """The account's available, used and total money, as the venue last told them
+        (paper: the funds model after every fill; live: Kite's ``margins()``)."""
+        if funds == self.funds:
+            return
+        self.funds = funds
+        self._touch(FUNDS)
 
     # -- queries ----------------------------------------------------------------
     @property

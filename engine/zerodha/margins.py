@@ -8,23 +8,31 @@ orders in quick succession cannot both spend the same rupees. Every request take
 slot from its own rate limiter (Kite allows about 10 non-order requests a second,
 apart from the order budget), so margin reads never eat into the day's order cap.
 
+Checks that arrive while one is in flight (orders of a strategy's batch, of several
+strategies at once) are answered together by one ``basket_order_margins`` request,
+which also counts the hedge between them; when the basket request fails, each order is
+asked on its own. ``problems`` checks a known batch the same way.
+
 When Kite cannot answer, ``on_error`` decides: ``refuse`` (the default: an order
 whose cost is unknown stays unsent, with the reason) or ``allow`` (send it; Kite's own
 RMS still rejects a shortfall, as a broker rejection).
+
+Every read of the equity margins is also handed to ``on_funds`` (the console's funds
+line); ``read_funds`` is the poll that keeps it fresh between orders.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from engine.clock import NS_PER_S, Clock, SystemClock
 from engine.events.payloads import OrderIntent
-from engine.money import inr
+from engine.execution.funds import Funds, shortfall
 from engine.zerodha.kite_orders import KiteFailure, classify_failure, place_params
 from engine.zerodha.rate_limit import OrderBudgetExhausted, OrderRateLimiter, RateLimits
 
@@ -66,6 +74,9 @@ class _SessionEnded(_MarginUnknown):
     """Kite refused the token: no order can go out until the trader logs in again."""
 
 
+Verdict = str | None  # None: covered; else why the order must not be sent
+
+
 class KiteMarginCheck:
     """Implements ``engine.execution.funds.FundsCheck`` with Kite's margin endpoints."""
 
@@ -77,55 +88,137 @@ class KiteMarginCheck:
         limiter: OrderRateLimiter | None = None,
         clock: Clock | None = None,
         variety: str = "regular",
+        on_funds: Callable[[Funds], None] | None = None,
     ) -> None:
         self._client = client
         self.config = config or MarginConfig()
         self._clock = clock or SystemClock()
         self.limiter = limiter or self.config.limiter(self._clock)
         self._variety = variety
+        self.on_funds = on_funds  # told every read of the equity margins
         self._available: Decimal | None = None
         self._read_ns = 0
         self._committed = Decimal(0)  # required by orders passed since the last read
         self._lock = asyncio.Lock()
+        self._waiting: list[tuple[OrderIntent, asyncio.Future[Verdict]]] = []
+        self._last_funds: Funds | None = None
         self.requests = 0  # margin requests that left the process
+        self.baskets = 0  # of which basket requests
 
-    async def problem(self, intent: OrderIntent) -> str | None:
-        """None when the account covers ``intent``; else why it must not be sent."""
+    async def problem(self, intent: OrderIntent) -> Verdict:
+        """None when the account covers ``intent``; else why it must not be sent.
+
+        Checks that queue behind one in flight are answered together, by one basket
+        request: each sees the ones before it, and none waits for more than one round.
+        """
         if not self.config.enabled:
             return None
-        async with self._lock:  # one check at a time: each sees the ones before it
-            try:
-                required = await self._required(intent)
-                available = await self._available_now() - self._committed
-            except _SessionEnded as exc:
-                return f"Zerodha session ended ({exc}); log in again"
-            except _MarginUnknown as exc:
-                return self._unknown(intent, str(exc))
-            if required > available:
-                log.warning(
-                    "margin shortfall: order not sent",
-                    extra={
-                        "client_order_id": intent.client_order_id,
-                        "required": str(required),
-                        "available": str(available),
-                    },
-                )
-                return f"margin: needs {inr(required)}, available {inr(available)}"
-            self._committed += required
-            return None
+        verdict: asyncio.Future[Verdict] = asyncio.get_running_loop().create_future()
+        waiting = (intent, verdict)
+        self._waiting.append(waiting)
+        try:
+            async with self._lock:
+                if not verdict.done():
+                    await self._answer_waiting(verdict)
+        except asyncio.CancelledError:
+            if waiting in self._waiting:  # never checked: reserves nothing
+                self._waiting.remove(waiting)
+            raise
+        return verdict.result()
+
+    async def _answer_waiting(self, own: asyncio.Future[Verdict]) -> None:
+        """Check every queued order (``own`` among them) together; others keep their place
+        in the queue if this caller is cancelled mid-request."""
+        batch, self._waiting = self._waiting, []
+        try:
+            answers = await self._verdicts([intent for intent, _ in batch])
+        except BaseException:
+            self._waiting[:0] = [w for w in batch if w[1] is not own]
+            raise
+        for (_, future), answer in zip(batch, answers, strict=True):
+            if not future.done():
+                future.set_result(answer)
+
+    async def problems(self, intents: Sequence[OrderIntent]) -> list[Verdict]:
+        """One verdict per order of a batch, in order; several cost one basket request."""
+        if not self.config.enabled or not intents:
+            return [None] * len(intents)
+        async with self._lock:
+            return await self._verdicts(list(intents))
+
+    async def read_funds(self) -> Funds:
+        """Kite's equity margins now (and the check's cached figure refreshed with them)."""
+        async with self._lock:
+            self._available = None
+            await self._available_now()
+            assert self._last_funds is not None
+            return self._last_funds
 
     def forget(self) -> None:
         """Read the available margin afresh next time (after a login, or a fill)."""
         self._available = None
 
-    async def _required(self, intent: OrderIntent) -> Decimal:
-        params = place_params(intent, variety=self._variety, market_protection=-1)
-        order = {k: v for k, v in params.items() if k in _MARGIN_FIELDS and v is not None}
-        rows = await self._call("order_margins", [_jsonable(order)])
+    async def _verdicts(self, intents: list[OrderIntent]) -> list[Verdict]:
         try:
-            return sum((Decimal(str(row["total"])) for row in rows), Decimal(0))
+            required, together = await self._required_all(intents)
+            available = await self._available_now() - self._committed
+        except _SessionEnded as exc:
+            return [f"Zerodha session ended ({exc}); log in again"] * len(intents)
+        except _MarginUnknown as exc:
+            return [self._unknown(intent, str(exc)) for intent in intents]
+        if together is not None and together <= available:
+            self._committed += together  # the basket's hedge benefit counts
+            return [None] * len(intents)
+        verdicts: list[Verdict] = []
+        for intent, needed in zip(intents, required, strict=True):
+            if needed > available:
+                self._log_shortfall(intent, needed, available)
+                verdicts.append(shortfall(needed, available))
+                continue
+            available -= needed
+            self._committed += needed
+            verdicts.append(None)
+        return verdicts
+
+    async def _required_all(
+        self, intents: list[OrderIntent]
+    ) -> tuple[list[Decimal], Decimal | None]:
+        """Each order's margin, and (for a basket) what they need together."""
+        if len(intents) == 1:
+            return [await self._required(intents[0])], None
+        try:
+            return await self._basket(intents)
+        except _SessionEnded:
+            raise
+        except _MarginUnknown as exc:
+            log.warning("basket margins failed: asking order by order", extra={"error": str(exc)})
+        return [await self._required(intent) for intent in intents], None
+
+    async def _basket(self, intents: list[OrderIntent]) -> tuple[list[Decimal], Decimal]:
+        orders = [self._margin_order(intent) for intent in intents]
+        self.baskets += 1
+        answer = await self._call("basket_order_margins", orders, True)
+        try:
+            rows = answer["orders"]
+            each = [_decimal(row["total"]) for row in rows]
+            together = _decimal(answer["final"]["total"])
+        except (KeyError, TypeError, ArithmeticError) as exc:
+            raise _MarginUnknown(f"Kite's basket margins answer has no total ({exc!r})") from None
+        if len(each) != len(intents):
+            raise _MarginUnknown(f"Kite's basket margins answered {len(each)} of {len(intents)}")
+        return each, together
+
+    async def _required(self, intent: OrderIntent) -> Decimal:
+        rows = await self._call("order_margins", [self._margin_order(intent)])
+        try:
+            return sum((_decimal(row["total"]) for row in rows), Decimal(0))
         except (KeyError, TypeError, ArithmeticError) as exc:
             raise _MarginUnknown(f"Kite's order margins answer has no total ({exc!r})") from None
+
+    def _margin_order(self, intent: OrderIntent) -> dict[str, Any]:
+        params = place_params(intent, variety=self._variety, market_protection=-1)
+        order = {k: v for k, v in params.items() if k in _MARGIN_FIELDS and v is not None}
+        return _jsonable(order)
 
     async def _available_now(self) -> Decimal:
         now = self._clock.now_ns()
@@ -134,11 +227,22 @@ class KiteMarginCheck:
             return self._available
         equity = await self._call("margins", "equity")
         try:
-            available = Decimal(str(equity["net"]))
+            available = _decimal(equity["net"])
         except (KeyError, TypeError, ArithmeticError) as exc:
             raise _MarginUnknown(f"Kite's margins answer has no net figure ({exc!r})") from None
         self._available, self._read_ns, self._committed = available, now, Decimal(0)
+        self._publish(equity, available, now)
         return available
+
+    def _publish(self, equity: Any, available: Decimal, now: int) -> None:
+        """Hand the figures to the console: available is ``net``, used Kite's debits."""
+        try:
+            used = _decimal(equity["utilised"]["debits"])
+        except (KeyError, TypeError, ArithmeticError):
+            used = Decimal(0)
+        self._last_funds = Funds(available=available, used=used, source="zerodha", as_of_ns=now)
+        if self.on_funds is not None:
+            self.on_funds(self._last_funds)
 
     async def _call(self, method: str, *args: Any) -> Any:
         try:
@@ -159,7 +263,17 @@ class KiteMarginCheck:
         self.limiter.accepted()
         return answer
 
-    def _unknown(self, intent: OrderIntent, why: str) -> str | None:
+    def _log_shortfall(self, intent: OrderIntent, required: Decimal, available: Decimal) -> None:
+        log.warning(
+            "margin shortfall: order not sent",
+            extra={
+                "client_order_id": intent.client_order_id,
+                "required": str(required),
+                "available": str(available),
+            },
+        )
+
+    def _unknown(self, intent: OrderIntent, why: str) -> Verdict:
         if self.config.on_error == "allow":
             log.warning(
                 "margin unknown: sending anyway (on_error=allow)",
@@ -185,3 +299,8 @@ _MARGIN_FIELDS = (
 def _jsonable(order: dict[str, Any]) -> dict[str, Any]:
     """Decimals as floats: the client sends the list as a JSON body."""
     return {k: float(v) if isinstance(v, Decimal) else v for k, v in order.items()}
+
+
+def _decimal(value: Any) -> Decimal:
+    """Kite's float rupees as a Decimal to the paisa (floats carry binary noise)."""
+    return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
