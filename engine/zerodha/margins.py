@@ -47,6 +47,7 @@ class MarginConfig:
     cache_s: float = 2.0  # how long one read of the available margin is reused
     on_error: Literal["refuse", "allow"] = "refuse"  # when Kite cannot tell the margin
     requests_per_second: int = 5  # margin requests; Kite allows ~10/s for non-order calls
+    funds_poll_s: float = 30.0  # the console's funds line between orders (``funds_poll``)
 
     def __post_init__(self) -> None:
         if self.cache_s < 0:
@@ -55,6 +56,8 @@ class MarginConfig:
             raise ValueError("margin on_error must be 'refuse' or 'allow'")
         if self.requests_per_second < 1:
             raise ValueError("margin requests_per_second must be at least 1")
+        if self.funds_poll_s <= 0:
+            raise ValueError("funds_poll_s must be positive")
 
     def limiter(self, clock: Clock | None = None) -> OrderRateLimiter:
         """A limiter for margin requests alone: per second and minute, no daily cap."""

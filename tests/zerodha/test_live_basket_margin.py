@@ -13,6 +13,8 @@ from kiteconnect import KiteConnect
 from engine.events.payloads import OrderIntent
 from engine.events.types import Broker, OrderType, Product, Side
 from engine.execution.funds import Funds
+from engine.read_model import ReadModel
+from engine.zerodha.funds_poll import live_funds
 from engine.zerodha.margins import KiteMarginCheck, MarginConfig
 from tests.kite_fake.server import FakeKite
 
@@ -142,3 +144,22 @@ async def test_an_order_check_also_refreshes_the_funds_line(fake_kite: FakeKite)
     await check.problem(_buy("a", 10))
 
     assert [f.available for f in shown] == [Decimal("50000.00")]
+
+
+async def test_the_funds_poller_feeds_the_read_model_and_survives_a_failure(
+    fake_kite: FakeKite,
+) -> None:
+    model = ReadModel()
+    check, _ = _check(fake_kite)
+    poller = live_funds(check, model.set_funds, poll_s=30.0)
+    fake_kite.state.margin_script = ["error"]
+
+    assert await poller.poll_once() is None  # Kite down: no figure, no crash
+    assert model.funds is None
+    assert "GeneralException" in poller.health().detail
+
+    await poller.poll_once()
+
+    assert model.funds is not None
+    assert model.funds.available == Decimal("99725.05")
+    assert poller.health().detail == "1 reads"
