@@ -8,13 +8,15 @@ committed offset, and nothing is committed until the handler has succeeded.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import Protocol
 
 import msgspec
 
 from engine.events.envelope import EventEnvelope
+from engine.events.payloads import ComponentHealth
 
 
 class Record(msgspec.Struct, gc=False):
@@ -82,10 +84,35 @@ class Subscription(ABC):
         """Leave the group; uncommitted records are redelivered to whoever takes over."""
 
 
+class SupervisedService(Protocol):
+    """What ``EventBus.singleton`` runs alone: a supervised service (every
+    ``engine.processing.Service`` is one; restated so the port needs nothing above it)."""
+
+    name: str
+
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def health(self) -> ComponentHealth: ...
+
+
 class EventBus(ABC):
-    """Publish envelopes to topics and subscribe consumer groups to them."""
+    """Publish envelopes to topics and subscribe consumer groups to them.
+
+    Besides publishing and subscribing, a caller may ask any bus how durable a publish
+    is, to flush, how far its consumers are behind and to run a service once per
+    cluster; the defaults answer for a bus that lives in this one process.
+    """
 
     backend: str = "abstract"
+    # True when a publish that returned is as safe as it will get (in-process); False
+    # when outputs are safe only once acknowledged (Kafka): a processor that crashed then
+    # forgets its in-memory dedup window, as its lost outputs come back to be redone.
+    durable_on_publish: bool = True
+    # True when other processes may consume the same topics (Kafka): what must run once
+    # per cluster then runs under a lease (``singleton``).
+    shared_by_processes: bool = False
 
     @abstractmethod
     async def start(self) -> None: ...
@@ -114,6 +141,35 @@ class EventBus(ABC):
 
     async def ensure_topics(self, topics: Sequence[str]) -> None:
         """Create topics where the backend needs it (Kafka); the memory bus creates on use."""
+
+    async def flush(self) -> None:
+        """Wait until everything published so far is durable; raises when a message was
+        lost (Kafka: ``OutputLostError``). In-process: nothing to wait for."""
+
+    def total_lag(self) -> int:
+        """Messages published and not yet committed by the consumer groups this process
+        reads (the health panel's bus row); 0 when the bus cannot tell."""
+        return 0
+
+    def has_lag(self) -> bool:
+        """True while a message waits for a consumer of this process (``Pipeline.drain``).
+
+        False on a bus other processes keep publishing to (Kafka): there it may never reach
+        zero, and each stopping processor drains its own input (``Subscription.caught_up``).
+        """
+        return False
+
+    def singleton(
+        self,
+        service: SupervisedService,
+        lease: str,
+        on_active: Callable[[], Awaitable[None]] | None = None,
+    ) -> SupervisedService:
+        """``service`` made to run in one process of the cluster at a time, holding
+        ``lease``; ``on_active`` is awaited each time this process takes the lease, before
+        ``service`` starts. A bus no other process shares returns ``service`` as it is
+        (and never awaits ``on_active``: the caller runs its hook itself)."""
+        return service
 
     async def __aenter__(self) -> EventBus:
         await self.start()

@@ -8,7 +8,8 @@ member leaves (a restarted processor resumes there), so it keeps holding produce
 A topic nobody subscribes to keeps only its newest ``capacity`` messages.
 
 The hot path allocates one ``Record`` per message and touches asyncio only when a
-consumer is actually waiting or a producer must wait.
+consumer is actually waiting or a producer must wait. The logs and offsets live in
+``memory_log``, a group member's fetch and commit in ``memory_subscription``.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ import logging
 import time
 import zlib
 from collections.abc import Sequence
-from operator import is_
 
-from engine.bus.base import EventBus, Record, Subscription
+from engine.bus.base import EventBus, Record
+from engine.bus.memory_log import GroupOffsets, PartitionLog, TopicLog, partition_for
+from engine.bus.memory_subscription import MemorySubscription
 from engine.events.codec import DecodeError, EventCodec
 from engine.events.envelope import EventEnvelope
 from engine.memo import remember
@@ -28,108 +30,7 @@ from engine.memo import remember
 log = logging.getLogger("alphapanda.bus")
 
 _KEY_CACHE_LIMIT = 65_536
-# Trimmed slots kept at the head of a log before it is compacted: small, so committed
-# records are freed while still warm in the CPU cache (still amortised O(1)).
-_COMPACT_AT = 1_024
 _BLOCKED_WARN_INTERVAL = 5.0  # seconds between "producer blocked" warnings per topic
-
-
-def partition_for(key: str | None, partitions: int) -> int:
-    """Stable partition for a key (crc32: the same in every process, unlike ``hash``)."""
-    if not key or partitions == 1:
-        return 0
-    return zlib.crc32(key.encode()) % partitions
-
-
-class _Partition:
-    """One append-only log. ``log[head:]`` holds offsets ``base`` … ``end - 1``."""
-
-    __slots__ = ("base", "end", "floor", "head", "index", "log", "owners", "space")
-
-    def __init__(self, index: int) -> None:
-        self.index = index
-        self.log: list[Record] = []
-        self.head = 0
-        self.base = 0
-        self.end = 0
-        self.floor = -1  # lowest committed offset over the topic's groups; -1: no groups
-        self.owners: list[MemorySubscription] = []  # one member per group, for wake-ups
-        self.space: asyncio.Event | None = None  # created only when a producer must wait
-
-    def drop_before(self, offset: int) -> None:
-        """Forget messages below ``offset`` (amortised O(1): compacts in chunks)."""
-        if offset <= self.base:
-            return
-        offset = min(offset, self.end)
-        self.head += offset - self.base
-        self.base = offset
-        if self.head >= _COMPACT_AT and self.head * 2 >= len(self.log):
-            del self.log[: self.head]
-            self.head = 0
-
-    def wake_producers(self) -> None:
-        if self.space is not None:
-            self.space.set()
-            self.space = None
-
-
-class _Group:
-    """Committed offsets and partition owners of one consumer group on one topic."""
-
-    __slots__ = ("committed", "members", "owners")
-
-    def __init__(self, committed: list[int]) -> None:
-        self.committed = committed
-        self.members: list[MemorySubscription] = []
-        self.owners: list[MemorySubscription | None] = [None] * len(committed)
-
-
-class _Topic:
-    __slots__ = ("blocked_warned", "capacity", "groups", "name", "partitions")
-
-    def __init__(self, name: str, partitions: int, capacity: int) -> None:
-        self.name = name
-        self.capacity = capacity
-        self.partitions = [_Partition(i) for i in range(partitions)]
-        self.groups: dict[str, _Group] = {}
-        self.blocked_warned = 0.0
-
-    def floor(self, index: int) -> int | None:
-        """Lowest offset any group still needs on a partition; None with no groups."""
-        if not self.groups:
-            return None
-        return min(g.committed[index] for g in self.groups.values())
-
-    def trim(self, part: _Partition) -> None:
-        """Drop what every group has committed (or, with no groups, all but the newest)."""
-        if self.groups:
-            index = part.index
-            part.floor = floor = min([g.committed[index] for g in self.groups.values()])
-            part.drop_before(floor)
-            if part.end - floor < self.capacity and part.space is not None:
-                part.wake_producers()
-        else:
-            part.floor = -1
-            part.drop_before(part.end - self.capacity)
-            part.wake_producers()
-
-    def assign(self, group: _Group) -> None:
-        """Spread partitions round-robin over live members; only moved partitions rewind."""
-        members = group.members
-        for part in self.partitions:
-            old = group.owners[part.index]
-            new = members[part.index % len(members)] if members else None
-            if new is old:
-                continue
-            if old is not None:
-                old._release(self, part)
-                if old in part.owners:
-                    part.owners.remove(old)
-            group.owners[part.index] = new
-            if new is not None:
-                new._acquire(self, part, group)
-                part.owners.append(new)
-                new._wake_now()
 
 
 class MemoryBus(EventBus):
@@ -142,7 +43,7 @@ class MemoryBus(EventBus):
             raise ValueError("partitions and capacity must be positive")
         self.partitions = partitions
         self.capacity = capacity
-        self._topics: dict[str, _Topic] = {}
+        self._topics: dict[str, TopicLog] = {}
         self._codec = EventCodec("msgpack")
         self._closed = False
         self._key_partition: dict[str, int] = {}
@@ -169,10 +70,10 @@ class MemoryBus(EventBus):
                     member._wake_now()
         log.info("bus stopped", extra={"backend": self.backend})
 
-    def topic(self, name: str) -> _Topic:
+    def topic(self, name: str) -> TopicLog:
         topic = self._topics.get(name)
         if topic is None:
-            topic = self._topics[name] = _Topic(name, self.partitions, self.capacity)
+            topic = self._topics[name] = TopicLog(name, self.partitions, self.capacity)
         return topic
 
     def _partition_of(self, key: str | None) -> int:
@@ -230,7 +131,7 @@ class MemoryBus(EventBus):
 
     def _try_append(
         self,
-        topic: _Topic,
+        topic: TopicLog,
         key: str | None,
         envelope: EventEnvelope | None,
         raw: bytes | None,
@@ -276,7 +177,7 @@ class MemoryBus(EventBus):
                 part.space = asyncio.Event()
             await part.space.wait()
 
-    def _warn_blocked(self, topic: _Topic, part: _Partition) -> None:
+    def _warn_blocked(self, topic: TopicLog, part: PartitionLog) -> None:
         now = time.monotonic()
         if now - topic.blocked_warned < _BLOCKED_WARN_INTERVAL:
             return
@@ -302,7 +203,7 @@ class MemoryBus(EventBus):
             state = topic.groups.get(group)
             if state is None:
                 # A new group starts at the earliest retained message, as Kafka's "earliest".
-                state = topic.groups[group] = _Group([p.base for p in topic.partitions])
+                state = topic.groups[group] = GroupOffsets([p.base for p in topic.partitions])
                 for part in topic.partitions:
                     topic.trim(part)
             state.members.append(sub)
@@ -354,151 +255,4 @@ class MemoryBus(EventBus):
         return 0 if state is None else sum(p.end - p.base for p in state.partitions)
 
 
-class MemorySubscription(Subscription):
-    """A member of a consumer group; reads the partitions the group assigned to it."""
-
-    def __init__(self, bus: MemoryBus, topics: tuple[str, ...], group: str) -> None:
-        self._bus = bus
-        self.topics = topics
-        self.group = group
-        self._assigned: dict[str, list[int]] = {name: [] for name in topics}
-        self._positions: dict[tuple[str, int], int] = {}
-        self._owned: list[tuple[_Topic, _Partition, _Group]] = []
-        self._taken: list[Record] = []  # the last batch fetched, for a cheap commit
-        self._runs: list[tuple[int, _Topic, _Partition]] = []  # its runs: end index, where
-        self._cursor = 0
-        self._wake = asyncio.Event()
-        self._waiting = False
-        self._closed = False
-
-    # -- assignment (called by the bus) -----------------------------------------------
-    def _acquire(self, topic: _Topic, part: _Partition, group: _Group) -> None:
-        self._assigned.setdefault(topic.name, []).append(part.index)
-        self._positions[(topic.name, part.index)] = group.committed[part.index]
-        self._owned.append((topic, part, group))
-
-    def _release(self, topic: _Topic, part: _Partition) -> None:
-        indices = self._assigned.get(topic.name, [])
-        if part.index in indices:
-            indices.remove(part.index)
-        self._positions.pop((topic.name, part.index), None)
-        self._owned = [o for o in self._owned if o[1] is not part]
-
-    def _wake_now(self) -> None:
-        self._stop_waiting()  # one wake-up is enough until the next wait
-        self._wake.set()
-
-    def _stop_waiting(self) -> None:
-        if self._waiting:
-            self._waiting = False
-            self._bus._waiting_members -= 1
-
-    # -- consuming ------------------------------------------------------------------
-    async def fetch(self, max_records: int = 256, timeout: float = 0.5) -> list[Record]:
-        """Records in offset order per partition; waits up to ``timeout`` when none are ready."""
-        if self._closed:
-            return []
-        records = self._take(max_records)
-        if records or timeout <= 0:
-            return records
-        self._wake.clear()
-        if not self._waiting:
-            self._waiting = True
-            self._bus._waiting_members += 1
-        try:
-            async with asyncio.timeout(timeout):
-                await self._wake.wait()
-        except TimeoutError:
-            return []
-        finally:
-            self._stop_waiting()
-        return [] if self._closed else self._take(max_records)
-
-    def _take(self, max_records: int) -> list[Record]:
-        """Round-robin over owned partitions, starting one further each call for fairness.
-
-        Remembers the batch and where each partition's run in it ends, so committing the
-        batch (or a prefix of it) costs one step per run instead of one per record.
-        """
-        out: list[Record] = []
-        runs: list[tuple[int, _Topic, _Partition]] = []
-        self._taken, self._runs = out, runs
-        owned = self._owned
-        count = len(owned)
-        if not count:
-            return out
-        positions = self._positions
-        start = self._cursor % count
-        self._cursor = start + 1
-        for i in range(count):
-            topic, part, _ = owned[(start + i) % count]
-            if part.end <= part.base:
-                continue  # nothing retained: nothing for anyone
-            slot = (topic.name, part.index)
-            pos = positions[slot]
-            if pos >= part.end:
-                continue
-            pos = max(pos, part.base)  # trimmed below us (no-group retention): skip ahead
-            room = max_records - len(out)
-            first = part.head + pos - part.base
-            chunk = part.log[first : first + room]
-            out.extend(chunk)
-            runs.append((len(out), topic, part))
-            positions[slot] = pos + len(chunk)
-            if len(out) >= max_records:
-                break
-        return out
-
-    async def commit(self, records: Sequence[Record]) -> None:
-        """Advance the group's offsets past these records; never moves an offset back."""
-        if not records:
-            return
-        taken = self._taken
-        count = len(records)
-        if count <= len(taken) and all(map(is_, records, taken)):
-            # The last fetched batch or a prefix of it (what a processor commits; checked
-            # record by record, in C): each partition's run in it ends at a known index,
-            # so only the last record of each run is looked at.
-            for end, topic, part in self._runs:
-                if end >= count:
-                    self._advance(topic, part, records[count - 1].offset + 1)
-                    return
-                self._advance(topic, part, records[end - 1].offset + 1)
-            return
-        latest: dict[tuple[str, int], int] = {}
-        for rec in records:
-            slot = (rec.topic, rec.partition)
-            if rec.offset + 1 > latest.get(slot, -1):
-                latest[slot] = rec.offset + 1
-        topics = self._bus._topics
-        for (name, index), offset in latest.items():
-            topic = topics[name]
-            self._advance(topic, topic.partitions[index], offset)
-
-    def _advance(self, topic: _Topic, part: _Partition, offset: int) -> None:
-        """Move this group's committed offset on ``part`` up to ``offset`` (never back)."""
-        group = topic.groups.get(self.group)
-        if group is None:
-            return
-        index = part.index
-        offset = min(offset, part.end)
-        committed = group.committed
-        old = committed[index]
-        if offset > old:
-            committed[index] = offset
-            if old <= part.floor or part.floor < 0:  # this group was (one of) the slowest
-                topic.trim(part)
-
-    async def rewind(self) -> None:
-        for topic, part, group in self._owned:
-            self._positions[(topic.name, part.index)] = group.committed[part.index]
-
-    def lag(self) -> int:
-        return sum(part.end - group.committed[part.index] for _, part, group in self._owned)
-
-    async def aclose(self) -> None:
-        """Leave the group: its partitions (and their uncommitted records) go to the others."""
-        if not self._closed:
-            self._closed = True
-            self._wake.set()
-            self._bus._leave(self)
+__all__ = ["MemoryBus", "MemorySubscription", "partition_for"]

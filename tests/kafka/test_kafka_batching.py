@@ -13,7 +13,8 @@ from aiokafka.errors import KafkaTimeoutError
 from aiokafka.partitioner import DefaultPartitioner
 
 from engine.bus.base import Record
-from engine.bus.kafka import KafkaBus, KafkaSubscription, OutputLostError, _CachedPartitioner
+from engine.bus.kafka import KafkaBus, KafkaSubscription, OutputLostError
+from engine.bus.kafka.producer import CachedPartitioner
 from engine.events import EventType, new_event
 from engine.events.payloads import Tick
 from tests.helpers import eventually
@@ -38,7 +39,7 @@ def _tick(token: int, seq: int):  # type: ignore[no-untyped-def]
 
 def _slow_acknowledgements(bus: KafkaBus, delay: float) -> None:
     """Acknowledgements reach the bus ``delay`` seconds late."""
-    producer = bus._producer
+    producer = bus.producer._client
     assert producer is not None
     real_send_batch = producer.send_batch
     loop = asyncio.get_running_loop()
@@ -84,7 +85,7 @@ async def _delivered(
 
 def test_partitions_match_aiokafkas_default_partitioner() -> None:
     """Keys must land where any other Kafka client would put them."""
-    ours, theirs = _CachedPartitioner(), DefaultPartitioner()
+    ours, theirs = CachedPartitioner(), DefaultPartitioner()
     for partitions in ([0, 1, 2, 3], list(range(7)), [0]):
         for n in range(2000):
             key = f"paper:strategy-{n % 13}:{n}".encode()
@@ -109,7 +110,7 @@ async def test_order_per_key_holds_across_many_batches(kafka_bootstrap: str) -> 
                 await bus.publish_raw(topic, bus.codec.encode(env), env.key)
         first, second = asyncio.create_task(bus.flush()), asyncio.create_task(bus.flush())
         await asyncio.gather(first, second)  # two flushers: both waited for every send
-        assert bus._unacked_count == 0
+        assert bus.producer.unacked_count == 0
         sub = await bus.subscribe([topic], _unique("g"))
         got = await _drain(sub, sent)
         assert len(got) == sent
@@ -136,7 +137,8 @@ async def test_outputs_are_acknowledged_before_their_inputs_are_committed(
         async def checked_commit(offsets):  # type: ignore[no-untyped-def]
             for tp, meta in offsets.items():
                 outputs = sent_before[tp.topic, tp.partition, meta.offset]
-                checks.append(all(b.acked.done() for b in bus._batches if b.first <= outputs))
+                pending = bus.producer._batches
+                checks.append(all(b.acked.done() for b in pending if b.first <= outputs))
             return await consumer_commit(offsets)
 
         sub._consumer.commit = checked_commit  # type: ignore[method-assign]
@@ -147,8 +149,9 @@ async def test_outputs_are_acknowledged_before_their_inputs_are_committed(
                 await bus.publish(sink, _tick(record.envelope.data.instrument_token, handled))
                 handled += 1
             if records:
+                sent = bus.producer.sent
                 for record in records:
-                    sent_before[record.topic, record.partition, record.offset + 1] = bus._sent
+                    sent_before[record.topic, record.partition, record.offset + 1] = sent
                 await sub.commit(records)
         await eventually(lambda: sub.lag() == 0 and not sub._dirty.is_set(), timeout=10)
         await sub.aclose()
@@ -200,7 +203,7 @@ async def test_a_lost_output_stops_commits_and_the_input_is_redelivered(
         await bus.ensure_topics([source, sink])
         sub, records = await _delivered(bus, source, group, 5)
 
-        producer = bus._producer
+        producer = bus.producer._client
         assert producer is not None
         real_send_batch = producer.send_batch
 
