@@ -14,14 +14,14 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from types import ModuleType
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from alphapanda_tui.errors import AlphaPandaError, UsageError
-from alphapanda_tui.settings import Settings, load_settings
-from alphapanda_tui.settings_check import check_settings
+
+if TYPE_CHECKING:
+    from alphapanda_tui.settings import Settings
 
 PROG = "alphapanda"
 COMMANDS: tuple[str, ...] = (
@@ -136,6 +136,8 @@ def with_default_command(argv: Sequence[str], names: Sequence[str]) -> list[str]
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """Settings with the global flags layered over env and ``.env``."""
+    from alphapanda_tui.settings import load_settings
+
     overrides: dict[str, Any] = {"home": args.home, "mode": args.mode}
     if args.log_level:
         overrides["log"] = {"level": args.log_level}
@@ -144,9 +146,15 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``alphapanda`` console script; returns the exit status."""
-    commands = [load_command(name) for name in COMMANDS]
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        if "kill" in argv:  # the kill switch first, before pydantic and SQLAlchemy load
+            from alphapanda_tui.kill_fast import fast_kill
+
+            status = fast_kill(argv)
+            if status is not None:
+                return status
+        commands = [load_command(name) for name in COMMANDS]
         parser = build_parser(commands)
         args, extra = parser.parse_known_args(with_default_command(argv, COMMANDS))
         if extra:
@@ -158,6 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command.module is None:
             _fail(f"command '{command.name}' is {command.problem}")
             return 1
+        from alphapanda_tui.settings_check import check_settings
+
         check_settings(settings, os.environ)
         return _run(command.module, args, settings)
     except AlphaPandaError as exc:
@@ -196,6 +206,8 @@ def _fail(message: str) -> None:
 
 
 def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("alphapanda")
     except PackageNotFoundError:

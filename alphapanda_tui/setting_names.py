@@ -1,0 +1,151 @@
+"""Every ``ALPHAPANDA_*`` name that is a setting, readable without importing pydantic.
+
+The lean kill path (``alphapanda_tui.kill_fast``) must not guess: an unknown name is a
+typo the full path refuses, so the lean path hands over whenever a name is not listed
+here (a stale list costs speed, never correctness). A test compares the list with
+``Settings``; after adding a setting run ``python -m alphapanda_tui.setting_names``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SETTING_ENV_NAMES: frozenset[str] = frozenset(
+    (
+        "ALPHAPANDA_BUS",
+        "ALPHAPANDA_BUS__ACKS",
+        "ALPHAPANDA_BUS__BACKEND",
+        "ALPHAPANDA_BUS__BOOTSTRAP_SERVERS",
+        "ALPHAPANDA_BUS__CAPACITY",
+        "ALPHAPANDA_BUS__CLIENT_ID",
+        "ALPHAPANDA_BUS__HEARTBEAT_INTERVAL_MS",
+        "ALPHAPANDA_BUS__IDEMPOTENT_PRODUCER",
+        "ALPHAPANDA_BUS__PARTITIONS",
+        "ALPHAPANDA_BUS__SASL_MECHANISM",
+        "ALPHAPANDA_BUS__SASL_PASSWORD",
+        "ALPHAPANDA_BUS__SASL_USERNAME",
+        "ALPHAPANDA_BUS__SECURITY_PROTOCOL",
+        "ALPHAPANDA_BUS__SESSION_TIMEOUT_MS",
+        "ALPHAPANDA_BUS__SSL_CAFILE",
+        "ALPHAPANDA_BUS__WIRE_FORMAT",
+        "ALPHAPANDA_DATABASE",
+        "ALPHAPANDA_DATABASE__ECHO",
+        "ALPHAPANDA_DATABASE__POOL_SIZE",
+        "ALPHAPANDA_DATABASE__URL",
+        "ALPHAPANDA_EXECUTION",
+        "ALPHAPANDA_EXECUTION__AUTOSLICE",
+        "ALPHAPANDA_EXECUTION__AUTOSLICE_MAX_LEGS",
+        "ALPHAPANDA_EXECUTION__BROKERAGE_CAP",
+        "ALPHAPANDA_EXECUTION__BROKERAGE_DELIVERY",
+        "ALPHAPANDA_EXECUTION__BROKERAGE_PCT_INTRADAY",
+        "ALPHAPANDA_EXECUTION__DEFAULT_PRODUCT",
+        "ALPHAPANDA_EXECUTION__EXCHANGE_TXN_PCT",
+        "ALPHAPANDA_EXECUTION__FREEZE_QUANTITIES",
+        "ALPHAPANDA_EXECUTION__FREEZE_TABLE",
+        "ALPHAPANDA_EXECUTION__GST_PCT",
+        "ALPHAPANDA_EXECUTION__PAPER_FUNDS_CHECK",
+        "ALPHAPANDA_EXECUTION__PAPER_MIS_LEVERAGE",
+        "ALPHAPANDA_EXECUTION__SEBI_PER_CRORE",
+        "ALPHAPANDA_EXECUTION__SLIPPAGE_BPS",
+        "ALPHAPANDA_EXECUTION__STAMP_DELIVERY_BUY_PCT",
+        "ALPHAPANDA_EXECUTION__STAMP_INTRADAY_BUY_PCT",
+        "ALPHAPANDA_EXECUTION__STT_DELIVERY_PCT",
+        "ALPHAPANDA_EXECUTION__STT_INTRADAY_SELL_PCT",
+        "ALPHAPANDA_FEED",
+        "ALPHAPANDA_FEED__COMPRESSED",
+        "ALPHAPANDA_FEED__INSTRUMENTS_CSV",
+        "ALPHAPANDA_FEED__PRICE_BAND_PCT",
+        "ALPHAPANDA_FEED__SEED",
+        "ALPHAPANDA_FEED__SOURCE",
+        "ALPHAPANDA_FEED__STALE_AFTER_S",
+        "ALPHAPANDA_FEED__TICKS_CSV",
+        "ALPHAPANDA_FEED__TICK_INTERVAL_MS",
+        "ALPHAPANDA_HOME",
+        "ALPHAPANDA_LOG",
+        "ALPHAPANDA_LOG__BACKUP_COUNT",
+        "ALPHAPANDA_LOG__JSON",
+        "ALPHAPANDA_LOG__LEVEL",
+        "ALPHAPANDA_LOG__MAX_BYTES",
+        "ALPHAPANDA_LOG__RING_BUFFER_LINES",
+        "ALPHAPANDA_MODE",
+        "ALPHAPANDA_PORTFOLIO",
+        "ALPHAPANDA_PORTFOLIO__SNAPSHOT_INTERVAL_S",
+        "ALPHAPANDA_PORTFOLIO__STARTING_CASH",
+        "ALPHAPANDA_PROCESSING",
+        "ALPHAPANDA_PROCESSING__BATCH_SIZE",
+        "ALPHAPANDA_PROCESSING__BREAKER_COOLDOWN_S",
+        "ALPHAPANDA_PROCESSING__BREAKER_FAILURE_THRESHOLD",
+        "ALPHAPANDA_PROCESSING__BREAKER_MAX_COOLDOWN_S",
+        "ALPHAPANDA_PROCESSING__DEDUP_WINDOW",
+        "ALPHAPANDA_PROCESSING__HEALTH_INTERVAL_S",
+        "ALPHAPANDA_PROCESSING__MAX_ATTEMPTS",
+        "ALPHAPANDA_PROCESSING__PROCESSED_RETENTION_S",
+        "ALPHAPANDA_PROCESSING__RETRY_BASE_DELAY_S",
+        "ALPHAPANDA_PROCESSING__RETRY_MAX_DELAY_S",
+        "ALPHAPANDA_REDIS",
+        "ALPHAPANDA_REDIS__KEY_PREFIX",
+        "ALPHAPANDA_REDIS__PASSWORD",
+        "ALPHAPANDA_REDIS__SSL",
+        "ALPHAPANDA_REDIS__URL",
+        "ALPHAPANDA_RISK",
+        "ALPHAPANDA_RISK__ALLOWED_INSTRUMENTS",
+        "ALPHAPANDA_RISK__ENFORCE_MARKET_HOURS",
+        "ALPHAPANDA_RISK__HOLIDAYS",
+        "ALPHAPANDA_RISK__MAX_CONSECUTIVE_REJECTIONS",
+        "ALPHAPANDA_RISK__MAX_DAILY_LOSS",
+        "ALPHAPANDA_RISK__MAX_GROSS_EXPOSURE",
+        "ALPHAPANDA_RISK__MAX_OPEN_ORDERS",
+        "ALPHAPANDA_RISK__MAX_ORDERS_PER_SECOND",
+        "ALPHAPANDA_RISK__MAX_ORDER_QUANTITY",
+        "ALPHAPANDA_RISK__MAX_ORDER_VALUE",
+        "ALPHAPANDA_RISK__MAX_POSITION_VALUE",
+        "ALPHAPANDA_RISK__MIS_SQUARE_OFF",
+        "ALPHAPANDA_RISK__PRICE_BAND_PCT",
+        "ALPHAPANDA_STRATEGIES_FILE",
+        "ALPHAPANDA_UI",
+        "ALPHAPANDA_UI__REFRESH_HZ",
+        "ALPHAPANDA_UI__THEME",
+        "ALPHAPANDA_ZERODHA",
+        "ALPHAPANDA_ZERODHA__API_KEY",
+        "ALPHAPANDA_ZERODHA__API_ROOT",
+        "ALPHAPANDA_ZERODHA__API_SECRET",
+        "ALPHAPANDA_ZERODHA__CALLBACK_PORT",
+        "ALPHAPANDA_ZERODHA__FUNDS_POLL_S",
+        "ALPHAPANDA_ZERODHA__LOGIN_URL",
+        "ALPHAPANDA_ZERODHA__MARGIN_CACHE_S",
+        "ALPHAPANDA_ZERODHA__MARGIN_CHECK",
+        "ALPHAPANDA_ZERODHA__MARGIN_ON_ERROR",
+        "ALPHAPANDA_ZERODHA__MARGIN_REQUESTS_PER_SECOND",
+        "ALPHAPANDA_ZERODHA__MARKET_PROTECTION",
+        "ALPHAPANDA_ZERODHA__ON_TOKEN_EXPIRY",
+        "ALPHAPANDA_ZERODHA__ORDERS_PER_DAY",
+        "ALPHAPANDA_ZERODHA__ORDERS_PER_MINUTE",
+        "ALPHAPANDA_ZERODHA__ORDERS_PER_SECOND",
+        "ALPHAPANDA_ZERODHA__REDIRECT_URL",
+        "ALPHAPANDA_ZERODHA__REQUEST_TIMEOUT_S",
+        "ALPHAPANDA_ZERODHA__TICKER_ROOT",
+        "ALPHAPANDA_ZERODHA__TICKER_STALE_AFTER_S",
+    )
+)
+
+
+def names_from_settings() -> frozenset[str]:
+    """The names ``Settings`` accepts: every field and every group (imports pydantic)."""
+    from alphapanda_tui.settings import Settings, env_name, setting_fields
+
+    names = {field.env for field in setting_fields()}
+    return frozenset(names | {env_name((name,)) for name in Settings.model_fields})
+
+
+def regenerate() -> None:
+    """Rewrite the list above from ``Settings``."""
+    path = Path(__file__)
+    text = path.read_text()
+    start = text.index("    (\n") + len("    (\n")
+    end = text.index("    )\n)\n")
+    lines = "".join(f'        "{name}",\n' for name in sorted(names_from_settings()))
+    path.write_text(text[:start] + lines + text[end:])
+
+
+if __name__ == "__main__":
+    regenerate()
