@@ -6,9 +6,11 @@ import os
 import socket
 from decimal import Decimal
 
+from alphapanda_tui.errors import ConfigError
 from alphapanda_tui.settings import Settings
 from engine.execution.charges import ChargeRates
 from engine.execution.service import ExecutionConfig
+from engine.instruments.freeze import FreezePolicy, load_freeze_table
 from engine.market.calendar import NseCalendar
 from engine.market.feeds.simulated import SimulatedFeedConfig
 from engine.market.square_off import MisCutoffs
@@ -69,7 +71,19 @@ def risk_limits(settings: Settings) -> RiskLimits:
         allowed_instruments=frozenset(r.allowed_instruments),
         max_consecutive_rejections=r.max_consecutive_rejections,
         mis_cutoffs=MisCutoffs(r.mis_square_off),
+        freeze=freeze_policy(settings),
     )
+
+
+def freeze_policy(settings: Settings) -> FreezePolicy:
+    """Above the freeze quantity: the table (shipped or the operator's, with overrides)
+    and whether such orders go out as autoslice legs, at most how many."""
+    e = settings.execution
+    try:
+        table = load_freeze_table(e.freeze_quantities, path=e.freeze_table)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"invalid setting ALPHAPANDA_EXECUTION__FREEZE_TABLE: {exc}") from None
+    return FreezePolicy(table, autoslice=e.autoslice, max_legs=e.autoslice_max_legs)
 
 
 def charge_rates(settings: Settings) -> ChargeRates:

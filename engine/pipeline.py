@@ -21,6 +21,7 @@ from engine.events.types import Broker
 from engine.execution.broker import BrokerAdapter
 from engine.execution.funds import FundsCheck
 from engine.execution.service import ExecutionConfig, ExecutionService
+from engine.instruments.freeze import FreezePolicy
 from engine.instruments.registry import InstrumentRegistry
 from engine.portfolio.service import PortfolioService
 from engine.ports import TradingStore
@@ -162,6 +163,7 @@ class Pipeline:
             clock=self.clock,
         )
         self.risk.restores_working = not self.execution.adapter.book_lost_on_restart
+        _slice_orders(self.execution.adapter, config.risk.freeze, registry)
         self.portfolio = PortfolioService(
             broker=broker,
             bus=bus,
@@ -257,3 +259,18 @@ class Pipeline:
 
     def health(self) -> list[ComponentHealth]:
         return self.supervisor.health()
+
+
+def _slice_orders(
+    adapter: BrokerAdapter, policy: FreezePolicy, registry: InstrumentRegistry
+) -> None:
+    """Tell the venue how an order above its freeze quantity splits: live sends it with
+    Kite's autoslice and cancels it leg by leg, paper imitates the legs."""
+
+    def legs_of(token: int, quantity: int) -> list[int]:
+        return policy.legs_of(registry.get_by_token(token), quantity)
+
+    venue = getattr(adapter, "broker", adapter)  # the paper adapter wraps its order book
+    slice_with = getattr(venue, "slice_with", None)
+    if callable(slice_with):
+        slice_with(legs_of)

@@ -5,6 +5,11 @@ orders costs one dict lookup: it runs on every tick of a backtest. Everything is
 deterministic (no clock, no randomness): trade ids derive from the client order id
 and the fill's index, so replaying the same ticks gives the same fills and a restarted
 session never reuses a trade id.
+
+An order above the freeze quantity is sliced as Kite's autoslice would slice it
+(``legs_of``): each leg fills on its own in turn, from the tick's size the fill model
+allows for the whole order, with brokerage capped per leg (each is an exchange order),
+and the client order reports the legs' summed fills.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from engine.execution.reports import PlaceAck, VenueUpdate
 from engine.execution.validation import order_problem
 
 TickSizeOf = Callable[[int], Decimal | None]
+LegsOf = Callable[[int, int], Sequence[int]]  # (instrument token, quantity) -> leg sizes
 _NO_UPDATES: tuple[VenueUpdate, ...] = ()
 _STOPS = (OrderType.SL, OrderType.SL_M)
 _AT_MARKET = (OrderType.MARKET, OrderType.SL_M)
@@ -37,10 +43,12 @@ class _Working(msgspec.Struct):
     price: Decimal | None
     trigger_price: Decimal | None
     tick_size: Decimal
+    legs: list[int] = msgspec.field(default_factory=list)  # sizes, Kite's autoslice
+    leg_filled: list[int] = msgspec.field(default_factory=list)
+    leg_brokerage: list[Decimal] = msgspec.field(default_factory=list)  # capped per leg
     filled: int = 0
     traded_value: Decimal = Decimal("0")
     fills: int = 0
-    brokerage_paid: Decimal = Decimal("0")
     triggered: bool = False
     resting: bool = False  # has sat through a tick without filling: a maker now
     caught_up: bool = False  # recent ticks after ``not_before_ts`` already replayed
@@ -48,6 +56,21 @@ class _Working(msgspec.Struct):
     @property
     def remaining(self) -> int:
         return self.quantity - self.filled
+
+    def slice_as(self, sizes: Sequence[int]) -> None:
+        self.legs = list(sizes)
+        self.leg_filled = [0] * len(sizes)
+        self.leg_brokerage = [Decimal("0")] * len(sizes)
+
+    def take(self, quantity: int) -> list[tuple[int, int]]:
+        """``quantity`` spread over the legs in order: (leg index, quantity) pairs."""
+        parts = []
+        for leg, size in enumerate(self.legs):
+            part = min(size - self.leg_filled[leg], quantity)
+            if part > 0:
+                parts.append((leg, part))
+                quantity -= part
+        return parts
 
     @property
     def average_price(self) -> Decimal | None:
@@ -73,15 +96,21 @@ class PaperBroker:
         tick_size_of: TickSizeOf | None = None,
         default_tick_size: Decimal = Decimal("0.05"),
         recent_ticks: int = 32,
+        legs_of: LegsOf | None = None,
     ) -> None:
         self.fill_model = fill_model or FillModel()
         self.recent_ticks = recent_ticks  # per instrument, for orders that arrive late
         self.charges = charges or ChargesModel()
         self._tick_size_of = tick_size_of
         self._default_tick_size = default_tick_size
+        self._legs_of = legs_of or (lambda _token, quantity: (quantity,))
         self._orders: dict[str, _Working] = {}
         self._recent: dict[int, deque[Tick]] = {}
         self._by_token: dict[int, dict[str, _Working]] = {}
+
+    def slice_with(self, legs_of: LegsOf) -> None:
+        """How orders split at the exchange (the run's freeze policy), as Kite's autoslice."""
+        self._legs_of = legs_of
 
     def tick_size(self, instrument_token: int) -> Decimal | None:
         if self._tick_size_of is None:
@@ -114,9 +143,16 @@ class PaperBroker:
             # next tick fills it, never a stale one from the recent ticks.
             caught_up=not intent.not_before_ts,
         )
+        sizes = list(self._legs_of(intent.instrument_token, intent.quantity))
+        if sum(sizes) != intent.quantity or min(sizes) < 1:
+            sizes = [intent.quantity]  # a split that loses quantity is never used
+        order.slice_as(sizes)
         self._orders[coid] = order
         self._by_token.setdefault(intent.instrument_token, {})[coid] = order
-        return self._ack(coid, order.status)
+        reason = ""
+        if len(sizes) > 1:
+            reason = f"autoslice: {len(sizes)} legs ({', '.join(map(str, sizes))})"
+        return self._ack(coid, order.status, reason)
 
     def cancel(self, client_order_id: str) -> PlaceAck:
         order = self._orders.get(client_order_id)
@@ -151,10 +187,17 @@ class PaperBroker:
         )
         if problem is None and new_quantity <= order.filled:
             problem = f"quantity {new_quantity} is not above the filled {order.filled}"
+        if problem is None and len(order.legs) > 1 and new_quantity != order.quantity:
+            problem = (
+                f"the order is {len(order.legs)} autoslice legs: its quantity cannot change; "
+                "cancel it and place a new one"
+            )
         if problem is not None:
             return self._ack(client_order_id, OrderStatus.REJECTED, problem)
         if new_price != order.price:
             order.resting = False
+        if len(order.legs) == 1:
+            order.legs[0] = new_quantity
         order.quantity, order.price, order.trigger_price = new_quantity, new_price, new_trigger
         return self._ack(client_order_id, order.status)
 
@@ -232,7 +275,8 @@ class PaperBroker:
         price = self._fill_price(order, tick)
         if price is not None:
             quantity = self.fill_model.available(intent.side, tick, order.remaining)
-            updates.append(self._fill(order, tick, quantity, price))
+            for leg, part in order.take(quantity):
+                updates.append(self._fill(order, tick, part, price, leg))
         order.resting = True
         if order.remaining and intent.validity is Validity.IOC:
             self._remove(order)
@@ -246,16 +290,19 @@ class PaperBroker:
             return self.fill_model.market_price(side, tick, order.tick_size)
         return self.fill_model.limit_price(side, order.price, tick, resting=order.resting)
 
-    def _fill(self, order: _Working, tick: Tick, quantity: int, price: Decimal) -> VenueUpdate:
+    def _fill(
+        self, order: _Working, tick: Tick, quantity: int, price: Decimal, leg: int = 0
+    ) -> VenueUpdate:
         intent = order.intent
         breakdown = self.charges.compute(
             intent.side,
             quantity,
             price,
             intent.product,
-            brokerage_charged=order.brokerage_paid,
+            brokerage_charged=order.leg_brokerage[leg],
         )
-        order.brokerage_paid += breakdown.brokerage
+        order.leg_brokerage[leg] += breakdown.brokerage
+        order.leg_filled[leg] += quantity
         order.fills += 1
         order.filled += quantity
         order.traded_value += price * quantity

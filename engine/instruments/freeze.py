@@ -116,11 +116,12 @@ class FreezePolicy:
         return None if instrument is None else self.table.of(instrument)
 
     def legs_of(self, instrument: Instrument | None, quantity: int) -> list[int]:
-        """The orders ``quantity`` becomes at the exchange (one when it fits or slicing is off)."""
-        freeze = self.freeze_of(instrument)
-        if instrument is None or not self.autoslice:
+        """The orders ``quantity`` is at the exchange: one when it fits the freeze, else
+        the autoslice legs (whatever ``autoslice`` says now, so an order sliced before a
+        restart with it off is still cancelled leg by leg; risk refuses new ones)."""
+        if instrument is None:
             return [quantity]
-        return legs(quantity, freeze, instrument.lot_size)
+        return legs(quantity, self.freeze_of(instrument), instrument.lot_size)
 
     def refusal(self, instrument: Instrument, quantity: int) -> str | None:
         """Why ``quantity`` of ``instrument`` may not go out, in words; None when it may."""

@@ -59,7 +59,7 @@ def test_the_policy_passes_up_to_the_cap_and_names_the_figure_above_it() -> None
     assert "freeze quantity 1800" in refused and "3 autoslice legs" in refused
     off = FreezePolicy(table, autoslice=False).refusal(NIFTY_OPT, 1875) or ""
     assert "freeze quantity 1800" in off and "autoslice is off" in off
-    assert FreezePolicy(table, autoslice=False).legs_of(NIFTY_OPT, 1875) == [1875]
+    assert FreezePolicy(table, autoslice=False).legs_of(NIFTY_OPT, 1875) == [1800, 75]
 
 
 def test_an_instrument_s_own_entry_wins_over_its_underlying_s() -> None:
