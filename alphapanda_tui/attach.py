@@ -187,9 +187,8 @@ class AttachedRuntime:
         return self.control
 
     async def _flush(self) -> None:
-        flush = getattr(self._bus, "flush", None)
-        if flush is not None:
-            await flush()
+        if self._bus is not None:
+            await self._bus.flush()
 
     def halt_now(self, operator: str = "") -> bool:
         """This console's own state (and header) HALTED now; the engines obey ``kill``."""

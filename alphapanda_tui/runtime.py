@@ -36,7 +36,6 @@ from engine.read_model.processor import ReadModelProcessor
 from engine.read_model.views import StrategyInfo
 from engine.strategies import StrategyBinding, build_strategies
 from engine.strategies.config import StrategyConfigError, load_strategies
-from engine.trading_state.requests import ControlRequestPoller
 from engine.trading_state.state import GLOBAL_SCOPE
 
 log = logging.getLogger("alphapanda.runtime")
@@ -102,15 +101,12 @@ def singleton_wrapper(
     ``on_active[stage]`` runs each time this process takes that stage's lease, before the
     stage starts (live: execution halts there, not when a standby merely starts).
     """
-    from engine.bus.kafka import KafkaBus, LeasedService
-
-    if not isinstance(bus, KafkaBus):
+    if not bus.shared_by_processes:
         return None
     hooks = dict(on_active or {})
 
     def wrap(stage: str, service: Any) -> Any:
-        lease = f"{broker.value}.{stage}"
-        return LeasedService(service, bus, lease, on_active=hooks.get(stage))
+        return bus.singleton(service, f"{broker.value}.{stage}", on_active=hooks.get(stage))
 
     return wrap
 
@@ -236,6 +232,7 @@ class EngineRuntime:
             ],
             services=self.services,
             singleton=singleton,
+            control_requests=ports.store,
             adapter=live.adapter if live else None,
             funds_check=live.margin_check if live else None,
         )
@@ -243,17 +240,6 @@ class EngineRuntime:
             await require_read_cache(self.read_cache, settings)
         if live:
             live.attach(self.pipeline.control)
-        executes = "execution" in parse_services(self.services)
-        self.pipeline.add_service(
-            ControlRequestPoller(
-                store=ports.store,
-                control=self.pipeline.control,
-                broker=self.broker.value,
-                clock=self.clock,
-                sends_idle=self.pipeline.execution.wait_sends_idle if executes else None,
-                instance=f"engine {engine_config.instance_id()}",
-            )
-        )
         state = self.pipeline.trading_state
         state.subscribe(
             lambda record, _previous: self.read_model.set_trading_state(
@@ -454,7 +440,7 @@ class EngineRuntime:
     def _probe_bus(self) -> ComponentHealth:
         assert self._ports is not None
         bus = self._ports.bus
-        lag = int(getattr(bus, "total_lag", lambda: 0)())
+        lag = bus.total_lag()
         return ComponentHealth(
             name="bus", status=ComponentStatus.RUNNING, detail=bus.backend, lag=lag
         )

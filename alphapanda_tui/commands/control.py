@@ -189,13 +189,11 @@ async def _publish(
     settings: Any, action: str, strategy: str | None, flatten: bool, operator: str
 ) -> None:
     from alphapanda_tui.runtime import build_bus
-    from engine.bus.kafka import KafkaBus
     from engine.clock import SystemClock
     from engine.trading_state.control import TradingControl
     from engine.trading_state.state import TradingState
 
     bus = build_bus(settings)
-    assert isinstance(bus, KafkaBus)
     async with bus:
         control = TradingControl(
             bus, TradingState(settings.broker), settings.broker, SystemClock(), operator=operator

@@ -169,7 +169,7 @@ class StreamProcessor(ABC):
             if (
                 self._crashed
                 and type(self.dedup) is MemoryDedupWindow
-                and not getattr(self.bus, "durable_on_publish", True)
+                and not self.bus.durable_on_publish
             ):
                 # On a bus that acknowledges outputs later (Kafka), a record whose outputs
                 # were lost (a failed flush) comes back uncommitted: handle it again.
