@@ -31,6 +31,7 @@ from engine.risk.manager import RiskManager
 from engine.strategies.factory import StrategyBinding
 from engine.strategies.runner import StrategyRunner
 from engine.trading_state.control import TradingControl
+from engine.trading_state.requests import ControlRequestPoller, RequestStore
 from engine.trading_state.service import TradingStateService
 from engine.trading_state.state import TradingState
 
@@ -112,11 +113,14 @@ class Pipeline:
         services: Collection[str] | None = None,
         singleton: Singleton | None = None,
         funds_check: FundsCheck | None = None,
+        control_requests: RequestStore | None = None,
     ) -> None:
         """``services``: run only these (see ``SERVICE_NAMES``; None: all). ``singleton``
         wraps each of ``SINGLETON_SERVICES`` so one process at a time runs it (a lease).
         ``run_clock`` (default ``clock``): the run's time on trading-state changes and their
-        audit rows, the simulated market's clock on SIM (``engine.clock.EventClock``)."""
+        audit rows, the simulated market's clock on SIM (``engine.clock.EventClock``).
+        ``control_requests``: where ``alphapanda kill`` and its siblings leave requests for
+        this engine (the audit log); None: nobody outside this process asks."""
         self.config = config
         self.bus = bus
         self.store = store
@@ -201,17 +205,24 @@ class Pipeline:
                 service = singleton(stage, service)
             ordered.append(service)
         ordered += extra_services
+        if control_requests is not None:
+            ordered.append(self._control_request_poller(control_requests))
         self.services: list[Service] = ordered
         self.supervisor = Supervisor(ordered)
         self._started = False
 
-    def add_service(self, service: Service) -> None:
-        """Run one more service beside the pipeline (before ``start``)."""
-        if self._started:
-            raise RuntimeError("add services before start()")
-        self.services.append(service)
-        self.supervisor.services.append(service)
-        self.supervisor.restarts[service.name] = 0
+    def _control_request_poller(self, store: RequestStore) -> ControlRequestPoller:
+        """Applies operators' requests from ``store``; where execution runs here, a kill is
+        acknowledged once no order is between its last check and its stored outcome."""
+        executes = "execution" in self.selected
+        return ControlRequestPoller(
+            store=store,
+            control=self.control,
+            broker=self.config.broker.value,
+            clock=self.clock,
+            sends_idle=self.execution.wait_sends_idle if executes else None,
+            instance=f"engine {self.config.instance_id}",
+        )
 
     @property
     def processors(self) -> list[StreamProcessor]:
@@ -234,10 +245,9 @@ class Pipeline:
                 await asyncio.sleep(0.01)
 
     async def drain(self, timeout: float = 30.0) -> bool:
-        """Wait until nothing published is still unhandled (memory bus); True when drained."""
-        has_lag = getattr(self.bus, "has_lag", None)
-        if has_lag is None:
-            return True
+        """Wait until nothing published is still unhandled here (``EventBus.has_lag``: the
+        memory bus; on Kafka each processor drains its own input); True when drained."""
+        has_lag = self.bus.has_lag
         try:
             async with asyncio.timeout(timeout):
                 while has_lag():
