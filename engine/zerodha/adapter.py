@@ -5,6 +5,10 @@ after a slot from the order rate limiter. Kite has no idempotency key, so a plac
 that gets no answer is never simply repeated: the order book is searched for the
 order's ``tag`` (its client order id) and the order is sent again only when it is
 truly absent, and then only once. A dead token stops every further send.
+
+An order above the freeze quantity goes out once with ``autoslice``; its legs are Kite
+orders of their own (tagged ``autoslice:<parent id>``), so a cancel or a price change of
+the client order is sent to each working leg, found in the order book.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from engine.events.payloads import OrderIntent, Tick
 from engine.events.types import OrderStatus
 from engine.execution.broker import BrokerAdapter
 from engine.execution.reports import PlaceAck, VenueUpdate
+from engine.zerodha.autoslice import autoslice_parent
 from engine.zerodha.kite_orders import (
     NEEDS_MARKET_PROTECTION,
     KiteFailure,
@@ -32,6 +37,8 @@ from engine.zerodha.kite_orders import (
 from engine.zerodha.rate_limit import OrderBudgetExhausted, OrderRateLimiter
 
 log = logging.getLogger("alphapanda.zerodha.orders")
+LegsOf = Callable[[int, int], Sequence[int]]  # (instrument token, quantity) -> leg sizes
+_ENDED = ("COMPLETE", "CANCELLED", "REJECTED")
 
 
 class KiteSession(Protocol):
@@ -85,7 +92,20 @@ class ZerodhaAdapter(BrokerAdapter):
         self.refused: str | None = None
         self.place_requests = 0  # place calls that left the process
         self._freeze_of = freeze_quantity_of or (lambda _token: None)
+        self._legs_of: LegsOf | None = None
         session.on_expired(self._session_ended)
+
+    def slice_with(self, legs_of: LegsOf) -> None:
+        """How an order splits at the exchange (the run's freeze policy); more than one
+        leg means it goes out with Kite's autoslice."""
+        self._legs_of = legs_of
+
+    def sliced(self, instrument_token: int, quantity: int) -> bool:
+        """True when an order of ``quantity`` is (or was sent as) autoslice legs."""
+        if self._legs_of is not None and len(self._legs_of(instrument_token, quantity)) > 1:
+            return True
+        freeze = self._freeze_of(instrument_token)
+        return bool(freeze and quantity > freeze)
 
     # -- BrokerAdapter -----------------------------------------------------------------
     async def place(self, intent: OrderIntent) -> PlaceAck:
@@ -98,9 +118,8 @@ class ZerodhaAdapter(BrokerAdapter):
             )
         except ValueError as exc:
             return _refused(cid, str(exc))
-        freeze = self._freeze_of(intent.instrument_token)
-        if freeze and intent.quantity > freeze:
-            params["autoslice"] = True  # Kite slices it into legs of at most ``freeze``
+        if self.sliced(intent.instrument_token, intent.quantity):
+            params["autoslice"] = True  # Kite slices it into legs of at most the freeze
         ack = await self._send_place(cid, params)
         if ack is not None:
             return ack
@@ -126,6 +145,8 @@ class ZerodhaAdapter(BrokerAdapter):
     async def cancel(self, order: OrderRecord) -> PlaceAck:
         if not order.broker_order_id:
             return _refused(order.client_order_id, "not at Zerodha yet (no broker order id)")
+        if self.sliced(order.instrument_token, order.quantity):
+            return await self._change_legs(order, "cancel")
         return await self._change(order, "cancel", self.config.variety, order.broker_order_id)
 
     async def modify(
@@ -146,6 +167,14 @@ class ZerodhaAdapter(BrokerAdapter):
         }
         if order.order_type in NEEDS_MARKET_PROTECTION:
             changes["market_protection"] = self.config.market_protection
+        if self.sliced(order.instrument_token, order.quantity):
+            if quantity is not None and quantity != order.quantity:
+                return _refused(
+                    order.client_order_id,
+                    "the order went out as autoslice legs: its quantity cannot change; "
+                    "cancel it and place a new one",
+                )
+            return await self._change_legs(order, "modify", **{**changes, "quantity": None})
         return await self._change(
             order, "modify", self.config.variety, order.broker_order_id, **changes
         )
@@ -268,6 +297,42 @@ class ZerodhaAdapter(BrokerAdapter):
             status=order.status,
             broker_order_id=order.broker_order_id,
             reason=f"{verb} requested",
+        )
+
+    async def _change_legs(self, order: OrderRecord, verb: str, **changes: Any) -> PlaceAck:
+        """Cancel or modify every working leg of a sliced order (the parent id is no order
+        of Kite's book); the order book says which legs still work."""
+        cid, parent = order.client_order_id, order.broker_order_id
+        if self.refused:
+            return _refused(cid, self.refused)
+        try:
+            rows = await asyncio.to_thread(self._client().orders)
+        except Exception as exc:
+            reason = self._explain(classify_failure(exc), exc)
+            return _refused(
+                cid, f"{verb}: the order book could not be read for its legs ({reason})"
+            )
+        legs = [r for r in rows if autoslice_parent(r) == parent]
+        working = [r for r in legs if str(r.get("status") or "").upper() not in _ENDED]
+        if not working:
+            return _refused(cid, f"{verb}: no leg of autoslice order {parent} is working")
+        refused = []
+        for row in working:
+            ack = await self._change(
+                order, verb, self.config.variety, str(row["order_id"]), **changes
+            )
+            if not ack.accepted:
+                refused.append(f"leg {row['order_id']}: {ack.reason}")
+        if len(refused) == len(working):
+            return _refused(cid, f"{verb} refused for every leg ({'; '.join(refused)})")
+        reason = (
+            f"{verb} requested for {len(working) - len(refused)} of {len(working)} working legs"
+        )
+        return PlaceAck(
+            client_order_id=cid,
+            status=order.status,
+            broker_order_id=parent,
+            reason=reason + (f"; refused: {'; '.join(refused)}" if refused else ""),
         )
 
 

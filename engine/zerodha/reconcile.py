@@ -7,6 +7,10 @@ Two things are acted on: a PENDING or UNKNOWN local order found at Zerodha under
 tag is linked to its broker order id (so nobody sends it again), and a working order
 that Zerodha moved ahead (filled, cancelled) is fed through the normal update path
 (``catch_up``), so its fills are journalled like any other.
+
+An autoslice order's legs carry no tag: they are matched to their client order by
+the parent id in their ``autoslice:<parent>`` tag, fed through the same update path
+(which sums them), and their trades are checked against the journal like any other.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from engine.events import topics
 from engine.events.envelope import new_event
 from engine.events.payloads import ReconciliationDiff, RiskAlert
 from engine.events.types import Broker, EventType, OrderStatus, Severity
+from engine.zerodha.autoslice import autoslice_parent
 from engine.zerodha.kite_orders import kite_tags, map_status, row_tag
 
 log = logging.getLogger("alphapanda.zerodha.reconcile")
@@ -98,9 +103,16 @@ class Reconciler:
         }
         report = ReconcileReport()
         by_broker_id: dict[str, str] = {}
+        by_kite_id = {o.broker_order_id: o for o in local.values() if o.broker_order_id}
         for row in rows:
-            by_broker_id[str(row.get("order_id"))] = row_tag(row) or ""
-            await self._order(row, local, report)
+            leg_of = by_kite_id.get(autoslice_parent(row) or "")
+            by_broker_id[str(row.get("order_id"))] = (
+                leg_of.client_order_id if leg_of is not None else row_tag(row) or ""
+            )
+            if leg_of is not None:
+                await self._leg(row, leg_of, report)
+            else:
+                await self._order(row, local, report)
         await self._absent(rows, local, report)
         await self._trades(trades, by_broker_id, local, report)
         await self._positions(positions.get("net") or [], report)
@@ -174,10 +186,20 @@ class Reconciler:
                 await self._catch_up(row)
                 report.caught_up.append(order.client_order_id)
 
+    async def _leg(self, row: dict[str, Any], order: OrderRecord, report: ReconcileReport) -> None:
+        """An autoslice leg of a working client order goes through the update path, which
+        sums the legs; an ended order's legs were read when it ended."""
+        if order.status.is_terminal or self._catch_up is None:
+            return
+        await self._catch_up(row)
+        if order.client_order_id not in report.caught_up:
+            report.caught_up.append(order.client_order_id)
+
     async def _absent(
         self, rows: list[dict[str, Any]], local: dict[str, OrderRecord], report: ReconcileReport
     ) -> None:
         at_broker = {row_tag(r) for r in rows} | {str(r.get("order_id")) for r in rows}
+        at_broker |= {autoslice_parent(r) for r in rows}  # a sliced order is at Kite as legs
         for order in local.values():
             if order.status.is_terminal or order.client_order_id in at_broker:
                 continue
