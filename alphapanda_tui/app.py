@@ -65,10 +65,13 @@ class AlphaPandaApp(App[int]):
         refresh_hz: float = 10.0,
         operator: str | None = None,
         tune_gc: bool = True,
+        theme: str | None = None,
     ) -> None:
         super().__init__()
         if refresh_hz <= 0:
             raise ValueError("refresh_hz must be positive")
+        if theme is not None:
+            self.theme = theme  # an unknown name raises here, before the screen opens
         self.handle = handle
         self.refresh_hz = refresh_hz
         self.operator = operator or operator_identity()
@@ -430,10 +433,15 @@ class AlphaPandaApp(App[int]):
 
 
 def make_app(
-    handle: EngineHandle, *, refresh_hz: float = 10.0, operator: str | None = None
+    handle: EngineHandle,
+    *,
+    refresh_hz: float = 10.0,
+    operator: str | None = None,
+    theme: str | None = None,
 ) -> AlphaPandaApp:
     """The console for ``handle``; tests and the CLI build it the same way.
 
-    ``operator`` is stamped on control commands (default: ``user@host`` of this process).
+    ``operator`` is stamped on control commands (default: ``user@host`` of this process);
+    ``refresh_hz`` and ``theme`` come from ``ALPHAPANDA_UI__*``.
     """
-    return AlphaPandaApp(handle, refresh_hz=refresh_hz, operator=operator)
+    return AlphaPandaApp(handle, refresh_hz=refresh_hz, operator=operator, theme=theme)

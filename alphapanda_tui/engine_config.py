@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from alphapanda_tui.errors import ConfigError
 from alphapanda_tui.settings import Settings
+from engine.events.types import Product
 from engine.execution.charges import ChargeRates
 from engine.execution.service import ExecutionConfig
 from engine.instruments.freeze import FreezePolicy, load_freeze_table
@@ -36,6 +37,7 @@ def processor_config(settings: Settings) -> ProcessorConfig:
             max_cooldown=p.breaker_max_cooldown_s,
         ),
         batch_size=p.batch_size,
+        dedup_window=p.dedup_window,
     )
 
 
@@ -123,6 +125,7 @@ def pipeline_config(settings: Settings, *, acts_on_orders: bool = True) -> Pipel
         snapshot_interval_s=settings.portfolio.snapshot_interval_s,
         processing=processor_config(settings),
         acts_on_orders=acts_on_orders,
+        default_product=Product(settings.execution.default_product),
     )
 
 

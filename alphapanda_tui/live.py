@@ -276,7 +276,11 @@ class LiveTrading:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         z = settings.zerodha
-        limits = RateLimits(per_second=z.orders_per_second, per_minute=z.orders_per_minute)
+        limits = RateLimits(
+            per_second=z.orders_per_second,
+            per_minute=z.orders_per_minute,
+            per_day=z.orders_per_day,
+        )
         self.adapter = _LiveAdapter(
             session,
             store,

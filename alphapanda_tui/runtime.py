@@ -31,6 +31,7 @@ from engine.market.feeds.replay import ReplayFeed
 from engine.market.feeds.simulated import SimulatedFeed
 from engine.pipeline import Pipeline, parse_services
 from engine.processing import Service
+from engine.processing.retention import ProcessedIdsPruner
 from engine.read_model import ReadModel
 from engine.read_model.processor import ReadModelProcessor
 from engine.read_model.views import StrategyInfo
@@ -227,6 +228,9 @@ class EngineRuntime:
             extra_services=[
                 reader,
                 health,
+                ProcessedIdsPruner(
+                    store=ports.store, retention_s=settings.processing.processed_retention_s
+                ),
                 *self._cache_writers(ports.bus),
                 *self._live_services(live, ports.bus),
             ],
@@ -309,18 +313,9 @@ class EngineRuntime:
         return [CacheWriter(bus=bus, cache=self.read_cache, clock=self.clock)]
 
     async def _open_ports(self) -> Ports:
-        from storage.migrate import upgrade_async
-        from storage.store import SqlTradingStore
+        from alphapanda_tui.store_opening import open_store
 
-        url = self.settings.database.url
-        assert url is not None
-        try:
-            await upgrade_async(url)
-            store = await SqlTradingStore.open(url, pool_size=self.settings.database.pool_size)
-        except Exception as exc:
-            from storage.database import describe_url
-
-            raise ConfigError(f"cannot open the database {describe_url(url)}: {exc}") from None
+        store = await open_store(self.settings)
         bus = build_bus(self.settings)
         try:
             await bus.start()

@@ -36,31 +36,14 @@ from alphapanda_tui.setting_freeze import parse_freeze_quantities
 from alphapanda_tui.setting_urls import check_database_url, check_redis_url
 from engine.events.types import Broker
 from engine.logs.redaction import mask_url_password
+from engine.market.calendar import NSE_HOLIDAYS_2026
+from engine.processing.dedup import DEFAULT_DEDUP_WINDOW
+from engine.processing.retention import DEFAULT_RETENTION_S
+from engine.risk.limits import limit_default
 
 ENV_PREFIX = "ALPHAPANDA_"
 NESTED_DELIMITER = "__"
 SECRET_MASK = "**********"
-
-# NSE equity trading holidays 2026 that fall on weekdays (NSE circular; 15 Jan added for
-# the Maharashtra municipal elections). Override with ALPHAPANDA_RISK__HOLIDAYS.
-NSE_HOLIDAYS_2026: tuple[date, ...] = (
-    date(2026, 1, 15),
-    date(2026, 1, 26),
-    date(2026, 3, 3),
-    date(2026, 3, 26),
-    date(2026, 3, 31),
-    date(2026, 4, 3),
-    date(2026, 4, 14),
-    date(2026, 5, 1),
-    date(2026, 5, 28),
-    date(2026, 6, 26),
-    date(2026, 9, 14),
-    date(2026, 10, 2),
-    date(2026, 10, 20),
-    date(2026, 11, 10),
-    date(2026, 11, 24),
-    date(2026, 12, 25),
-)
 
 
 def _doc(description: str, doc_default: str | None = None) -> dict[str, Any]:
@@ -146,14 +129,22 @@ class ZerodhaSettings(_Group):
     api_secret: SecretStr | None = Field(
         None, **_doc("Kite Connect API secret (secret; needed for live).")
     )
-    redirect_url: str | None = Field(None, **_doc("Redirect URL registered with the Kite app."))
+    redirect_url: str | None = Field(
+        None,
+        **_doc(
+            "Redirect URL registered with the Kite app; a loopback one "
+            "(http://127.0.0.1:PORT/...) lets `alphapanda login` catch it."
+        ),
+    )
     api_root: str = Field("https://api.kite.trade", **_doc("Kite REST root."))
     ticker_root: str = Field("wss://ws.kite.trade", **_doc("Kite ticker websocket root."))
     login_url: str = Field("https://kite.zerodha.com/connect/login", **_doc("Kite login page."))
     request_timeout_s: float = Field(7.0, gt=0, **_doc("Kite REST timeout, seconds."))
     orders_per_second: int = Field(10, ge=1, **_doc("Order rate limit per second."))
     orders_per_minute: int = Field(400, ge=1, **_doc("Order rate limit per minute."))
-    orders_per_day: int = Field(5000, ge=1, **_doc("Order limit per day."))
+    orders_per_day: int = Field(
+        5000, ge=1, **_doc("Order requests per day; the next one is refused until 00:00 IST.")
+    )
     market_protection: int = Field(
         -1, ge=-1, le=100, **_doc("Market order protection percent; -1 = automatic.")
     )
@@ -179,26 +170,48 @@ class ZerodhaSettings(_Group):
         10.0, gt=0, **_doc("Ticker silence that counts as stale, seconds.")
     )
     callback_port: int | None = Field(
-        None, ge=1, le=65535, **_doc("Local port that catches the login redirect.")
+        None,
+        ge=1,
+        le=65535,
+        **_doc(
+            "Loopback port where `alphapanda login` catches the redirect; "
+            "unset = the port of a loopback redirect_url, else paste it."
+        ),
     )
 
 
 class RiskSettings(_Group):
-    max_order_quantity: int = Field(1000, ge=1, **_doc("Largest quantity in one order."))
-    max_order_value: Decimal = Field(Decimal(500000), gt=0, **_doc("Largest order value, INR."))
+    # Defaults come from ``RiskLimits`` (engine/risk/limits.py): one default per limit.
+    max_order_quantity: int = Field(
+        limit_default("max_order_quantity"), ge=1, **_doc("Largest quantity in one order.")
+    )
+    max_order_value: Decimal = Field(
+        limit_default("max_order_value"), gt=0, **_doc("Largest order value, INR.")
+    )
     max_position_value: Decimal = Field(
-        Decimal(1000000), gt=0, **_doc("Largest position value per instrument, INR.")
+        limit_default("max_position_value"),
+        gt=0,
+        **_doc("Largest position value per instrument, INR."),
     )
     max_gross_exposure: Decimal = Field(
-        Decimal(5000000), gt=0, **_doc("Largest sum of position values, INR.")
+        limit_default("max_gross_exposure"), gt=0, **_doc("Largest sum of position values, INR.")
     )
-    max_open_orders: int = Field(20, ge=1, **_doc("Most working orders at once."))
+    max_open_orders: int = Field(
+        limit_default("max_open_orders"), ge=1, **_doc("Most working orders at once.")
+    )
     price_band_pct: Decimal = Field(
-        Decimal(5), gt=0, **_doc("Limit price band around last price, percent.")
+        limit_default("price_band_pct"),
+        gt=0,
+        **_doc("Limit price band around last price, percent."),
     )
-    max_orders_per_second: int = Field(10, ge=1, **_doc("Signals accepted per second."))
+    max_orders_per_second: int = Field(
+        limit_default("max_orders_per_second"), ge=1, **_doc("Signals accepted per second.")
+    )
     max_daily_loss: Decimal = Field(
-        Decimal(50000), gt=0, le=Decimal("1e12"), **_doc("Daily loss that halts trading, INR.")
+        limit_default("max_daily_loss"),
+        gt=0,
+        le=Decimal("1e12"),
+        **_doc("Daily loss that halts trading, INR."),
     )
     allowed_instruments: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -208,9 +221,14 @@ class RiskSettings(_Group):
         default_factory=lambda: list(NSE_HOLIDAYS_2026),
         **_doc("Exchange holidays (comma or JSON dates).", "NSE 2026 equity holidays"),
     )
-    enforce_market_hours: bool = Field(True, **_doc("Reject orders outside market hours."))
+    enforce_market_hours: bool = Field(
+        limit_default("enforce_market_hours"),
+        **_doc("Reject orders outside market hours; false = off."),
+    )
     max_consecutive_rejections: int = Field(
-        5, ge=1, **_doc("Broker rejections in a row that halt trading.")
+        limit_default("max_consecutive_rejections"),
+        ge=1,
+        **_doc("Broker rejections in a row that halt trading."),
     )
     mis_square_off: Annotated[dict[str, time], NoDecode] = Field(
         default_factory=default_cutoffs,
@@ -329,9 +347,13 @@ class ProcessingSettings(_Group):
     breaker_cooldown_s: float = Field(5.0, gt=0, **_doc("First breaker pause, seconds."))
     breaker_max_cooldown_s: float = Field(60.0, gt=0, **_doc("Longest breaker pause, s."))
     batch_size: int = Field(256, ge=1, **_doc("Records fetched per poll."))
-    dedup_window: int = Field(100000, ge=1, **_doc("Event ids kept for dedup in memory."))
+    dedup_window: int = Field(
+        DEFAULT_DEDUP_WINDOW, ge=1, **_doc("Event ids per consumer kept for dedup in memory.")
+    )
     processed_retention_s: int = Field(
-        86400, ge=1, **_doc("How long processed ids are kept in storage, seconds.")
+        DEFAULT_RETENTION_S,
+        ge=60,
+        **_doc("How long processed ids are kept in storage (pruned on a schedule), seconds."),
     )
     health_interval_s: float = Field(1.0, gt=0, **_doc("Health report interval, seconds."))
 
@@ -371,7 +393,17 @@ class LogSettings(_Group):
 
 class UiSettings(_Group):
     refresh_hz: float = Field(10.0, gt=0, le=60, **_doc("Table refresh rate, Hz."))
-    theme: str = Field("textual-dark", **_doc("Textual theme."))
+    theme: str = Field("textual-dark", **_doc("Console theme (a Textual theme name)."))
+
+    @field_validator("theme")
+    @classmethod
+    def _known_theme(cls, value: str) -> str:
+        """An unknown theme name fails here as one line, not as a crash when the screen opens."""
+        from textual.theme import BUILTIN_THEMES  # only when set: most commands draw nothing
+
+        if value not in BUILTIN_THEMES:
+            raise ValueError(f"unknown theme (one of {', '.join(sorted(BUILTIN_THEMES))})")
+        return value
 
 
 class Settings(BaseSettings):

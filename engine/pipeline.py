@@ -17,7 +17,7 @@ from decimal import Decimal
 from engine.bus.base import EventBus
 from engine.clock import Clock, SystemClock
 from engine.events.payloads import ComponentHealth
-from engine.events.types import Broker
+from engine.events.types import Broker, Product
 from engine.execution.broker import BrokerAdapter
 from engine.execution.funds import FundsCheck
 from engine.execution.service import ExecutionConfig, ExecutionService
@@ -92,6 +92,7 @@ class PipelineConfig:
     snapshot_interval_s: float = 5.0
     processing: ProcessorConfig = field(default_factory=ProcessorConfig)
     acts_on_orders: bool = True  # False for an attached console: it must not cancel orders
+    default_product: Product = Product.MIS  # the product strategies' orders carry
 
 
 class Pipeline:
@@ -140,7 +141,12 @@ class Pipeline:
 
         self.feed = feed
         self.runner = StrategyRunner(
-            bus, list(strategies), config=proc, clock=self.clock, store=store
+            bus,
+            list(strategies),
+            config=proc,
+            clock=self.clock,
+            store=store,
+            product=config.default_product,
         )
         self.risk = RiskManager(
             bus=bus,

@@ -13,6 +13,7 @@ from typing import Any, Self
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.database import create_engine_for, session_factory
+from storage.migrate import current_async, head_revision, upgrade_async
 from storage.repositories import (
     AlertRepo,
     AuditRepo,
@@ -73,3 +74,17 @@ class SqlTradingStore(
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+async def open_store(
+    url: str, *, echo: bool = False, pool_size: int = 5, now_ns: NowNs = time.time_ns
+) -> SqlTradingStore:
+    """The one way the app opens its database: migrate only when behind, then connect.
+
+    Checking first means a command run beside a running engine never waits on the
+    migration lock when the schema is already at head; engines that start together on
+    an empty PostgreSQL database take turns on that lock (see ``storage.migrate``).
+    """
+    if await current_async(url) != head_revision():
+        await upgrade_async(url)
+    return await SqlTradingStore.open(url, echo=echo, pool_size=pool_size, now_ns=now_ns)

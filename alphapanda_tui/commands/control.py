@@ -40,18 +40,9 @@ class Outcome:
 
 async def open_store(settings: Any) -> Any:
     """The store, migrated only when behind (a running engine must not wait on a lock)."""
-    from alphapanda_tui.errors import ConfigError
-    from storage.database import describe_url
-    from storage.migrate import current_async, head_revision, upgrade_async
-    from storage.store import SqlTradingStore
+    from alphapanda_tui.store_opening import open_store as open_configured_store
 
-    url = settings.database.url
-    try:
-        if await current_async(url) != head_revision():
-            await upgrade_async(url)
-        return await SqlTradingStore.open(url)
-    except Exception as exc:
-        raise ConfigError(f"cannot open the database {describe_url(url)}: {exc}") from None
+    return await open_configured_store(settings)
 
 
 def check_strategy(settings: Any, name: str) -> None:

@@ -120,23 +120,9 @@ async def _sync(settings: Any, exchanges: list[str]) -> int:
 
 
 async def _open_store(settings: Any) -> Any:
-    from sqlalchemy.exc import DBAPIError
+    from alphapanda_tui.store_opening import open_store
 
-    from storage import migrate
-    from storage.database import describe_url
-    from storage.store import SqlTradingStore
-
-    url = settings.database.resolved_url(settings.home)
-    try:
-        if await migrate.current_async(url) != migrate.head_revision():
-            raise ConfigError(
-                f"the database {describe_url(url)} is not at the current schema: "
-                "run `alphapanda db upgrade`"
-            )
-        return await SqlTradingStore.open(url)
-    except (DBAPIError, OSError) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        raise ConfigError(f"cannot use the database {describe_url(url)}: {reason}") from None
+    return await open_store(settings)
 
 
 def explain_failure(exc: Exception, log_in: str = "run `alphapanda login`") -> str:

@@ -60,7 +60,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     pasted = args.request_token
     if pasted is None:
         _show_login_url(session.login_url())
-        pasted = _read_paste()
+        pasted = _catch_or_read_paste(settings)
     try:
         info = asyncio.run(session.exchange(pasted))
     except LoginError as exc:
@@ -94,6 +94,29 @@ def _show_login_url(url: str) -> None:
     code = qrcode.QRCode(border=1)
     code.add_data(url)
     code.print_ascii(invert=True)
+
+
+def _catch_or_read_paste(settings: Any) -> str:
+    """The redirect caught on the loopback callback port when one is configured, else pasted."""
+    from engine.zerodha.redirect_catcher import LOOPBACK, callback_port_of, catch_redirect
+
+    zerodha = settings.zerodha
+    port = callback_port_of(zerodha.callback_port, zerodha.redirect_url)
+    if port is None:
+        return _read_paste()
+    print(f"Waiting for Zerodha's redirect on http://{LOOPBACK}:{port}/ ...", flush=True)
+    try:
+        return asyncio.run(catch_redirect(port))
+    except TimeoutError:
+        raise UsageError(
+            "no redirect arrived in 5 minutes: run `alphapanda login` again, or pass "
+            "--request-token with the address you were sent to"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"invalid setting ALPHAPANDA_ZERODHA__CALLBACK_PORT: cannot listen on "
+            f"{LOOPBACK}:{port}: {exc.strerror or exc}"
+        ) from None
 
 
 def _read_paste() -> str:

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     logs = getattr(args, "logs", None)
     if getattr(handle, "log_ring", None) is None and logs is not None:
         handle.log_ring = getattr(logs, "ring", None)
-    app = make_app(handle)
+    app = make_app(handle, refresh_hz=settings.ui.refresh_hz, theme=settings.ui.theme)
     app.run()
     return int(app.return_code or 0)
 

@@ -1,4 +1,8 @@
-"""NSE trading calendar: sessions in Asia/Kolkata by *event* time, holidays from configuration."""
+"""NSE trading calendar: sessions in Asia/Kolkata by *event* time; the exchange's holidays.
+
+The published holiday list is the default; configuration (``ALPHAPANDA_RISK__HOLIDAYS``)
+replaces it, so a late NSE circular needs no release.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,27 @@ from enum import StrEnum
 from engine.clock import IST, NS_PER_S, datetime_to_ns, ns_to_datetime
 
 _WINDOW_MARGIN_NS = 1_000_000  # 1 ms
+
+# NSE equity trading holidays 2026 that fall on weekdays (NSE circular; 15 Jan added for
+# the Maharashtra municipal elections): the default of ALPHAPANDA_RISK__HOLIDAYS.
+NSE_HOLIDAYS_2026: tuple[date, ...] = (
+    date(2026, 1, 15),
+    date(2026, 1, 26),
+    date(2026, 3, 3),
+    date(2026, 3, 26),
+    date(2026, 3, 31),
+    date(2026, 4, 3),
+    date(2026, 4, 14),
+    date(2026, 5, 1),
+    date(2026, 5, 28),
+    date(2026, 6, 26),
+    date(2026, 9, 14),
+    date(2026, 10, 2),
+    date(2026, 10, 20),
+    date(2026, 11, 10),
+    date(2026, 11, 24),
+    date(2026, 12, 25),
+)
 
 
 class MarketStatus(StrEnum):

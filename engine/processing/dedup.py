@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
+# Ids one consumer group remembers in memory: a redelivery older than this many events is
+# handled again, so it must exceed what a bus can redeliver after a crash.
+DEFAULT_DEDUP_WINDOW = 100_000
+
 
 class DedupStore(Protocol):
     """Remembers which event ids a consumer group has already handled with effect."""
@@ -52,7 +56,7 @@ class MemoryDedupWindow:
     processor uses these directly, saving awaits and lookups per event on the hot path.
     """
 
-    def __init__(self, size: int = 100_000) -> None:
+    def __init__(self, size: int = DEFAULT_DEDUP_WINDOW) -> None:
         if size < 1:
             raise ValueError("dedup window size must be positive")
         self.size = size

@@ -26,7 +26,7 @@ from engine.events.payloads import ComponentHealth, DeadLetter
 from engine.events.types import ComponentStatus, EventType
 from engine.logs.context import correlation_id as _correlation_var
 from engine.processing.circuit import BreakerConfig, BreakerState, CircuitBreaker
-from engine.processing.dedup import DedupStore, MemoryDedupWindow
+from engine.processing.dedup import DEFAULT_DEDUP_WINDOW, DedupStore, MemoryDedupWindow
 from engine.processing.emitter import Emitter
 from engine.processing.retry import PermanentError, RetryPolicy
 
@@ -59,6 +59,7 @@ class ProcessorConfig:
     # On stop, keep handling what is already in the input (upstream stages stop first)
     # for at most this long; 0: stop after the batch in hand.
     drain_timeout: float = 5.0
+    dedup_window: int = DEFAULT_DEDUP_WINDOW  # ids per group kept when dedup is in memory
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.poll_timeout <= 0:
@@ -98,7 +99,9 @@ class StreamProcessor(ABC):
         self.input_topics = tuple(input_topics)
         self.group = group or name
         self.config = config or ProcessorConfig()
-        self.dedup: DedupStore = dedup if dedup is not None else MemoryDedupWindow()
+        self.dedup: DedupStore = (
+            dedup if dedup is not None else MemoryDedupWindow(self.config.dedup_window)
+        )
         self._crashed = False  # the last run() raised: see run()
         self.clock: Clock = clock or SystemClock()
         self.breaker = CircuitBreaker(self.config.breaker)

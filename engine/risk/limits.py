@@ -1,13 +1,16 @@
 """Risk limits: one frozen, validated config object built at the edge from settings.
 
-``None`` switches a limit off. Money is ``Decimal``; ints and numeric strings are accepted
-and converted, floats are refused (a limit of 0.1 rupees must not become 0.1000000000000000055).
+The defaults here are the product's defaults: the settings (``ALPHAPANDA_RISK__*``) take
+theirs from this class, so the engine on its own and the configured console enforce the
+same limits. ``None`` switches a limit off. Money is ``Decimal``; ints and numeric strings
+are accepted and converted, floats are refused (a limit of 0.1 rupees must not become
+0.1000000000000000055).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from decimal import Decimal
 from types import MappingProxyType
 
@@ -44,16 +47,16 @@ class StrategyPositionLimit:
 class RiskLimits:
     """What the risk manager enforces before a signal may become an order."""
 
-    max_order_quantity: int | None = None
-    max_order_value: Decimal | None = None
-    max_position_value: Decimal | None = None  # per instrument, all strategies together
-    max_gross_exposure: Decimal | None = None
-    max_open_orders: int | None = 50
+    max_order_quantity: int | None = 1000
+    max_order_value: Decimal | None = Decimal(500_000)
+    max_position_value: Decimal | None = Decimal(1_000_000)  # per instrument, all strategies
+    max_gross_exposure: Decimal | None = Decimal(5_000_000)
+    max_open_orders: int | None = 20
     price_band_pct: Decimal | None = Decimal("5")  # fat finger: limit price vs last price
     max_orders_per_second: int | None = 10  # Zerodha allows 10 orders a second
     enforce_market_hours: bool = True
     calendar: NseCalendar = field(default_factory=NseCalendar)
-    max_daily_loss: Decimal | None = None  # a positive amount of rupees
+    max_daily_loss: Decimal | None = Decimal(50_000)  # a positive amount of rupees
     allowed_instruments: frozenset[int] = frozenset()  # empty: any known instrument
     max_consecutive_rejections: int | None = 5
     # per strategy name; a strategy not named here (manual orders) has no position limit
@@ -99,3 +102,14 @@ def _positive_decimal(name: str, value: object) -> Decimal:
     if not amount.is_finite() or amount <= 0:
         raise ValueError(f"{name} must be positive, got {value!r}")
     return amount
+
+
+def limit_default(name: str) -> object:
+    """The default of ``RiskLimits.<name>``: the settings read it here (one default)."""
+    for spec in fields(RiskLimits):
+        if spec.name == name:
+            if spec.default is not MISSING:
+                return spec.default
+            if spec.default_factory is not MISSING:
+                return spec.default_factory()
+    raise KeyError(f"RiskLimits has no field {name!r}")

@@ -58,10 +58,11 @@ class BookSource(Protocol):
 
 
 class _Route:
-    __slots__ = ("binding", "broker", "keys", "name", "on_tick", "topic")
+    __slots__ = ("binding", "broker", "keys", "name", "on_tick", "product", "topic")
 
-    def __init__(self, binding: StrategyBinding) -> None:
+    def __init__(self, binding: StrategyBinding, product: Product) -> None:
         self.binding = binding
+        self.product = product
         self.name = binding.name
         self.broker: Broker = binding.broker
         self.topic = topics.signals_raw(binding.broker)
@@ -90,6 +91,7 @@ class StrategyRunner(StreamProcessor):
         clock: Clock | None = None,
         replay_window: int = 256,
         store: BookSource | None = None,
+        product: Product = Product.MIS,  # what every signal's order is (MIS: intraday)
     ) -> None:
         brokers = sorted({b.broker for b in bindings})
         book_topics = [
@@ -117,7 +119,7 @@ class StrategyRunner(StreamProcessor):
         self.book = StrategyBook(strategies)
         self._routes: dict[int, list[_Route]] = {}
         for binding in self.bindings:
-            route = _Route(binding)
+            route = _Route(binding, product)
             for token in sorted(binding.tokens):
                 self._routes.setdefault(token, []).append(route)
         self._recent: dict[str, list[_Output]] = {}
@@ -235,7 +237,7 @@ class StrategyRunner(StreamProcessor):
                 side=intent.side,
                 quantity=intent.quantity,
                 order_type=OrderType.MARKET,
-                product=Product.MIS,
+                product=route.product,
                 reference_price=tick.last_price,
                 signal_ts=tick.exchange_ts,
                 reason=intent.reason,

@@ -50,6 +50,11 @@ MON_10AM = datetime_to_ns(datetime(2024, 6, 3, 10, 0, tzinfo=IST))  # a Monday, 
 
 # Every limit off, so a test switches on only the one it is about.
 NO_LIMITS = RiskLimits(
+    max_order_quantity=None,
+    max_order_value=None,
+    max_position_value=None,
+    max_gross_exposure=None,
+    max_daily_loss=None,
     max_open_orders=None,
     price_band_pct=None,
     max_orders_per_second=None,

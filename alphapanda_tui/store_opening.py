@@ -1,0 +1,36 @@
+"""Opening the configured database, for every command and the console alike.
+
+One policy (``storage.store.open_store``: migrate when behind, connect with the
+configured echo and pool size) and one wording when it fails, so the console, the engine,
+status, kill and instruments sync refuse an unusable database the same way: one line,
+exit 2, never a password.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from alphapanda_tui.errors import ConfigError
+from alphapanda_tui.settings import Settings
+
+if TYPE_CHECKING:
+    from storage.store import SqlTradingStore
+
+
+async def open_store(settings: Settings) -> SqlTradingStore:
+    """The migrated store of ``settings.database``; ``ConfigError`` when it cannot open."""
+    from storage.database import describe_url
+    from storage.store import open_store as open_sql_store
+
+    database = settings.database
+    url = database.resolved_url(settings.home)
+    try:
+        return await open_sql_store(url, echo=database.echo, pool_size=database.pool_size)
+    except Exception as exc:
+        raise ConfigError(f"cannot open the database {describe_url(url)}: {_reason(exc)}") from None
+
+
+def _reason(exc: Exception) -> str:
+    """The driver's own first line (SQLAlchemy appends its SQL and a help link)."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

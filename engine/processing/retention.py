@@ -1,0 +1,85 @@
+"""Keeps the persisted dedup window bounded: old processed-event ids are pruned on a schedule.
+
+Every effect records the id of the event that caused it (``processed_events``), so a
+redelivery is recognised. Nothing is redelivered after a day, but without pruning the
+table grows by one row per effect for as long as the engine runs. This service deletes
+rows older than the retention in its own task and transaction, never on the hot path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Protocol
+
+from engine.clock import NS_PER_S, Clock, SystemClock
+from engine.events.payloads import ComponentHealth
+from engine.events.types import ComponentStatus
+
+log = logging.getLogger("alphapanda.processing")
+
+DEFAULT_RETENTION_S = 86_400  # a day: far beyond any redelivery after a crash
+MAX_PRUNE_INTERVAL_S = 3_600.0  # a long retention is still pruned every hour
+
+
+class Prunable(Protocol):
+    """The part of the store this service uses (``ProcessedEventRepository.prune``)."""
+
+    async def prune(self, keep_after_ts: int) -> int: ...
+
+
+class ProcessedIdsPruner:
+    """A supervised service deleting processed-event ids older than ``retention_s``.
+
+    Runs once at start (a restart after a long weekend clears the backlog at once), then
+    every ``interval_s`` (default: a quarter of the retention, at most an hour). Rows are
+    stamped with the wall clock when written, so the cut-off is taken on the wall clock.
+    """
+
+    def __init__(
+        self,
+        *,
+        store: Prunable,
+        retention_s: float = DEFAULT_RETENTION_S,
+        interval_s: float | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        if retention_s <= 0:
+            raise ValueError("retention_s must be positive")
+        self.name = "processed-pruner"
+        self._store = store
+        self.retention_s = retention_s
+        self.interval_s = interval_s or min(retention_s / 4, MAX_PRUNE_INTERVAL_S)
+        self._clock = clock or SystemClock()
+        self._stopping = asyncio.Event()
+        self.pruned = 0
+
+    async def prune_once(self) -> int:
+        """Delete ids older than the retention; returns how many went."""
+        keep_after = self._clock.now_ns() - int(self.retention_s * NS_PER_S)
+        removed = await self._store.prune(keep_after)
+        self.pruned += removed
+        if removed:
+            log.info("pruned processed event ids", extra={"rows": removed})
+        return removed
+
+    async def run(self) -> None:
+        self._stopping.clear()
+        while not self._stopping.is_set():
+            try:
+                await self.prune_once()
+            except Exception:  # a busy database now is no reason to stop pruning later
+                log.exception("pruning processed event ids failed")
+            try:
+                async with asyncio.timeout(self.interval_s):
+                    await self._stopping.wait()
+            except TimeoutError:
+                pass
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def health(self) -> ComponentHealth:
+        return ComponentHealth(
+            name=self.name, status=ComponentStatus.RUNNING, processed=self.pruned
+        )
