@@ -166,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command.module is None:
             _fail(f"command '{command.name}' is {command.problem}")
             return 1
-        from alphapanda_tui.settings_check import check_settings
+        from alphapanda_tui.settings.check import check_settings
 
         check_settings(settings, os.environ)
         return _run(command.module, args, settings)

@@ -11,11 +11,11 @@ import pytest
 
 from alphapanda_tui.errors import ConfigError
 from alphapanda_tui.settings import (
-    NSE_HOLIDAYS_2026,
     load_settings,
     setting_fields,
     unknown_env_names,
 )
+from engine.market.calendar import NSE_HOLIDAYS_2026
 
 PUBLIC_CONTRACT = [
     ("ALPHAPANDA_MODE", "live", lambda s: s.mode, "live"),

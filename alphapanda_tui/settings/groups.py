@@ -1,49 +1,35 @@
-"""Configuration: one ``Settings`` built at the edge from env, ``.env`` and CLI flags.
+"""The settings groups (``ALPHAPANDA_<GROUP>__<FIELD>``): one frozen model per concern.
 
-The env names (``ALPHAPANDA_MODE``, ``ALPHAPANDA_BUS__BACKEND``, ...) are a public
-contract; ``.env.example`` and the README table are generated from this model so they
-cannot drift. Settings are passed explicitly; there is no global settings object.
+Each group is validated on its own; defaults that the engine also needs come from the
+engine's own config objects (``RiskLimits``, the dedup window, the retention), so there is
+one default per value.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal
 
-from platformdirs import user_data_dir
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     SecretStr,
-    ValidationError,
     field_validator,
     model_validator,
 )
-from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
+from pydantic_settings import NoDecode
 
-from alphapanda_tui.errors import ConfigError
-from alphapanda_tui.setting_cutoffs import DEFAULT_DOC, default_cutoffs, parse_cutoffs
-from alphapanda_tui.setting_freeze import parse_freeze_quantities
-from alphapanda_tui.setting_urls import check_database_url, check_redis_url
-from engine.events.types import Broker
-from engine.logs.redaction import mask_url_password
+from alphapanda_tui.settings.cutoffs import DEFAULT_DOC, default_cutoffs, parse_cutoffs
+from alphapanda_tui.settings.freeze import parse_freeze_quantities
+from alphapanda_tui.settings.urls import check_database_url, check_redis_url
 from engine.market.calendar import NSE_HOLIDAYS_2026
 from engine.processing.dedup import DEFAULT_DEDUP_WINDOW
 from engine.processing.retention import DEFAULT_RETENTION_S
 from engine.risk.limits import limit_default
-
-ENV_PREFIX = "ALPHAPANDA_"
-NESTED_DELIMITER = "__"
-SECRET_MASK = "**********"
 
 
 def _doc(description: str, doc_default: str | None = None) -> dict[str, Any]:
@@ -404,281 +390,3 @@ class UiSettings(_Group):
         if value not in BUILTIN_THEMES:
             raise ValueError(f"unknown theme (one of {', '.join(sorted(BUILTIN_THEMES))})")
         return value
-
-
-class Settings(BaseSettings):
-    """Everything configurable; build with ``load_settings`` so errors read as one line."""
-
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX,
-        env_nested_delimiter=NESTED_DELIMITER,
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        frozen=True,
-    )
-
-    mode: Literal["paper", "live"] = Field(
-        "paper", **_doc("paper (simulated fills) or live (orders go to Zerodha).")
-    )
-    home: Path = Field(
-        default_factory=lambda: Path(user_data_dir("alphapanda")),
-        **_doc("Data, logs and token directory.", "platformdirs user data dir"),
-    )
-    strategies_file: Path | None = Field(None, **_doc("Strategies YAML.", "bundled defaults"))
-    database: DatabaseSettings = DatabaseSettings()
-    bus: BusSettings = BusSettings()
-    redis: RedisSettings = RedisSettings()
-    zerodha: ZerodhaSettings = ZerodhaSettings()
-    risk: RiskSettings = RiskSettings()
-    portfolio: PortfolioSettings = PortfolioSettings()
-    execution: ExecutionSettings = ExecutionSettings()
-    feed: FeedSettings = FeedSettings()
-    processing: ProcessingSettings = ProcessingSettings()
-    log: LogSettings = LogSettings()
-    ui: UiSettings = UiSettings()
-
-    @field_validator("home", "strategies_file", mode="before")
-    @classmethod
-    def _path_not_empty(cls, value: Any) -> Any:
-        """An empty path means the working directory: files would land, or be read, there."""
-        if isinstance(value, str | Path) and not str(value).strip():
-            raise ValueError("must not be empty (unset it to use the default)")
-        return value
-
-    @field_validator("home", mode="after")
-    @classmethod
-    def _absolute_home(cls, value: Path) -> Path:
-        return value.expanduser().absolute()
-
-    @model_validator(mode="after")
-    def _resolve_database_url(self) -> Settings:
-        if self.database.url is None:
-            url = self.database.resolved_url(self.home)
-            # Frozen model: fill the derived default once, while it is being built.
-            object.__setattr__(self, "database", self.database.model_copy(update={"url": url}))
-        return self
-
-    @property
-    def broker(self) -> Broker:
-        """The venue this mode trades on; paper and live never share state."""
-        return Broker.ZERODHA if self.mode == "live" else Broker.PAPER
-
-    @property
-    def data_dir(self) -> Path:
-        return self.home / "data"
-
-    @property
-    def logs_dir(self) -> Path:
-        return self.home / "logs"
-
-    @property
-    def token_file(self) -> Path:
-        return self.home / "zerodha_token.json"
-
-    def ensure_home(self) -> Path:
-        """Create home, data and logs directories owner-only (they will hold the token)."""
-        for directory in (self.home, self.data_dir, self.logs_dir):
-            try:
-                if not directory.exists():
-                    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-                    os.chmod(directory, 0o700)
-            except OSError as exc:
-                raise ConfigError(
-                    f"invalid setting {ENV_PREFIX}HOME: cannot create {directory}: "
-                    f"{exc.strerror or exc}"
-                ) from None
-        return self.home
-
-    def require_live_credentials(self) -> None:
-        """Raise ``ConfigError`` when live mode lacks the Kite API key or secret."""
-        if self.mode != "live":
-            return
-        missing = []
-        if not self.zerodha.api_key:
-            missing.append(env_name(("zerodha", "api_key")))
-        if self.zerodha.api_secret is None or not self.zerodha.api_secret.get_secret_value():
-            missing.append(env_name(("zerodha", "api_secret")))
-        if missing:
-            raise ConfigError(
-                f"live mode needs {' and '.join(missing)} (set them in the environment or .env)"
-            )
-
-
-def env_name(loc: tuple[Any, ...]) -> str:
-    """``("bus", "backend")`` → ``ALPHAPANDA_BUS__BACKEND`` (list indices dropped)."""
-    parts = [str(part) for part in loc if isinstance(part, str)]
-    return ENV_PREFIX + NESTED_DELIMITER.join(part.upper() for part in parts)
-
-
-def _is_secret(loc: tuple[Any, ...]) -> bool:
-    text = " ".join(str(part) for part in loc).lower()
-    return any(word in text for word in ("secret", "password", "token"))
-
-
-def describe_validation_error(exc: ValidationError) -> str:
-    """The first error as ``invalid setting ENV_NAME: what is wrong (got 'value')``."""
-    errors = exc.errors()
-    first = errors[0]
-    loc = tuple(first["loc"])
-    message = first["msg"].removeprefix("Value error, ")
-    message = message[:1].lower() + message[1:]
-    if first["type"] == "extra_forbidden":
-        message = "not a setting (see .env.example for the names)"
-    loc = _field_named_first(loc, message)
-    got = first.get("input")
-    detail = ""
-    if not _is_secret(loc) and isinstance(got, str | int | float | Decimal):
-        shown = mask_url_password(got) if isinstance(got, str) else got
-        detail = f" (got {shown!r})"
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    name = env_name(loc) if loc else "settings"
-    return f"invalid setting {name}: {message}{detail}{more}"
-
-
-def _field_named_first(loc: tuple[Any, ...], message: str) -> tuple[Any, ...]:
-    """A group's cross-field error ("retry_base_delay_s (10) is above ...") names its field."""
-    if len(loc) != 1 or loc[0] not in Settings.model_fields:
-        return loc
-    group = Settings.model_fields[loc[0]].annotation
-    first_word = message.split(" ", 1)[0]
-    if (
-        isinstance(group, type)
-        and issubclass(group, BaseModel)
-        and first_word in group.model_fields
-    ):
-        return (*loc, first_word)
-    return loc
-
-
-def load_settings(**overrides: Any) -> Settings:
-    """Build settings from overrides (CLI flags) > env > ``.env`` > defaults.
-
-    Raises ``ConfigError`` with one line that names the bad setting by its env name.
-    """
-    clean = {key: value for key, value in overrides.items() if value is not None}
-    try:
-        return Settings(**clean)
-    except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc)) from None
-    except SettingsError as exc:
-        raise ConfigError(_describe_settings_error(exc)) from None
-    except UnicodeDecodeError as exc:  # the only file read here is .env
-        raise ConfigError(
-            f"cannot read {Path('.env').absolute()}: not UTF-8 text "
-            f"(byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
-        ) from None
-
-
-def _describe_settings_error(exc: SettingsError) -> str:
-    """pydantic-settings fails before validation when a group is set as one bad value."""
-    match = re.search(r'field "(\w+)"', str(exc))
-    if not match:
-        return f"invalid settings: {exc}"
-    group = match.group(1)
-    return (
-        f"invalid setting {env_name((group,))}: expected a JSON object; "
-        f"set {env_name((group, 'field'))[:-5]}<FIELD> instead"
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class SettingField:
-    """One setting as the docs show it: env name, default, choices, description."""
-
-    env: str
-    path: tuple[str, ...]
-    group: str
-    description: str
-    default: str
-    choices: tuple[str, ...]
-    secret: bool
-    literal_default: bool = True
-
-
-def setting_fields() -> list[SettingField]:
-    """Every setting in model order; ``.env.example`` and the README table come from this."""
-    fields: list[SettingField] = []
-    for name, info in Settings.model_fields.items():
-        annotation = info.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            for sub_name, sub_info in annotation.model_fields.items():
-                env_key = sub_info.alias or sub_name
-                fields.append(_setting_field((name, sub_name), (name, env_key), name, sub_info))
-        else:
-            fields.append(_setting_field((name,), (name,), "general", info))
-    return fields
-
-
-def _setting_field(
-    path: tuple[str, ...], env_loc: tuple[str, ...], group: str, info: FieldInfo
-) -> SettingField:
-    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-    doc_default = extra.get("doc_default")
-    default = (
-        str(doc_default)
-        if doc_default is not None
-        else format_value(info.get_default(call_default_factory=True))
-    )
-    return SettingField(
-        env=env_name(env_loc),
-        path=path,
-        group=group,
-        description=info.description or "",
-        default=default,
-        choices=_choices(info.annotation),
-        secret=_mentions(info.annotation, SecretStr),
-        literal_default=doc_default is None,
-    )
-
-
-def _choices(annotation: Any) -> tuple[str, ...]:
-    if get_origin(annotation) is Literal:
-        return tuple(str(arg) for arg in get_args(annotation))
-    for arg in get_args(annotation):
-        found = _choices(arg)
-        if found:
-            return found
-    return ()
-
-
-def _mentions(annotation: Any, kind: type) -> bool:
-    return annotation is kind or any(_mentions(arg, kind) for arg in get_args(annotation))
-
-
-def format_value(value: Any) -> str:
-    """A setting value as it would be written in ``.env`` (secrets masked)."""
-    if value is None:
-        return ""
-    if isinstance(value, SecretStr):
-        return SECRET_MASK if value.get_secret_value() else ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list | tuple):
-        return ",".join(format_value(item) for item in value)
-    if isinstance(value, dict):  # the MIS cut-off table, as it is written
-        return ",".join(f"{key}={format_value(item)}" for key, item in value.items())
-    if isinstance(value, time):
-        return value.isoformat(timespec="minutes")
-    return mask_url_password(str(value))  # a password inside a database or Redis URL
-
-
-def setting_value(settings: Settings, field: SettingField) -> Any:
-    """The effective value of ``field`` in ``settings``."""
-    value: Any = settings
-    for part in field.path:
-        value = getattr(value, part)
-    return value
-
-
-def unknown_env_names(environ: Mapping[str, str]) -> list[str]:
-    """``ALPHAPANDA_*`` variables that match no setting (typos are silently ignored else)."""
-    known = {field.env for field in setting_fields()}
-    known |= {env_name((name,)) for name in Settings.model_fields}
-    return sorted(
-        key
-        for key in environ
-        if key.upper().startswith(ENV_PREFIX)
-        and not key.upper().startswith(ENV_PREFIX + "TEST_")
-        and key.upper() not in known
-    )

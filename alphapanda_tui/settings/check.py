@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from alphapanda_tui.errors import ConfigError
-from alphapanda_tui.settings import Settings, env_name, unknown_env_names
+from alphapanda_tui.settings.docs import unknown_env_names
+from alphapanda_tui.settings.names import env_name
+from alphapanda_tui.settings.schema import Settings
 
 DOTENV = Path(".env")
 
