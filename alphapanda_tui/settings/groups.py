@@ -135,7 +135,8 @@ class ZerodhaSettings(_Group):
         -1, ge=-1, le=100, **_doc("Market order protection percent; -1 = automatic.")
     )
     margin_check: bool = Field(
-        True, **_doc("Ask Kite's order margins before each live order; refuse a shortfall.")
+        True,
+        **_doc("Ask Kite's order margins before each live order; refuse a shortfall; false = off."),
     )
     margin_cache_s: float = Field(
         2.0, ge=0, **_doc("How long one read of the available margin is reused, seconds.")
@@ -245,7 +246,10 @@ class ExecutionSettings(_Group):
         Decimal(2), ge=0, le=1000, **_doc("Paper fill slippage, basis points.")
     )
     paper_funds_check: bool = Field(
-        True, **_doc("Paper: refuse an order the funds (cash less used margin) cannot cover.")
+        True,
+        **_doc(
+            "Paper: refuse an order the funds (cash less used margin) cannot cover; false = off."
+        ),
     )
     paper_mis_leverage: Decimal = Field(
         Decimal(5), ge=1, le=100, **_doc("Paper MIS margin: order value divided by this.")
