@@ -11,15 +11,14 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from dataclasses import dataclass
 from typing import Any
 
+from alphapanda_tui.kill_outcome import Outcome, is_kill_ack, killed, not_acknowledged
 from engine.domain.records import AuditRecord, TradingStateRecord
 from engine.events.types import TradingMode
 from engine.trading_state.requests import ACK_PREFIX, request_record
 from engine.trading_state.state import GLOBAL_SCOPE
 
-NO_ACK_EXIT = 3  # the state is persisted, but no running engine confirmed it stopped sending
 ACK_POLL_S = 0.01
 MODE_FOR = {
     "kill": TradingMode.HALTED,
@@ -27,15 +26,6 @@ MODE_FOR = {
     "resume": TradingMode.ACTIVE,
     "reduce": TradingMode.REDUCING,
 }
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What the command prints: the result on stdout, diagnostics on stderr, its status."""
-
-    result: str
-    diagnostic: str = ""
-    exit_code: int = 0
 
 
 async def open_store(settings: Any) -> Any:
@@ -108,7 +98,9 @@ async def request(
         ack = await _wait_for_ack(store, request_id, now, wait_s) if wait_s > 0 else None
     finally:
         await store.aclose()
-    return _killed(ack, flatten) if ack else _not_acknowledged(settings, flatten, wait_s)
+    if ack is None:
+        return not_acknowledged(settings.home, flatten, wait_s)
+    return killed(ack.actor, ack.detail, flatten)
 
 
 async def _wait_for_ack(
@@ -118,50 +110,11 @@ async def _wait_for_ack(
     deadline = time.monotonic() + wait_s
     while True:
         for row in await store.list_audit_after(since_ns, ACK_PREFIX, limit=200):
-            detail = row.detail
-            if detail.get("request_id") != request_id:
-                continue
-            if detail.get("executes_orders") and detail.get("sends_stopped"):
+            if is_kill_ack(row.detail, request_id):
                 return row
         if time.monotonic() >= deadline:
             return None
         await asyncio.sleep(ACK_POLL_S)
-
-
-def _killed(ack: AuditRecord, flatten: bool) -> Outcome:
-    after = ack.detail.get("held_after_ms")
-    then = (
-        "cancelling open orders and squaring off positions"
-        if flatten
-        else ("cancelling open orders")
-    )
-    return Outcome(
-        f"trading is now HALTED: {ack.actor} stopped sending orders {after} ms after the "
-        f"request; it is {then}"
-    )
-
-
-def _not_acknowledged(settings: Any, flatten: bool, wait_s: float) -> Outcome:
-    from alphapanda_tui.runtime import running_engine_pid
-
-    pid = running_engine_pid(settings.home)
-    who = f"the engine (pid {pid})" if pid is not None else "no running engine"
-    result = (
-        f"HALTED is stored (state persisted); {who} acknowledged within {wait_s:g} s, so "
-        "nothing confirms that an engine stopped sending; an engine that starts later "
-        "starts HALTED"
-    )
-    diagnostic = ""
-    if pid is not None:
-        diagnostic = f"engine pid {pid} did not acknowledge the kill; check its log"
-    if flatten:
-        diagnostic = (
-            (diagnostic + "; " if diagnostic else "")
-            + "positions were NOT squared off: only a running engine squares off, and a "
-            "later start never does it by itself; start the engine and run "
-            "'alphapanda kill --flatten' again"
-        )
-    return Outcome(result, diagnostic, NO_ACK_EXIT)
 
 
 def _applied_later(settings: Any, strategy: str | None, mode: TradingMode) -> Outcome:

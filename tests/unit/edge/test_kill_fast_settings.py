@@ -73,6 +73,7 @@ SAME_AS_SETTINGS: list[tuple[dict[str, str], str, dict[str, str]]] = [
     ({"ALPHAPANDA_HOME": "~/trading"}, "", {}),
     ({"ALPHAPANDA_RISK__MAX_DAILY_LOSS": "1000", "ALPHAPANDA_BUS__BACKEND": "memory"}, "", {}),
     ({"ALPHAPANDA_LOG__JSON": "true"}, "", {"log_level": "ERROR"}),
+    ({"ALPHAPANDA_RISK__MIS_SQUARE_OFF": ""}, "ALPHAPANDA_ZERODHA__API_KEY=\n", {}),
 ]
 
 
