@@ -30,6 +30,24 @@ async def open_store(settings: Settings) -> SqlTradingStore:
         raise ConfigError(f"cannot open the database {describe_url(url)}: {_reason(exc)}") from None
 
 
+def refuse_a_corrupt_file(settings: Settings) -> None:
+    """The embedded SQLite file must pass ``quick_check`` before a screen opens over it.
+
+    ``open_store`` checks too, but the console opens the store inside its worker; this
+    refuses first, so a corrupt file is one line and exit 2 rather than an error screen.
+    """
+    from storage.database import sqlite_path
+    from storage.sqlite_file import DatabaseCorruptError, check_integrity
+
+    path = sqlite_path(settings.database.resolved_url(settings.home))
+    if path is None:
+        return
+    try:
+        check_integrity(path)
+    except DatabaseCorruptError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def _reason(exc: Exception) -> str:
     """The driver's own first line (SQLAlchemy appends its SQL and a help link)."""
     text = str(getattr(exc, "orig", None) or exc).strip()

@@ -25,6 +25,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Any) -> int:
     from alphapanda_tui.app import make_app
     from alphapanda_tui.runtime import build_runtime
+    from alphapanda_tui.store_opening import refuse_a_corrupt_file
 
     if getattr(args, "attach", False):
         import asyncio
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         handle: Any = build_attached(settings)  # checks credentials first: exit 2 on a gap
         asyncio.run(probe_cluster(settings))  # and that the cluster answers: exit 2 if not
     else:
-        _refuse_a_corrupt_database(settings)  # before the screen opens: one line, exit 2
+        refuse_a_corrupt_file(settings)  # before the screen opens: one line, exit 2
         handle = build_runtime(settings)
     logs = getattr(args, "logs", None)
     if getattr(handle, "log_ring", None) is None and logs is not None:
@@ -42,18 +43,3 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     app = make_app(handle, refresh_hz=settings.ui.refresh_hz, theme=settings.ui.theme)
     app.run()
     return int(app.return_code or 0)
-
-
-def _refuse_a_corrupt_database(settings: Any) -> None:
-    """The embedded SQLite file must pass ``quick_check`` before the console opens."""
-    from alphapanda_tui.errors import ConfigError
-    from storage.database import sqlite_path
-    from storage.sqlite_file import DatabaseCorruptError, check_integrity
-
-    path = sqlite_path(settings.database.url or "")
-    if path is None:
-        return
-    try:
-        check_integrity(path)
-    except DatabaseCorruptError as exc:
-        raise ConfigError(str(exc)) from None
