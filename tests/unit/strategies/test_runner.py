@@ -174,3 +174,22 @@ async def test_a_rejected_signal_on_the_bus_puts_the_strategy_back_to_what_it_ho
 
     assert strategy.position(738561).name == "FLAT"
     assert runner.bindings[1].strategy.position(738561).name == "LONG"  # the other broker's
+
+
+async def test_the_configured_product_is_on_every_signal() -> None:
+    """ALPHAPANDA_EXECUTION__DEFAULT_PRODUCT=CNC: strategies' orders are delivery, not MIS."""
+    bus = MemoryBus(partitions=2)
+    paper = await bus.subscribe([topics.signals_raw(Broker.PAPER)], "probe")
+    bindings = build_strategies(parse_strategies(CONFIG), REGISTRY)
+    runner = StrategyRunner(bus, bindings, product=Product.CNC)
+    task = asyncio.create_task(runner.run())
+    for envelope in _envelopes("NSE:RELIANCE"):
+        await bus.publish(topics.MARKET_TICKS, envelope)
+
+    await eventually(lambda: runner.stats.processed == 60)
+    runner.stop()
+    await task
+
+    (record,) = await paper.fetch(10, 0.05)
+    assert isinstance(record.envelope.data, Signal)  # type: ignore[union-attr]
+    assert record.envelope.data.product is Product.CNC  # type: ignore[union-attr]
