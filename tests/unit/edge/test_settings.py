@@ -157,6 +157,8 @@ def test_bad_values_are_one_line_naming_the_env_var(monkeypatch, env, value, exp
         ("ALPHAPANDA_PROCESSING__BREAKER_COOLDOWN_S", "600", "breaker_cooldown_s (600.0) is above"),
         ("ALPHAPANDA_HOME", "", "ALPHAPANDA_HOME: must not be empty"),
         ("ALPHAPANDA_HOME", "   ", "ALPHAPANDA_HOME: must not be empty"),
+        ("ALPHAPANDA_UI__THEME", "no-such-theme", "ALPHAPANDA_UI__THEME: unknown theme (one of"),
+        ("ALPHAPANDA_PROCESSING__PROCESSED_RETENTION_S", "5", "RETENTION_S: input should be"),
     ],
 )
 def test_values_out_of_range_or_meaning_are_refused_in_one_line(
