@@ -12,6 +12,7 @@ import json
 import logging
 import os
 from datetime import UTC, datetime
+from io import TextIOWrapper
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,7 @@ def audit_json_line(row: AuditLine, created: float) -> str:
 class _PrivateRotatingFile(RotatingFileHandler):
     """``engine.logs.setup.PrivateRotatingFileHandler``: created 0600, tightened if looser."""
 
-    def _open(self):  # type: ignore[no-untyped-def]
+    def _open(self) -> TextIOWrapper:
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
             os.fchmod(fd, 0o600)

@@ -51,8 +51,8 @@ class HealthReporter:
             try:
                 result = probe()
                 if asyncio.iscoroutine(result) or isinstance(result, Awaitable):
-                    result = await result  # type: ignore[misc]
-                components.append(result)  # type: ignore[arg-type]
+                    result = await result
+                components.append(result)
             except Exception as exc:  # a failing probe is itself a health fact
                 components.append(
                     ComponentHealth(

@@ -31,11 +31,11 @@ def _copy_order(order: OrderRecord) -> OrderRecord:
     ``__copy__`` is msgspec's shallow copy in C (every field is immutable, so shallow is
     whole), about twenty times cheaper than rebuilding the struct field by field.
     """
-    return order.__copy__()
+    return order.__copy__()  # type: ignore[attr-defined]  # msgspec's stubs omit __copy__
 
 
 def _copy_position(pos: PositionRecord) -> PositionRecord:
-    return pos.__copy__()
+    return pos.__copy__()  # type: ignore[attr-defined]  # msgspec's stubs omit __copy__
 
 
 class MemoryTradingStore:
@@ -197,6 +197,9 @@ class MemoryTradingStore:
         order.append(key)
         if len(order) > self._processed_window:
             self._processed.discard(order.popleft())
+
+    async def newest_processed_ts(self) -> int | None:
+        return None  # the window here is bounded by count, not time
 
     async def prune(self, keep_after_ts: int) -> int:
         return 0

@@ -8,7 +8,7 @@ embedded default with the same interface. Values are msgspec JSON (readable with
 
 from __future__ import annotations
 
-from typing import Any, Protocol, Self, TypeVar
+from typing import Any, Protocol, Self, TypeVar, cast
 
 import msgspec
 from redis.asyncio import Redis
@@ -177,11 +177,17 @@ class RedisReadCache(_Closing):
 
     async def put_order(self, order: OrderUpdate) -> bool:
         keys = [self.key("orders"), self.key("orders:by_ts")]
-        args = [order.client_order_id, order.update_ts, _encode(order), self.max_orders]
+        args: list[str | int | bytes] = [
+            order.client_order_id,
+            order.update_ts,
+            _encode(order),
+            self.max_orders,
+        ]
         return bool(await self._put_order_script(keys=keys, args=args))
 
     async def orders(self) -> list[OrderUpdate]:
-        ids = await self.redis.zrevrange(self.key("orders:by_ts"), 0, -1)
+        # Without scores a range is member names only; the stubs type every variant.
+        ids = cast("list[bytes | str]", await self.redis.zrevrange(self.key("orders:by_ts"), 0, -1))
         if not ids:
             return []
         raw = await self.redis.hmget(self.key("orders"), ids)

@@ -28,12 +28,12 @@ def tls_url(url: str, ssl: bool) -> str:
 
 def make_redis(url: str, *, password: str | None = None, ssl: bool = False) -> Redis:
     """A client for ``url`` (TLS when ``ssl``), with bounded connect and socket timeouts."""
-    extra = {"password": password} if password else {}
+    # An empty password is none; a password in the URL wins over this one (redis-py).
     return Redis.from_url(
         tls_url(url, ssl),
         socket_connect_timeout=TIMEOUT_S,
         socket_timeout=TIMEOUT_S,
-        **extra,
+        password=password or None,
     )
 
 

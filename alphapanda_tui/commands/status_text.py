@@ -68,7 +68,12 @@ def _strategy_state(strategy: dict[str, Any], glob: dict[str, Any]) -> str:
 def _pnl_lines(pnl: dict[str, Any] | None) -> list[str]:
     if pnl is None:
         return ["P&L: no snapshot stored yet"]
-    figures = {key: _decimal(value) for key, value in pnl.items() if key.endswith(_MONEY)}
+    # Money columns are NOT NULL except the day's three, which are written together.
+    figures = {
+        key: _decimal(value)
+        for key, value in pnl.items()
+        if key.endswith(_MONEY) and value is not None
+    }
     lines = [f"P&L (₹) snapshot at {ist_stamp(pnl['snapshot_ts'])}"]
     if pnl.get("day_realized_pnl") is not None:
         day = figures["day_realized_pnl"] + figures["day_unrealized_pnl"] - figures["day_charges"]
@@ -93,5 +98,5 @@ def _pnl_lines(pnl: dict[str, Any] | None) -> list[str]:
 _MONEY = ("_pnl", "charges", "equity", "cash", "exposure")
 
 
-def _decimal(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
+def _decimal(value: Any) -> Decimal:
+    return Decimal(str(value))

@@ -83,13 +83,13 @@ class RestartRestore(OrderSending):
             return
         # A square-off written before a crash still only reduces: it may go out halted.
         square_off = order.signal_id.startswith(SQUARE_OFF) and self._reduces(order)
-        reason = self.trading_state.block_reason(order.strategy, lambda: self._reduces(order))
-        if reason is None or square_off:
+        blocked = self.trading_state.block_reason(order.strategy, lambda: self._reduces(order))
+        if blocked is None or square_off:
             await self._send(order, out, bypass_halt=square_off)
             return
         halted = self.trading_state.effective(order.strategy) is TradingMode.HALTED
         prefix = "halted at restart" if halted else "blocked at restart"
-        await self._reject(order, f"{prefix}: {reason}", out, self.clock.now_ns())
+        await self._reject(order, f"{prefix}: {blocked}", out, self.clock.now_ns())
 
     async def on_stop(self) -> None:
         """Close the paper venue's working orders: its book ends with this process, so

@@ -93,6 +93,7 @@ def order_story(
     if not ORDER_LOG.isEnabledFor(level):
         return
     status = order.status.value
+    price: Decimal | None  # None: a market order not filled yet
     if fill is not None:
         quantity, price = fill.quantity, fill.price
         what = f"{order.filled_quantity}/{order.quantity} filled"

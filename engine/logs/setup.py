@@ -11,6 +11,7 @@ import os
 import sys
 import threading
 from dataclasses import dataclass, field
+from io import TextIOWrapper
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
@@ -75,7 +76,7 @@ class PrivateRotatingFileHandler(RotatingFileHandler):
     looser file is tightened; a rollover opens its new file through here too.
     """
 
-    def _open(self):  # type: ignore[no-untyped-def]
+    def _open(self) -> TextIOWrapper:
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
             os.fchmod(fd, 0o600)
@@ -116,7 +117,7 @@ def setup_logging(
         formatter: logging.Formatter = JsonLinesFormatter() if json_lines else TextFormatter()
         suffix = ".jsonl" if json_lines else ".log"
         for channel in CHANNELS:
-            handler = PrivateRotatingFileHandler(
+            handler: logging.Handler = PrivateRotatingFileHandler(
                 logs_dir / f"{channel}{suffix}",
                 maxBytes=max_bytes,
                 backupCount=backup_count,

@@ -21,7 +21,7 @@ COST_QUANTUM = Decimal("0.0001")  # finer than any NSE/BSE tick (0.0025 on curre
 def require_decimal(value: object, what: str) -> Decimal:
     """Money enters as Decimal (or int) only: a float would carry binary rounding into P&L."""
     if type(value) is Decimal:
-        return value  # type: ignore[return-value]  # immutable: no copy needed
+        return value  # immutable: no copy needed
     if isinstance(value, bool) or not isinstance(value, Decimal | int):
         raise TypeError(f"{what} must be a Decimal, got {type(value).__name__}")
     return Decimal(value)

@@ -41,7 +41,7 @@ RETRY_RULES = frozenset({"strategy_position"})
 class StrategyBook:
     """Held quantities and in-flight orders of a runner's strategies."""
 
-    def __init__(self, strategies: Mapping[tuple[Broker, str], PositionalStrategy]) -> None:  # type: ignore[type-arg]
+    def __init__(self, strategies: Mapping[tuple[Broker, str], PositionalStrategy]) -> None:
         self._strategies = strategies
         self._held: dict[_Key, int] = {}
         self._pending: dict[_Key, set[str]] = {}
@@ -70,7 +70,7 @@ class StrategyBook:
             remaining = max(order.quantity - order.filled_quantity, 0)
             working_net[key] = working_net.get(key, 0) + order.side.sign * remaining
         for key in self._held.keys() | working_net.keys():
-            strategy = self._strategies[key[:2]]  # type: ignore[index]
+            strategy = self._strategies[key[:2]]
             strategy.sync(key[2], self._held.get(key, 0) + working_net.get(key, 0))
             strategy.hold(key[2], self._held.get(key, 0))
 
@@ -113,7 +113,7 @@ class StrategyBook:
             del self._pending[key]
         retry = key in self._retry
         self._retry.discard(key)
-        self._strategies[key[:2]].settle(key[2], retry=retry)  # type: ignore[index]
+        self._strategies[key[:2]].settle(key[2], retry=retry)
 
     # -- readers ----------------------------------------------------------------------
     def held(self, broker: Broker, strategy: str, token: int) -> int:

@@ -112,12 +112,12 @@ def load_strategies(path: str | Path | None = None) -> list[StrategyConfig]:
     try:
         return parse_strategies(document, str(source))
     except StrategyConfigError as exc:
-        line = _line_of(text, exc.path)
-        if line is None:
+        line_no = _line_of(text, exc.path)
+        if line_no is None:
             raise
         where = f"{source}: "
         raise StrategyConfigError(
-            f"{where}line {line}: {str(exc).removeprefix(where)}", exc.path
+            f"{where}line {line_no}: {str(exc).removeprefix(where)}", exc.path
         ) from None
 
 

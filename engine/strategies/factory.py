@@ -15,7 +15,7 @@ from engine.strategies.mean_reversion import MeanReversion
 from engine.strategies.momentum import Momentum
 from engine.strategies.rsi import Rsi
 
-STRATEGY_CLASSES: dict[str, type[PositionalStrategy]] = {  # type: ignore[type-arg]
+STRATEGY_CLASSES: dict[str, type[PositionalStrategy]] = {
     cls.kind: cls for cls in (EmaCross, Momentum, MeanReversion, Rsi)
 }
 
@@ -24,7 +24,7 @@ STRATEGY_CLASSES: dict[str, type[PositionalStrategy]] = {  # type: ignore[type-a
 class StrategyBinding:
     """A strategy with the instruments it trades and the broker its signals go to."""
 
-    strategy: PositionalStrategy  # type: ignore[type-arg]
+    strategy: PositionalStrategy
     instruments: tuple[Instrument, ...]
     broker: Broker
     config: StrategyConfig

@@ -113,7 +113,7 @@ class StrategyRunner(StreamProcessor):
         self.bindings = list(bindings)
         self.store = store
         self._brokers = brokers
-        strategies: dict[tuple[Broker, str], PositionalStrategy] = {  # type: ignore[type-arg]
+        strategies: dict[tuple[Broker, str], PositionalStrategy] = {
             (b.broker, b.name): b.strategy for b in self.bindings
         }
         self.book = StrategyBook(strategies)

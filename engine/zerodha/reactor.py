@@ -24,14 +24,14 @@ def ensure_reactor(timeout: float = 5.0) -> None:
     with _lock:
         if _thread is None:
             _thread = threading.Thread(
-                target=reactor.run,  # type: ignore[attr-defined]
+                target=reactor.run,  # type: ignore[misc]  # zope interface methods lack self
                 kwargs={"installSignalHandlers": False},
                 daemon=True,
                 name="kite-reactor",
             )
             _thread.start()
     deadline = time.monotonic() + timeout
-    while not reactor.running:  # type: ignore[attr-defined]
+    while not reactor.running:
         if time.monotonic() > deadline:
             raise RuntimeError("the Twisted reactor did not start")
         time.sleep(0.01)
@@ -40,4 +40,4 @@ def ensure_reactor(timeout: float = 5.0) -> None:
 def call_in_reactor(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
     from twisted.internet import reactor
 
-    reactor.callFromThread(fn, *args, **kwargs)  # type: ignore[attr-defined]
+    reactor.callFromThread(fn, *args, **kwargs)

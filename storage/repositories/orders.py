@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, cast
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.domain.records import FillRecord, OrderRecord
@@ -22,7 +24,8 @@ async def _update_order_in(session: AsyncSession, order: OrderRecord) -> None:
     values = order_values(order)
     client_order_id = values.pop("client_order_id")
     stmt = update(OrderRow).where(OrderRow.client_order_id == client_order_id).values(**values)
-    result = await session.execute(stmt)
+    # An UPDATE answers with a CursorResult (rowcount); execute() is typed as any Result.
+    result = cast("CursorResult[Any]", await session.execute(stmt))
     if not result.rowcount:
         raise KeyError(f"unknown client order id {client_order_id}")
 

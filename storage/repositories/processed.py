@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from typing import Any, cast
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.ports import ProcessedMark
@@ -38,8 +41,15 @@ class ProcessedEventRepo(Repository):
         async with transaction(self._sessions) as session:
             await mark_processed(session, (group, event_id), self._now_ns())
 
+    async def newest_processed_ts(self) -> int | None:
+        stmt = select(func.max(ProcessedEventRow.processed_ts))
+        async with self._sessions() as session:
+            newest = (await session.execute(stmt)).scalar()
+            return None if newest is None else int(newest)
+
     async def prune(self, keep_after_ts: int) -> int:
         stmt = delete(ProcessedEventRow).where(ProcessedEventRow.processed_ts < keep_after_ts)
         async with transaction(self._sessions) as session:
-            result = await session.execute(stmt)
+            # DML answers with a CursorResult (rowcount); execute() is typed as any Result.
+            result = cast("CursorResult[Any]", await session.execute(stmt))
             return int(result.rowcount or 0)

@@ -101,7 +101,7 @@ class FeedService(ABC):
         started = loop.time()
         sent_since_start = 0
         publish_now = self._publish_now
-        paced = self.ticks_per_second is not None
+        rate = self.ticks_per_second  # None: as fast as possible
         until_pause = self._pause_every
         try:
             for item in source:
@@ -117,8 +117,8 @@ class FeedService(ABC):
                     self.published += 1
                     self.last_event_ts = item.exchange_ts
                 sent_since_start += 1
-                if paced:
-                    ahead = started + sent_since_start / self.ticks_per_second - loop.time()
+                if rate is not None:
+                    ahead = started + sent_since_start / rate - loop.time()
                     if ahead > 0 and not await self._sleep(ahead):
                         break
                 else:

@@ -54,7 +54,7 @@ def read_lines(path: str | Path) -> Iterator[bytes]:
     opener = gzip.open if gzipped else open
     line_no = 0
     try:
-        with opener(path, "rb") as handle:  # type: ignore[operator]
+        with opener(path, "rb") as handle:
             for line in handle:
                 line_no += 1
                 yield line.rstrip(b"\r\n")
@@ -165,7 +165,7 @@ def _parse_row(header: list[str], raw: bytes, registry: InstrumentRegistry) -> T
         symbol=instrument.key,
         last_price=_price(row["last_price"], "last_price", instrument),
         exchange_ts=parse_exchange_ts(row["ts"]),
-        **optional,  # type: ignore[arg-type]
+        **optional,  # type: ignore[arg-type]  # each key's value has its own column's type
     )
 
 
