@@ -12,7 +12,7 @@ import uuid
 from engine.memo import remember
 
 try:  # CPython's builtin MD5 is about twice as fast as OpenSSL's for short inputs
-    from _md5 import md5 as _md5  # type: ignore[import-not-found]
+    from _md5 import md5 as _md5  # type: ignore[import-not-found]  # private; no typeshed stub
 except ImportError:  # pragma: no cover - builds without the builtin module
     from hashlib import md5 as _md5
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+from collections.abc import Callable
 
 from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
@@ -39,8 +40,8 @@ def tables_dropped(current: str | None, target: str) -> list[str]:
     return dropped
 
 
-def _drop_table_names(downgrade: object) -> list[str]:
-    tree = ast.parse(inspect.getsource(downgrade))  # type: ignore[arg-type]
+def _drop_table_names(downgrade: Callable[[], None]) -> list[str]:
+    tree = ast.parse(inspect.getsource(downgrade))
     return [
         node.args[0].value
         for node in ast.walk(tree)

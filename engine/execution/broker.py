@@ -73,7 +73,7 @@ class PaperAdapter(BrokerAdapter):
         self.broker = broker or PaperBroker()
         if type(self).on_tick is PaperAdapter.on_tick:  # not overridden by a subclass
             # Runs for every tick: the venue's own method, one call instead of two.
-            self.on_tick = self.broker.on_tick  # type: ignore[method-assign]
+            self.on_tick = self.broker.on_tick  # type: ignore[method-assign]  # on purpose, as above
 
     async def place(self, intent: OrderIntent) -> PlaceAck:
         return self.broker.place(intent)
