@@ -113,7 +113,7 @@ class AlertsFeed(ScrollView, can_focus=True):
         box = self.parent
         title = panel_title(pinned)
         if box is not None and getattr(box, "border_title", None) != title:
-            box.border_title = title  # type: ignore[attr-defined]
+            box.border_title = title  # type: ignore[attr-defined]  # parent typed as a DOMNode
 
     def on_resize(self, event: events.Resize) -> None:
         self._rebuild()

@@ -62,6 +62,7 @@ class Palette:
         ).strip()
 
     def text(self, value: str, spec: str = "", justify: str | None = None) -> Text:
+        # justify is one of rich's JustifyMethod words, which a plain str cannot say.
         return Text(value, style=self.style(spec), justify=justify)  # type: ignore[arg-type]
 
 

@@ -142,7 +142,7 @@ class KeyedTable(ScrollView, can_focus=True):
         fit: bool = False,
         **kwargs: object,
     ) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)  # type: ignore[arg-type]  # ScrollView's keywords, passed on
         self._column_spec = [Column(*column) for column in columns]
         self._column_index = {column.key: i for i, column in enumerate(self._column_spec)}
         self._fit = fit
@@ -293,7 +293,7 @@ class KeyedTable(ScrollView, can_focus=True):
             if not room:
                 return False
             _, index = max(room)
-            widths[index] -= 1  # type: ignore[operator]
+            widths[index] -= 1  # type: ignore[operator]  # room only holds non-None widths
             excess -= 1
         return True
 
@@ -350,7 +350,7 @@ class KeyedTable(ScrollView, can_focus=True):
             if isinstance(cell, Text):
                 text = cell.copy()
                 text.truncate(width, overflow="ellipsis", pad=True)
-                text.align(cell.justify or "left", width)  # type: ignore[arg-type]
+                text.align(cell.justify or "left", width)  # type: ignore[arg-type]  # rich literal
                 segments.extend(Segment.apply_style(text.render(self.app.console), base))
             else:
                 style = base + cell.style if cell.style else base

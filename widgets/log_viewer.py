@@ -55,7 +55,7 @@ class LogViewer(Vertical):
 
     def __init__(self, source: object | None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.source: LogSource | None = source  # type: ignore[assignment]
+        self.source: LogSource | None = source  # type: ignore[assignment]  # duck-typed ring
         self.level: str | None = "INFO"
         self.channel: str | None = None
         self.search: str = ""

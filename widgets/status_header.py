@@ -34,7 +34,7 @@ class StatusHeader(Static):
     SECTIONS = (TRADING, SESSION, MARKET, ALERTS)
 
     def __init__(self, mode: str, broker: str, **kwargs: object) -> None:
-        super().__init__("", **kwargs)  # type: ignore[arg-type]
+        super().__init__("", **kwargs)  # type: ignore[arg-type]  # Static's keywords, passed on
         self.mode = mode
         self.broker = broker
         self.line = ""  # every line of the header as plain text (tests and the CLI read it)
