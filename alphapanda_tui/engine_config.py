@@ -57,6 +57,27 @@ def run_clock(settings: Settings) -> RunClock:
     )
 
 
+def allowed_tokens(settings: Settings) -> frozenset[int]:
+    """The allowed EXCHANGE:SYMBOL keys as the instrument tokens the risk rule compares.
+
+    Handing the rule the keys themselves matched no signal, so every order was refused.
+    """
+    keys = settings.risk.allowed_instruments
+    if not keys:
+        return frozenset()  # any known instrument; no registry to load
+    from alphapanda_tui.runtime import build_registry  # runtime imports this module
+
+    registry = build_registry(settings)
+    unknown = [key for key in keys if key not in registry]
+    if unknown:
+        raise ConfigError(
+            "invalid setting ALPHAPANDA_RISK__ALLOWED_INSTRUMENTS: "
+            f"{', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not a known "
+            "instrument (EXCHANGE:SYMBOL of the instruments registry)"
+        )
+    return frozenset(registry.by_key(key).instrument_token for key in keys)
+
+
 def risk_limits(settings: Settings) -> RiskLimits:
     r = settings.risk
     return RiskLimits(
@@ -70,7 +91,7 @@ def risk_limits(settings: Settings) -> RiskLimits:
         enforce_market_hours=r.enforce_market_hours,
         calendar=calendar(settings),
         max_daily_loss=r.max_daily_loss,
-        allowed_instruments=frozenset(r.allowed_instruments),
+        allowed_instruments=allowed_tokens(settings),
         max_consecutive_rejections=r.max_consecutive_rejections,
         mis_cutoffs=MisCutoffs(r.mis_square_off),
         freeze=freeze_policy(settings),
