@@ -42,7 +42,6 @@ from widgets.formatting import Palette
 
 EXIT_ENGINE_FAILED = 1
 BACKDROP_REDRAW_S = 1.0  # how often a dialog's dimmed copy of the dashboard is redrawn
-KILL_REASON = "kill switch"
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # a kill, and an SSH connection dropped
 
 log = logging.getLogger("alphapanda.console")
@@ -268,15 +267,16 @@ class AlphaPandaApp(App[int]):
         """Called in the key handler of the dialog: the halt is in force when this returns.
 
         ``halt_now`` sets HALTED synchronously (risk and execution refuse from the next
-        order on) and the header and strategies are redrawn here rather than at the next
-        refresh; publishing, persisting, the audit and cancelling run in the worker.
+        order on; the read model has the change when it returns) and the header and
+        strategies are redrawn here rather than at the next refresh; publishing,
+        persisting, the audit and cancelling run in the worker. The console only reads the
+        read model: the engine's controls change it.
         """
         if choice is None:
             self.notify("Kill switch cancelled: nothing changed")
             return
         flatten = choice is KillChoice.FLATTEN
-        if self.handle.halt_now(operator=self.operator):  # False: already halted, or not running
-            self.handle.read_model.set_trading_state(GLOBAL_SCOPE, TradingMode.HALTED, KILL_REASON)
+        if self.handle.controls.halt_now(operator=self.operator):  # False: halted, or not running
             self.draw_trading_state()
         self.run_worker(self._kill(flatten), name="Kill switch", group="control")
 
@@ -289,9 +289,7 @@ class AlphaPandaApp(App[int]):
             pass
 
     async def _kill(self, flatten: bool) -> None:
-        await self.handle.kill(flatten=flatten, operator=self.operator)
-        reason = KILL_REASON + (" (square off)" if flatten else "")
-        self.handle.read_model.set_trading_state(GLOBAL_SCOPE, TradingMode.HALTED, reason)
+        await self.handle.controls.kill(flatten=flatten, operator=self.operator)
         self.draw_trading_state()
 
     def action_acknowledge_alerts(self) -> None:
@@ -374,7 +372,7 @@ class AlphaPandaApp(App[int]):
 
     def _resume_chosen(self, confirmed: bool | None) -> None:
         if confirmed:
-            resume = self.handle.resume(None, operator=self.operator)
+            resume = self.handle.controls.resume(None, operator=self.operator)
             self.run_worker(resume, name="Resume", group="control")
 
     def action_toggle_strategy(self) -> None:
@@ -390,11 +388,10 @@ class AlphaPandaApp(App[int]):
 
     async def _strategy(self, strategy: str, *, halt: bool) -> None:
         if halt:
-            await self.handle.halt(strategy, operator=self.operator)
-            self.handle.read_model.set_trading_state(strategy, TradingMode.HALTED, "operator")
+            await self.handle.controls.halt(strategy, operator=self.operator)
             self.draw_trading_state()
         else:
-            await self.handle.resume(strategy, operator=self.operator)
+            await self.handle.controls.resume(strategy, operator=self.operator)
         self.notify(f"{'Halt' if halt else 'Resume'} sent for {strategy}")
 
     def action_toggle_logs(self) -> None:

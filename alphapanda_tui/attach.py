@@ -27,6 +27,7 @@ from engine.read_model import ReadModel
 from engine.read_model.processor import ReadModelProcessor
 from engine.read_model.views import StrategyInfo
 from engine.trading_state.control import TradingControl
+from engine.trading_state.operator import OperatorControl, TradingOperator, show_changes
 from engine.trading_state.state import GLOBAL_SCOPE, TradingState
 
 log = logging.getLogger("alphapanda.attach")
@@ -76,16 +77,18 @@ class AttachedRuntime:
         self.read_model = ReadModel(clock=engine_config.run_clock(settings))
         self.operator = operator or operator_identity()
         self.trading_state = TradingState(self.broker)
-        self.trading_state.subscribe(
-            lambda record, _previous: self.read_model.set_trading_state(
-                record.scope, record.mode, record.reason
-            )
-        )
+        show_changes(self.trading_state, self.read_model.apply_trading_state)
         self._bus = bus
         self._owns_bus = bus is None
         self._cache = read_cache
         self._owns_cache = read_cache is None
         self.control: TradingControl | None = None
+        # kill, halt, resume, reduce: the one implementation every console and the CLI share
+        self.controls: OperatorControl = TradingOperator(
+            self._attached_control,
+            not_running="the console is not attached",
+            after_send=self._flush,
+        )
         self.reader: ReadModelProcessor | None = None
         self.supervisor: Supervisor | None = None
         self.read_model.set_session(None, None)
@@ -181,36 +184,15 @@ class AttachedRuntime:
                 await asyncio.sleep(0.02)
 
     # -- control -----------------------------------------------------------------------
-    def _control(self) -> TradingControl:
-        if self.control is None or self._bus is None:
-            raise RuntimeError("the console is not attached")
-        return self.control
+    def _attached_control(self) -> TradingControl | None:
+        """The console's control while attached: its state (and header) tighten at once;
+        the engines obey the commands it publishes."""
+        return self.control if self._bus is not None else None
 
     async def _flush(self) -> None:
-        if self._bus is not None:
-            await self._bus.flush()
-
-    def halt_now(self, operator: str = "") -> bool:
-        """This console's own state (and header) HALTED now; the engines obey ``kill``."""
-        if self.control is None:
-            return False
-        return self.control.halt_now(operator=operator, reason="kill switch")
-
-    async def kill(self, flatten: bool = False, operator: str = "") -> None:
-        await self._control().kill(flatten=flatten, operator=operator, reason="kill switch")
-        await self._flush()
-
-    async def halt(self, strategy: str | None = None, operator: str = "") -> None:
-        await self._control().halt(strategy=strategy, operator=operator)
-        await self._flush()
-
-    async def resume(self, strategy: str | None = None, operator: str = "") -> None:
-        await self._control().resume(strategy=strategy, operator=operator)
-        await self._flush()
-
-    async def reduce(self, strategy: str | None = None, operator: str = "") -> None:
-        await self._control().reduce(strategy=strategy, operator=operator)
-        await self._flush()
+        flush = getattr(self._bus, "flush", None)
+        if flush is not None:
+            await flush()
 
     @property
     def global_mode(self) -> TradingMode:

@@ -1,8 +1,10 @@
 """``EngineHandle``: the one thing the console holds of the engine.
 
 The embedded runtime, an attached cluster and the test harness all implement it, so the
-console never knows which engine it is driving. Control calls return once the change is
-in force locally (a kill is enforced before the call returns, not after a bus trip).
+console never knows which engine it is driving. Its ``controls`` (kill, halt, resume,
+reduce) are an ``OperatorControl``, the one implementation every console and the CLI share:
+a change is in force locally when the call returns (a kill is enforced before it returns,
+not after a bus trip).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Protocol, runtime_checkable
 from engine.clock import Clock
 from engine.events.types import Broker
 from engine.read_model import ReadModel
+from engine.trading_state.operator import OperatorControl
 
 
 @runtime_checkable
@@ -23,26 +26,11 @@ class EngineHandle(Protocol):
     read_model: ReadModel
     clock: Clock
     log_ring: object | None  # RingBufferHandler-shaped: entries(since_seq, level, channel, search)
+    # kill, halt, resume, reduce: the one implementation (engine.trading_state.operator)
+    controls: OperatorControl
 
     async def start(self) -> None:
         """Start the services; the read model fills from the bus from here on."""
 
     async def stop(self) -> None:
         """Graceful: drain, snapshot, persist."""
-
-    def halt_now(self, operator: str = "") -> bool:
-        """The kill switch's synchronous half: global HALTED in this process before any await.
-
-        The console calls it from the key handler so risk and execution refuse at once even
-        while the loop is busy; ``kill`` then publishes, persists, audits and cancels. True
-        when the state changed; False when already halted or not running.
-        """
-
-    async def kill(self, flatten: bool = False, operator: str = "") -> None:
-        """Global HALTED at once; cancel every open order; square off when ``flatten``."""
-
-    async def halt(self, strategy: str | None = None, operator: str = "") -> None: ...
-
-    async def resume(self, strategy: str | None = None, operator: str = "") -> None: ...
-
-    async def reduce(self, strategy: str | None = None, operator: str = "") -> None: ...

@@ -37,6 +37,8 @@ from engine.read_model.processor import ReadModelProcessor
 from engine.read_model.views import StrategyInfo
 from engine.strategies import StrategyBinding, build_strategies
 from engine.strategies.config import StrategyConfigError, load_strategies
+from engine.trading_state.control import TradingControl
+from engine.trading_state.operator import OperatorControl, TradingOperator, show_changes
 from engine.trading_state.state import GLOBAL_SCOPE
 
 log = logging.getLogger("alphapanda.runtime")
@@ -162,6 +164,10 @@ class EngineRuntime:
         self.read_model = ReadModel(clock=engine_config.run_clock(settings))
         self.run_clock: Clock = self.clock  # the run's time; see _build_run_clock
         self.pipeline: Pipeline | None = None
+        # kill, halt, resume, reduce: the one implementation every console and the CLI share
+        self.controls: OperatorControl = TradingOperator(
+            self._running_control, before_resume=self._ready_to_resume
+        )
         self.live: Any = None  # alphapanda_tui.live.LiveTrading in live mode, once started
         self._feed_factory = feed_factory
         self._ports = ports
@@ -245,11 +251,7 @@ class EngineRuntime:
         if live:
             live.attach(self.pipeline.control)
         state = self.pipeline.trading_state
-        state.subscribe(
-            lambda record, _previous: self.read_model.set_trading_state(
-                record.scope, record.mode, record.reason
-            )
-        )
+        show_changes(state, self.read_model.apply_trading_state)  # the key's HALTED, at once
         await self.pipeline.start()
         if live:
             # Halts before any order can leave (see live.py); under a lease, the hook does.
@@ -375,30 +377,14 @@ class EngineRuntime:
         log.info("runtime stopped")
 
     # -- control -----------------------------------------------------------------------
-    def _control(self) -> Any:
-        if self.pipeline is None:
-            raise RuntimeError("the engine is not running")
-        return self.pipeline.control
+    def _running_control(self) -> TradingControl | None:
+        """The pipeline's control while the engine runs (``controls`` refuses otherwise)."""
+        return self.pipeline.control if self.pipeline is not None else None
 
-    def halt_now(self, operator: str = "") -> bool:
-        """HALTED in this process now (see ``EngineHandle.halt_now``); ``kill`` follows."""
-        if self.pipeline is None:
-            return False
-        return self.pipeline.control.halt_now(operator=operator, reason="kill switch")
-
-    async def kill(self, flatten: bool = False, operator: str = "") -> None:
-        await self._control().kill(flatten=flatten, operator=operator, reason="kill switch")
-
-    async def halt(self, strategy: str | None = None, operator: str = "") -> None:
-        await self._control().halt(strategy=strategy, operator=operator)
-
-    async def resume(self, strategy: str | None = None, operator: str = "") -> None:
+    async def _ready_to_resume(self, strategy: str | None) -> None:
+        """Live: refuse ACTIVE for all trading while a pre-trading check fails."""
         if self.live is not None and strategy is None:
-            await self.live.require_ready()  # live: refuse ACTIVE while a precheck fails
-        await self._control().resume(strategy=strategy, operator=operator)
-
-    async def reduce(self, strategy: str | None = None, operator: str = "") -> None:
-        await self._control().reduce(strategy=strategy, operator=operator)
+            await self.live.require_ready()
 
     async def record_audit(
         self, action: str, detail: Mapping[str, object], operator: str = ""

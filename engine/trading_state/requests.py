@@ -4,12 +4,13 @@ nothing with but the database (the embedded memory bus cannot be reached from ou
 The CLI persists the new trading state and writes an audit row ``request.<action>``
 carrying a ``request_id``; every running engine polls for such rows newer than its start
 (an indexed range scan every 50 ms, the same on SQLite and PostgreSQL, so a kill lands
-well inside 200 ms) and applies them through ``TradingControl``, so the kill switch
-cancels orders exactly as from the console. A tightening request is enforced in this
-process before anything is awaited; once no order is between execution's last check and
-its stored outcome, the engine writes ``ack.<action>`` naming the request, which the CLI
-waits for before it says HALTED. A stopped engine needs no poll: it loads the persisted
-state when it starts, and never acts on requests older than its start.
+well inside 200 ms) and applies them through the operator's controls
+(``TradingOperator``), so the kill switch cancels orders exactly as from the console.
+A tightening request is enforced in this process before anything is awaited; once no
+order is between execution's last check and its stored outcome, the engine writes
+``ack.<action>`` naming the request, which the CLI waits for before it says HALTED. A
+stopped engine needs no poll: it loads the persisted state when it starts, and never
+acts on requests older than its start.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from engine.domain.records import AuditRecord
 from engine.events.payloads import ComponentHealth
 from engine.events.types import ComponentStatus
 from engine.trading_state.control import TradingControl
+from engine.trading_state.operator import TradingOperator, kill_reason
 
 log = logging.getLogger("alphapanda.trading_state")
 REQUEST_PREFIX = "request."
@@ -35,6 +37,7 @@ POLL_INTERVAL_S = 0.05
 # recognise the ones already applied by their request id.
 LOOK_BACK_NS = 5 * NS_PER_S
 SENDS_IDLE_TIMEOUT_S = 5.0
+CLI_ORIGIN = "cli"  # a kill from ``alphapanda kill`` reads "kill switch (cli)"
 
 SendsIdle = Callable[[float], Awaitable[bool]]
 
@@ -80,7 +83,8 @@ class ControlRequestPoller:
     ) -> None:
         self.name = "control-requests"
         self._store = store
-        self._control = control
+        # the operator's controls, as the console's, with the CLI's kill reason
+        self._controls = TradingOperator(lambda: control, reason=kill_reason(CLI_ORIGIN))
         self._broker = broker
         self._interval = interval_s
         self._clock = clock or SystemClock()
@@ -130,23 +134,22 @@ class ControlRequestPoller:
         action = row.action.removeprefix(REQUEST_PREFIX)
         strategy = row.detail.get("strategy")
         strategy = str(strategy) if strategy else None
-        reason = "kill switch (cli)"
+        controls = self._controls
         if action == "kill":  # HALTED here before anything is awaited
-            self._control.halt_now(operator=row.actor, reason=reason)
+            controls.halt_now(operator=row.actor)
         held_ns = self._clock.now_ns()  # a tightening request holds from here on
         log.warning(
             "control request from the CLI",
             extra={"action": action, "actor": row.actor, "strategy": strategy},
         )
         if action == "kill":
-            flatten = bool(row.detail.get("flatten"))
-            await self._control.kill(flatten=flatten, operator=row.actor, reason=reason)
+            await controls.kill(flatten=bool(row.detail.get("flatten")), operator=row.actor)
         elif action == "halt":
-            await self._control.halt(strategy=strategy, operator=row.actor)
+            await controls.halt(strategy=strategy, operator=row.actor)
         elif action == "resume":
-            await self._control.resume(strategy=strategy, operator=row.actor)
+            await controls.resume(strategy=strategy, operator=row.actor)
         elif action == "reduce":
-            await self._control.reduce(strategy=strategy, operator=row.actor)
+            await controls.reduce(strategy=strategy, operator=row.actor)
         self.applied += 1
         await self._acknowledge(row, action, held_ns)
 

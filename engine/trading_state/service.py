@@ -30,7 +30,7 @@ from engine.events.types import (
 from engine.processing.dedup import DedupStore
 from engine.processing.emitter import Emitter
 from engine.processing.processor import ProcessorConfig, StreamProcessor
-from engine.trading_state.state import GLOBAL_SCOPE, TradingState
+from engine.trading_state.state import GLOBAL_SCOPE, KILL_SWITCH, TradingState
 
 log = logging.getLogger("alphapanda.trading_state")
 
@@ -211,7 +211,7 @@ class TradingStateService(StreamProcessor):
     def _pull_kill_switch(self, command: ControlCommand, out: Emitter, at: int) -> None:
         """Cancel every working order, flatten if asked, and raise the alarm."""
         broker = self.broker
-        why = f"kill switch: {command.reason}" if command.reason else "kill switch"
+        why = command.reason or KILL_SWITCH  # built once by the sender (``kill_reason``)
         actions = [OrderCommandAction.CANCEL_ALL]
         if command.flatten:
             actions.append(OrderCommandAction.SQUARE_OFF_ALL)

@@ -41,11 +41,11 @@ async def test_each_order_life_and_every_operator_action_are_in_the_log_files(
             return len(await store.list_fills(BROKER)) >= 6
 
         await eventually(filled, timeout=20, message="a few fills")
-        await runtime.kill(operator=OPERATOR)
-        await runtime.resume(operator=OPERATOR)
+        await runtime.controls.kill(operator=OPERATOR)
+        await runtime.controls.resume(operator=OPERATOR)
         strategy = (await store.list_fills(BROKER))[0].strategy
-        await runtime.halt(strategy, operator=OPERATOR)
-        await runtime.resume(strategy, operator=OPERATOR)
+        await runtime.controls.halt(strategy, operator=OPERATOR)
+        await runtime.controls.resume(strategy, operator=OPERATOR)
 
         async def audited() -> bool:
             return len(await store.list_audit()) >= 4

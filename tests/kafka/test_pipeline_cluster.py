@@ -48,7 +48,7 @@ async def test_paper_pipeline_over_kafka_into_postgres_and_redis(
             await poll(lambda: _fills(db_url, before + 5), 30, "trading goes on after the DLQ")
             await poll(cache.pnl, 10, "P&L in Redis")
 
-            await runtime.kill(operator="tester@ci")  # freeze the books to compare them
+            await runtime.controls.kill(operator="tester@ci")  # freeze the books to compare them
             await poll(lambda: _cache_matches_store(cache, db_url), 20, "Redis equals the store")
 
             async def halted_in_redis() -> bool:

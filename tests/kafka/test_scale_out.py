@@ -62,7 +62,7 @@ async def test_two_engines_share_fail_over_and_obey_the_kill_switch(
                 consoles.append(console)
                 await console.start()
             await poll(lambda: all(c.read_model.orders for c in consoles), 30, "consoles see")
-            await consoles[0].kill()
+            await consoles[0].controls.kill()
             assert consoles[0].global_mode is TradingMode.HALTED
             await poll(lambda: _halted_everywhere([b, a2]), 15, "every engine halted")
             await poll(lambda: _kill_audited(db_url, 2), 10, "one audit row per engine")

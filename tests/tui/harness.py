@@ -1,8 +1,9 @@
 """``BusHarness``: an honest ``EngineHandle`` for console tests, on the real engine parts.
 
-A real MemoryBus, the real ReadModelProcessor and the real TradingStateService with
-TradingControl: a kill here halts the TradingState at once and travels the bus as the
-engine's own ControlCommand → TradingStateChanged + kill alert, just as in the runtime.
+A real MemoryBus, the real ReadModelProcessor and the real TradingStateService with the
+engine's own operator controls (``TradingOperator`` over ``TradingControl``): a kill here
+halts the TradingState at once and travels the bus as the engine's own ControlCommand →
+TradingStateChanged + kill alert, just as in the runtime.
 Tests push real events (ticks, orders, positions, P&L, alerts, health) through the bus.
 """
 
@@ -12,6 +13,7 @@ import logging
 import zlib
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from engine.bus.memory import MemoryBus
 from engine.clock import IST, ManualClock, datetime_to_ns
@@ -42,10 +44,35 @@ from engine.processing.supervisor import Supervisor
 from engine.read_model import ReadModel, ReadModelProcessor, StrategyInfo
 from engine.read_model.run_clock import RunClock
 from engine.trading_state import TradingControl, TradingState, TradingStateService
+from engine.trading_state.operator import TradingOperator, show_changes
 from tests.helpers import eventually
 
 START_NS = datetime_to_ns(datetime(2025, 1, 15, 10, 15, 0, tzinfo=IST))
 NS = 1_000_000_000
+
+
+class RecordingOperator(TradingOperator):
+    """The engine's own operator controls, noting each request (``halt_now`` is not one)."""
+
+    def __init__(self, calls: list[tuple[str, object]], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.calls = calls
+
+    async def kill(self, flatten: bool = False, operator: str = "") -> None:
+        self.calls.append(("kill", flatten))
+        await super().kill(flatten, operator)
+
+    async def halt(self, strategy: str | None = None, operator: str = "") -> None:
+        self.calls.append(("halt", strategy))
+        await super().halt(strategy, operator)
+
+    async def resume(self, strategy: str | None = None, operator: str = "") -> None:
+        self.calls.append(("resume", strategy))
+        await super().resume(strategy, operator)
+
+    async def reduce(self, strategy: str | None = None, operator: str = "") -> None:
+        self.calls.append(("reduce", strategy))
+        await super().reduce(strategy, operator)
 
 
 class BusHarness:
@@ -70,6 +97,9 @@ class BusHarness:
         )
         self.supervisor = Supervisor([self.processor, state_service])
         self.calls: list[tuple[str, object]] = []
+        control = self.control
+        self.controls = RecordingOperator(self.calls, lambda: control, reason="operator kill")
+        show_changes(self.trading_state, self.read_model.apply_trading_state)
         self.started = False
         self.stopped = False
 
@@ -87,25 +117,6 @@ class BusHarness:
         self.stopped = True
         await self.supervisor.stop(timeout=2.0)
         await self.bus.aclose()
-
-    def halt_now(self, operator: str = "") -> bool:
-        return self.control.halt_now(operator=operator, reason="operator kill")
-
-    async def kill(self, flatten: bool = False, operator: str = "") -> None:
-        self.calls.append(("kill", flatten))
-        await self.control.kill(flatten=flatten, operator=operator, reason="operator kill")
-
-    async def halt(self, strategy: str | None = None, operator: str = "") -> None:
-        self.calls.append(("halt", strategy))
-        await self.control.halt(strategy, operator=operator)
-
-    async def resume(self, strategy: str | None = None, operator: str = "") -> None:
-        self.calls.append(("resume", strategy))
-        await self.control.resume(strategy, operator=operator)
-
-    async def reduce(self, strategy: str | None = None, operator: str = "") -> None:
-        self.calls.append(("reduce", strategy))
-        await self.control.reduce(strategy, operator=operator)
 
     # -- test input -----------------------------------------------------------------
     async def publish(

@@ -100,7 +100,7 @@ async def test_resume_shows_the_failing_prechecks_and_stays_halted(logged_in: Li
     await eventually(lambda: not isinstance(c.app.screen, PrecheckScreen))
     assert c.mode() is TradingMode.HALTED
     with pytest.raises(NotReadyForLive):  # nor through the engine handle
-        await c.runtime.resume(operator="trader@desk")
+        await c.runtime.controls.resume(operator="trader@desk")
 
 
 async def test_header_warns_in_the_last_half_hour_of_the_session() -> None:

@@ -93,7 +93,7 @@ async def test_kill_through_the_engine_reaches_the_model() -> None:
     harness = BusHarness()
     await harness.start()
     try:
-        await harness.kill(operator="tester")
+        await harness.controls.kill(operator="tester")
         assert harness.trading_state.scope_mode() is TradingMode.HALTED
         await harness.drained()
         assert harness.read_model.global_state is TradingMode.HALTED

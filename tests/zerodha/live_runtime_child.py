@@ -76,7 +76,7 @@ async def story(fake: FakeKite, home: Path) -> dict[str, Any]:
         out["tick_ts_exact"] = model.last_tick_ns == MARKET_S * NS_PER_S
         out["prechecks"] = {c.name: [c.ok, c.reason] for c in await live.prechecks()}
         await until(lambda: not live.busy, "the start reconciliation")
-        await runtime.resume(operator="trader")
+        await runtime.controls.resume(operator="trader")
         await until(lambda: runtime.global_mode.value == "ACTIVE", "ACTIVE")
 
         # the order path over the socket: signal → Zerodha → text frame → fill → position

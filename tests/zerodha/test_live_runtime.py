@@ -54,7 +54,7 @@ async def test_not_logged_in_starts_halted_with_the_reason_and_an_alert(
         assert alert.severity is Severity.CRITICAL and NOT_LOGGED_IN in alert.message
         assert runtime.read_model.session.user is None
         with pytest.raises(NotReadyForLive, match="token: not logged in"):
-            await runtime.resume(operator="trader")
+            await runtime.controls.resume(operator="trader")
         assert _state(runtime) is TradingMode.HALTED
     finally:
         await runtime.stop()
