@@ -10,6 +10,7 @@ from alphapanda_tui.errors import ConfigError
 from alphapanda_tui.settings import Settings
 from engine.events.types import Product
 from engine.execution.charges import ChargeRates
+from engine.execution.paper_funds import PaperFundsConfig
 from engine.execution.service import ExecutionConfig
 from engine.instruments.freeze import FreezePolicy, load_freeze_table
 from engine.market.calendar import NseCalendar
@@ -146,6 +147,10 @@ def pipeline_config(settings: Settings, *, acts_on_orders: bool = True) -> Pipel
         snapshot_interval_s=settings.portfolio.snapshot_interval_s,
         processing=processor_config(settings),
         acts_on_orders=acts_on_orders,
+        paper_funds=PaperFundsConfig(
+            check=settings.execution.paper_funds_check,
+            mis_leverage=settings.execution.paper_mis_leverage,
+        ),
         default_product=Product(settings.execution.default_product),
     )
 

@@ -20,6 +20,7 @@ from engine.events.payloads import ComponentHealth
 from engine.events.types import Broker, Product
 from engine.execution.broker import BrokerAdapter
 from engine.execution.funds import FundsCheck
+from engine.execution.paper_funds import PaperFundsConfig, paper_funds_for
 from engine.execution.service import ExecutionConfig, ExecutionService
 from engine.instruments.freeze import FreezePolicy
 from engine.instruments.registry import InstrumentRegistry
@@ -92,6 +93,9 @@ class PipelineConfig:
     snapshot_interval_s: float = 5.0
     processing: ProcessorConfig = field(default_factory=ProcessorConfig)
     acts_on_orders: bool = True  # False for an attached console: it must not cancel orders
+    # The paper venue's funds (cash, margin, the pre-trade funds rule); None: no funds
+    # model (the live venue's check comes from Kite; see ``funds_check``).
+    paper_funds: PaperFundsConfig | None = None
     default_product: Product = Product.MIS  # the product strategies' orders carry
 
 
@@ -159,13 +163,14 @@ class Pipeline:
             config=proc,
             clock=self.clock,
         )
+        self.paper_funds = paper_funds_for(config, broker, funds_check, self.clock)
         self.execution = ExecutionService(
             bus=bus,
             broker=broker,
-            store=store,
+            store=self.paper_funds.watch(store) if self.paper_funds else store,
             trading_state=self.trading_state,
             adapter=adapter,
-            funds_check=funds_check,
+            funds_check=self.paper_funds or funds_check,
             settings=config.execution,
             tick_size_of=tick_size_of,
             mis_cutoffs=config.risk.mis_cutoffs,
@@ -173,6 +178,8 @@ class Pipeline:
             clock=self.clock,
         )
         self.risk.restores_working = not self.execution.adapter.book_lost_on_restart
+        if self.paper_funds is not None:
+            self.paper_funds.bind(self.execution)
         _slice_orders(self.execution.adapter, config.risk.freeze, registry)
         self.portfolio = PortfolioService(
             broker=broker,

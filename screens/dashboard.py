@@ -19,6 +19,7 @@ from engine.read_model import ReadModel
 from widgets.alerts_feed import AlertsFeed
 from widgets.footer import ConsoleFooter
 from widgets.formatting import Palette
+from widgets.funds_line import FundsLine
 from widgets.health_panel import HealthPanel
 from widgets.log_viewer import LogViewer
 from widgets.orders_table import OrdersTable
@@ -32,13 +33,22 @@ _CLOCKED = ("header", "health")  # panels whose text depends on the time, not on
 _DATED = ("orders", "alerts")  # rows show their date when not from the run's day
 
 
-def _box(title: str, child: Widget, box_id: str, *, scrolls: bool = False) -> Widget:
-    """A titled panel. ``scrolls``: the box itself takes focus and scrolls, for text panels.
+def _box(
+    title: str,
+    child: Widget,
+    box_id: str,
+    *,
+    scrolls: bool = False,
+    above: Widget | None = None,
+) -> Widget:
+    """A titled panel. ``scrolls``: the box itself takes focus and scrolls, for text panels;
+    ``above``: a line drawn over ``child`` inside the same box.
 
     Tab then reaches health like the tables and the alerts (which scroll themselves), which
     on a narrow terminal is what scrolls them into view.
     """
-    box = (VerticalScroll if scrolls else Vertical)(child, id=box_id, classes="panel")
+    children = (child,) if above is None else (above, child)
+    box = (VerticalScroll if scrolls else Vertical)(*children, id=box_id, classes="panel")
     box.border_title = title
     return box
 
@@ -50,6 +60,7 @@ class DashboardScreen(Screen[None]):
     PANEL_IDS: ClassVar[tuple[str, ...]] = (
         "header",
         "pnl",
+        "funds",
         "positions",
         "orders",
         "strategies",
@@ -73,7 +84,14 @@ class DashboardScreen(Screen[None]):
         yield PnlLine(id="pnl")
         with Container(id="main"):
             with Vertical(id="left"):
-                yield _box("Positions", PositionsTable(id="positions"), "positions-box")
+                # The funds line tops the positions: on a narrow screen it scrolls with them
+                # and costs the fixed rows nothing.
+                yield _box(
+                    "Positions",
+                    PositionsTable(id="positions"),
+                    "positions-box",
+                    above=FundsLine(id="funds"),
+                )
                 yield _box("Orders", OrdersTable(id="orders"), "orders-box")
             with Vertical(id="right"):
                 yield _box("Strategies (h halts)", StrategiesPanel(id="strategies"), "strat-box")

@@ -229,6 +229,11 @@ class PaperBroker:
                 self._match(order, seen, updates)
         return updates
 
+    def last_price(self, instrument_token: int) -> Decimal | None:
+        """The newest price the venue saw for the instrument (funds value market orders)."""
+        recent = self._recent.get(instrument_token)
+        return recent[-1].last_price if recent else None
+
     def last_tick_ts(self, instrument_token: int) -> int | None:
         """Event time of the newest tick the venue saw for the instrument."""
         recent = self._recent.get(instrument_token)

@@ -86,7 +86,8 @@ def engine_settings(home: Path, **overrides: object) -> Settings:
             "max_open_orders": 1_000,
             "max_orders_per_second": 1_000,
         },
-        portfolio={"snapshot_interval_s": 3600},  # the only snapshot is the final one
+        # the only snapshot is the final one; cash for the whale's orders (paper funds)
+        portfolio={"snapshot_interval_s": 3600, "starting_cash": HUGE},
         **overrides,
     )
 

@@ -6,16 +6,23 @@ Deterministic: a ManualClock, fixed events and fixed log times; no wall-clock te
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 
 import pytest
 from textual.pilot import Pilot
 
 from alphapanda_tui.app import AlphaPandaApp, make_app
+from engine.execution.funds import Funds
 from tests.helpers import eventually
 from tests.tui.harness import BusHarness, seed
 
 WIDE = (120, 40)
 SSH = (80, 24)
+# Crore-sized figures: the funds line must show every digit even at 80 columns.
+_FUNDS = {
+    "paper": Funds(Decimal("12345678.90"), Decimal("2468013.57"), "paper"),
+    "live": Funds(Decimal("99725.05"), Decimal("145706.55"), "zerodha"),
+}
 
 
 def _console(mode: str = "paper") -> tuple[AlphaPandaApp, BusHarness]:
@@ -28,6 +35,7 @@ def _seeded(harness: BusHarness, *keys: str) -> Callable[[Pilot], Awaitable[None
         await eventually(lambda: harness.started)
         await seed(harness)
         await harness.drained()
+        harness.read_model.set_funds(_FUNDS[harness.mode])
         pilot.app.refresh_from_model()  # type: ignore[attr-defined]
         await pilot.pause()
         for key in keys:
