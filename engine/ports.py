@@ -111,6 +111,9 @@ class ProcessedEventRepository(Protocol):
 
     async def mark(self, group: str, event_id: str) -> None: ...
 
+    async def newest_processed_ts(self) -> int | None:
+        """When the newest id was recorded (None: none kept); pruning measures age from it."""
+
     async def prune(self, keep_after_ts: int) -> int:
         """Drop ids older than the window; returns rows removed."""
 

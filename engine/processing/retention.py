@@ -23,7 +23,9 @@ MAX_PRUNE_INTERVAL_S = 3_600.0  # a long retention is still pruned every hour
 
 
 class Prunable(Protocol):
-    """The part of the store this service uses (``ProcessedEventRepository.prune``)."""
+    """The part of the store this service uses (``ProcessedEventRepository``)."""
+
+    async def newest_processed_ts(self) -> int | None: ...
 
     async def prune(self, keep_after_ts: int) -> int: ...
 
@@ -31,9 +33,10 @@ class Prunable(Protocol):
 class ProcessedIdsPruner:
     """A supervised service deleting processed-event ids older than ``retention_s``.
 
-    Runs once at start (a restart after a long weekend clears the backlog at once), then
-    every ``interval_s`` (default: a quarter of the retention, at most an hour). Rows are
-    stamped with the wall clock when written, so the cut-off is taken on the wall clock.
+    Runs once at start, then every ``interval_s`` (default: a quarter of the retention,
+    at most an hour). Age is measured from the newest id recorded, not from now: after a
+    weekend's downtime the events a Kafka consumer redelivers (handled, not committed) are
+    the last ones before the stop, and their ids must still be there to catch them.
     """
 
     def __init__(
@@ -56,7 +59,10 @@ class ProcessedIdsPruner:
 
     async def prune_once(self) -> int:
         """Delete ids older than the retention; returns how many went."""
-        keep_after = self._clock.now_ns() - int(self.retention_s * NS_PER_S)
+        now = self._clock.now_ns()
+        newest = await self._store.newest_processed_ts()
+        reference = now if newest is None else min(now, newest)
+        keep_after = reference - int(self.retention_s * NS_PER_S)
         removed = await self._store.prune(keep_after)
         self.pruned += removed
         if removed:

@@ -16,15 +16,30 @@ async def test_a_day_old_id_goes_and_a_recent_one_stays(
     store: SqlTradingStore, clock: ManualClock
 ) -> None:
     await store.mark("risk", "yesterday")
+    clock.advance(120)
+    await store.mark("portfolio", "a-minute-short-of-a-day")  # a day less a minute from now
     clock.advance(DAY_S - 60)
-    await store.mark("portfolio", "a-minute-short-of-a-day")
-    clock.advance(120)  # "yesterday" is now a day and a minute old
+    await store.mark("risk", "now")
     pruner = ProcessedIdsPruner(store=store, retention_s=DAY_S, clock=clock)
 
     assert await pruner.prune_once() == 1
 
     assert not await store.seen("risk", "yesterday")
     assert await store.seen("portfolio", "a-minute-short-of-a-day")
+    assert await store.seen("risk", "now")
+
+
+async def test_downtime_does_not_age_the_ids_a_redelivery_needs(
+    store: SqlTradingStore, clock: ManualClock
+) -> None:
+    """Friday's last effects must still be recognised when Monday's start redelivers them."""
+    await store.mark("execution", "friday-last-fill")
+    clock.advance(3 * DAY_S)  # the engine was down over the weekend
+    pruner = ProcessedIdsPruner(store=store, retention_s=DAY_S, clock=clock)
+
+    assert await pruner.prune_once() == 0
+
+    assert await store.seen("execution", "friday-last-fill")
 
 
 async def test_the_running_service_prunes_at_start_and_again_on_its_schedule(
@@ -32,15 +47,17 @@ async def test_the_running_service_prunes_at_start_and_again_on_its_schedule(
 ) -> None:
     await store.mark("risk", "old")
     clock.advance(2 * DAY_S)
+    await store.mark("risk", "later")
     pruner = ProcessedIdsPruner(store=store, retention_s=DAY_S, interval_s=0.05, clock=clock)
     task = asyncio.create_task(pruner.run())
     try:
         await eventually(lambda: pruner.pruned == 1)
         assert not await store.seen("risk", "old")
-        await store.mark("risk", "later")
         clock.advance(2 * DAY_S)
+        await store.mark("risk", "latest")
         await eventually(lambda: pruner.pruned == 2)  # the next round, without a restart
         assert not await store.seen("risk", "later")
+        assert await store.seen("risk", "latest")
     finally:
         pruner.stop()
         await task
