@@ -20,13 +20,19 @@ import msgspec
 from engine.bus.base import EventBus, Record, Subscription
 from engine.clock import Clock, SystemClock
 from engine.events import topics
-from engine.events.codec import DecodeError, EventCodec
+from engine.events.codec import DecodeError
 from engine.events.envelope import EventEnvelope
-from engine.events.payloads import ComponentHealth, DeadLetter
+from engine.events.payloads import ComponentHealth
 from engine.events.types import ComponentStatus, EventType
 from engine.logs.context import correlation_id as _correlation_var
 from engine.processing.circuit import BreakerConfig, BreakerState, CircuitBreaker
-from engine.processing.dedup import DEFAULT_DEDUP_WINDOW, DedupStore, MemoryDedupWindow
+from engine.processing.dead_letters import dead_letter
+from engine.processing.dedup import (
+    DEFAULT_DEDUP_WINDOW,
+    DedupStore,
+    GroupWindow,
+    MemoryDedupWindow,
+)
 from engine.processing.emitter import Emitter
 from engine.processing.retry import PermanentError, RetryPolicy
 
@@ -34,17 +40,6 @@ log = logging.getLogger("alphapanda.processing")
 _PERMANENT = (PermanentError, DecodeError, msgspec.ValidationError)
 _DEBUG = logging.DEBUG
 _CLOSED = BreakerState.CLOSED
-_MAX_ORIGINAL_TEXT = 64 * 1024
-
-
-def _printable(text: str) -> str:
-    """``text`` that encodes as UTF-8 (lone surrogates replaced): a dead letter must travel."""
-    return text.encode("utf-8", "replace").decode("utf-8")
-
-
-def _not_now(envelope: EventEnvelope) -> bool:
-    """``handle_now`` of a processor without a fast path: always the full ``handle``."""
-    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +71,7 @@ class ProcessorStats:
     dead_lettered: int = 0
     duplicates: int = 0
     last_event_ts: int | None = None
-    handler_calls: int = 0
+    handler_calls: int = 0  # ``handle_now`` and ``handle`` calls, retries included
     commits: int = 0
 
 
@@ -107,7 +102,6 @@ class StreamProcessor(ABC):
         self.breaker = CircuitBreaker(self.config.breaker)
         self.stats = ProcessorStats()
         self.status = ComponentStatus.STOPPED
-        self._codec = EventCodec("msgpack")
         self._stopping = asyncio.Event()
         self._abandoned = False  # stopping without a drain (see ``abandon``)
         self._subscription: Subscription | None = None
@@ -268,140 +262,18 @@ class StreamProcessor(ABC):
         """Handle records in order; commit the handled prefix; redeliver the rest later.
         Returns how many were handled."""
         debug = log.isEnabledFor(_DEBUG)
-        done = 0
-        if debug or type(self.dedup) is not MemoryDedupWindow:
-            for record in records:
-                if not await self._process(record, debug):
-                    break
-                done += 1
-        else:
-            done = await self._handle_quietly(records)
+        dedup = self.dedup
+        window = dedup.group_window(self.group) if type(dedup) is MemoryDedupWindow else None
+        done = await self._handle_records(records, window, debug)
         if done:
             handled = records if done == len(records) else records[:done]
             await sub.commit(handled)
             self.stats.commits += 1
             if debug:
-                last = handled[-1]
-                env = last.envelope
-                log.debug(
-                    "commit",
-                    extra={
-                        "processor": self.name,
-                        "group": self.group,
-                        "topic": last.topic,
-                        "partition": last.partition,
-                        "offset": last.offset,
-                        "key": last.key,
-                        "event_id": env.id if env else None,
-                        "correlation_id": env.correlation_id if env else None,
-                        "count": done,
-                    },
-                )
+                log.debug("commit", extra={**self._extra(handled[-1]), "count": done})
         if done < len(records):
             await sub.rewind()
         return done
-
-    async def _handle_quietly(self, records: list[Record]) -> int:
-        """The hot path (no debug logs, in-memory dedup): ``_process`` inlined for the first
-        attempt of each record, with ``handle_now`` tried first; anything unusual (a
-        failure, an open breaker, a bad record) hands over to ``_process``. Returns how
-        many records are done.
-
-        The breaker is read once per batch and again after each unusual record: only a
-        failure (always handed over) changes it. The dedup window's room is counted down
-        instead of measured per record.
-        """
-        window = self.dedup.group_window(self.group)  # type: ignore[attr-defined]
-        current, previous, size = window.current, window.previous, window.size
-        mark = current.add
-        room = size - len(current)
-        stats = self.stats
-        breaker = self.breaker
-        closed = breaker.state is _CLOSED
-        recovering = breaker.failures > 0
-        handle_now = self.handle_now if self._has_fast_path else _not_now
-        handle_fully = self._handle_fully
-        done = others = 0  # others: duplicates and records handed over (counted there)
-        last: EventEnvelope | None = None
-        try:
-            for record in records:
-                envelope = record.envelope
-                if envelope is not None and closed:
-                    event_id = envelope.id
-                    if event_id in current or event_id in previous:
-                        stats.duplicates += 1
-                        done += 1
-                        others += 1
-                        continue
-                    try:
-                        if not handle_now(envelope):
-                            await handle_fully(envelope)
-                    except Exception as exc:
-                        handled = await self._retry_from(record, envelope, exc)
-                    else:
-                        mark(event_id)
-                        room -= 1
-                        if room <= 0:
-                            window.rotate()
-                            current, previous = window.current, window.previous
-                            mark, room = current.add, size
-                        if recovering:
-                            breaker.record_success()
-                            recovering = False
-                        last = envelope
-                        done += 1
-                        continue
-                else:
-                    handled = await self._process(record, False)
-                # Handed over: ``_process`` / ``_retry_from`` counted the record and may
-                # have rotated the window and moved the breaker, so read them again.
-                if not handled:
-                    return done
-                current, previous = window.current, window.previous
-                mark, room = current.add, size - len(current)
-                closed = breaker.state is _CLOSED
-                recovering = breaker.failures > 0
-                last = None  # they stamped the newer time themselves
-                done += 1
-                others += 1
-        finally:
-            processed = done - others
-            stats.processed += processed
-            stats.handler_calls += processed
-            if last is not None:
-                stats.last_event_ts = last.ts
-        return done
-
-    async def _handle_fully(self, envelope: EventEnvelope) -> None:
-        """``handle`` with an ``Emitter`` and the correlation id, then publish its outputs."""
-        out = Emitter(self.name, envelope, self.clock.now_ns())
-        token = _correlation_var.set(envelope.correlation_id or envelope.id)
-        try:
-            await self.handle(envelope, out)
-            if out.outbox:
-                bus = self.bus
-                for item in out.outbox:  # ``_publish`` inlined (no debug logs here)
-                    env = item.envelope
-                    if not bus.publish_nowait(item.topic, env, env.key):
-                        await bus.publish(item.topic, env, env.key)
-        finally:
-            _correlation_var.reset(token)
-
-    async def _retry_from(self, record: Record, envelope: EventEnvelope, exc: Exception) -> bool:
-        """First attempt failed on the hot path: dead-letter or carry on as ``_process`` would."""
-        token = _correlation_var.set(envelope.correlation_id or envelope.id)
-        try:
-            if isinstance(exc, _PERMANENT):
-                await self._dead_letter(record, f"{type(exc).__name__}: {exc}", 1)
-                await self.dedup.mark(self.group, envelope.id)
-                return True
-            if not await self._after_failure(record, envelope, exc, 1):
-                return False
-        finally:
-            _correlation_var.reset(token)
-        if 1 >= self.config.retry.max_attempts:
-            return True
-        return await self._process(record, False, first_attempt=2)
 
     async def _run_timer(self) -> None:
         out = Emitter(self.name, None, self.clock.now_ns())
@@ -411,88 +283,171 @@ class StreamProcessor(ABC):
         except Exception:
             log.exception("timer failed", extra={"processor": self.name})
 
-    # -- one record ---------------------------------------------------------------
-    async def _process(self, record: Record, debug: bool = True, first_attempt: int = 1) -> bool:
-        """Handle, retry or dead-letter one record. False: stop was requested mid-retry.
+    # -- the one record path: ``_handle_records``, then ``_attempts`` for retries ----
+    async def _handle_records(
+        self, records: list[Record], window: GroupWindow | None, debug: bool
+    ) -> int:
+        """Check, then handle each record in order; returns how many are done (the rest
+        waits for redelivery: stop was requested mid-retry).
 
-        ``first_attempt`` > 1 continues a record whose earlier attempts (and dedup check)
-        the hot path already made.
+        Every record takes this path. The first attempt runs inline (``handle_now``
+        first, when the processor has one): it is the only step most records take.
+        A failure, an open breaker, a bad record or a durable dedup store (``window``
+        None: its checks await) continue in ``_attempts``.
         """
+        stats = self.stats
+        breaker = self.breaker
+        handle_now = self.handle_now if self._has_fast_path else None
+        handle_fully = self._handle_fully
+        # Read once and again after each record handed to ``_attempts`` (only a failure,
+        # always handed over, moves the breaker; retries may rotate the window).
+        closed = breaker.state is _CLOSED
+        recovering = breaker.failures > 0
+        current = previous = set[str]()  # no window: never read
+        if window is not None:  # not ``if window``: an empty window is falsy
+            current, previous = window.current, window.previous
+        done = 0
+        for record in records:
+            envelope = record.envelope
+            if envelope is not None and window is not None:
+                event_id = envelope.id
+                if event_id in current or event_id in previous:
+                    self._skip_duplicate(record, debug)
+                    done += 1
+                    continue
+                if debug:
+                    log.debug("consume", extra=self._extra(record))
+                attempt, failure = 0, None
+                if closed:
+                    attempt = 1
+                    stats.handler_calls += 1
+                    try:
+                        if handle_now is None or not handle_now(envelope):
+                            await handle_fully(envelope, debug)
+                    except Exception as exc:
+                        failure = exc
+                    else:  # ``_succeeded`` inlined: most records end here
+                        current.add(event_id)
+                        if len(current) >= window.size:
+                            window.rotate()
+                            current, previous = window.current, window.previous
+                        if recovering:
+                            breaker.record_success()
+                            recovering = False
+                        stats.processed += 1
+                        stats.last_event_ts = envelope.ts
+                        done += 1
+                        continue
+                handled = await self._attempts(record, window, debug, attempt, failure)
+            else:
+                handled = await self._check_then_attempt(record, debug)
+            if not handled:
+                return done
+            done += 1
+            closed = breaker.state is _CLOSED
+            recovering = breaker.failures > 0
+            if window is not None:
+                current, previous = window.current, window.previous
+        return done
+
+    async def _check_then_attempt(self, record: Record, debug: bool) -> bool:
+        """``_begin`` for a bad record or a durable dedup store: these checks await."""
         envelope = record.envelope
         if envelope is None:
             await self._dead_letter(record, record.error or "undecodable message", 1)
             return True
-        dedup = self.dedup
-        fast = dedup if type(dedup) is MemoryDedupWindow else None
-        event_id = envelope.id
-        if first_attempt == 1 and (
-            fast.seen_now(self.group, event_id)
-            if fast is not None
-            else await dedup.seen(self.group, event_id)
-        ):
-            self.stats.duplicates += 1
-            if debug:
-                log.debug("duplicate skipped", extra=self._extra(record, envelope))
+        if await self.dedup.seen(self.group, envelope.id):
+            self._skip_duplicate(record, debug)
             return True
-        if debug and first_attempt == 1:
-            log.debug("consume", extra=self._extra(record, envelope))
+        if debug:
+            log.debug("consume", extra=self._extra(record))
+        return await self._attempts(record, None, debug, 0, None)
+
+    async def _attempts(
+        self,
+        record: Record,
+        window: GroupWindow | None,
+        debug: bool,
+        attempt: int,
+        failure: Exception | None,
+    ) -> bool:
+        """Handle, retry (waiting out an open breaker) or dead-letter one checked record.
+
+        ``attempt`` attempts were made already, the last one failing with ``failure``
+        (when given). False: stop was requested mid-retry.
+        """
+        envelope: EventEnvelope = record.envelope  # type: ignore[assignment]  # checked
         breaker = self.breaker
-        stats = self.stats
-        attempt = first_attempt - 1
         while True:
-            if breaker.state is not _CLOSED:
-                pause = breaker.remaining()
-                if pause > 0:
+            if failure is None:
+                if breaker.state is not _CLOSED and (pause := breaker.remaining()) > 0:
                     if not await self._pause(pause):
                         return False
+                    self.status = ComponentStatus.RUNNING
                     continue
-            self.status = ComponentStatus.RUNNING
-            attempt += 1
-            out = Emitter(self.name, envelope, self.clock.now_ns())
+                attempt += 1
+                self.stats.handler_calls += 1
+                try:
+                    await self._handle_fully(envelope, debug)
+                    if window is None:
+                        await self.dedup.mark(self.group, envelope.id)
+                except Exception as exc:
+                    failure = exc
+                else:
+                    self._succeeded(envelope, window)
+                    return True
             token = _correlation_var.set(envelope.correlation_id or envelope.id)
             try:
-                stats.handler_calls += 1
-                await self.handle(envelope, out)
-                if out.outbox:
-                    await self._publish(out, debug)
-                if fast is not None:
-                    fast.mark_now(self.group, event_id)
-                else:
-                    await dedup.mark(self.group, event_id)
-            except _PERMANENT as exc:
-                await self._dead_letter(record, f"{type(exc).__name__}: {exc}", attempt)
-                await self.dedup.mark(self.group, envelope.id)
-                return True
-            except Exception as exc:
-                if not await self._after_failure(record, envelope, exc, attempt):
+                if not await self._after_failure(record, failure, attempt):
                     return False
-                if attempt >= self.config.retry.max_attempts:
-                    return True
-                continue
             finally:
                 _correlation_var.reset(token)
-            if breaker.failures:
-                breaker.record_success()
-            stats.processed += 1
-            stats.last_event_ts = envelope.ts
-            return True
+            if isinstance(failure, _PERMANENT) or attempt >= self.config.retry.max_attempts:
+                return True
+            failure = None
 
-    async def _after_failure(
-        self, record: Record, envelope: EventEnvelope, exc: Exception, attempt: int
-    ) -> bool:
-        """Count, log, then dead-letter (last attempt) or back off. False: stopped meanwhile."""
-        self.stats.failures += 1
-        self.breaker.record_failure()
-        log.warning(
-            "handler failed",
-            extra={**self._extra(record, envelope), "attempt": attempt, "error": repr(exc)},
-        )
-        if attempt >= self.config.retry.max_attempts:
-            await self._dead_letter(record, f"{type(exc).__name__}: {exc}", attempt)
-            await self.dedup.mark(self.group, envelope.id)
-            return True
-        self.stats.retries += 1
-        return await self._sleep(self.config.retry.delay(attempt))
+    def _succeeded(self, envelope: EventEnvelope, window: GroupWindow | None) -> None:
+        """Mark the event done (in-memory window) and count it; a success closes the breaker."""
+        if window is not None:
+            window.add(envelope.id)
+        if self.breaker.failures:
+            self.breaker.record_success()
+        stats = self.stats
+        stats.processed += 1
+        stats.last_event_ts = envelope.ts
+
+    def _skip_duplicate(self, record: Record, debug: bool) -> None:
+        self.stats.duplicates += 1
+        if debug:
+            log.debug("duplicate skipped", extra=self._extra(record))
+
+    async def _handle_fully(self, envelope: EventEnvelope, debug: bool) -> None:
+        """``handle`` with an ``Emitter`` and the correlation id, then publish its outputs."""
+        out = Emitter(self.name, envelope, self.clock.now_ns())
+        token = _correlation_var.set(envelope.correlation_id or envelope.id)
+        try:
+            await self.handle(envelope, out)
+            if out.outbox:
+                await self._publish(out, debug)
+        finally:
+            _correlation_var.reset(token)
+
+    async def _after_failure(self, record: Record, exc: Exception, attempt: int) -> bool:
+        """A permanent error or the last attempt dead-letters the record; any other failure
+        is counted, logged and backed off. False: stopped during the back-off."""
+        if not isinstance(exc, _PERMANENT):
+            self.stats.failures += 1
+            self.breaker.record_failure()
+            log.warning(
+                "handler failed",
+                extra={**self._extra(record), "attempt": attempt, "error": repr(exc)},
+            )
+            if attempt < self.config.retry.max_attempts:
+                self.stats.retries += 1
+                return await self._sleep(self.config.retry.delay(attempt))
+        await self._dead_letter(record, f"{type(exc).__name__}: {exc}", attempt)
+        await self.dedup.mark(self.group, record.envelope.id)  # type: ignore[union-attr]
+        return True
 
     async def _pause(self, seconds: float) -> bool:
         """Circuit open: report PAUSED and wait (waking on stop). False when stopped."""
@@ -531,41 +486,16 @@ class StreamProcessor(ABC):
         Re-publishing a failed dead letter to a dead-letter topic could feed it back to the
         processor that just failed on it: a loop. It is logged in full instead.
         """
-        envelope = record.envelope
-        extra = {**self._extra(record, envelope), "error": error[:500], "attempts": attempts}
+        extra = {**self._extra(record), "error": error[:500], "attempts": attempts}
         self.stats.dead_lettered += 1
         if record.topic.endswith(topics.DLQ_SUFFIX):
             log.error("dead letter failed again; not re-queued", extra=extra)
             return
-        original, unencodable = self._original_bytes(record)
-        if unencodable:
-            error = f"{error}; the record cannot be encoded ({unencodable}), kept as text"
-        letter = DeadLetter(
-            source_topic=record.topic,
-            error=_printable(error[:2000]),
-            attempts=attempts,
-            processor=self.name,
-            original=original,
-            original_key=record.key,
-        )
-        out = Emitter(self.name, envelope, self.clock.now_ns(), salt=self._dlq_salt)
+        letter = dead_letter(record, error, attempts, self.name)
+        out = Emitter(self.name, record.envelope, self.clock.now_ns(), salt=self._dlq_salt)
         out.emit(topics.dlq(record.topic), EventType.DEAD_LETTER, letter, key=record.key or "")
         await self._publish(out)
         log.error("dead-lettered", extra=extra)
-
-    def _original_bytes(self, record: Record) -> tuple[bytes, str]:
-        """The record as it arrived, or re-encoded; an envelope that cannot be encoded
-        (a year-10000 ns timestamp beyond 64 bits) is kept as its text instead of failing
-        the dead letter, which would crash the processor on the record it sets aside."""
-        if record.raw is not None:
-            return record.raw, ""
-        if record.envelope is None:
-            return b"", ""
-        try:
-            return self._codec.encode(record.envelope), ""
-        except Exception as exc:  # any encoding failure: the letter must still be written
-            text = repr(record.envelope)[:_MAX_ORIGINAL_TEXT]
-            return _printable(text).encode("utf-8"), f"{type(exc).__name__}: {exc}"
 
     async def _sleep(self, seconds: float) -> bool:
         """Wait, but wake at once on stop. True when the full wait elapsed."""
@@ -578,7 +508,8 @@ class StreamProcessor(ABC):
             return True
         return False
 
-    def _extra(self, record: Record, envelope: EventEnvelope | None) -> dict[str, object]:
+    def _extra(self, record: Record) -> dict[str, object]:
+        envelope = record.envelope
         return {
             "processor": self.name,
             "group": self.group,

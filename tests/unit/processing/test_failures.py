@@ -179,31 +179,6 @@ async def test_cancelled_handler_leaves_no_correlation_id_behind() -> None:
     assert current_correlation_id() is None
 
 
-@pytest.mark.parametrize("level", [logging.WARNING, logging.DEBUG], ids=["hot-path", "debug-path"])
-async def test_both_processing_paths_retry_dead_letter_and_skip_duplicates_alike(
-    level: int, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(level, logger="alphapanda")
-    bus = MemoryBus(partitions=1)
-
-    async def fail_odd(envelope: EventEnvelope, out: Emitter) -> None:
-        if seq(envelope) % 2:
-            raise RuntimeError("odd")
-
-    proc = Probe(bus, on_event=fail_odd)
-    events = [event(n) for n in range(4)]
-    for env in [*events, events[0]]:
-        await bus.publish("in", env)
-    task = asyncio.create_task(proc.run())
-
-    await eventually(lambda: proc.stats.processed == 2 and proc.stats.dead_lettered == 2)
-    await eventually(lambda: proc.stats.duplicates == 1)
-    await stop_and_wait(proc, task)
-
-    assert len(proc.calls) == 2 + 2 * FAST.retry.max_attempts
-    assert [letter.attempts for letter in await dead_letters(bus)] == [3, 3]
-
-
 async def test_a_record_that_cannot_be_encoded_is_still_dead_lettered_not_crash_looped() -> None:
     """A year-10000 tick (ns beyond 64 bits) once made the dead letter itself fail to
     serialise, so the processor crashed on the record it was trying to set aside."""
