@@ -13,7 +13,6 @@ import asyncio
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import msgspec
 
@@ -25,54 +24,19 @@ from engine.events.envelope import EventEnvelope
 from engine.events.payloads import ComponentHealth
 from engine.events.types import ComponentStatus, EventType
 from engine.logs.context import correlation_id as _correlation_var
-from engine.processing.circuit import BreakerConfig, BreakerState, CircuitBreaker
+from engine.processing.circuit import BreakerState, CircuitBreaker
+from engine.processing.config import ProcessorConfig, ProcessorStats
 from engine.processing.dead_letters import dead_letter
-from engine.processing.dedup import (
-    DEFAULT_DEDUP_WINDOW,
-    DedupStore,
-    GroupWindow,
-    MemoryDedupWindow,
-)
+from engine.processing.dedup import DedupStore, GroupWindow, MemoryDedupWindow
 from engine.processing.emitter import Emitter
-from engine.processing.retry import PermanentError, RetryPolicy
+from engine.processing.retry import PermanentError
+
+__all__ = ["ProcessorConfig", "ProcessorStats", "StreamProcessor"]
 
 log = logging.getLogger("alphapanda.processing")
 _PERMANENT = (PermanentError, DecodeError, msgspec.ValidationError)
 _DEBUG = logging.DEBUG
 _CLOSED = BreakerState.CLOSED
-
-
-@dataclass(frozen=True, slots=True)
-class ProcessorConfig:
-    """Knobs of the processing contract; built from settings at the edge."""
-
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    breaker: BreakerConfig = field(default_factory=BreakerConfig)
-    batch_size: int = 256
-    poll_timeout: float = 0.25
-    timer_interval: float | None = None  # seconds between ``on_timer`` calls
-    # On stop, keep handling what is already in the input (upstream stages stop first)
-    # for at most this long; 0: stop after the batch in hand.
-    drain_timeout: float = 5.0
-    dedup_window: int = DEFAULT_DEDUP_WINDOW  # ids per group kept when dedup is in memory
-
-    def __post_init__(self) -> None:
-        if self.batch_size < 1 or self.poll_timeout <= 0:
-            raise ValueError("batch_size must be >= 1 and poll_timeout > 0")
-        if self.timer_interval is not None and self.timer_interval <= 0:
-            raise ValueError("timer_interval must be positive (or None for no timer)")
-
-
-@dataclass(slots=True)
-class ProcessorStats:
-    processed: int = 0
-    failures: int = 0
-    retries: int = 0
-    dead_lettered: int = 0
-    duplicates: int = 0
-    last_event_ts: int | None = None
-    handler_calls: int = 0  # ``handle_now`` and ``handle`` calls, retries included
-    commits: int = 0
 
 
 class StreamProcessor(ABC):
@@ -326,7 +290,7 @@ class StreamProcessor(ABC):
                             await handle_fully(envelope, debug)
                     except Exception as exc:
                         failure = exc
-                    else:  # ``_succeeded`` inlined: most records end here
+                    else:  # as in ``_attempts``, inlined: most records end here
                         current.add(event_id)
                         if len(current) >= window.size:
                             window.rotate()
@@ -394,7 +358,12 @@ class StreamProcessor(ABC):
                 except Exception as exc:
                     failure = exc
                 else:
-                    self._succeeded(envelope, window)
+                    if window is not None:
+                        window.add(envelope.id)
+                    if breaker.failures:
+                        breaker.record_success()
+                    self.stats.processed += 1
+                    self.stats.last_event_ts = envelope.ts
                     return True
             token = _correlation_var.set(envelope.correlation_id or envelope.id)
             try:
@@ -405,16 +374,6 @@ class StreamProcessor(ABC):
             if isinstance(failure, _PERMANENT) or attempt >= self.config.retry.max_attempts:
                 return True
             failure = None
-
-    def _succeeded(self, envelope: EventEnvelope, window: GroupWindow | None) -> None:
-        """Mark the event done (in-memory window) and count it; a success closes the breaker."""
-        if window is not None:
-            window.add(envelope.id)
-        if self.breaker.failures:
-            self.breaker.record_success()
-        stats = self.stats
-        stats.processed += 1
-        stats.last_event_ts = envelope.ts
 
     def _skip_duplicate(self, record: Record, debug: bool) -> None:
         self.stats.duplicates += 1
