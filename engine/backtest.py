@@ -33,6 +33,7 @@ from engine.memory_store import MemoryTradingStore
 from engine.pipeline import Pipeline, PipelineConfig
 from engine.portfolio.day import DayResult
 from engine.strategies.factory import StrategyBinding
+from engine.trading_state.state import GLOBAL_SCOPE
 
 ProgressFn = Callable[[int], None]  # called with the number of ticks published so far
 _PROGRESS_INTERVAL_S = 0.1
@@ -298,7 +299,7 @@ def _halts_of(store: BacktestStore, days: TradingDays) -> list[dict[str, Any]]:
             {
                 "time": _iso_time(alert.alert_ts),
                 "day": days.window(alert.alert_ts).label,
-                "scope": "global",
+                "scope": GLOBAL_SCOPE,
                 "rule": alert.rule,
                 "reason": alert.message,
                 "lifted": None if lifted is None else _iso_time(lifted),

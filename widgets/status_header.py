@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from engine.clock import NS_PER_S
 from engine.read_model.model import ALERTS, MARKET, SESSION, TRADING
+from engine.trading_state.state import GLOBAL_SCOPE
 from widgets.formatting import clock_text, duration, run_time
 from widgets.panel import Frame
 
@@ -75,7 +76,7 @@ class StatusHeader(Static):
         parts: list[Content] = []
         if self.mode == "live":
             parts.append(Content("Zerodha: ") + self._session(frame))
-        reason = model.trading_reasons.get("global", "")
+        reason = model.trading_reasons.get(GLOBAL_SCOPE, "")
         if reason:
             parts.append(Content.from_markup("[dim]($why)[/]", why=reason))
         pinned = self._pinned(frame)

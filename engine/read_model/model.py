@@ -28,8 +28,7 @@ from engine.execution.funds import Funds
 from engine.read_model.alerts import AlertBook, AlertLine
 from engine.read_model.run_clock import RunClock
 from engine.read_model.views import AccountView, PositionView, SessionInfo, StrategyInfo
-
-GLOBAL_SCOPE = "global"
+from engine.trading_state.state import GLOBAL_SCOPE, effective_mode
 
 POSITIONS = "positions"
 ORDERS = "orders"
@@ -212,9 +211,8 @@ class ReadModel:
 
     def effective_state(self, strategy: str) -> TradingMode:
         """The stricter of the global mode and the strategy's own (what actually applies)."""
-        order = (TradingMode.ACTIVE, TradingMode.REDUCING, TradingMode.HALTED)
         own = self.trading_states.get(strategy, TradingMode.ACTIVE)
-        return max(own, self.global_state, key=order.index)
+        return effective_mode(self.global_state, own)
 
     def position_views(self) -> list[PositionView]:
         """Positions marked to the latest tick, sorted by symbol then strategy."""

@@ -29,7 +29,12 @@ def is_stricter(mode: TradingMode, than: TradingMode) -> bool:
     return _SEVERITY[mode] > _SEVERITY[than]
 
 
-_STRICTNESS = {TradingMode.ACTIVE: 0, TradingMode.REDUCING: 1, TradingMode.HALTED: 2}
+def effective_mode(global_mode: TradingMode, own_mode: TradingMode) -> TradingMode:
+    """The mode that applies to a strategy: the stricter of the global one and its own.
+
+    The one rule, for risk and execution (``TradingState``) and the console's read model.
+    """
+    return own_mode if _SEVERITY[own_mode] > _SEVERITY[global_mode] else global_mode
 
 
 class TradingState:
@@ -61,7 +66,7 @@ class TradingState:
             if (
                 local is None
                 or record.changed_ts >= local.changed_ts
-                or _STRICTNESS[record.mode] > _STRICTNESS[local.mode]
+                or is_stricter(record.mode, local.mode)
             ):
                 self._modes[record.scope] = record
 
@@ -106,8 +111,7 @@ class TradingState:
         glob = self.scope_mode(GLOBAL_SCOPE)
         if strategy is None:
             return glob
-        own = self.scope_mode(strategy)
-        return own if _SEVERITY[own] > _SEVERITY[glob] else glob
+        return effective_mode(glob, self.scope_mode(strategy))
 
     def block_reason(self, strategy: str, reduces_position: Callable[[], bool]) -> str | None:
         """None when a new order may go out; otherwise why not, in words a trader reads.
