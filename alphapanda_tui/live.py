@@ -49,6 +49,7 @@ from engine.trading_state.control import SYSTEM_OPERATOR, TradingControl
 from engine.trading_state.state import GLOBAL_SCOPE
 from engine.zerodha import instruments_sync
 from engine.zerodha.adapter import ZerodhaAdapter, ZerodhaConfig
+from engine.zerodha.funds_poll import live_funds
 from engine.zerodha.margins import KiteMarginCheck, MarginConfig
 from engine.zerodha.order_updates import ZerodhaOrderUpdates
 from engine.zerodha.prechecks import CheckResult, LiveReadiness, require_ready, run_prechecks
@@ -242,6 +243,7 @@ def margin_config(settings: Settings) -> MarginConfig:
         cache_s=z.margin_cache_s,
         on_error=z.margin_on_error,
         requests_per_second=z.margin_requests_per_second,
+        funds_poll_s=z.funds_poll_s,
     )
 
 
@@ -329,7 +331,14 @@ class LiveTrading:
             on_reconnect=lambda: self._spawn(self.reconcile("after a ticker reconnect")),
         )
         self.feed: Any = self.ticker if use_ticker else None
-        self.services: list[Any] = [_PollerService(self.order_updates)]
+        self.services: list[Any] = [
+            _PollerService(self.order_updates),
+            live_funds(
+                self.margin_check,
+                read_model.set_funds,
+                poll_s=self.margin_check.config.funds_poll_s,
+            ),
+        ]
         session.on_expired(self._session_expired)
 
     # -- lifecycle (called by the runtime) ---------------------------------------------
