@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -238,3 +239,36 @@ def test_with_no_database_yet_the_full_path_creates_it(
     assert lean_runs == [None]
     assert status == NO_ACK_EXIT
     assert (isolated_home / "alphapanda.db").is_file()
+
+
+HEAVY = ("pydantic", "pydantic_settings", "sqlalchemy", "alembic", "asyncio", "textual")
+
+
+async def test_the_lean_kill_loads_none_of_the_heavy_libraries(isolated_home: Path) -> None:
+    async with migrated_database("sqlite", isolated_home):
+        script = (
+            "import sys; from alphapanda_tui.cli import main; "
+            "status = main(['kill', '--wait', '0.05']); "
+            f"print(status, sorted(m for m in {HEAVY!r} if m in sys.modules))"
+        )
+        done = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", script, stdout=asyncio.subprocess.PIPE
+        )
+        out, _ = await done.communicate()
+
+    assert out.decode().splitlines()[-1] == f"{NO_ACK_EXIT} []"
+
+
+async def test_a_live_kill_halts_the_zerodha_state_and_logs_no_line_above_info(
+    isolated_home: Path, lean_runs: list[int | None]
+) -> None:
+    async with migrated_database("sqlite", isolated_home) as url:
+        argv = ["--mode", "live", "kill", "--wait", "0.05", "--log-level", "warning"]
+        status = await asyncio.to_thread(cli.main, argv)
+        rows = await _rows(url)
+
+    assert lean_runs == [NO_ACK_EXIT]
+    assert status == NO_ACK_EXIT
+    assert [row[:3] for row in rows["trading_state"]] == [("zerodha", "global", "HALTED")]
+    assert json.loads(rows["audit_log"][0][3])["broker"] == "zerodha"
+    assert not (isolated_home / "logs" / "audit.jsonl").exists()
