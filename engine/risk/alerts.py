@@ -12,6 +12,7 @@ from engine.events import topics
 from engine.events.payloads import ControlCommand, RiskAlert, Signal
 from engine.events.types import Broker, ControlAction, EventType, Severity, TradingMode
 from engine.processing.emitter import Emitter
+from engine.trading_state.alarms import global_change_alert
 from engine.trading_state.state import GLOBAL_SCOPE, TradingState
 
 RISK_OPERATOR = "risk"
@@ -79,12 +80,8 @@ def _emit_global_change(
     out.emit(
         topics.CONTROL_COMMANDS, EventType.CONTROL_COMMAND, command, key=broker.value, broker=broker
     )
-    alert = RiskAlert(
-        severity=severity,
-        rule=rule,
-        message=f"Trading {word} on {broker.value}: {command.reason}",
-        broker=broker,
-        alert_ts=ts_ns,
+    alert = global_change_alert(
+        broker, word=word, severity=severity, rule=rule, reason=command.reason, ts_ns=ts_ns
     )
     out.emit(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, key=broker.value, broker=broker)
     return alert

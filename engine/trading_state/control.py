@@ -12,8 +12,9 @@ from engine.bus.base import EventBus
 from engine.clock import Clock, SystemClock
 from engine.events import topics
 from engine.events.envelope import new_event
-from engine.events.payloads import ControlCommand, RiskAlert
-from engine.events.types import Broker, ControlAction, EventType, Severity, TradingMode
+from engine.events.payloads import ControlCommand
+from engine.events.types import Broker, ControlAction, EventType, TradingMode
+from engine.trading_state.alarms import auto_halt_alert
 from engine.trading_state.service import MODE_FOR_ACTION, command_scope
 from engine.trading_state.state import GLOBAL_SCOPE, TradingState, is_stricter
 
@@ -87,13 +88,8 @@ class TradingControl:
     async def auto_halt(self, reason: str, rule: str) -> ControlCommand:
         """Halt everything for a system reason (token expired, feed stale) and raise the alarm."""
         command = await self._send(ControlAction.HALT, None, SYSTEM_OPERATOR, f"{rule}: {reason}")
-        alert = RiskAlert(
-            severity=Severity.CRITICAL,
-            rule=rule,
-            message=f"Trading HALTED on {self.broker.value}: {reason}",
-            broker=self.broker,
-            alert_ts=self.run_clock.now_ns(),
-        )
+        now = self.run_clock.now_ns()
+        alert = auto_halt_alert(self.broker, rule=rule, reason=reason, ts_ns=now)
         event = new_event(
             EventType.RISK_ALERT,
             alert,
