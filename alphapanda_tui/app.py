@@ -222,8 +222,7 @@ class AlphaPandaApp(App[int]):
 
     def _watch_session(self) -> None:
         """Live: open the login modal when the console starts logged out or the session ends."""
-        live = getattr(self.handle, "live", None)
-        if live is None or not self.engine_running:
+        if not self.handle.venue.has_session or not self.engine_running:
             return
         session = self.handle.read_model.session
         now = self.handle.clock.now_ns()
@@ -233,10 +232,10 @@ class AlphaPandaApp(App[int]):
         self._logged_in = logged_in
 
     def _open_login(self, reason: str = "") -> None:
-        live = getattr(self.handle, "live", None)
-        if live is None or any(isinstance(s, LoginScreen) for s in self.screen_stack):
+        venue = self.handle.venue
+        if not venue.has_session or any(isinstance(s, LoginScreen) for s in self.screen_stack):
             return
-        screen = LoginScreen(live, self.handle.clock.now_ns, reason)
+        screen = LoginScreen(venue, self.handle.clock.now_ns, reason)
         self.push_screen(screen, self._login_done)
 
     def _login_done(self, info: object) -> None:
@@ -315,7 +314,7 @@ class AlphaPandaApp(App[int]):
         self.notify(f"{len(acknowledged)} pinned alert(s) acknowledged")
 
     def action_login(self) -> None:
-        if getattr(self.handle, "live", None) is None:
+        if not self.handle.venue.has_session:
             self.notify("Zerodha login is for live mode (ALPHAPANDA_MODE=live)")
             return
         self._open_login()
@@ -324,29 +323,23 @@ class AlphaPandaApp(App[int]):
         """Live: today's instruments dump into the store, with progress in a modal."""
         if self.screen is not self.dashboard:
             raise SkipAction()  # not over another dialog (the palette closes itself first)
-        live = getattr(self.handle, "live", None)
-        if live is None:
-            why = (
-                "This console is attached to a cluster and holds no Zerodha session."
-                if self.handle.mode == "live"
-                else "Instruments sync needs a Zerodha login: live mode (ALPHAPANDA_MODE=live)."
-            )
+        venue = self.handle.venue
+        if not venue.has_session:
             self.notify(
-                f"{why} From a shell: `alphapanda instruments sync`.",
+                f"{venue.no_session_reason} From a shell: `alphapanda instruments sync`.",
                 title="Sync instruments",
                 severity="warning",
             )
             return
-        self.push_screen(InstrumentSyncScreen(live))
+        self.push_screen(InstrumentSyncScreen(venue))
 
     def action_resume(self) -> None:
         model = self.handle.read_model
         if model.global_state is TradingMode.ACTIVE:
             self.notify("Trading is already ACTIVE")
             return
-        live = getattr(self.handle, "live", None)
-        if live is not None:  # live: the checklist is the confirmation before real orders
-            self.run_worker(self._live_prechecks(live), name="Pre-trading checks", group="control")
+        if self.handle.venue.has_session:  # the checklist is the confirmation before real orders
+            self.run_worker(self._live_prechecks(), name="Pre-trading checks", group="control")
             return
         question = f"Trading is {model.global_state.value}. Resume sending new orders?"
         note = self._loss_resume_note()
@@ -355,8 +348,8 @@ class AlphaPandaApp(App[int]):
         confirm = ConfirmScreen("Resume trading", question, "Resume")
         self.push_screen(confirm, self._resume_chosen)
 
-    async def _live_prechecks(self, live: object) -> None:
-        results = await live.prechecks()  # type: ignore[attr-defined]
+    async def _live_prechecks(self) -> None:
+        results = await self.handle.venue.prechecks()
         state = self.handle.read_model.global_state.value
         self.push_screen(PrecheckScreen(results, state), self._resume_chosen)
 

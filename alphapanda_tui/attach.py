@@ -29,6 +29,7 @@ from engine.read_model.views import StrategyInfo
 from engine.trading_state.control import TradingControl
 from engine.trading_state.operator import OperatorControl, TradingOperator, show_changes
 from engine.trading_state.state import GLOBAL_SCOPE, TradingState
+from engine.venue import sessionless_venue
 
 log = logging.getLogger("alphapanda.attach")
 
@@ -71,6 +72,7 @@ class AttachedRuntime:
     ) -> None:
         self.settings = check_attach_settings(settings)
         self.mode = settings.mode
+        self.venue = sessionless_venue(settings.mode)  # the cluster's engine holds the session
         self.broker: Broker = settings.broker
         self.clock: Clock = clock or SystemClock()
         self.log_ring = log_ring

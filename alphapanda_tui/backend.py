@@ -15,6 +15,7 @@ from engine.clock import Clock
 from engine.events.types import Broker
 from engine.read_model import ReadModel
 from engine.trading_state.operator import OperatorControl
+from engine.venue import Venue
 
 
 @runtime_checkable
@@ -28,6 +29,7 @@ class EngineHandle(Protocol):
     log_ring: object | None  # RingBufferHandler-shaped: entries(since_seq, level, channel, search)
     # kill, halt, resume, reduce: the one implementation (engine.trading_state.operator)
     controls: OperatorControl
+    venue: Venue  # login, token state, instruments sync, pre-trading checks (or why not here)
 
     async def start(self) -> None:
         """Start the services; the read model fills from the bus from here on."""

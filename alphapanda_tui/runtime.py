@@ -40,6 +40,7 @@ from engine.strategies.config import StrategyConfigError, load_strategies
 from engine.trading_state.control import TradingControl
 from engine.trading_state.operator import OperatorControl, TradingOperator, show_changes
 from engine.trading_state.state import GLOBAL_SCOPE
+from engine.venue import TradingVenue, Venue, sessionless_venue
 
 log = logging.getLogger("alphapanda.runtime")
 
@@ -168,7 +169,9 @@ class EngineRuntime:
         self.controls: OperatorControl = TradingOperator(
             self._running_control, before_resume=self._ready_to_resume
         )
-        self.live: Any = None  # alphapanda_tui.live.LiveTrading in live mode, once started
+        # The console's venue: the live venue once started (live mode), else sessionless.
+        self.venue: Venue = sessionless_venue(self.mode)
+        self._live: TradingVenue | None = None
         self._feed_factory = feed_factory
         self._ports = ports
         self._owns_ports = ports is None
@@ -244,7 +247,7 @@ class EngineRuntime:
             singleton=singleton,
             control_requests=ports.store,
             adapter=live.adapter if live else None,
-            funds_check=live.margin_check if live else None,
+            funds_check=live.funds_check if live else None,
         )
         if self.read_cache is not None:
             await require_read_cache(self.read_cache, settings)
@@ -257,7 +260,7 @@ class EngineRuntime:
         show_changes(state, self.read_model.apply_trading_state)  # the key's HALTED, at once
         await self.pipeline.start()
         if live:
-            # Halts before any order can leave (see live.py); under a lease, the hook does.
+            # Halts before any order can leave (see the venue); under a lease, the hook does.
             runs_execution = "execution" in parse_services(self.services)
             await live.on_started(runs_execution=runs_execution and singleton is None)
         for scope, mode in state.scopes().items():
@@ -278,13 +281,14 @@ class EngineRuntime:
             sources.append(lambda: getattr(feed, "last_event_ts", None))
         return EventClock(sources, fallback=self.clock)
 
-    def _build_live(self, ports: Ports) -> Any:
-        """Live mode: the Zerodha session, venue, ticker and order updates (else None)."""
+    def _build_live(self, ports: Ports) -> TradingVenue | None:
+        """Live mode: the broker's venue (session, adapter, ticker, order updates), else None."""
         if self.mode != "live":
             return None
-        from alphapanda_tui.live import build_live
+        from alphapanda_tui.venues import build_venue
 
-        self.live = build_live(
+        self._live = build_venue(
+            self.broker,
             self.settings,
             bus=ports.bus,
             store=ports.store,
@@ -294,9 +298,10 @@ class EngineRuntime:
             clock=self.clock,
             health_probes=[self._probe_store, self._probe_bus],
         )
-        return self.live
+        self.venue = self._live
+        return self._live
 
-    def _live_services(self, live: Any, bus: EventBus) -> list[Service]:
+    def _live_services(self, live: TradingVenue | None, bus: EventBus) -> list[Service]:
         """The order-book poller, only where execution runs, and one per cluster.
 
         Every process polling Zerodha would spend the shared API rate limit and publish
@@ -368,8 +373,8 @@ class EngineRuntime:
     async def stop(self) -> None:
         if self.pipeline is not None:
             await self.pipeline.stop()
-        if self.live is not None:
-            await self.live.aclose()
+        if self._live is not None:
+            await self._live.aclose()
         if self.read_cache is not None:
             await self.read_cache.aclose()
             self.read_cache = None
@@ -386,8 +391,8 @@ class EngineRuntime:
 
     async def _ready_to_resume(self, strategy: str | None) -> None:
         """Live: refuse ACTIVE for all trading while a pre-trading check fails."""
-        if self.live is not None and strategy is None:
-            await self.live.require_ready()
+        if self._live is not None and strategy is None:
+            await self._live.require_ready()
 
     async def record_audit(
         self, action: str, detail: Mapping[str, object], operator: str = ""

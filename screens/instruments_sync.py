@@ -20,8 +20,7 @@ from textual.reactive import reactive
 from textual.widgets import Button, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from alphapanda_tui.commands.instruments import explain_failure
-from engine.zerodha.instruments_sync import Progress, SyncResult
+from engine.zerodha.instruments_sync import Progress, SyncResult, explain_sync_failure
 from engine.zerodha.session import LoginError
 from screens.dialog import Dialog
 
@@ -30,7 +29,7 @@ SHOWN_ERRORS = 3  # skipped rows listed by line; the rest are counted
 
 
 class InstrumentSync(Protocol):
-    """What the modal needs of the live engine (``alphapanda_tui.live.LiveTrading``)."""
+    """What the modal needs of the venue (``engine.venue.Venue``)."""
 
     async def sync_instruments(self, progress: Progress | None = None) -> SyncResult: ...
 
@@ -133,7 +132,7 @@ class InstrumentSyncScreen(Dialog[SyncResult | None]):
         if isinstance(error, LoginError):
             return NOT_LOGGED_IN
         if isinstance(error, Exception):
-            return explain_failure(error, "log in again (ctrl+l)")
+            return explain_sync_failure(error, "log in again (ctrl+l)")
         return f"instruments sync failed: {error}"
 
     def _status(self, text: str, kind: str) -> None:

@@ -18,19 +18,20 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Static
 
 from engine.clock import IST, ns_to_datetime
-from engine.zerodha.session import LoginError, SessionInfo
+from engine.venue import VenueSession
+from engine.zerodha.session import LoginError
 from screens.dialog import Dialog
 
 
 class LoginFlow(Protocol):
-    """What the modal needs of the live engine (``alphapanda_tui.live.LiveTrading``)."""
+    """What the modal needs of the venue (``engine.venue.Venue``)."""
 
     def login_url(self) -> str: ...
 
-    async def login(self, pasted: str) -> SessionInfo: ...
+    async def login(self, pasted: str) -> VenueSession: ...
 
 
-def describe_session(info: SessionInfo, now_ns: int) -> str:
+def describe_session(info: VenueSession, now_ns: int) -> str:
     """``Logged in as Asha Trader (AB1234) · valid until 06:00 IST Thu 16 Jan (5h12m)``."""
     until = ns_to_datetime(info.expires_ts, IST).strftime("%H:%M IST %a %d %b")
     left = int(info.seconds_left(now_ns))
@@ -40,7 +41,7 @@ def describe_session(info: SessionInfo, now_ns: int) -> str:
     )
 
 
-class LoginScreen(Dialog[SessionInfo | None]):
+class LoginScreen(Dialog[VenueSession | None]):
     """Dismisses with the new session after a successful login, else None."""
 
     DEFAULT_CSS = """
@@ -68,7 +69,7 @@ class LoginScreen(Dialog[SessionInfo | None]):
         self.now_ns = now_ns
         self.reason = reason
         self.url = flow.login_url()
-        self.session: SessionInfo | None = None
+        self.session: VenueSession | None = None
         self.busy = False
 
     def compose(self) -> ComposeResult:

@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Static
 
-from engine.zerodha.prechecks import CheckResult
+from engine.prechecks import CheckResult
 from screens.dialog import Dialog
 
 

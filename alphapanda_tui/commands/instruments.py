@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
-from datetime import date
-from pathlib import Path
 from typing import Any
 
 from alphapanda_tui.errors import AlphaPandaError, ConfigError, UsageError
@@ -39,25 +36,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def marker_path(settings: Any) -> Path:
-    return Path(settings.data_dir) / "instruments_synced.json"
-
-
-def record_sync(settings: Any, today: date, per_exchange: dict[str, int]) -> None:
-    """Mark ``today`` (IST) as synced; the CLI and the console both record it here."""
-    marker_path(settings).write_text(
-        json.dumps({"synced_on": today.isoformat(), "rows": per_exchange})
-    )
-
-
-def synced_on(settings: Any) -> date | None:
-    """The IST date of the last successful sync, for the live pre-trading checks."""
-    try:
-        return date.fromisoformat(json.loads(marker_path(settings).read_text())["synced_on"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
 def run(args: argparse.Namespace, settings: Any) -> int:
     exchanges = _exchanges(args.exchange)
     settings.ensure_home()
@@ -78,9 +56,9 @@ async def _sync(settings: Any, exchanges: list[str]) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from alphapanda_tui.commands.login import build_session
+    from alphapanda_tui.venues.zerodha import build_session, sync_record
     from engine.clock import IST, SystemClock, ns_to_datetime
-    from engine.zerodha.instruments_sync import sync_instruments
+    from engine.zerodha.instruments_sync import explain_sync_failure, sync_instruments
     from engine.zerodha.session import LoginError
 
     try:
@@ -105,11 +83,11 @@ async def _sync(settings: Any, exchanges: list[str]) -> int:
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
     except Exception as exc:
-        raise SyncFailed(explain_failure(exc)) from None
+        raise SyncFailed(explain_sync_failure(exc)) from None
     finally:
         await store.aclose()
     today = ns_to_datetime(SystemClock().now_ns(), IST).date()
-    record_sync(settings, today, result.per_exchange)
+    sync_record(settings).record(today, result.per_exchange)
     counts = ", ".join(f"{exchange} {n}" for exchange, n in result.per_exchange.items())
     print(f"synced {result.written} instruments ({counts or 'none'})")
     for error in result.errors[:5]:
@@ -123,13 +101,3 @@ async def _open_store(settings: Any) -> Any:
     from alphapanda_tui.store_opening import open_store
 
     return await open_store(settings)
-
-
-def explain_failure(exc: Exception, log_in: str = "run `alphapanda login`") -> str:
-    """A failed sync in words; ``log_in`` says how to get a fresh token where it is read."""
-    name = type(exc).__name__
-    if name == "TokenException":
-        return f"Zerodha rejected the access token: {log_in}"
-    if name in {"ConnectionError", "ReadTimeout", "ConnectTimeout", "NetworkException"}:
-        return f"could not download the instruments dump ({name}); try again"
-    return f"instruments sync failed: {name}: {str(exc).splitlines()[0] if str(exc) else ''}"

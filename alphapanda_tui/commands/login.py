@@ -27,30 +27,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_session(settings: Any) -> Any:
-    """The ``ZerodhaSession`` for these settings, with the file token store and redaction."""
-    from engine.logs import register_secret
-    from engine.zerodha.session import LoginError, ZerodhaSession
-    from storage.token_store import FileTokenStore
-
-    zerodha = settings.zerodha
-    secret = zerodha.api_secret.get_secret_value() if zerodha.api_secret else ""
-    register_secret(secret)
-    try:
-        return ZerodhaSession(
-            api_key=zerodha.api_key or "",
-            api_secret=secret,
-            api_root=zerodha.api_root,
-            login_url=zerodha.login_url,
-            token_store=FileTokenStore(settings.token_file),
-            timeout=zerodha.request_timeout_s,
-            register_secret=register_secret,
-        )
-    except LoginError as exc:
-        raise ConfigError(str(exc)) from None
-
-
 def run(args: argparse.Namespace, settings: Any) -> int:
+    from alphapanda_tui.venues.zerodha import build_session
     from engine.clock import SystemClock
     from engine.zerodha.session import LoginError
 

@@ -15,7 +15,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
-    from alphapanda_tui.commands.login import build_session
+    from alphapanda_tui.venues.zerodha import build_session
 
     session = build_session(settings)
     if session.info is None:

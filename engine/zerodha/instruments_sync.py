@@ -28,6 +28,20 @@ class InstrumentSink(Protocol):
     async def upsert_instruments(self, instruments: Sequence[Instrument]) -> int: ...
 
 
+class SyncRecord(Protocol):
+    """When the instruments were last synced (storage keeps it beside the data).
+
+    Live trading checks that instruments were synced today (contracts expire, tokens are
+    reused); the CLI and the console record a sync in the same place.
+    """
+
+    def synced_on(self) -> date | None:
+        """The IST date of the last successful sync; None when never (or unreadable)."""
+
+    def record(self, day: date, per_exchange: dict[str, int]) -> None:
+        """Mark ``day`` (IST) as synced, with the rows written per exchange."""
+
+
 @dataclass(slots=True)
 class SyncResult:
     """What a sync wrote, per exchange, and the rows it refused."""
@@ -114,3 +128,13 @@ def _text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def explain_sync_failure(exc: Exception, log_in: str = "run `alphapanda login`") -> str:
+    """A failed sync in words; ``log_in`` says how to get a fresh token where it is read."""
+    name = type(exc).__name__
+    if name == "TokenException":
+        return f"Zerodha rejected the access token: {log_in}"
+    if name in {"ConnectionError", "ReadTimeout", "ConnectTimeout", "NetworkException"}:
+        return f"could not download the instruments dump ({name}); try again"
+    return f"instruments sync failed: {name}: {str(exc).splitlines()[0] if str(exc) else ''}"

@@ -45,6 +45,7 @@ from engine.read_model import ReadModel, ReadModelProcessor, StrategyInfo
 from engine.read_model.run_clock import RunClock
 from engine.trading_state import TradingControl, TradingState, TradingStateService
 from engine.trading_state.operator import TradingOperator, show_changes
+from engine.venue import sessionless_venue
 from tests.helpers import eventually
 
 START_NS = datetime_to_ns(datetime(2025, 1, 15, 10, 15, 0, tzinfo=IST))
@@ -89,6 +90,7 @@ class BusHarness:
         self.trading_state = TradingState(self.broker)
         self.control = TradingControl(self.bus, self.trading_state, self.broker, self.clock)
         self.log_ring: RingBufferHandler | None = RingBufferHandler(500) if with_logs else None
+        self.venue = sessionless_venue(mode)  # no broker session here, like an attached console
         self.processor = ReadModelProcessor(
             bus=self.bus, model=self.read_model, broker=self.broker, clock=self.clock
         )

@@ -12,7 +12,8 @@ from textual.widgets import Button
 from alphapanda_tui.app import make_app
 from engine.clock import NS_PER_S
 from engine.events.types import TradingMode
-from engine.zerodha.prechecks import NotReadyForLive
+from engine.prechecks import NotReadyForLive
+from engine.zerodha.venue import ZerodhaVenue
 from screens.login import LoginScreen
 from screens.prechecks import PrecheckScreen
 from tests.helpers import eventually
@@ -64,8 +65,8 @@ async def test_session_killed_mid_session_halts_and_opens_the_login_modal(
 ) -> None:
     c = logged_in
     assert not isinstance(c.app.screen, LoginScreen)
-    assert c.runtime.pipeline is not None and c.runtime.live is not None
-    await eventually(lambda: not c.runtime.live.busy)
+    assert c.runtime.pipeline is not None and isinstance(c.runtime.venue, ZerodhaVenue)
+    await eventually(lambda: not c.runtime.venue.busy)
     await c.runtime.pipeline.control.resume(operator="trader")
     await eventually(lambda: c.mode() is TradingMode.ACTIVE)
 

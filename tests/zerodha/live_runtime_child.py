@@ -65,7 +65,7 @@ async def story(fake: FakeKite, home: Path) -> dict[str, Any]:
     (settings.data_dir / "instruments_synced.json").write_text('{"synced_on": "2025-01-15"}')
     runtime = live_runtime(settings, clock, ticker=True)
     await start(runtime)
-    live, model, store = runtime.live, runtime.read_model, store_of(runtime)
+    live, model, store = runtime.venue, runtime.read_model, store_of(runtime)
     assert live is not None
     try:
         await until(lambda: fake.subscriptions.get(INFY) == "full", "the subscription")

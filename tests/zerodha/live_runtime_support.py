@@ -8,9 +8,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from alphapanda_tui.live import build_session
 from alphapanda_tui.runtime import EngineRuntime, Ports, build_runtime
 from alphapanda_tui.settings import Settings, load_settings
+from alphapanda_tui.venues.zerodha import build_session
 from engine.bus.base import EventBus
 from engine.bus.memory import MemoryBus
 from engine.clock import IST, ManualClock, datetime_to_ns

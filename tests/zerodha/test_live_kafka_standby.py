@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 
 from alphapanda_tui import engine_config
-from alphapanda_tui.live import START_HALTED, LiveTrading
 from alphapanda_tui.runtime import EngineRuntime
 from engine.bus.kafka import LeasedService
 from engine.clock import ManualClock
 from engine.events.types import TradingMode
 from engine.memory_store import MemoryTradingStore
+from engine.zerodha.venue import START_HALTED, ZerodhaVenue
 from tests.helpers import eventually
 from tests.kafka.broker import fast_bus
 from tests.kite_fake.server import FakeKite
@@ -71,14 +71,14 @@ async def test_a_standby_does_not_halt_and_halts_when_it_takes_over_execution(
 ) -> None:
     ids = itertools.count()  # two engines in one process: each its own control group
     monkeypatch.setattr(engine_config, "instance_id", lambda: f"engine-{next(ids)}")
-    reconciled: list[tuple[LiveTrading, str]] = []
-    original = LiveTrading.reconcile
+    reconciled: list[tuple[ZerodhaVenue, str]] = []
+    original = ZerodhaVenue.reconcile
 
-    async def reconcile(self: LiveTrading, why: str) -> None:
+    async def reconcile(self: ZerodhaVenue, why: str) -> None:
         reconciled.append((self, why))
         await original(self, why)
 
-    monkeypatch.setattr(LiveTrading, "reconcile", reconcile)
+    monkeypatch.setattr(ZerodhaVenue, "reconcile", reconcile)
     clock = ManualClock(MARKET_NS)
     store = MemoryTradingStore()  # the shared database
 
@@ -98,7 +98,7 @@ async def test_a_standby_does_not_halt_and_halts_when_it_takes_over_execution(
         runtimes.append(holder)
         await eventually(lambda: _execution(holder).active, timeout=30, message="execution")
         assert _mode(holder) == (TradingMode.HALTED, START_HALTED)
-        assert [r for r, _ in reconciled] == [holder.live]
+        assert [r for r, _ in reconciled] == [holder.venue]
         assert holder.pipeline is not None
         await holder.pipeline.control.resume(None, operator="tester", reason="checks passed")
         await eventually(lambda: _mode(holder)[0] is TradingMode.ACTIVE, timeout=15)
@@ -110,7 +110,7 @@ async def test_a_standby_does_not_halt_and_halts_when_it_takes_over_execution(
         assert _mode(holder)[0] is TradingMode.ACTIVE
         assert _mode(standby)[0] is TradingMode.ACTIVE
         assert _execution(holder).active and not _execution(standby).active
-        assert [r for r, _ in reconciled] == [holder.live]
+        assert [r for r, _ in reconciled] == [holder.venue]
 
         await holder.stop()  # the holder goes: the standby takes execution over
         runtimes.remove(holder)
@@ -118,7 +118,7 @@ async def test_a_standby_does_not_halt_and_halts_when_it_takes_over_execution(
         await eventually(lambda: _execution(standby).active, timeout=30, message="take-over")
         assert _mode(standby) == (TradingMode.HALTED, START_HALTED)
         await eventually(lambda: len(reconciled) == 2, timeout=10, message="reconciled")
-        assert reconciled[-1][0] is standby.live
+        assert reconciled[-1][0] is standby.venue
     finally:
         for runtime in runtimes:
             await runtime.stop()

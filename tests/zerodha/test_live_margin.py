@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from alphapanda_tui.live import margin_config
 from alphapanda_tui.settings import load_settings
+from alphapanda_tui.venues.zerodha import margin_config
 from engine.events import EventType, new_event
 from engine.events.payloads import RiskAlert, Signal
 from engine.events.types import OrderStatus, OrderType, Product, Side

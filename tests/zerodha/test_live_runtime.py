@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from alphapanda_tui.live import NOT_LOGGED_IN, START_HALTED
 from engine.clock import ManualClock
 from engine.events.types import OrderStatus, Severity, TradingMode
 from engine.logs import setup_logging
-from engine.zerodha.prechecks import NotReadyForLive
+from engine.prechecks import NotReadyForLive
+from engine.zerodha.ticker_service import NOT_LOGGED_IN
+from engine.zerodha.venue import START_HALTED, ZerodhaVenue
 from tests.helpers import eventually
 from tests.kite_fake.server import FakeKite
 from tests.zerodha.live_runtime_support import (
@@ -72,8 +73,8 @@ async def test_a_signal_becomes_a_zerodha_order_whose_fill_is_journalled_and_hel
         assert runtime.read_model.session.user == "Asha Trader"
         # the first live order waits for the operator: the engine starts halted
         assert _state(runtime) is TradingMode.HALTED and START_HALTED in _reason(runtime)
-        assert runtime.pipeline is not None and runtime.live is not None
-        await eventually(lambda: not runtime.live.busy, message="start reconciliation hangs")
+        assert runtime.pipeline is not None and isinstance(runtime.venue, ZerodhaVenue)
+        await eventually(lambda: not runtime.venue.busy, message="start reconciliation hangs")
         await runtime.pipeline.control.resume(operator="trader")  # what the confirmed modal does
         await eventually(lambda: _state(runtime) is TradingMode.ACTIVE)
 
@@ -89,7 +90,7 @@ async def test_a_signal_becomes_a_zerodha_order_whose_fill_is_journalled_and_hel
         )
 
         pushed = fake_kite.fill_order(order_id, price=1500.05)
-        runtime.live.order_updates.on_ticker_update(as_text_frame(pushed))  # the ticker's call
+        runtime.venue.order_updates.on_ticker_update(as_text_frame(pushed))  # the ticker's call
 
         await eventually(lambda: store.fills, message="fill not journalled")
         [fill] = store.fills.values()
@@ -121,7 +122,7 @@ async def test_token_invalidated_mid_session_stops_trading_and_asks_for_login(
     runtime = live_runtime(settings, clock)
     await start(runtime)
     try:
-        assert runtime.pipeline is not None and runtime.live is not None
+        assert runtime.pipeline is not None and isinstance(runtime.venue, ZerodhaVenue)
         await runtime.pipeline.control.resume(operator="trader")
         await eventually(lambda: _state(runtime) is TradingMode.ACTIVE)
 
@@ -145,7 +146,7 @@ async def test_token_invalidated_mid_session_stops_trading_and_asks_for_login(
         # a new login brings the session back, and trading stays where it was
         fake_kite.state.issue_request_token("reqtokRun3")
         redirect = "https://127.0.0.1/cb?action=login&status=success&request_token=reqtokRun3"
-        info = await runtime.live.login(redirect)
+        info = await runtime.venue.login(redirect)
         assert info.user_name == "Asha Trader"
         assert runtime.read_model.session.user == "Asha Trader"
         assert _state(runtime) is expected
@@ -160,11 +161,11 @@ async def test_secrets_never_reach_the_log_files(fake_kite: FakeKite, isolated_h
     runtime = live_runtime(settings, clock)
     try:
         await start(runtime)
-        assert runtime.live is not None
+        assert isinstance(runtime.venue, ZerodhaVenue)
         fake_kite.state.issue_request_token("reqtokSecret9")
-        info = await runtime.live.login("reqtokSecret9")
+        info = await runtime.venue.login("reqtokSecret9")
         fake_kite.state.invalidate_all_tokens()
-        await runtime.live.reconcile("test")  # a 403 from Zerodha, logged as it happens
+        await runtime.venue.reconcile("test")  # a 403 from Zerodha, logged as it happens
         await eventually(lambda: runtime.read_model.session.user is None)
     finally:
         await runtime.stop()

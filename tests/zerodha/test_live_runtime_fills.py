@@ -13,6 +13,7 @@ import pytest
 
 from engine.clock import ManualClock
 from engine.events.types import OrderStatus, TradingMode
+from engine.zerodha.venue import ZerodhaVenue
 from tests.helpers import eventually
 from tests.kite_fake.server import FakeKite
 from tests.zerodha.live_runtime_support import (
@@ -39,8 +40,8 @@ async def test_lagging_trades_end_with_150_journalled_filled_and_held(
     runtime = live_runtime(settings, clock)
     await start(runtime)
     try:
-        assert runtime.pipeline is not None and runtime.live is not None
-        await eventually(lambda: not runtime.live.busy, message="start reconciliation hangs")
+        assert runtime.pipeline is not None and isinstance(runtime.venue, ZerodhaVenue)
+        await eventually(lambda: not runtime.venue.busy, message="start reconciliation hangs")
         await runtime.pipeline.control.resume(operator="trader")
         await eventually(lambda: runtime.global_mode is TradingMode.ACTIVE)
         await send_signal(runtime, "sig-lag-150", quantity=150)
@@ -53,7 +54,7 @@ async def test_lagging_trades_end_with_150_journalled_filled_and_held(
         fake_kite.fill_order(order_id, price=1500.0, quantity=75, push=False)
         pushed = fake_kite.fill_order(order_id, price=1501.0, quantity=75, trade_lag=None)
         assert (pushed["status"], pushed["filled_quantity"]) == ("COMPLETE", 150)
-        runtime.live.order_updates.on_ticker_update(as_text_frame(pushed))
+        runtime.venue.order_updates.on_ticker_update(as_text_frame(pushed))
 
         await eventually(lambda: len(store.fills) == 1, message="first trade not journalled")
         await eventually(lambda: store.orders[cid].filled_quantity == 75)
