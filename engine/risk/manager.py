@@ -161,52 +161,56 @@ class RiskManager(StreamProcessor):
         self.state.restore(positions, orders, await self.store.list_fills(self.broker))
 
     def handle_now(self, envelope: EventEnvelope) -> bool:
-        """State updates that emit nothing, done without an ``Emitter``.
-
-        A tick only updates the last price and a position only the book. An order event
-        or a P&L snapshot is applied here unless it trips an automatic halt: that one is
-        left untouched for ``handle``, which applies it and emits the halt.
-        """
-        data = envelope.data
-        kind = type(data)
-        if kind is Tick:
-            if data.exchange_ts >= self._day_end or self._resumed:  # type: ignore[union-attr]
-                return False  # a new trading day (``handle`` opens it), or a resume to judge
-            self.state.last_prices[data.instrument_token] = data.last_price  # type: ignore[union-attr]
-            return True
-        if kind is OrderUpdate:
-            if self._rejections_trip(data):
-                return False
-            self.state.apply_order_update(data)
-            return True
-        if kind is PositionSnapshot:
-            self.state.apply_position(data)
-            return True
-        if kind is PnlSnapshot:
-            if data.trading_day > self.state.trading_day or self._loss_trips(data):  # type: ignore[union-attr]
-                return False
-            self._note_loss(self.state.apply_pnl(data))  # type: ignore[arg-type]
-            return True
-        return False
+        """State updates that emit nothing, done without an ``Emitter``: see ``_apply_quietly``."""
+        return self._apply_quietly(envelope.data)
 
     async def handle(self, envelope: EventEnvelope, out: Emitter) -> None:
         data = envelope.data
-        if isinstance(data, Tick):
+        if isinstance(data, Signal):
+            await self._observe(data.signal_ts, out)
+            await self._judge(envelope, data, out)
+        elif self._apply_quietly(data):
+            return
+        elif isinstance(data, Tick):
             await self._observe(data.exchange_ts, out)
             self.state.apply_tick(data)
             await self._hold_loss_halt(out, data.exchange_ts)
-        elif isinstance(data, Signal):
-            await self._observe(data.signal_ts, out)
-            await self._judge(envelope, data, out)
         elif isinstance(data, OrderUpdate):
             await self._apply_order_update(data, out)
-        elif isinstance(data, PositionSnapshot):
-            self.state.apply_position(data)
         elif isinstance(data, PnlSnapshot):
             if data.trading_day > self.state.trading_day:
                 window = self._days.window_of(date.fromisoformat(data.trading_day))
                 await self._open_day(window, data.event_ts or window.start_ns, out)
             await self._apply_pnl(data, out)
+
+    def _apply_quietly(self, data: object) -> bool:
+        """Apply a state event that needs no output; False (nothing applied) when it does.
+
+        The one apply step per event type, for both handlers. A tick only updates the
+        last price and a position only the book. An order event or a P&L snapshot is
+        applied here unless it trips an automatic halt; a tick that opens a trading day
+        or meets an operator's resume, and a snapshot of a new day, are left for
+        ``handle`` too: those emit.
+        """
+        if isinstance(data, Tick):
+            if data.exchange_ts >= self._day_end or self._resumed:
+                return False
+            self.state.apply_tick(data)
+            return True
+        if isinstance(data, OrderUpdate):
+            if self._rejections_trip(data):
+                return False
+            self.state.apply_order_update(data)
+            return True
+        if isinstance(data, PositionSnapshot):
+            self.state.apply_position(data)
+            return True
+        if isinstance(data, PnlSnapshot):
+            if data.trading_day > self.state.trading_day or self._loss_trips(data):
+                return False
+            self._note_loss(self.state.apply_pnl(data))
+            return True
+        return False
 
     # -- trading days -------------------------------------------------------------
     async def _observe(self, ts_ns: int, out: Emitter) -> None:

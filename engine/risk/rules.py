@@ -53,6 +53,25 @@ class RuleContext:
 
 
 Rule = Callable[[Signal, RuleContext], Rejection | None]
+LimitsOff = Callable[[RiskLimits], bool]
+_IDLE_WHEN: dict[Rule, LimitsOff] = {}  # filled only by ``idle_when``, beside each rule
+
+
+def idle_when(limits_off: LimitsOff) -> Callable[[Rule], Rule]:
+    """Declare, on the rule itself, when it cannot reject: ``limits_off(limits)`` true
+    means the limit it checks is switched off and it returns None first thing, whatever
+    the signal and the state. ``active_rules`` then leaves it out."""
+
+    def declare(rule: Rule) -> Rule:
+        _IDLE_WHEN[rule] = limits_off
+        return rule
+
+    return declare
+
+
+def _idle(rule: Rule, limits: RiskLimits) -> bool:
+    limits_off = _IDLE_WHEN.get(rule)
+    return limits_off is not None and limits_off(limits)
 
 
 def rupees(amount: Decimal) -> str:
@@ -120,6 +139,7 @@ def check_lot_and_freeze(signal: Signal, ctx: RuleContext) -> Rejection | None:
     return Rejection("freeze_quantity", refusal) if refusal else None
 
 
+@idle_when(lambda limits: not limits.enforce_market_hours)
 def check_market_hours(signal: Signal, ctx: RuleContext) -> Rejection | None:
     if not ctx.limits.enforce_market_hours:
         return None
@@ -139,6 +159,7 @@ def check_market_hours(signal: Signal, ctx: RuleContext) -> Rejection | None:
     return Rejection("market_hours", f"market is {status.value} at {when} (session {session})")
 
 
+@idle_when(lambda limits: not limits.mis_cutoffs)
 def check_mis_cutoff(signal: Signal, ctx: RuleContext) -> Rejection | None:
     """No new MIS entry after the segment's square-off cut-off, until the next session.
 
@@ -173,6 +194,7 @@ def check_order_quantity(signal: Signal, ctx: RuleContext) -> Rejection | None:
     return None
 
 
+@idle_when(lambda limits: not limits.strategy_positions)
 def check_strategy_position(signal: Signal, ctx: RuleContext) -> Rejection | None:
     """A strategy never holds more than its size, nor goes short unless it may.
 
@@ -203,6 +225,7 @@ def check_strategy_position(signal: Signal, ctx: RuleContext) -> Rejection | Non
     return None
 
 
+@idle_when(lambda limits: limits.price_band_pct is None)
 def check_price_band(signal: Signal, ctx: RuleContext) -> Rejection | None:
     band = ctx.limits.price_band_pct
     if band is None or (signal.limit_price is None and signal.trigger_price is None):
@@ -234,6 +257,7 @@ def _no_value_limit(limits: RiskLimits) -> bool:
     )
 
 
+@idle_when(_no_value_limit)
 def check_price_known(signal: Signal, ctx: RuleContext) -> Rejection | None:
     if _no_value_limit(ctx.limits):
         return None
@@ -242,6 +266,7 @@ def check_price_known(signal: Signal, ctx: RuleContext) -> Rejection | None:
     return None
 
 
+@idle_when(lambda limits: limits.max_order_value is None)
 def check_order_value(signal: Signal, ctx: RuleContext) -> Rejection | None:
     limit = ctx.limits.max_order_value
     if limit is None:
@@ -259,6 +284,7 @@ def check_order_value(signal: Signal, ctx: RuleContext) -> Rejection | None:
     return None
 
 
+@idle_when(lambda limits: limits.max_position_value is None)
 def check_position_value(signal: Signal, ctx: RuleContext) -> Rejection | None:
     limit = ctx.limits.max_position_value
     if limit is None:
@@ -280,6 +306,7 @@ def check_position_value(signal: Signal, ctx: RuleContext) -> Rejection | None:
     )
 
 
+@idle_when(lambda limits: limits.max_gross_exposure is None)
 def check_gross_exposure(signal: Signal, ctx: RuleContext) -> Rejection | None:
     limit = ctx.limits.max_gross_exposure
     if limit is None:
@@ -306,6 +333,7 @@ def _exposure(state: RiskState, token: int, extra: int, fallback: Decimal | None
     return abs(net) * price
 
 
+@idle_when(lambda limits: limits.max_daily_loss is None)
 def check_daily_loss(signal: Signal, ctx: RuleContext) -> Rejection | None:
     limit = ctx.limits.max_daily_loss
     pnl = ctx.state.day_pnl
@@ -318,6 +346,7 @@ def check_daily_loss(signal: Signal, ctx: RuleContext) -> Rejection | None:
     )
 
 
+@idle_when(lambda limits: limits.max_open_orders is None)
 def check_open_orders(signal: Signal, ctx: RuleContext) -> Rejection | None:
     limit = ctx.limits.max_open_orders
     count = len(ctx.state.open_orders)
@@ -326,6 +355,7 @@ def check_open_orders(signal: Signal, ctx: RuleContext) -> Rejection | None:
     return None
 
 
+@idle_when(lambda limits: limits.max_orders_per_second is None)
 def check_order_rate(signal: Signal, ctx: RuleContext) -> Rejection | None:
     limit = ctx.limits.max_orders_per_second
     if limit is None:
@@ -357,27 +387,10 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-# Rules that cannot reject while the limit they check is switched off (each returns None
-# first thing then, whatever the signal and the state).
-_IDLE_WHEN: dict[Rule, Callable[[RiskLimits], bool]] = {
-    check_market_hours: lambda limits: not limits.enforce_market_hours,
-    check_mis_cutoff: lambda limits: not limits.mis_cutoffs,
-    check_strategy_position: lambda limits: not limits.strategy_positions,
-    check_price_band: lambda limits: limits.price_band_pct is None,
-    check_price_known: _no_value_limit,
-    check_order_value: lambda limits: limits.max_order_value is None,
-    check_position_value: lambda limits: limits.max_position_value is None,
-    check_gross_exposure: lambda limits: limits.max_gross_exposure is None,
-    check_daily_loss: lambda limits: limits.max_daily_loss is None,
-    check_open_orders: lambda limits: limits.max_open_orders is None,
-    check_order_rate: lambda limits: limits.max_orders_per_second is None,
-}
-
-
 def active_rules(rules: tuple[Rule, ...], limits: RiskLimits) -> tuple[Rule, ...]:
     """``rules`` in order, less those ``limits`` leaves idle: the same verdicts (rules only
     read), fewer calls per signal."""
-    return tuple(rule for rule in rules if not (rule in _IDLE_WHEN and _IDLE_WHEN[rule](limits)))
+    return tuple(rule for rule in rules if not _idle(rule, limits))
 
 
 def evaluate(signal: Signal, ctx: RuleContext, rules: tuple[Rule, ...] = RULES) -> Rejection | None:
