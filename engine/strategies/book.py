@@ -49,7 +49,9 @@ class StrategyBook:
         self._counted = OrderFills()
 
     # -- start ----------------------------------------------------------------------
-    def restore(self, broker: Broker, fills: Iterable[FillRecord], working: Iterable[OrderRecord]):
+    def restore(
+        self, broker: Broker, fills: Iterable[FillRecord], working: Iterable[OrderRecord]
+    ) -> None:
         """The journal's fills and the working orders of ``broker``; the strategies start
         from what they hold plus what is still working, not FLAT."""
         filled: dict[str, int] = {}
