@@ -43,7 +43,7 @@ from storage.models import (
 
 Values = dict[str, Any]
 Reader = Callable[[Any], Any]
-R = TypeVar("R")
+R = TypeVar("R", bound=msgspec.Struct)
 
 
 def _dec(value: Decimal | None) -> Decimal | None:
@@ -115,7 +115,7 @@ def _values(record: Any) -> Values:
     return values
 
 
-_MAPPINGS = {
+_MAPPINGS: dict[type[msgspec.Struct], _Mapping] = {
     record_type: _Mapping(record_type)
     for record_type in (
         Instrument,
