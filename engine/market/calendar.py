@@ -45,11 +45,12 @@ class MarketStatus(StrEnum):
 
 
 class NseCalendar:
-    """Equity sessions: pre-open 09:00–09:15, normal 09:15–15:30 IST; closed on holidays."""
+    """Equity sessions: pre-open 09:00–09:15, normal 09:15–15:30 IST; closed on holidays
+    (NSE's published list unless given: the same default the settings use)."""
 
     def __init__(
         self,
-        holidays: Iterable[date] = (),
+        holidays: Iterable[date] = NSE_HOLIDAYS_2026,
         open_time: time = time(9, 15),
         close_time: time = time(15, 30),
         pre_open_time: time = time(9, 0),
