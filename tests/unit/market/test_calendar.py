@@ -36,3 +36,9 @@ def test_open_session_edges() -> None:
     assert calendar.status(_at(day, time(9, 15)) - 1_000) is MarketStatus.PRE_OPEN
     assert calendar.status(_at(day, time(15, 30))) is MarketStatus.CLOSED
     assert calendar.status(_at(day, time(15, 30)) - 1_000) is MarketStatus.OPEN
+
+
+def test_the_default_calendar_knows_nse_holidays_and_a_given_list_replaces_them() -> None:
+    republic_day = _at(date(2026, 1, 26), time(10, 0))  # a Monday
+    assert NseCalendar().status(republic_day) is MarketStatus.HOLIDAY
+    assert NseCalendar([HOLIDAY]).status(republic_day) is MarketStatus.OPEN
