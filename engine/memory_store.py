@@ -23,6 +23,7 @@ from engine.domain.records import (
 from engine.events.types import Broker, OrderStatus
 from engine.logs.audit import log_audit
 from engine.ports import ProcessedMark
+from engine.protection.levels import Protection
 
 
 def _copy_order(order: OrderRecord) -> OrderRecord:
@@ -51,6 +52,7 @@ class MemoryTradingStore:
         self.states: dict[tuple[Broker, str], TradingStateRecord] = {}
         self.strategies: dict[tuple[Broker, str], StrategyRecord] = {}
         self.audit: list[AuditRecord] = []
+        self.protections: dict[tuple[Broker, str, int], Protection] = {}
         # The processed-id window: a set to look up, a FIFO to forget the oldest. (An
         # OrderedDict did both, but re-laid out its node index as it churned: microseconds
         # per mark, one per order.)
@@ -203,3 +205,14 @@ class MemoryTradingStore:
 
     async def prune(self, keep_after_ts: int) -> int:
         return 0
+
+    # position protections (stop-loss, target, trailing stop)
+    async def save_protection(self, protection: Protection) -> None:
+        key = (protection.broker, protection.strategy, protection.instrument_token)
+        self.protections[key] = protection  # frozen: nothing to copy
+
+    async def delete_protection(self, broker: Broker, strategy: str, instrument_token: int) -> None:
+        self.protections.pop((broker, strategy, instrument_token), None)
+
+    async def list_protections(self, broker: Broker) -> list[Protection]:
+        return [p for (b, _, _), p in self.protections.items() if b == broker]

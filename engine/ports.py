@@ -22,6 +22,7 @@ from engine.domain.records import (
     TradingStateRecord,
 )
 from engine.events.types import Broker, OrderStatus
+from engine.protection.levels import Protection
 
 ProcessedMark = tuple[str, str]  # (consumer group, event id)
 
@@ -130,6 +131,18 @@ class AuditRepository(Protocol):
         first: the cheap, indexed query the engine polls for CLI requests at 20 Hz."""
 
 
+class ProtectionRepository(Protocol):
+    """Each position's stop-loss, target and trailing stop (``engine.protection``)."""
+
+    async def save_protection(self, protection: Protection) -> None:
+        """Insert or replace the protection of its (broker, strategy, instrument)."""
+
+    async def delete_protection(self, broker: Broker, strategy: str, instrument_token: int) -> None:
+        """Forget the protection of that position (nothing when there is none)."""
+
+    async def list_protections(self, broker: Broker) -> list[Protection]: ...
+
+
 class TradingStore(
     InstrumentRepository,
     OrderRepository,
@@ -141,6 +154,7 @@ class TradingStore(
     StrategyRepository,
     ProcessedEventRepository,
     AuditRepository,
+    ProtectionRepository,
     Protocol,
 ):
     """Everything the engine stores, behind one object with ``aclose()``."""

@@ -221,3 +221,30 @@ class AuditRow(Base):
     actor: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ProtectionRow(Base):
+    """A position's stop-loss, target and trailing stop (``engine.protection``): one row
+    per (broker, strategy, instrument), dropped when the position closes or flips."""
+
+    __tablename__ = "position_protections"
+    __table_args__ = (UniqueConstraint("broker", "strategy", "instrument_token"),)
+
+    id: Mapped[int] = _id()
+    broker: Mapped[str] = mapped_column(String(16))
+    strategy: Mapped[str] = mapped_column(String(64))
+    instrument_token: Mapped[int] = mapped_column(BigInteger)
+    symbol: Mapped[str] = mapped_column(String(64))
+    direction: Mapped[int] = mapped_column(Integer)
+    stop_price: Mapped[Decimal | None] = mapped_column(Money())
+    stop_pct: Mapped[Decimal | None] = mapped_column(Money())
+    target_price: Mapped[Decimal | None] = mapped_column(Money())
+    target_pct: Mapped[Decimal | None] = mapped_column(Money())
+    trail_amount: Mapped[Decimal | None] = mapped_column(Money())
+    trail_pct: Mapped[Decimal | None] = mapped_column(Money())
+    best_price: Mapped[Decimal | None] = mapped_column(Money())
+    fired: Mapped[str] = mapped_column(String(32))
+    fired_ts: Mapped[int] = mapped_column(BigInteger)
+    exit_signal_id: Mapped[str] = mapped_column(String(64))
+    operator: Mapped[str] = mapped_column(String(128))
+    set_ts: Mapped[int] = mapped_column(BigInteger)

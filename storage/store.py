@@ -22,6 +22,7 @@ from storage.repositories import (
     OrderRepo,
     PositionRepo,
     ProcessedEventRepo,
+    ProtectionRepo,
     SnapshotRepo,
     StrategyRepo,
     TradingStateRepo,
@@ -40,6 +41,7 @@ class SqlTradingStore(
     StrategyRepo,
     ProcessedEventRepo,
     AuditRepo,
+    ProtectionRepo,
 ):
     """Implements ``engine.ports.TradingStore``; the schema must be migrated first."""
 

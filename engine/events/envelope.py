@@ -16,6 +16,8 @@ from engine.events.payloads import (
     OrderUpdate,
     PnlSnapshot,
     PositionSnapshot,
+    ProtectionCommand,
+    ProtectionState,
     ReconciliationDiff,
     RejectedSignal,
     RiskAlert,
@@ -50,6 +52,8 @@ PAYLOAD_FOR_TYPE: dict[EventType, type] = {
     EventType.CONTROL_COMMAND: ControlCommand,
     EventType.TRADING_STATE_CHANGED: TradingStateChanged,
     EventType.RECONCILIATION_DIFF: ReconciliationDiff,
+    EventType.PROTECTION_COMMAND: ProtectionCommand,
+    EventType.PROTECTION_UPDATED: ProtectionState,
     EventType.DEAD_LETTER: DeadLetter,
 }
 

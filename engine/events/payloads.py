@@ -79,6 +79,7 @@ class Signal(Payload, frozen=True, tag="signal"):
     reference_price: Decimal | None = None  # last price the strategy saw
     signal_ts: int = 0  # event time (tick exchange time), UTC ns
     reason: str = ""
+    validity: Validity | None = None  # None: execution's default (a manual ticket sets it)
 
 
 class RejectedSignal(Payload, frozen=True, tag="rejected_signal"):
@@ -152,6 +153,7 @@ class OrderCommand(Payload, frozen=True, tag="order_command"):
     price: Decimal | None = None
     trigger_price: Decimal | None = None
     reason: str = ""
+    instrument_token: int | None = None  # a square-off of this instrument only
 
 
 class PositionSnapshot(Payload, frozen=True, tag="position"):
@@ -262,6 +264,42 @@ class ReconciliationDiff(Payload, frozen=True, tag="reconciliation_diff"):
     message: str
 
 
+class ProtectionCommand(Payload, frozen=True, tag="protection_command"):
+    """Set (replacing what was set) or clear the stop-loss, target and trailing stop of one
+    (strategy, instrument) position; each an absolute price or a percent (see
+    ``engine.protection``). Carries who asked, for the audit trail."""
+
+    broker: Broker
+    strategy: str
+    instrument_token: int
+    clear: bool = False
+    stop_price: Decimal | None = None
+    stop_pct: Decimal | None = None
+    target_price: Decimal | None = None
+    target_pct: Decimal | None = None
+    trail_amount: Decimal | None = None
+    trail_pct: Decimal | None = None
+    operator: str = ""
+
+
+class ProtectionState(Payload, frozen=True, tag="protection"):
+    """A position's protection as the engine keeps it, with the trigger prices now, for
+    consoles; ``removed`` (with the reason) once it is gone."""
+
+    broker: Broker
+    strategy: str
+    instrument_token: int
+    symbol: str
+    stop: Decimal | None = None
+    target: Decimal | None = None
+    trail: Decimal | None = None
+    best_price: Decimal | None = None
+    fired: str = ""
+    removed: bool = False
+    reason: str = ""
+    updated_ts: int = 0
+
+
 class DeadLetter(Payload, frozen=True, tag="dead_letter"):
     """A message that could not be handled: kept whole with the reason, never dropped."""
 
@@ -287,5 +325,7 @@ AnyPayload = (
     | ControlCommand
     | TradingStateChanged
     | ReconciliationDiff
+    | ProtectionCommand
+    | ProtectionState
     | DeadLetter
 )

@@ -29,6 +29,8 @@ class EventType(StrEnum):
     CONTROL_COMMAND = "control.command"
     TRADING_STATE_CHANGED = "trading.state_changed"
     RECONCILIATION_DIFF = "reconciliation.diff"
+    PROTECTION_COMMAND = "protection.command"  # set / clear a position's stop and target
+    PROTECTION_UPDATED = "protection.updated"  # a position's stop and target as kept
     DEAD_LETTER = "dead_letter"
 
 

@@ -7,6 +7,7 @@ from storage.repositories.instruments import InstrumentRepo
 from storage.repositories.orders import OrderRepo
 from storage.repositories.positions import PositionRepo
 from storage.repositories.processed import ProcessedEventRepo
+from storage.repositories.protections import ProtectionRepo
 from storage.repositories.state import StrategyRepo, TradingStateRepo
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "OrderRepo",
     "PositionRepo",
     "ProcessedEventRepo",
+    "ProtectionRepo",
     "SnapshotRepo",
     "StrategyRepo",
     "TradingStateRepo",

@@ -16,6 +16,8 @@ from engine.events.payloads import (
     OrderUpdate,
     PnlSnapshot,
     PositionSnapshot,
+    ProtectionCommand,
+    ProtectionState,
     ReconciliationDiff,
     RejectedSignal,
     RiskAlert,
@@ -125,6 +127,18 @@ SAMPLES: dict[type, object] = {
     ControlCommand: ControlCommand(action=ControlAction.KILL, flatten=True, operator="ops"),
     TradingStateChanged: TradingStateChanged(
         scope="global", mode=TradingMode.HALTED, previous=TradingMode.ACTIVE
+    ),
+    ProtectionCommand: ProtectionCommand(
+        broker=P, strategy="manual", instrument_token=738561, stop_pct=Decimal("1.5")
+    ),
+    ProtectionState: ProtectionState(
+        broker=P,
+        strategy="manual",
+        instrument_token=738561,
+        symbol="NSE:RELIANCE",
+        stop=Decimal("2905.85"),
+        trail=Decimal("2940.00"),
+        best_price=Decimal("2960.00"),
     ),
     ReconciliationDiff: ReconciliationDiff(
         broker=P, subject="order", key="AP1", local="OPEN", remote="FILLED", message="drift"
