@@ -16,12 +16,13 @@ from engine.events import topics
 from engine.events.envelope import new_event
 from engine.events.payloads import ComponentHealth, HealthReport
 from engine.events.types import ComponentStatus, EventType
+from engine.periodic import PeriodicService
 
 log = logging.getLogger("alphapanda.health")
 Probe = Callable[[], ComponentHealth | Awaitable[ComponentHealth]]
 
 
-class HealthReporter:
+class HealthReporter(PeriodicService):
     """A supervised service publishing ``HealthReport`` every ``interval_s`` seconds."""
 
     def __init__(
@@ -34,14 +35,12 @@ class HealthReporter:
         interval_s: float = 1.0,
         clock: Clock | None = None,
     ) -> None:
-        self.name = "health"
+        super().__init__("health", interval_s)
         self._bus = bus
         self._reporter = reporter
         self._sources = sources
         self._probes = list(probes)
-        self._interval = interval_s
         self._clock = clock or SystemClock()
-        self._stopping = asyncio.Event()
         self.reports = 0
         self.last: HealthReport | None = None
 
@@ -67,27 +66,18 @@ class HealthReporter:
         self.last = report
         return report
 
-    async def run(self) -> None:
-        self._stopping.clear()
-        while not self._stopping.is_set():
-            report = await self.collect()
-            envelope = new_event(
-                EventType.HEALTH,
-                report,
-                source=self.name,
-                key=self._reporter,
-                ts_ns=report.report_ts,
-            )
-            await self._bus.publish(topics.SYSTEM_HEALTH, envelope)
-            self.reports += 1
-            try:
-                async with asyncio.timeout(self._interval):
-                    await self._stopping.wait()
-            except TimeoutError:
-                pass
-
-    def stop(self) -> None:
-        self._stopping.set()
+    async def run_once(self) -> None:
+        """Collect and publish one report (a failure ends ``run()``: the supervisor restarts it)."""
+        report = await self.collect()
+        envelope = new_event(
+            EventType.HEALTH,
+            report,
+            source=self.name,
+            key=self._reporter,
+            ts_ns=report.report_ts,
+        )
+        await self._bus.publish(topics.SYSTEM_HEALTH, envelope)
+        self.reports += 1
 
     def health(self) -> ComponentHealth:
         return ComponentHealth(

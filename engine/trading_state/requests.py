@@ -15,7 +15,6 @@ acts on requests older than its start.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Protocol
@@ -24,6 +23,7 @@ from engine.clock import NS_PER_S, Clock, SystemClock
 from engine.domain.records import AuditRecord
 from engine.events.payloads import ComponentHealth
 from engine.events.types import ComponentStatus
+from engine.periodic import PeriodicService
 from engine.trading_state.control import TradingControl
 from engine.trading_state.operator import TradingOperator, kill_reason
 
@@ -66,7 +66,7 @@ def request_key(row: AuditRecord) -> str:
     return str(row.detail.get("request_id") or f"{row.audit_ts}:{row.action}")
 
 
-class ControlRequestPoller:
+class ControlRequestPoller(PeriodicService):
     """A supervised service applying control requests found in the audit log, and
     acknowledging each once it holds in this process."""
 
@@ -81,34 +81,27 @@ class ControlRequestPoller:
         sends_idle: SendsIdle | None = None,
         instance: str = "",
     ) -> None:
-        self.name = "control-requests"
+        super().__init__("control-requests", interval_s)
         self._store = store
         # the operator's controls, as the console's, with the CLI's kill reason
         self._controls = TradingOperator(lambda: control, reason=kill_reason(CLI_ORIGIN))
         self._broker = broker
-        self._interval = interval_s
         self._clock = clock or SystemClock()
         self._sends_idle = sends_idle
         self._instance = instance
-        self._stopping = asyncio.Event()
         self._since = 0  # requests at or before this (the engine's start) are history
         self._seen: dict[str, int] = {}  # request key → its time, within the look-back
         self.applied = 0
 
-    async def run(self) -> None:
-        self._stopping.clear()
+    round_failed = "control request poll failed"
+    failure_log = log
+
+    async def on_start(self) -> None:
         if not self._since:
             self._since = self._clock.now_ns()
-        while not self._stopping.is_set():
-            try:
-                await self.poll_once()
-            except Exception:
-                log.exception("control request poll failed")
-            try:
-                async with asyncio.timeout(self._interval):
-                    await self._stopping.wait()
-            except TimeoutError:
-                pass
+
+    async def run_once(self) -> int:
+        return await self.poll_once()
 
     async def poll_once(self) -> int:
         """Apply the requests not seen yet; returns how many were new."""
@@ -179,9 +172,6 @@ class ControlRequestPoller:
                 },
             )
         )
-
-    def stop(self) -> None:
-        self._stopping.set()
 
     def health(self) -> ComponentHealth:
         return ComponentHealth(

@@ -9,39 +9,32 @@ tried again on the next round, never crashing the service.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 
 from engine.events.payloads import ComponentHealth
 from engine.events.types import ComponentStatus
 from engine.execution.funds import Funds
+from engine.periodic import PeriodicService
 from engine.zerodha.margins import KiteMarginCheck
 
 log = logging.getLogger("alphapanda.zerodha.funds")
 
 
-class FundsPoller:
+class FundsPoller(PeriodicService):
     """Reads the equity margins every ``poll_s`` and hands them to ``on_funds``."""
 
     def __init__(self, check: KiteMarginCheck, *, poll_s: float = 30.0) -> None:
         if poll_s <= 0:
             raise ValueError("funds poll_s must be positive")
-        self.name = "zerodha.funds"
+        super().__init__("zerodha.funds", poll_s)
         self.check = check
         self.poll_s = poll_s
         self.reads = 0
         self.last_error = ""
-        self._stopping = asyncio.Event()
 
-    async def run(self) -> None:
-        self._stopping.clear()
-        while not self._stopping.is_set():
-            await self.poll_once()
-            try:
-                await asyncio.wait_for(self._stopping.wait(), timeout=self.poll_s)
-            except TimeoutError:
-                pass
+    async def run_once(self) -> Funds | None:
+        return await self.poll_once()
 
     async def poll_once(self) -> Funds | None:
         """One read; None (logged once per streak) when Kite could not tell."""
@@ -56,9 +49,6 @@ class FundsPoller:
         self.reads += 1
         self.last_error = ""
         return funds
-
-    def stop(self) -> None:
-        self._stopping.set()
 
     def health(self) -> ComponentHealth:
         detail = f"{self.reads} reads" + (

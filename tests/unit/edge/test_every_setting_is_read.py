@@ -259,7 +259,7 @@ def _processing(settings: Settings) -> Any:
             assert runtime.pipeline is not None
             services = {service.name: service for service in runtime.pipeline.services}
             return {
-                "health every": services["health"]._interval,
+                "health every": services["health"].interval_s,
                 "processed ids kept": services["processed-pruner"].retention_s,
             }
         finally:

@@ -1,0 +1,77 @@
+"""``PeriodicService``: the one run/stop/wake loop for services that work in rounds.
+
+A health report every second, a poll of the CLI's control requests, a read of the
+account's funds: each does one round, then waits ``interval_s`` or until woken or
+stopped. Written once here, so every such service stops at once (never after a full
+interval), can be restarted by the supervisor, and treats a failing round the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from abc import ABC, abstractmethod
+
+log = logging.getLogger("alphapanda.periodic")
+
+
+class PeriodicService(ABC):
+    """Calls ``run_once`` every ``interval_s`` seconds from ``run()`` until ``stop()``.
+
+    ``round_failed``: the message logged (with the traceback) when a round raises, and
+    the loop goes on to the next round; None lets the error end ``run()``, for the
+    supervisor to restart it.
+    """
+
+    round_failed: str | None = None
+    failure_log: logging.Logger = log  # a subclass logs under its own module's name
+
+    def __init__(self, name: str, interval_s: float) -> None:
+        self.name = name
+        self.interval_s = interval_s
+        self._stopping = False
+        self._nudge = asyncio.Event()  # set by ``stop`` and ``wake``: the wait ends
+
+    @abstractmethod
+    async def run_once(self) -> object:
+        """One round of work."""
+
+    async def on_start(self) -> None:
+        """Before the first round of each ``run()``."""
+
+    async def run(self) -> None:
+        """Rounds until ``stop()``; a later ``run()`` starts again (a stop is not sticky)."""
+        self._stopping = False
+        self._nudge.clear()  # what woke or stopped an earlier run is done
+        await self.on_start()
+        while not self._stopping:
+            try:
+                await self.run_once()
+            except Exception:
+                if self.round_failed is None:
+                    raise
+                self.failure_log.exception(self.round_failed, extra={"service": self.name})
+            await self._wait()
+
+    def stop(self) -> None:
+        """End ``run()`` now: a wait in progress is cut short."""
+        self._stopping = True
+        self._nudge.set()
+
+    def wake(self) -> None:
+        """Start the next round now instead of at the end of the interval."""
+        self._nudge.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    async def _wait(self) -> None:
+        if self._stopping:
+            return
+        try:
+            async with asyncio.timeout(self.interval_s):
+                await self._nudge.wait()
+        except TimeoutError:
+            pass
+        self._nudge.clear()
