@@ -66,7 +66,7 @@ def _show_login_url(url: str) -> None:
     print("Open this URL, sign in to Zerodha, then paste the address you are sent to:")
     print(f"  {url}")
     try:
-        import qrcode  # type: ignore[import-not-found]
+        import qrcode  # optional: the URL alone is enough
     except ImportError:
         return
     code = qrcode.QRCode(border=1)

@@ -117,16 +117,16 @@ class PortfolioService(StreamProcessor):
         kind = type(data)
         if kind is Tick:  # ``book.mark`` inlined: it runs for every tick
             book = self.book
-            # ``kind is Tick`` narrows data, which mypy cannot follow; ``type(data) is Tick``
-            # again would cost a call per tick, so the attribute reads below are ignored.
-            ts = data.exchange_ts  # type: ignore[union-attr]
+            # mypy cannot narrow through ``kind``; ``type(data) is Tick`` again costs a call.
+            tick: Tick = data  # type: ignore[assignment]  # kind is Tick
+            ts = tick.exchange_ts
             if ts >= book.day_end_ns:
                 book.roll_to(ts)  # the first event of a new trading day
             if ts > book.event_ns:
                 book.event_ns = ts
-            book.marks[data.instrument_token] = data.last_price  # type: ignore[union-attr,assignment]
-            if data.close is not None and ts >= book.day_start_ns:  # type: ignore[union-attr]
-                book.closes[data.instrument_token] = data.close  # type: ignore[union-attr]
+            book.marks[tick.instrument_token] = tick.last_price
+            if tick.close is not None and ts >= book.day_start_ns:
+                book.closes[tick.instrument_token] = tick.close
             return True
         return kind is OrderUpdate and data.fill is None  # type: ignore[union-attr]  # via kind
 
