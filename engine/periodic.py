@@ -39,6 +39,17 @@ class PeriodicService(ABC):
     async def on_start(self) -> None:
         """Before the first round of each ``run()``."""
 
+    def survive(self, exc: Exception) -> bool:
+        """A round raised ``exc``: log it and go on (True), or end ``run()`` (False).
+
+        By default: logged with its traceback as ``round_failed`` when the service names
+        that message, else left to end ``run()``.
+        """
+        if self.round_failed is None:
+            return False
+        self.failure_log.exception(self.round_failed, extra={"service": self.name})
+        return True
+
     async def run(self) -> None:
         """Rounds until ``stop()``; a later ``run()`` starts again (a stop is not sticky)."""
         self._stopping = False
@@ -47,10 +58,9 @@ class PeriodicService(ABC):
         while not self._stopping:
             try:
                 await self.run_once()
-            except Exception:
-                if self.round_failed is None:
+            except Exception as exc:
+                if not self.survive(exc):
                     raise
-                self.failure_log.exception(self.round_failed, extra={"service": self.name})
             await self._wait()
 
     def stop(self) -> None:

@@ -8,13 +8,13 @@ rows older than the retention in its own task and transaction, never on the hot 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Protocol
 
 from engine.clock import NS_PER_S, Clock, SystemClock
 from engine.events.payloads import ComponentHealth
 from engine.events.types import ComponentStatus
+from engine.periodic import PeriodicService
 
 log = logging.getLogger("alphapanda.processing")
 
@@ -30,7 +30,7 @@ class Prunable(Protocol):
     async def prune(self, keep_after_ts: int) -> int: ...
 
 
-class ProcessedIdsPruner:
+class ProcessedIdsPruner(PeriodicService):
     """A supervised service deleting processed-event ids older than ``retention_s``.
 
     Runs once at start, then every ``interval_s`` (default: a quarter of the retention,
@@ -49,12 +49,12 @@ class ProcessedIdsPruner:
     ) -> None:
         if retention_s <= 0:
             raise ValueError("retention_s must be positive")
-        self.name = "processed-pruner"
+        super().__init__(
+            "processed-pruner", interval_s or min(retention_s / 4, MAX_PRUNE_INTERVAL_S)
+        )
         self._store = store
         self.retention_s = retention_s
-        self.interval_s = interval_s or min(retention_s / 4, MAX_PRUNE_INTERVAL_S)
         self._clock = clock or SystemClock()
-        self._stopping = asyncio.Event()
         self.pruned = 0
 
     async def prune_once(self) -> int:
@@ -69,21 +69,12 @@ class ProcessedIdsPruner:
             log.info("pruned processed event ids", extra={"rows": removed})
         return removed
 
-    async def run(self) -> None:
-        self._stopping.clear()
-        while not self._stopping.is_set():
-            try:
-                await self.prune_once()
-            except Exception:  # a busy database now is no reason to stop pruning later
-                log.exception("pruning processed event ids failed")
-            try:
-                async with asyncio.timeout(self.interval_s):
-                    await self._stopping.wait()
-            except TimeoutError:
-                pass
+    # a busy database now is no reason to stop pruning later
+    round_failed = "pruning processed event ids failed"
+    failure_log = log
 
-    def stop(self) -> None:
-        self._stopping.set()
+    async def run_once(self) -> int:
+        return await self.prune_once()
 
     def health(self) -> ComponentHealth:
         return ComponentHealth(

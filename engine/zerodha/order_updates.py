@@ -21,6 +21,7 @@ from engine.domain.records import OrderRecord
 from engine.events.payloads import Fill, OrderUpdate
 from engine.events.types import Broker, OrderStatus, OrderType
 from engine.execution.lifecycle import moves_back
+from engine.periodic import PeriodicService
 from engine.zerodha.autoslice import LegBook, autoslice_parent
 from engine.zerodha.kite_orders import decimal_or_none, kite_time_ns, map_status, row_tag
 
@@ -53,7 +54,7 @@ class _Progress:
     next_fetch_poll: int = 0  # while lagging: the poll number of the next fetch
 
 
-class ZerodhaOrderUpdates:
+class ZerodhaOrderUpdates(PeriodicService):
     """Turns Kite order rows into ``OrderUpdate`` payloads for ``sink``; polls while working.
 
     Fills come from the order's trades only; a row whose ``filled_quantity`` is ahead of
@@ -76,10 +77,10 @@ class ZerodhaOrderUpdates:
     ) -> None:
         if trade_fetches_per_poll < 1 or lag_backoff_polls < 1:
             raise ValueError("need trade_fetches_per_poll >= 1 and lag_backoff_polls >= 1")
+        super().__init__("zerodha.order_updates", poll_interval_s)
         self._client = client
         self._orders = orders
         self._sink = sink
-        self.poll_interval_s = poll_interval_s
         self.trade_fetches_per_poll = trade_fetches_per_poll
         self.lag_backoff_polls = lag_backoff_polls
         self._trade_ids: set[str] = set(known_trade_ids)
@@ -87,7 +88,6 @@ class ZerodhaOrderUpdates:
         self._lagging: set[str] = set()  # client order ids whose trades fall short of the row
         self._fetch_budget: int | None = None  # trade fetches left in the running poll
         self._lock = asyncio.Lock()
-        self._stopping = asyncio.Event()
         self.polls = 0
         self.trade_fetches = 0
         self.foreign_rows = 0  # orders without our tag (placed on Kite web or mobile)
@@ -142,22 +142,17 @@ class ZerodhaOrderUpdates:
             self._fetch_budget = None
         return sent
 
-    async def run(self) -> None:
-        """Poll until ``stop()``; a failed poll is logged and retried on the next turn."""
-        self._stopping.clear()
-        while not self._stopping.is_set():
-            try:
-                await self.poll_once()
-            except Exception as exc:
-                log.warning("order book poll failed", extra={"error": f"{type(exc).__name__}"})
-            try:
-                async with asyncio.timeout(self.poll_interval_s):
-                    await self._stopping.wait()
-            except TimeoutError:
-                pass
+    async def run_once(self) -> int:
+        return await self.poll_once()
 
-    def stop(self) -> None:
-        self._stopping.set()
+    def survive(self, exc: Exception) -> bool:
+        """A failed poll is logged (its type only) and retried on the next turn."""
+        log.warning("order book poll failed", extra={"error": f"{type(exc).__name__}"})
+        return True
+
+    @property
+    def poll_interval_s(self) -> float:
+        return self.interval_s
 
     # -- autoslice legs ----------------------------------------------------------------
     async def _order_of_parent(self, parent: str) -> OrderRecord | None:
