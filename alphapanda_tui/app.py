@@ -91,7 +91,7 @@ class AlphaPandaApp(App[int]):
 
     @property
     def dashboard(self) -> DashboardScreen:
-        return self.screen_stack[0]  # type: ignore[return-value]
+        return self.screen_stack[0]  # type: ignore[return-value]  # the first screen pushed
 
     def on_mount(self) -> None:
         self.palette = Palette(self.theme_variables)

@@ -138,6 +138,7 @@ class DashboardScreen(Screen[None]):
         self._today = frame.today
         drawn = False
         for panel_id, panel in self._panels:
+            # Every panel widget declares SECTIONS and show(frame); Widget does not.
             versions = tuple(model.sections[s] for s in panel.SECTIONS)  # type: ignore[attr-defined]
             if (
                 force
@@ -146,7 +147,7 @@ class DashboardScreen(Screen[None]):
                 or (new_day and panel_id in _DATED)
             ):
                 self._seen[panel_id] = versions
-                panel.show(frame)  # type: ignore[attr-defined]
+                panel.show(frame)  # type: ignore[attr-defined]  # a panel widget, as above
                 drawn = True
         logs = self.logs
         if logs.display:
@@ -159,7 +160,7 @@ class DashboardScreen(Screen[None]):
         """Redraw at once the panels that show ``section`` (the kill switch: the state)."""
         frame = Frame(model, now_ns, palette)
         for panel_id, panel in self._panels:
-            sections = panel.SECTIONS  # type: ignore[attr-defined]
+            sections = panel.SECTIONS  # type: ignore[attr-defined]  # a panel widget, as above
             if section in sections:
                 self._seen[panel_id] = tuple(model.sections[s] for s in sections)
-                panel.show(frame)  # type: ignore[attr-defined]
+                panel.show(frame)  # type: ignore[attr-defined]  # a panel widget, as above

@@ -405,6 +405,7 @@ class StreamProcessor(ABC):
                 self.stats.retries += 1
                 return await self._sleep(self.config.retry.delay(attempt))
         await self._dead_letter(record, f"{type(exc).__name__}: {exc}", attempt)
+        # Only a decoded record reaches a handler, so its envelope is there.
         await self.dedup.mark(self.group, record.envelope.id)  # type: ignore[union-attr]
         return True
 
