@@ -27,6 +27,7 @@ from engine.instruments.registry import InstrumentRegistry
 from engine.portfolio.service import PortfolioService
 from engine.ports import TradingStore
 from engine.processing import ProcessorConfig, Service, StreamProcessor, Supervisor
+from engine.protection.service import ProtectionService
 from engine.risk.limits import RiskLimits, StrategyPositionLimit
 from engine.risk.manager import RiskManager
 from engine.strategies.factory import StrategyBinding
@@ -39,12 +40,23 @@ from engine.trading_state.state import TradingState
 log = logging.getLogger("alphapanda.engine")
 
 # What ``--services`` names. ``state`` obeys control commands in every process; it is
-# implied by risk and execution, which must see the kill switch.
-SERVICE_NAMES: tuple[str, ...] = ("feed", "strategies", "risk", "execution", "portfolio", "state")
+# implied by risk and execution, which must see the kill switch. ``protection`` (stops and
+# targets, engine.protection) is implied by risk: its exits are signals risk judges.
+SERVICE_NAMES: tuple[str, ...] = (
+    "feed",
+    "strategies",
+    "risk",
+    "execution",
+    "portfolio",
+    "state",
+    "protection",
+)
 # One per cluster: two feeds double every tick, risk limits and the portfolio are totals
 # over all orders and fills, and the paper venue plus the kill switch's cancel-all live in
 # one execution process. Strategies scale out by tick partition.
-SINGLETON_SERVICES: frozenset[str] = frozenset({"feed", "risk", "execution", "portfolio"})
+SINGLETON_SERVICES: frozenset[str] = frozenset(
+    {"feed", "risk", "execution", "portfolio", "protection"}
+)
 Singleton = Callable[[str, Service], Service]
 
 
@@ -63,6 +75,8 @@ def parse_services(text: str | Collection[str] | None) -> frozenset[str]:
         return frozenset(SERVICE_NAMES)
     if chosen & {"risk", "execution"}:
         chosen |= {"state"}
+    if "risk" in chosen:
+        chosen |= {"protection"}
     return chosen
 
 
@@ -200,6 +214,16 @@ class Pipeline:
             clock=self.clock,
             run_clock=self.run_clock,
         )
+        self.protection = ProtectionService(
+            bus=bus,
+            broker=broker,
+            store=store,
+            trading_state=self.trading_state,
+            tick_size_of=tick_size_of,
+            default_product=config.default_product,
+            config=proc,
+            clock=self.clock,
+        )
         # Stop order: sources first, so every later stage can drain what is in flight.
         self.selected = parse_services(services)
         stages: list[tuple[str, Service | None]] = [
@@ -209,6 +233,7 @@ class Pipeline:
             ("execution", self.execution),
             ("portfolio", self.portfolio),
             ("state", self.state_service),
+            ("protection", self.protection),
         ]
         ordered: list[Service] = []
         for stage, service in stages:
