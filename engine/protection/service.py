@@ -142,7 +142,7 @@ class ProtectionService(StreamProcessor):
                 log.warning(
                     "protection dropped at start: position %s",
                     "closed or flipped",
-                    extra=self._extra(protection),
+                    extra=self._protection_fields(protection),
                 )
                 continue
             self._keep(protection)
@@ -196,7 +196,11 @@ class ProtectionService(StreamProcessor):
         signal_id = self._signal_id_for(envelope, protection)
         if protection.fired:
             if protection.exit_signal_id == signal_id:  # a retry of the tick that fired
-                self._emit_exit(protection, signal_id, tick, out)
+                levels = self._levels(protection)
+                self._emit_exit(
+                    protection, signal_id, tick, out, level_of(levels, protection.fired)
+                )
+                self._emit_state(protection, out)
             return
         best = moved_best(protection, tick.last_price)
         levels = self._levels(best)
@@ -213,7 +217,7 @@ class ProtectionService(StreamProcessor):
                 log.warning(
                     "%s crossed while HALTED: no exit sent, the protection stays armed",
                     fired,
-                    extra=self._extra(protection),
+                    extra=self._protection_fields(protection),
                 )
             return
         self._halt_logged.discard(key)
@@ -223,13 +227,7 @@ class ProtectionService(StreamProcessor):
         await self.store.save_protection(done)  # stored before the exit leaves: never twice
         self._keep(done)
         self._emit_exit(done, signal_id, tick, out, level_of(levels, fired))
-        out.emit(
-            self._positions_topic,
-            EventType.PROTECTION_UPDATED,
-            state_view(done, levels, out.now_ns),
-            key=topics.order_key(self.broker, done.strategy, done.instrument_token),
-            broker=self.broker,
-        )
+        self._emit_state(done, out)
 
     def _emit_exit(
         self,
@@ -259,7 +257,7 @@ class ProtectionService(StreamProcessor):
             signal.quantity,
             protection.symbol,
             signal.reason,
-            extra={**self._extra(protection), "signal_id": signal_id},
+            extra={**self._protection_fields(protection), "signal_id": signal_id},
         )
 
     async def _save_best(self, old: Protection, best: Protection, out: Emitter) -> None:
@@ -307,7 +305,10 @@ class ProtectionService(StreamProcessor):
         await self.store.save_protection(protection)
         self._keep(protection)
         self._emit_state(protection, out)
-        log.info("protection set", extra={**self._extra(protection), "operator": command.operator})
+        log.info(
+            "protection set",
+            extra={**self._protection_fields(protection), "operator": command.operator},
+        )
 
     def _refuse(self, command: ProtectionCommand, symbol: str, problem: str, out: Emitter) -> None:
         message = f"protection for {symbol} ({command.strategy}) not set: {problem}"
@@ -329,7 +330,7 @@ class ProtectionService(StreamProcessor):
         )
         self._forget(protection.key)
         self._emit_state(protection, out, removed=why)
-        log.info("protection removed: %s", why, extra=self._extra(protection))
+        log.info("protection removed: %s", why, extra=self._protection_fields(protection))
 
     # -- bookkeeping --------------------------------------------------------------
     def _keep(self, protection: Protection) -> None:
@@ -371,7 +372,8 @@ class ProtectionService(StreamProcessor):
             broker=self.broker,
         )
 
-    def _extra(self, protection: Protection) -> dict[str, object]:
+    def _protection_fields(self, protection: Protection) -> dict[str, object]:
+        # Not ``_extra``: the processor's failure path calls that one with the bus record.
         return {
             "strategy": protection.strategy,
             "symbol": protection.symbol,

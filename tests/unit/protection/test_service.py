@@ -1,0 +1,220 @@
+"""The protection service on its own, event by event: it stores the fired mark before the
+exit leaves, repeats only the very same exit on a retry of the same tick, never fires
+again after a restart, drops a protection whose position flips, trails, and refuses a
+protection for a flat position with an alert."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from engine.bus.memory import MemoryBus
+from engine.domain.records import PositionRecord
+from engine.events.envelope import EventEnvelope, new_event
+from engine.events.payloads import (
+    PositionSnapshot,
+    ProtectionCommand,
+    ProtectionState,
+    RiskAlert,
+    Signal,
+    Tick,
+)
+from engine.events.types import Broker, EventType, OrderType, Product, Side, TradingMode
+from engine.memory_store import MemoryTradingStore
+from engine.processing.emitter import Emitter
+from engine.protection.levels import STOP_LOSS, TRAILING_STOP
+from engine.protection.service import ProtectionService
+from engine.trading_state.state import TradingState
+
+P = Broker.PAPER
+TOKEN = 738561
+SYMBOL = "NSE:RELIANCE"
+TICK = Decimal("0.05")
+
+
+class Harness:
+    """A service over a memory store holding one position; ``send`` runs one event."""
+
+    def __init__(self, store: MemoryTradingStore, state: TradingState | None = None) -> None:
+        self.store = store
+        self.state = state or TradingState(P)
+        self.service = ProtectionService(
+            bus=MemoryBus(),
+            broker=P,
+            store=store,
+            trading_state=self.state,
+            tick_size_of=lambda _token: TICK,
+        )
+        self.ts = 1_767_600_000_000_000_000
+
+    @classmethod
+    async def holding(cls, net: int, average: str = "1000.00") -> Harness:
+        store = MemoryTradingStore()
+        await store.upsert_position(
+            PositionRecord(
+                broker=P,
+                strategy="manual",
+                instrument_token=TOKEN,
+                symbol=SYMBOL,
+                net_quantity=net,
+                average_price=Decimal(average),
+            )
+        )
+        harness = cls(store)
+        await harness.service.on_start()
+        return harness
+
+    async def restart(self) -> Harness:
+        again = Harness(self.store, self.state)
+        await again.service.on_start()
+        return again
+
+    async def send(self, envelope: EventEnvelope) -> list[object]:
+        if self.service.handle_now(envelope):
+            return []
+        out = Emitter(self.service.name, envelope, self.ts)
+        await self.service.handle(envelope, out)
+        return [o.envelope.data for o in out.outbox]
+
+    def tick_event(self, price: str) -> EventEnvelope:
+        self.ts += 1_000_000_000
+        tick = Tick(
+            instrument_token=TOKEN, symbol=SYMBOL, last_price=Decimal(price), exchange_ts=self.ts
+        )
+        return new_event(EventType.MARKET_TICK, tick, source="feed", key=str(TOKEN))
+
+    async def tick(self, price: str) -> list[Signal]:
+        return [d for d in await self.send(self.tick_event(price)) if isinstance(d, Signal)]
+
+    async def protect(self, **levels: Decimal) -> list[object]:
+        command = ProtectionCommand(broker=P, strategy="manual", instrument_token=TOKEN, **levels)
+        return await self.send(
+            new_event(EventType.PROTECTION_COMMAND, command, source="ops", broker=P)
+        )
+
+    async def position(self, net: int, average: str = "1000.00") -> list[object]:
+        snapshot = PositionSnapshot(
+            broker=P,
+            strategy="manual",
+            instrument_token=TOKEN,
+            symbol=SYMBOL,
+            net_quantity=net,
+            average_price=Decimal(average),
+            last_price=None,
+            realized_pnl=Decimal(0),
+            unrealized_pnl=Decimal(0),
+            charges=Decimal(0),
+        )
+        event = new_event(EventType.POSITION_UPDATED, snapshot, source="portfolio", broker=P)
+        return await self.send(event)
+
+
+async def test_the_stop_is_stored_fired_before_its_one_exit_leaves() -> None:
+    h = await Harness.holding(10)
+    await h.protect(stop_price=Decimal("990.00"))
+
+    assert await h.tick("995.00") == []
+    [exit_signal] = await h.tick("989.95")
+
+    assert (exit_signal.side, exit_signal.quantity) == (Side.SELL, 10)
+    assert (exit_signal.order_type, exit_signal.strategy) == (OrderType.MARKET, "manual")
+    assert exit_signal.product is Product.MIS  # no fill seen: the configured default
+    assert exit_signal.reason == "stop-loss 990.00 crossed at 989.95"
+    [stored] = await h.store.list_protections(P)
+    assert (stored.fired, stored.exit_signal_id) == (STOP_LOSS, exit_signal.signal_id)
+    for price in ("989.95", "980.00", "1000.00", "970.00"):
+        assert await h.tick(price) == []
+
+
+async def test_a_retried_tick_repeats_the_same_exit_and_a_new_one_does_not() -> None:
+    h = await Harness.holding(-4)  # a short: the stop is above
+    await h.protect(stop_pct=Decimal(1))  # 1010.00
+    crossing = h.tick_event("1010.00")
+
+    [first] = [d for d in await h.send(crossing) if isinstance(d, Signal)]
+    [again] = [d for d in await h.send(crossing) if isinstance(d, Signal)]  # redelivered
+
+    assert (first.side, first.quantity) == (Side.BUY, 4)
+    assert again == first  # same signal id: execution's outbox takes it once
+    assert await h.tick("1010.00") == []
+
+
+async def test_a_restart_restores_armed_and_fired_protections() -> None:
+    h = await Harness.holding(10)
+    await h.protect(stop_price=Decimal("990.00"))
+    h = await h.restart()
+    assert len(await h.tick("985.00")) == 1  # armed before the restart: fires after
+
+    h = await h.restart()
+    assert await h.tick("980.00") == []  # fired before the restart: never again
+
+
+async def test_a_flipped_or_closed_position_drops_its_protection() -> None:
+    h = await Harness.holding(10)
+    await h.protect(stop_price=Decimal("990.00"))
+    await h.position(6)  # partly sold: still protected, for what is left
+    [signal] = await h.tick("989.00")
+    assert signal.quantity == 6
+
+    h = await Harness.holding(10)
+    await h.protect(stop_price=Decimal("990.00"))
+    [removed] = [d for d in await h.position(-5) if isinstance(d, ProtectionState)]
+
+    assert (removed.removed, removed.reason) == (True, "position flipped")
+    assert await h.store.list_protections(P) == []
+    assert await h.tick("1020.00") == []  # a short's stop would be above: none is kept
+
+
+async def test_a_trailing_stop_follows_the_best_price_and_is_stored_as_it_tightens() -> None:
+    h = await Harness.holding(10)
+    await h.tick("1000.00")
+    await h.protect(trail_amount=Decimal("10"))
+
+    for price in ("1005.00", "1020.00", "1012.00"):
+        assert await h.tick(price) == []
+    [stored] = await h.store.list_protections(P)
+    assert stored.best_price == Decimal("1020.00")  # a restart keeps the tightened stop
+
+    h = await h.restart()
+    [signal] = await h.tick("1010.00")
+    assert signal.reason == f"{TRAILING_STOP} 1010.00 crossed at 1010.00"
+
+
+async def test_halted_keeps_it_armed_and_it_fires_after_the_resume() -> None:
+    h = await Harness.holding(10)
+    await h.protect(target_price=Decimal("1050.00"))
+    h.state.set(TradingMode.HALTED, reason="kill switch")
+
+    assert await h.tick("1060.00") == []
+    assert (await h.store.list_protections(P))[0].fired == ""
+
+    h.state.set(TradingMode.ACTIVE)
+    assert len(await h.tick("1055.00")) == 1
+
+
+async def test_a_protection_for_a_flat_position_is_refused_with_an_alert() -> None:
+    h = await Harness.holding(0)
+
+    [alert] = await h.protect(stop_price=Decimal("990.00"))
+
+    assert isinstance(alert, RiskAlert)
+    assert (
+        alert.message == "protection for NSE:RELIANCE (manual) not set: no open position to protect"
+    )
+    assert await h.store.list_protections(P) == []
+
+
+async def test_clear_removes_it_and_ticks_of_other_instruments_cost_nothing() -> None:
+    h = await Harness.holding(10)
+    await h.protect(stop_price=Decimal("990.00"))
+    other = new_event(
+        EventType.MARKET_TICK,
+        Tick(instrument_token=1, symbol="NSE:X", last_price=Decimal(1), exchange_ts=h.ts),
+        source="feed",
+    )
+    assert h.service.handle_now(other)  # handled inline: nothing to check
+
+    command = ProtectionCommand(broker=P, strategy="manual", instrument_token=TOKEN, clear=True)
+    await h.send(new_event(EventType.PROTECTION_COMMAND, command, source="ops", broker=P))
+
+    assert await h.store.list_protections(P) == []
+    assert await h.tick("900.00") == []
