@@ -37,7 +37,16 @@ COMMANDS: tuple[str, ...] = (
     "instruments",
     "config",
     "strategies",
+    "order",
+    "cancel",
+    "modify",
+    "exit",
+    "orders",
+    "trades",
+    "positions",
 )
+# A command whose module is named otherwise (``exit`` would shadow the builtin's name).
+MODULE_OF_COMMAND = {"exit": "exit_positions"}
 DEFAULT_COMMAND = "tui"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _GLOBAL_WITH_VALUE = ("--home", "--mode", "--log-level")
@@ -62,7 +71,7 @@ class CommandModule:
 
 def load_command(name: str) -> CommandModule:
     """Import ``alphapanda_tui.commands.<name>``; a failure is recorded, not raised."""
-    module_name = f"alphapanda_tui.commands.{name}"
+    module_name = f"alphapanda_tui.commands.{MODULE_OF_COMMAND.get(name, name)}"
     try:
         module = importlib.import_module(module_name)
         module.configure(CliParser(prog=f"{PROG} {name}"))  # a broken parser fails here

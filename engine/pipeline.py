@@ -33,6 +33,7 @@ from engine.risk.manager import RiskManager
 from engine.strategies.factory import StrategyBinding
 from engine.strategies.runner import StrategyRunner
 from engine.trading_state.control import TradingControl
+from engine.trading_state.manual_outcomes import ManualOutcomes
 from engine.trading_state.requests import ControlRequestPoller, RequestStore
 from engine.trading_state.service import TradingStateService
 from engine.trading_state.state import TradingState
@@ -245,6 +246,10 @@ class Pipeline:
         ordered += extra_services
         if control_requests is not None:
             ordered.append(self._control_request_poller(control_requests))
+            if "risk" in self.selected:  # risk's refusals of manual orders, for the CLI
+                ordered.append(
+                    ManualOutcomes(bus=bus, broker=broker, store=control_requests, clock=self.clock)
+                )
         self.services: list[Service] = ordered
         self.supervisor = Supervisor(ordered)
         self._started = False
@@ -260,6 +265,7 @@ class Pipeline:
             clock=self.clock,
             sends_idle=self.execution.wait_sends_idle if executes else None,
             instance=f"engine {self.config.instance_id}",
+            instruments=self.registry.get,
         )
 
     @property

@@ -69,6 +69,8 @@ class KillSwitchEffects(OrderSending):
         for (strategy, token), net in list(self.net_positions.items()):
             if net == 0 or (command.strategy is not None and strategy != command.strategy):
                 continue
+            if command.instrument_token is not None and token != command.instrument_token:
+                continue  # an operator's exit of one position
             await self._flatten(
                 (strategy, token),
                 net,

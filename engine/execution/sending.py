@@ -56,7 +56,7 @@ class OrderSending(VenueFills):
             quantity=signal.quantity,
             order_type=signal.order_type,
             product=signal.product,
-            validity=self.settings.default_validity,
+            validity=signal.validity or self.settings.default_validity,
             price=signal.limit_price if signal.order_type is not OrderType.MARKET else None,
             trigger_price=signal.trigger_price,
             created_ts=ts,

@@ -1,4 +1,5 @@
-"""The operator's controls: kill, kill and flatten, halt, resume and reduce, in one place.
+"""The operator's controls: kill, kill and flatten, halt, resume and reduce, and orders by
+hand (place, cancel, modify, exit), in one place.
 
 Every place a trader steers from (the embedded console, an attached console, the CLI's
 requests through storage, the console tests) holds an ``OperatorControl`` and gets the
@@ -10,12 +11,29 @@ The words a kill leaves on the state and on every order it cancels are built her
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
-from engine.domain.records import TradingStateRecord
-from engine.events.payloads import TradingStateChanged
-from engine.events.types import TradingMode
+from engine.domain.records import Instrument, OrderRecord, TradingStateRecord
+from engine.events import topics
+from engine.events.envelope import new_event
+from engine.events.payloads import OrderCommand, TradingStateChanged
+from engine.events.types import EventType, TradingMode
 from engine.trading_state.control import TradingControl
+from engine.trading_state.manual import (
+    InstrumentLookup,
+    ManualRequestError,
+    OrderTicket,
+    cancel_command,
+    exit_command,
+    instrument_key,
+    manual_client_order_id,
+    manual_signal,
+    modification_problem,
+    modify_command,
+    ticket_problem,
+    working_order_problem,
+)
 from engine.trading_state.state import KILL_SWITCH, TradingState, kill_reason
 
 ControlSource = Callable[[], TradingControl | None]
@@ -62,6 +80,38 @@ class OperatorControl(Protocol):
         """REDUCING: only orders that shrink a position go out."""
         ...
 
+    async def place_order(self, ticket: OrderTicket, *, request_id: str, operator: str = "") -> str:
+        """Send ``ticket`` as strategy ``manual`` through risk and execution; returns the
+        client order id it gets (the same for the same ``request_id``). Raises
+        ``ManualRequestError`` for a ticket that cannot be an order."""
+        ...
+
+    async def cancel_order(
+        self, order: OrderRecord | None, client_order_id: str, operator: str = ""
+    ) -> None:
+        """Cancel one working order (``order`` as stored; None when unknown)."""
+        ...
+
+    async def modify_order(
+        self,
+        order: OrderRecord | None,
+        client_order_id: str,
+        *,
+        modifications_done: int,
+        quantity: int | None = None,
+        price: Decimal | None = None,
+        trigger_price: Decimal | None = None,
+        operator: str = "",
+    ) -> None:
+        """Modify one working order; refused before sending past Kite's modification cap."""
+        ...
+
+    async def exit_positions(
+        self, *, symbol: str | None = None, strategy: str | None = None, operator: str = ""
+    ) -> None:
+        """Square off one instrument, one strategy, or (neither) everything; no halt."""
+        ...
+
 
 class NotRunningError(RuntimeError):
     """A control asked of an engine (or console) that has not started or has stopped."""
@@ -78,10 +128,13 @@ class TradingOperator:
         not_running: str = "the engine is not running",
         after_send: AfterSend | None = None,
         before_resume: BeforeResume | None = None,
+        instruments: InstrumentLookup | None = None,
     ) -> None:
         """``control`` gives the control while running (None otherwise); ``reason`` is
         what a kill says; ``after_send`` runs after each command is published (a Kafka
-        producer's flush); ``before_resume`` may refuse a resume by raising."""
+        producer's flush); ``before_resume`` may refuse a resume by raising;
+        ``instruments`` finds an instrument by ``EXCHANGE:SYMBOL`` (manual orders, exits)."""
+        self._instruments = instruments
         self._control_source = control
         self.reason = reason
         self._not_running = not_running
@@ -110,6 +163,106 @@ class TradingOperator:
 
     async def reduce(self, strategy: str | None = None, operator: str = "") -> None:
         await self._control().reduce(strategy=strategy, operator=operator)
+        await self._sent()
+
+    async def place_order(self, ticket: OrderTicket, *, request_id: str, operator: str = "") -> str:
+        control = self._control()
+        instrument = self._instrument(ticket.symbol)
+        problem = ticket_problem(ticket, instrument)
+        if problem is not None:
+            raise ManualRequestError(problem)
+        assert instrument is not None
+        signal = manual_signal(
+            ticket,
+            instrument,
+            request_id=request_id,
+            operator=operator,
+            ts_ns=control.run_clock.now_ns(),
+        )
+        event = new_event(
+            EventType.SIGNAL_RAW,
+            signal,
+            source="operator",
+            key=topics.order_key(control.broker, signal.strategy, signal.instrument_token),
+            broker=control.broker,
+            ts_ns=control.clock.now_ns(),
+        )
+        await control.bus.publish(topics.signals_raw(control.broker), event)
+        await self._sent()
+        return manual_client_order_id(request_id)
+
+    async def cancel_order(
+        self, order: OrderRecord | None, client_order_id: str, operator: str = ""
+    ) -> None:
+        control = self._control()
+        problem = working_order_problem(order, client_order_id)
+        if problem is not None:
+            raise ManualRequestError(problem)
+        await self._command(control, cancel_command(control.broker, client_order_id, operator))
+
+    async def modify_order(
+        self,
+        order: OrderRecord | None,
+        client_order_id: str,
+        *,
+        modifications_done: int,
+        quantity: int | None = None,
+        price: Decimal | None = None,
+        trigger_price: Decimal | None = None,
+        operator: str = "",
+    ) -> None:
+        control = self._control()
+        problem = working_order_problem(order, client_order_id)
+        if problem is None:
+            assert order is not None
+            problem = modification_problem(
+                order,
+                modifications_done,
+                quantity=quantity,
+                price=price,
+                trigger_price=trigger_price,
+            )
+        if problem is not None:
+            raise ManualRequestError(problem)
+        command = modify_command(
+            control.broker,
+            client_order_id,
+            quantity=quantity,
+            price=price,
+            trigger_price=trigger_price,
+            operator=operator,
+        )
+        await self._command(control, command)
+
+    async def exit_positions(
+        self, *, symbol: str | None = None, strategy: str | None = None, operator: str = ""
+    ) -> None:
+        control = self._control()
+        token: int | None = None
+        if symbol is not None:
+            instrument = self._instrument(symbol)
+            if instrument is None:
+                raise ManualRequestError(f"unknown instrument {symbol}")
+            token = instrument.instrument_token
+        command = exit_command(
+            control.broker, strategy=strategy, instrument_token=token, operator=operator
+        )
+        await self._command(control, command)
+
+    def _instrument(self, symbol: str) -> Instrument | None:
+        return None if self._instruments is None else self._instruments(instrument_key(symbol))
+
+    async def _command(self, control: TradingControl, command: OrderCommand) -> None:
+        """An order command to the process that owns execution (orders.commands)."""
+        event = new_event(
+            EventType.ORDER_COMMAND,
+            command,
+            source="operator",
+            key=control.broker.value,
+            broker=control.broker,
+            ts_ns=control.clock.now_ns(),
+        )
+        await control.bus.publish(topics.orders_commands(control.broker), event)
         await self._sent()
 
     def _control(self) -> TradingControl:

@@ -20,17 +20,19 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from engine.clock import NS_PER_S, Clock, SystemClock
-from engine.domain.records import AuditRecord
+from engine.domain.records import AuditRecord, OrderRecord
 from engine.events.payloads import ComponentHealth
 from engine.events.types import ComponentStatus
 from engine.periodic import PeriodicService
 from engine.trading_state.control import TradingControl
+from engine.trading_state.manual import InstrumentLookup
+from engine.trading_state.manual_requests import MANUAL_ACTIONS, apply_manual_request
 from engine.trading_state.operator import TradingOperator, kill_reason
 
 log = logging.getLogger("alphapanda.trading_state")
 REQUEST_PREFIX = "request."
 ACK_PREFIX = "ack."
-ACTIONS = ("kill", "halt", "resume", "reduce")
+ACTIONS = ("kill", "halt", "resume", "reduce", *MANUAL_ACTIONS)
 TIGHTENING = frozenset({"kill", "halt", "reduce"})
 POLL_INTERVAL_S = 0.05
 # Rows may commit out of timestamp order (two shells at once): look back this far and
@@ -50,6 +52,8 @@ class RequestStore(Protocol):
     async def list_audit_after(
         self, after_ts: int, action_prefix: str, limit: int = 50
     ) -> list[AuditRecord]: ...
+
+    async def get_order(self, client_order_id: str) -> OrderRecord | None: ...
 
 
 def request_record(action: str, actor: str, ts_ns: int, **detail: object) -> AuditRecord:
@@ -80,11 +84,14 @@ class ControlRequestPoller(PeriodicService):
         clock: Clock | None = None,
         sends_idle: SendsIdle | None = None,
         instance: str = "",
+        instruments: InstrumentLookup | None = None,
     ) -> None:
         super().__init__("control-requests", interval_s)
         self._store = store
         # the operator's controls, as the console's, with the CLI's kill reason
-        self._controls = TradingOperator(lambda: control, reason=kill_reason(CLI_ORIGIN))
+        self._controls = TradingOperator(
+            lambda: control, reason=kill_reason(CLI_ORIGIN), instruments=instruments
+        )
         self._broker = broker
         self._clock = clock or SystemClock()
         self._sends_idle = sends_idle
@@ -125,6 +132,9 @@ class ControlRequestPoller(PeriodicService):
 
     async def _apply(self, row: AuditRecord) -> None:
         action = row.action.removeprefix(REQUEST_PREFIX)
+        if action in MANUAL_ACTIONS:
+            await self._apply_manual(action, row)
+            return
         strategy = row.detail.get("strategy")
         strategy = str(strategy) if strategy else None
         controls = self._controls
@@ -145,6 +155,28 @@ class ControlRequestPoller(PeriodicService):
             await controls.reduce(strategy=strategy, operator=row.actor)
         self.applied += 1
         await self._acknowledge(row, action, held_ns)
+
+    async def _apply_manual(self, action: str, row: AuditRecord) -> None:
+        """An order by hand: only where orders are executed (one process in a cluster), so
+        a cancel or modify is sent once; acknowledged with what was sent or why not."""
+        if self._sends_idle is None:
+            return
+        log.warning(
+            "manual request from the CLI",
+            extra={"action": action, "actor": row.actor, "request_id": request_key(row)},
+        )
+        outcome = await apply_manual_request(
+            action, row, request_id=request_key(row), controls=self._controls, store=self._store
+        )
+        self.applied += 1
+        await self._store.add_audit(
+            AuditRecord(
+                audit_ts=max(self._clock.now_ns(), row.audit_ts + 1),
+                actor=self._instance or "engine",
+                action=ACK_PREFIX + action,
+                detail={"request_id": request_key(row), "broker": self._broker, **outcome},
+            )
+        )
 
     async def _acknowledge(self, row: AuditRecord, action: str, held_ns: int) -> None:
         """Say the request holds here: for a tightening one, once nothing more can leave."""

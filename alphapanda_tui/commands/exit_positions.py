@@ -1,0 +1,84 @@
+"""``alphapanda exit (SYMBOL | --strategy S | --all)``: square off by hand, without halting.
+
+The kill switch's square-off (market orders that only reduce), narrowed to one
+instrument, one strategy, or everything; trading stays as it is. Prints the positions
+left once they are flat, or what is still open after the wait.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from typing import Any
+
+from alphapanda_tui import manual_cli
+from alphapanda_tui.errors import UsageError
+
+NAME = "exit"
+HELP = "exit one position, one strategy's positions, or all (no halt)"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("symbol", nargs="?", help="the instrument to exit, e.g. INFY")
+    parser.add_argument("--strategy", metavar="S", help="only this strategy's positions")
+    parser.add_argument("--all", action="store_true", help="every position")
+    manual_cli.add_yes(parser)
+
+
+def run(args: argparse.Namespace, settings: Any) -> int:
+    return manual_cli.run_async(exit_positions(args, settings))
+
+
+async def exit_positions(args: argparse.Namespace, settings: Any) -> int:
+    if args.all == bool(args.symbol or args.strategy):
+        raise UsageError("name a SYMBOL, a --strategy, or --all (and not --all with them)")
+    manual_cli.require_engine(settings)
+    what = _described(args)
+    if not manual_cli.confirmed(f"Exit {what} at market?", args.yes):
+        print("nothing exited")
+        return manual_cli.NOT_CONFIRMED_EXIT
+    ack = await manual_cli.send_request(
+        settings, "exit", symbol=args.symbol, strategy=args.strategy
+    )
+    if ack is None:
+        return manual_cli.no_ack("exit")
+    try:
+        if not ack.sent:
+            return manual_cli.refused(ack)
+        left = await _wait_flat(ack.store, settings.broker, args)
+    finally:
+        await ack.store.aclose()
+    if left:
+        for position in left:
+            print(f"still open: {position.strategy} {position.symbol} {position.net_quantity}")
+        return manual_cli.REFUSED_EXIT
+    print(f"exited {what}: flat")
+    return 0
+
+
+def _described(args: argparse.Namespace) -> str:
+    if args.all:
+        return "every position"
+    parts = [args.symbol.upper()] if args.symbol else []
+    if args.strategy:
+        parts.append(f"of strategy {args.strategy}")
+    return " ".join(parts) if args.symbol else f"every position of strategy {args.strategy}"
+
+
+async def _wait_flat(store: Any, broker: Any, args: argparse.Namespace) -> list[Any]:
+    from engine.trading_state.manual import instrument_key
+
+    key = instrument_key(args.symbol) if args.symbol else None
+    deadline = time.monotonic() + manual_cli.OUTCOME_WAIT_S
+    while True:
+        left = [
+            p
+            for p in await store.list_positions(broker)
+            if p.net_quantity != 0
+            and (key is None or p.symbol == key)
+            and (args.strategy is None or p.strategy == args.strategy)
+        ]
+        if not left or time.monotonic() >= deadline:
+            return left
+        await asyncio.sleep(0.05)

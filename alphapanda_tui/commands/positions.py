@@ -1,0 +1,41 @@
+"""``alphapanda positions [--json]``: open positions per strategy and instrument.
+
+Net quantity, average price, last price, realised P&L and charges, from storage (no
+engine needed); ``--all`` includes the positions closed today.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from alphapanda_tui import books_cli
+
+NAME = "positions"
+HELP = "open positions per strategy (--all with closed ones, --json)"
+COLUMNS: list[books_cli.Column] = [
+    ("strategy", lambda p: p.strategy),
+    ("symbol", lambda p: p.symbol),
+    ("net", lambda p: p.net_quantity),
+    ("avg", lambda p: p.average_price),
+    ("last", lambda p: p.last_price),
+    ("realised", lambda p: p.realized_pnl),
+    ("charges", lambda p: p.charges),
+]
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--all", action="store_true", help="also positions closed today")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def run(args: argparse.Namespace, settings: Any) -> int:
+    async def read(store: Any) -> list[Any]:
+        return await store.list_positions(settings.broker)
+
+    positions = asyncio.run(books_cli.read(settings, read))
+    if not args.all:
+        positions = [p for p in positions if p.net_quantity != 0]
+    positions.sort(key=lambda p: (p.strategy, p.symbol))
+    return books_cli.show(positions, COLUMNS, json_out=args.json, empty="no open positions")
