@@ -137,8 +137,8 @@ async def wait_for(condition, timeout: float = 10.0) -> None:
 
 async def run(presses: int, rate: float, enter_on_push: bool = False) -> dict[str, object]:
     # The engine keeps the CPU busy, so Pilot's wait-for-idle would add ~1 s per key.
-    textual.app.wait_for_idle = _one_turn  # type: ignore[assignment]
-    textual.pilot.wait_for_idle = _one_turn  # type: ignore[assignment]
+    textual.app.wait_for_idle = _one_turn  # type: ignore[assignment]  # patched on purpose
+    textual.pilot.wait_for_idle = _one_turn  # type: ignore[assignment]  # patched on purpose
     home = Path(tempfile.mkdtemp(prefix="alphapanda-bench-"))
     instruments, strategies = write_home(home)
     settings = load_settings(

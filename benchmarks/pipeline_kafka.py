@@ -258,6 +258,7 @@ async def pipeline_run(
         quiet_since = time.time()
         for _ in range(100):
             await asyncio.sleep(0.02)
+            # No sub is None here (checked above); caught_up is the Kafka subscription's.
             if all([await sub.caught_up(quiet_since) for sub in subs]):  # type: ignore[union-attr]
                 return counts == [_ticks_seen(s) for s in stages] + [read[0]]
         return False
