@@ -148,6 +148,17 @@ class ProtectionService(StreamProcessor):
             self._keep(protection)
         if self.protections:
             log.info("protections restored", extra={"count": len(self.protections)})
+            await self._announce()
+
+    async def _announce(self) -> None:
+        """Publish every restored protection with its trigger prices, for the consoles."""
+        out = Emitter(self.name, None, self.clock.now_ns())
+        for protection in self.protections.values():
+            self._emit_state(protection, out)
+        try:
+            await self._publish(out)
+        except Exception:  # a console still draws them from the store
+            log.warning("restored protections not published", extra={"processor": self.name})
 
     # -- events -------------------------------------------------------------------
     def handle_now(self, envelope: EventEnvelope) -> bool:

@@ -19,6 +19,7 @@ from engine.events.payloads import (
     OrderUpdate,
     PnlSnapshot,
     PositionSnapshot,
+    ProtectionState,
     RiskAlert,
     Tick,
     TradingStateChanged,
@@ -72,6 +73,8 @@ class ReadModel:
         self.version = 0
         self.sections: dict[str, int] = dict.fromkeys(SECTIONS, 0)
         self.positions: dict[tuple[str, int], PositionSnapshot] = {}
+        # each position's stop-loss, target and trailing stop, as the engine keeps them
+        self.protections: dict[tuple[str, int], ProtectionState] = {}
         self.ltp: dict[int, Decimal] = {}
         self.closes: dict[int, Decimal] = {}
         self.orders: dict[str, OrderUpdate] = {}
@@ -136,6 +139,15 @@ class ReadModel:
         self.positions[key] = position
         if position.last_price is not None and position.instrument_token not in self.ltp:
             self.ltp[position.instrument_token] = position.last_price
+        self._touch(POSITIONS)
+
+    def apply_protection(self, state: ProtectionState) -> None:
+        """A position's protection as the engine keeps it; a removed one is forgotten."""
+        key = (state.strategy, state.instrument_token)
+        if state.removed:
+            self.protections.pop(key, None)
+        else:
+            self.protections[key] = state
         self._touch(POSITIONS)
 
     def apply_pnl(self, snapshot: PnlSnapshot) -> None:

@@ -18,6 +18,7 @@ from engine.events.payloads import (
     OrderUpdate,
     PnlSnapshot,
     PositionSnapshot,
+    ProtectionState,
     RiskAlert,
     Tick,
     TradingStateChanged,
@@ -27,7 +28,12 @@ from engine.ids import uuid7_str
 from engine.processing.emitter import Emitter
 from engine.processing.processor import ProcessorConfig, StreamProcessor
 from engine.read_model.model import ReadModel
-from engine.read_model.seed import ReadModelSource, seed_read_model
+from engine.read_model.seed import (
+    ProtectionSource,
+    ReadModelSource,
+    seed_protections,
+    seed_read_model,
+)
 
 log = logging.getLogger("alphapanda.read_model")
 
@@ -86,6 +92,11 @@ class ReadModelProcessor(StreamProcessor):
             await seed_read_model(self.model, seed, self.broker)
         except Exception as exc:  # the console still fills from the bus
             log.warning("read model not seeded from the store", extra={"error": str(exc)})
+        if isinstance(seed, ProtectionSource):  # a store without protections: none to show
+            try:
+                await seed_protections(self.model, seed, self.broker)
+            except Exception as exc:
+                log.warning("protections not seeded from the store", extra={"error": str(exc)})
 
     async def handle(self, envelope: EventEnvelope, out: Emitter) -> None:
         data = envelope.data
@@ -99,6 +110,8 @@ class ReadModelProcessor(StreamProcessor):
             model.apply_order(data)
         elif isinstance(data, PositionSnapshot):
             model.apply_position(data)
+        elif isinstance(data, ProtectionState):
+            model.apply_protection(data)
         elif isinstance(data, PnlSnapshot):
             model.apply_pnl(data)
         elif isinstance(data, RiskAlert):

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from engine.domain.records import OrderRecord, PnlSnapshotRecord, PositionRecord
-from engine.events.payloads import PnlSnapshot, PositionSnapshot
+from engine.events.payloads import PnlSnapshot, PositionSnapshot, ProtectionState
 from engine.events.types import Broker, OrderStatus
 from engine.execution.order_mapping import order_update
 from engine.market.sessions import TradingDays
+from engine.protection.levels import Protection, levels_of
 from engine.read_model.model import ReadModel
 
 log = logging.getLogger("alphapanda.read_model")
@@ -118,3 +119,34 @@ async def seed_read_model(
             "pnl": snapshot is not None,
         },
     )
+
+
+@runtime_checkable
+class ProtectionSource(Protocol):
+    """Where the read model finds the positions' protections at start (``TradingStore``)."""
+
+    async def list_protections(self, broker: Broker) -> list[Protection]: ...
+
+
+async def seed_protections(model: ReadModel, source: ProtectionSource, broker: Broker) -> None:
+    """Draw each position's stop, target and trailing stop from the store (after the
+    positions: percent levels are worked out from the seeded average price, unrounded to
+    the tick, until the protection service publishes its own on start)."""
+    for protection in await source.list_protections(broker):
+        position = model.positions.get(protection.key)
+        average = position.average_price if position is not None else Decimal(0)
+        levels = levels_of(protection, average, None)
+        model.apply_protection(
+            ProtectionState(
+                broker=protection.broker,
+                strategy=protection.strategy,
+                instrument_token=protection.instrument_token,
+                symbol=protection.symbol,
+                stop=levels.stop,
+                target=levels.target,
+                trail=levels.trail,
+                best_price=protection.best_price,
+                fired=protection.fired,
+                updated_ts=protection.set_ts,
+            )
+        )

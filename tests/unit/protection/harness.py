@@ -1,0 +1,97 @@
+"""A protection service over a memory store holding one position, driven event by event."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from engine.bus.memory import MemoryBus
+from engine.domain.records import PositionRecord
+from engine.events.envelope import EventEnvelope, new_event
+from engine.events.payloads import PositionSnapshot, ProtectionCommand, Signal, Tick
+from engine.events.types import Broker, EventType
+from engine.memory_store import MemoryTradingStore
+from engine.processing.emitter import Emitter
+from engine.protection.service import ProtectionService
+from engine.trading_state.state import TradingState
+
+P = Broker.PAPER
+TOKEN = 738561
+SYMBOL = "NSE:RELIANCE"
+TICK = Decimal("0.05")
+
+
+class Harness:
+    """A service over a memory store holding one position; ``send`` runs one event."""
+
+    def __init__(self, store: MemoryTradingStore, state: TradingState | None = None) -> None:
+        self.store = store
+        self.state = state or TradingState(P)
+        self.service = ProtectionService(
+            bus=MemoryBus(),
+            broker=P,
+            store=store,
+            trading_state=self.state,
+            tick_size_of=lambda _token: TICK,
+        )
+        self.ts = 1_767_600_000_000_000_000
+
+    @classmethod
+    async def holding(cls, net: int, average: str = "1000.00") -> Harness:
+        store = MemoryTradingStore()
+        await store.upsert_position(
+            PositionRecord(
+                broker=P,
+                strategy="manual",
+                instrument_token=TOKEN,
+                symbol=SYMBOL,
+                net_quantity=net,
+                average_price=Decimal(average),
+            )
+        )
+        harness = cls(store)
+        await harness.service.on_start()
+        return harness
+
+    async def restart(self) -> Harness:
+        again = Harness(self.store, self.state)
+        await again.service.on_start()
+        return again
+
+    async def send(self, envelope: EventEnvelope) -> list[object]:
+        if self.service.handle_now(envelope):
+            return []
+        out = Emitter(self.service.name, envelope, self.ts)
+        await self.service.handle(envelope, out)
+        return [o.envelope.data for o in out.outbox]
+
+    def tick_event(self, price: str) -> EventEnvelope:
+        self.ts += 1_000_000_000
+        tick = Tick(
+            instrument_token=TOKEN, symbol=SYMBOL, last_price=Decimal(price), exchange_ts=self.ts
+        )
+        return new_event(EventType.MARKET_TICK, tick, source="feed", key=str(TOKEN))
+
+    async def tick(self, price: str) -> list[Signal]:
+        return [d for d in await self.send(self.tick_event(price)) if isinstance(d, Signal)]
+
+    async def protect(self, **levels: Decimal) -> list[object]:
+        command = ProtectionCommand(broker=P, strategy="manual", instrument_token=TOKEN, **levels)
+        return await self.send(
+            new_event(EventType.PROTECTION_COMMAND, command, source="ops", broker=P)
+        )
+
+    async def position(self, net: int, average: str = "1000.00") -> list[object]:
+        snapshot = PositionSnapshot(
+            broker=P,
+            strategy="manual",
+            instrument_token=TOKEN,
+            symbol=SYMBOL,
+            net_quantity=net,
+            average_price=Decimal(average),
+            last_price=None,
+            realized_pnl=Decimal(0),
+            unrealized_pnl=Decimal(0),
+            charges=Decimal(0),
+        )
+        event = new_event(EventType.POSITION_UPDATED, snapshot, source="portfolio", broker=P)
+        return await self.send(event)
