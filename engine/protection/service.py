@@ -32,6 +32,7 @@ from engine.events.payloads import (
     Tick,
 )
 from engine.events.types import Broker, EventType, OrderStatus, Product, Severity, TradingMode
+from engine.ids import client_order_id
 from engine.logs.order_story import INTENT, signal_story
 from engine.processing.emitter import Emitter
 from engine.processing.processor import ProcessorConfig, StreamProcessor
@@ -67,6 +68,8 @@ class ProtectionStore(Protocol):
     async def list_orders(
         self, broker: Broker, statuses: list[OrderStatus] | None = None, limit: int = 500
     ) -> list[OrderRecord]: ...
+
+    async def get_order(self, client_order_id: str) -> OrderRecord | None: ...
 
 
 class _Held(msgspec.Struct, gc=False):
@@ -119,6 +122,9 @@ class ProtectionService(StreamProcessor):
         self._products: dict[_Key, Product] = {}
         self._last: dict[int, Decimal] = {}
         self._halt_logged: set[_Key] = set()
+        # fired before a restart, yet its exit never became an order (the process ended
+        # between storing the mark and risk's verdict): sent again, same id, on the next tick
+        self._unsent: set[_Key] = set()
         self._signals_topic = topics.signals_raw(broker)
         self._positions_topic = topics.positions(broker)
 
@@ -146,9 +152,15 @@ class ProtectionService(StreamProcessor):
                 )
                 continue
             self._keep(protection)
+            if protection.fired and await self._exit_unsent(protection):
+                self._unsent.add(protection.key)
         if self.protections:
             log.info("protections restored", extra={"count": len(self.protections)})
             await self._announce()
+
+    async def _exit_unsent(self, protection: Protection) -> bool:
+        order = await self.store.get_order(client_order_id(protection.exit_signal_id))
+        return order is None
 
     async def _announce(self) -> None:
         """Publish every restored protection with its trigger prices, for the consoles."""
@@ -174,6 +186,8 @@ class ProtectionService(StreamProcessor):
             return True
         for key in keys:
             protection = self.protections[key]
+            if key in self._unsent:
+                return False
             if protection.fired and protection.exit_signal_id != self._signal_id_for(
                 envelope, protection
             ):
@@ -206,6 +220,13 @@ class ProtectionService(StreamProcessor):
         protection = self.protections[key]
         signal_id = self._signal_id_for(envelope, protection)
         if protection.fired:
+            if key in self._unsent:  # lost with the last process: the same exit again
+                self._unsent.discard(key)
+                signal_id = protection.exit_signal_id
+                log.warning(
+                    "resending an exit the last process stored but never sent",
+                    extra=self._protection_fields(protection),
+                )
             if protection.exit_signal_id == signal_id:  # a retry of the tick that fired
                 levels = self._levels(protection)
                 self._emit_exit(
@@ -359,6 +380,7 @@ class ProtectionService(StreamProcessor):
         if not keys:
             self._by_token.pop(key[1], None)
         self._halt_logged.discard(key)
+        self._unsent.discard(key)
 
     def _levels(self, protection: Protection) -> Levels:
         held = self._held.get(protection.key)

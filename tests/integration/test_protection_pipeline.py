@@ -6,6 +6,7 @@ exit from being sent while REDUCING lets it through."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import datetime
 from decimal import Decimal
@@ -169,7 +170,10 @@ async def test_stop_set_before_a_restart_fires_exactly_once_after_it(database_ur
         await store.aclose()
 
 
-async def test_target_fires_and_closes_the_position(database_url: str) -> None:
+async def test_target_fires_and_closes_the_position(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="alphapanda.orders")
     store = await open_store(database_url)
     try:
         async with Engine(store) as engine:
@@ -185,6 +189,13 @@ async def test_target_fires_and_closes_the_position(database_url: str) -> None:
             assert exit_order.status is OrderStatus.FILLED
             assert await _net(store) == 0
             assert await store.list_protections(P) == []
+            story = [r.getMessage() for r in caplog.records if r.name == "alphapanda.orders"]
+            assert any(
+                line.startswith("intent SIGNAL SELL 10 NSE:RELIANCE")
+                and "[manual]" in line
+                and line.endswith("target 1414.00 crossed at 1414.50")
+                for line in story
+            ), story
     finally:
         await store.aclose()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from engine.domain.records import OrderRecord
 from engine.events.envelope import new_event
 from engine.events.payloads import (
     ProtectionCommand,
@@ -16,6 +17,7 @@ from engine.events.payloads import (
     Tick,
 )
 from engine.events.types import EventType, OrderType, Product, Side, TradingMode
+from engine.ids import client_order_id
 from engine.protection.levels import STOP_LOSS, TRAILING_STOP
 from tests.unit.protection.harness import TOKEN, Harness, P
 
@@ -50,14 +52,44 @@ async def test_a_retried_tick_repeats_the_same_exit_and_a_new_one_does_not() -> 
     assert await h.tick("1010.00") == []
 
 
+def _outbox_row(signal: Signal) -> OrderRecord:
+    """The order execution writes for ``signal`` before sending it."""
+    return OrderRecord(
+        client_order_id=client_order_id(signal.signal_id),
+        broker=P,
+        strategy=signal.strategy,
+        signal_id=signal.signal_id,
+        instrument_token=signal.instrument_token,
+        symbol=signal.symbol,
+        side=signal.side,
+        quantity=signal.quantity,
+        order_type=signal.order_type,
+        product=signal.product,
+    )
+
+
 async def test_a_restart_restores_armed_and_fired_protections() -> None:
     h = await Harness.holding(10)
     await h.protect(stop_price=Decimal("990.00"))
     h = await h.restart()
-    assert len(await h.tick("985.00")) == 1  # armed before the restart: fires after
+    [signal] = await h.tick("985.00")  # armed before the restart: fires after
+    await h.store.insert_order(_outbox_row(signal))
 
     h = await h.restart()
-    assert await h.tick("980.00") == []  # fired before the restart: never again
+    assert await h.tick("980.00") == []  # fired and sent before the restart: never again
+
+
+async def test_an_exit_stored_fired_but_never_sent_goes_out_once_after_a_restart() -> None:
+    h = await Harness.holding(10)
+    await h.protect(stop_price=Decimal("990.00"))
+    [lost] = await h.tick("985.00")  # the process ends before risk saw it: no order
+
+    h = await h.restart()
+    [again] = await h.tick("986.00")
+    assert await h.tick("984.00") == []
+
+    assert again.signal_id == lost.signal_id  # same client order id: the outbox takes one
+    assert (again.side, again.quantity) == (Side.SELL, 10)
 
 
 async def test_a_flipped_or_closed_position_drops_its_protection() -> None:
