@@ -192,9 +192,8 @@ class AttachedRuntime:
         return self.control if self._bus is not None else None
 
     async def _flush(self) -> None:
-        flush = getattr(self._bus, "flush", None)
-        if flush is not None:
-            await flush()
+        if self._bus is not None:
+            await self._bus.flush()
 
     @property
     def global_mode(self) -> TradingMode:
