@@ -7,6 +7,7 @@ never disagree.
 
 from __future__ import annotations
 
+from engine.domain.projection import project
 from engine.domain.records import FillRecord, OrderRecord
 from engine.events.payloads import Fill, OrderIntent, OrderUpdate
 from engine.events.types import OrderStatus
@@ -15,23 +16,7 @@ from engine.execution.reports import VenueUpdate
 
 def order_intent(order: OrderRecord) -> OrderIntent:
     """What the venue is asked to do for an outbox row."""
-    return OrderIntent(
-        client_order_id=order.client_order_id,
-        signal_id=order.signal_id,
-        strategy=order.strategy,
-        broker=order.broker,
-        instrument_token=order.instrument_token,
-        symbol=order.symbol,
-        side=order.side,
-        quantity=order.quantity,
-        order_type=order.order_type,
-        product=order.product,
-        validity=order.validity,
-        price=order.price,
-        trigger_price=order.trigger_price,
-        created_ts=order.created_ts,
-        not_before_ts=_not_before(order),
-    )
+    return project(OrderIntent, order, not_before_ts=_not_before(order))
 
 
 def _not_before(order: OrderRecord) -> int:
@@ -48,16 +33,12 @@ def _not_before(order: OrderRecord) -> int:
     return order.created_ts
 
 
-def fill_record(order: OrderRecord, fill: Fill) -> FillRecord:
-    """The journal row of one fill of ``order``."""
-    return FillRecord(
-        broker=order.broker,
+def fill_record(order: OrderRecord | OrderUpdate, fill: Fill) -> FillRecord:
+    """The journal row of one fill of ``order`` (the outbox row, or the event that carried it)."""
+    return project(
+        FillRecord,
+        order,
         trade_id=fill.trade_id,
-        client_order_id=order.client_order_id,
-        strategy=order.strategy,
-        instrument_token=order.instrument_token,
-        symbol=order.symbol,
-        side=order.side,
         quantity=fill.quantity,
         price=fill.price,
         charges=fill.charges,
@@ -73,39 +54,9 @@ def order_update(
     fill: Fill | None = None,
 ) -> OrderUpdate:
     """The lifecycle event for ``order`` as it stands (``status`` overrides, e.g. SUBMITTED)."""
-    return OrderUpdate(
-        client_order_id=order.client_order_id,
-        strategy=order.strategy,
-        broker=order.broker,
-        instrument_token=order.instrument_token,
-        symbol=order.symbol,
-        side=order.side,
-        quantity=order.quantity,
-        order_type=order.order_type,
-        product=order.product,
-        status=status or order.status,
-        filled_quantity=order.filled_quantity,
-        average_price=order.average_price,
-        price=order.price,
-        trigger_price=order.trigger_price,
-        broker_order_id=order.broker_order_id,
-        fill=fill,
-        reason=order.reason,
-        update_ts=ts,
-    )
+    return project(OrderUpdate, order, status=status or order.status, fill=fill, update_ts=ts)
 
 
 def venue_update(update: OrderUpdate) -> VenueUpdate:
     """A live venue's ``OrderUpdate`` (``ORDER_VENUE_UPDATE``) as the paper venue reports it."""
-    return VenueUpdate(
-        client_order_id=update.client_order_id,
-        status=update.status,
-        filled_quantity=update.filled_quantity,
-        average_price=update.average_price,
-        fill=update.fill,
-        reason=update.reason,
-        update_ts=update.update_ts,
-        quantity=update.quantity,
-        price=update.price,
-        trigger_price=update.trigger_price,
-    )
+    return project(VenueUpdate, update)

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from engine.domain.projection import project
 from engine.domain.records import FillRecord, PnlSnapshotRecord, PositionRecord
 from engine.events.payloads import PnlSnapshot, PositionSnapshot
 from engine.events.types import Broker
@@ -275,21 +276,8 @@ class PortfolioBook:
                 day_unrealized += pnl - start.unrealized_at(reference)
             else:
                 day_unrealized += pnl
-            views.append(
-                PositionSnapshot(
-                    broker=broker,
-                    strategy=position.strategy,
-                    instrument_token=token,
-                    symbol=position.symbol,
-                    net_quantity=ledger.net_quantity,
-                    average_price=ledger.average_price,
-                    last_price=mark,
-                    realized_pnl=ledger.realized_pnl,
-                    unrealized_pnl=pnl,
-                    charges=ledger.charges,
-                    day_change=None if mark is None or close is None else mark - close,
-                )
-            )
+            day_change = None if mark is None or close is None else mark - close
+            views.append(self._view(position, mark, pnl, day_change))
         return PnlSnapshot(
             broker=broker,
             snapshot_ts=ts,
@@ -320,20 +308,7 @@ class PortfolioBook:
 
     @staticmethod
     def snapshot_record(snapshot: PnlSnapshot) -> PnlSnapshotRecord:
-        return PnlSnapshotRecord(
-            broker=snapshot.broker,
-            snapshot_ts=snapshot.snapshot_ts,
-            realized_pnl=snapshot.realized_pnl,
-            unrealized_pnl=snapshot.unrealized_pnl,
-            charges=snapshot.charges,
-            cash=snapshot.cash,
-            equity=snapshot.equity,
-            gross_exposure=snapshot.gross_exposure,
-            trading_day=snapshot.trading_day,
-            day_realized_pnl=snapshot.day_realized_pnl,
-            day_unrealized_pnl=snapshot.day_unrealized_pnl,
-            day_charges=snapshot.day_charges,
-        )
+        return project(PnlSnapshotRecord, snapshot)
 
     # -- internals ----------------------------------------------------------------
     def _mark(self, position: _Position) -> Decimal | None:
@@ -355,23 +330,22 @@ class PortfolioBook:
         return last - close
 
     def _record(self, position: _Position) -> PositionRecord:
-        ledger = position.ledger
-        return PositionRecord(
-            broker=self.broker,
-            strategy=position.strategy,
-            instrument_token=position.instrument_token,
-            symbol=position.symbol,
-            net_quantity=ledger.net_quantity,
-            average_price=ledger.average_price,
-            realized_pnl=ledger.realized_pnl,
-            charges=ledger.charges,
-            last_price=self._mark(position),
-            updated_ts=position.updated_ts,
-        )
+        return project(PositionRecord, self._snapshot_of(position), updated_ts=position.updated_ts)
 
     def _snapshot_of(self, position: _Position) -> PositionSnapshot:
-        ledger = position.ledger
         mark = self._mark(position)
+        unrealized = position.ledger.unrealized_pnl(mark)
+        return self._view(position, mark, unrealized, self._day_change(position.instrument_token))
+
+    def _view(
+        self,
+        position: _Position,
+        mark: Decimal | None,
+        unrealized_pnl: Decimal,
+        day_change: Decimal | None,
+    ) -> PositionSnapshot:
+        """One position as the bus and the console see it, marked at ``mark``."""
+        ledger = position.ledger
         return PositionSnapshot(
             broker=self.broker,
             strategy=position.strategy,
@@ -381,7 +355,7 @@ class PortfolioBook:
             average_price=ledger.average_price,
             last_price=mark,
             realized_pnl=ledger.realized_pnl,
-            unrealized_pnl=ledger.unrealized_pnl(mark),
+            unrealized_pnl=unrealized_pnl,
             charges=ledger.charges,
-            day_change=self._day_change(position.instrument_token),
+            day_change=day_change,
         )

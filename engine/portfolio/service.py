@@ -21,6 +21,7 @@ from engine.events import topics
 from engine.events.envelope import EventEnvelope
 from engine.events.payloads import OrderUpdate, PnlSnapshot, Tick
 from engine.events.types import Broker, EventType
+from engine.execution.order_mapping import fill_record
 from engine.market.calendar import NseCalendar
 from engine.portfolio.book import PortfolioBook
 from engine.ports import FillRepository, PositionRepository, SnapshotRepository
@@ -182,19 +183,7 @@ class PortfolioService(StreamProcessor):
         assert fill is not None
         if update.broker != self.broker:
             raise PermanentError(f"order event for {update.broker} on the {self.broker} topic")
-        return FillRecord(
-            broker=update.broker,
-            trade_id=fill.trade_id,
-            client_order_id=update.client_order_id,
-            strategy=update.strategy,
-            instrument_token=update.instrument_token,
-            symbol=update.symbol,
-            side=update.side,
-            quantity=fill.quantity,
-            price=fill.price,
-            charges=fill.charges,
-            fill_ts=fill.fill_ts,
-        )
+        return fill_record(update, fill)
 
     # -- snapshots ----------------------------------------------------------------
     async def _store_and_emit_snapshot(self, out: Emitter) -> None:

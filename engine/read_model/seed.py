@@ -12,6 +12,7 @@ import logging
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
+from engine.domain.projection import project
 from engine.domain.records import OrderRecord, PnlSnapshotRecord, PositionRecord
 from engine.events.payloads import PnlSnapshot, PositionSnapshot, ProtectionState
 from engine.events.types import Broker, OrderStatus
@@ -43,36 +44,12 @@ def position_snapshot(position: PositionRecord) -> PositionSnapshot:
     unrealized = Decimal("0")
     if last is not None and position.net_quantity:
         unrealized = (last - position.average_price) * position.net_quantity
-    return PositionSnapshot(
-        broker=position.broker,
-        strategy=position.strategy,
-        instrument_token=position.instrument_token,
-        symbol=position.symbol,
-        net_quantity=position.net_quantity,
-        average_price=position.average_price,
-        last_price=last,
-        realized_pnl=position.realized_pnl,
-        unrealized_pnl=unrealized,
-        charges=position.charges,
-    )
+    return project(PositionSnapshot, position, unrealized_pnl=unrealized)
 
 
 def pnl_snapshot(record: PnlSnapshotRecord) -> PnlSnapshot:
     """The last stored account snapshot (its positions come from the positions table)."""
-    return PnlSnapshot(
-        broker=record.broker,
-        snapshot_ts=record.snapshot_ts,
-        realized_pnl=record.realized_pnl,
-        unrealized_pnl=record.unrealized_pnl,
-        charges=record.charges,
-        cash=record.cash,
-        equity=record.equity,
-        gross_exposure=record.gross_exposure,
-        trading_day=record.trading_day,
-        day_realized_pnl=record.day_realized_pnl,
-        day_unrealized_pnl=record.day_unrealized_pnl,
-        day_charges=record.day_charges,
-    )
+    return project(PnlSnapshot, record)
 
 
 def day_orders(orders: list[OrderRecord], days: TradingDays) -> list[OrderRecord]:

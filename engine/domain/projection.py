@@ -1,0 +1,43 @@
+"""Build one record type from the same-named fields of another.
+
+Stored rows, bus payloads and views of one order, position or snapshot share most field
+names; copying them one keyword at a time in each conversion let the copies drift apart.
+``project`` copies every field the two types both declare, and the caller names only what
+differs, so a field added to both types reaches every conversion.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import cache
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def field_names(kind: type) -> tuple[str, ...]:
+    """The declared fields of a msgspec Struct or dataclass type, in declaration order."""
+    struct_fields = getattr(kind, "__struct_fields__", None)
+    if struct_fields is not None:
+        return tuple(struct_fields)
+    if dataclasses.is_dataclass(kind):
+        return tuple(field.name for field in dataclasses.fields(kind))
+    raise TypeError(f"{kind.__name__} is neither a msgspec Struct nor a dataclass")
+
+
+@cache
+def shared_fields(target: type, source: type) -> tuple[str, ...]:
+    """The fields ``target`` declares that ``source`` declares too (cached per pair)."""
+    source_names = set(field_names(source))
+    return tuple(name for name in field_names(target) if name in source_names)
+
+
+def project(target: type[T], source: object, /, **overrides: Any) -> T:
+    """A ``target`` holding ``source``'s values of the fields both declare, then ``overrides``.
+
+    Fields only ``target`` declares take ``overrides`` or their defaults; a name in
+    ``overrides`` that ``target`` does not declare fails as the constructor does.
+    """
+    values = {name: getattr(source, name) for name in shared_fields(target, type(source))}
+    values.update(overrides)
+    return target(**values)
