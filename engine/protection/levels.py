@@ -131,7 +131,7 @@ def crossed(p: Protection, levels: Levels, price: Decimal) -> str:
 
 def check_protection(p: Protection, tick: Decimal | None) -> str:
     """Why ``p`` cannot be stored ("" when it can): one price or one percent per kind,
-    prices positive and on the tick, percents strictly between 0 and 100."""
+    finite, prices positive and on the tick, percents strictly between 0 and 100."""
     pairs = (
         ("stop", p.stop_price, p.stop_pct),
         ("target", p.target_price, p.target_pct),
@@ -142,6 +142,8 @@ def check_protection(p: Protection, tick: Decimal | None) -> str:
     for name, price, pct in pairs:
         if price is not None and pct is not None:
             return f"{name}: give a price or a percent, not both"
+        if any(value is not None and not value.is_finite() for value in (price, pct)):
+            return f"{name} must be a number"
         if price is not None:
             if price <= 0:
                 return f"{name} {price} must be above zero"

@@ -19,7 +19,7 @@ from engine.bus.memory import MemoryBus
 from engine.clock import IST, NS_PER_S, datetime_to_ns
 from engine.events import topics
 from engine.events.envelope import new_event
-from engine.events.payloads import ControlCommand, ProtectionCommand, Signal, Tick
+from engine.events.payloads import ControlCommand, Signal, Tick
 from engine.events.types import (
     Broker,
     ControlAction,
@@ -32,6 +32,7 @@ from engine.events.types import (
 from engine.instruments import load_default_registry
 from engine.pipeline import Pipeline, PipelineConfig
 from engine.processing.processor import ProcessorConfig
+from engine.protection.commands import send_protection
 from engine.risk.limits import RiskLimits
 from storage.store import SqlTradingStore, open_store
 from tests.integration.support import postgres_database
@@ -116,10 +117,11 @@ class Engine:
         await self.send(topics.signals_raw(P), EventType.SIGNAL_RAW, signal)
 
     async def protect(self, **levels: Decimal) -> None:
-        command = ProtectionCommand(
-            broker=P, strategy="manual", instrument_token=TOKEN, operator="test", **levels
+        """As a console or the CLI asks: one command on the control topic."""
+        await send_protection(
+            self.bus, broker=P, strategy="manual", instrument_token=TOKEN, operator="test", **levels
         )
-        await self.send(topics.CONTROL_COMMANDS, EventType.PROTECTION_COMMAND, command)
+        assert await self.pipeline.drain(10.0), "pipeline did not drain"
 
     async def control(self, action: ControlAction) -> None:
         command = ControlCommand(action=action, operator="test", reason="test")

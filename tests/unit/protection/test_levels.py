@@ -137,6 +137,8 @@ def test_the_tighter_of_a_crossed_stop_and_trailing_stop_is_named() -> None:
             "stop 990.03 is not a multiple of the tick size 0.05",
         ),
         ({"target_pct": Decimal(100)}, 1, "target 100% must be between 0 and 100"),
+        ({"stop_price": Decimal("NaN")}, 1, "stop must be a number"),
+        ({"trail_pct": Decimal("Infinity")}, 1, "trail must be a number"),
         ({"trail_amount": Decimal(0)}, 1, "trail 0 must be above zero"),
         ({"stop_price": Decimal("990")}, 0, "no open position to protect"),
     ],

@@ -1,0 +1,57 @@
+"""How a console, the CLI or an attached console asks the engine to protect a position:
+one ``ProtectionCommand`` on ``control.commands``, where the protection service of that
+broker picks it up (issue 16.5 puts keys and ``alphapanda protect`` on top of this)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from engine.bus.base import EventBus
+from engine.clock import Clock, SystemClock
+from engine.events import topics
+from engine.events.envelope import new_event
+from engine.events.payloads import ProtectionCommand
+from engine.events.types import Broker, EventType
+
+
+async def send_protection(
+    bus: EventBus,
+    *,
+    broker: Broker,
+    strategy: str,
+    instrument_token: int,
+    operator: str,
+    stop_price: Decimal | None = None,
+    stop_pct: Decimal | None = None,
+    target_price: Decimal | None = None,
+    target_pct: Decimal | None = None,
+    trail_amount: Decimal | None = None,
+    trail_pct: Decimal | None = None,
+    clear: bool = False,
+    clock: Clock | None = None,
+) -> ProtectionCommand:
+    """Publish a set (replacing what the position had) or, with ``clear``, a removal.
+    The engine checks it; a refusal comes back as an alert with the reason."""
+    command = ProtectionCommand(
+        broker=broker,
+        strategy=strategy,
+        instrument_token=instrument_token,
+        clear=clear,
+        stop_price=stop_price,
+        stop_pct=stop_pct,
+        target_price=target_price,
+        target_pct=target_pct,
+        trail_amount=trail_amount,
+        trail_pct=trail_pct,
+        operator=operator,
+    )
+    event = new_event(
+        EventType.PROTECTION_COMMAND,
+        command,
+        source=f"operator:{operator}" if operator else "operator",
+        key=topics.order_key(broker, strategy, instrument_token),
+        broker=broker,
+        ts_ns=(clock or SystemClock()).now_ns(),
+    )
+    await bus.publish(topics.CONTROL_COMMANDS, event)
+    return command
