@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from alphapanda_tui.books_cli import money
 from alphapanda_tui.errors import UsageError
 from engine.domain.records import AuditRecord, OrderRecord
 
@@ -165,16 +166,16 @@ def refused(ack: Acknowledged) -> int:
 
 
 def order_line(order: OrderRecord) -> str:
-    """``AP3x… BUY 5 NSE:INFY LIMIT 1500.00 OPEN`` with the reason when there is one."""
+    """``AP3x… BUY 5 NSE:INFY LIMIT @ 1,500.00 OPEN`` with the reason when there is one."""
     parts = [order.client_order_id, order.side.value, str(order.quantity), order.symbol]
     parts.append(order.order_type.value)
     if order.price is not None:
-        parts.append(f"@ {order.price}")
+        parts.append(f"@ {money(order.price)}")
     if order.trigger_price is not None:
-        parts.append(f"trigger {order.trigger_price}")
+        parts.append(f"trigger {money(order.trigger_price)}")
     parts.append(order.status.value)
     if order.filled_quantity:
-        parts.append(f"filled {order.filled_quantity} @ {order.average_price}")
+        parts.append(f"filled {order.filled_quantity} @ {money(order.average_price)}")
     if order.reason:
         parts.append(f"({order.reason})")
     return " ".join(parts)

@@ -41,5 +41,9 @@ async def cancel(args: argparse.Namespace, settings: Any) -> int:
     finally:
         await ack.store.aclose()
     assert order is not None
+    if order.status.value == "CANCELLED":
+        print(manual_cli.order_line(order))
+        return 0
+    print(f"cancel sent, not confirmed within {manual_cli.OUTCOME_WAIT_S:g} s: ", end="")
     print(manual_cli.order_line(order))
-    return 0 if order.status.value == "CANCELLED" else manual_cli.REFUSED_EXIT
+    return manual_cli.REFUSED_EXIT

@@ -1,8 +1,9 @@
 """``alphapanda exit (SYMBOL | --strategy S | --all)``: square off by hand, without halting.
 
 The kill switch's square-off (market orders that only reduce), narrowed to one
-instrument, one strategy, or everything; trading stays as it is. Prints the positions
-left once they are flat, or what is still open after the wait.
+instrument, one strategy, or everything; trading stays as it is. Says "flat" once the
+positions are, or what is still held when the exit orders have not filled within the
+wait (a closed market: they stay at the venue).
 """
 
 from __future__ import annotations
@@ -49,10 +50,10 @@ async def exit_positions(args: argparse.Namespace, settings: Any) -> int:
         left = await _wait_flat(ack.store, settings.broker, args)
     finally:
         await ack.store.aclose()
-    if left:
-        for position in left:
-            print(f"still open: {position.strategy} {position.symbol} {position.net_quantity}")
-        return manual_cli.REFUSED_EXIT
+    if left:  # e.g. the market is closed: the exit orders wait at the venue
+        held = ", ".join(f"{p.strategy} {p.symbol} {p.net_quantity:+d}" for p in left)
+        print(f"exit orders sent for {what}; not flat yet: {held} (see 'alphapanda orders')")
+        return 0
     print(f"exited {what}: flat")
     return 0
 
