@@ -7,10 +7,10 @@ cut-off without restating the rest; an empty value switches the engine's square-
 
 from __future__ import annotations
 
-import json
 from datetime import time
 from typing import Any
 
+from alphapanda_tui.settings.pairs import pairs_table
 from engine.market.square_off import DEFAULT_MIS_CUTOFFS
 
 DEFAULT_DOC = "NSE/BSE/NFO/BFO=15:15, CDS/BCD=16:45, MCX=23:30"
@@ -22,14 +22,7 @@ def default_cutoffs() -> dict[str, time]:
 
 def parse_cutoffs(value: Any) -> dict[str, time]:
     """``SEGMENT=HH:MM`` pairs (comma-separated or a JSON object) as a table of IST times."""
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("{"):
-            value = json.loads(text)
-        else:
-            value = dict(_pair(item) for item in text.split(",") if item.strip())
-    if not isinstance(value, dict):
-        raise ValueError("expected SEGMENT=HH:MM pairs, e.g. NSE=15:15,MCX=23:30")
+    value = pairs_table(value, pair_form="SEGMENT=HH:MM", example="NSE=15:15,MCX=23:30")
     table: dict[str, time] = {}
     for segment, at in value.items():
         name = str(segment).strip().upper()
@@ -37,13 +30,6 @@ def parse_cutoffs(value: Any) -> dict[str, time]:
             raise ValueError(f"segment {segment!r} is not an exchange segment like NSE or MCX")
         table[name] = at if isinstance(at, time) else _time(str(at), name)
     return table
-
-
-def _pair(item: str) -> tuple[str, str]:
-    segment, sep, at = item.partition("=")
-    if not sep:
-        raise ValueError(f"{item.strip()!r} is not SEGMENT=HH:MM")
-    return segment, at
 
 
 def _time(text: str, segment: str) -> time:

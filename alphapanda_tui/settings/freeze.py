@@ -6,20 +6,14 @@ an NSE revision the day it takes effect without waiting for a release.
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from alphapanda_tui.settings.pairs import pairs_table
 
 
 def parse_freeze_quantities(value: Any) -> dict[str, int]:
     """``EXCHANGE:NAME=QTY`` pairs (comma-separated or a JSON object) as a table of sizes."""
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("{"):
-            value = json.loads(text)
-        else:
-            value = dict(_pair(item) for item in text.split(",") if item.strip())
-    if not isinstance(value, dict):
-        raise ValueError("expected EXCHANGE:NAME=QTY pairs, e.g. NFO:NIFTY=1800")
+    value = pairs_table(value, pair_form="EXCHANGE:NAME=QTY", example="NFO:NIFTY=1800")
     table: dict[str, int] = {}
     for key, quantity in value.items():
         name = str(key).strip().upper()
@@ -28,13 +22,6 @@ def parse_freeze_quantities(value: Any) -> dict[str, int]:
             raise ValueError(f"{key!r} is not EXCHANGE:NAME like NFO:NIFTY")
         table[name] = _quantity(quantity, name)
     return table
-
-
-def _pair(item: str) -> tuple[str, str]:
-    key, sep, quantity = item.partition("=")
-    if not sep:
-        raise ValueError(f"{item.strip()!r} is not EXCHANGE:NAME=QTY")
-    return key, quantity
 
 
 def _quantity(value: Any, name: str) -> int:

@@ -7,6 +7,7 @@ every process applies, persists and audits.
 
 from __future__ import annotations
 
+from engine.domain.projection import project
 from engine.domain.records import RiskAlertRecord
 from engine.events import topics
 from engine.events.payloads import ControlCommand, RiskAlert, Signal
@@ -51,30 +52,23 @@ def rejection_alert(signal: Signal, rule: str, reason: str, broker: Broker) -> R
 
 
 def alert_record(alert: RiskAlert) -> RiskAlertRecord:
-    return RiskAlertRecord(
-        alert_ts=alert.alert_ts,
-        severity=alert.severity,
-        rule=alert.rule,
-        message=alert.message,
-        broker=alert.broker,
-        strategy=alert.strategy,
-        symbol=alert.symbol,
-    )
+    return project(RiskAlertRecord, alert)
+
+
+# What each automatic global change sets, how loud its alert is and the word it uses.
+_GLOBAL_CHANGES: dict[ControlAction, tuple[TradingMode, Severity, str]] = {
+    ControlAction.HALT: (TradingMode.HALTED, Severity.CRITICAL, "HALTED"),
+    ControlAction.RESUME: (TradingMode.ACTIVE, Severity.INFO, "resumed"),
+    ControlAction.REDUCE: (TradingMode.REDUCING, Severity.WARNING, "REDUCING"),
+}
 
 
 def _emit_global_change(
-    out: Emitter,
-    trading: TradingState,
-    command: ControlCommand,
-    mode: TradingMode,
-    *,
-    severity: Severity,
-    rule: str,
-    word: str,
-    ts_ns: int,
+    out: Emitter, trading: TradingState, command: ControlCommand, *, rule: str, ts_ns: int
 ) -> RiskAlert:
-    """Apply ``mode`` globally here now, send ``command`` to every process and tell the
+    """Apply ``command``'s mode globally here now, send it to every process and tell the
     operator (``Trading {word} on {broker}: {reason}``)."""
+    mode, severity, word = _GLOBAL_CHANGES[command.action]
     trading.set(mode, GLOBAL_SCOPE, reason=command.reason, operator=command.operator, ts_ns=ts_ns)
     broker = trading.broker
     out.emit(
@@ -100,16 +94,7 @@ def emit_auto_halt(
     command = ControlCommand(
         action=ControlAction.HALT, strategy=None, operator=operator, reason=reason
     )
-    return _emit_global_change(
-        out,
-        trading,
-        command,
-        TradingMode.HALTED,
-        severity=Severity.CRITICAL,
-        rule=rule,
-        word="HALTED",
-        ts_ns=ts_ns,
-    )
+    return _emit_global_change(out, trading, command, rule=rule, ts_ns=ts_ns)
 
 
 def emit_auto_resume(
@@ -130,16 +115,7 @@ def emit_auto_resume(
     command = ControlCommand(
         action=ControlAction.RESUME, operator=operator, reason=reason, if_reason=lifts
     )
-    return _emit_global_change(
-        out,
-        trading,
-        command,
-        TradingMode.ACTIVE,
-        severity=Severity.INFO,
-        rule=rule,
-        word="resumed",
-        ts_ns=ts_ns,
-    )
+    return _emit_global_change(out, trading, command, rule=rule, ts_ns=ts_ns)
 
 
 def emit_auto_reduce(
@@ -160,16 +136,7 @@ def emit_auto_reduce(
     command = ControlCommand(
         action=ControlAction.REDUCE, operator=operator, reason=reason, if_reason=after
     )
-    return _emit_global_change(
-        out,
-        trading,
-        command,
-        TradingMode.REDUCING,
-        severity=Severity.WARNING,
-        rule="daily_loss",
-        word="REDUCING",
-        ts_ns=ts_ns,
-    )
+    return _emit_global_change(out, trading, command, rule="daily_loss", ts_ns=ts_ns)
 
 
 def resume_note(halt_reason: str, today: str, day_pnl: str | None) -> str | None:
