@@ -32,8 +32,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--services",
         metavar="LIST",
-        help="run only these, comma-separated: feed,strategies,risk,execution,portfolio,state "
-        "(default all; needs --bus kafka)",
+        help="run only these, comma-separated: feed,strategies,risk,execution,portfolio,state,"
+        "protection (default all; needs --bus kafka; risk brings state and protection)",
     )
     parser.add_argument(
         "--max-seconds", type=float, default=None, help="stop by itself after this long"
