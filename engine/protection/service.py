@@ -28,6 +28,7 @@ from engine.events.payloads import (
     OrderUpdate,
     PositionSnapshot,
     ProtectionCommand,
+    RejectedSignal,
     RiskAlert,
     Tick,
 )
@@ -50,6 +51,7 @@ from engine.trading_state.state import TradingState
 log = logging.getLogger("alphapanda.protection")
 
 _Key = tuple[str, int]  # strategy, instrument token
+_FAILED = frozenset({OrderStatus.REJECTED, OrderStatus.CANCELLED})
 
 
 class ProtectionStore(Protocol):
@@ -105,6 +107,7 @@ class ProtectionService(StreamProcessor):
                 topics.CONTROL_COMMANDS,
                 topics.positions(broker),
                 topics.orders_events(broker),
+                topics.signals_rejected(broker),
                 topics.MARKET_TICKS,
             ],
             group=name,
@@ -125,6 +128,7 @@ class ProtectionService(StreamProcessor):
         # fired before a restart, yet its exit never became an order (the process ended
         # between storing the mark and risk's verdict): sent again, same id, on the next tick
         self._unsent: set[_Key] = set()
+        self._exits: dict[str, _Key] = {}  # the client order id of each exit sent → position
         self._signals_topic = topics.signals_raw(broker)
         self._positions_topic = topics.positions(broker)
 
@@ -152,8 +156,10 @@ class ProtectionService(StreamProcessor):
                 )
                 continue
             self._keep(protection)
-            if protection.fired and await self._exit_unsent(protection):
-                self._unsent.add(protection.key)
+            if protection.fired:
+                self._exits[client_order_id(protection.exit_signal_id)] = protection.key
+                if await self._exit_unsent(protection):
+                    self._unsent.add(protection.key)
         if self.protections:
             log.info("protections restored", extra={"count": len(self.protections)})
             await self._announce()
@@ -212,6 +218,13 @@ class ProtectionService(StreamProcessor):
         elif isinstance(data, OrderUpdate):
             if data.fill is not None:
                 self._products[(data.strategy, data.instrument_token)] = data.product
+            if data.status in _FAILED and data.client_order_id in self._exits:
+                what = f"{data.status.value.lower()} by the venue"
+                self._exit_failed(data.client_order_id, what, data.reason, out)
+        elif isinstance(data, RejectedSignal):
+            coid = client_order_id(data.signal.signal_id)
+            if coid in self._exits:
+                self._exit_failed(coid, f"refused by risk ({data.rule})", data.reason, out)
         elif isinstance(data, ProtectionCommand) and data.broker is self.broker:
             await self._apply_command(data, out)
 
@@ -261,6 +274,29 @@ class ProtectionService(StreamProcessor):
         self._emit_exit(done, signal_id, tick, out, level_of(levels, fired))
         self._emit_state(done, out)
 
+    def _exit_failed(self, coid: str, what: str, reason: str, out: Emitter) -> None:
+        """The exit did not close the position: say so loudly (it is not sent again, so a
+        refusal cannot loop; the operator sets a new protection or exits by hand)."""
+        key = self._exits.pop(coid)
+        protection = self.protections.get(key)
+        if protection is None:
+            return
+        message = (
+            f"{protection.fired} exit for {protection.symbol} ({protection.strategy}) {what}"
+            f"{': ' + reason if reason else ''}; the position is no longer protected"
+        )
+        log.error(message, extra={**self._protection_fields(protection), "client_order_id": coid})
+        alert = RiskAlert(
+            severity=Severity.CRITICAL,
+            rule="protection",
+            message=message,
+            broker=self.broker,
+            strategy=protection.strategy,
+            symbol=protection.symbol,
+            alert_ts=out.now_ns,
+        )
+        out.emit(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, broker=self.broker)
+
     def _emit_exit(
         self,
         protection: Protection,
@@ -275,6 +311,7 @@ class ProtectionService(StreamProcessor):
             return
         product = self._products.get(key, self.default_product)
         signal = exit_signal(protection, signal_id, abs(held.net), tick, level, product)
+        self._exits[client_order_id(signal_id)] = key
         order_key = topics.order_key(self.broker, protection.strategy, protection.instrument_token)
         out.emit(
             self._signals_topic, EventType.SIGNAL_RAW, signal, key=order_key, broker=self.broker
@@ -372,8 +409,11 @@ class ProtectionService(StreamProcessor):
         self.protections[key] = protection
 
     def _forget(self, key: _Key) -> None:
-        if self.protections.pop(key, None) is None:
+        protection = self.protections.pop(key, None)
+        if protection is None:
             return
+        if protection.exit_signal_id:
+            self._exits.pop(client_order_id(protection.exit_signal_id), None)
         keys = self._by_token.get(key[1], [])
         if key in keys:
             keys.remove(key)

@@ -10,13 +10,23 @@ from decimal import Decimal
 from engine.domain.records import OrderRecord
 from engine.events.envelope import new_event
 from engine.events.payloads import (
+    OrderUpdate,
     ProtectionCommand,
     ProtectionState,
+    RejectedSignal,
     RiskAlert,
     Signal,
     Tick,
 )
-from engine.events.types import EventType, OrderType, Product, Side, TradingMode
+from engine.events.types import (
+    EventType,
+    OrderStatus,
+    OrderType,
+    Product,
+    Severity,
+    Side,
+    TradingMode,
+)
 from engine.ids import client_order_id
 from engine.protection.levels import STOP_LOSS, TRAILING_STOP
 from tests.unit.protection.harness import TOKEN, Harness, P
@@ -162,3 +172,44 @@ async def test_clear_removes_it_and_ticks_of_other_instruments_cost_nothing() ->
 
     assert await h.store.list_protections(P) == []
     assert await h.tick("900.00") == []
+
+
+async def test_an_exit_refused_by_risk_or_rejected_by_the_venue_raises_a_critical_alert() -> None:
+    h = await Harness.holding(10)
+    await h.protect(stop_price=Decimal("990.00"))
+    [exit_signal] = await h.tick("985.00")
+    refusal = RejectedSignal(signal=exit_signal, rule="market_hours", reason="market closed")
+
+    [alert] = await h.send(new_event(EventType.SIGNAL_REJECTED, refusal, source="risk", broker=P))
+
+    assert isinstance(alert, RiskAlert) and alert.severity is Severity.CRITICAL
+    assert alert.message == (
+        "stop-loss exit for NSE:RELIANCE (manual) refused by risk (market_hours): market "
+        "closed; the position is no longer protected"
+    )
+    assert await h.tick("980.00") == []  # not sent again: a refusal cannot loop
+
+    h = await Harness.holding(10)
+    await h.protect(target_price=Decimal("1010.00"))
+    [exit_signal] = await h.tick("1011.00")
+    rejected = OrderUpdate(
+        client_order_id=client_order_id(exit_signal.signal_id),
+        strategy="manual",
+        broker=P,
+        instrument_token=TOKEN,
+        symbol="NSE:RELIANCE",
+        side=Side.SELL,
+        quantity=10,
+        order_type=OrderType.MARKET,
+        product=Product.MIS,
+        status=OrderStatus.REJECTED,
+        reason="insufficient holdings",
+    )
+
+    [alert] = await h.send(new_event(EventType.ORDER_REJECTED, rejected, source="exec", broker=P))
+
+    assert isinstance(alert, RiskAlert)
+    assert alert.message == (
+        "target exit for NSE:RELIANCE (manual) rejected by the venue: insufficient holdings; "
+        "the position is no longer protected"
+    )
