@@ -1,4 +1,5 @@
-"""``alphapanda exit (SYMBOL | --strategy S | --all)``: square off by hand, without halting.
+"""``alphapanda exit (SYMBOL [--limit P] | --strategy S | --all)``: square off by hand,
+without halting.
 
 The kill switch's square-off (market orders that only reduce), narrowed to one
 instrument, one strategy, or everything; trading stays as it is. Says "flat" once the
@@ -24,6 +25,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("symbol", nargs="?", help="the instrument to exit, e.g. INFY")
     parser.add_argument("--strategy", metavar="S", help="only this strategy's positions")
     parser.add_argument("--all", action="store_true", help="every position")
+    parser.add_argument(
+        "--limit", type=manual_cli.price, metavar="P", help="exit SYMBOL with a LIMIT order at P"
+    )
     manual_cli.add_yes(parser)
 
 
@@ -34,13 +38,17 @@ def run(args: argparse.Namespace, settings: Any) -> int:
 async def exit_positions(args: argparse.Namespace, settings: Any) -> int:
     if args.all == bool(args.symbol or args.strategy):
         raise UsageError("name a SYMBOL, a --strategy, or --all (and not --all with them)")
+    if args.limit is not None and not args.symbol:
+        raise UsageError("--limit exits one position: name its SYMBOL")
     manual_cli.require_engine(settings)
     what = _described(args)
-    if not manual_cli.confirmed(f"Exit {what} at market?", args.yes):
+    how = "at market" if args.limit is None else f"with a LIMIT at {args.limit}"
+    if not manual_cli.confirmed(f"Exit {what} {how}?", args.yes):
         print("nothing exited")
         return manual_cli.NOT_CONFIRMED_EXIT
+    price = None if args.limit is None else str(args.limit)
     ack = await manual_cli.send_request(
-        settings, "exit", symbol=args.symbol, strategy=args.strategy
+        settings, "exit", symbol=args.symbol, strategy=args.strategy, price=price
     )
     if ack is None:
         return manual_cli.no_ack("exit")

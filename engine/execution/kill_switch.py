@@ -79,4 +79,5 @@ class KillSwitchEffects(OrderSending):
                 reason=command.reason or "square off",
                 ts=envelope.ts,
                 out=out,
+                limit_price=command.price,
             )

@@ -10,6 +10,7 @@ awaited funds check; the venue's answer is stored, then announced.
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 
 from engine.domain.records import OrderRecord
 from engine.events.envelope import EventEnvelope
@@ -153,8 +154,10 @@ class OrderSending(VenueFills):
         reason: str,
         ts: int,
         out: Emitter,
+        limit_price: Decimal | None = None,
     ) -> OrderRecord | None:
-        """Send one MARKET order closing ``net`` less what is already working to close it.
+        """Send one MARKET order (LIMIT at ``limit_price`` when given: an operator's limit
+        exit) closing ``net`` less what is already working to close it.
 
         The client order id derives from ``cause``, so a retried handler sends nothing new.
         """
@@ -178,9 +181,10 @@ class OrderSending(VenueFills):
             symbol=symbol,
             side=side,
             quantity=quantity,
-            order_type=OrderType.MARKET,
+            order_type=OrderType.MARKET if limit_price is None else OrderType.LIMIT,
             product=product,
             validity=Validity.DAY,
+            price=limit_price,
             reason=reason,
             created_ts=ts,
             updated_ts=ts,

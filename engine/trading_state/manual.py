@@ -182,9 +182,17 @@ def modify_command(
 
 
 def exit_command(
-    broker: Broker, *, strategy: str | None, instrument_token: int | None, operator: str
+    broker: Broker,
+    *,
+    strategy: str | None,
+    instrument_token: int | None,
+    operator: str,
+    limit_price: Decimal | None = None,
 ) -> OrderCommand:
-    """The kill switch's square-off, narrowed to one strategy and/or instrument; no halt."""
+    """The kill switch's square-off, narrowed to one strategy and/or instrument; no halt.
+    A limit price (one instrument only: one price cannot fit two) makes it a LIMIT exit."""
+    if limit_price is not None and instrument_token is None:
+        raise ManualRequestError("a limit exit names one instrument")
     if strategy is None and instrument_token is None:
         what = "exit all"
     elif instrument_token is None:
@@ -196,5 +204,6 @@ def exit_command(
         broker=broker,
         strategy=strategy,
         instrument_token=instrument_token,
+        price=limit_price,
         reason=f"{what} by {operator or 'operator'}",
     )

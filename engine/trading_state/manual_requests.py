@@ -66,7 +66,12 @@ async def apply_manual_request(
             return {"sent": True, "client_order_id": coid}
         if action == "exit":
             symbol, strategy = _text(detail.get("symbol")), _text(detail.get("strategy"))
-            await controls.exit_positions(symbol=symbol, strategy=strategy, operator=row.actor)
+            await controls.exit_positions(
+                symbol=symbol,
+                strategy=strategy,
+                limit_price=_decimal(detail.get("price")),
+                operator=row.actor,
+            )
             return {"sent": True, "symbol": symbol, "strategy": strategy}
         coid = str(detail.get("client_order_id") or "")
         order = await store.get_order(coid) if coid else None

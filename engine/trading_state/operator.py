@@ -107,9 +107,15 @@ class OperatorControl(Protocol):
         ...
 
     async def exit_positions(
-        self, *, symbol: str | None = None, strategy: str | None = None, operator: str = ""
+        self,
+        *,
+        symbol: str | None = None,
+        strategy: str | None = None,
+        limit_price: Decimal | None = None,
+        operator: str = "",
     ) -> None:
-        """Square off one instrument, one strategy, or (neither) everything; no halt."""
+        """Square off one instrument, one strategy, or (neither) everything, at market or
+        (one instrument) at ``limit_price``; no halt."""
         ...
 
 
@@ -235,7 +241,12 @@ class TradingOperator:
         await self._command(control, command)
 
     async def exit_positions(
-        self, *, symbol: str | None = None, strategy: str | None = None, operator: str = ""
+        self,
+        *,
+        symbol: str | None = None,
+        strategy: str | None = None,
+        limit_price: Decimal | None = None,
+        operator: str = "",
     ) -> None:
         control = self._control()
         token: int | None = None
@@ -245,7 +256,11 @@ class TradingOperator:
                 raise ManualRequestError(f"unknown instrument {symbol}")
             token = instrument.instrument_token
         command = exit_command(
-            control.broker, strategy=strategy, instrument_token=token, operator=operator
+            control.broker,
+            strategy=strategy,
+            instrument_token=token,
+            operator=operator,
+            limit_price=limit_price,
         )
         await self._command(control, command)
 

@@ -165,6 +165,18 @@ async def test_acting_by_hand_from_a_shell_against_a_running_paper_engine(
         await poll(lambda: stored_net(db, "NSE:INFY") == 0, FILL_WAIT_S, "INFY exited")
         assert manual_net(home, "NSE:INFY") == 0
         assert manual_net(home, "NSE:TCS") == 3
+        # A limit exit above the market rests (the position is kept) until cancelled.
+        tcs = Decimal(db.scalar("SELECT price FROM fills WHERE symbol = 'NSE:TCS'"))
+        high = (tcs * Decimal("1.04") / tick).to_integral_value(ROUND_DOWN) * tick
+        assert "not flat yet: manual NSE:TCS +3" in ok(
+            home, "exit", "TCS", "--limit", str(high), "--yes"
+        )
+        limit_exit = db.rows(
+            "SELECT client_order_id, side, order_type, status FROM orders "
+            "WHERE signal_id LIKE 'square-off:%' AND symbol = 'NSE:TCS'"
+        )
+        assert [row[1:] for row in limit_exit] == [("SELL", "LIMIT", "OPEN")]
+        ok(home, "cancel", limit_exit[0][0], "--yes")
         ok(home, "exit", "--strategy", "manual", "--yes")
         await poll(lambda: stored_net(db, "NSE:TCS") == 0, FILL_WAIT_S, "strategy exited")
         assert manual_net(home, "NSE:TCS") == 0

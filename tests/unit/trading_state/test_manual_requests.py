@@ -227,6 +227,17 @@ async def test_exits_narrow_the_square_off_to_an_instrument_or_a_strategy() -> N
     assert narrowed == [(None, INFY.instrument_token), ("fast-ema", None), (None, None)]
 
 
+async def test_a_limit_exit_names_one_instrument() -> None:
+    desk = Desk()
+    one = await desk.ask("exit", "e1", symbol="INFY", price="1600.05")
+    many = await desk.ask("exit", "e2", strategy="fast-ema", price="1600.05")
+
+    assert one is not None and one["sent"] is True
+    assert many is not None and many["error"] == "a limit exit names one instrument"
+    (command,) = await desk.published(topics.orders_commands(Broker.PAPER))
+    assert (command.instrument_token, command.price) == (INFY.instrument_token, Decimal("1600.05"))
+
+
 @given(
     quantity=st.integers(min_value=1, max_value=10_000),
     lot=st.sampled_from([1, 15, 25, 50, 75]),
