@@ -9,7 +9,6 @@ differs, so a field added to both types reaches every conversion.
 from __future__ import annotations
 
 import dataclasses
-from functools import cache
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -25,11 +24,17 @@ def field_names(kind: type) -> tuple[str, ...]:
     raise TypeError(f"{kind.__name__} is neither a msgspec Struct nor a dataclass")
 
 
-@cache
+_SHARED: dict[tuple[type, type], tuple[str, ...]] = {}
+
+
 def shared_fields(target: type, source: type) -> tuple[str, ...]:
-    """The fields ``target`` declares that ``source`` declares too (cached per pair)."""
-    source_names = set(field_names(source))
-    return tuple(name for name in field_names(target) if name in source_names)
+    """The fields ``target`` declares that ``source`` declares too (worked out once a pair)."""
+    names = _SHARED.get((target, source))
+    if names is None:
+        source_names = set(field_names(source))
+        names = tuple(name for name in field_names(target) if name in source_names)
+        _SHARED[(target, source)] = names
+    return names
 
 
 def project(target: type[T], source: object, /, **overrides: Any) -> T:

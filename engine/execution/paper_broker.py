@@ -25,7 +25,7 @@ from engine.events.types import OrderStatus, OrderType, Validity
 from engine.execution.charges import ChargesModel
 from engine.execution.fill_model import FillModel, stop_triggered
 from engine.execution.reports import PlaceAck, VenueUpdate
-from engine.execution.validation import order_problem
+from engine.execution.validation import order_problem, order_problem_of
 
 TickSizeOf = Callable[[int], Decimal | None]
 LegsOf = Callable[[int, int], Sequence[int]]  # (instrument token, quantity) -> leg sizes
@@ -123,14 +123,7 @@ class PaperBroker:
         if coid in self._orders:
             return self._ack(coid, OrderStatus.REJECTED, "duplicate client order id")
         tick_size = self.tick_size(intent.instrument_token)
-        problem = order_problem(
-            order_type=intent.order_type,
-            side=intent.side,
-            quantity=intent.quantity,
-            price=intent.price,
-            trigger_price=intent.trigger_price,
-            tick_size=tick_size,
-        )
+        problem = order_problem_of(intent, tick_size)
         if problem is not None or tick_size is None:
             return self._ack(coid, OrderStatus.REJECTED, problem or "unknown tick size")
         order = _Working(

@@ -18,7 +18,7 @@ from engine.events.payloads import Signal
 from engine.events.types import EventType, OrderStatus, OrderType, Product, Severity, Side, Validity
 from engine.execution.core import FUNDS_RULE, PositionKey, log
 from engine.execution.order_mapping import order_intent
-from engine.execution.validation import order_problem
+from engine.execution.validation import order_problem_of
 from engine.execution.venue_fills import VenueFills
 from engine.ids import client_order_id
 from engine.logs.order_story import ACK, SENT, order_story
@@ -77,14 +77,7 @@ class OrderSending(VenueFills):
     async def _send(self, order: OrderRecord, out: Emitter, *, bypass_halt: bool) -> None:
         """Validate, check the trading state once more, then hand the order to the venue."""
         ts = order.updated_ts or order.created_ts
-        problem = order_problem(
-            order_type=order.order_type,
-            side=order.side,
-            quantity=order.quantity,
-            price=order.price,
-            trigger_price=order.trigger_price,
-            tick_size=self._tick_size_of(order.instrument_token),
-        )
+        problem = order_problem_of(order, self._tick_size_of(order.instrument_token))
         if problem is None and not bypass_halt:
             problem = self.trading_state.block_reason(order.strategy, lambda: self._reduces(order))
         if problem is not None:

@@ -7,11 +7,39 @@ becomes a REJECTED order with the reason a trader can act on, never an exception
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Protocol
 
 from engine.events.types import OrderType, Side
 
 _NEEDS_PRICE = (OrderType.LIMIT, OrderType.SL)
 _NEEDS_TRIGGER = (OrderType.SL, OrderType.SL_M)
+
+
+class OrderTerms(Protocol):
+    """What ``order_problem_of`` reads: an outbox row or the intent sent for it."""
+
+    @property
+    def order_type(self) -> OrderType: ...
+    @property
+    def side(self) -> Side: ...
+    @property
+    def quantity(self) -> int: ...
+    @property
+    def price(self) -> Decimal | None: ...
+    @property
+    def trigger_price(self) -> Decimal | None: ...
+
+
+def order_problem_of(order: OrderTerms, tick_size: Decimal | None) -> str | None:
+    """``order_problem`` for an order's own terms (the outbox row, or its intent)."""
+    return order_problem(
+        order_type=order.order_type,
+        side=order.side,
+        quantity=order.quantity,
+        price=order.price,
+        trigger_price=order.trigger_price,
+        tick_size=tick_size,
+    )
 
 
 def order_problem(

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import msgspec
 
+from engine.domain.projection import project
 from engine.events.payloads import (
     ComponentHealth,
     HealthReport,
@@ -240,16 +241,8 @@ class ReadModel:
             unrealized = (ltp - position.average_price) * position.net_quantity
         close = self.closes.get(token)
         day_change = ltp - close if ltp is not None and close is not None else position.day_change
-        return PositionView(
-            strategy=position.strategy,
-            instrument_token=token,
-            symbol=position.symbol,
-            net_quantity=position.net_quantity,
-            average_price=position.average_price,
-            last_price=ltp,
-            unrealized_pnl=unrealized,
-            realized_pnl=position.realized_pnl,
-            day_change=day_change,
+        return project(
+            PositionView, position, last_price=ltp, unrealized_pnl=unrealized, day_change=day_change
         )
 
     def run_now_ns(self, wall_ns: int) -> int | None:
