@@ -8,6 +8,8 @@ up with the tick stream and is idempotent by construction.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from engine.bus.base import EventBus
 from engine.clock import Clock
@@ -49,6 +51,18 @@ def read_model_topics(broker: Broker) -> list[str]:
         topics.SYSTEM_HEALTH,
         topics.TRADING_STATE,
     ]
+
+
+# How each event the console follows (ticks aside) changes the model, by payload type.
+_APPLY: dict[type, Callable[[ReadModel, Any], None]] = {
+    OrderUpdate: ReadModel.apply_order,
+    PositionSnapshot: ReadModel.apply_position,
+    ProtectionState: ReadModel.apply_protection,
+    PnlSnapshot: ReadModel.apply_pnl,
+    RiskAlert: ReadModel.apply_alert,
+    HealthReport: ReadModel.apply_health,
+    TradingStateChanged: ReadModel.apply_trading_state,
+}
 
 
 class ReadModelProcessor(StreamProcessor):
@@ -106,17 +120,6 @@ class ReadModelProcessor(StreamProcessor):
             return
         if envelope.broker is not None and envelope.broker is not self.broker:
             return  # the other venue's alerts and states are not ours
-        if isinstance(data, OrderUpdate):
-            model.apply_order(data)
-        elif isinstance(data, PositionSnapshot):
-            model.apply_position(data)
-        elif isinstance(data, ProtectionState):
-            model.apply_protection(data)
-        elif isinstance(data, PnlSnapshot):
-            model.apply_pnl(data)
-        elif isinstance(data, RiskAlert):
-            model.apply_alert(data)
-        elif isinstance(data, HealthReport):
-            model.apply_health(data)
-        elif isinstance(data, TradingStateChanged):
-            model.apply_trading_state(data)
+        apply = _APPLY.get(type(data))
+        if apply is not None:
+            apply(model, data)

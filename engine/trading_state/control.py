@@ -12,7 +12,7 @@ from engine.bus.base import EventBus
 from engine.clock import Clock, SystemClock
 from engine.events import topics
 from engine.events.envelope import new_event
-from engine.events.payloads import ControlCommand
+from engine.events.payloads import AnyPayload, ControlCommand
 from engine.events.types import Broker, ControlAction, EventType, TradingMode
 from engine.trading_state.alarms import auto_halt_alert
 from engine.trading_state.service import MODE_FOR_ACTION, command_scope
@@ -90,15 +90,7 @@ class TradingControl:
         command = await self._send(ControlAction.HALT, None, SYSTEM_OPERATOR, f"{rule}: {reason}")
         now = self.run_clock.now_ns()
         alert = auto_halt_alert(self.broker, rule=rule, reason=reason, ts_ns=now)
-        event = new_event(
-            EventType.RISK_ALERT,
-            alert,
-            source=self.source,
-            key=self.broker.value,
-            broker=self.broker,
-            ts_ns=self.clock.now_ns(),
-        )
-        await self.bus.publish(topics.SYSTEM_ALERTS, event)
+        await self._publish(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, self.clock.now_ns())
         return command
 
     async def _send(
@@ -121,16 +113,20 @@ class TradingControl:
         scope = command_scope(command)
         mode = MODE_FOR_ACTION[action]
         self._tighten(mode, scope, command.operator, reason, self.run_clock.now_ns())
+        await self._publish(topics.CONTROL_COMMANDS, EventType.CONTROL_COMMAND, command, now)
+        return command
+
+    async def _publish(self, topic: str, type_: EventType, payload: AnyPayload, ts_ns: int) -> None:
+        """Publish ``payload`` from this control, keyed and tagged by its broker."""
         event = new_event(
-            EventType.CONTROL_COMMAND,
-            command,
+            type_,
+            payload,
             source=self.source,
             key=self.broker.value,
             broker=self.broker,
-            ts_ns=now,
+            ts_ns=ts_ns,
         )
-        await self.bus.publish(topics.CONTROL_COMMANDS, event)
-        return command
+        await self.bus.publish(topic, event)
 
     def _tighten(self, mode: TradingMode, scope: str, operator: str, reason: str, now: int) -> bool:
         """Apply ``mode`` locally when it is stricter than the scope's: enforced this instant.
