@@ -167,38 +167,30 @@ class ZerodhaSettings(_Group):
     )
 
 
+def _limit(name: str, description: str, **bounds: Any) -> Any:
+    """A risk limit's field, its default taken from ``RiskLimits`` (one default per limit)."""
+    return Field(limit_default(name), **bounds, **_doc(description))
+
+
 class RiskSettings(_Group):
     # Defaults come from ``RiskLimits`` (engine/risk/limits.py): one default per limit.
-    max_order_quantity: int = Field(
-        limit_default("max_order_quantity"), ge=1, **_doc("Largest quantity in one order.")
+    max_order_quantity: int = _limit("max_order_quantity", "Largest quantity in one order.", ge=1)
+    max_order_value: Decimal = _limit("max_order_value", "Largest order value, INR.", gt=0)
+    max_position_value: Decimal = _limit(
+        "max_position_value", "Largest position value per instrument, INR.", gt=0
     )
-    max_order_value: Decimal = Field(
-        limit_default("max_order_value"), gt=0, **_doc("Largest order value, INR.")
+    max_gross_exposure: Decimal = _limit(
+        "max_gross_exposure", "Largest sum of position values, INR.", gt=0
     )
-    max_position_value: Decimal = Field(
-        limit_default("max_position_value"),
-        gt=0,
-        **_doc("Largest position value per instrument, INR."),
+    max_open_orders: int = _limit("max_open_orders", "Most working orders at once.", ge=1)
+    price_band_pct: Decimal = _limit(
+        "price_band_pct", "Limit price band around last price, percent.", gt=0
     )
-    max_gross_exposure: Decimal = Field(
-        limit_default("max_gross_exposure"), gt=0, **_doc("Largest sum of position values, INR.")
+    max_orders_per_second: int = _limit(
+        "max_orders_per_second", "Signals accepted per second.", ge=1
     )
-    max_open_orders: int = Field(
-        limit_default("max_open_orders"), ge=1, **_doc("Most working orders at once.")
-    )
-    price_band_pct: Decimal = Field(
-        limit_default("price_band_pct"),
-        gt=0,
-        **_doc("Limit price band around last price, percent."),
-    )
-    max_orders_per_second: int = Field(
-        limit_default("max_orders_per_second"), ge=1, **_doc("Signals accepted per second.")
-    )
-    max_daily_loss: Decimal = Field(
-        limit_default("max_daily_loss"),
-        gt=0,
-        le=Decimal("1e12"),
-        **_doc("Daily loss that halts trading, INR."),
+    max_daily_loss: Decimal = _limit(
+        "max_daily_loss", "Daily loss that halts trading, INR.", gt=0, le=Decimal("1e12")
     )
     allowed_instruments: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -208,14 +200,11 @@ class RiskSettings(_Group):
         default_factory=lambda: list(NSE_HOLIDAYS_2026),
         **_doc("Exchange holidays (comma or JSON dates).", "NSE 2026 equity holidays"),
     )
-    enforce_market_hours: bool = Field(
-        limit_default("enforce_market_hours"),
-        **_doc("Reject orders outside market hours; false = off."),
+    enforce_market_hours: bool = _limit(
+        "enforce_market_hours", "Reject orders outside market hours; false = off."
     )
-    max_consecutive_rejections: int = Field(
-        limit_default("max_consecutive_rejections"),
-        ge=1,
-        **_doc("Broker rejections in a row that halt trading."),
+    max_consecutive_rejections: int = _limit(
+        "max_consecutive_rejections", "Broker rejections in a row that halt trading.", ge=1
     )
     mis_square_off: Annotated[dict[str, time], NoDecode] = Field(
         default_factory=default_cutoffs,

@@ -6,6 +6,8 @@ refused with a message that names the field, before any tick is processed.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
@@ -18,15 +20,24 @@ class StrategyParams(BaseModel):
     allow_short: bool = Field(False, description="go short on a sell signal instead of flat")
 
 
+_Params = TypeVar("_Params", bound=StrategyParams)
+
+
+def _ordered(params: _Params, low: str, high: str, wording: str) -> _Params:
+    """``params`` when ``low`` < ``high``; else the error naming both values."""
+    low_value, high_value = getattr(params, low), getattr(params, high)
+    if low_value >= high_value:
+        raise ValueError(f"{low} ({low_value}) must be {wording} {high} ({high_value})")
+    return params
+
+
 class EmaCrossParams(StrategyParams):
     fast: int = Field(9, ge=1, le=1_000)
     slow: int = Field(21, ge=2, le=5_000)
 
     @model_validator(mode="after")
     def _fast_below_slow(self) -> EmaCrossParams:
-        if self.fast >= self.slow:
-            raise ValueError(f"fast ({self.fast}) must be less than slow ({self.slow})")
-        return self
+        return _ordered(self, "fast", "slow", "less than")
 
 
 class MomentumParams(StrategyParams):
@@ -41,9 +52,7 @@ class MeanReversionParams(StrategyParams):
 
     @model_validator(mode="after")
     def _exit_inside_entry(self) -> MeanReversionParams:
-        if self.exit_z >= self.entry_z:
-            raise ValueError(f"exit_z ({self.exit_z}) must be less than entry_z ({self.entry_z})")
-        return self
+        return _ordered(self, "exit_z", "entry_z", "less than")
 
 
 class RsiParams(StrategyParams):
@@ -53,8 +62,4 @@ class RsiParams(StrategyParams):
 
     @model_validator(mode="after")
     def _levels_ordered(self) -> RsiParams:
-        if self.oversold >= self.overbought:
-            raise ValueError(
-                f"oversold ({self.oversold}) must be below overbought ({self.overbought})"
-            )
-        return self
+        return _ordered(self, "oversold", "overbought", "below")
