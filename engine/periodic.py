@@ -12,6 +12,8 @@ import asyncio
 import logging
 from abc import ABC, abstractmethod
 
+from engine.waiting import set_within
+
 log = logging.getLogger("alphapanda.periodic")
 
 
@@ -79,9 +81,5 @@ class PeriodicService(ABC):
     async def _wait(self) -> None:
         if self._stopping:
             return
-        try:
-            async with asyncio.timeout(self.interval_s):
-                await self._nudge.wait()
-        except TimeoutError:
-            pass
+        await set_within(self._nudge, self.interval_s)
         self._nudge.clear()

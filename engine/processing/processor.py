@@ -30,6 +30,7 @@ from engine.processing.dead_letters import dead_letter
 from engine.processing.dedup import DedupStore, GroupWindow, MemoryDedupWindow
 from engine.processing.emitter import Emitter
 from engine.processing.retry import PermanentError
+from engine.waiting import set_within
 
 __all__ = ["ProcessorConfig", "ProcessorStats", "StreamProcessor"]
 
@@ -461,12 +462,7 @@ class StreamProcessor(ABC):
         """Wait, but wake at once on stop. True when the full wait elapsed."""
         if self._stopping.is_set():
             return False
-        try:
-            async with asyncio.timeout(seconds):
-                await self._stopping.wait()
-        except TimeoutError:
-            return True
-        return False
+        return not await set_within(self._stopping, seconds)
 
     def _extra(self, record: Record) -> dict[str, object]:
         envelope = record.envelope

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from engine.events.payloads import ComponentHealth
+from engine.waiting import set_within
 
 log = logging.getLogger("alphapanda.processing")
 
@@ -148,12 +149,7 @@ class Supervisor:
 
     async def _wait_stop(self, seconds: float) -> bool:
         """Sleep before a restart, but wake on ``stop()``. True when stopping."""
-        try:
-            async with asyncio.timeout(seconds):
-                await self._stop_event.wait()
-        except TimeoutError:
-            return False
-        return True
+        return await set_within(self._stop_event, seconds)
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Stop services in the order given (sources first), each drained before the next."""

@@ -19,6 +19,7 @@ from engine.events.types import ComponentStatus
 from engine.instruments.registry import InstrumentRegistry
 from engine.market.feeds.kite_ticks import tick_from_kite
 from engine.strategies import StrategyBinding
+from engine.waiting import set_within
 from engine.zerodha.session import SessionInfo, ZerodhaSession
 from engine.zerodha.ticker_feed import KiteTickerFeed
 
@@ -117,11 +118,7 @@ class LiveTickerService:
 
     async def _sleep(self) -> None:
         assert self._wake is not None
-        try:
-            async with asyncio.timeout(self._interval):
-                await self._wake.wait()
-        except TimeoutError:
-            pass
+        await set_within(self._wake, self._interval)
         self._wake.clear()
 
     def wake(self) -> None:

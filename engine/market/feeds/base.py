@@ -21,6 +21,7 @@ from engine.events.payloads import ComponentHealth, DeadLetter, Tick
 from engine.events.types import ComponentStatus, EventType
 from engine.ids import uuid7_str
 from engine.memo import remember
+from engine.waiting import set_within
 
 log = logging.getLogger("alphapanda.feeds")
 _MARKET_TICK = EventType.MARKET_TICK
@@ -194,12 +195,7 @@ class FeedService(ABC):
 
     async def _sleep(self, seconds: float) -> bool:
         """Wait, waking at once on stop. True when the full wait elapsed."""
-        try:
-            async with asyncio.timeout(seconds):
-                await self._stopping.wait()
-        except TimeoutError:
-            return True
-        return False
+        return not await set_within(self._stopping, seconds)
 
     def health(self) -> ComponentHealth:
         return ComponentHealth(
