@@ -2,8 +2,8 @@
 
 The stores log each audit row right after committing it, so the file holds what the table
 holds. Importing ``engine.logs`` pulls in the engine's payloads; the lean kill path writes
-the same JSON line (keys, order, formatting) through a stdlib rotating handler instead,
-owner-only like every log file, and rotated by the same ``log`` settings.
+the same JSON line (keys, order, formatting) through the engine's standard-library-only
+owner-only handler (``engine.private_file``), rotated by the same ``log`` settings.
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ import json
 import logging
 import os
 from datetime import UTC, datetime
-from io import TextIOWrapper
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
 
 from alphapanda_tui.kill_settings import KillSettings
 from alphapanda_tui.kill_store import AuditLine
+from engine.private_file import PrivateRotatingFileHandler
 
 AUDIT_LOGGER = "alphapanda.audit"
 # Detail keys engine.logs.audit also shows as top-level fields.
@@ -50,19 +49,6 @@ def audit_json_line(row: AuditLine, created: float) -> str:
     return json.dumps(line, default=str, ensure_ascii=False)
 
 
-class _PrivateRotatingFile(RotatingFileHandler):
-    """``engine.logs.setup.PrivateRotatingFileHandler``: created 0600, tightened if looser."""
-
-    def _open(self) -> TextIOWrapper:
-        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            os.fchmod(fd, 0o600)
-            return open(fd, "a", encoding=self.encoding, errors=self.errors)
-        except BaseException:
-            os.close(fd)
-            raise
-
-
 class _AsIs(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return str(record.msg)
@@ -72,7 +58,7 @@ def log_audit_line(settings: KillSettings, row: AuditLine) -> None:
     """Append the row's line to ``{home}/logs/audit.jsonl`` (when INFO is logged)."""
     if not settings.logs_audit:
         return
-    handler = _PrivateRotatingFile(
+    handler = PrivateRotatingFileHandler(
         ensure_logs_dir(settings.home) / "audit.jsonl",
         maxBytes=settings.log_max_bytes,
         backupCount=settings.log_backup_count,

@@ -7,12 +7,9 @@ the previous one first, so lines are never written twice.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import threading
 from dataclasses import dataclass, field
-from io import TextIOWrapper
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from engine.logs.channels import CHANNELS, ChannelFilter
@@ -20,6 +17,7 @@ from engine.logs.jsonl import ContextFilter, JsonLinesFormatter, TextFormatter
 from engine.logs.redaction import RedactionFilter
 from engine.logs.ring import RingBufferHandler
 from engine.logs.trader import TraderFilter, TraderFormatter
+from engine.private_file import PrivateRotatingFileHandler
 
 ROOT_LOGGER = "alphapanda"
 NOISY_LOGGERS: tuple[str, ...] = (
@@ -67,23 +65,6 @@ class LogRuntime:
     def flush(self) -> None:
         for handler in self.handlers:
             handler.flush()
-
-
-class PrivateRotatingFileHandler(RotatingFileHandler):
-    """Rotating file created owner-only: logs name orders, accounts and strategies.
-
-    Opened with mode 0600 (never briefly world-readable under the umask), and an older,
-    looser file is tightened; a rollover opens its new file through here too.
-    """
-
-    def _open(self) -> TextIOWrapper:
-        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            os.fchmod(fd, 0o600)
-            return open(fd, "a", encoding=self.encoding, errors=self.errors)
-        except BaseException:
-            os.close(fd)
-            raise
 
 
 _lock = threading.Lock()
