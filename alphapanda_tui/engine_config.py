@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from dataclasses import fields
 from decimal import Decimal
 
 from alphapanda_tui.errors import ConfigError
@@ -79,21 +80,23 @@ def allowed_tokens(settings: Settings) -> frozenset[int]:
     return frozenset(registry.by_key(key).instrument_token for key in keys)
 
 
+# RiskLimits fields built from something other than the same-named ALPHAPANDA_RISK__ setting
+_DERIVED_LIMITS = frozenset(
+    {"calendar", "allowed_instruments", "strategy_positions", "mis_cutoffs", "freeze"}
+)
+
+
 def risk_limits(settings: Settings) -> RiskLimits:
+    """Every plain limit is the same-named risk setting, so a new configurable limit is a
+    RiskLimits field, its rule and its settings field: nothing to add here."""
     r = settings.risk
+    plain = {
+        f.name: getattr(r, f.name) for f in fields(RiskLimits) if f.name not in _DERIVED_LIMITS
+    }
     return RiskLimits(
-        max_order_quantity=r.max_order_quantity,
-        max_order_value=r.max_order_value,
-        max_position_value=r.max_position_value,
-        max_gross_exposure=r.max_gross_exposure,
-        max_open_orders=r.max_open_orders,
-        price_band_pct=r.price_band_pct,
-        max_orders_per_second=r.max_orders_per_second,
-        enforce_market_hours=r.enforce_market_hours,
+        **plain,
         calendar=calendar(settings),
-        max_daily_loss=r.max_daily_loss,
         allowed_instruments=allowed_tokens(settings),
-        max_consecutive_rejections=r.max_consecutive_rejections,
         mis_cutoffs=MisCutoffs(r.mis_square_off),
         freeze=freeze_policy(settings),
     )
