@@ -71,7 +71,7 @@ def broker_topics(broker: Broker) -> list[str]:
     ]
 
 
-def all_topics(brokers: tuple[Broker, ...] = (Broker.PAPER, Broker.ZERODHA)) -> list[str]:
+def all_topics(brokers: tuple[Broker, ...] = tuple(Broker)) -> list[str]:
     """Every topic the pipeline uses (without DLQs), for creating them on a cluster."""
     topics = [MARKET_TICKS, SYSTEM_ALERTS, SYSTEM_HEALTH, CONTROL_COMMANDS, TRADING_STATE]
     for broker in brokers:
