@@ -165,9 +165,12 @@ class EngineRuntime:
         self.read_model = ReadModel(clock=engine_config.run_clock(settings))
         self.run_clock: Clock = self.clock  # the run's time; see _build_run_clock
         self.pipeline: Pipeline | None = None
-        # kill, halt, resume, reduce: the one implementation every console and the CLI share
+        # kill, halt, resume, reduce and orders by hand: the one implementation every
+        # console and the CLI share (instruments: the registry set just below)
         self.controls: OperatorControl = TradingOperator(
-            self._running_control, before_resume=self._ready_to_resume
+            self._running_control,
+            before_resume=self._ready_to_resume,
+            instruments=lambda key: self.registry.get(key),
         )
         # The console's venue: the live venue once started (live mode), else sessionless.
         self.venue: Venue = sessionless_venue(self.mode)
