@@ -6,6 +6,8 @@ risk refusal and a halted engine; and the refusals with no engine or no confirma
 from __future__ import annotations
 
 import json
+import os
+import pty
 import sqlite3
 import subprocess
 import time
@@ -53,6 +55,26 @@ def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
         cwd=home,
         check=False,
     )
+
+
+def on_terminal(home: Path, answer: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """One command with a terminal on stdin, typing ``answer`` at its question."""
+    controller, terminal = pty.openpty()
+    try:
+        os.write(controller, answer.encode())
+        return subprocess.run(
+            [str(ALPHAPANDA), *args],
+            env=engine_env(home, **quiet_env(home)),
+            stdin=terminal,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=home,
+            check=False,
+        )
+    finally:
+        os.close(controller)
+        os.close(terminal)
 
 
 def order_in_session(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -217,6 +239,13 @@ async def test_without_yes_and_without_a_terminal_nothing_is_asked_or_sent(
             refused = run(isolated_home, *args)
             assert refused.returncode == NO_ENGINE_EXIT, refused.stderr
             assert "not a terminal: pass --yes" in refused.stderr
+        assert db.count("audit_log", "action LIKE 'request.%'") == 0
+
+        # On a terminal it asks; anything but yes sends nothing.
+        declined = on_terminal(isolated_home, "n\n", "order", "buy", "INFY", "1", "--limit", "1500")
+        assert declined.returncode == 1
+        assert "Send BUY 1 INFY LIMIT @ 1500 MIS DAY on paper? [y/N]" in declined.stdout
+        assert "not sent" in declined.stdout
         assert db.count("audit_log", "action LIKE 'request.%'") == 0
     finally:
         engine.close()
