@@ -21,7 +21,7 @@ from engine.trading_state.operator import TradingOperator
 
 MANUAL_ACTIONS = ("order", "cancel", "modify", "exit")
 MODIFY_ACK = "ack.modify"
-MODIFY_SCAN_LIMIT = 10_000
+MODIFY_SCAN_LIMIT = 1_000  # rows per page of the audit scan
 
 
 class ManualRequestStore(Protocol):
@@ -37,12 +37,21 @@ class ManualRequestStore(Protocol):
 async def modifications_done(store: ManualRequestStore, client_order_id: str) -> int:
     """How many modifications of the order were sent: the acknowledged ``modify`` requests
     in the audit log (persisted, so the count survives a restart)."""
-    rows = await store.list_audit_after(0, MODIFY_ACK, limit=MODIFY_SCAN_LIMIT)
-    return sum(
-        1
-        for row in rows
-        if row.detail.get("client_order_id") == client_order_id and row.detail.get("sent")
-    )
+    sent: set[str] = set()  # request ids: a page boundary may repeat a row
+    after = 0
+    while True:
+        rows = await store.list_audit_after(after, MODIFY_ACK, limit=MODIFY_SCAN_LIMIT)
+        sent.update(
+            str(row.detail.get("request_id"))
+            for row in rows
+            if row.detail.get("client_order_id") == client_order_id and row.detail.get("sent")
+        )
+        if len(rows) < MODIFY_SCAN_LIMIT:
+            return len(sent)
+        # oldest first: the next page starts at the last row's time (its rows again), or
+        # past it when a whole page shares one time (no progress otherwise)
+        last = rows[-1].audit_ts
+        after = last - 1 if last - 1 > after else last
 
 
 async def apply_manual_request(

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from engine.bus import MemoryBus
 from engine.clock import ManualClock
-from engine.domain.records import Instrument, OrderRecord
+from engine.domain.records import AuditRecord, Instrument, OrderRecord
 from engine.events import topics
 from engine.events.payloads import OrderCommand, Signal
 from engine.events.types import (
@@ -34,6 +34,7 @@ from engine.trading_state.manual import (
     modification_problem,
     ticket_problem,
 )
+from engine.trading_state.manual_requests import modifications_done
 from engine.trading_state.requests import ACK_PREFIX, ControlRequestPoller, request_record
 from engine.trading_state.state import TradingState
 
@@ -201,6 +202,27 @@ async def test_the_26th_modification_is_refused_before_sending() -> None:
     assert refused is not None and refused["sent"] is False
     assert "already modified 25 times" in refused["error"]
     assert len(await desk.published(topics.orders_commands(Broker.PAPER))) == MAX_MODIFICATIONS
+
+
+async def test_the_modification_count_reads_every_page_of_the_audit_log() -> None:
+    store = MemoryTradingStore()
+    for n in range(2_345):  # more than two pages; every tenth is another order's
+        order = "AP2" if n % 10 == 0 else "AP1"
+        detail = {"request_id": f"m{n}", "sent": True, "client_order_id": order}
+        await store.add_audit(
+            AuditRecord(audit_ts=1_000 + n // 3, actor="engine", action="ack.modify", detail=detail)
+        )
+    await store.add_audit(
+        AuditRecord(
+            audit_ts=9_999,
+            actor="engine",
+            action="ack.modify",
+            detail={"request_id": "refused", "sent": False, "client_order_id": "AP1"},
+        )
+    )
+
+    assert await modifications_done(store, "AP1") == 2_345 - 235
+    assert await modifications_done(store, "AP2") == 235
 
 
 async def test_cancel_of_an_order_that_is_not_working_is_refused() -> None:
