@@ -21,6 +21,7 @@ from engine.events.payloads import (
     PnlSnapshot,
     PositionSnapshot,
     ProtectionState,
+    RejectedSignal,
     RiskAlert,
     Tick,
     TradingStateChanged,
@@ -28,6 +29,7 @@ from engine.events.payloads import (
 from engine.events.types import TradingMode
 from engine.execution.funds import Funds
 from engine.read_model.alerts import AlertBook, AlertLine
+from engine.read_model.books import DayBooks, TradeLine
 from engine.read_model.run_clock import RunClock
 from engine.read_model.views import AccountView, PositionView, SessionInfo, StrategyInfo
 from engine.trading_state.state import GLOBAL_SCOPE, effective_mode
@@ -43,6 +45,8 @@ SESSION = "session"
 MARKET = "market"
 FEED = "feed"
 FUNDS = "funds"
+TRADES = "trades"  # the trade book (fills); an order's status history moves ORDERS
+REJECTIONS = "rejections"  # orders refused by pre-trade risk (never sent)
 SECTIONS: tuple[str, ...] = (
     POSITIONS,
     ORDERS,
@@ -55,6 +59,8 @@ SECTIONS: tuple[str, ...] = (
     MARKET,
     FEED,
     FUNDS,
+    TRADES,
+    REJECTIONS,
 )
 
 
@@ -79,6 +85,7 @@ class ReadModel:
         self.ltp: dict[int, Decimal] = {}
         self.closes: dict[int, Decimal] = {}
         self.orders: dict[str, OrderUpdate] = {}
+        self.books = DayBooks()  # each order's status history and the day's fills
         self._terminal_ids: deque[str] = deque()
         self.max_terminal_orders = max_terminal_orders
         self.alerts: deque[RiskAlert] = deque(maxlen=max_alerts)  # as they came, newest first
@@ -121,8 +128,11 @@ class ReadModel:
     def apply_order(self, update: OrderUpdate) -> None:
         """Keep the newest update per order: every working order and the last N finished."""
         current = self.orders.get(update.client_order_id)
+        if self.books.record_fill(update):  # a late update still carries its fill
+            self._touch(TRADES)
         if current is not None and _is_stale(update, current):
             return  # an older update redelivered late
+        self.books.record_step(update)
         self.orders[update.client_order_id] = update
         if update.status.is_terminal and (current is None or not current.status.is_terminal):
             self._terminal_ids.append(update.client_order_id)
@@ -132,6 +142,17 @@ class ReadModel:
                 if stale is not None and stale.status.is_terminal:
                     del self.orders[old]
         self._touch(ORDERS)
+
+    def apply_rejection(self, rejected: RejectedSignal) -> None:
+        """A signal risk refused: the orders book lists it as REJECTED with the reason."""
+        if self.books.record_rejection(rejected):
+            self._touch(REJECTIONS)
+
+    def apply_trades(self, trades: Iterable[TradeLine]) -> None:
+        """Fills read from the store at start; one already in the book is not counted twice."""
+        added = [self.books.add_trade(trade) for trade in trades]
+        if any(added):
+            self._touch(TRADES)
 
     def apply_position(self, position: PositionSnapshot) -> None:
         key = (position.strategy, position.instrument_token)

@@ -21,6 +21,7 @@ from engine.events.payloads import (
     PnlSnapshot,
     PositionSnapshot,
     ProtectionState,
+    RejectedSignal,
     RiskAlert,
     Tick,
     TradingStateChanged,
@@ -45,6 +46,7 @@ def read_model_topics(broker: Broker) -> list[str]:
     return [
         topics.MARKET_TICKS,
         topics.orders_events(broker),
+        topics.signals_rejected(broker),  # risk refusals, for the orders book
         topics.positions(broker),
         topics.pnl_snapshots(broker),
         topics.SYSTEM_ALERTS,
@@ -56,6 +58,7 @@ def read_model_topics(broker: Broker) -> list[str]:
 # How each event the console follows (ticks aside) changes the model, by payload type.
 _APPLY: dict[type, Callable[[ReadModel, Any], None]] = {
     OrderUpdate: ReadModel.apply_order,
+    RejectedSignal: ReadModel.apply_rejection,
     PositionSnapshot: ReadModel.apply_position,
     ProtectionState: ReadModel.apply_protection,
     PnlSnapshot: ReadModel.apply_pnl,

@@ -13,12 +13,13 @@ from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 from engine.domain.projection import project
-from engine.domain.records import OrderRecord, PnlSnapshotRecord, PositionRecord
+from engine.domain.records import FillRecord, OrderRecord, PnlSnapshotRecord, PositionRecord
 from engine.events.payloads import PnlSnapshot, PositionSnapshot, ProtectionState
 from engine.events.types import Broker, OrderStatus
 from engine.execution.order_mapping import order_update
 from engine.market.sessions import TradingDays
 from engine.protection.levels import Protection, levels_of
+from engine.read_model.books import TradeLine
 from engine.read_model.model import ReadModel
 
 log = logging.getLogger("alphapanda.read_model")
@@ -87,6 +88,8 @@ async def seed_read_model(
         model.apply_position(position_snapshot(position))
     for order in sorted(orders, key=lambda o: max(o.created_ts, o.updated_ts)):
         model.apply_order(order_update(order, order.updated_ts or order.created_ts))
+    if isinstance(source, FillSource):
+        seed_trades(model, day_fills(await source.list_fills(broker), days))
     log.info(
         "read model seeded from the store",
         extra={
@@ -127,3 +130,23 @@ async def seed_protections(model: ReadModel, source: ProtectionSource, broker: B
                 updated_ts=protection.set_ts,
             )
         )
+
+
+@runtime_checkable
+class FillSource(Protocol):
+    """Where the trade book finds the day's fills at start (``TradingStore`` has it)."""
+
+    async def list_fills(self, broker: Broker) -> list[FillRecord]: ...
+
+
+def day_fills(fills: list[FillRecord], days: TradingDays) -> list[FillRecord]:
+    """The fills of the newest fill's trading day (the trade book shows one day)."""
+    if not fills:
+        return []
+    window = days.window(max(f.fill_ts for f in fills))
+    return [f for f in fills if window.start_ns <= f.fill_ts]
+
+
+def seed_trades(model: ReadModel, fills: list[FillRecord]) -> None:
+    """Stored fills into the trade book; one the bus delivers again is not counted twice."""
+    model.apply_trades(project(TradeLine, fill) for fill in fills)
