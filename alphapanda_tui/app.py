@@ -28,6 +28,7 @@ from engine.read_model.model import TRADING
 from engine.risk.alerts import resume_note
 from engine.risk.rules import rupees
 from screens import actions
+from screens.book_screen import BookScreen
 from screens.confirm import ConfirmScreen
 from screens.dashboard import DashboardScreen
 from screens.dialog import Dialog
@@ -36,8 +37,10 @@ from screens.help import HelpScreen
 from screens.instruments_sync import InstrumentSyncScreen
 from screens.kill_confirm import KillChoice, KillConfirmScreen
 from screens.login import LoginScreen
+from screens.orders_book import OrdersBookScreen
 from screens.palette import ConsoleCommands
 from screens.prechecks import PrecheckScreen
+from screens.trade_book import TradeBookScreen
 from widgets.formatting import Palette
 
 EXIT_ENGINE_FAILED = 1
@@ -392,6 +395,20 @@ class AlphaPandaApp(App[int]):
             raise SkipAction()
         self.dashboard.toggle_logs()
         self.refresh_from_model()
+
+    def action_orders_book(self) -> None:
+        self._open_book(OrdersBookScreen)
+
+    def action_trade_book(self) -> None:
+        self._open_book(TradeBookScreen)
+
+    def _open_book(self, kind: type[BookScreen]) -> None:
+        """One book at a time over the dashboard: o and t switch between them."""
+        if isinstance(self.screen, kind):
+            return
+        if isinstance(self.screen, BookScreen):
+            self.pop_screen()
+        self.push_screen(kind(self.handle.read_model, self.handle.clock.now_ns, self.palette))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -69,6 +69,22 @@ ACTIONS: tuple[ConsoleAction, ...] = (
     ConsoleAction("logs", "l", "toggle_logs", "Logs", "Show or hide the log viewer"),
     ConsoleAction("help", "question_mark", "help", "Help", "Show every key", key_display="?"),
     ConsoleAction("quit", "q", "quit_console", "Quit", "Quit the console", priority=True),
+    ConsoleAction(
+        "orders_book",
+        "o",
+        "orders_book",
+        "Orders",  # last in the footer: the first to go when Ack needs the room at 80
+        "Orders book: the day's orders, filter open / all / rejected, Enter for an order's "
+        "status history and fills",
+    ),
+    ConsoleAction(
+        "trade_book",
+        "t",
+        "trade_book",
+        "Trades",
+        "Trade book: the day's fills with price, quantity, charges and order id",
+        show=False,  # at 80 columns the footer has room for one book; o then t switches
+    ),
 )
 
 

@@ -1,0 +1,160 @@
+"""The orders book and trade book tables: the whole day, filtered, money never cut.
+
+Fitted ``KeyedTable``s: money, quantities, statuses and times keep their full width;
+the strategy, reason and order id give up cells first on a narrow terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from enum import StrEnum
+
+from engine.events.payloads import OrderUpdate
+from engine.events.types import OrderStatus
+from engine.read_model.books import RiskRejection, TradeLine
+from engine.read_model.model import ORDERS, REJECTIONS, TRADES, ReadModel
+from widgets.formatting import Palette, money, right, run_time, side_text, status_text, symbol_text
+from widgets.keyed_table import Column, KeyedTable
+from widgets.panel import Frame
+
+ORDER_COLUMNS = [
+    Column("time", "Time", 8),
+    Column("symbol", "Symbol", 8, min_width=6),
+    Column("side", "Side", 4),
+    Column("qty", "Qty", 3),
+    Column("filled", "Filled", 6),
+    Column("price", "Price", 8),
+    Column("avg", "Avg", 8),
+    Column("status", "Status", 6),
+    Column("strategy", "Strategy", 8, min_width=4, drop=1),
+    Column("reason", "Reason", 6, min_width=6),
+]
+TRADE_COLUMNS = [
+    Column("time", "Time", 8),
+    Column("symbol", "Symbol", 8, min_width=6),
+    Column("side", "Side", 4),
+    Column("qty", "Qty", 3),
+    Column("price", "Price", 8),
+    Column("charges", "Charges", 7),
+    Column("order", "Order", 8),  # an id: whole, so it can be looked up
+    Column("strategy", "Strategy", 8, min_width=4, drop=1),
+]
+
+
+class OrderFilter(StrEnum):
+    """Which of the day's orders the book shows."""
+
+    OPEN = "open"
+    ALL = "all"
+    REJECTED = "rejected"
+
+
+BookEntry = OrderUpdate | RiskRejection
+
+_SHOWN: dict[OrderFilter, Callable[[BookEntry], bool]] = {
+    OrderFilter.OPEN: lambda entry: entry.status.is_working,
+    OrderFilter.ALL: lambda entry: True,
+    OrderFilter.REJECTED: lambda entry: entry.status is OrderStatus.REJECTED,
+}
+
+
+def book_entries(model: ReadModel) -> dict[str, BookEntry]:
+    """Working orders first (newest first), then finished orders and risk refusals (newest
+    first), keyed as the table keys its rows: client order id, or the refused signal's id."""
+    working = [o for o in model.orders.values() if o.status.is_working]
+    finished: list[tuple[int, str, BookEntry]] = [
+        (o.update_ts, o.client_order_id, o) for o in model.orders.values() if o.status.is_terminal
+    ]
+    finished += [(r.ts, r.signal_id, r) for r in model.books.rejections.values()]
+    working.sort(key=lambda o: -o.update_ts)
+    finished.sort(key=lambda row: -row[0])
+    entries: dict[str, BookEntry] = {o.client_order_id: o for o in working}
+    entries.update((key, entry) for _, key, entry in finished)
+    return entries
+
+
+class OrdersBookTable(KeyedTable):
+    """Every order of the day the read model holds and every risk refusal it saw."""
+
+    SECTIONS = (ORDERS, REJECTIONS)
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(ORDER_COLUMNS, fit=True, **kwargs)
+        self.order_filter = OrderFilter.ALL
+
+    def show(self, frame: Frame) -> None:
+        shown = _SHOWN[self.order_filter]
+        palette, today = frame.palette, frame.today
+        self.sync(
+            [
+                (key, entry_cells(entry, palette, today))
+                for key, entry in book_entries(frame.model).items()
+                if shown(entry)
+            ]
+        )
+
+
+def entry_cells(entry: BookEntry, palette: Palette, today: date | None) -> tuple[object, ...]:
+    if isinstance(entry, OrderUpdate):
+        return order_book_cells(entry, palette, today)
+    return (
+        run_time(entry.ts, today),
+        symbol_text(entry.symbol),
+        side_text(entry.side, palette),
+        right(f"{entry.quantity:,d}"),
+        right("0"),
+        right(money(entry.price) if entry.price is not None else "MKT"),
+        right("-"),
+        status_text(entry.status, palette),
+        entry.strategy,
+        entry.reason,
+    )
+
+
+def order_book_cells(
+    order: OrderUpdate, palette: Palette, today: date | None
+) -> tuple[object, ...]:
+    return (
+        run_time(order.update_ts, today),
+        symbol_text(order.symbol),
+        side_text(order.side, palette),
+        right(f"{order.quantity:,d}"),
+        right(f"{order.filled_quantity:,d}"),
+        right(money(order.price) if order.price is not None else "MKT"),
+        right(money(order.average_price) if order.filled_quantity else "-"),
+        status_text(order.status, palette),
+        order.strategy,
+        order.reason,
+    )
+
+
+class TradeBookTable(KeyedTable):
+    """The day's fills, newest first, keyed by trade id."""
+
+    SECTIONS = (TRADES,)
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(TRADE_COLUMNS, fit=True, **kwargs)
+
+    def show(self, frame: Frame) -> None:
+        palette, today = frame.palette, frame.today
+        self.sync(
+            [
+                (trade.trade_id, trade_cells(trade, palette, today))
+                for trade in frame.model.books.trade_rows()
+            ]
+        )
+
+
+def trade_cells(trade: TradeLine, palette: Palette, today: date | None) -> tuple[object, ...]:
+    return (
+        run_time(trade.fill_ts, today),
+        symbol_text(trade.symbol),
+        side_text(trade.side, palette),
+        right(f"{trade.quantity:,d}"),
+        right(money(trade.price)),
+        right(money(trade.charges)),
+        trade.client_order_id,
+        trade.strategy,
+    )
