@@ -22,6 +22,9 @@ from textual.worker import Worker, WorkerState
 from alphapanda_tui.backend import EngineHandle
 from alphapanda_tui.gc_tuning import GcTuning
 from alphapanda_tui.operator import operator_identity
+from engine.domain.projection import project
+from engine.domain.records import OrderRecord
+from engine.events.payloads import OrderUpdate
 from engine.events.types import TradingMode
 from engine.read_model import GLOBAL_SCOPE
 from engine.read_model.model import TRADING
@@ -408,7 +411,26 @@ class AlphaPandaApp(App[int]):
             return
         if isinstance(self.screen, BookScreen):
             self.pop_screen()
-        self.push_screen(kind(self.handle.read_model, self.handle.clock.now_ns, self.palette))
+        model, now = self.handle.read_model, self.handle.clock.now_ns
+        if kind is OrdersBookScreen:
+            self.push_screen(OrdersBookScreen(model, now, self.palette, self._cancel_order))
+        else:
+            self.push_screen(kind(model, now, self.palette))
+
+    async def _cancel_order(self, order: OrderUpdate) -> None:
+        """The orders book's x, confirmed: the engine's operator cancel (a control command
+        through execution, which checks the order against its own journal)."""
+        record = project(OrderRecord, order, signal_id="", updated_ts=order.update_ts)
+        await self.handle.controls.cancel_order(record, order.client_order_id, self.operator)
+        audit_log.info(
+            "order cancel requested",
+            extra={
+                "actor": self.operator,
+                "action": "order.cancel",
+                "client_order_id": order.client_order_id,
+            },
+        )
+        self.notify(f"Cancel sent for {order.client_order_id}.")
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

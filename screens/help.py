@@ -17,7 +17,11 @@ PANEL_KEYS: tuple[tuple[str, str], ...] = (
     ("tab / shift+tab", "Move between panels"),
     ("↑ ↓", "Select a row (in Strategies: the strategy h acts on)"),
     ("v · c · / · f", "Log viewer: level, channel, search, pause or follow"),
-    ("1 · 2 · 3", "Orders book: show open / all / rejected orders (Enter: the order's detail)"),
+    (
+        "1 · 2 · 3 · x",
+        "Orders book: show open / all / rejected orders; x cancels the selected working "
+        "order (confirm); Enter: the order's detail",
+    ),
     ("ctrl+p", "Command palette: every action by name"),
     ("Enter / Esc", "In a dialog: choose / cancel"),
 )

@@ -17,6 +17,7 @@ from textual.widget import Widget
 from alphapanda_tui.settings import Settings, load_settings
 from engine.events.types import OrderStatus
 from screens.book_screen import BookScreen
+from screens.confirm import ConfirmScreen
 from screens.order_detail import OrderDetailScreen
 from screens.orders_book import OrdersBookScreen
 from screens.trade_book import TradeBookScreen
@@ -133,6 +134,8 @@ async def test_the_rejected_filter_shows_the_risk_reason(real: RealConsole) -> N
     )
     statuses = {book.cell_text(key, "status") for key in book.row_keys}
     assert statuses == {"REJECTED"}  # a filled order is not among them
+    await real.pilot.press("x")  # nothing to cancel: no question, nothing sent
+    assert isinstance(real.app.screen, OrdersBookScreen)
 
     await real.pilot.press("1")  # open: a rejection is finished, never listed as open
     assert coid not in book.row_keys
@@ -142,9 +145,9 @@ async def test_the_rejected_filter_shows_the_risk_reason(real: RealConsole) -> N
     book.cursor_row = book.row_keys.index(coid)
     await real.pilot.press("enter")
     await eventually(lambda: isinstance(real.app.screen, OrderDetailScreen))
-    title = _plain(real.app.screen.query_one("#detail-title"))
+    title = await _drawn(real, "#detail-title")
     assert "Refused by risk (max_order_quantity): never sent" in title
-    assert "No fills." in _plain(real.app.screen.query_one("#detail-fills"))
+    assert "No fills." in await _drawn(real, "#detail-fills")
 
 
 async def test_an_orders_detail_shows_its_status_history_and_fills(real: RealConsole) -> None:
@@ -156,17 +159,64 @@ async def test_an_orders_detail_shows_its_status_history_and_fills(real: RealCon
     book.cursor_row = book.row_keys.index(coid)
     await real.pilot.press("enter")
     await eventually(lambda: isinstance(real.app.screen, OrderDetailScreen))
-    detail = real.app.screen
-    history = _plain(detail.query_one("#detail-history"))
+    history = await _drawn(real, "#detail-history")
     assert history.index("OPEN") < history.index("FILLED")  # the way it went, in order
-    fills = _plain(detail.query_one("#detail-fills"))
+    fills = await _drawn(real, "#detail-fills")
     for fill in (f for f in real.store.fills.values() if f.client_order_id == coid):
         assert fill.trade_id in fills and f"{fill.price:,.2f}" in fills
     await real.pilot.press("escape")
     assert isinstance(real.app.screen, OrdersBookScreen)
 
 
+async def _drawn(real: RealConsole, selector: str) -> str:
+    """What the open screen's widget shows, once it has been laid out and drawn."""
+    await eventually(lambda: _plain(real.app.screen.query_one(selector)).strip() != "")
+    return _plain(real.app.screen.query_one(selector))
+
+
 def _plain(widget: Widget) -> str:
     """The lines the widget draws on the screen, as text."""
     lines = widget.render_lines(Region(0, 0, widget.size.width, widget.size.height))
     return "\n".join(line.text for line in lines)
+
+
+@pytest.fixture
+async def whale_works(isolated_home: Path) -> AsyncIterator[RealConsole]:
+    """The real runtime's own settings: the whale's big order rests, working, in paper."""
+    async for console in open_real_console(isolated_home):
+        yield console
+
+
+async def test_x_cancels_the_selected_working_order_after_a_confirm(
+    whale_works: RealConsole,
+) -> None:
+    real = whale_works
+    model = real.runtime.read_model
+    await eventually(
+        lambda: any(o.strategy == "whale" for o in model.open_orders()),
+        timeout=10,
+        message="the whale has no working order",
+    )
+    await real.pilot.press("o")
+    book = await _book(real, OrdersBookScreen, OrdersBookTable)
+    await real.pilot.press("1")
+    whale = next(o.client_order_id for o in model.open_orders() if o.strategy == "whale")
+    await eventually(lambda: whale in book.row_keys)
+    book.cursor_row = book.row_keys.index(whale)
+
+    await real.pilot.press("x")
+    await eventually(lambda: isinstance(real.app.screen, ConfirmScreen))
+    await real.pilot.press("escape")  # no: nothing is sent
+    await eventually(lambda: isinstance(real.app.screen, OrdersBookScreen))
+    assert real.store.orders[whale].status is not OrderStatus.CANCELLED
+
+    book.cursor_row = book.row_keys.index(whale)
+    await real.pilot.press("x")
+    await eventually(lambda: isinstance(real.app.screen, ConfirmScreen))
+    await real.pilot.press("left", "enter")  # focus "Cancel order", choose it
+    await eventually(
+        lambda: real.store.orders[whale].status is OrderStatus.CANCELLED,
+        message="the order was not cancelled",
+    )
+    await real.pilot.press("2")
+    await eventually(lambda: book.cell_text(whale, "status") == "CANCELLED")
