@@ -5,6 +5,7 @@ the position all read as one client order of the full quantity.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from decimal import Decimal
 
@@ -53,6 +54,18 @@ async def _trade(
         strategies=[],
     )
     await bus.start()
+    # subscribed before the pipeline: the memory bus drops what every group has committed,
+    # and the protection service reads (and commits) rejections too
+    observer = await bus.subscribe([topics.signals_rejected(Broker.PAPER)], "test-observer")
+    records: list = []
+
+    async def observe() -> None:  # keeps up, so the observer never holds up a drain
+        while True:
+            batch = await observer.fetch(100, 0.01)
+            records.extend(batch)
+            await observer.commit(batch)
+
+    watching = asyncio.create_task(observe())
     await pipeline.start()
     await pipeline.wait_ready()
     try:
@@ -64,11 +77,9 @@ async def _trade(
             key = str(RELIANCE.instrument_token)
             await bus.publish(topic, new_event(event_type, payload, source=f"test{n}", key=key))
             assert await pipeline.drain(10.0), "pipeline did not drain"
-        # subscribed once all is done: a new group reads from the earliest retained message
-        observer = await bus.subscribe([topics.signals_rejected(Broker.PAPER)], "test-observer")
-        records = await observer.fetch(100, 0.01)
-        await observer.commit(records)
+        assert await pipeline.drain(10.0), "pipeline did not drain"
     finally:
+        watching.cancel()
         await pipeline.stop()
         await bus.aclose()
     rejected = [r.envelope.data for r in records if r.envelope is not None]
