@@ -14,8 +14,8 @@ from pathlib import Path
 from tests.integration.support import ALPHAPANDA, SqliteDb, cli, engine_env
 
 
-def _journal_with_one_audit_row(home: Path) -> SqliteDb:
-    assert cli(home, "db", "upgrade").returncode == 0
+def _journal_with_one_audit_row(home: Path, revision: str = "head") -> SqliteDb:
+    assert cli(home, "db", "upgrade", revision).returncode == 0
     connection = sqlite3.connect(home / "alphapanda.db")
     with connection:
         connection.execute(
@@ -61,7 +61,7 @@ def test_without_a_terminal_or_yes_it_refuses_in_one_line_and_drops_nothing(
     assert "--yes" in line
     assert "Traceback" not in result.stderr
     assert db.count("audit_log") == 1
-    assert cli(isolated_home, "db", "current").stdout.strip().endswith("0002 (head)")
+    assert cli(isolated_home, "db", "current").stdout.strip().endswith("(head)")
 
 
 def test_with_yes_it_proceeds(isolated_home: Path) -> None:
@@ -91,9 +91,19 @@ def test_on_a_terminal_it_asks_and_only_yes_drops(isolated_home: Path) -> None:
 
 
 def test_a_downgrade_that_drops_nothing_needs_no_confirmation(isolated_home: Path) -> None:
-    _journal_with_one_audit_row(isolated_home)
+    _journal_with_one_audit_row(isolated_home, "0002")  # 0002 -> 0001 drops a column, no table
 
     result = cli(isolated_home, "db", "downgrade", "0001")
 
     assert result.returncode == 0, result.stderr
     assert "done (now at 0001)" in result.stdout
+
+
+def test_a_downgrade_that_drops_one_newer_table_names_it(isolated_home: Path) -> None:
+    _journal_with_one_audit_row(isolated_home)
+
+    result = cli(isolated_home, "db", "downgrade", "0002")
+
+    assert result.returncode == 2
+    assert "position_protections" in result.stderr and "--yes" in result.stderr
+    assert "audit_log" not in result.stderr
