@@ -71,11 +71,12 @@ class BookScreen(Screen[None]):
     def redraw(self, force: bool = False) -> None:
         """Draw the table when the read model's sections it shows moved on."""
         table = self.table
+        # The book widgets declare SECTIONS and show(frame); the table's type does not.
         versions = tuple(self.model.sections[s] for s in table.SECTIONS)  # type: ignore[attr-defined]
         if not force and versions == self._seen:
             return
         self._seen = versions
-        table.show(Frame(self.model, self.now_ns(), self.palette))  # type: ignore[attr-defined]
+        table.show(Frame(self.model, self.now_ns(), self.palette))  # type: ignore[attr-defined]  # as above
         self.query_one("#book-title", Static).update(self.title_line())
         self.query_one("#book-empty", Static).display = table.row_count == 0
         self._show_note()
