@@ -48,7 +48,11 @@ from widgets.formatting import Palette
 
 EXIT_ENGINE_FAILED = 1
 BACKDROP_REDRAW_S = 1.0  # how often a dialog's dimmed copy of the dashboard is redrawn
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # a kill, and an SSH connection dropped
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+_DASHBOARD_ONLY = (
+    "toggle_strategy",
+    "toggle_logs",
+)  # act on the dashboard's own panels  # a kill, and an SSH connection dropped
 
 log = logging.getLogger("alphapanda.console")
 audit_log = logging.getLogger("alphapanda.audit")
@@ -256,6 +260,10 @@ class AlphaPandaApp(App[int]):
             return False
         if action == "acknowledge_alerts":
             return bool(self.handle.read_model.alert_book.pinned)
+        if action in _DASHBOARD_ONLY and isinstance(self.screen, BookScreen):
+            return False  # h would halt a strategy selected on a screen the trader cannot see
+        if action == "orders_book" and isinstance(self.screen, OrdersBookScreen):
+            return False  # already open: the footer's room goes to the book's own keys
         return True
 
     def action_kill_switch(self) -> None:

@@ -15,7 +15,7 @@ from textual.geometry import Region
 from textual.widget import Widget
 
 from alphapanda_tui.settings import Settings, load_settings
-from engine.events.types import OrderStatus
+from engine.events.types import OrderStatus, TradingMode
 from screens.book_screen import BookScreen
 from screens.confirm import ConfirmScreen
 from screens.order_detail import OrderDetailScreen
@@ -103,6 +103,9 @@ async def test_a_paper_fill_is_in_the_orders_book_and_the_trade_book(real: RealC
     assert book.cell_text(coid, "symbol") == stored.symbol.removeprefix("NSE:")
     assert book.cell_text(coid, "filled") == f"{stored.quantity:,d}"
     assert book.cell_text(coid, "strategy") == stored.strategy
+
+    await real.pilot.press("h")  # no halt of a strategy selected on the hidden dashboard
+    assert {real.state(name) for name in ("momo", "revert", "whale")} == {TradingMode.ACTIVE}
 
     await real.pilot.press("t")  # straight to the trade book: one book open at a time
     trades = await _book(real, TradeBookScreen, TradeBookTable)
@@ -218,5 +221,9 @@ async def test_x_cancels_the_selected_working_order_after_a_confirm(
         lambda: real.store.orders[whale].status is OrderStatus.CANCELLED,
         message="the order was not cancelled",
     )
+    await eventually(lambda: isinstance(real.app.screen, OrdersBookScreen))
     await real.pilot.press("2")
-    await eventually(lambda: book.cell_text(whale, "status") == "CANCELLED")
+    await eventually(
+        lambda: whale in book.row_keys and book.cell_text(whale, "status") == "CANCELLED",
+        message=f"{whale} not shown CANCELLED: {model.orders.get(whale)} {book.row_keys}",
+    )
