@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 from alphapanda_tui.backend import EngineHandle
 from alphapanda_tui.gc_tuning import GcTuning
 from alphapanda_tui.operator import operator_identity
+from alphapanda_tui.order_modify import OrderModifier
 from engine.domain.projection import project
 from engine.domain.records import OrderRecord
 from engine.events.payloads import OrderUpdate
@@ -421,7 +422,10 @@ class AlphaPandaApp(App[int]):
             self.pop_screen()
         model, now = self.handle.read_model, self.handle.clock.now_ns
         if kind is OrdersBookScreen:
-            self.push_screen(OrdersBookScreen(model, now, self.palette, self._cancel_order))
+            modifier = OrderModifier(self.handle, self.operator)
+            self.push_screen(
+                OrdersBookScreen(model, now, self.palette, self._cancel_order, modifier)
+            )
         else:
             self.push_screen(kind(model, now, self.palette))
 

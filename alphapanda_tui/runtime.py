@@ -38,6 +38,7 @@ from engine.read_model.views import StrategyInfo
 from engine.strategies import StrategyBinding, build_strategies
 from engine.strategies.config import StrategyConfigError, load_strategies
 from engine.trading_state.control import TradingControl
+from engine.trading_state.manual_requests import modifications_done
 from engine.trading_state.operator import OperatorControl, TradingOperator, show_changes
 from engine.trading_state.state import GLOBAL_SCOPE
 from engine.venue import TradingVenue, Venue, sessionless_venue
@@ -411,6 +412,13 @@ class EngineRuntime:
             detail={"broker": self.broker.value, **detail},
         )
         await self._ports.store.add_audit(record)
+
+    async def modifications_done(self, client_order_id: str) -> int | None:
+        """How many modifications of the order were sent, from the audit log: the count
+        ``alphapanda modify`` uses, so console and CLI share one cap. None when stopped."""
+        if self._ports is None:
+            return None
+        return await modifications_done(self._ports.store, client_order_id)
 
     @property
     def global_mode(self) -> TradingMode:
