@@ -1,0 +1,152 @@
+"""The order ticket on the real paper runtime: the trader's keys, the engine's answer.
+
+b opens the ticket, the symbol is searched as typed, Review shows what will be sent and
+only Send sends (strategy ``manual``); a risk rejection is shown in the ticket with its
+reason; after the kill switch the ticket refuses to send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from textual.widgets import Static
+
+from engine.events.types import OrderStatus, Side
+from engine.trading_state.manual import MANUAL_STRATEGY
+from screens.confirm import ConfirmScreen
+from screens.order_ticket import OrderTicketScreen
+from tests.helpers import eventually
+from tests.tui.test_real_runtime import (  # noqa: F401  # the autouse fixture, active here too
+    RealConsole,
+    keys_do_not_wait_for_an_idle_cpu,
+    open_real_console,
+)
+
+INFY = "NSE:INFY"
+TOO_MANY = "2000000"  # above the harness's max_order_quantity of 1,000,000
+
+
+@pytest.fixture
+async def real(isolated_home: Path) -> AsyncIterator[RealConsole]:
+    async for console in open_real_console(isolated_home):
+        yield console
+
+
+def _text(screen: OrderTicketScreen, name: str) -> str:
+    return str(screen.query_one(f"#ticket-{name}", Static).render())
+
+
+async def _ticket(real: RealConsole, key: str = "b") -> OrderTicketScreen:
+    await real.pilot.press(key)
+    await eventually(lambda: isinstance(real.app.screen, OrderTicketScreen), timeout=5)
+    screen = real.app.screen
+    assert isinstance(screen, OrderTicketScreen)
+    # typing starts once the ticket has put the cursor in the instrument field
+    await eventually(lambda: getattr(real.app.focused, "id", None) == "ticket-symbol", timeout=5)
+    return screen
+
+
+async def _fill_in(real: RealConsole, screen: OrderTicketScreen, symbol: str, qty: str) -> None:
+    """Type the symbol (watching the suggestions), then the quantity."""
+    await real.pilot.press(*"IN")
+    await eventually(lambda: INFY in _text(screen, "matches"), message="INFY not suggested")
+    await real.pilot.press(*symbol[2:])
+    await eventually(lambda: _text(screen, "matches").startswith(INFY))
+    real.app.set_focus(screen.query_one("#ticket-quantity"))
+    await real.pilot.press(*qty)
+    await eventually(lambda: screen.draft.ticket is not None, message=f"{screen.draft}")
+
+
+async def _review(real: RealConsole) -> ConfirmScreen:
+    await real.pilot.press("enter")
+    await eventually(lambda: isinstance(real.app.screen, ConfirmScreen), timeout=5)
+    confirm = real.app.screen
+    assert isinstance(confirm, ConfirmScreen)
+    return confirm
+
+
+async def _send(real: RealConsole) -> None:
+    # the dialog is drawn once its own focus is set (Cancel: Enter alone never sends)
+    await eventually(lambda: getattr(real.app.focused, "id", None) == "cancel", timeout=5)
+    await real.pilot.click("#confirm")
+    await eventually(lambda: isinstance(real.app.screen, OrderTicketScreen), timeout=5)
+
+
+def _manual_orders(real: RealConsole) -> list[str]:
+    return [c for c, o in real.store.orders.items() if o.strategy == MANUAL_STRATEGY]
+
+
+async def test_buy_infy_from_the_ticket_fills_in_paper(real: RealConsole) -> None:
+    await real.ticks(50)  # INFY has a last price: the review can value the order
+    screen = await _ticket(real)
+    await _fill_in(real, screen, "INFY", "3")
+    assert _text(screen, "qty-note") == "3 share(s)"
+    confirm = await _review(real)
+    assert confirm.question.splitlines()[:2] == ["BUY 3 NSE:INFY", "MARKET · MIS · DAY"]
+    assert "est. charges ₹" in confirm.question and "Strategy: manual" in confirm.question
+    assert _manual_orders(real) == []  # nothing is sent before the confirm
+    await _send(real)
+    coid = screen.client_order_id
+    assert coid is not None
+    await eventually(
+        lambda: coid in real.store.orders and real.store.orders[coid].status is OrderStatus.FILLED,
+        timeout=10,
+        message="the manual order did not fill",
+    )
+    stored = real.store.orders[coid]
+    assert (stored.strategy, stored.symbol, stored.side, stored.quantity) == (
+        MANUAL_STRATEGY,
+        INFY,
+        Side.BUY,
+        3,
+    )
+    await eventually(lambda: _text(screen, "status").startswith("FILLED"), timeout=5)
+    position = next(
+        p for (s, _), p in real.runtime.read_model.positions.items() if s == MANUAL_STRATEGY
+    )
+    assert position.net_quantity == 3
+    await real.pilot.press("enter")  # a second review of a sent ticket sends nothing
+    await real.ticks(20)
+    assert _manual_orders(real) == [coid]
+
+
+async def test_a_risk_rejection_is_shown_in_the_ticket(real: RealConsole) -> None:
+    screen = await _ticket(real, "s")
+    await _fill_in(real, screen, "INFY", TOO_MANY)
+    await _review(real)
+    await _send(real)
+    await eventually(
+        lambda: "REJECTED by risk" in _text(screen, "status"), timeout=10, message="no verdict"
+    )
+    assert "1000000" in _text(screen, "status").replace(",", "")  # the limit it broke
+    await real.ticks(20)
+    assert _manual_orders(real) == []  # refused before an order existed: nothing sent
+
+
+async def test_the_kill_switch_while_the_ticket_is_open_stops_its_send(real: RealConsole) -> None:
+    screen = await _ticket(real)
+    await _fill_in(real, screen, "INFY", "2")
+    before = await real.kill()  # ctrl+k, Enter over the open ticket: HALTED
+    assert isinstance(real.app.screen, OrderTicketScreen)
+    await real.pilot.press("enter")  # review: refused in words, no confirmation offered
+    await eventually(lambda: "HALTED" in _text(screen, "status"), timeout=5)
+    assert "nothing sent" in _text(screen, "status")
+    assert not isinstance(real.app.screen, ConfirmScreen)
+    await real.ticks(20)
+    assert _manual_orders(real) == [] and screen.client_order_id is None
+    assert {c for c in real.store.orders if c not in before} <= {
+        c for c, o in real.store.orders.items() if o.status is OrderStatus.REJECTED
+    }
+
+
+async def test_a_kill_between_review_and_confirm_sends_nothing(real: RealConsole) -> None:
+    screen = await _ticket(real)
+    await _fill_in(real, screen, "INFY", "2")
+    await _review(real)
+    real.app.handle.controls.halt_now(operator="trader@desk")  # the kill key's synchronous half
+    await _send(real)
+    assert "HALTED" in _text(screen, "status")
+    await real.ticks(20)
+    assert _manual_orders(real) == [] and screen.client_order_id is None
