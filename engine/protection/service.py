@@ -21,7 +21,8 @@ import msgspec
 
 from engine.bus.base import EventBus
 from engine.clock import Clock
-from engine.domain.records import OrderRecord, PositionRecord
+from engine.domain.projection import project
+from engine.domain.records import OrderRecord, PositionRecord, RiskAlertRecord
 from engine.events import topics
 from engine.events.envelope import EventEnvelope
 from engine.events.payloads import (
@@ -72,6 +73,8 @@ class ProtectionStore(Protocol):
     ) -> list[OrderRecord]: ...
 
     async def get_order(self, client_order_id: str) -> OrderRecord | None: ...
+
+    async def add_alert(self, alert: RiskAlertRecord) -> None: ...
 
 
 class _Held(msgspec.Struct, gc=False):
@@ -369,7 +372,9 @@ class ProtectionService(StreamProcessor):
         protection = from_command(command, symbol, direction, best, out.now_ns)
         problem = check_protection(protection, self.tick_size_of(token))
         if problem:
-            self._refuse(command, symbol, problem, out)
+            alert = self._refuse(command, symbol, problem, out)
+            # stored as risk's refusals are: ``alphapanda protect`` reads it back
+            await self.store.add_alert(project(RiskAlertRecord, alert))
             return
         await self.store.save_protection(protection)
         self._keep(protection)
@@ -379,7 +384,9 @@ class ProtectionService(StreamProcessor):
             extra={**self._protection_fields(protection), "operator": command.operator},
         )
 
-    def _refuse(self, command: ProtectionCommand, symbol: str, problem: str, out: Emitter) -> None:
+    def _refuse(
+        self, command: ProtectionCommand, symbol: str, problem: str, out: Emitter
+    ) -> RiskAlert:
         message = f"protection for {symbol} ({command.strategy}) not set: {problem}"
         log.warning(message, extra={"strategy": command.strategy, "symbol": symbol})
         alert = RiskAlert(
@@ -392,6 +399,7 @@ class ProtectionService(StreamProcessor):
             alert_ts=out.now_ns,
         )
         out.emit(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, broker=self.broker)
+        return alert
 
     async def _remove(self, protection: Protection, why: str, out: Emitter) -> None:
         await self.store.delete_protection(
