@@ -41,6 +41,7 @@ COMMANDS: tuple[str, ...] = (
     "cancel",
     "modify",
     "exit",
+    "protect",
     "orders",
     "trades",
     "positions",

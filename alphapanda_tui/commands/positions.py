@@ -1,7 +1,8 @@
 """``alphapanda positions [--json]``: open positions per strategy and instrument.
 
 Net quantity, average price, last price, realised P&L and charges, from storage (no
-engine needed); ``--all`` includes the positions closed today.
+engine needed); ``--all`` includes the positions closed today. A ``protection`` column
+shows the stop, target and trail the engine keeps, when any position has them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 from typing import Any
 
 from alphapanda_tui import books_cli
+from alphapanda_tui.commands.protect import describe
 
 NAME = "positions"
 HELP = "open positions per strategy (--all with closed ones, --json)"
@@ -23,6 +25,7 @@ COLUMNS: list[books_cli.Column] = [
     ("realised", lambda p: p.realized_pnl),
     ("charges", lambda p: p.charges),
 ]
+PROTECTION = "protection"  # the stop, target and trail the engine keeps, when any
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -31,11 +34,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
-    async def read(store: Any) -> list[Any]:
-        return await store.list_positions(settings.broker)
+    async def read(store: Any) -> tuple[list[Any], list[Any]]:
+        protections = await store.list_protections(settings.broker)
+        return await store.list_positions(settings.broker), protections
 
-    positions = asyncio.run(books_cli.read(settings, read))
+    positions, protections = asyncio.run(books_cli.read(settings, read))
     if not args.all:
         positions = [p for p in positions if p.net_quantity != 0]
     positions.sort(key=lambda p: (p.strategy, p.symbol))
-    return books_cli.show(positions, COLUMNS, json_out=args.json, empty="no open positions")
+    kept = {(p.strategy, p.instrument_token): describe(p) for p in protections}
+    columns = COLUMNS
+    if kept:
+        columns = [
+            *COLUMNS,
+            (PROTECTION, lambda p: kept.get((p.strategy, p.instrument_token), "-")),
+        ]
+    return books_cli.show(positions, columns, json_out=args.json, empty="no open positions")

@@ -17,9 +17,11 @@ import msgspec
 
 from engine.domain.records import AuditRecord, OrderRecord
 from engine.trading_state.manual import ManualRequestError, OrderTicket
-from engine.trading_state.operator import TradingOperator
+from engine.trading_state.operator import ProtectionLevels, TradingOperator
 
-MANUAL_ACTIONS = ("order", "cancel", "modify", "exit")
+MANUAL_ACTIONS = ("order", "cancel", "modify", "exit", "protect")
+# a ``protect`` request's levels: the names of ``ProtectionLevels``
+LEVEL_FIELDS = ("stop_price", "stop_pct", "target_price", "target_pct", "trail_amount", "trail_pct")
 MODIFY_ACK = "ack.modify"
 MODIFY_SCAN_LIMIT = 1_000  # rows per page of the audit scan
 
@@ -82,6 +84,8 @@ async def apply_manual_request(
                 operator=row.actor,
             )
             return {"sent": True, "symbol": symbol, "strategy": strategy}
+        if action == "protect":
+            return await _protect(detail, controls, operator=row.actor)
         coid = str(detail.get("client_order_id") or "")
         order = await store.get_order(coid) if coid else None
         if action == "cancel":
@@ -102,6 +106,25 @@ async def apply_manual_request(
         return {"sent": False, "error": f"unknown request {action!r}"}
     except (ManualRequestError, msgspec.ValidationError, ValueError, InvalidOperation) as exc:
         return {"sent": False, "error": str(exc)}
+
+
+async def _protect(
+    detail: dict[str, object], controls: TradingOperator, *, operator: str
+) -> dict[str, object]:
+    """Hand a position's stop, target and trail (or their removal) to the protection
+    service; it checks them against the position and the tick size."""
+    strategy = _text(detail.get("strategy"))
+    token = _int(detail.get("instrument_token"))
+    if strategy is None or token is None:
+        raise ManualRequestError("protect needs the position's strategy and instrument")
+    clear = bool(detail.get("clear"))
+    levels = None
+    if not clear:
+        levels = ProtectionLevels(**{name: _decimal(detail.get(name)) for name in LEVEL_FIELDS})
+    await controls.protect(
+        strategy=strategy, instrument_token=token, levels=levels, operator=operator
+    )
+    return {"sent": True, "strategy": strategy, "instrument_token": token, "clear": clear}
 
 
 def _text(value: object) -> str | None:
