@@ -141,12 +141,24 @@ async def test_the_kill_switch_while_the_ticket_is_open_stops_its_send(real: Rea
     }
 
 
-async def test_a_kill_between_review_and_confirm_sends_nothing(real: RealConsole) -> None:
+async def test_a_kill_between_review_and_send_sends_nothing(real: RealConsole) -> None:
     screen = await _ticket(real)
     await _fill_in(real, screen, "INFY", "2")
     await _review(real)
-    real.app.handle.controls.halt_now(operator="trader@desk")  # the kill key's synchronous half
+    await real.kill()  # ctrl+k, Enter over the confirmation
+    assert isinstance(real.app.screen, ConfirmScreen)  # the question is still open
     await _send(real)
     assert "HALTED" in _text(screen, "status")
     await real.ticks(20)
     assert _manual_orders(real) == [] and screen.client_order_id is None
+
+
+async def test_the_palette_opens_a_sell_ticket(real: RealConsole) -> None:
+    await real.pilot.press("ctrl+p")
+    await real.pilot.pause(0.3)
+    await real.pilot.press(*"Sell (s)")
+    await real.pilot.pause(0.5)
+    await real.pilot.press("enter")
+    await eventually(lambda: isinstance(real.app.screen, OrderTicketScreen), timeout=5)
+    ticket = real.app.screen
+    assert isinstance(ticket, OrderTicketScreen) and ticket.side is Side.SELL
