@@ -78,20 +78,35 @@ ACTIONS: tuple[ConsoleAction, ...] = (
         "status history and fills",
     ),
     ConsoleAction(
-        "buy_ticket",
-        "b",
-        "order_ticket('BUY')",
-        "Buy",
-        "Order ticket, BUY: instrument, quantity, type, product, validity, price; review "
-        "what will be sent, its value and charges, then confirm (strategy manual)",
-        show=False,  # the footer has no room at 80 columns; help and the palette list it
+        "exit_position",
+        "e",
+        "exit_position",
+        "Exit",
+        "Exit the position selected in Positions: at market or a limit you type (confirm)",
+        show=False,  # no footer room at 80 columns; the Positions title shows e · E · p
     ),
     ConsoleAction(
-        "sell_ticket",
-        "s",
-        "order_ticket('SELL')",
-        "Sell",
-        "Order ticket, SELL: as Buy, for a sell order",
+        "exit_strategy",
+        "E",
+        "exit_strategy",
+        "Exit strategy",
+        "Exit every position of the selected position's strategy at market (confirm); no halt",
+        show=False,
+    ),
+    ConsoleAction(
+        "exit_everything",
+        "",  # the palette only: one keystroke should not square off the book
+        "exit_everything",
+        "Exit everything",
+        "Exit everything: square off every open position at market (confirm); no halt",
+        show=False,
+    ),
+    ConsoleAction(
+        "protect_position",
+        "p",
+        "protect_position",
+        "Protect",
+        "Stop-loss, target and trailing stop of the selected position (price or %), or clear",
         show=False,
     ),
     ConsoleAction(
@@ -117,8 +132,9 @@ def bindings() -> list[BindingType]:
             key_display=a.key_display,
         )
         for a in ACTIONS
+        if a.key
     ]
 
 
 def display_key(action: ConsoleAction) -> str:
-    return action.key_display or action.key
+    return action.key_display or action.key or "palette"  # no key: the palette only

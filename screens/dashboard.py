@@ -87,7 +87,7 @@ class DashboardScreen(Screen[None]):
                 # The funds line tops the positions: on a narrow screen it scrolls with them
                 # and costs the fixed rows nothing.
                 yield _box(
-                    "Positions",
+                    "Positions (e/E exit · p stops)",
                     PositionsTable(id="positions"),
                     "positions-box",
                     above=FundsLine(id="funds"),

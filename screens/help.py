@@ -15,12 +15,16 @@ from screens.dialog import Dialog
 
 PANEL_KEYS: tuple[tuple[str, str], ...] = (
     ("tab / shift+tab", "Move between panels"),
-    ("↑ ↓", "Select a row (in Strategies: the strategy h acts on)"),
+    (
+        "↑ ↓",
+        "Select a row (in Strategies: the strategy h acts on; in Positions: the position "
+        "e, E and p act on)",
+    ),
     ("v · c · / · f", "Log viewer: level, channel, search, pause or follow"),
     (
-        "1 · 2 · 3 · x · m",
+        "1 · 2 · 3 · x",
         "Orders book: show open / all / rejected orders; x cancels the selected working "
-        "order (confirm); m modifies its price, trigger or quantity; Enter: the order's detail",
+        "order (confirm); Enter: the order's detail",
     ),
     ("ctrl+p", "Command palette: every action by name"),
     ("Enter / Esc", "In a dialog: choose / cancel"),
