@@ -32,6 +32,7 @@ from engine.trading_state.manual import (
     OrderTicket,
     manual_signal_id,
 )
+from engine.trading_state.operator import NotRunningError
 from screens.confirm import ConfirmScreen
 from screens.dialog import Dialog
 from screens.order_ticket_form import (
@@ -101,6 +102,7 @@ class OrderTicketScreen(Dialog[None]):
         self.request_id = uuid.uuid4().hex[:16]  # one ticket, one order: never sent twice
         self.draft = TicketDraft(None, None, "", ["type a symbol"])
         self.client_order_id: str | None = None
+        self._reviewed: OrderTicket | None = None
         self.sending = False
 
     def compose(self) -> ComposeResult:
@@ -228,12 +230,13 @@ class OrderTicketScreen(Dialog[None]):
         if (halted := self.halted_reason()) is not None:
             self._status(halted)
             return
+        self._reviewed = ticket  # what the confirmation names is exactly what Send sends
         text = confirmation_text(ticket, self.last_price())
         title = f"Send this {ticket.side.value} order?"
         self.app.push_screen(ConfirmScreen(title, text, "Send"), self._confirmed)
 
     async def _confirmed(self, confirmed: bool | None) -> None:
-        ticket = self.draft.ticket
+        ticket = self._reviewed
         if not confirmed or ticket is None or self.sent:
             self._status("Not sent.")
             return
@@ -244,7 +247,7 @@ class OrderTicketScreen(Dialog[None]):
         self._draw()
         try:
             coid = await self._place(ticket, self.request_id)
-        except ManualRequestError as exc:
+        except (ManualRequestError, NotRunningError) as exc:  # said in the ticket, no crash
             self.sending = False
             self._status(f"Refused: {exc}")
             self._draw()

@@ -13,11 +13,14 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
+from alphapanda_tui.app import make_app
 from engine.events.types import OrderStatus, Side
+from engine.instruments import load_default_registry
 from engine.trading_state.manual import MANUAL_STRATEGY
 from screens.confirm import ConfirmScreen
 from screens.order_ticket import OrderTicketScreen
 from tests.helpers import eventually
+from tests.tui.harness import BusHarness
 from tests.tui.test_real_runtime import (  # noqa: F401  # the autouse fixture, active here too
     RealConsole,
     keys_do_not_wait_for_an_idle_cpu,
@@ -162,3 +165,21 @@ async def test_the_palette_opens_a_sell_ticket(real: RealConsole) -> None:
     await eventually(lambda: isinstance(real.app.screen, OrderTicketScreen), timeout=5)
     ticket = real.app.screen
     assert isinstance(ticket, OrderTicketScreen) and ticket.side is Side.SELL
+
+
+async def test_an_engine_refusal_is_shown_in_the_ticket_and_nothing_is_sent() -> None:
+    """The console knows INFY but the engine's controls do not: ``place_order`` raises
+    ``ManualRequestError``; the ticket says why instead of crashing, and no signal leaves."""
+    harness = BusHarness("paper")
+    harness.registry = load_default_registry()  # type: ignore[attr-defined]
+    app = make_app(harness, operator="trader@desk")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await eventually(lambda: harness.started)
+        console = RealConsole(app, pilot, None, None)  # type: ignore[arg-type]  # keys only
+        screen = await _ticket(console)
+        await _fill_in(console, screen, "INFY", "1")
+        await _review(console)
+        await _send(console)
+        await eventually(lambda: _text(screen, "status").startswith("Refused:"), timeout=5)
+        assert "unknown instrument" in _text(screen, "status")
+        assert screen.client_order_id is None and not screen.sent
