@@ -6,7 +6,10 @@ seeded from the Redis read model when ``ALPHAPANDA_REDIS__URL`` is set. Halt, re
 the kill switch publish ``ControlCommand``s stamped with the operator (``user@host``);
 every engine process obeys them and its trading-state service writes the audit row.
 The console never cancels orders itself (``acts_on_orders=False`` semantics): the
-engines that own execution do.
+engines that own execution do. Orders by hand (place, cancel, exit) are published as
+the embedded console publishes them, with the instrument registry loaded the same way
+(``ALPHAPANDA_FEED__INSTRUMENTS_CSV`` or the bundled sample), so risk and execution in
+the cluster judge and send them.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ from alphapanda_tui.errors import ConfigError
 from alphapanda_tui.operator import operator_identity
 from alphapanda_tui.settings import Settings
 from engine.bus.base import EventBus
-from engine.clock import Clock, SystemClock
+from engine.clock import Clock, EventClock, SystemClock
 from engine.events.payloads import HealthReport, TradingStateChanged
 from engine.events.types import Broker, TradingMode
+from engine.instruments import InstrumentRegistry
 from engine.processing import Supervisor
 from engine.read_model import ReadModel
 from engine.read_model.processor import ReadModelProcessor
@@ -85,23 +89,37 @@ class AttachedRuntime:
         self._cache = read_cache
         self._owns_cache = read_cache is None
         self.control: TradingControl | None = None
-        # kill, halt, resume, reduce: the one implementation every console and the CLI share
+        self.registry = self._load_registry()
+        # kill, halt, resume, reduce and orders by hand: the one implementation every
+        # console and the CLI share
         self.controls: OperatorControl = TradingOperator(
             self._attached_control,
             not_running="the console is not attached",
             after_send=self._flush,
+            instruments=self.registry.get,
         )
         self.reader: ReadModelProcessor | None = None
         self.supervisor: Supervisor | None = None
         self.read_model.set_session(None, None)
         self._load_strategies()
 
-    def _load_strategies(self) -> None:
-        """Show the configured strategies when this machine has the file (optional)."""
-        from alphapanda_tui.runtime import build_bindings, build_registry
+    def _load_registry(self) -> InstrumentRegistry:
+        """The instruments an order by hand may name, as the embedded runtime loads them;
+        unreadable here: none (a ticket is then refused as an unknown instrument)."""
+        from alphapanda_tui.runtime import build_registry
 
         try:
-            bindings = build_bindings(self.settings, build_registry(self.settings))
+            return build_registry(self.settings)
+        except ConfigError as exc:
+            log.warning("no instruments for orders by hand", extra={"error": str(exc)})
+            return InstrumentRegistry()
+
+    def _load_strategies(self) -> None:
+        """Show the configured strategies when this machine has the file (optional)."""
+        from alphapanda_tui.runtime import build_bindings
+
+        try:
+            bindings = build_bindings(self.settings, self.registry)
         except ConfigError:
             return
         self.read_model.set_strategies(
@@ -131,6 +149,7 @@ class AttachedRuntime:
             self.clock,
             operator=self.operator,
             source="console",
+            run_clock=self._run_clock(),
         )
         self.reader = ReadModelProcessor(
             bus=self._bus, model=self.read_model, broker=self.broker, clock=self.clock
@@ -141,6 +160,15 @@ class AttachedRuntime:
             "console attached",
             extra={"bootstrap": self.settings.bus.bootstrap_servers, "group": self.reader.group},
         )
+
+    def _run_clock(self) -> Clock:
+        """The cluster's run time, as the embedded runtime keeps it: on a simulated or
+        replayed market the newest event time the console has seen (an order by hand is
+        stamped with it, and risk judges market hours by it), else the wall clock."""
+        model = self.read_model
+        if not model.clock.follows_events:
+            return self.clock
+        return EventClock([lambda: model.event_ns], fallback=self.clock)
 
     async def seed_from_cache(self, cache: Any) -> None:
         """The current picture from the Redis read model, before the bus catches up."""
