@@ -22,11 +22,12 @@ from textual.worker import Worker, WorkerState
 from alphapanda_tui.backend import EngineHandle
 from alphapanda_tui.gc_tuning import GcTuning
 from alphapanda_tui.operator import operator_identity
+from alphapanda_tui.order_modify import OrderModifier
 from alphapanda_tui.position_actions import PositionActions
 from engine.domain.projection import project
 from engine.domain.records import OrderRecord
 from engine.events.payloads import OrderUpdate
-from engine.events.types import TradingMode
+from engine.events.types import Side, TradingMode
 from engine.read_model import GLOBAL_SCOPE
 from engine.read_model.model import TRADING
 from engine.risk.alerts import resume_note
@@ -41,6 +42,7 @@ from screens.help import HelpScreen
 from screens.instruments_sync import InstrumentSyncScreen
 from screens.kill_confirm import KillChoice, KillConfirmScreen
 from screens.login import LoginScreen
+from screens.order_ticket import ticket_for
 from screens.orders_book import OrdersBookScreen
 from screens.palette import ConsoleCommands
 from screens.prechecks import PrecheckScreen
@@ -422,7 +424,10 @@ class AlphaPandaApp(PositionActions):
             self.pop_screen()
         model, now = self.handle.read_model, self.handle.clock.now_ns
         if kind is OrdersBookScreen:
-            self.push_screen(OrdersBookScreen(model, now, self.palette, self._cancel_order))
+            modifier = OrderModifier(self.handle, self.operator)
+            self.push_screen(
+                OrdersBookScreen(model, now, self.palette, self._cancel_order, modifier)
+            )
         else:
             self.push_screen(kind(model, now, self.palette))
 
@@ -440,6 +445,12 @@ class AlphaPandaApp(PositionActions):
             },
         )
         self.notify(f"Cancel sent for {order.client_order_id}.")
+
+    def action_order_ticket(self, side: str) -> None:
+        """b / s: the order ticket, over the dashboard or a book, never over another dialog."""
+        if isinstance(self.screen, Dialog):
+            raise SkipAction()
+        self.push_screen(ticket_for(self.handle, Side(side), self.operator))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -78,6 +78,23 @@ ACTIONS: tuple[ConsoleAction, ...] = (
         "status history and fills",
     ),
     ConsoleAction(
+        "buy_ticket",
+        "b",
+        "order_ticket('BUY')",
+        "Buy",
+        "Order ticket, BUY: instrument, quantity, type, product, validity, price; review "
+        "what will be sent, its value and charges, then confirm (strategy manual)",
+        show=False,  # the footer has no room at 80 columns; help and the palette list it
+    ),
+    ConsoleAction(
+        "sell_ticket",
+        "s",
+        "order_ticket('SELL')",
+        "Sell",
+        "Order ticket, SELL: as Buy, for a sell order",
+        show=False,
+    ),
+    ConsoleAction(
         "exit_position",
         "e",
         "exit_position",

@@ -22,9 +22,9 @@ PANEL_KEYS: tuple[tuple[str, str], ...] = (
     ),
     ("v · c · / · f", "Log viewer: level, channel, search, pause or follow"),
     (
-        "1 · 2 · 3 · x",
+        "1 · 2 · 3 · x · m",
         "Orders book: show open / all / rejected orders; x cancels the selected working "
-        "order (confirm); Enter: the order's detail",
+        "order (confirm); m modifies its price, trigger or quantity; Enter: the order's detail",
     ),
     ("ctrl+p", "Command palette: every action by name"),
     ("Enter / Esc", "In a dialog: choose / cancel"),
