@@ -1,10 +1,14 @@
 """Orders by hand from a console attached to a Kafka cluster: the console finds the
 instrument in its registry (loaded as the embedded runtime loads it), publishes the order
 where strategies publish theirs, and the engine process judges, sends and fills it; a
-resting LIMIT placed the same way is cancelled from the console."""
+resting LIMIT placed the same way is cancelled from the console. The CLI does the same
+against a Kafka engine, through its requests in the shared database."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +23,7 @@ from engine.events.types import OrderStatus, OrderType, Product, Side
 from engine.trading_state.manual import MANUAL_STRATEGY, OrderTicket
 from storage.migrate import upgrade_async
 from storage.store import SqlTradingStore
+from tests.engine_process import ALPHAPANDA
 from tests.kafka.cluster import (
     BROKER,
     EngineProcess,
@@ -160,3 +165,68 @@ def test_an_attached_console_knows_the_cluster_instruments(tmp_path: Path) -> No
     console = AttachedRuntime(settings_for(env), operator=OPERATOR)
     infy = console.registry.get("NSE:INFY")
     assert infy is not None and infy.tick_size == Decimal("0.05")
+
+
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """One ``alphapanda`` command as from a script, on the cluster's settings."""
+    return subprocess.run(
+        [str(ALPHAPANDA), *args],
+        env={**os.environ, **env},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=env["ALPHAPANDA_HOME"],
+        check=False,
+    )
+
+
+async def test_the_cli_places_and_cancels_on_a_kafka_engine(
+    fresh_kafka: str, postgres_url: str, tmp_path: Path
+) -> None:
+    prefix = random_prefix()
+    async with postgres_database(postgres_url) as db_url:
+        env = cluster_env(tmp_path / "engine", fresh_kafka, db_url, None, prefix)
+        env["ALPHAPANDA_RISK__MAX_OPEN_ORDERS"] = "1000000"
+        env["ALPHAPANDA_FEED__TICK_INTERVAL_MS"] = "200"
+        await upgrade_async(db_url)
+        engine = EngineProcess.start("engine", env)
+        try:
+            await engine.started()
+
+            async def infy_traded() -> bool:
+                async with await SqlTradingStore.open(db_url) as store:
+                    orders = await store.list_orders(BROKER, limit=1_000)
+                return any(o.symbol == "NSE:INFY" for o in orders)
+
+            await poll(infy_traded, 60, "the engine trades INFY")  # risk has priced it
+
+            done = await asyncio.to_thread(_cli, env, "order", "buy", "INFY", "3", "--yes")
+            assert done.returncode == 0, done.stdout + done.stderr
+            assert " FILLED" in done.stdout, done.stdout
+
+            coid = done.stdout.split()[0]
+            stored = await _stored(db_url, coid)
+            assert stored is not None and stored.status is OrderStatus.FILLED
+            assert stored.strategy == MANUAL_STRATEGY
+
+            last = stored.average_price
+            assert last is not None
+            below = str((last * Decimal("0.98")).quantize(Decimal("1")))
+            done = await asyncio.to_thread(
+                _cli, env, "order", "buy", "INFY", "1", "--limit", below, "--yes"
+            )
+            assert done.returncode == 0 and " OPEN" in done.stdout, done.stdout + done.stderr
+            resting = done.stdout.split()[0]
+            done = await asyncio.to_thread(_cli, env, "cancel", resting, "--yes")
+            assert done.returncode == 0, done.stdout + done.stderr
+
+            async def cancelled() -> bool:
+                order = await _stored(db_url, resting)
+                return order is not None and order.status is OrderStatus.CANCELLED
+
+            await _poll_or_say_why(db_url, cancelled, f"the LIMIT {resting} CANCELLED")
+            assert engine.terminate() == 0, engine.output[-3000:]
+        finally:
+            engine.close()
+        assert "Traceback" not in engine.output, engine.output[-3000:]
