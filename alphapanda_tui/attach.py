@@ -9,12 +9,15 @@ The console never cancels orders itself (``acts_on_orders=False`` semantics): th
 engines that own execution do. Orders by hand (place, cancel, exit) are published as
 the embedded console publishes them, with the instrument registry loaded the same way
 (``ALPHAPANDA_FEED__INSTRUMENTS_CSV`` or the bundled sample), so risk and execution in
-the cluster judge and send them.
+the cluster judge and send them. A modify needs the count of modifications already sent,
+which lives in the cluster's audit log: with ``ALPHAPANDA_DATABASE__URL`` set the console
+reads it (and records its own there), as ``alphapanda modify`` does; without, it refuses.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from alphapanda_tui import engine_config
@@ -23,6 +26,7 @@ from alphapanda_tui.operator import operator_identity
 from alphapanda_tui.settings import Settings
 from engine.bus.base import EventBus
 from engine.clock import Clock, EventClock, SystemClock
+from engine.domain.records import AuditRecord
 from engine.events.payloads import HealthReport, TradingStateChanged
 from engine.events.types import Broker, TradingMode
 from engine.instruments import InstrumentRegistry
@@ -31,11 +35,13 @@ from engine.read_model import ReadModel
 from engine.read_model.processor import ReadModelProcessor
 from engine.read_model.views import StrategyInfo
 from engine.trading_state.control import TradingControl
+from engine.trading_state.manual_requests import modifications_done
 from engine.trading_state.operator import OperatorControl, TradingOperator, show_changes
 from engine.trading_state.state import GLOBAL_SCOPE, TradingState
 from engine.venue import sessionless_venue
 
 log = logging.getLogger("alphapanda.attach")
+audit_log = logging.getLogger("alphapanda.audit")
 
 
 def check_attach_settings(settings: Settings) -> Settings:
@@ -88,6 +94,8 @@ class AttachedRuntime:
         self._owns_bus = bus is None
         self._cache = read_cache
         self._owns_cache = read_cache is None
+        self._store: Any = None  # the cluster's database, opened for the audit log on demand
+        self._store_failed = False
         self.control: TradingControl | None = None
         self.registry = self._load_registry()
         # kill, halt, resume, reduce and orders by hand: the one implementation every
@@ -203,6 +211,9 @@ class AttachedRuntime:
         if self._cache is not None and self._owns_cache:
             await self._cache.aclose()
             self._cache = None
+        if self._store is not None:
+            await self._store.aclose()
+            self._store = None
         log.info("console detached")
 
     async def wait_ready(self, timeout: float = 15.0) -> None:
@@ -222,6 +233,42 @@ class AttachedRuntime:
     async def _flush(self) -> None:
         if self._bus is not None:
             await self._bus.flush()
+
+    async def _audit_store(self) -> Any:
+        """The cluster's database when ``ALPHAPANDA_DATABASE__URL`` names it (never a local
+        default: a count read from an empty file would let a 26th modification out)."""
+        if self._store is None and not self._store_failed and self.settings.database.url:
+            from alphapanda_tui.store_opening import open_store
+
+            try:
+                self._store = await open_store(self.settings)
+            except ConfigError as exc:
+                self._store_failed = True
+                log.warning("no audit log for the console", extra={"error": str(exc)})
+        return self._store
+
+    async def modifications_done(self, client_order_id: str) -> int | None:
+        """Modifications of the order already sent, from the cluster's audit log (the
+        count ``alphapanda modify`` reads); None without the database."""
+        store = await self._audit_store()
+        return None if store is None else await modifications_done(store, client_order_id)
+
+    async def record_audit(
+        self, action: str, detail: Mapping[str, object], operator: str = ""
+    ) -> None:
+        """An operator action in the cluster's audit table; the audit channel without it."""
+        store = await self._audit_store()
+        if store is None:
+            audit_log.info(action, extra={"actor": operator, "action": action, **detail})
+            return
+        now = self.control.run_clock.now_ns() if self.control else self.clock.now_ns()
+        row = AuditRecord(
+            audit_ts=now,
+            actor=operator or self.operator,
+            action=action,
+            detail={"broker": self.broker.value, **detail},
+        )
+        await store.add_audit(row)
 
     @property
     def global_mode(self) -> TradingMode:

@@ -1,7 +1,8 @@
 """Orders by hand from a console attached to a Kafka cluster: the console finds the
 instrument in its registry (loaded as the embedded runtime loads it), publishes the order
 where strategies publish theirs, and the engine process judges, sends and fills it; a
-resting LIMIT placed the same way is cancelled from the console. The CLI does the same
+resting LIMIT placed the same way is modified (its count in the cluster's audit log) and
+cancelled from the console. The CLI does the same
 against a Kafka engine, through its requests in the shared database."""
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ from typing import Any
 import pytest
 
 from alphapanda_tui.attach import AttachedRuntime
+from alphapanda_tui.order_modify import OrderModifier
 from engine.domain.projection import project
 from engine.domain.records import OrderRecord
 from engine.events.types import OrderStatus, OrderType, Product, Side
 from engine.trading_state.manual import MANUAL_STRATEGY, OrderTicket
+from engine.trading_state.manual_requests import modifications_done
+from screens.modify_dialog import OrderChanges
 from storage.migrate import upgrade_async
 from storage.store import SqlTradingStore
 from tests.engine_process import ALPHAPANDA
@@ -62,7 +66,7 @@ async def _poll_or_say_why(db_url: str, condition: Any, what: str) -> None:
         ) from None
 
 
-async def test_an_attached_console_places_a_filled_order_and_cancels_a_resting_one(
+async def test_an_attached_console_places_a_filled_order_modifies_and_cancels_a_resting_one(
     fresh_kafka: str, postgres_url: str, tmp_path: Path
 ) -> None:
     prefix = random_prefix()
@@ -143,6 +147,17 @@ async def test_an_attached_console_places_a_filled_order_and_cancels_a_resting_o
                 lines = [x for x in engine.output.splitlines() if "manual" in x or "rror" in x]
                 raise AssertionError(f"{exc} {lines[-20:]}") from None
             await poll(lambda: coid in model.orders, 15, "the console shows the LIMIT")
+            modifier = OrderModifier(console, OPERATOR)  # the orders book's m, confirmed
+            said = await modifier.send(model.orders[coid], OrderChanges(price=below + 1))
+            assert "modification 1 of 25" in said
+
+            async def modified() -> bool:
+                stored = await _stored(db_url, coid)
+                return stored is not None and stored.price == below + 1
+
+            await _poll_or_say_why(db_url, modified, f"the LIMIT {coid} modified")
+            async with await SqlTradingStore.open(db_url) as store:
+                assert await modifications_done(store, coid) == 1  # what the CLI counts
             update = model.orders[coid]
             record = project(OrderRecord, update, signal_id="", updated_ts=update.update_ts)
             await console.controls.cancel_order(record, coid, operator=OPERATOR)
