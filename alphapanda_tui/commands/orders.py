@@ -1,14 +1,19 @@
 """``alphapanda orders [--open|--rejected] [--json]``: the day's order book, with reasons.
 
 Every order of the day (strategies' and manual ones), oldest first; the reason column
-says why an order was rejected or cancelled. Read from storage: no engine needed.
+says why an order was rejected or cancelled. ``--rejected`` also lists the manual orders
+pre-trade risk refused: never sent, so not in the orders table, but recorded in the audit
+log (``outcome.order``) with the rule and the reason. Read from storage: no engine needed.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+from decimal import Decimal
 from typing import Any
+
+import msgspec
 
 from alphapanda_tui import books_cli
 
@@ -32,6 +37,56 @@ COLUMNS: list[books_cli.Column] = [
 ]
 
 
+class RiskRefusal(msgspec.Struct, frozen=True, kw_only=True):
+    """A manual order risk refused, shaped as an order row (it has no client order id:
+    its signal id stands in the order column)."""
+
+    created_ts: int
+    client_order_id: str
+    strategy: str
+    side: str | None
+    quantity: int | None
+    symbol: str | None
+    order_type: str | None
+    product: str | None
+    price: Decimal | None
+    trigger_price: Decimal | None
+    status: str = "REJECTED"
+    filled_quantity: int = 0
+    average_price: Decimal | None = None
+    reason: str = ""
+
+
+def refusal_of(row: Any) -> RiskRefusal:
+    """An ``outcome.order`` audit row as a line of the book (older rows lack the order)."""
+    from engine.trading_state.manual import MANUAL_STRATEGY
+
+    detail = row.detail
+
+    def text(name: str) -> str | None:
+        value = detail.get(name)
+        return None if value is None else str(value)
+
+    def price(name: str) -> Decimal | None:
+        value = detail.get(name)
+        return None if value is None else Decimal(str(value))
+
+    quantity = detail.get("quantity")
+    return RiskRefusal(
+        created_ts=row.audit_ts,
+        client_order_id=str(detail.get("signal_id") or "-"),
+        strategy=MANUAL_STRATEGY,
+        side=text("side"),
+        quantity=None if quantity is None else int(str(quantity)),
+        symbol=text("symbol"),
+        order_type=text("order_type"),
+        product=text("product"),
+        price=price("price"),
+        trigger_price=price("trigger_price"),
+        reason=f"risk {detail.get('rule', '?')}: {detail.get('reason', '')}",
+    )
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--open", action="store_true", help="only working orders")
@@ -41,12 +96,32 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
+    if args.rejected:
+        orders = asyncio.run(rejected_orders(settings, every_day=args.all))
+        return books_cli.show(orders, COLUMNS, json_out=args.json, empty="no rejections today")
     orders = asyncio.run(stored_orders(settings, every_day=args.all))
     if args.open:
         orders = [o for o in orders if o.status.is_working]
-    elif args.rejected:
-        orders = [o for o in orders if o.status.value == "REJECTED"]
     return books_cli.show(orders, COLUMNS, json_out=args.json, empty="no orders today")
+
+
+async def rejected_orders(settings: Any, *, every_day: bool) -> list[Any]:
+    """Orders the venue or execution rejected, and manual orders risk refused, oldest
+    first; the day's (of the newest of them) unless ``every_day``."""
+    from engine.trading_state.manual_outcomes import OUTCOME_ORDER
+
+    async def read(store: Any) -> tuple[list[Any], list[Any]]:
+        orders = await store.list_orders(settings.broker, limit=100_000)
+        refusals = await store.list_audit_after(0, OUTCOME_ORDER, limit=100_000)
+        return orders, refusals
+
+    orders, rows = await books_cli.read(settings, read)
+    broker = settings.broker.value
+    rejected: list[Any] = [o for o in orders if o.status.value == "REJECTED"]
+    rejected += [refusal_of(r) for r in rows if r.detail.get("broker", broker) == broker]
+    if every_day:
+        return sorted(rejected, key=lambda o: o.created_ts)
+    return books_cli.of_latest_day(rejected, lambda o: o.created_ts)
 
 
 async def stored_orders(settings: Any, *, every_day: bool) -> list[Any]:

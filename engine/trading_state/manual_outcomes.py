@@ -2,7 +2,8 @@
 
 A refused signal becomes no order, so the order book cannot say why a manual order never
 appeared; this processor writes an ``outcome.order`` audit row per refused manual signal
-(its id, the rule and the reason), which ``alphapanda order`` waits for.
+(its id, the rule, the reason and what was asked), which ``alphapanda order`` waits for
+and ``alphapanda orders --rejected`` lists beside the venue's rejections.
 """
 
 from __future__ import annotations
@@ -48,16 +49,27 @@ class ManualOutcomes(StreamProcessor):
             return
         if rejected.signal.strategy != MANUAL_STRATEGY:
             return
+        signal = rejected.signal
         await self._store.add_audit(
             AuditRecord(
                 audit_ts=self.clock.now_ns(),
                 actor=self.name,
                 action=OUTCOME_ORDER,
                 detail={
-                    "signal_id": rejected.signal.signal_id,
+                    "signal_id": signal.signal_id,
                     "broker": self._broker.value,
                     "rule": rejected.rule,
                     "reason": rejected.reason,
+                    # what was refused, for 'alphapanda orders --rejected'
+                    "side": signal.side.value,
+                    "quantity": signal.quantity,
+                    "symbol": signal.symbol,
+                    "order_type": signal.order_type.value,
+                    "product": signal.product.value,
+                    "price": None if signal.limit_price is None else str(signal.limit_price),
+                    "trigger_price": (
+                        None if signal.trigger_price is None else str(signal.trigger_price)
+                    ),
                 },
             )
         )

@@ -1,0 +1,76 @@
+"""``alphapanda orders --rejected`` lists the manual orders pre-trade risk refused, with the
+rule and the reason, beside the orders the venue rejected: a refused manual order is never
+an order row, so without this the trader's own refusal was missing from the book."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from engine.bus.memory import MemoryBus
+from engine.clock import ManualClock
+from engine.events.envelope import new_event
+from engine.events.payloads import RejectedSignal
+from engine.events.types import Broker, EventType, OrderType, Product, Side
+from engine.instruments import load_default_registry
+from engine.processing.emitter import Emitter
+from engine.trading_state.manual import OrderTicket, manual_signal
+from engine.trading_state.manual_outcomes import ManualOutcomes
+from tests.integration.support import cli, engine_env
+from tests.kafka.cluster import settings_for
+
+MARKET_TIME_NS = 1_796_614_749_000_000_000  # a weekday morning, IST
+
+
+async def _refuse_a_manual_order(home: Path) -> None:
+    """What the engine's ``ManualOutcomes`` writes when risk refuses a manual ticket."""
+    from alphapanda_tui.store_opening import open_store
+
+    store = await open_store(settings_for(engine_env(home)))
+    bus = MemoryBus()
+    try:
+        outcomes = ManualOutcomes(
+            bus=bus, broker=Broker.PAPER, store=store, clock=ManualClock(MARKET_TIME_NS)
+        )
+        ticket = OrderTicket(
+            side=Side.BUY,
+            symbol="INFY",
+            quantity=7,
+            order_type=OrderType.LIMIT,
+            product=Product.CNC,
+            price=Decimal("1400.00"),
+        )
+        infy = load_default_registry().by_key("NSE:INFY")
+        signal = manual_signal(
+            ticket, infy, request_id="r-1", operator="alice", ts_ns=MARKET_TIME_NS
+        )
+        reason = "price 1400.00 is 11.32% away from last price 1578.65 (band ±5%)"
+        rejected = RejectedSignal(signal=signal, rule="price_band", reason=reason)
+        event = new_event(EventType.SIGNAL_REJECTED, rejected, source="risk", broker=Broker.PAPER)
+        await outcomes.handle(event, Emitter("test", event, MARKET_TIME_NS))
+    finally:
+        await store.aclose()
+        await bus.aclose()
+
+
+async def test_a_risk_refused_manual_order_is_listed_with_its_reason(tmp_path: Path) -> None:
+    await _refuse_a_manual_order(tmp_path)
+
+    done = cli(tmp_path, "orders", "--rejected")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    [header, line] = done.stdout.splitlines()
+    assert header.split()[:6] == ["time", "order", "strategy", "side", "qty", "symbol"]
+    assert "manual:r-1" in line and "manual" in line.split()
+    assert "BUY" in line and " 7 " in line and "NSE:INFY" in line and "1,400.00" in line
+    assert "REJECTED" in line
+    assert line.endswith(
+        "risk price_band: price 1400.00 is 11.32% away from last price 1578.65 (band ±5%)"
+    )
+
+    rows = json.loads(cli(tmp_path, "orders", "--rejected", "--json").stdout)
+    assert [(r["strategy"], r["quantity"], r["status"]) for r in rows] == [
+        ("manual", 7, "REJECTED")
+    ]
+    assert cli(tmp_path, "orders", "--open").stdout.strip() == "no orders today"
