@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from textual.command import CommandPalette
 
 from engine.domain.records import OrderRecord
 from engine.events.types import OrderStatus, OrderType, Side, TradingMode
@@ -206,3 +207,29 @@ async def test_an_exit_goes_out_while_halted(real: RealConsole) -> None:
     (exit_order,) = _exits(real, "whale")
     assert exit_order.side is Side.SELL and exit_order.status is OrderStatus.FILLED
     assert real.state() is TradingMode.HALTED  # still halted: the exit resumed nothing
+
+
+async def test_exit_everything_from_the_palette_squares_off_without_halting(
+    real: RealConsole,
+) -> None:
+    await _halted_holding(real, "momo")  # both keep what they hold until the exit
+    await _halted_holding(real, "revert")
+    held = {
+        key
+        for key, p in real.runtime.read_model.positions.items()
+        if p.net_quantity and key[0] in ("momo", "revert")
+    }
+    await real.pilot.press("ctrl+p")
+    await eventually(lambda: isinstance(real.app.screen, CommandPalette))
+    await real.pilot.press(*"exit everything")
+    await real.app.workers.wait_for_complete()
+    await real.pilot.press("enter")
+    await _dialog(real, ConfirmScreen)
+    await real.pilot.press("left", "enter")  # focus "Exit everything", choose it
+
+    def exited() -> set[tuple[str, int]]:
+        orders = _exits(real, "momo") + _exits(real, "revert")
+        return {(o.strategy, o.instrument_token) for o in orders}
+
+    await eventually(lambda: exited() >= held, message=f"not all exited: {held - exited()}")
+    assert real.state() is TradingMode.ACTIVE  # a square-off, not the kill switch
