@@ -60,7 +60,12 @@ async def _resting_limit(real: RealConsole) -> str:
 async def _open_dialog(real: RealConsole, coid: str) -> ModifyOrderScreen:
     if not isinstance(real.app.screen, OrdersBookScreen):
         await real.pilot.press("o")
-        await eventually(lambda: isinstance(real.app.screen, OrdersBookScreen))
+    await eventually(  # the book on the screen, composed
+        lambda: (
+            isinstance(real.app.screen, OrdersBookScreen) and bool(real.app.screen.query("#book"))
+        ),
+        message="the orders book is not shown",
+    )
     book = real.app.screen.query_one("#book", OrdersBookTable)
     await eventually(lambda: coid in book.row_keys, message="the order is not in the book")
     book.cursor_row = book.row_keys.index(coid)
