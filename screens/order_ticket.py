@@ -43,6 +43,7 @@ from screens.order_ticket_form import (
     read_fields,
     resolve,
 )
+from widgets.formatting import money
 
 PlaceOrder = Callable[[OrderTicket, str], Awaitable[str]]  # (ticket, request id) → order id
 WATCH_S = 0.2
@@ -271,7 +272,7 @@ class OrderTicketScreen(Dialog[None]):
         if order is None:
             return
         filled = f" · filled {order.filled_quantity}" if order.filled_quantity else ""
-        avg = f" @ {order.average_price}" if order.average_price else ""
+        avg = f" @ {money(order.average_price)}" if order.average_price else ""
         reason = f": {order.reason}" if order.reason else ""
         self._status(f"{order.status.value}{filled}{avg} · {order.client_order_id}{reason}")
 

@@ -106,6 +106,8 @@ async def test_buy_infy_from_the_ticket_fills_in_paper(real: RealConsole) -> Non
         3,
     )
     await eventually(lambda: _text(screen, "status").startswith("FILLED"), timeout=5)
+    # the fill price in rupees and paise, as everywhere else (not the journal's 4 places)
+    assert f"filled 3 @ {stored.average_price:,.2f} ·" in _text(screen, "status")
     position = next(
         p for (s, _), p in real.runtime.read_model.positions.items() if s == MANUAL_STRATEGY
     )
