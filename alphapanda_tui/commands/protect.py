@@ -1,21 +1,25 @@
 """``alphapanda protect SYMBOL [--strategy S] [--stop P | --stop-pct X] [--target P |
---target-pct X] [--trail P | --trail-pct X] [--clear] [--yes]``: a stop-loss, target and
-trailing stop on one open position, kept by the running engine.
+--target-pct X] [--trail P | --trail-pct X] [--clear] [--yes] [--json]``: a stop-loss,
+target and trailing stop on one open position, kept by the running engine.
 
 The position is found in storage (``--strategy`` picks one when several strategies hold
 SYMBOL). The request replaces what the position had; ``--clear`` removes it. The engine's
 protection service checks the levels against the position and the tick size: the
-command prints what it stored, or its refusal, read back from storage.
+command prints what it stored, or its refusal, read back from storage; ``--json`` prints
+the position and the protection the engine now keeps (``null`` once cleared) for scripts.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import time
 from decimal import Decimal
 from typing import Any
+
+import msgspec
 
 from alphapanda_tui import manual_cli
 from alphapanda_tui.books_cli import money, read
@@ -44,6 +48,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
             metavar = "X" if option.endswith("pct") else "P"
             group.add_argument(flag, dest=option, type=manual_cli.price, metavar=metavar, help=what)
     parser.add_argument("--clear", action="store_true", help="remove the position's protection")
+    parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
     manual_cli.add_yes(parser)
 
 
@@ -88,9 +93,34 @@ async def protect(args: argparse.Namespace, settings: Any) -> int:
     try:
         if not ack.sent:
             return manual_cli.refused(ack)
-        return await _outcome(ack.store, settings.broker, position, levels, args.clear, earlier)
+        outcome = await _outcome(ack.store, settings.broker, position, levels, args.clear, earlier)
     finally:
         await ack.store.aclose()
+    if isinstance(outcome, int):
+        return outcome
+    print(_as_json(position, outcome) if args.json else _as_words(position, outcome))
+    return 0
+
+
+def _as_words(position: Any, kept: Any | None) -> str:
+    if kept is None:
+        return f"protection of {position.symbol} ({position.strategy}) cleared"
+    return f"protecting {position.symbol} ({position.strategy}): {describe(kept)}"
+
+
+def _as_json(position: Any, kept: Any | None) -> str:
+    """The position and its stored protection (``null`` once cleared); money as exact
+    decimal strings, as ``positions --json`` prints them."""
+    return json.dumps(
+        {
+            "strategy": position.strategy,
+            "symbol": position.symbol,
+            "instrument_token": position.instrument_token,
+            "net_quantity": position.net_quantity,
+            "protection": None if kept is None else msgspec.to_builtins(kept),
+        },
+        indent=2,
+    )
 
 
 async def _position(settings: Any, args: argparse.Namespace) -> Any:
@@ -125,9 +155,10 @@ async def _outcome(
     levels: dict[str, str],
     clear: bool,
     earlier: set[tuple[int, str]],
-) -> int:
-    """Wait for the protection service's answer: the stored protection (or its removal),
-    or the refusal it raised as an alert (one not among the ``earlier`` ones)."""
+) -> Any | int:
+    """Wait for the protection service's answer: the stored protection (None once
+    removed), or the exit status of a refusal it raised as an alert (one not among the
+    ``earlier`` ones) or of no answer in time."""
     deadline = time.monotonic() + manual_cli.OUTCOME_WAIT_S
     while True:
         stored = [
@@ -136,11 +167,9 @@ async def _outcome(
             if p.strategy == position.strategy and p.instrument_token == position.instrument_token
         ]
         if clear and not stored:
-            print(f"protection of {position.symbol} ({position.strategy}) cleared")
-            return 0
+            return None
         if stored and not clear and _matches(stored[0], levels):
-            print(f"protecting {position.symbol} ({position.strategy}): {describe(stored[0])}")
-            return 0
+            return stored[0]
         for alert in await _alerts(store):
             if _alert_key(alert) in earlier or alert.rule != "protection":
                 continue

@@ -1,6 +1,6 @@
 """``alphapanda protect`` through the real console script against a running paper engine:
-a stop set on a position shows in ``alphapanda positions`` and is cleared again; without
-an engine it refuses (exit 2) and stores nothing."""
+a stop set on a position shows in ``alphapanda positions`` and is cleared again, in words
+and as JSON; without an engine it refuses (exit 2) and stores nothing."""
 
 from __future__ import annotations
 
@@ -66,8 +66,19 @@ async def test_a_stop_set_from_a_shell_shows_in_positions_and_is_cleared(
         assert "150" in wrong.stderr and "between 0 and 100" in wrong.stderr
         assert f"stop {stop:,.2f}" in ok(home, "positions")  # the old one kept
 
+        kept = as_json(home, "protect", "INFY", "--stop", str(stop), "--target-pct", "4", "--yes")
+        assert (kept["strategy"], kept["symbol"], kept["net_quantity"]) == ("manual", "NSE:INFY", 5)
+        assert Decimal(kept["protection"]["stop_price"]) == stop
+        assert Decimal(kept["protection"]["target_pct"]) == 4
+        assert kept["protection"]["fired"] == "" and kept["protection"]["direction"] == 1
+        assert "target 4%" in ok(home, "positions")
+
         cleared = ok(home, "protect", "INFY", "--clear", "--yes")
         assert "protection of NSE:INFY (manual) cleared" in cleared
+        assert protections(db) == 0
+        again = as_json(home, "protect", "INFY", "--stop", str(stop), "--yes")
+        assert again["protection"]["stop_price"] is not None
+        assert as_json(home, "protect", "INFY", "--clear", "--yes")["protection"] is None
         assert protections(db) == 0
         assert "protection" not in ok(home, "positions").splitlines()[0]
     finally:
@@ -77,7 +88,7 @@ async def test_a_stop_set_from_a_shell_shows_in_positions_and_is_cleared(
     idle = run(home, "protect", "INFY", "--stop", str(stop), "--yes")
     assert idle.returncode == NO_ENGINE_EXIT
     assert "no engine is running" in idle.stderr
-    assert db.count("audit_log", "action = 'request.protect'") == 3
+    assert db.count("audit_log", "action = 'request.protect'") == 6
 
 
 def test_protect_needs_a_level_or_clear(isolated_home: Path) -> None:
