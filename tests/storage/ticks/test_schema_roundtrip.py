@@ -1,0 +1,126 @@
+"""A tick stored and read back is the tick the engine saw: prices exact, nulls kept."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pyarrow as pa
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from engine.events.payloads import DepthLevel, Tick
+from storage.ticks.schema import (
+    TICK_SCHEMA,
+    PriceScaleError,
+    table_to_ticks,
+    ticks_to_batch,
+)
+
+START_NS = 1_767_240_900_000_000_000  # 2026-01-01 09:45 IST
+
+
+def _roundtrip(ticks: list[Tick]) -> list[Tick]:
+    batch = ticks_to_batch(ticks)
+    assert batch.schema == TICK_SCHEMA
+    return list(table_to_ticks(pa.Table.from_batches([batch])))
+
+
+def _price(tick_size: str) -> st.SearchStrategy[Decimal]:
+    """Prices on a tick-size grid, from one tick to above MRF's share price."""
+    size = Decimal(tick_size)
+    return st.integers(min_value=1, max_value=20_000_000).map(lambda n: n * size)
+
+
+def _ticks(tick_size: str) -> st.SearchStrategy[Tick]:
+    price = _price(tick_size)
+    maybe_price = st.none() | price
+    quantity = st.integers(min_value=0, max_value=10**12)
+    return st.builds(
+        Tick,
+        instrument_token=st.integers(min_value=1, max_value=2**40),
+        symbol=st.sampled_from(["NSE:INFY", "NSE:TCS", "CDS:USDINR26JANFUT"]),
+        last_price=price,
+        exchange_ts=st.integers(min_value=START_NS, max_value=START_NS + 10**14),
+        last_quantity=quantity,
+        volume=quantity,
+        bid=maybe_price,
+        ask=maybe_price,
+        bid_quantity=quantity,
+        ask_quantity=quantity,
+        open=maybe_price,
+        high=maybe_price,
+        low=maybe_price,
+        close=maybe_price,
+        oi=st.none() | quantity,
+    )
+
+
+@pytest.mark.parametrize("tick_size", ["0.05", "0.0025"])
+def test_every_price_on_the_tick_grid_survives_the_round_trip(tick_size: str) -> None:
+    @given(st.lists(_ticks(tick_size), min_size=1, max_size=40))
+    def check(ticks: list[Tick]) -> None:
+        assert _roundtrip(ticks) == ticks
+
+    check()
+
+
+def test_absent_prices_and_open_interest_stay_absent_not_zero() -> None:
+    bare = Tick(
+        instrument_token=408065,
+        symbol="NSE:INFY",
+        last_price=Decimal("1574.20"),
+        exchange_ts=START_NS,
+    )
+    (back,) = _roundtrip([bare])
+    assert (back.bid, back.ask, back.open, back.high, back.low, back.close, back.oi) == (
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+    assert back.last_price == Decimal("1574.20")
+
+
+def test_prices_read_back_in_rupees_and_paise_unless_they_need_four_places() -> None:
+    ticks = [
+        Tick(
+            instrument_token=1,
+            symbol="NSE:INFY",
+            last_price=Decimal("1574.2"),
+            exchange_ts=START_NS,
+        ),
+        Tick(
+            instrument_token=2,
+            symbol="CDS:USDINR26JANFUT",
+            last_price=Decimal("83.1225"),
+            exchange_ts=START_NS,
+        ),
+    ]
+    assert [str(t.last_price) for t in _roundtrip(ticks)] == ["1574.20", "83.1225"]
+
+
+def test_a_price_finer_than_the_store_holds_is_refused_not_rounded() -> None:
+    tick = Tick(
+        instrument_token=1,
+        symbol="NSE:INFY",
+        last_price=Decimal("1574.20001"),
+        exchange_ts=START_NS,
+    )
+    with pytest.raises(PriceScaleError, match=r"1574\.20001"):
+        ticks_to_batch([tick])
+
+
+def test_market_depth_is_not_stored() -> None:
+    tick = Tick(
+        instrument_token=1,
+        symbol="NSE:INFY",
+        last_price=Decimal("10"),
+        exchange_ts=START_NS,
+        depth_buy=(DepthLevel(Decimal("9.95"), 10, 1),),
+    )
+    (back,) = _roundtrip([tick])
+    assert back.depth_buy == ()
