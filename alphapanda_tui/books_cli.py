@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any, TypeVar
 
 import msgspec
@@ -21,7 +22,28 @@ from engine.clock import IST, ns_to_datetime
 
 Record = TypeVar("Record")
 Column = tuple[str, Callable[[Any], object]]
+ColumnSpec = str | tuple[str, str] | Column
 _RIGHT = (int, Decimal)
+
+
+def columns(*specs: ColumnSpec) -> list[Column]:
+    """A book's columns by record field: ``"side"`` (headed by its field), ``("qty",
+    "quantity")`` (a shorter heading), or a ready ``(heading, getter)``."""
+    built: list[Column] = []
+    for spec in specs:
+        if isinstance(spec, str):
+            built.append((spec, attrgetter(spec)))
+        elif isinstance(spec[1], str):
+            built.append((spec[0], attrgetter(spec[1])))
+        else:
+            built.append(spec)
+    return built
+
+
+def time_column(field: str) -> Column:
+    """``time``: the record's ``field`` (ns) as Asia/Kolkata clock time."""
+    stamp = attrgetter(field)
+    return ("time", lambda record: clock_time(stamp(record)))
 
 
 def money(value: Decimal | None) -> str:

@@ -19,22 +19,22 @@ from alphapanda_tui import books_cli
 
 NAME = "orders"
 HELP = "the day's orders with their status and reason (--open, --rejected, --all, --json)"
-COLUMNS: list[books_cli.Column] = [
-    ("time", lambda o: books_cli.clock_time(o.created_ts)),
-    ("order", lambda o: o.client_order_id),
-    ("strategy", lambda o: o.strategy),
-    ("side", lambda o: o.side),
-    ("qty", lambda o: o.quantity),
-    ("symbol", lambda o: o.symbol),
-    ("type", lambda o: o.order_type),
-    ("product", lambda o: o.product),
-    ("price", lambda o: o.price),
-    ("trigger", lambda o: o.trigger_price),
-    ("status", lambda o: o.status),
-    ("filled", lambda o: o.filled_quantity),
-    ("avg", lambda o: o.average_price),
-    ("reason", lambda o: o.reason),
-]
+COLUMNS = books_cli.columns(
+    books_cli.time_column("created_ts"),
+    ("order", "client_order_id"),
+    "strategy",
+    "side",
+    ("qty", "quantity"),
+    "symbol",
+    ("type", "order_type"),
+    "product",
+    "price",
+    ("trigger", "trigger_price"),
+    "status",
+    ("filled", "filled_quantity"),
+    ("avg", "average_price"),
+    "reason",
+)
 
 
 class RiskRefusal(msgspec.Struct, frozen=True, kw_only=True):

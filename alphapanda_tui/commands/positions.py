@@ -16,15 +16,15 @@ from alphapanda_tui.commands.protect import describe
 
 NAME = "positions"
 HELP = "open positions per strategy (--all with closed ones, --json)"
-COLUMNS: list[books_cli.Column] = [
-    ("strategy", lambda p: p.strategy),
-    ("symbol", lambda p: p.symbol),
-    ("net", lambda p: p.net_quantity),
-    ("avg", lambda p: p.average_price),
-    ("last", lambda p: p.last_price),
-    ("realised", lambda p: p.realized_pnl),
-    ("charges", lambda p: p.charges),
-]
+COLUMNS = books_cli.columns(
+    "strategy",
+    "symbol",
+    ("net", "net_quantity"),
+    ("avg", "average_price"),
+    ("last", "last_price"),
+    ("realised", "realized_pnl"),
+    "charges",
+)
 PROTECTION = "protection"  # the stop, target and trail the engine keeps, when any
 
 

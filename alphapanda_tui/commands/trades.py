@@ -13,17 +13,17 @@ from alphapanda_tui import books_cli
 
 NAME = "trades"
 HELP = "the day's trades: price, quantity, charges, order id (--all, --json)"
-COLUMNS: list[books_cli.Column] = [
-    ("time", lambda f: books_cli.clock_time(f.fill_ts)),
-    ("trade", lambda f: f.trade_id),
-    ("order", lambda f: f.client_order_id),
-    ("strategy", lambda f: f.strategy),
-    ("side", lambda f: f.side),
-    ("qty", lambda f: f.quantity),
-    ("symbol", lambda f: f.symbol),
-    ("price", lambda f: f.price),
-    ("charges", lambda f: f.charges),
-]
+COLUMNS = books_cli.columns(
+    books_cli.time_column("fill_ts"),
+    ("trade", "trade_id"),
+    ("order", "client_order_id"),
+    "strategy",
+    "side",
+    ("qty", "quantity"),
+    "symbol",
+    "price",
+    "charges",
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -1,0 +1,92 @@
+"""The shell's books as a trader reads them: one heading per column, clock time in
+Asia/Kolkata, money right-aligned with every paisa (never rounded), '-' for nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from alphapanda_tui.books_cli import table
+from alphapanda_tui.commands import orders, positions, trades
+from engine.clock import IST
+from engine.domain.records import FillRecord, OrderRecord, PositionRecord
+from engine.events.types import Broker, OrderStatus, OrderType, Product, Side
+
+NINE_FIFTEEN_NS = int(datetime(2026, 12, 7, 9, 15, 2, tzinfo=IST).timestamp() * 1e9)
+
+
+def order(**changes: object) -> OrderRecord:
+    fields: dict[str, object] = {
+        "client_order_id": "m-1",
+        "broker": Broker.PAPER,
+        "strategy": "manual",
+        "signal_id": "s-1",
+        "instrument_token": 408065,
+        "symbol": "NSE:INFY",
+        "side": Side.BUY,
+        "quantity": 5,
+        "order_type": OrderType.LIMIT,
+        "product": Product.CNC,
+        "price": Decimal("1574.2"),
+        "status": OrderStatus.OPEN,
+        "created_ts": NINE_FIFTEEN_NS,
+    }
+    return OrderRecord(**{**fields, **changes})  # type: ignore[arg-type]
+
+
+def test_the_orders_table_heads_every_column_and_keeps_every_paisa() -> None:
+    rejected = order(
+        client_order_id="m-2",
+        price=Decimal("12.3456"),
+        status=OrderStatus.REJECTED,
+        reason="funds: needs 61.73",
+    )
+    header, first, second = table([order(), rejected], orders.COLUMNS).splitlines()
+
+    assert header.split() == [
+        *"time order strategy side qty symbol type product price trigger status".split(),
+        *"filled avg reason".split(),
+    ]
+    assert first.split()[:11] == [
+        *"09:15:02 m-1 manual BUY 5 NSE:INFY LIMIT CNC".split(),
+        "1,574.20",
+        "-",
+        "OPEN",
+    ]
+    assert "12.3456" in second and second.endswith("funds: needs 61.73")
+    # money is right-aligned: both prices end in the same column
+    assert first.index("1,574.20") + len("1,574.20") == second.index("12.3456") + len("12.3456")
+
+
+def test_trades_and_positions_read_their_own_fields() -> None:
+    fill = FillRecord(
+        broker=Broker.PAPER,
+        trade_id="T1",
+        client_order_id="m-1",
+        strategy="manual",
+        instrument_token=408065,
+        symbol="NSE:INFY",
+        side=Side.SELL,
+        quantity=5,
+        price=Decimal("1580.25"),
+        charges=Decimal("2.37"),
+        fill_ts=NINE_FIFTEEN_NS,
+    )
+    header, row = table([fill], trades.COLUMNS).splitlines()
+    assert header.split() == "time trade order strategy side qty symbol price charges".split()
+    assert row.split() == "09:15:02 T1 m-1 manual SELL 5 NSE:INFY 1,580.25 2.37".split()
+
+    held = PositionRecord(
+        broker=Broker.PAPER,
+        strategy="manual",
+        instrument_token=408065,
+        symbol="NSE:INFY",
+        net_quantity=-5,
+        average_price=Decimal("1580.25"),
+        last_price=Decimal("1575"),
+        realized_pnl=Decimal("0"),
+        charges=Decimal("2.37"),
+    )
+    header, row = table([held], positions.COLUMNS).splitlines()
+    assert header.split() == "strategy symbol net avg last realised charges".split()
+    assert row.split() == "manual NSE:INFY -5 1,580.25 1,575.00 0.00 2.37".split()
