@@ -1,4 +1,5 @@
-"""A protection service over a memory store holding one position, driven event by event."""
+"""A protection service over a memory store holding one position, driven event by event;
+the events themselves are built as the risk tests build them (``tests.unit.risk.harness``)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,17 @@ from decimal import Decimal
 from engine.bus.memory import MemoryBus
 from engine.domain.records import PositionRecord
 from engine.events.envelope import EventEnvelope, new_event
-from engine.events.payloads import PositionSnapshot, ProtectionCommand, Signal, Tick
-from engine.events.types import Broker, EventType
+from engine.events.payloads import ProtectionCommand, Signal
+from engine.events.types import EventType
 from engine.memory_store import MemoryTradingStore
 from engine.processing.emitter import Emitter
 from engine.protection.service import ProtectionService
 from engine.trading_state.state import TradingState
+from tests.unit.risk.harness import BROKER as P
+from tests.unit.risk.harness import RELIANCE as TOKEN
+from tests.unit.risk.harness import RELIANCE_SYMBOL as SYMBOL
+from tests.unit.risk.harness import make_tick, position_snapshot
 
-P = Broker.PAPER
-TOKEN = 738561
-SYMBOL = "NSE:RELIANCE"
 TICK = Decimal("0.05")
 
 
@@ -66,9 +68,7 @@ class Harness:
 
     def tick_event(self, price: str) -> EventEnvelope:
         self.ts += 1_000_000_000
-        tick = Tick(
-            instrument_token=TOKEN, symbol=SYMBOL, last_price=Decimal(price), exchange_ts=self.ts
-        )
+        tick = make_tick(price, TOKEN, self.ts)
         return new_event(EventType.MARKET_TICK, tick, source="feed", key=str(TOKEN))
 
     async def tick(self, price: str) -> list[Signal]:
@@ -81,17 +81,6 @@ class Harness:
         )
 
     async def position(self, net: int, average: str = "1000.00") -> list[object]:
-        snapshot = PositionSnapshot(
-            broker=P,
-            strategy="manual",
-            instrument_token=TOKEN,
-            symbol=SYMBOL,
-            net_quantity=net,
-            average_price=Decimal(average),
-            last_price=None,
-            realized_pnl=Decimal(0),
-            unrealized_pnl=Decimal(0),
-            charges=Decimal(0),
-        )
+        snapshot = position_snapshot(net, average, "manual", TOKEN)
         event = new_event(EventType.POSITION_UPDATED, snapshot, source="portfolio", broker=P)
         return await self.send(event)

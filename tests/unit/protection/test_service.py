@@ -7,10 +7,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from engine.domain.records import OrderRecord
 from engine.events.envelope import new_event
 from engine.events.payloads import (
-    OrderUpdate,
     ProtectionCommand,
     ProtectionState,
     RejectedSignal,
@@ -27,9 +25,9 @@ from engine.events.types import (
     Side,
     TradingMode,
 )
-from engine.ids import client_order_id
 from engine.protection.levels import STOP_LOSS, TRAILING_STOP
 from tests.unit.protection.harness import TOKEN, Harness, P
+from tests.unit.risk.harness import order_update, working_order
 
 
 async def test_the_stop_is_stored_fired_before_its_one_exit_leaves() -> None:
@@ -62,28 +60,12 @@ async def test_a_retried_tick_repeats_the_same_exit_and_a_new_one_does_not() -> 
     assert await h.tick("1010.00") == []
 
 
-def _outbox_row(signal: Signal) -> OrderRecord:
-    """The order execution writes for ``signal`` before sending it."""
-    return OrderRecord(
-        client_order_id=client_order_id(signal.signal_id),
-        broker=P,
-        strategy=signal.strategy,
-        signal_id=signal.signal_id,
-        instrument_token=signal.instrument_token,
-        symbol=signal.symbol,
-        side=signal.side,
-        quantity=signal.quantity,
-        order_type=signal.order_type,
-        product=signal.product,
-    )
-
-
 async def test_a_restart_restores_armed_and_fired_protections() -> None:
     h = await Harness.holding(10)
     await h.protect(stop_price=Decimal("990.00"))
     h = await h.restart()
     [signal] = await h.tick("985.00")  # armed before the restart: fires after
-    await h.store.insert_order(_outbox_row(signal))
+    await h.store.insert_order(working_order(signal))
 
     h = await h.restart()
     assert await h.tick("980.00") == []  # fired and sent before the restart: never again
@@ -192,19 +174,7 @@ async def test_an_exit_refused_by_risk_or_rejected_by_the_venue_raises_a_critica
     h = await Harness.holding(10)
     await h.protect(target_price=Decimal("1010.00"))
     [exit_signal] = await h.tick("1011.00")
-    rejected = OrderUpdate(
-        client_order_id=client_order_id(exit_signal.signal_id),
-        strategy="manual",
-        broker=P,
-        instrument_token=TOKEN,
-        symbol="NSE:RELIANCE",
-        side=Side.SELL,
-        quantity=10,
-        order_type=OrderType.MARKET,
-        product=Product.MIS,
-        status=OrderStatus.REJECTED,
-        reason="insufficient holdings",
-    )
+    rejected = order_update(exit_signal, OrderStatus.REJECTED, reason="insufficient holdings")
 
     [alert] = await h.send(new_event(EventType.ORDER_REJECTED, rejected, source="exec", broker=P))
 

@@ -45,6 +45,7 @@ from tests.helpers import eventually
 BROKER = Broker.PAPER
 INFY, INFY_SYMBOL = 408065, "NSE:INFY"
 TCS, TCS_SYMBOL = 2953217, "NSE:TCS"
+RELIANCE, RELIANCE_SYMBOL = 738561, "NSE:RELIANCE"
 KNOWN = {INFY, TCS}
 MON_10AM = datetime_to_ns(datetime(2024, 6, 3, 10, 0, tzinfo=IST))  # a Monday, market open
 
@@ -141,12 +142,7 @@ class RiskHarness:
         await self.bus.publish(topic, new_event(type_, data, source="test", key=key, broker=BROKER))
 
     async def tick(self, price: str, token: int = INFY, ts: int = MON_10AM) -> None:
-        tick = Tick(
-            instrument_token=token,
-            symbol=_symbol(token),
-            last_price=Decimal(price),
-            exchange_ts=ts,
-        )
+        tick = make_tick(price, token, ts)
         await self._publish(topics.MARKET_TICKS, EventType.MARKET_TICK, tick, str(token))
         await self.settle()
 
@@ -187,26 +183,7 @@ class RiskHarness:
             OrderStatus.REJECTED: EventType.ORDER_REJECTED,
             OrderStatus.CANCELLED: EventType.ORDER_CANCELLED,
         }[status]
-        fill = None
-        if filled:
-            price = signal.limit_price or Decimal(100)
-            fill = Fill(trade_id=f"T{next(_ids)}", quantity=filled, price=price)
-        update = OrderUpdate(
-            client_order_id=client_order_id(signal.signal_id),
-            strategy=signal.strategy,
-            broker=BROKER,
-            instrument_token=signal.instrument_token,
-            symbol=signal.symbol,
-            side=signal.side,
-            quantity=signal.quantity,
-            order_type=signal.order_type,
-            product=signal.product,
-            status=status,
-            filled_quantity=filled,
-            fill=fill,
-            reason=reason,
-            update_ts=signal.signal_ts,
-        )
+        update = order_update(signal, status, filled, reason)
         key = topics.order_key(BROKER, signal.strategy, signal.instrument_token)
         await self._publish(topics.orders_events(BROKER), type_, update, key)
         await self.settle()
@@ -256,6 +233,39 @@ class RiskHarness:
         if records:
             await self._observer.commit(records)
         return self.seen
+
+
+def make_tick(price: str, token: int = INFY, ts: int = MON_10AM) -> Tick:
+    return Tick(
+        instrument_token=token, symbol=_symbol(token), last_price=Decimal(price), exchange_ts=ts
+    )
+
+
+def order_update(
+    signal: Signal, status: OrderStatus, filled: int = 0, reason: str = ""
+) -> OrderUpdate:
+    """What execution emits for the order it made from ``signal`` (a fill of ``filled``
+    at its limit price, or 100.00 for a market order)."""
+    fill = None
+    if filled:
+        price = signal.limit_price or Decimal(100)
+        fill = Fill(trade_id=f"T{next(_ids)}", quantity=filled, price=price)
+    return OrderUpdate(
+        client_order_id=client_order_id(signal.signal_id),
+        strategy=signal.strategy,
+        broker=BROKER,
+        instrument_token=signal.instrument_token,
+        symbol=signal.symbol,
+        side=signal.side,
+        quantity=signal.quantity,
+        order_type=signal.order_type,
+        product=signal.product,
+        status=status,
+        filled_quantity=filled,
+        fill=fill,
+        reason=reason,
+        update_ts=signal.signal_ts,
+    )
 
 
 def position_snapshot(
@@ -334,4 +344,5 @@ def working_order(signal: Signal) -> OrderRecord:
 
 
 def _symbol(token: int) -> str:
-    return {INFY: INFY_SYMBOL, TCS: TCS_SYMBOL}.get(token, f"NSE:X{token}")
+    known = {INFY: INFY_SYMBOL, TCS: TCS_SYMBOL, RELIANCE: RELIANCE_SYMBOL}
+    return known.get(token, f"NSE:X{token}")
