@@ -14,32 +14,12 @@ import typing
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any, TypeVar
 
 import msgspec
 
-from engine.domain.records import (
-    AuditRecord,
-    FillRecord,
-    Instrument,
-    OrderRecord,
-    PnlSnapshotRecord,
-    PositionRecord,
-    RiskAlertRecord,
-    StrategyRecord,
-    TradingStateRecord,
-)
-from storage.models import (
-    AuditRow,
-    FillRow,
-    InstrumentRow,
-    OrderRow,
-    PnlSnapshotRow,
-    PositionRow,
-    RiskAlertRow,
-    StrategyRow,
-    TradingStateRow,
-)
+from engine.domain.records import PnlSnapshotRecord
 
 Values = dict[str, Any]
 Reader = Callable[[Any], Any]
@@ -115,25 +95,18 @@ def _values(record: Any) -> Values:
     return values
 
 
-_MAPPINGS: dict[type[msgspec.Struct], _Mapping] = {
-    record_type: _Mapping(record_type)
-    for record_type in (
-        Instrument,
-        OrderRecord,
-        FillRecord,
-        PositionRecord,
-        RiskAlertRecord,
-        TradingStateRecord,
-        StrategyRecord,
-        AuditRecord,
-    )
-}
-_MAPPINGS[PnlSnapshotRecord] = _Mapping(PnlSnapshotRecord, {"trading_day": _iso_day})
+# Columns that do not read back by their field type alone.
+_OVERRIDES: dict[type, dict[str, Reader]] = {PnlSnapshotRecord: {"trading_day": _iso_day}}
 
 
-def record_from_row(record_type: type[R], row: Any) -> R:
-    """The engine record of ``record_type`` that ``row`` stores."""
-    return typing.cast(R, _MAPPINGS[record_type].from_row(row))
+@cache
+def _mapping(record_type: type) -> _Mapping:
+    return _Mapping(record_type, _OVERRIDES.get(record_type))
+
+
+def row_reader(record_type: type[R]) -> Callable[[Any], R]:
+    """What turns a row into the engine record of ``record_type`` (built once per type)."""
+    return typing.cast(Callable[[Any], R], _mapping(record_type).from_row)
 
 
 def record_values(record: Any) -> Values:
@@ -143,44 +116,3 @@ def record_values(record: Any) -> Values:
         day = record.trading_day
         values["trading_day"] = date.fromisoformat(day) if day else None
     return values
-
-
-# The names the repositories import: one line each, all through the pair above.
-instrument_values = order_values = fill_values = position_values = record_values
-snapshot_values = alert_values = state_values = strategy_values = audit_values = record_values
-
-
-def instrument_from_row(row: InstrumentRow) -> Instrument:
-    return record_from_row(Instrument, row)
-
-
-def order_from_row(row: OrderRow) -> OrderRecord:
-    return record_from_row(OrderRecord, row)
-
-
-def fill_from_row(row: FillRow) -> FillRecord:
-    return record_from_row(FillRecord, row)
-
-
-def position_from_row(row: PositionRow) -> PositionRecord:
-    return record_from_row(PositionRecord, row)
-
-
-def snapshot_from_row(row: PnlSnapshotRow) -> PnlSnapshotRecord:
-    return record_from_row(PnlSnapshotRecord, row)
-
-
-def alert_from_row(row: RiskAlertRow) -> RiskAlertRecord:
-    return record_from_row(RiskAlertRecord, row)
-
-
-def state_from_row(row: TradingStateRow) -> TradingStateRecord:
-    return record_from_row(TradingStateRecord, row)
-
-
-def strategy_from_row(row: StrategyRow) -> StrategyRecord:
-    return record_from_row(StrategyRecord, row)
-
-
-def audit_from_row(row: AuditRow) -> AuditRecord:
-    return record_from_row(AuditRecord, row)

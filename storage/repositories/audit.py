@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from engine.domain.records import AuditRecord
 from engine.logs.audit import log_audit
-from storage.convert import audit_from_row, audit_values
-from storage.database import transaction
+from storage.convert import record_values, row_reader
 from storage.models import AuditRow
 from storage.repositories.base import Repository
 
@@ -16,14 +15,12 @@ class AuditRepo(Repository):
     """Implements ``engine.ports.AuditRepository``; newest first."""
 
     async def add_audit(self, record: AuditRecord) -> None:
-        async with transaction(self._sessions) as session:
-            await session.execute(insert(AuditRow).values(**audit_values(record)))
+        await self._insert(AuditRow, record_values(record))
         log_audit(record)  # after the commit: audit.jsonl holds what the table holds
 
     async def list_audit(self, limit: int = 100) -> list[AuditRecord]:
         stmt = select(AuditRow).order_by(AuditRow.audit_ts.desc(), AuditRow.id.desc()).limit(limit)
-        async with self._sessions() as session:
-            return [audit_from_row(row) for row in (await session.scalars(stmt))]
+        return await self._all(stmt, row_reader(AuditRecord))
 
     async def list_audit_after(
         self, after_ts: int, action_prefix: str, limit: int = 50
@@ -35,5 +32,4 @@ class AuditRepo(Repository):
             .order_by(AuditRow.audit_ts, AuditRow.id)
             .limit(limit)
         )
-        async with self._sessions() as session:
-            return [audit_from_row(row) for row in (await session.scalars(stmt))]
+        return await self._all(stmt, row_reader(AuditRecord))

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.domain.records import FillRecord, PositionRecord
 from engine.events.types import Broker
 from engine.ports import ProcessedMark
-from storage.convert import fill_from_row, fill_values
+from storage.convert import record_values, row_reader
 from storage.database import transaction
 from storage.models import FillRow
-from storage.repositories.base import Repository, upsert_insert
+from storage.repositories.base import Repository, broker_rows, upsert_insert
 from storage.repositories.positions import upsert_position_in
 from storage.repositories.processed import mark_processed
 
@@ -24,7 +23,7 @@ async def insert_fill_in(session: AsyncSession, fill: FillRecord) -> bool:
     """
     stmt = (
         upsert_insert(session, FillRow)
-        .values(**fill_values(fill))
+        .values(**record_values(fill))
         .on_conflict_do_nothing(index_elements=["broker", "trade_id"])
         .returning(FillRow.id)
     )
@@ -51,10 +50,5 @@ class FillRepo(Repository):
         repeat or go backwards (a restarted simulated day, a lagging broker trade), so
         sorting by time would rebuild a different realized P&L than the live book had.
         """
-        stmt = (
-            select(FillRow)
-            .where(FillRow.broker == str(broker))
-            .order_by(FillRow.id)  # journal order: the order the portfolio applied them
-        )
-        async with self._sessions() as session:
-            return [fill_from_row(row) for row in (await session.scalars(stmt))]
+        # Journal order: the order the portfolio applied them.
+        return await self._all(broker_rows(FillRow, broker, FillRow.id), row_reader(FillRecord))

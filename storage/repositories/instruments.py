@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from engine.domain.records import Instrument
-from storage.convert import instrument_from_row, instrument_values
+from storage.convert import record_values, row_reader
 from storage.database import transaction
 from storage.models import InstrumentRow
 from storage.repositories.base import Repository, upsert_insert
@@ -20,7 +20,7 @@ class InstrumentRepo(Repository):
 
     async def upsert_instruments(self, instruments: Sequence[Instrument]) -> int:
         """Insert or update every instrument in one transaction; later duplicates win."""
-        rows = list({inst.key: instrument_values(inst) for inst in instruments}.values())
+        rows = list({inst.key: record_values(inst) for inst in instruments}.values())
         if not rows:
             return 0
         async with transaction(self._sessions) as session:
@@ -35,5 +35,4 @@ class InstrumentRepo(Repository):
         stmt = select(InstrumentRow).order_by(InstrumentRow.exchange, InstrumentRow.tradingsymbol)
         if exchange is not None:
             stmt = stmt.where(InstrumentRow.exchange == exchange)
-        async with self._sessions() as session:
-            return [instrument_from_row(row) for row in (await session.scalars(stmt))]
+        return await self._all(stmt, row_reader(Instrument))

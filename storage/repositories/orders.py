@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from engine.domain.records import FillRecord, OrderRecord
 from engine.events.types import Broker, OrderStatus
 from engine.ports import ProcessedMark
-from storage.convert import order_from_row, order_values
+from storage.convert import record_values, row_reader
 from storage.database import transaction
 from storage.models import OrderRow
 from storage.repositories.base import Repository, upsert_insert
@@ -21,7 +21,7 @@ from storage.repositories.processed import mark_processed
 
 
 async def _update_order_in(session: AsyncSession, order: OrderRecord) -> None:
-    values = order_values(order)
+    values = record_values(order)
     client_order_id = values.pop("client_order_id")
     stmt = update(OrderRow).where(OrderRow.client_order_id == client_order_id).values(**values)
     # An UPDATE answers with a CursorResult (rowcount); execute() is typed as any Result.
@@ -39,7 +39,7 @@ class OrderRepo(Repository):
         async with transaction(self._sessions) as session:
             stmt = (
                 upsert_insert(session, OrderRow)
-                .values(**order_values(order))
+                .values(**record_values(order))
                 .on_conflict_do_nothing(index_elements=["client_order_id"])
                 .returning(OrderRow.id)
             )
@@ -61,9 +61,7 @@ class OrderRepo(Repository):
 
     async def get_order(self, client_order_id: str) -> OrderRecord | None:
         stmt = select(OrderRow).where(OrderRow.client_order_id == client_order_id)
-        async with self._sessions() as session:
-            row = (await session.scalars(stmt)).first()
-            return order_from_row(row) if row is not None else None
+        return await self._first(stmt, row_reader(OrderRecord))
 
     async def list_orders(
         self, broker: Broker, statuses: Sequence[OrderStatus] | None = None, limit: int = 500
@@ -72,5 +70,4 @@ class OrderRepo(Repository):
         if statuses:
             stmt = stmt.where(OrderRow.status.in_([str(s) for s in statuses]))
         stmt = stmt.order_by(OrderRow.created_ts.desc(), OrderRow.client_order_id.desc())
-        async with self._sessions() as session:
-            return [order_from_row(row) for row in (await session.scalars(stmt.limit(limit)))]
+        return await self._all(stmt.limit(limit), row_reader(OrderRecord))

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
 from engine.events.types import Broker
 from engine.protection.levels import Protection
 from storage.database import transaction
 from storage.models import ProtectionRow
-from storage.repositories.base import Repository, upsert_row
+from storage.repositories.base import Repository, broker_rows
 
 _KEY = ("broker", "strategy", "instrument_token")
 _FIELDS = tuple(f.name for f in msgspec.structs.fields(Protection))
@@ -33,8 +33,7 @@ class ProtectionRepo(Repository):
     """Implements ``engine.ports.ProtectionRepository``."""
 
     async def save_protection(self, protection: Protection) -> None:
-        async with transaction(self._sessions) as session:
-            await upsert_row(session, ProtectionRow, _values(protection), _KEY)
+        await self._upsert(ProtectionRow, _values(protection), _KEY)
 
     async def delete_protection(self, broker: Broker, strategy: str, instrument_token: int) -> None:
         stmt = delete(ProtectionRow).where(
@@ -46,10 +45,5 @@ class ProtectionRepo(Repository):
             await session.execute(stmt)
 
     async def list_protections(self, broker: Broker) -> list[Protection]:
-        stmt = (
-            select(ProtectionRow)
-            .where(ProtectionRow.broker == str(broker))
-            .order_by(ProtectionRow.strategy, ProtectionRow.instrument_token)
-        )
-        async with self._sessions() as session:
-            return [_from_row(row) for row in await session.scalars(stmt)]
+        order = (ProtectionRow.strategy, ProtectionRow.instrument_token)
+        return await self._all(broker_rows(ProtectionRow, broker, *order), _from_row)
