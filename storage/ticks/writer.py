@@ -1,0 +1,179 @@
+"""Write ticks to the store: append to a live stream segment, seal it as Parquet.
+
+A ``TickWriter`` is used from one thread at a time (the recorder's writer thread, or the
+importer); every call blocks on disk, which is why the recorder never calls it on the
+event loop. Each ``write`` is one record batch per day touched, flushed and fsynced
+before it returns: what ``write`` returned for survives a SIGKILL or a power cut.
+
+A live segment holds an exclusive ``flock`` for as long as its writer has it open, so
+``recover`` (run at every start) seals only streams whose writer is gone, never the live
+segment of a console that is still recording.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import itertools
+import logging
+import os
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import BinaryIO
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from engine.events.payloads import Tick
+from storage.ticks.layout import (
+    STREAM_SUFFIX,
+    day_dir,
+    ist_day,
+    sealed_path,
+    stored_days,
+    stream_segments,
+)
+from storage.ticks.reader import read_segment
+from storage.ticks.schema import TICK_SCHEMA, ticks_to_batch
+
+log = logging.getLogger("alphapanda.ticks")
+
+DEFAULT_ROTATE_TICKS = 1_000_000  # ~15 MB of stream: sealing it takes well under a second
+_sequence = itertools.count(1)
+
+
+class _LiveSegment:
+    """One open stream file of one day, locked while open."""
+
+    def __init__(self, directory: Path, first_ts: int) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        name = f"{first_ts:019d}-{os.getpid()}-{next(_sequence):04d}{STREAM_SUFFIX}"
+        self.path = directory / name
+        self._file: BinaryIO = self.path.open("xb", buffering=0)
+        fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _fsync_dir(directory)  # the new name itself survives a crash
+        self._stream = pa.ipc.new_stream(self._file, TICK_SCHEMA)
+        self.ticks = 0
+
+    def append(self, batch: pa.RecordBatch) -> None:
+        self._stream.write_batch(batch)
+        os.fsync(self._file.fileno())
+        self.ticks += batch.num_rows
+
+    def close(self) -> None:
+        try:
+            self._stream.close()  # the end-of-stream marker
+            os.fsync(self._file.fileno())
+        finally:
+            self._file.close()  # releases the lock
+
+
+class TickWriter:
+    """Appends ticks to one live segment per day; seals segments on rotation and close."""
+
+    def __init__(self, root: Path, *, rotate_ticks: int = DEFAULT_ROTATE_TICKS) -> None:
+        if rotate_ticks < 1:
+            raise ValueError("rotate_ticks must be at least 1")
+        self.root = root
+        self.rotate_ticks = rotate_ticks
+        self._live: dict[date, _LiveSegment] = {}
+        self.written = 0
+
+    def write(self, ticks: Sequence[Tick]) -> None:
+        """Append ``ticks`` (any order, any days) durably: fsynced when this returns."""
+        for day, day_ticks in _by_day(ticks):
+            segment = self._live.get(day)
+            if segment is None:
+                self._seal_days_before(day)
+                segment = self._live[day] = _LiveSegment(
+                    day_dir(self.root, day), day_ticks[0].exchange_ts
+                )
+            segment.append(ticks_to_batch(day_ticks))
+            self.written += len(day_ticks)
+            if segment.ticks >= self.rotate_ticks:
+                del self._live[day]
+                _seal(segment)
+
+    def close(self) -> None:
+        """Seal every live segment (a clean stop leaves only Parquet behind)."""
+        while self._live:
+            _, segment = self._live.popitem()
+            _seal(segment)
+
+    def _seal_days_before(self, day: date) -> None:
+        """A new day began: yesterday's segment is finished (a late tick opens another)."""
+        for older in [d for d in self._live if d < day]:
+            _seal(self._live.pop(older))
+
+
+def _by_day(ticks: Sequence[Tick]) -> list[tuple[date, list[Tick]]]:
+    groups: dict[date, list[Tick]] = {}
+    for tick in ticks:
+        groups.setdefault(ist_day(tick.exchange_ts), []).append(tick)
+    return sorted(groups.items())
+
+
+def _seal(segment: _LiveSegment) -> None:
+    segment.close()
+    seal_stream(segment.path)
+
+
+def seal_stream(stream: Path) -> Path | None:
+    """Rewrite a stream segment as Parquet atomically, then drop the stream.
+
+    Returns the sealed file, or None when the stream held no tick (it is just removed).
+    Safe to run again after a crash at any step: the reader never counts both forms.
+    """
+    target = sealed_path(stream)
+    if not target.exists():
+        table = read_segment(stream)
+        if table.num_rows == 0:
+            stream.unlink()
+            _fsync_dir(stream.parent)
+            return None
+        temporary = target.with_name(target.name + ".tmp")
+        pq.write_table(table, temporary, compression="zstd")
+        with temporary.open("rb") as handle:
+            os.fsync(handle.fileno())
+        temporary.replace(target)
+        _fsync_dir(stream.parent)
+    stream.unlink()
+    _fsync_dir(stream.parent)
+    return target
+
+
+def recover(root: Path) -> list[Path]:
+    """Seal the streams a crashed or killed writer left behind; returns what was sealed.
+
+    A stream still locked by a running writer (another console recording) is left alone.
+    """
+    sealed: list[Path] = []
+    for day in stored_days(root):
+        for stream in stream_segments(day_dir(root, day)):
+            if _in_use(stream):
+                continue
+            interrupted = sealed_path(stream)
+            interrupted.with_name(interrupted.name + ".tmp").unlink(missing_ok=True)
+            target = seal_stream(stream)
+            log.info("tick segment %s recovered as %s", stream, target)
+            if target is not None:
+                sealed.append(target)
+    return sealed
+
+
+def _in_use(stream: Path) -> bool:
+    with stream.open("rb") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return False
+
+
+def _fsync_dir(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

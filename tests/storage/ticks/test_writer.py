@@ -1,0 +1,122 @@
+"""The writer leaves a readable day behind whatever happens to the process."""
+
+from __future__ import annotations
+
+import fcntl
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from storage.ticks.layout import ist_day
+from storage.ticks.reader import iter_day_ticks, list_days
+from storage.ticks.retention import expired_days, prune
+from storage.ticks.writer import TickWriter, recover
+from tests.storage.ticks.support import DAY_START_NS, make_ticks, write_stream
+
+DAY = ist_day(DAY_START_NS)
+NS_PER_DAY = 86_400 * 10**9
+
+
+def _files(root: Path, day: date = DAY) -> list[str]:
+    return sorted(p.suffix for p in (root / day.isoformat()).iterdir())
+
+
+def test_a_clean_close_leaves_one_sealed_parquet_segment_holding_every_tick(tmp_path: Path) -> None:
+    ticks = make_ticks(50)
+    writer = TickWriter(tmp_path)
+    writer.write(ticks[:20])
+    writer.write(ticks[20:])
+    assert _files(tmp_path) == [".arrows"]  # live while recording
+    writer.close()
+    assert _files(tmp_path) == [".parquet"]
+    assert list(iter_day_ticks(tmp_path, DAY)) == ticks
+
+
+def test_every_write_is_readable_before_the_segment_is_sealed(tmp_path: Path) -> None:
+    ticks = make_ticks(30)
+    writer = TickWriter(tmp_path)
+    writer.write(ticks[:10])
+    writer.write(ticks[10:])
+    assert list(iter_day_ticks(tmp_path, DAY)) == ticks
+    writer.close()
+
+
+def test_a_full_segment_is_sealed_and_the_next_ticks_open_another(tmp_path: Path) -> None:
+    ticks = make_ticks(25)
+    writer = TickWriter(tmp_path, rotate_ticks=10)
+    for start in range(0, 25, 5):
+        writer.write(ticks[start : start + 5])
+    assert _files(tmp_path) == [".arrows", ".parquet", ".parquet"]
+    writer.close()
+    assert list(iter_day_ticks(tmp_path, DAY)) == ticks
+
+
+def test_ticks_are_filed_under_their_ist_day_and_a_new_day_seals_the_last(tmp_path: Path) -> None:
+    today = make_ticks(4)
+    tomorrow = make_ticks(4, start_ns=DAY_START_NS + NS_PER_DAY)
+    writer = TickWriter(tmp_path)
+    writer.write(today[:2] + tomorrow[:2])
+    assert _files(tmp_path) == [".parquet"]  # the older day is finished
+    writer.write(tomorrow[2:])
+    writer.close()
+    assert [(s.day, s.ticks) for s in list_days(tmp_path)] == [
+        (DAY, 2),
+        (ist_day(tomorrow[0].exchange_ts), 4),
+    ]
+
+
+def test_recovery_seals_a_dead_writers_stream_and_keeps_its_ticks(tmp_path: Path) -> None:
+    ticks = make_ticks(20)
+    write_stream(tmp_path / DAY.isoformat() / "dead.arrows", [ticks[:10], ticks[10:]])
+    (tmp_path / DAY.isoformat() / "dead.parquet.tmp").write_bytes(b"an interrupted seal")
+    sealed = recover(tmp_path)
+    assert [p.name for p in sealed] == ["dead.parquet"]
+    assert _files(tmp_path) == [".parquet"]
+    assert list(iter_day_ticks(tmp_path, DAY)) == ticks
+
+
+def test_recovery_drops_a_stream_that_was_already_sealed(tmp_path: Path) -> None:
+    ticks = make_ticks(5)
+    writer = TickWriter(tmp_path)
+    writer.write(ticks)
+    writer.close()
+    (sealed,) = (tmp_path / DAY.isoformat()).iterdir()
+    write_stream(sealed.with_suffix(".arrows"), [ticks])  # crash between rename and unlink
+    recover(tmp_path)
+    assert list(iter_day_ticks(tmp_path, DAY)) == ticks
+
+
+def test_recovery_leaves_a_segment_another_writer_still_holds(tmp_path: Path) -> None:
+    writer = TickWriter(tmp_path)
+    writer.write(make_ticks(5))
+    assert recover(tmp_path) == []
+    assert _files(tmp_path) == [".arrows"]
+    writer.close()
+
+
+def test_a_segment_locked_by_its_writer_refuses_a_second_lock(tmp_path: Path) -> None:
+    writer = TickWriter(tmp_path)
+    writer.write(make_ticks(1))
+    (live,) = (tmp_path / DAY.isoformat()).iterdir()
+    with live.open("rb") as handle, pytest.raises(BlockingIOError):
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    writer.close()
+
+
+def test_retention_keeps_the_last_n_days_today_included(tmp_path: Path) -> None:
+    writer = TickWriter(tmp_path)
+    for offset in range(5):
+        writer.write(make_ticks(2, start_ns=DAY_START_NS + offset * NS_PER_DAY))
+    writer.close()
+    last = ist_day(DAY_START_NS + 4 * NS_PER_DAY)
+    old = expired_days(tmp_path, retention_days=3, today=last)
+    assert [d.isoformat() for d in old] == ["2026-01-01", "2026-01-02"]
+    prune(tmp_path, old)
+    assert [s.day.isoformat() for s in list_days(tmp_path)] == [
+        "2026-01-03",
+        "2026-01-04",
+        "2026-01-05",
+    ]
+    with pytest.raises(ValueError, match="at least 1"):
+        expired_days(tmp_path, retention_days=0, today=last)
