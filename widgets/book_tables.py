@@ -14,32 +14,16 @@ from engine.events.payloads import OrderUpdate
 from engine.events.types import OrderStatus
 from engine.read_model.books import RiskRejection, TradeLine
 from engine.read_model.model import ORDERS, REJECTIONS, TRADES, ReadModel
+from widgets.columns import FILLED, PRICE, QTY, REASON, SIDE, STATUS, STRATEGY, SYMBOL, TIME
 from widgets.formatting import Palette, money, right, run_time, side_text, status_text, symbol_text
 from widgets.keyed_table import Column, KeyedTable
 from widgets.panel import Frame
 
-ORDER_COLUMNS = [
-    Column("time", "Time", 8),
-    Column("symbol", "Symbol", 8, min_width=6),
-    Column("side", "Side", 4),
-    Column("qty", "Qty", 3),
-    Column("filled", "Filled", 6),
-    Column("price", "Price", 8),
-    Column("avg", "Avg", 8),
-    Column("status", "Status", 6),
-    Column("strategy", "Strategy", 8, min_width=4, drop=1),
-    Column("reason", "Reason", 6, min_width=6),
-]
-TRADE_COLUMNS = [
-    Column("time", "Time", 8),
-    Column("symbol", "Symbol", 8, min_width=6),
-    Column("side", "Side", 4),
-    Column("qty", "Qty", 3),
-    Column("price", "Price", 8),
-    Column("charges", "Charges", 7),
-    Column("order", "Order", 8),  # an id: whole, so it can be looked up
-    Column("strategy", "Strategy", 8, min_width=4, drop=1),
-]
+AVG = Column("avg", "Avg", 8)
+CHARGES = Column("charges", "Charges", 7)
+ORDER_ID = Column("order", "Order", 8)  # an id: whole, so it can be looked up
+ORDER_COLUMNS = [TIME, SYMBOL, SIDE, QTY, FILLED, PRICE, AVG, STATUS, STRATEGY, REASON]
+TRADE_COLUMNS = [TIME, SYMBOL, SIDE, QTY, PRICE, CHARGES, ORDER_ID, STRATEGY]
 
 
 class OrderFilter(StrEnum):
@@ -96,36 +80,23 @@ class OrdersBookTable(KeyedTable):
 
 
 def entry_cells(entry: BookEntry, palette: Palette, today: date | None) -> tuple[object, ...]:
+    """An order's row; a risk refusal's is an order's that never reached the venue."""
     if isinstance(entry, OrderUpdate):
-        return order_book_cells(entry, palette, today)
+        ts, filled = entry.update_ts, entry.filled_quantity
+        avg = money(entry.average_price) if filled else "-"
+    else:
+        ts, filled, avg = entry.ts, 0, "-"
     return (
-        run_time(entry.ts, today),
+        run_time(ts, today),
         symbol_text(entry.symbol),
         side_text(entry.side, palette),
         right(f"{entry.quantity:,d}"),
-        right("0"),
+        right(f"{filled:,d}"),
         right(money(entry.price) if entry.price is not None else "MKT"),
-        right("-"),
+        right(avg),
         status_text(entry.status, palette),
         entry.strategy,
         entry.reason,
-    )
-
-
-def order_book_cells(
-    order: OrderUpdate, palette: Palette, today: date | None
-) -> tuple[object, ...]:
-    return (
-        run_time(order.update_ts, today),
-        symbol_text(order.symbol),
-        side_text(order.side, palette),
-        right(f"{order.quantity:,d}"),
-        right(f"{order.filled_quantity:,d}"),
-        right(money(order.price) if order.price is not None else "MKT"),
-        right(money(order.average_price) if order.filled_quantity else "-"),
-        status_text(order.status, palette),
-        order.strategy,
-        order.reason,
     )
 
 

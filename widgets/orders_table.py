@@ -10,6 +10,7 @@ from datetime import date
 
 from engine.events.payloads import OrderUpdate
 from engine.read_model.model import ORDERS
+from widgets.columns import FILLED, PRICE, QTY, REASON, SIDE, STATUS, SYMBOL, TIME
 from widgets.formatting import (
     Palette,
     money,
@@ -24,17 +25,7 @@ from widgets.keyed_table import Column, KeyedTable, Row
 from widgets.panel import Frame
 
 MAX_ROWS = 100
-COLUMNS = [
-    Column("time", "Time", 8),
-    Column("symbol", "Symbol", 8, min_width=6),
-    Column("side", "Side", 4),
-    Column("type", "Type", 4),
-    Column("qty", "Qty", 3),
-    Column("filled", "Filled", 6),
-    Column("price", "Price", 8),
-    Column("status", "Status", 6),
-    Column("reason", "Reason", 6, min_width=6),
-]
+COLUMNS = [TIME, SYMBOL, SIDE, Column("type", "Type", 4), QTY, FILLED, PRICE, STATUS, REASON]
 
 
 class OrdersTable(KeyedTable):
