@@ -1,0 +1,166 @@
+"""The recorder: a consumer of ``market.ticks`` that hands batches to the tick writer.
+
+The pipeline never waits for the disk. A tick is appended to a bounded buffer on the
+consumer's fast path and committed at once; a single writer thread writes the buffer out
+every ``flush_seconds`` (or sooner when it fills), one write in flight at a time. When
+the disk stalls and the buffer is full, new ticks are dropped and counted: the health
+row turns DEGRADED and a WARNING alert says how many, because a feed that waits for a
+disk would halt trading over a file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from engine.bus.base import EventBus
+from engine.clock import Clock, SystemClock
+from engine.events import topics
+from engine.events.envelope import EventEnvelope
+from engine.events.payloads import ComponentHealth, RiskAlert, Tick
+from engine.events.types import ComponentStatus, EventType, Severity
+from engine.processing.config import ProcessorConfig
+from engine.processing.emitter import Emitter
+from engine.processing.processor import StreamProcessor
+from storage.ticks.layout import ist_day
+from storage.ticks.retention import expired_days, prune
+from storage.ticks.writer import DEFAULT_ROTATE_TICKS, TickWriter, recover
+
+log = logging.getLogger("alphapanda.ticks")
+
+
+@dataclass(frozen=True, slots=True)
+class RecorderConfig:
+    """Where and how ticks are recorded; built from the ``ticks`` settings group."""
+
+    root: Path
+    flush_seconds: float = 1.0
+    max_buffered: int = 100_000  # ticks held in memory, the write in flight included
+    retention_days: int = 30
+    rotate_ticks: int = DEFAULT_ROTATE_TICKS
+
+    def __post_init__(self) -> None:
+        if self.flush_seconds <= 0 or self.max_buffered < 1 or self.retention_days < 1:
+            raise ValueError("flush_seconds > 0, max_buffered >= 1, retention_days >= 1")
+
+
+class TickRecorder(StreamProcessor):
+    """Records every tick the engine sees into the day's store (see the module doc)."""
+
+    def __init__(
+        self, *, bus: EventBus, config: RecorderConfig, clock: Clock | None = None
+    ) -> None:
+        super().__init__(
+            name="tick-recorder",
+            bus=bus,
+            input_topics=[topics.MARKET_TICKS],
+            config=ProcessorConfig(timer_interval=config.flush_seconds, batch_size=1024),
+            clock=clock or SystemClock(),
+        )
+        self.recorder_config = config
+        self._writer = TickWriter(config.root, rotate_ticks=config.rotate_ticks)
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tick-writer")
+        self._buffer: list[Tick] = []
+        self._flush_at = max(1, config.max_buffered // 4)  # write early rather than drop
+        self._in_flight = 0
+        self._write: asyncio.Future[None] | None = None
+        self.recorded = 0  # ticks durably written
+        self.dropped = 0  # ticks lost: buffer full behind a slow disk, or a failed write
+        self._dropped_told = 0
+        self.last_error = ""
+
+    # -- consuming: O(1), never waits ---------------------------------------------------
+    def handle_now(self, envelope: EventEnvelope) -> bool:
+        tick = envelope.data
+        if isinstance(tick, Tick):
+            if len(self._buffer) + self._in_flight >= self.recorder_config.max_buffered:
+                self.dropped += 1
+            else:
+                self._buffer.append(tick)
+                if len(self._buffer) >= self._flush_at:
+                    self._start_write()
+        return True
+
+    async def handle(self, envelope: EventEnvelope, out: Emitter) -> None:
+        self.handle_now(envelope)
+
+    # -- writing: on the writer thread ----------------------------------------------
+    def _start_write(self) -> None:
+        """Hand the buffer to the writer thread unless a write is still in flight."""
+        if not self._buffer or (self._write is not None and not self._write.done()):
+            return
+        ticks, self._buffer = self._buffer, []
+        self._in_flight = len(ticks)
+        loop = asyncio.get_running_loop()
+        self._write = loop.run_in_executor(self._thread, self._writer.write, ticks)
+        self._write.add_done_callback(lambda done: self._written(done, len(ticks)))
+
+    def _written(self, done: asyncio.Future[None], count: int) -> None:
+        self._in_flight = 0
+        error = None if done.cancelled() else done.exception()
+        if error is None:
+            self.recorded += count
+            return
+        self.dropped += count
+        self.last_error = str(error) or type(error).__name__
+        log.error("tick recorder lost %d ticks: %s", count, self.last_error)
+
+    async def on_start(self) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._thread, self._tidy_store, ist_day(self.clock.now_ns()))
+
+    def _tidy_store(self, today: date) -> None:
+        """Seal what a killed recorder left and delete days past retention."""
+        root = self.recorder_config.root
+        for sealed in recover(root):
+            log.info("tick segment recovered: %s", sealed)
+        old = expired_days(root, retention_days=self.recorder_config.retention_days, today=today)
+        prune(root, old)
+        if old:
+            log.info("tick days past retention deleted: %s", ", ".join(map(str, old)))
+
+    async def on_timer(self, out: Emitter) -> None:
+        self._start_write()
+        if self.dropped > self._dropped_told:
+            self._dropped_told = self.dropped
+            out.emit(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, self._drop_alert(), key="ticks")
+
+    def _drop_alert(self) -> RiskAlert:
+        cause = self.last_error or "the disk is not keeping up"
+        return RiskAlert(
+            severity=Severity.WARNING,
+            rule="ticks",
+            message=f"tick recorder dropped {self.dropped:,} ticks ({cause}); trading goes on",
+            alert_ts=self.clock.now_ns(),
+        )
+
+    async def on_stop(self) -> None:
+        """Write what is buffered, then seal the day's segment (a clean stop: Parquet)."""
+        if self._write is not None:
+            await asyncio.wait([self._write])
+        self._start_write()
+        if self._write is not None:
+            await asyncio.wait([self._write])
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._thread, self._writer.close)
+
+    def health(self) -> ComponentHealth:
+        base = super().health()
+        detail = f"{self.recorded:,} recorded"
+        status = base.status
+        if self.dropped:
+            detail += f", {self.dropped:,} dropped ({self.last_error or 'disk too slow'})"
+            status = ComponentStatus.DEGRADED if status is ComponentStatus.RUNNING else status
+        return ComponentHealth(
+            name=base.name,
+            status=status,
+            detail=detail,
+            lag=base.lag,
+            dlq_count=base.dlq_count,
+            processed=base.processed,
+            last_event_ts=base.last_event_ts,
+        )

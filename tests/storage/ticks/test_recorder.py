@@ -1,0 +1,126 @@
+"""The recorder keeps every tick the bus carries, and never holds the pipeline back."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from engine.bus.memory import MemoryBus
+from engine.clock import ManualClock
+from engine.events import topics
+from engine.events.envelope import new_event
+from engine.events.payloads import RiskAlert, Tick
+from engine.events.types import ComponentStatus, EventType
+from storage.ticks.layout import ist_day
+from storage.ticks.reader import iter_day_ticks, list_days
+from storage.ticks.recorder import RecorderConfig, TickRecorder
+from storage.ticks.writer import TickWriter
+from tests.helpers import eventually
+from tests.storage.ticks.support import DAY_START_NS, make_ticks, write_stream
+
+DAY = ist_day(DAY_START_NS)
+
+
+@pytest.fixture
+async def bus() -> AsyncIterator[MemoryBus]:
+    async with MemoryBus() as memory_bus:
+        yield memory_bus
+
+
+async def _publish(bus: MemoryBus, ticks: Sequence[Tick]) -> None:
+    for tick in ticks:
+        envelope = new_event(
+            EventType.MARKET_TICK, tick, source="test-feed", key=str(tick.instrument_token)
+        )
+        await bus.publish(topics.MARKET_TICKS, envelope, envelope.key)
+
+
+def _recorder(bus: MemoryBus, root: Path, **overrides: object) -> TickRecorder:
+    config = RecorderConfig(root=root, flush_seconds=0.05, **overrides)  # type: ignore[arg-type]
+    return TickRecorder(bus=bus, config=config, clock=ManualClock(DAY_START_NS))
+
+
+async def test_every_published_tick_is_in_the_sealed_day_after_a_stop(
+    bus: MemoryBus, tmp_path: Path
+) -> None:
+    ticks = make_ticks(3_000)
+    recorder = _recorder(bus, tmp_path)
+    task = asyncio.create_task(recorder.run())
+    await _publish(bus, ticks)
+    await eventually(lambda: recorder.recorded == len(ticks))
+    recorder.stop()
+    await task
+    assert [p.suffix for p in (tmp_path / DAY.isoformat()).iterdir()] == [".parquet"]
+    assert list(iter_day_ticks(tmp_path, DAY)) == ticks
+    assert recorder.health().detail == "3,000 recorded"
+
+
+async def test_start_seals_a_killed_recorders_segment_and_prunes_old_days(
+    bus: MemoryBus, tmp_path: Path
+) -> None:
+    left = make_ticks(7)
+    write_stream(tmp_path / DAY.isoformat() / "killed.arrows", [left])
+    TickWriter(tmp_path).write(make_ticks(3, start_ns=DAY_START_NS - 40 * 86_400 * 10**9))
+    recorder = _recorder(bus, tmp_path, retention_days=30)
+    task = asyncio.create_task(recorder.run())
+    await eventually(lambda: recorder.status is ComponentStatus.RUNNING)
+    recorder.stop()
+    await task
+    assert [(s.day, s.ticks) for s in list_days(tmp_path)] == [(DAY, 7)]
+    assert [p.suffix for p in (tmp_path / DAY.isoformat()).iterdir()] == [".parquet"]
+
+
+async def test_a_stalled_disk_drops_ticks_with_a_count_and_never_blocks_the_feed(
+    bus: MemoryBus, tmp_path: Path
+) -> None:
+    recorder = _recorder(bus, tmp_path, max_buffered=1_000)
+    disk = threading.Event()
+    real_write = recorder._writer.write
+
+    def stalled_write(batch: Sequence[Tick]) -> None:
+        disk.wait(30)
+        real_write(batch)
+
+    recorder._writer.write = stalled_write  # type: ignore[method-assign]
+    alerts = await bus.subscribe([topics.SYSTEM_ALERTS], "test-alerts")
+    task = asyncio.create_task(recorder.run())
+    ticks = make_ticks(20_000)
+    await asyncio.wait_for(_publish(bus, ticks), timeout=30)  # 20x the buffer went through
+    await eventually(lambda: recorder.subscription is not None and recorder.subscription.lag() == 0)
+    assert recorder.dropped >= len(ticks) - 1_000
+    health = recorder.health()
+    assert health.status is ComponentStatus.DEGRADED
+    assert "dropped (disk too slow)" in health.detail
+    records = await alerts.fetch(10, timeout=2)
+    (alert,) = {
+        r.envelope.data.message
+        for r in records
+        if r.envelope and isinstance(r.envelope.data, RiskAlert)
+    }
+    assert alert.startswith("tick recorder dropped ")
+    disk.set()
+    recorder.stop()
+    await task
+    assert recorder.recorded + recorder.dropped == len(ticks)
+    assert recorder.recorded == len(list(iter_day_ticks(tmp_path, DAY))) <= 1_000
+
+
+async def test_a_failing_disk_counts_the_lost_ticks_and_keeps_consuming(
+    bus: MemoryBus, tmp_path: Path
+) -> None:
+    recorder = _recorder(bus, tmp_path)
+
+    def full_disk(batch: Sequence[Tick]) -> None:
+        raise OSError(28, "No space left on device")
+
+    recorder._writer.write = full_disk  # type: ignore[method-assign]
+    task = asyncio.create_task(recorder.run())
+    await _publish(bus, make_ticks(500))
+    await eventually(lambda: recorder.dropped == 500)
+    assert "No space left on device" in recorder.health().detail
+    recorder.stop()
+    await task
