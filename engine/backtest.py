@@ -2,9 +2,10 @@
 
 No vectorised shortcut: a backtest builds the same ``Pipeline`` the console runs
 (strategy runner → risk → paper execution → portfolio, on a ``MemoryBus`` with the
-``MemoryTradingStore``), feeds it from a seeded ``SimulatedFeed`` or a ``ReplayFeed``
-with pacing off, drains it, then reads the result from the portfolio book. The CLI
-(``alphapanda backtest``), the benchmarks and the tests all call ``run_backtest``.
+``MemoryTradingStore``), feeds it from a seeded ``SimulatedFeed``, a ``ReplayFeed`` or
+any iterable of ticks (``TickStream``) with pacing off, drains it, then reads the result
+from the portfolio book. The CLI (``alphapanda backtest``), the benchmarks and the tests
+all call ``run_backtest``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from engine.backtest_report.equity import EquityCurve, EquitySampler
+from engine.backtest_report.trades import InstrumentPnl, RoundTrip, instrument_pnl, round_trips
 from engine.bus.memory import MemoryBus
 from engine.clock import IST, SystemClock, ns_to_datetime
 from engine.domain.records import OrderRecord, RiskAlertRecord
@@ -28,9 +31,11 @@ from engine.instruments.registry import InstrumentRegistry
 from engine.market.feeds.base import FeedService
 from engine.market.feeds.replay import DEFAULT_PRICE_BAND_PCT, ReplayFeed
 from engine.market.feeds.simulated import SimulatedFeed, SimulatedFeedConfig
+from engine.market.feeds.stream import TickItems, TickStreamFeed
 from engine.market.sessions import TradingDays
 from engine.memory_store import MemoryTradingStore
 from engine.pipeline import Pipeline, PipelineConfig
+from engine.portfolio.book import PortfolioBook
 from engine.portfolio.day import DayResult
 from engine.strategies.factory import StrategyBinding
 from engine.trading_state.state import GLOBAL_SCOPE
@@ -60,7 +65,17 @@ class TickFile:
     price_band_pct: Decimal = DEFAULT_PRICE_BAND_PCT
 
 
-TickSource = SyntheticTicks | TickFile
+@dataclass(frozen=True, slots=True)
+class TickStream:
+    """Ticks from any iterable (rejected rows become dead letters): a recorded day or a
+    columnar tick file that the composition root loads, since the engine never reads the
+    store. ``open_ticks`` is called when the run starts, so loading is part of its time."""
+
+    open_ticks: Callable[[], TickItems]
+    label: str
+
+
+TickSource = SyntheticTicks | TickFile | TickStream
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +103,11 @@ class BacktestResult:
     days: tuple[dict[str, Any], ...] = ()  # per trading day: P&L, orders, fills, halts
     halts: tuple[dict[str, Any], ...] = ()  # automatic halts: time, scope, rule, reason, lifted
     rejections_by_reason: dict[str, int] = field(default_factory=dict)
+    # For the report (``engine.backtest_report``), not in ``as_dict``: round trips, P&L
+    # per instrument, and the equity curve sampled each time the pipeline drained.
+    trades: tuple[RoundTrip, ...] = ()
+    instruments: tuple[InstrumentPnl, ...] = ()
+    equity_curve: EquityCurve | None = None
 
     @property
     def ticks_per_s(self) -> float:
@@ -210,8 +230,6 @@ async def run_backtest_async(
     store = store if store is not None else BacktestStore()
     pipeline_config = backtest_pipeline_config(config)
     feed = _build_feed(bus, registry, source, bindings)
-    if sync_every is not None:
-        feed.pause_every(sync_every, _drained(bus))
     pipeline = Pipeline(
         config=pipeline_config,
         bus=bus,
@@ -221,6 +239,9 @@ async def run_backtest_async(
         feed=None,  # started by hand once every consumer group has joined
         clock=SystemClock(),
     )
+    sampler = EquitySampler()
+    if sync_every is not None:
+        feed.pause_every(sync_every, _drained(bus, pipeline.portfolio.book, sampler))
     await bus.start()
     await pipeline.start()
     await pipeline.wait_ready()
@@ -235,6 +256,7 @@ async def run_backtest_async(
         seconds = time.perf_counter() - started
         cpu_seconds = time.process_time() - cpu_started
         book = pipeline.portfolio.book
+        _sample_equity(book, sampler)
         result = BacktestResult(
             strategy=",".join(b.name for b in bindings),
             ticks=feed.published,
@@ -255,6 +277,7 @@ async def run_backtest_async(
             seed=source.seed if isinstance(source, SyntheticTicks) else None,
             source=_describe(source),
             open_orders=len(pipeline.execution.working),
+            equity_curve=sampler.curve(),
         )
         if isinstance(store, BacktestStore):
             days = TradingDays(pipeline_config.risk.calendar)
@@ -264,6 +287,8 @@ async def run_backtest_async(
                 days=tuple(_days_of(store, days, history)),
                 halts=tuple(_halts_of(store, days)),
                 rejections_by_reason=_rejections_of(store),
+                trades=tuple(round_trips(store.fills.values())),
+                instruments=tuple(instrument_pnl(store.fills.values(), book.marks)),
             )
     finally:
         feed.stop()
@@ -342,16 +367,30 @@ def _days_of(
     return rows
 
 
-def _drained(bus: MemoryBus) -> Callable[[], Awaitable[None]]:
-    """A pause that returns once every consumer group has committed all it was sent."""
+def _drained(
+    bus: MemoryBus, book: PortfolioBook, sampler: EquitySampler
+) -> Callable[[], Awaitable[None]]:
+    """A pause that returns once every consumer group has committed all it was sent, then
+    offers the book's equity to the curve: drained, it is the same at every run."""
     has_lag = bus.has_lag
 
     async def wait() -> None:
         await asyncio.sleep(0)
         while has_lag():
             await asyncio.sleep(0)
+        _sample_equity(book, sampler)
 
     return wait
+
+
+def _sample_equity(book: PortfolioBook, sampler: EquitySampler) -> None:
+    """Offer the book's equity at its event time; the first offer is preceded by the
+    starting cash at the session's open, the peak a drawdown is first measured from."""
+    if book.event_ns < 0:
+        return
+    if sampler.empty:
+        sampler.offer(book.day_start_ns, book.starting_cash)
+    sampler.offer(book.event_ns, book.equity)
 
 
 def run_backtest(**kwargs: Any) -> BacktestResult:
@@ -380,6 +419,8 @@ def _build_feed(
         return ReplayFeed(
             bus, registry, source.path, ticks_per_second=None, price_band_pct=source.price_band_pct
         )
+    if isinstance(source, TickStream):
+        return TickStreamFeed(bus, source.open_ticks)
     keys = source.instruments or tuple(
         dict.fromkeys(i.key for b in bindings for i in b.instruments)
     )
@@ -395,4 +436,6 @@ def _build_feed(
 def _describe(source: TickSource) -> str:
     if isinstance(source, TickFile):
         return f"file:{source.path}"
+    if isinstance(source, TickStream):
+        return source.label
     return f"synthetic:{source.count}"
