@@ -87,6 +87,9 @@ class AttachedRuntime:
         self.clock: Clock = clock or SystemClock()
         self.log_ring = log_ring
         self.read_model = ReadModel(clock=engine_config.run_clock(settings))
+        # the cluster's risk processes build their limits from the same ALPHAPANDA_RISK__
+        # settings (one configuration per cluster), so the ticket's band is theirs
+        self.risk_limits = engine_config.risk_limits(self.settings)
         self.operator = operator or operator_identity()
         self.trading_state = TradingState(self.broker)
         show_changes(self.trading_state, self.read_model.apply_trading_state)

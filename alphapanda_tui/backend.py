@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 from engine.clock import Clock
 from engine.events.types import Broker
 from engine.read_model import ReadModel
+from engine.risk.limits import RiskLimits
 from engine.trading_state.operator import OperatorControl
 from engine.venue import Venue
 
@@ -30,6 +31,7 @@ class EngineHandle(Protocol):
     # kill, halt, resume, reduce: the one implementation (engine.trading_state.operator)
     controls: OperatorControl
     venue: Venue  # login, token state, instruments sync, pre-trading checks (or why not here)
+    risk_limits: RiskLimits  # what risk applies: the ticket checks its price band as you type
 
     async def start(self) -> None:
         """Start the services; the read model fills from the bus from here on."""

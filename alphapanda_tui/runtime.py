@@ -164,6 +164,7 @@ class EngineRuntime:
         self.clock: Clock = clock or SystemClock()
         self.log_ring = log_ring
         self.read_model = ReadModel(clock=engine_config.run_clock(settings))
+        self.risk_limits = engine_config.risk_limits(settings)  # as pipeline_config builds them
         self.run_clock: Clock = self.clock  # the run's time; see _build_run_clock
         self.pipeline: Pipeline | None = None
         # kill, halt, resume, reduce and orders by hand: the one implementation every

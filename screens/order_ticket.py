@@ -47,7 +47,6 @@ from widgets.formatting import money
 
 PlaceOrder = Callable[[OrderTicket, str], Awaitable[str]]  # (ticket, request id) → order id
 WATCH_S = 0.2
-DEFAULT_BAND_PCT = RiskLimits().price_band_pct  # when the handle does not say
 audit_log = logging.getLogger("alphapanda.audit")
 
 
@@ -285,8 +284,7 @@ def ticket_for(handle: Any, side: Side, operator: str) -> OrderTicketScreen:
     and operator controls (``place_order`` as strategy ``manual``, naming ``operator``)."""
     registry = getattr(handle, "registry", None)
     instruments: Iterable[Instrument] = registry if registry is not None else ()
-    risk = getattr(getattr(handle, "settings", None), "risk", None)
-    band = getattr(risk, "price_band_pct", DEFAULT_BAND_PCT)
+    limits: RiskLimits = handle.risk_limits  # the band risk applies, so the ticket says it first
 
     def lookup(key: str) -> Instrument | None:
         return registry.get(key) if registry is not None else None
@@ -302,5 +300,5 @@ def ticket_for(handle: Any, side: Side, operator: str) -> OrderTicketScreen:
         lookup=lookup,
         model=handle.read_model,
         place=place,
-        band_pct=band,
+        band_pct=limits.price_band_pct,
     )

@@ -43,6 +43,7 @@ from engine.logs.ring import RingBufferHandler
 from engine.processing.supervisor import Supervisor
 from engine.read_model import ReadModel, ReadModelProcessor, StrategyInfo
 from engine.read_model.run_clock import RunClock
+from engine.risk.limits import RiskLimits
 from engine.trading_state import TradingControl, TradingState, TradingStateService
 from engine.trading_state.operator import TradingOperator, show_changes
 from engine.venue import sessionless_venue
@@ -91,6 +92,7 @@ class BusHarness:
         self.control = TradingControl(self.bus, self.trading_state, self.broker, self.clock)
         self.log_ring: RingBufferHandler | None = RingBufferHandler(500) if with_logs else None
         self.venue = sessionless_venue(mode)  # no broker session here, like an attached console
+        self.risk_limits = RiskLimits()  # the engine's defaults (price band 5%)
         self.processor = ReadModelProcessor(
             bus=self.bus, model=self.read_model, broker=self.broker, clock=self.clock
         )

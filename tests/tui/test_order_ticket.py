@@ -8,13 +8,16 @@ reason; after the kill switch the ticket refuses to send.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
 import pytest
 from textual.widgets import Static
 
 from alphapanda_tui.app import make_app
-from engine.events.types import OrderStatus, Side
+from alphapanda_tui.attach import build_attached
+from alphapanda_tui.settings import load_settings
+from engine.events.types import OrderStatus, OrderType, Side
 from engine.instruments import load_default_registry
 from engine.trading_state.manual import MANUAL_STRATEGY
 from screens.confirm import ConfirmScreen
@@ -28,6 +31,7 @@ from tests.tui.test_real_runtime import (  # noqa: F401  # the autouse fixture, 
 )
 
 INFY = "NSE:INFY"
+TICK = Decimal("0.05")
 TOO_MANY = "2000000"  # above the harness's max_order_quantity of 1,000,000
 
 
@@ -185,3 +189,50 @@ async def test_an_engine_refusal_is_shown_in_the_ticket_and_nothing_is_sent() ->
         await eventually(lambda: _text(screen, "status").startswith("Refused:"), timeout=5)
         assert "unknown instrument" in _text(screen, "status")
         assert screen.client_order_id is None and not screen.sent
+
+
+@pytest.fixture
+async def band_2pct(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[RealConsole]:
+    monkeypatch.setenv("ALPHAPANDA_RISK__PRICE_BAND_PCT", "2")
+    async for console in open_real_console(isolated_home):
+        yield console
+
+
+async def test_the_ticket_checks_the_price_band_the_engine_applies(band_2pct: RealConsole) -> None:
+    """With ``ALPHAPANDA_RISK__PRICE_BAND_PCT=2`` a limit 3% from the last price (inside
+    the default 5%) is named out of band as typed, and one 1% away is ready to review."""
+    real = band_2pct
+    assert real.runtime.risk_limits.price_band_pct == 2  # what its risk manager applies
+    await real.ticks(50)
+    screen = await _ticket(real)
+    await _fill_in(real, screen, "INFY", "1")
+    await real.pilot.click("#ticket-type")  # MARKET → LIMIT
+    await eventually(lambda: screen.order_type is OrderType.LIMIT)
+    last = screen.last_price()
+    assert last is not None
+
+    real.app.set_focus(screen.query_one("#ticket-price"))
+    await real.pilot.press(*str(_on_tick(last * Decimal("1.03"))))
+    await eventually(lambda: "(band ±2%)" in _text(screen, "problem"), timeout=5)
+    assert screen.draft.ticket is None
+    await real.pilot.press("enter")
+    assert isinstance(real.app.screen, OrderTicketScreen)  # nothing to review
+
+    await real.pilot.press("ctrl+u")  # clear the price field
+    await real.pilot.press(*str(_on_tick(last * Decimal("1.01"))))
+    await eventually(lambda: screen.draft.ticket is not None, message=f"{screen.draft}")
+    assert _text(screen, "problem") == ""
+
+
+def test_an_attached_console_checks_the_band_the_cluster_is_configured_with(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALPHAPANDA_RISK__PRICE_BAND_PCT", "1.5")
+    attached = build_attached(load_settings(bus={"bootstrap_servers": "127.0.0.1:1"}))
+    assert attached.risk_limits.price_band_pct == Decimal("1.5")
+
+
+def _on_tick(price: Decimal) -> Decimal:
+    return (price / TICK).to_integral_value(ROUND_DOWN) * TICK
