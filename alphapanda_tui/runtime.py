@@ -19,6 +19,7 @@ from alphapanda_tui.pid_file import remove_pid as _remove_pid
 from alphapanda_tui.pid_file import running_engine_pid as running_engine_pid
 from alphapanda_tui.pid_file import write_pid as _write_pid
 from alphapanda_tui.settings import Settings
+from alphapanda_tui.tick_store import build_recorder
 from engine.bus.base import EventBus
 from engine.bus.memory import MemoryBus
 from engine.clock import Clock, EventClock, SystemClock
@@ -247,6 +248,7 @@ class EngineRuntime:
                 ),
                 *self._cache_writers(ports.bus),
                 *self._live_services(live, ports.bus),
+                *self._tick_recorder(ports.bus),
             ],
             services=self.services,
             singleton=singleton,
@@ -318,6 +320,16 @@ class EngineRuntime:
         if wrap is None:
             return list(live.services)
         return [wrap("order_updates", service) for service in live.services]
+
+    def _tick_recorder(self, bus: EventBus) -> list[Service]:
+        """Where the feed runs, every tick it publishes is recorded (once per cluster)."""
+        if "feed" not in parse_services(self.services):
+            return []
+        recorder = build_recorder(self.settings, bus, self.clock)
+        if recorder is None:
+            return []
+        wrap = singleton_wrapper(bus, self.broker)
+        return [wrap("ticks", recorder) if wrap else recorder]
 
     def _cache_writers(self, bus: EventBus) -> list[Service]:
         from engine.read_model.cache_writer import CacheWriter

@@ -34,6 +34,7 @@ from alphapanda_tui.settings.groups import (
     _doc,
 )
 from alphapanda_tui.settings.names import ENV_PREFIX, NESTED_DELIMITER, env_name
+from alphapanda_tui.settings.ticks import TicksSettings
 from engine.events.types import Broker
 
 
@@ -68,6 +69,7 @@ class Settings(BaseSettings):
     processing: ProcessingSettings = ProcessingSettings()
     log: LogSettings = LogSettings()
     ui: UiSettings = UiSettings()
+    ticks: TicksSettings = TicksSettings()
 
     @field_validator("home", "strategies_file", mode="before")
     @classmethod

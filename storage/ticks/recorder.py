@@ -13,9 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 from engine.bus.base import EventBus
 from engine.clock import Clock, SystemClock
@@ -26,26 +24,12 @@ from engine.events.types import ComponentStatus, EventType, Severity
 from engine.processing.config import ProcessorConfig
 from engine.processing.emitter import Emitter
 from engine.processing.processor import StreamProcessor
+from storage.ticks.config import RecorderConfig
 from storage.ticks.layout import ist_day
 from storage.ticks.retention import expired_days, prune
-from storage.ticks.writer import DEFAULT_ROTATE_TICKS, TickWriter, recover
+from storage.ticks.writer import TickWriter, recover
 
 log = logging.getLogger("alphapanda.ticks")
-
-
-@dataclass(frozen=True, slots=True)
-class RecorderConfig:
-    """Where and how ticks are recorded; built from the ``ticks`` settings group."""
-
-    root: Path
-    flush_seconds: float = 1.0
-    max_buffered: int = 100_000  # ticks held in memory, the write in flight included
-    retention_days: int = 30
-    rotate_ticks: int = DEFAULT_ROTATE_TICKS
-
-    def __post_init__(self) -> None:
-        if self.flush_seconds <= 0 or self.max_buffered < 1 or self.retention_days < 1:
-            raise ValueError("flush_seconds > 0, max_buffered >= 1, retention_days >= 1")
 
 
 class TickRecorder(StreamProcessor):

@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from engine.events.payloads import Tick
+from storage.ticks.config import DEFAULT_ROTATE_TICKS
 from storage.ticks.layout import (
     STREAM_SUFFIX,
     day_dir,
@@ -38,7 +39,6 @@ from storage.ticks.schema import TICK_SCHEMA, ticks_to_batch
 
 log = logging.getLogger("alphapanda.ticks")
 
-DEFAULT_ROTATE_TICKS = 1_000_000  # ~15 MB of stream: sealing it takes well under a second
 _sequence = itertools.count(1)
 
 

@@ -149,6 +149,11 @@ CHANGED: dict[str, str] = {
     "LOG__JSON": "false",
     "UI__REFRESH_HZ": "4",
     "UI__THEME": "nord",
+    "TICKS__RECORD": "false",
+    "TICKS__DIR": "{tmp}/tick-store",
+    "TICKS__RETENTION_DAYS": "7",
+    "TICKS__FLUSH_SECONDS": "2.5",
+    "TICKS__MAX_BUFFERED": "5000",
 }
 
 # Settings a field only matters under (both sides of the comparison get them).
@@ -315,6 +320,15 @@ class _NoAttach:
     logs = None
 
 
+def _ticks(settings: Settings) -> Any:
+    """The recorder the runtime adds, as it is configured (none when recording is off)."""
+    from alphapanda_tui.runtime import build_runtime
+    from engine.bus.memory import MemoryBus
+
+    recorders = build_runtime(settings)._tick_recorder(MemoryBus())
+    return [snapshot(recorder.recorder_config) for recorder in recorders]
+
+
 def _pipeline(settings: Settings) -> Any:
     return snapshot(engine_config.pipeline_config(settings), depth=6)
 
@@ -332,6 +346,7 @@ PROBES: dict[str, Probe] = {
     "processing": _processing,
     "log": _logging,
     "ui": _ui,
+    "ticks": _ticks,
 }
 
 
