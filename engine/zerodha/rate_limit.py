@@ -35,10 +35,15 @@ class RateLimits:
     per_day: int = 5000
     backoff_initial_s: float = 1.0
     backoff_max_s: float = 30.0
+    # The "second" we count in. Kite counts arrivals and we count departures, so a budget
+    # run at its limit wants a little more than a second to stay clear of network jitter.
+    second_s: float = 1.0
 
     def __post_init__(self) -> None:
         if min(self.per_second, self.per_minute, self.per_day) < 1:
             raise ValueError("order rate limits must be at least 1")
+        if not 1.0 <= self.second_s < 2.0:
+            raise ValueError("second_s must be at least 1 and under 2 seconds")
         if self.backoff_initial_s <= 0 or self.backoff_max_s < self.backoff_initial_s:
             raise ValueError("need 0 < backoff_initial_s <= backoff_max_s")
 
@@ -82,7 +87,8 @@ class OrderRateLimiter:
         if len(self._sent) >= self.limits.per_minute:
             wait_until = max(wait_until, self._sent[-self.limits.per_minute] + _MINUTE_NS)
         if len(self._sent) >= self.limits.per_second:
-            wait_until = max(wait_until, self._sent[-self.limits.per_second] + NS_PER_S)
+            second_ns = int(self.limits.second_s * NS_PER_S)
+            wait_until = max(wait_until, self._sent[-self.limits.per_second] + second_ns)
         return max(0, wait_until - now) / NS_PER_S
 
     async def acquire(self) -> None:

@@ -27,6 +27,7 @@ import websockets
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request, Response
 
+from tests.kite_fake import historical
 from tests.kite_fake.packets import FakeQuote, frame, full_packet, ltp_packet, quote_packet
 
 INSTRUMENT_HEADER = (
@@ -739,6 +740,7 @@ class _HttpServer(ThreadingHTTPServer):
             ("POST", "/margins/basket"): _order_margins,
         }
         self.prefix_routes: dict[tuple[str, str], Callable[..., None]] = {
+            ("GET", historical.PREFIX): historical.handle,  # before its parent, /instruments/
             ("GET", "/instruments/"): _instruments,
             ("GET", "/orders/"): _order_by_id,
             ("POST", "/orders/"): _order_by_id,
@@ -752,6 +754,7 @@ class FakeKite:
 
     def __init__(self, state: KiteState | None = None) -> None:
         self.state = state or KiteState()
+        self.historical = historical.HistoricalState()
         self.quotes: dict[int, FakeQuote] = {}
         self.ws_connections: list[ServerConnection] = []
         self.ws_messages: list[dict[str, Any]] = []
