@@ -4,8 +4,10 @@ A DataTable renders every visible cell through Rich again whenever any cell chan
 caches are keyed by one table-wide update counter), and adding or removing a row re-indexes
 the whole table: with prices moving under the 10 Hz refresh that was ~20 ms a frame per
 table, on the loop the engine and the kill key share. Here a row becomes one ``Strip``
-when its cells change, and a frame only crops cached strips. The cursor (by row index) and
-the scroll position survive every refresh, as the trader left them.
+when its cells change, and a frame only crops cached strips. The cursor stays on its row's
+key when live updates add, remove or reorder rows above it (a key pressed on the selection
+acts on the row the trader chose, not on whatever slid under the cursor), and the scroll
+position survives every refresh.
 
 A fitted table (``fit=True``) sizes each column to its widest cell, so money is never
 cut: when the panel is too narrow, text columns that allow it (``min_width``) give up
@@ -201,9 +203,10 @@ class KeyedTable(ScrollView, can_focus=True):
     def sync(self, rows: Sequence[tuple[str, Row]]) -> None:
         """Make the table show ``rows`` (key, cells) in this order, redrawing only differences."""
         keys = [key for key, _ in rows]
-        changed = keys != self._order
-        if changed:
-            wanted = set(keys)
+        # rows added, removed or reordered: what is wanted now (None: the same rows)
+        wanted = set(keys) if keys != self._order else None
+        changed = wanted is not None
+        if wanted is not None:
             for key in [k for k in self._cells if k not in wanted]:
                 del self._cells[key]
                 del self._given[key]
@@ -228,10 +231,13 @@ class KeyedTable(ScrollView, can_focus=True):
                 changed = True
         if not changed:
             return
+        followed = self.cursor_key
         self._order = keys
         if self._fit:
             self._refit()
-        if self.cursor_row >= len(keys):
+        if wanted is not None and followed in wanted:
+            self.cursor_row = keys.index(followed)
+        elif self.cursor_row >= len(keys):
             self.cursor_row = max(0, len(keys) - 1)
         size = Size(self._total_width, len(keys) + 1)
         if size != self.virtual_size:

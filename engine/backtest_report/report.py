@@ -70,8 +70,7 @@ class BacktestReport:
             "gross_profit": str(self.trades.gross_profit),
             "gross_loss": str(self.trades.gross_loss),
             "max_drawdown": str(drawdown.amount),
-            "max_drawdown_pct": _ratio(drawdown.amount / self.returns.capital * 100),
-            "drawdown_peak_equity": str(drawdown.peak_equity),
+            "max_drawdown_pct": _ratio(drawdown.fraction * 100),
             "drawdown_peak": _iso(drawdown.peak_ts),
             "drawdown_trough": _iso(drawdown.trough_ts),
             "per_day": [dict(day) for day in self.days],
@@ -132,16 +131,3 @@ def _trip(trip: RoundTrip) -> dict[str, Any]:
         "charges": str(trip.charges),
         "net_pnl": str(trip.net_pnl),
     }
-
-
-@dataclass(frozen=True, slots=True)
-class SavedBacktest:
-    """One archived run as the backtests screen lists it: its summary and report JSON."""
-
-    name: str  # the archive's file stem: when it ran (UTC) and the strategy
-    summary: dict[str, Any]
-    report: dict[str, Any]
-
-    @property
-    def equities(self) -> list[Decimal]:
-        return [Decimal(equity) for _ts, equity in self.report["equity_curve"]]

@@ -76,6 +76,14 @@ class RecordingOperator(TradingOperator):
         self.calls.append(("reduce", strategy))
         await super().reduce(strategy, operator)
 
+    async def exit_positions(self, *, symbol: str | None = None, **kwargs: Any) -> None:
+        self.calls.append(("exit", (symbol, kwargs.get("strategy"))))
+        await super().exit_positions(symbol=symbol, **kwargs)
+
+    async def protect(self, *, strategy: str, instrument_token: int, **kwargs: Any) -> None:
+        self.calls.append(("protect", (strategy, instrument_token)))
+        await super().protect(strategy=strategy, instrument_token=instrument_token, **kwargs)
+
 
 class BusHarness:
     """Implements ``EngineHandle`` over a real bus; ``calls`` records control requests."""
