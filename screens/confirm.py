@@ -7,10 +7,9 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Static
+from textual.widgets import Button
 
-from screens.dialog import Dialog
+from screens.dialog import Dialog, cancel_button, dialog_box, dialog_buttons
 
 
 class ConfirmScreen(Dialog[bool]):
@@ -28,12 +27,10 @@ class ConfirmScreen(Dialog[bool]):
         self.confirm_label = confirm_label
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Static(self.title_text, id="dialog-title")
-            yield Static(self.question, id="dialog-question")
-            with Horizontal(id="dialog-buttons"):
-                yield Button(self.confirm_label, id="confirm", variant="warning")
-                yield Button("Cancel (Esc)", id="cancel")
+        with dialog_box(self.title_text, self.question):
+            yield dialog_buttons(
+                Button(self.confirm_label, id="confirm", variant="warning"), cancel_button()
+            )
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()

@@ -6,6 +6,10 @@ a button's press effect, a keystroke in an input): ~50 ms at 120×40, on the loo
 engine and the kill key share. Here the backdrop lines are kept until the console says
 the dashboard below was redrawn (``refresh_backdrop``, at most once a second while a
 dialog is open), the screen size, its tint or the theme change.
+
+``dialog_box``, ``dialog_buttons`` and ``cancel_button`` build the frame every question
+dialog shares (ids ``dialog``, ``dialog-title``, ``dialog-question``, ``dialog-buttons``
+and ``cancel``, which ``app.tcss`` and the Escape/Cancel handlers rely on).
 """
 
 from __future__ import annotations
@@ -13,9 +17,11 @@ from __future__ import annotations
 import time
 from typing import TypeVar
 
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.strip import Strip
 from textual.widget import Widget
+from textual.widgets import Button, Static
 
 ResultType = TypeVar("ResultType")
 
@@ -49,3 +55,22 @@ class Dialog(ModalScreen[ResultType]):
             self._backdrop_key, self._backdrop_at = key, time.monotonic()
             lines = self._backdrop = [Widget.render_line(self, row) for row in range(key[0].height)]
         return lines[y] if 0 <= y < len(lines) else Strip.blank(self.size.width)
+
+
+def dialog_box(title: str, question: str | None = None, *, danger: bool = False) -> Vertical:
+    """A dialog's frame holding its title and question; ``with`` it in ``compose`` to add
+    the rest. ``danger`` draws it in the error colour (orders or real money at stake)."""
+    heading = [Static(title, id="dialog-title")]
+    if question is not None:
+        heading.append(Static(question, id="dialog-question"))
+    return Vertical(*heading, id="dialog", classes="danger" if danger else "")
+
+
+def dialog_buttons(*buttons: Button) -> Horizontal:
+    """The dialog's row of buttons, in the order given."""
+    return Horizontal(*buttons, id="dialog-buttons")
+
+
+def cancel_button(label: str = "Cancel (Esc)") -> Button:
+    """The button that answers as Escape does."""
+    return Button(label, id="cancel")

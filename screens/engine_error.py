@@ -6,10 +6,9 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
-from textual.widgets import Button, Static
+from textual.widgets import Button
 
-from screens.dialog import Dialog
+from screens.dialog import Dialog, dialog_box
 
 
 class EngineErrorScreen(Dialog[None]):
@@ -22,13 +21,11 @@ class EngineErrorScreen(Dialog[None]):
         self.error = error
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog", classes="danger"):
-            yield Static("ENGINE STOPPED", id="dialog-title")
-            yield Static(
-                f"The trading engine failed: {self.error}\n"
-                "No new orders will be sent. See the error log for details.",
-                id="dialog-question",
-            )
+        question = (
+            f"The trading engine failed: {self.error}\n"
+            "No new orders will be sent. See the error log for details."
+        )
+        with dialog_box("ENGINE STOPPED", question, danger=True):
             yield Button("Exit console", id="exit", variant="error")
 
     def on_mount(self) -> None:

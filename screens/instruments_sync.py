@@ -14,7 +14,6 @@ from typing import ClassVar, Protocol
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Button, ProgressBar, Static
@@ -22,7 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from engine.zerodha.instruments_sync import Progress, SyncResult, explain_sync_failure
 from engine.zerodha.session import LoginError
-from screens.dialog import Dialog
+from screens.dialog import Dialog, dialog_box, dialog_buttons
 
 NOT_LOGGED_IN = "Not logged in to Zerodha: log in first (ctrl+l), then sync again."
 SHOWN_ERRORS = 3  # skipped rows listed by line; the rest are counted
@@ -75,8 +74,7 @@ class InstrumentSyncScreen(Dialog[SyncResult | None]):
         self.finished = False
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Static("INSTRUMENTS SYNC · LIVE", id="dialog-title")
+        with dialog_box("INSTRUMENTS SYNC · LIVE"):
             yield Static(
                 "Today's NSE instruments dump from Zerodha into the database.", id="sync-what"
             )
@@ -88,8 +86,7 @@ class InstrumentSyncScreen(Dialog[SyncResult | None]):
                 id="sync-status",
                 markup=False,
             )
-            with Horizontal(id="dialog-buttons"):
-                yield Button("Close (Esc)", id="sync-close", disabled=True)
+            yield dialog_buttons(Button("Close (Esc)", id="sync-close", disabled=True))
 
     def on_mount(self) -> None:
         self.run_sync()

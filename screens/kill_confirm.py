@@ -18,10 +18,9 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Static
+from textual.widgets import Button
 
-from screens.dialog import Dialog
+from screens.dialog import Dialog, cancel_button, dialog_box, dialog_buttons
 
 
 class KillChoice(StrEnum):
@@ -53,17 +52,16 @@ class KillConfirmScreen(Dialog[KillChoice | None]):
         self._chosen = False
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog", classes="danger"):
-            yield Static(f"KILL SWITCH · {self.mode.upper()}", id="dialog-title")
-            yield Static(
-                f"Halt ALL trading now and cancel {self.open_orders} open order(s)?\n"
-                f"Square off also closes {self.positions} open position(s) at market.",
-                id="dialog-question",
+        question = (
+            f"Halt ALL trading now and cancel {self.open_orders} open order(s)?\n"
+            f"Square off also closes {self.positions} open position(s) at market."
+        )
+        with dialog_box(f"KILL SWITCH · {self.mode.upper()}", question, danger=True):
+            yield dialog_buttons(
+                Button("Kill", id="kill", variant="error"),
+                Button("Kill and square off", id="flatten", variant="error"),
+                cancel_button(),
             )
-            with Horizontal(id="dialog-buttons"):
-                yield Button("Kill", id="kill", variant="error")
-                yield Button("Kill and square off", id="flatten", variant="error")
-                yield Button("Cancel (Esc)", id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#kill", Button).focus()

@@ -15,13 +15,12 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Static
 
 from engine.events.payloads import OrderUpdate
 from engine.events.types import OrderType
 from engine.trading_state.manual import MAX_MODIFICATIONS
-from screens.dialog import Dialog
+from screens.dialog import Dialog, cancel_button, dialog_box, dialog_buttons
 
 _HAS_PRICE = (OrderType.LIMIT, OrderType.SL)
 _HAS_TRIGGER = (OrderType.SL, OrderType.SL_M)
@@ -101,18 +100,16 @@ class ModifyOrderScreen(Dialog[OrderChanges | None]):
 
     def compose(self) -> ComposeResult:
         order = self.order
-        with Vertical(id="dialog"):
-            yield Static(f"Modify order {order.client_order_id}", id="dialog-title")
-            yield Static(self._summary(), id="dialog-question")
+        with dialog_box(f"Modify order {order.client_order_id}", self._summary()):
             if order.order_type in _HAS_PRICE:
                 yield Input(placeholder=f"price ({order.price})", id="modify-price")
             if order.order_type in _HAS_TRIGGER:
                 yield Input(placeholder=f"trigger ({order.trigger_price})", id="modify-trigger")
             yield Input(placeholder=f"quantity ({order.quantity:,d})", id="modify-quantity")
             yield Static("", id="modify-problem")
-            with Horizontal(id="dialog-buttons"):
-                yield Button("Modify", id="confirm", variant="warning", disabled=True)
-                yield Button("Cancel (Esc)", id="cancel")
+            yield dialog_buttons(
+                Button("Modify", id="confirm", variant="warning", disabled=True), cancel_button()
+            )
 
     def _summary(self) -> str:
         order = self.order

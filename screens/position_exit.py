@@ -14,11 +14,10 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Static
 
 from engine.read_model.views import PositionView
-from screens.dialog import Dialog
+from screens.dialog import Dialog, cancel_button, dialog_box, dialog_buttons
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,14 +73,12 @@ class ExitPositionScreen(Dialog[ExitChoice | None]):
         self.view = view
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog", classes="danger"):
-            yield Static("Exit position", id="dialog-title")
-            yield Static(exit_summary(self.view), id="dialog-question")
+        with dialog_box("Exit position", exit_summary(self.view), danger=True):
             yield Input(placeholder="limit price (blank: MARKET)", id="exit-limit")
             yield Static("", id="exit-problem")
-            with Horizontal(id="dialog-buttons"):
-                yield Button("Exit at MARKET", id="confirm", variant="error")
-                yield Button("Cancel (Esc)", id="cancel")
+            yield dialog_buttons(
+                Button("Exit at MARKET", id="confirm", variant="error"), cancel_button()
+            )
 
     def on_mount(self) -> None:
         self.query_one("#exit-limit", Input).focus()

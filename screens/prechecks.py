@@ -14,12 +14,11 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Static
 
 from engine.prechecks import CheckResult
-from screens.dialog import Dialog
+from screens.dialog import Dialog, cancel_button, dialog_box, dialog_buttons
 
 
 def checklist(results: Sequence[CheckResult]) -> Content:
@@ -53,8 +52,7 @@ class PrecheckScreen(Dialog[bool]):
         self.failed = [r for r in self.results if not r.ok]
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog", classes="danger"):
-            yield Static("PRE-TRADING CHECKS · LIVE", id="dialog-title")
+        with dialog_box("PRE-TRADING CHECKS · LIVE", danger=True):
             yield Static(checklist(self.results), id="prechecks-list")
             if self.failed:
                 verdict = (
@@ -67,10 +65,11 @@ class PrecheckScreen(Dialog[bool]):
                     "to Zerodha with real money."
                 )
             yield Static(verdict, id="dialog-question")
-            with Horizontal(id="dialog-buttons"):
-                if not self.failed:
-                    yield Button("Start LIVE trading", id="confirm", variant="error")
-                yield Button("Cancel (Esc)" if not self.failed else "Close (Esc)", id="cancel")
+            if self.failed:
+                yield dialog_buttons(cancel_button("Close (Esc)"))
+            else:
+                start = Button("Start LIVE trading", id="confirm", variant="error")
+                yield dialog_buttons(start, cancel_button())
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()

@@ -15,12 +15,12 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.widgets import Button, Input, Static
 
 from engine.read_model.views import PositionView
 from engine.trading_state.operator import ProtectionLevels
-from screens.dialog import Dialog
+from screens.dialog import Dialog, cancel_button, dialog_box, dialog_buttons
 
 FIELDS = (
     ("stop", "Stop-loss", "price or % below the average (long)"),
@@ -100,18 +100,17 @@ class ProtectionScreen(Dialog[ProtectionChoice | None]):
         symbol = self.view.symbol.removeprefix("NSE:")
         what = f"{symbol} of {self.view.strategy}: {side} {abs(self.view.net_quantity):,d}"
         now = self.current or "none"
-        with Vertical(id="dialog"):
-            yield Static("Stop-loss, target, trailing stop", id="dialog-title")
-            yield Static(f"{what}\nNow: {now}", id="dialog-question")
+        with dialog_box("Stop-loss, target, trailing stop", f"{what}\nNow: {now}"):
             for key, label, hint in FIELDS:
                 with Horizontal(classes="protect-row"):
                     yield Static(label, classes="protect-label")
                     yield Input(placeholder=hint, id=f"protect-{key}")
             yield Static("", id="protect-problem")
-            with Horizontal(id="dialog-buttons"):
-                yield Button("Set", id="confirm", variant="warning", disabled=True)
-                yield Button("Clear all", id="clear")
-                yield Button("Cancel (Esc)", id="cancel")
+            yield dialog_buttons(
+                Button("Set", id="confirm", variant="warning", disabled=True),
+                Button("Clear all", id="clear"),
+                cancel_button(),
+            )
 
     def on_mount(self) -> None:
         self.query_one("#protect-stop", Input).focus()
