@@ -21,19 +21,6 @@ from alphapanda_tui.settings.docs import (
     setting_value,
     unknown_env_names,
 )
-from alphapanda_tui.settings.groups import (
-    BusSettings,
-    DatabaseSettings,
-    ExecutionSettings,
-    FeedSettings,
-    LogSettings,
-    PortfolioSettings,
-    ProcessingSettings,
-    RedisSettings,
-    RiskSettings,
-    UiSettings,
-    ZerodhaSettings,
-)
 from alphapanda_tui.settings.names import ENV_PREFIX, NESTED_DELIMITER, env_name
 from alphapanda_tui.settings.schema import Settings
 from alphapanda_tui.settings.wording import describe_validation_error, load_settings
@@ -42,19 +29,8 @@ __all__ = [
     "ENV_PREFIX",
     "NESTED_DELIMITER",
     "SECRET_MASK",
-    "BusSettings",
-    "DatabaseSettings",
-    "ExecutionSettings",
-    "FeedSettings",
-    "LogSettings",
-    "PortfolioSettings",
-    "ProcessingSettings",
-    "RedisSettings",
-    "RiskSettings",
     "SettingField",
     "Settings",
-    "UiSettings",
-    "ZerodhaSettings",
     "describe_validation_error",
     "env_name",
     "format_value",

@@ -38,6 +38,11 @@ def _doc(description: str, doc_default: str | None = None) -> dict[str, Any]:
     return {"description": description, "json_schema_extra": extra}
 
 
+def _charge(default: str, description: str) -> Any:
+    """A rate or amount of Zerodha's charges schedule: an exact Decimal, never negative."""
+    return Field(Decimal(default), ge=0, **_doc(description))
+
+
 def _split_list(value: Any) -> Any:
     """Accept a JSON list or a comma-separated string for list settings from env."""
     if not isinstance(value, str):
@@ -262,28 +267,16 @@ class ExecutionSettings(_Group):
         default_factory=dict,
         **_doc("Freeze-quantity overrides, EXCHANGE:NAME=QTY,... (or JSON); win over the table."),
     )
-    brokerage_pct_intraday: Decimal = Field(
-        Decimal("0.03"), ge=0, **_doc("Intraday brokerage, percent of turnover.")
-    )
-    brokerage_cap: Decimal = Field(Decimal(20), ge=0, **_doc("Brokerage cap per order, INR."))
-    brokerage_delivery: Decimal = Field(Decimal(0), ge=0, **_doc("Delivery brokerage, percent."))
-    stt_intraday_sell_pct: Decimal = Field(
-        Decimal("0.025"), ge=0, **_doc("STT on intraday sells, percent.")
-    )
-    stt_delivery_pct: Decimal = Field(
-        Decimal("0.1"), ge=0, **_doc("STT on delivery buys and sells, percent.")
-    )
-    exchange_txn_pct: Decimal = Field(
-        Decimal("0.00297"), ge=0, **_doc("Exchange transaction charge, percent.")
-    )
-    sebi_per_crore: Decimal = Field(Decimal(10), ge=0, **_doc("SEBI fee per crore, INR."))
-    gst_pct: Decimal = Field(Decimal(18), ge=0, **_doc("GST on brokerage and fees, percent."))
-    stamp_intraday_buy_pct: Decimal = Field(
-        Decimal("0.003"), ge=0, **_doc("Stamp duty on intraday buys, percent.")
-    )
-    stamp_delivery_buy_pct: Decimal = Field(
-        Decimal("0.015"), ge=0, **_doc("Stamp duty on delivery buys, percent.")
-    )
+    brokerage_pct_intraday: Decimal = _charge("0.03", "Intraday brokerage, percent of turnover.")
+    brokerage_cap: Decimal = _charge("20", "Brokerage cap per order, INR.")
+    brokerage_delivery: Decimal = _charge("0", "Delivery brokerage, percent.")
+    stt_intraday_sell_pct: Decimal = _charge("0.025", "STT on intraday sells, percent.")
+    stt_delivery_pct: Decimal = _charge("0.1", "STT on delivery buys and sells, percent.")
+    exchange_txn_pct: Decimal = _charge("0.00297", "Exchange transaction charge, percent.")
+    sebi_per_crore: Decimal = _charge("10", "SEBI fee per crore, INR.")
+    gst_pct: Decimal = _charge("18", "GST on brokerage and fees, percent.")
+    stamp_intraday_buy_pct: Decimal = _charge("0.003", "Stamp duty on intraday buys, percent.")
+    stamp_delivery_buy_pct: Decimal = _charge("0.015", "Stamp duty on delivery buys, percent.")
 
     _freeze = field_validator("freeze_quantities", mode="before")(
         lambda cls, value: parse_freeze_quantities(value)
