@@ -2,8 +2,9 @@
 
 ``--strategy NAME`` picks one strategy from the configured strategies file (or the
 bundled defaults); ``--synthetic N --seed S`` replays the seeded simulated market,
-``--ticks FILE`` a recorded CSV. Nothing is stored: the run uses the in-memory bus and
-store. The summary goes to stdout; progress, when shown, to stderr.
+``--ticks FILE`` a recorded CSV or tick-store file, ``--day DATE`` a day of the tick
+store. Nothing is stored: the run uses the in-memory bus and store. The summary goes to
+stdout; progress, when shown, to stderr.
 
 A backtest never writes into the console's log files (its automatic halts and thousands
 of orders are not the trader's day): it logs nothing unless ``--log-dir DIR`` asks for
@@ -34,7 +35,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     source.add_argument(
         "--synthetic", type=int, metavar="N", help="replay N ticks of the simulated market"
     )
-    source.add_argument("--ticks", type=Path, metavar="FILE", help="replay a tick CSV (or .gz)")
+    source.add_argument(
+        "--ticks",
+        type=Path,
+        metavar="FILE",
+        help="replay a tick file: CSV (or .gz), or a recorded .parquet / .arrows segment",
+    )
+    source.add_argument("--day", metavar="DATE", help="replay a day of the tick store (YYYY-MM-DD)")
     parser.add_argument("--seed", type=int, default=7, help="seed of --synthetic (default 7)")
     parser.add_argument(
         "--json", action="store_true", help="one JSON object (the default output as well)"
@@ -57,7 +64,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
-    from engine.backtest import SyntheticTicks, TickFile, run_backtest
+    from engine.backtest import SyntheticTicks, run_backtest
     from engine.market.feeds.replay import ReplayFormatError
 
     if args.synthetic is not None and args.synthetic < 1:
@@ -65,10 +72,10 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     if args.sync_every < 1:
         raise UsageError(f"--sync-every must be at least 1, got {args.sync_every}")
     registry, binding = _resolve(settings, args.strategy)
-    if args.ticks is not None:
-        if not args.ticks.is_file():
-            raise UsageError(f"tick file not found: {args.ticks}")
-        source: Any = TickFile(args.ticks, price_band_pct=settings.feed.price_band_pct)
+    if args.ticks is not None or args.day is not None:
+        from alphapanda_tui.backtest_sources import recorded_source
+
+        source: Any = recorded_source(settings, registry, ticks=args.ticks, day=args.day)
         expected = None
     else:
         source = SyntheticTicks(args.synthetic, seed=args.seed)

@@ -1,0 +1,81 @@
+"""Where ``alphapanda backtest`` gets recorded ticks: a day of the tick store
+(``--day DATE``) or one Parquet / Arrow-stream tick file (``--ticks FILE``).
+
+Both load as columns and run the replay rules on whole columns
+(``engine.market.feeds.column_checks``): bad rows become dead letters, as in a CSV. The
+files are read when the run starts (``TickStream.open_ticks``), so the backtest's time
+includes loading them; what can be refused cheaply (no such day, another schema) is
+refused before, as a usage error.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from alphapanda_tui.errors import UsageError
+from alphapanda_tui.tick_store import ticks_root
+from engine.backtest import TickFile, TickSource, TickStream
+from engine.instruments.registry import InstrumentRegistry
+from engine.market.feeds.column_checks import validated_ticks
+from engine.market.feeds.stream import TickItems
+from storage.ticks.columns import TickFileError, check_tick_file, table_columns
+from storage.ticks.layout import day_dir, segments, stored_days
+from storage.ticks.reader import read_day, read_segment
+
+COLUMNAR_SUFFIXES = (".parquet", ".arrows")
+
+
+def recorded_source(
+    settings: Any, registry: InstrumentRegistry, *, ticks: Path | None, day: str | None
+) -> TickSource:
+    """``--day DATE`` or ``--ticks FILE`` (CSV or gzipped CSV, Parquet or Arrow stream)."""
+    band = settings.feed.price_band_pct
+    if day is not None:
+        return recorded_day(ticks_root(settings), day, registry, band)
+    if ticks is None or not ticks.is_file():
+        raise UsageError(f"tick file not found: {ticks}")
+    if ticks.name.endswith(COLUMNAR_SUFFIXES):
+        return columnar_file(ticks, registry, band)
+    return TickFile(ticks, price_band_pct=band)
+
+
+def recorded_day(
+    root: Path, text: str, registry: InstrumentRegistry, price_band_pct: Decimal
+) -> TickStream:
+    """The day ``text`` names, as recorded under ``root``; a usage error naming the
+    recorded days when it is not a date or nothing of it was recorded."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        day = None
+    if day is None or not segments(day_dir(root, day)):
+        listing = ", ".join(d.isoformat() for d in stored_days(root)) or f"none under {root}"
+        wanted = f"no ticks recorded on {text}" if day else f"--day wants YYYY-MM-DD, not {text!r}"
+        raise UsageError(f"{wanted}; recorded days: {listing}")
+
+    def open_ticks() -> TickItems:
+        return _checked(read_day(root, day), registry, price_band_pct)
+
+    return TickStream(open_ticks, label=f"day:{day.isoformat()}")
+
+
+def columnar_file(path: Path, registry: InstrumentRegistry, price_band_pct: Decimal) -> TickStream:
+    """One tick segment file, its schema checked now (a usage error when it is not one)."""
+    try:
+        check_tick_file(path)
+    except TickFileError as exc:
+        raise UsageError(str(exc)) from None
+
+    def open_ticks() -> TickItems:
+        return _checked(read_segment(path), registry, price_band_pct)
+
+    return TickStream(open_ticks, label=f"file:{path}")
+
+
+def _checked(table: pa.Table, registry: InstrumentRegistry, price_band_pct: Decimal) -> TickItems:
+    return validated_ticks(table_columns(table), registry, price_band_pct=price_band_pct)
