@@ -45,6 +45,7 @@ COMMANDS: tuple[str, ...] = (
     "orders",
     "trades",
     "positions",
+    "history",
 )
 # A command whose module is named otherwise (``exit`` would shadow the builtin's name).
 MODULE_OF_COMMAND = {"exit": "exit_positions"}
