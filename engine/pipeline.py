@@ -166,6 +166,7 @@ class Pipeline:
             clock=self.clock,
             store=store,
             product=config.default_product,
+            calendar=config.risk.calendar,
         )
         self.risk = RiskManager(
             bus=bus,

@@ -15,6 +15,7 @@ import msgspec
 
 from engine.events.payloads import Tick
 from engine.events.types import Side
+from engine.market.bars import Bar
 from engine.strategies.params import StrategyParams
 
 
@@ -99,10 +100,19 @@ class PositionalStrategy(ABC, Generic[S]):
         """Fold one price into ``state``; return the target position and why, or None."""
 
     def on_tick(self, tick: Tick) -> Sequence[SignalIntent]:
-        state = self._states.get(tick.instrument_token)
+        return self.decide(tick.instrument_token, float(tick.last_price))
+
+    def on_bar(self, bar: Bar) -> Sequence[SignalIntent]:
+        """A closed bar (strategies configured with ``bars``): its close is the price,
+        so an indicator of N periods spans N bars instead of N ticks."""
+        return self.decide(bar.instrument_token, float(bar.close))
+
+    def decide(self, instrument_token: int, price: float) -> Sequence[SignalIntent]:
+        """Fold ``price`` into the instrument's state; the intents a new target needs."""
+        state = self._states.get(instrument_token)
         if state is None:
-            state = self._states[tick.instrument_token] = self.new_state()
-        decision = self.update(state, float(tick.last_price))
+            state = self._states[instrument_token] = self.new_state()
+        decision = self.update(state, price)
         if decision is None:
             return _NO_INTENTS
         target, reason = decision

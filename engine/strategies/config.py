@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from engine.events.types import Broker
+from engine.market.bars import INTERVALS
 from engine.strategies.params import (
     EmaCrossParams,
     MeanReversionParams,
@@ -30,6 +31,7 @@ from engine.strategies.params import (
 )
 
 StrategyKind = Literal["ema_cross", "momentum", "mean_reversion", "rsi"]
+TICKS = "tick"  # ``bars: tick``: the strategy sees every tick, no aggregation
 PARAMS_FOR_KIND: dict[str, type[StrategyParams]] = {
     "ema_cross": EmaCrossParams,
     "momentum": MomentumParams,
@@ -62,6 +64,17 @@ class StrategyConfig(BaseModel):
     instruments: tuple[Annotated[str, Strict()], ...] = Field(min_length=1)
     enabled: bool = Field(True, strict=True)
     broker: Broker = Broker.PAPER
+    # What the strategy is fed: every tick, or time bars of a Kite interval ("5minute"),
+    # closed on event time by ``engine.market.bars`` (live, replay and backtest alike).
+    bars: str = Field(TICKS, strict=True)
+
+    @model_validator(mode="after")
+    def _check_bars(self) -> StrategyConfig:
+        if self.bars != TICKS and self.bars not in INTERVALS:
+            raise ValueError(
+                f"bars: {self.bars!r} is not '{TICKS}' or one of {', '.join(INTERVALS)}"
+            )
+        return self
 
     @model_validator(mode="before")
     @classmethod

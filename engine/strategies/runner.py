@@ -7,6 +7,11 @@ Signal ids derive from the tick's event id and the strategy name, and the output
 last ticks are remembered, so a retried or redelivered tick repeats the same signals
 instead of feeding the strategy twice.
 
+A strategy configured with ``bars`` (an interval) is fed closed bars instead: one
+``BarAggregator`` per interval folds the ticks in, and a bar that the tick's event time
+closed is handed to ``on_bar``; its signals carry the bar's close as reference price and
+the closing tick's time.
+
 The runner also reads each broker's rejections and order events, so a strategy's
 intended position follows what was filled (``engine.strategies.book``): restored from the
 journal at start, kept while its orders are in flight, made what is held once they end.
@@ -30,6 +35,8 @@ from engine.events.payloads import OrderUpdate, RejectedSignal, Signal, Tick
 from engine.events.types import Broker, EventType, OrderStatus, OrderType, Product
 from engine.ids import client_order_id, derived_uuid7
 from engine.logs.order_story import INTENT, signal_story
+from engine.market.bars import Bar, BarAggregator
+from engine.market.calendar import NseCalendar
 from engine.memo import remember
 from engine.processing.dedup import DedupStore
 from engine.processing.emitter import Emitter
@@ -37,6 +44,7 @@ from engine.processing.processor import ProcessorConfig, StreamProcessor
 from engine.processing.retry import PermanentError
 from engine.strategies.base import PositionalStrategy, SignalIntent
 from engine.strategies.book import StrategyBook
+from engine.strategies.config import TICKS
 from engine.strategies.factory import StrategyBinding
 
 log = logging.getLogger("alphapanda.strategies")
@@ -58,7 +66,7 @@ class BookSource(Protocol):
 
 
 class _Route:
-    __slots__ = ("binding", "broker", "keys", "name", "on_tick", "product", "topic")
+    __slots__ = ("binding", "broker", "keys", "name", "on_bar", "on_tick", "product", "topic")
 
     def __init__(self, binding: StrategyBinding, product: Product) -> None:
         self.binding = binding
@@ -67,6 +75,7 @@ class _Route:
         self.broker: Broker = binding.broker
         self.topic = topics.signals_raw(binding.broker)
         self.on_tick = binding.strategy.on_tick
+        self.on_bar = binding.strategy.on_bar
         self.keys: dict[int, str] = {}  # order key per instrument token it trades
 
     def key(self, instrument_token: int) -> str:
@@ -92,6 +101,7 @@ class StrategyRunner(StreamProcessor):
         replay_window: int = 256,
         store: BookSource | None = None,
         product: Product = Product.MIS,  # what every signal's order is (MIS: intraday)
+        calendar: NseCalendar | None = None,  # the sessions bars are aligned to
     ) -> None:
         brokers = sorted({b.broker for b in bindings})
         book_topics = [
@@ -118,17 +128,26 @@ class StrategyRunner(StreamProcessor):
         }
         self.book = StrategyBook(strategies)
         self._routes: dict[int, list[_Route]] = {}
+        bar_routes: dict[str, dict[int, list[_Route]]] = {}
         for binding in self.bindings:
             route = _Route(binding, product)
+            interval = binding.config.bars
+            by_token = self._routes if interval == TICKS else bar_routes.setdefault(interval, {})
             for token in sorted(binding.tokens):
-                self._routes.setdefault(token, []).append(route)
+                by_token.setdefault(token, []).append(route)
+        self._bar_routes = bar_routes
+        self._aggregators = [
+            BarAggregator(interval, calendar=calendar, tokens=frozenset(routes))
+            for interval, routes in sorted(bar_routes.items())
+        ]
         self._recent: dict[str, list[_Output]] = {}
         self._replay_window = replay_window
         self.signals_emitted = 0
         self.strategy_errors: dict[str, int] = {}
 
     def subscribed_tokens(self) -> frozenset[int]:
-        return frozenset(self._routes)
+        bar_tokens = [token for routes in self._bar_routes.values() for token in routes]
+        return frozenset([*self._routes, *bar_tokens])
 
     async def on_start(self) -> None:
         """Strategies start from what the journal says they hold, not FLAT."""
@@ -164,7 +183,7 @@ class StrategyRunner(StreamProcessor):
         if type(tick) is not Tick:
             return self._apply_book(envelope)
         routes = self._routes.get(tick.instrument_token)
-        if routes is None:
+        if routes is None and not self._aggregators:
             return True
         event_id = envelope.id
         if event_id in self._recent:
@@ -182,7 +201,7 @@ class StrategyRunner(StreamProcessor):
                 return
             raise PermanentError(f"expected a tick on {topics.MARKET_TICKS}, got {envelope.type}")
         routes = self._routes.get(tick.instrument_token)
-        if routes is None:
+        if routes is None and not self._aggregators:
             return
         outputs = self._recent.get(envelope.id)
         if outputs is None:
@@ -193,11 +212,11 @@ class StrategyRunner(StreamProcessor):
             signal_story(INTENT, signal, status="SIGNAL", broker=broker.value, reason=signal.reason)
         self.signals_emitted += len(outputs)
 
-    def _evaluate(self, event_id: str, tick: Tick, routes: list[_Route]) -> list[_Output]:
-        """The signals ``routes`` produce for ``tick``; usually none (the shared empty list,
-        so the common tick allocates nothing)."""
+    def _evaluate(self, event_id: str, tick: Tick, routes: list[_Route] | None) -> list[_Output]:
+        """The signals ``routes`` produce for ``tick``, then those of the bars its time
+        closed; usually none (the shared empty list, so the common tick allocates nothing)."""
         outputs = _NO_OUTPUTS
-        for route in routes:
+        for route in routes or ():
             try:
                 intents = route.on_tick(tick)
             except Exception:  # one faulty strategy must not starve the others
@@ -214,6 +233,44 @@ class StrategyRunner(StreamProcessor):
                 self.book.sent(
                     broker, route.name, tick.instrument_token, client_order_id(signal.signal_id)
                 )
+        for aggregator in self._aggregators:
+            for bar in aggregator.on_tick(tick):
+                outputs = self._on_bar(outputs, event_id, tick, bar)
+        return outputs
+
+    def _on_bar(self, outputs: list[_Output], event_id: str, tick: Tick, bar: Bar) -> list[_Output]:
+        """Hand a closed bar to its strategies; their signals are appended to ``outputs``."""
+        for route in self._bar_routes[bar.interval].get(bar.instrument_token, ()):
+            try:
+                intents = route.on_bar(bar)
+            except Exception:  # one faulty strategy must not starve the others
+                self.strategy_errors[route.name] = self.strategy_errors.get(route.name, 0) + 1
+                log.exception("strategy failed on bar", extra={"strategy": route.name})
+                continue
+            for index, intent in enumerate(intents):
+                if outputs is _NO_OUTPUTS:
+                    outputs = []
+                signal = Signal(
+                    signal_id=derived_uuid7(
+                        event_id,
+                        f"signal:{route.name}:{bar.instrument_token}",
+                        index,
+                        tick.exchange_ts // 1_000_000,
+                    ),
+                    strategy=route.name,
+                    instrument_token=bar.instrument_token,
+                    symbol=bar.symbol,
+                    side=intent.side,
+                    quantity=intent.quantity,
+                    order_type=OrderType.MARKET,
+                    product=route.product,
+                    reference_price=bar.close,
+                    signal_ts=tick.exchange_ts,
+                    reason=f"{intent.reason} ({bar.interval} bar)",
+                )
+                outputs.append((route.topic, route.key(bar.instrument_token), route.broker, signal))
+                cid = client_order_id(signal.signal_id)
+                self.book.sent(route.broker, route.name, bar.instrument_token, cid)
         return outputs
 
     @staticmethod
