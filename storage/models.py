@@ -43,6 +43,9 @@ RowId = BigInteger().with_variant(Integer(), "sqlite")
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Every Decimal column is money (``Mapped[Decimal]`` needs no column of its own), so
+    # none can miss the exact SQLite storage ``Money`` gives it.
+    type_annotation_map = {Decimal: Money()}
 
 
 def _id() -> Mapped[int]:
@@ -63,11 +66,11 @@ class InstrumentRow(Base):
     exchange: Mapped[str] = mapped_column(String(16))
     segment: Mapped[str] = mapped_column(String(32))
     instrument_type: Mapped[str] = mapped_column(String(16))
-    tick_size: Mapped[Decimal] = mapped_column(Money())
+    tick_size: Mapped[Decimal]
     lot_size: Mapped[int] = mapped_column(Integer)
-    last_price: Mapped[Decimal] = mapped_column(Money())
+    last_price: Mapped[Decimal]
     expiry: Mapped[date | None] = mapped_column(Date)
-    strike: Mapped[Decimal] = mapped_column(Money())
+    strike: Mapped[Decimal]
     freeze_quantity: Mapped[int | None] = mapped_column(Integer)
 
 
@@ -105,11 +108,11 @@ class OrderRow(Base):
     order_type: Mapped[str] = mapped_column(String(8))
     product: Mapped[str] = mapped_column(String(8))
     validity: Mapped[str] = mapped_column(String(8))
-    price: Mapped[Decimal | None] = mapped_column(Money())
-    trigger_price: Mapped[Decimal | None] = mapped_column(Money())
+    price: Mapped[Decimal | None]
+    trigger_price: Mapped[Decimal | None]
     status: Mapped[str] = mapped_column(String(24))
     filled_quantity: Mapped[int] = mapped_column(Integer)
-    average_price: Mapped[Decimal | None] = mapped_column(Money())
+    average_price: Mapped[Decimal | None]
     broker_order_id: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text)
     created_ts: Mapped[int] = mapped_column(BigInteger)
@@ -131,8 +134,8 @@ class FillRow(Base):
     symbol: Mapped[str] = mapped_column(String(64))
     side: Mapped[str] = mapped_column(String(8))
     quantity: Mapped[int] = mapped_column(Integer)
-    price: Mapped[Decimal] = mapped_column(Money())
-    charges: Mapped[Decimal] = mapped_column(Money())
+    price: Mapped[Decimal]
+    charges: Mapped[Decimal]
     fill_ts: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -146,10 +149,10 @@ class PositionRow(Base):
     instrument_token: Mapped[int] = mapped_column(BigInteger)
     symbol: Mapped[str] = mapped_column(String(64))
     net_quantity: Mapped[int] = mapped_column(Integer)
-    average_price: Mapped[Decimal] = mapped_column(Money())
-    realized_pnl: Mapped[Decimal] = mapped_column(Money())
-    charges: Mapped[Decimal] = mapped_column(Money())
-    last_price: Mapped[Decimal | None] = mapped_column(Money())
+    average_price: Mapped[Decimal]
+    realized_pnl: Mapped[Decimal]
+    charges: Mapped[Decimal]
+    last_price: Mapped[Decimal | None]
     updated_ts: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -160,17 +163,17 @@ class PnlSnapshotRow(Base):
     id: Mapped[int] = _id()
     broker: Mapped[str] = mapped_column(String(16))
     snapshot_ts: Mapped[int] = mapped_column(BigInteger)
-    realized_pnl: Mapped[Decimal] = mapped_column(Money())
-    unrealized_pnl: Mapped[Decimal] = mapped_column(Money())
-    charges: Mapped[Decimal] = mapped_column(Money())
-    cash: Mapped[Decimal] = mapped_column(Money())
-    equity: Mapped[Decimal] = mapped_column(Money())
-    gross_exposure: Mapped[Decimal] = mapped_column(Money())
+    realized_pnl: Mapped[Decimal]
+    unrealized_pnl: Mapped[Decimal]
+    charges: Mapped[Decimal]
+    cash: Mapped[Decimal]
+    equity: Mapped[Decimal]
+    gross_exposure: Mapped[Decimal]
     # The trading day's figures; NULL in rows stored before they were kept (0002).
     trading_day: Mapped[date | None] = mapped_column(Date)
-    day_realized_pnl: Mapped[Decimal | None] = mapped_column(Money())
-    day_unrealized_pnl: Mapped[Decimal | None] = mapped_column(Money())
-    day_charges: Mapped[Decimal | None] = mapped_column(Money())
+    day_realized_pnl: Mapped[Decimal | None]
+    day_unrealized_pnl: Mapped[Decimal | None]
+    day_charges: Mapped[Decimal | None]
 
 
 class RiskAlertRow(Base):
@@ -236,13 +239,13 @@ class ProtectionRow(Base):
     instrument_token: Mapped[int] = mapped_column(BigInteger)
     symbol: Mapped[str] = mapped_column(String(64))
     direction: Mapped[int] = mapped_column(Integer)
-    stop_price: Mapped[Decimal | None] = mapped_column(Money())
-    stop_pct: Mapped[Decimal | None] = mapped_column(Money())
-    target_price: Mapped[Decimal | None] = mapped_column(Money())
-    target_pct: Mapped[Decimal | None] = mapped_column(Money())
-    trail_amount: Mapped[Decimal | None] = mapped_column(Money())
-    trail_pct: Mapped[Decimal | None] = mapped_column(Money())
-    best_price: Mapped[Decimal | None] = mapped_column(Money())
+    stop_price: Mapped[Decimal | None]
+    stop_pct: Mapped[Decimal | None]
+    target_price: Mapped[Decimal | None]
+    target_pct: Mapped[Decimal | None]
+    trail_amount: Mapped[Decimal | None]
+    trail_pct: Mapped[Decimal | None]
+    best_price: Mapped[Decimal | None]
     fired: Mapped[str] = mapped_column(String(32))
     fired_ts: Mapped[int] = mapped_column(BigInteger)
     exit_signal_id: Mapped[str] = mapped_column(String(64))
