@@ -45,6 +45,7 @@ COMMANDS: tuple[str, ...] = (
     "orders",
     "trades",
     "positions",
+    "ticks",
     "history",
 )
 # A command whose module is named otherwise (``exit`` would shadow the builtin's name).
