@@ -1,4 +1,5 @@
-"""The read-model cache: latest positions, orders, P&L, health and trading states per broker.
+"""The read-model cache: latest positions, orders, P&L, funds, health and trading states per
+broker.
 
 Attached consoles and other readers (``alphapanda status``) read it instead of the
 database. ``RedisReadCache`` shares it between processes; ``MemoryReadCache`` is the
@@ -14,6 +15,7 @@ import msgspec
 from redis.asyncio import Redis
 
 from engine.events.payloads import (
+    FundsSnapshot,
     HealthReport,
     OrderUpdate,
     PnlSnapshot,
@@ -21,6 +23,7 @@ from engine.events.payloads import (
     TradingStateChanged,
 )
 from engine.events.types import Broker
+from engine.read_model.cache_writer import ReadModelCache
 
 T = TypeVar("T")
 
@@ -44,20 +47,15 @@ return 1
 """
 
 
-class ReadCache(Protocol):
-    """What the console's read side needs; newest order first."""
+class ReadCache(ReadModelCache, Protocol):
+    """The engine's writes (``ReadModelCache``) and what the console's read side needs;
+    newest order first."""
 
-    broker: Broker
-
-    async def put_position(self, position: PositionSnapshot) -> None: ...
     async def positions(self) -> list[PositionSnapshot]: ...
-    async def put_order(self, order: OrderUpdate) -> bool: ...
     async def orders(self) -> list[OrderUpdate]: ...
-    async def put_pnl(self, pnl: PnlSnapshot) -> None: ...
     async def pnl(self) -> PnlSnapshot | None: ...
-    async def put_health(self, report: HealthReport) -> None: ...
+    async def funds(self) -> FundsSnapshot | None: ...
     async def health(self) -> HealthReport | None: ...
-    async def put_trading_state(self, state: TradingStateChanged) -> None: ...
     async def trading_states(self) -> dict[str, TradingStateChanged]: ...
     async def clear(self) -> None: ...
     async def aclose(self) -> None: ...
@@ -93,6 +91,7 @@ class MemoryReadCache(_Closing):
         self._positions: dict[str, PositionSnapshot] = {}
         self._orders: dict[str, OrderUpdate] = {}
         self._pnl: PnlSnapshot | None = None
+        self._funds: FundsSnapshot | None = None
         self._health: HealthReport | None = None
         self._states: dict[str, TradingStateChanged] = {}
 
@@ -122,6 +121,13 @@ class MemoryReadCache(_Closing):
     async def pnl(self) -> PnlSnapshot | None:
         return self._pnl
 
+    async def put_funds(self, funds: FundsSnapshot) -> None:
+        if _newer(funds, self._funds):
+            self._funds = funds
+
+    async def funds(self) -> FundsSnapshot | None:
+        return self._funds
+
     async def put_health(self, report: HealthReport) -> None:
         self._health = report
 
@@ -137,7 +143,7 @@ class MemoryReadCache(_Closing):
     async def clear(self) -> None:
         self._positions.clear()
         self._orders.clear()
-        self._pnl = self._health = None
+        self._pnl = self._health = self._funds = None
         self._states.clear()
 
 
@@ -202,6 +208,15 @@ class RedisReadCache(_Closing):
     async def put_health(self, report: HealthReport) -> None:
         await self.redis.set(self.key("health"), _encode(report))
 
+    async def put_funds(self, funds: FundsSnapshot) -> None:
+        """Unless newer figures are cached. Read, then written: one cache writer owns the
+        key (its partition), so nothing writes between the two."""
+        if _newer(funds, await self.funds()):
+            await self.redis.set(self.key("funds"), _encode(funds))
+
+    async def funds(self) -> FundsSnapshot | None:
+        return _decode_optional(await self.redis.get(self.key("funds")), FundsSnapshot)
+
     async def health(self) -> HealthReport | None:
         return _decode_optional(await self.redis.get(self.key("health")), HealthReport)
 
@@ -221,6 +236,11 @@ class RedisReadCache(_Closing):
     async def aclose(self) -> None:
         if self._owns_client:
             await self.redis.aclose()
+
+
+def _newer(funds: FundsSnapshot, cached: FundsSnapshot | None) -> bool:
+    """A late copy (a redelivery, an older read) never replaces newer figures."""
+    return cached is None or funds.as_of_ns >= cached.as_of_ns
 
 
 def _encode(value: msgspec.Struct) -> bytes:

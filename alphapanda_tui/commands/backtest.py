@@ -1,4 +1,4 @@
-"""``alphapanda backtest``: replay ticks through the live pipeline and print its report.
+"""``alphapanda backtest``: replay ticks through the live pipeline and print one JSON summary.
 
 ``--strategy NAME`` picks one strategy from the configured strategies file (or the
 bundled defaults); ``--synthetic N --seed S`` replays the seeded simulated market,
@@ -14,18 +14,17 @@ the run's own channel files under ``DIR/logs``.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from alphapanda_tui.backtest_output import configure_output, emit_report
-from alphapanda_tui.backtest_sweep import configure_sweep, sweep
 from alphapanda_tui.errors import ConfigError, UsageError
 
 NAME = "backtest"
-HELP = "replay ticks through the trading pipeline and print its report (or --json)"
+HELP = "replay ticks through the trading pipeline and print a JSON summary"
 PROGRESS_MIN_TICKS = 200_000  # show progress on a non-terminal stderr only for long runs
 SETUP_LOGGING = False  # never the console's log files: ``--log-dir`` gives the run its own
 
@@ -45,6 +44,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--day", metavar="DATE", help="replay a day of the tick store (YYYY-MM-DD)")
     parser.add_argument("--seed", type=int, default=7, help="seed of --synthetic (default 7)")
     parser.add_argument(
+        "--json", action="store_true", help="one JSON object (the default output as well)"
+    )
+    parser.add_argument(
         "--sync-every",
         type=int,
         default=256,
@@ -52,8 +54,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="let every stage catch up after N ticks: fills are at most N ticks late "
         "(1: lockstep, as live; default 256)",
     )
-    configure_output(parser)
-    configure_sweep(parser)
     parser.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     parser.add_argument(
         "--log-dir",
@@ -80,8 +80,6 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     else:
         source = SyntheticTicks(args.synthetic, seed=args.seed)
         expected = args.synthetic
-    if args.grid:
-        return sweep(args, settings, binding.config, source)
     from alphapanda_tui.engine_config import pipeline_config
 
     with (
@@ -99,7 +97,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             )
         except ReplayFormatError as exc:
             raise UsageError(str(exc)) from None
-    emit_report(result, args, settings)
+    print(json.dumps(result.as_dict()))
     return 0
 
 

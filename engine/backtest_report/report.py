@@ -28,22 +28,14 @@ RATIO = Decimal("0.0001")
 class RunOutcome(Protocol):
     """What a report reads from a run (``engine.backtest.BacktestResult``)."""
 
-    @property
-    def equity_start(self) -> Decimal: ...
-    @property
-    def equity_end(self) -> Decimal: ...
-    @property
-    def charges(self) -> Decimal: ...
-    @property
-    def days(self) -> tuple[dict[str, Any], ...]: ...
-    @property
-    def halts(self) -> tuple[dict[str, Any], ...]: ...
-    @property
-    def trades(self) -> tuple[RoundTrip, ...]: ...
-    @property
-    def instruments(self) -> tuple[InstrumentPnl, ...]: ...
-    @property
-    def equity_curve(self) -> EquityCurve | None: ...
+    equity_start: Decimal
+    equity_end: Decimal
+    charges: Decimal
+    days: tuple[dict[str, Any], ...]
+    halts: tuple[dict[str, Any], ...]
+    trades: tuple[RoundTrip, ...]
+    instruments: tuple[InstrumentPnl, ...]
+    equity_curve: EquityCurve | None
 
     def as_dict(self) -> dict[str, Any]: ...
 
@@ -78,8 +70,7 @@ class BacktestReport:
             "gross_profit": str(self.trades.gross_profit),
             "gross_loss": str(self.trades.gross_loss),
             "max_drawdown": str(drawdown.amount),
-            "max_drawdown_pct": _ratio(drawdown.amount / self.returns.capital * 100),
-            "drawdown_peak_equity": str(drawdown.peak_equity),
+            "max_drawdown_pct": _ratio(drawdown.fraction * 100),
             "drawdown_peak": _iso(drawdown.peak_ts),
             "drawdown_trough": _iso(drawdown.trough_ts),
             "per_day": [dict(day) for day in self.days],
@@ -140,16 +131,3 @@ def _trip(trip: RoundTrip) -> dict[str, Any]:
         "charges": str(trip.charges),
         "net_pnl": str(trip.net_pnl),
     }
-
-
-@dataclass(frozen=True, slots=True)
-class SavedBacktest:
-    """One archived run as the backtests screen lists it: its summary and report JSON."""
-
-    name: str  # the archive's file stem: when it ran (UTC) and the strategy
-    summary: dict[str, Any]
-    report: dict[str, Any]
-
-    @property
-    def equities(self) -> list[Decimal]:
-        return [Decimal(equity) for _ts, equity in self.report["equity_curve"]]

@@ -139,9 +139,7 @@ def _apply(state: _KeyState, strategy: str, fill: FillRecord) -> None:
 
 def _replay(fills: Iterable[FillRecord]) -> dict[_Key, _KeyState]:
     states: dict[_Key, _KeyState] = {}
-    # By event time; fills of one instant keep the journal's order (the order the book
-    # applied them): a trade id says nothing about which came first.
-    for fill in sorted(fills, key=lambda f: f.fill_ts):
+    for fill in sorted(fills, key=lambda f: (f.fill_ts, f.trade_id)):
         key = (fill.strategy, fill.instrument_token)
         state = states.get(key)
         if state is None:
