@@ -1,4 +1,4 @@
-"""``alphapanda backtest``: replay ticks through the live pipeline and print one JSON summary.
+"""``alphapanda backtest``: replay ticks through the live pipeline and print its report.
 
 ``--strategy NAME`` picks one strategy from the configured strategies file (or the
 bundled defaults); ``--synthetic N --seed S`` replays the seeded simulated market,
@@ -14,17 +14,18 @@ the run's own channel files under ``DIR/logs``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from alphapanda_tui.backtest_output import configure_output, emit_report
+from alphapanda_tui.backtest_sweep import configure_sweep, sweep
 from alphapanda_tui.errors import ConfigError, UsageError
 
 NAME = "backtest"
-HELP = "replay ticks through the trading pipeline and print a JSON summary"
+HELP = "replay ticks through the trading pipeline and print its report (or --json)"
 PROGRESS_MIN_TICKS = 200_000  # show progress on a non-terminal stderr only for long runs
 SETUP_LOGGING = False  # never the console's log files: ``--log-dir`` gives the run its own
 
@@ -42,10 +43,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="replay a tick file: CSV (or .gz), or a recorded .parquet / .arrows segment",
     )
     source.add_argument("--day", metavar="DATE", help="replay a day of the tick store (YYYY-MM-DD)")
-    parser.add_argument("--seed", type=int, default=7, help="seed of --synthetic (default 7)")
-    parser.add_argument(
-        "--json", action="store_true", help="one JSON object (the default output as well)"
+    source.add_argument(
+        "--candles",
+        nargs="+",
+        metavar="SYMBOL",
+        help="replay stored Kite candles (alphapanda history fetch) of these instruments, "
+        "four ticks a candle; with --interval, --from and --to",
     )
+    parser.add_argument("--seed", type=int, default=7, help="seed of --synthetic (default 7)")
+    parser.add_argument("--interval", metavar="I", help="candle interval of --candles (day, ...)")
+    parser.add_argument("--from", dest="candles_from", metavar="DATE", help="--candles from")
+    parser.add_argument("--to", dest="candles_to", metavar="DATE", help="--candles to")
     parser.add_argument(
         "--sync-every",
         type=int,
@@ -54,6 +62,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="let every stage catch up after N ticks: fills are at most N ticks late "
         "(1: lockstep, as live; default 256)",
     )
+    configure_output(parser)
+    configure_sweep(parser)
     parser.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     parser.add_argument(
         "--log-dir",
@@ -72,14 +82,21 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     if args.sync_every < 1:
         raise UsageError(f"--sync-every must be at least 1, got {args.sync_every}")
     registry, binding = _resolve(settings, args.strategy)
-    if args.ticks is not None or args.day is not None:
+    source: Any
+    if args.candles:
+        from alphapanda_tui.candle_history import backtest_candles
+
+        source, expected = backtest_candles(settings, registry, args), None
+    elif args.ticks is not None or args.day is not None:
         from alphapanda_tui.backtest_sources import recorded_source
 
-        source: Any = recorded_source(settings, registry, ticks=args.ticks, day=args.day)
+        source = recorded_source(settings, registry, ticks=args.ticks, day=args.day)
         expected = None
     else:
         source = SyntheticTicks(args.synthetic, seed=args.seed)
         expected = args.synthetic
+    if args.grid:
+        return sweep(args, settings, binding.config, source)
     from alphapanda_tui.engine_config import pipeline_config
 
     with (
@@ -97,7 +114,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             )
         except ReplayFormatError as exc:
             raise UsageError(str(exc)) from None
-    print(json.dumps(result.as_dict()))
+    emit_report(result, args, settings)
     return 0
 
 
