@@ -12,6 +12,8 @@ from pathlib import Path
 
 SETTING_ENV_NAMES: frozenset[str] = frozenset(
     (
+        "ALPHAPANDA_BACKTESTS",
+        "ALPHAPANDA_BACKTESTS__KEEP",
         "ALPHAPANDA_BUS",
         "ALPHAPANDA_BUS__ACKS",
         "ALPHAPANDA_BUS__BACKEND",

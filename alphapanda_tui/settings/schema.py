@@ -19,6 +19,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from alphapanda_tui.errors import ConfigError
+from alphapanda_tui.settings.backtests import BacktestsSettings
 from alphapanda_tui.settings.groups import (
     BusSettings,
     DatabaseSettings,
@@ -69,6 +70,7 @@ class Settings(BaseSettings):
     processing: ProcessingSettings = ProcessingSettings()
     log: LogSettings = LogSettings()
     ui: UiSettings = UiSettings()
+    backtests: BacktestsSettings = BacktestsSettings()
     ticks: TicksSettings = TicksSettings()
 
     @field_validator("home", "strategies_file", mode="before")

@@ -32,13 +32,6 @@ class Drawdown:
     peak_ts: int | None
     trough_ts: int | None
 
-    @property
-    def fraction(self) -> Decimal:
-        """The fall as a part of the peak it fell from (0 when nothing fell)."""
-        if self.peak_equity <= 0:
-            return Decimal(0)
-        return self.amount / self.peak_equity
-
 
 @dataclass(frozen=True, slots=True)
 class EquityCurve:

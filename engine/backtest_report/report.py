@@ -28,14 +28,22 @@ RATIO = Decimal("0.0001")
 class RunOutcome(Protocol):
     """What a report reads from a run (``engine.backtest.BacktestResult``)."""
 
-    equity_start: Decimal
-    equity_end: Decimal
-    charges: Decimal
-    days: tuple[dict[str, Any], ...]
-    halts: tuple[dict[str, Any], ...]
-    trades: tuple[RoundTrip, ...]
-    instruments: tuple[InstrumentPnl, ...]
-    equity_curve: EquityCurve | None
+    @property
+    def equity_start(self) -> Decimal: ...
+    @property
+    def equity_end(self) -> Decimal: ...
+    @property
+    def charges(self) -> Decimal: ...
+    @property
+    def days(self) -> tuple[dict[str, Any], ...]: ...
+    @property
+    def halts(self) -> tuple[dict[str, Any], ...]: ...
+    @property
+    def trades(self) -> tuple[RoundTrip, ...]: ...
+    @property
+    def instruments(self) -> tuple[InstrumentPnl, ...]: ...
+    @property
+    def equity_curve(self) -> EquityCurve | None: ...
 
     def as_dict(self) -> dict[str, Any]: ...
 
@@ -70,7 +78,8 @@ class BacktestReport:
             "gross_profit": str(self.trades.gross_profit),
             "gross_loss": str(self.trades.gross_loss),
             "max_drawdown": str(drawdown.amount),
-            "max_drawdown_pct": _ratio(drawdown.fraction * 100),
+            "max_drawdown_pct": _ratio(drawdown.amount / self.returns.capital * 100),
+            "drawdown_peak_equity": str(drawdown.peak_equity),
             "drawdown_peak": _iso(drawdown.peak_ts),
             "drawdown_trough": _iso(drawdown.trough_ts),
             "per_day": [dict(day) for day in self.days],
@@ -131,3 +140,16 @@ def _trip(trip: RoundTrip) -> dict[str, Any]:
         "charges": str(trip.charges),
         "net_pnl": str(trip.net_pnl),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class SavedBacktest:
+    """One archived run as the backtests screen lists it: its summary and report JSON."""
+
+    name: str  # the archive's file stem: when it ran (UTC) and the strategy
+    summary: dict[str, Any]
+    report: dict[str, Any]
+
+    @property
+    def equities(self) -> list[Decimal]:
+        return [Decimal(equity) for _ts, equity in self.report["equity_curve"]]

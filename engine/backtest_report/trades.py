@@ -139,7 +139,9 @@ def _apply(state: _KeyState, strategy: str, fill: FillRecord) -> None:
 
 def _replay(fills: Iterable[FillRecord]) -> dict[_Key, _KeyState]:
     states: dict[_Key, _KeyState] = {}
-    for fill in sorted(fills, key=lambda f: (f.fill_ts, f.trade_id)):
+    # By event time; fills of one instant keep the journal's order (the order the book
+    # applied them): a trade id says nothing about which came first.
+    for fill in sorted(fills, key=lambda f: f.fill_ts):
         key = (fill.strategy, fill.instrument_token)
         state = states.get(key)
         if state is None:

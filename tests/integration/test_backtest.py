@@ -316,7 +316,7 @@ def test_a_backtest_leaves_the_console_logs_untouched_and_logs_only_where_asked(
         (console_logs / name).write_text(text)
     os.environ["ALPHAPANDA_RISK__MAX_DAILY_LOSS"] = "300"  # isolated_home's monkeypatch undoes
     try:
-        quiet = backtest("--strategy", "ema-cross", "--synthetic", "20000", "--seed", "3")
+        quiet = backtest("--strategy", "ema-cross", "--synthetic", "20000", "--seed", "3", "--json")
         run_dir = tmp_path / "run"
         logged = backtest(
             "--strategy",
@@ -327,6 +327,7 @@ def test_a_backtest_leaves_the_console_logs_untouched_and_logs_only_where_asked(
             "3",
             "--log-dir",
             str(run_dir),
+            "--json",
         )
     finally:
         del os.environ["ALPHAPANDA_RISK__MAX_DAILY_LOSS"]

@@ -104,7 +104,6 @@ def test_drawdown_by_hand() -> None:
 
     assert drawdown.amount == D("-35")  # 130 -> 95, deeper than 120 -> 90
     assert (drawdown.peak_ts, drawdown.trough_ts, drawdown.peak_equity) == (3, 4, D("130"))
-    assert drawdown.fraction == D("-35") / D("130")
 
 
 @dataclass

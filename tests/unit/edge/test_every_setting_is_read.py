@@ -149,6 +149,7 @@ CHANGED: dict[str, str] = {
     "LOG__JSON": "false",
     "UI__REFRESH_HZ": "4",
     "UI__THEME": "nord",
+    "BACKTESTS__KEEP": "3",
     "TICKS__RECORD": "false",
     "TICKS__DIR": "{tmp}/tick-store",
     "TICKS__RETENTION_DAYS": "7",
@@ -320,6 +321,13 @@ class _NoAttach:
     logs = None
 
 
+def _backtests(settings: Settings) -> Any:
+    from alphapanda_tui.backtest_output import backtest_archive
+
+    archive = backtest_archive(settings)
+    return (archive.directory, archive.keep)
+
+
 def _ticks(settings: Settings) -> Any:
     """The recorder the runtime adds, as it is configured (none when recording is off)."""
     from alphapanda_tui.runtime import build_runtime
@@ -346,6 +354,7 @@ PROBES: dict[str, Probe] = {
     "processing": _processing,
     "log": _logging,
     "ui": _ui,
+    "backtests": _backtests,
     "ticks": _ticks,
 }
 

@@ -1,0 +1,114 @@
+"""``backtest --report FILE.html``: one self-contained page, charts drawn here as inline SVG.
+
+No script, no stylesheet or font from anywhere: the page opens offline and can be
+mailed as one file. Drawn from the report's JSON, like the terminal output.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from html import escape
+from typing import Any
+
+from alphapanda_tui.backtest_text import headline_rows
+
+CHART_W, CHART_H, PAD = 900, 260, 40
+STYLE = """
+body{font:14px system-ui,sans-serif;margin:2em auto;max-width:960px;color:#222}
+table{border-collapse:collapse;margin:0 0 1.5em}td,th{padding:2px 10px;text-align:right}
+td:first-child,th:first-child{text-align:left}tr:nth-child(even){background:#f3f3f3}
+.loss{color:#b00020}.gain{color:#006d32}svg{background:#fafafa;border:1px solid #ddd}
+"""
+
+
+def svg_line_chart(values: list[Decimal], title: str, colour: str) -> str:
+    """A polyline of ``values`` in sample order, its range on the y axis; empty under 2."""
+    if len(values) < 2:
+        return f"<p>{escape(title)}: not enough samples to draw.</p>"
+    low, high = min(values), max(values)
+    span = (high - low) or Decimal(1)
+    width, height = CHART_W - 2 * PAD, CHART_H - 2 * PAD
+    step = Decimal(width) / (len(values) - 1)
+    points = " ".join(
+        f"{PAD + step * i:.1f},{PAD + (high - v) / span * height:.1f}" for i, v in enumerate(values)
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{CHART_W}" height="{CHART_H}" '
+        f'viewBox="0 0 {CHART_W} {CHART_H}" role="img" aria-label="{escape(title)}">'
+        f'<text x="{PAD}" y="22">{escape(title)}</text>'
+        f'<text x="{CHART_W - PAD}" y="{PAD - 4}" text-anchor="end">{high:,.2f}</text>'
+        f'<text x="{CHART_W - PAD}" y="{CHART_H - PAD + 16}" text-anchor="end">{low:,.2f}</text>'
+        f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{points}"/></svg>'
+    )
+
+
+def drawdowns(equities: list[Decimal]) -> list[Decimal]:
+    """Each sample's fall from the highest equity before it (<= 0)."""
+    peak, falls = None, []
+    for equity in equities:
+        peak = equity if peak is None or equity > peak else peak
+        falls.append(equity - peak)
+    return falls
+
+
+def _cell(value: Any) -> str:
+    text = "—" if value is None else str(value)
+    css = ""
+    if isinstance(value, str) and value[:1] in "-+" and value[1:2].isdigit():
+        css = ' class="loss"' if value.startswith("-") else ' class="gain"'
+    return f"<td{css}>{escape(text)}</td>"
+
+
+def html_table(title: str, columns: list[str], rows: list[list[Any]]) -> str:
+    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in rows)
+    return f"<h2>{escape(title)}</h2><table><tr>{head}</tr>{body}</table>"
+
+
+def report_page(summary: dict[str, Any], report: dict[str, Any]) -> str:
+    equities = [Decimal(e) for _ts, e in report["equity_curve"]]
+    day_columns = ["day", "pnl", "realized_pnl", "charges", "orders", "fills", "halts"]
+    trip_columns = [
+        "symbol",
+        "strategy",
+        "side",
+        "quantity",
+        "entry",
+        "entry_price",
+        "exit",
+        "exit_price",
+        "gross_pnl",
+        "charges",
+        "net_pnl",
+    ]
+    instrument_columns = ["symbol", "pnl", "realized_pnl", "unrealized_pnl", "charges", "trips"]
+    halt_columns = ["day", "time", "rule", "reason", "lifted"]
+    sections = [
+        f"<h1>Backtest: {escape(str(summary['strategy']))}</h1>",
+        html_table("Summary", ["", ""], [list(row) for row in headline_rows(summary, report)]),
+        svg_line_chart(equities, "Equity, marked to market (₹)", "#1f5fbf"),
+        svg_line_chart(drawdowns(equities), "Drawdown from the running peak (₹)", "#b00020"),
+        html_table(
+            "P&L per day", day_columns, [[d.get(c) for c in day_columns] for d in report["per_day"]]
+        ),
+        html_table(
+            "P&L per instrument",
+            instrument_columns,
+            [[i[c] for c in instrument_columns] for i in report["per_instrument"]],
+        ),
+        html_table(
+            "Automatic halts",
+            halt_columns,
+            [[h[c] for c in halt_columns] for h in summary["halts"]],
+        ),
+        html_table(
+            "Round trips",
+            trip_columns,
+            [[t[c] for c in trip_columns] for t in report["trade_list"]],
+        ),
+    ]
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>Backtest {escape(str(summary['strategy']))}</title><style>{STYLE}</style>"
+        f"</head><body>{''.join(sections)}</body></html>\n"
+    )

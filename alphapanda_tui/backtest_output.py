@@ -1,0 +1,67 @@
+"""What ``alphapanda backtest`` prints and keeps: the report as tables and a chart (the
+default), one JSON line (``--json``), a self-contained HTML page (``--report FILE``), and
+the run saved to the archive the console's backtests screen lists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from alphapanda_tui.errors import UsageError
+from storage.backtest_archive import BacktestArchive
+
+
+def configure_output(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object (summary and report) only"
+    )
+    parser.add_argument(
+        "--report", type=Path, metavar="FILE", help="also write the report as one HTML page"
+    )
+    parser.add_argument(
+        "--capital",
+        type=capital_amount,
+        metavar="INR",
+        help="capital base of returns, Sharpe and Sortino (default: the paper starting cash)",
+    )
+
+
+def capital_amount(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not an amount: {text!r}") from None
+    if not value.is_finite() or value <= 0:
+        raise argparse.ArgumentTypeError(f"the capital base must be positive, got {text}")
+    return value
+
+
+def backtest_archive(settings: Any) -> BacktestArchive:
+    return BacktestArchive(settings.home / "backtests", settings.backtests.keep)
+
+
+def emit_report(result: Any, args: argparse.Namespace, settings: Any) -> None:
+    """Print the run as asked, write ``--report``, and save it to the archive."""
+    from engine.backtest_report.report import build_report
+
+    report = build_report(result, args.capital).as_dict()
+    summary = result.as_dict()
+    if args.report is not None:
+        from alphapanda_tui.backtest_html import report_page
+
+        try:
+            args.report.write_text(report_page(summary, report), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write the report to {args.report}: {exc.strerror}") from None
+    backtest_archive(settings).save(summary, report, datetime.now(UTC))
+    if args.json:
+        print(json.dumps(summary | {"report": report}))
+        return
+    from alphapanda_tui.backtest_text import print_report
+
+    print_report(summary, report)

@@ -1,0 +1,223 @@
+"""``alphapanda backtest --grid fast=8,12,20 slow=26,50``: a parameter sweep.
+
+Every combination of the values is one backtest of the named strategy with those
+parameters, run in its own process (a spawn pool, one worker per core: each run is a
+whole pipeline, bound by one core). Combinations the strategy's own validation refuses
+(fast >= slow) are named on stderr and skipped. Results are ranked by ``--rank-by``
+(ties kept in grid order), never by which process finished first, so the same grid
+prints the same table every time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from decimal import Decimal
+from multiprocessing import get_context
+from typing import Any
+
+from pydantic import ValidationError
+
+from alphapanda_tui.errors import UsageError
+
+RANKS = ("net_pnl", "sharpe", "sortino", "profit_factor", "win_rate", "max_drawdown")
+OUTCOME = ("ticks", "signals", "orders", "fills", "rejections", "realized_pnl", "charges")
+
+
+def configure_sweep(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--grid",
+        nargs="+",
+        metavar="NAME=V1,V2",
+        help="sweep strategy parameters: every combination runs, across all cores",
+    )
+    parser.add_argument(
+        "--rank-by",
+        choices=RANKS,
+        default="net_pnl",
+        help="order of the sweep's table, best first (default net_pnl)",
+    )
+
+
+def parse_grid(specs: Sequence[str]) -> dict[str, list[Any]]:
+    """``["fast=8,12", "slow=26"]`` -> ``{"fast": [8, 12], "slow": [26]}`` (ints stay ints)."""
+    grid: dict[str, list[Any]] = {}
+    for spec in specs:
+        name, sep, values = spec.partition("=")
+        texts = [v.strip() for v in values.split(",") if v.strip()]
+        if not sep or not name or not texts:
+            raise UsageError(f"--grid takes NAME=V1,V2,..., got {spec!r}")
+        if name in grid:
+            raise UsageError(f"--grid names {name!r} twice")
+        grid[name] = [int(t) if t.lstrip("-").isdigit() else t for t in texts]
+    return grid
+
+
+@dataclass(frozen=True, slots=True)
+class SweepJob:
+    """One combination, as the worker process needs it (picklable)."""
+
+    params: dict[str, Any]
+    config: Any  # the StrategyConfig with ``params`` applied, validated
+    source: Any
+    settings: Any
+    sync_every: int | None
+
+
+def combinations(base: Any, grid: dict[str, list[Any]]) -> tuple[list[Any], list[str]]:
+    """The valid strategy configs in grid order, and a line for each refused combination."""
+    from engine.strategies.config import StrategyConfig
+
+    unknown = sorted(set(grid) - set(base.params))
+    if unknown:
+        known = ", ".join(sorted(base.params))
+        raise UsageError(f"{base.name} has no parameter {', '.join(unknown)} (it has: {known})")
+    valid, refused = [], []
+    for values in itertools.product(*grid.values()):
+        params = dict(zip(grid, values, strict=True))
+        data = base.model_dump() | {"params": base.params | params}
+        try:
+            valid.append((params, StrategyConfig.model_validate(data)))
+        except ValidationError as exc:
+            reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
+            refused.append(f"skipped {_label(params)}: {reason}")
+    return valid, refused
+
+
+def run_one(job: SweepJob) -> dict[str, Any]:
+    """One backtest of the sweep, in a worker: the summary and report figures as JSON."""
+    from alphapanda_tui.engine_config import pipeline_config
+    from alphapanda_tui.runtime import build_registry
+    from engine.backtest import run_backtest
+    from engine.backtest_report.report import build_report
+    from engine.strategies.factory import build_strategy
+
+    registry = build_registry(job.settings)
+    result = run_backtest(
+        bindings=[build_strategy(job.config, registry)],
+        registry=registry,
+        source=job.source,
+        config=pipeline_config(job.settings),
+        sync_every=job.sync_every,
+    )
+    report = build_report(result).as_dict()
+    figures = {k: v for k, v in report.items() if k not in {"trade_list", "equity_curve"}}
+    return {"params": job.params} | {k: result.as_dict()[k] for k in OUTCOME} | figures
+
+
+def run_sweep(jobs: list[SweepJob], workers: int, progress: Any = None) -> list[dict[str, Any]]:
+    """Every job's outcome, in the jobs' order whatever order the processes finish in."""
+    outcomes: list[dict[str, Any] | None] = [None] * len(jobs)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(run_one, job): index for index, job in enumerate(jobs)}
+        for done, future in enumerate(as_completed(futures), start=1):
+            outcomes[futures[future]] = future.result()
+            if progress is not None:
+                progress(done)
+    return [o for o in outcomes if o is not None]
+
+
+def ranked(outcomes: list[dict[str, Any]], rank_by: str) -> list[dict[str, Any]]:
+    """Best first by ``rank_by`` (a figure a run lacks ranks last); ties in grid order."""
+
+    def key(item: tuple[int, dict[str, Any]]) -> tuple[bool, Decimal, int]:
+        index, outcome = item
+        value = outcome[rank_by]
+        return (value is None, -Decimal(value) if value is not None else Decimal(0), index)
+
+    return [o for _i, o in sorted(enumerate(outcomes), key=key)]
+
+
+def sweep(args: argparse.Namespace, settings: Any, base: Any, source: Any) -> int:
+    """Run ``args.grid`` over ``base`` (a StrategyConfig) and print the ranked table."""
+    valid, refused = combinations(base, parse_grid(args.grid))
+    for line in refused:
+        print(line, file=sys.stderr)
+    if not valid:
+        raise UsageError("no combination of --grid is valid for this strategy")
+    jobs = [SweepJob(p, c, source, settings, args.sync_every) for p, c in valid]
+    workers = min(len(jobs), os.cpu_count() or 1)
+    with _sweep_progress(len(jobs), enabled=not args.no_progress) as progress:
+        outcomes = ranked(run_sweep(jobs, workers, progress), args.rank_by)
+    if args.json:
+        print(json.dumps({"rank_by": args.rank_by, "runs": outcomes}))
+    else:
+        _print_table(outcomes, args.rank_by)
+    return 0
+
+
+def _label(params: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in params.items())
+
+
+def _print_table(outcomes: list[dict[str, Any]], rank_by: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from alphapanda_tui.backtest_text import percent, pnl, ratio
+    from engine.money import amount
+
+    table = Table(title=f"Sweep ranked by {rank_by}", title_justify="left", show_edge=False)
+    for column in (
+        "#",
+        "parameters",
+        "net P&L",
+        "trips",
+        "win rate",
+        "PF",
+        "max DD",
+        "Sharpe",
+        "Sortino",
+        "charges",
+    ):
+        table.add_column(column, justify="left" if column == "parameters" else "right")
+    for rank, o in enumerate(outcomes, start=1):
+        table.add_row(
+            str(rank),
+            _label(o["params"]),
+            pnl(o["net_pnl"]),
+            str(o["trips"]),
+            percent(o["win_rate"]),
+            ratio(o["profit_factor"]),
+            pnl(o["max_drawdown"]),
+            ratio(o["sharpe"]),
+            ratio(o["sortino"]),
+            amount(Decimal(o["charges"])),
+        )
+    Console(highlight=False, width=None if sys.stdout.isatty() else 110).print(table)
+
+
+class _sweep_progress:
+    """Runs done of the sweep, on stderr, when stderr is a terminal."""
+
+    def __init__(self, total: int, *, enabled: bool) -> None:
+        self.total, self.show = total, enabled and sys.stderr.isatty()
+        self._bar: Any = None
+
+    def __enter__(self) -> Any:
+        if not self.show:
+            return None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self._bar = Progress(
+            TextColumn("sweep"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("runs"),
+            console=Console(file=sys.stderr),
+            transient=True,
+        )
+        self._bar.start()
+        task = self._bar.add_task("sweep", total=self.total)
+        return lambda done: self._bar.update(task, completed=done)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()

@@ -1,0 +1,78 @@
+"""``alphapanda backtest``'s report through the real CLI: tables and chart by default,
+the whole report under ``--json``, one offline HTML page, and the archive of past runs."""
+
+from __future__ import annotations
+
+import json
+import os
+from decimal import Decimal
+from pathlib import Path
+
+from tests.integration.test_backtest import backtest, summary_of
+
+RUN = ("--strategy", "ema-cross", "--synthetic", "6000", "--seed", "3")
+
+
+def test_the_default_output_is_the_report_a_trader_reads() -> None:
+    run = backtest(*RUN)
+
+    assert run.returncode == 0, run.stderr
+    for line in ("Net P&L", "Max drawdown", "Win rate", "Profit factor", "sqrt(252)"):
+        assert line in run.stdout
+    assert "P&L per day" in run.stdout and "P&L per instrument" in run.stdout
+    assert "Round trips" in run.stdout
+    assert "P&L since the start, marked to market" in run.stdout  # the chart's title
+    assert any(ch in run.stdout for ch in "⠁⠂⠄⡀⠈⠐⠠⢀")  # braille: the curve was drawn
+
+
+def test_json_carries_a_report_whose_money_adds_up() -> None:
+    summary = summary_of(backtest(*RUN, "--json", "--capital", "250000"))
+    report = summary["report"]
+    assert isinstance(report, dict)
+
+    net = Decimal(report["net_pnl"])
+    assert net == Decimal(str(summary["equity_end"])) - Decimal(str(summary["equity_start"]))
+    assert sum(Decimal(d["pnl"]) for d in report["per_day"]) == net
+    assert sum(Decimal(i["pnl"]) for i in report["per_instrument"]) == net
+    trips = report["trade_list"]
+    assert sum(Decimal(t["charges"]) for t in trips) == Decimal(str(summary["charges"]))
+    assert report["trips"] == sum(1 for t in trips if t["exit"] is not None) > 0
+    assert Decimal(report["max_drawdown"]) <= 0
+    assert report["capital"] == "250000"
+    assert Decimal(report["return_pct"]) == (net / 250000 * 100).quantize(Decimal("0.0001"))
+    assert len(report["equity_curve"]) >= 2
+
+
+def test_report_file_is_one_self_contained_page(tmp_path: Path) -> None:
+    page = tmp_path / "run.html"
+
+    run = backtest(*RUN, "--report", str(page))
+
+    assert run.returncode == 0, run.stderr
+    html = page.read_text()
+    assert html.count("<svg") == 2  # the equity curve and its drawdown
+    assert "<polyline" in html and "Round trips" in html and "P&amp;L per day" in html
+    for outside in ("<script", "src=", "<link", "@import", "url("):
+        assert outside not in html
+
+
+def test_each_run_is_archived_and_only_the_newest_are_kept(isolated_home: Path) -> None:
+    os.environ["ALPHAPANDA_BACKTESTS__KEEP"] = "2"  # isolated_home's monkeypatch undoes
+    try:
+        outputs = [summary_of(backtest(*RUN[:-1], seed, "--json")) for seed in ("1", "2", "3")]
+    finally:
+        del os.environ["ALPHAPANDA_BACKTESTS__KEEP"]
+
+    saved = sorted((isolated_home / "backtests").glob("*.json"))
+    assert len(saved) == 2
+    kept = [json.loads(path.read_text()) for path in saved]
+    assert [k["summary"]["seed"] for k in kept] == [2, 3]  # the oldest went
+    assert kept[-1]["report"]["equity_curve"] == outputs[-1]["report"]["equity_curve"]  # type: ignore[index]
+
+
+def test_a_capital_base_that_is_not_positive_is_refused_in_one_line() -> None:
+    run = backtest(*RUN, "--capital", "0")
+
+    assert run.returncode == 2
+    assert "capital base must be positive" in run.stderr
+    assert "Traceback" not in run.stderr

@@ -1,0 +1,80 @@
+"""``backtest --grid``: a sweep across processes equals the single runs, in a fixed order."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from alphapanda_tui.backtest_sweep import SweepJob, combinations, parse_grid, ranked, run_sweep
+from alphapanda_tui.engine_config import pipeline_config
+from alphapanda_tui.settings import load_settings
+from engine.backtest import SyntheticTicks, run_backtest
+from engine.backtest_report.report import build_report
+from engine.instruments import load_default_registry
+from engine.strategies.config import load_strategies
+from engine.strategies.factory import build_strategy
+from tests.integration.test_backtest import backtest
+
+SOURCE = SyntheticTicks(4_000, seed=5)
+GRID = ("--strategy", "ema-cross", "--synthetic", "4000", "--seed", "5", "--grid")
+
+
+def test_a_sweep_across_processes_equals_the_single_runs_of_the_same_parameters() -> None:
+    settings = load_settings(_env_file=None)
+    base = next(c for c in load_strategies() if c.name == "ema-cross")
+    valid, refused = combinations(base, parse_grid(["fast=5,9", "slow=20"]))
+    jobs = [SweepJob(params, config, SOURCE, settings, 256) for params, config in valid]
+
+    swept = run_sweep(jobs, workers=2)
+
+    assert refused == [] and [o["params"] for o in swept] == [
+        {"fast": 5, "slow": 20},
+        {"fast": 9, "slow": 20},
+    ]
+    registry = load_default_registry()
+    for outcome, (_params, config) in zip(swept, valid, strict=True):
+        single = run_backtest(  # as ``alphapanda backtest`` runs one: the settings' config
+            bindings=[build_strategy(config, registry)],
+            registry=registry,
+            source=SOURCE,
+            config=pipeline_config(settings),
+        )
+        report = build_report(single)
+        assert outcome["fills"] == single.fills > 0
+        assert Decimal(outcome["realized_pnl"]) == single.realized_pnl
+        assert Decimal(outcome["charges"]) == single.charges
+        assert Decimal(outcome["net_pnl"]) == report.net_pnl
+        assert outcome["trips"] == report.trades.trips
+    assert swept[0]["net_pnl"] != swept[1]["net_pnl"]  # the parameters reached the strategy
+
+
+def test_ranking_is_best_first_with_ties_and_missing_figures_in_grid_order() -> None:
+    sharpes = [None, "1.5", "-2", "1.5"]
+    runs = [{"run": n, "sharpe": sharpe} for n, sharpe in enumerate(sharpes)]
+
+    assert [r["run"] for r in ranked(runs, "sharpe")] == [1, 3, 2, 0]
+
+
+def test_the_cli_sweep_is_deterministic_and_skips_what_the_strategy_refuses() -> None:
+    first = backtest(*GRID, "fast=5,30", "slow=20,40", "--json", "--rank-by", "net_pnl")
+    second = backtest(*GRID, "fast=5,30", "slow=20,40", "--json", "--rank-by", "net_pnl")
+
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout
+    assert "skipped fast=30 slow=20: params: fast (30) must be less than slow (20)" in first.stderr
+    runs = json.loads(first.stdout)["runs"]
+    assert sorted(tuple(r["params"].values()) for r in runs) == [(5, 20), (5, 40), (30, 40)]
+    nets = [Decimal(r["net_pnl"]) for r in runs]
+    assert nets == sorted(nets, reverse=True)
+
+    table = backtest(*GRID, "fast=5,30", "slow=20,40")
+    assert "Sweep ranked by net_pnl" in table.stdout and "fast=30 slow=40" in table.stdout
+
+
+def test_a_grid_with_no_valid_combination_or_an_unknown_parameter_is_refused() -> None:
+    none_valid = backtest(*GRID, "fast=30", "slow=20")
+    unknown = backtest(*GRID, "speed=1,2")
+
+    assert none_valid.returncode == 2 and "no combination of --grid is valid" in none_valid.stderr
+    assert unknown.returncode == 2 and "ema-cross has no parameter speed" in unknown.stderr
+    assert "Traceback" not in none_valid.stderr + unknown.stderr
