@@ -42,24 +42,23 @@ class CandleSeries(msgspec.Struct, frozen=True, gc=False):
     candles: Sequence[Candle]
 
 
-def bar_window(candle: Candle, buckets: SessionBuckets) -> tuple[int, int, int]:
-    """(start, end, session open) of the bar a candle is: a day candle's is its session."""
+def bar_window(candle: Candle, buckets: SessionBuckets) -> tuple[int, int, int] | None:
+    """(start, end, session open) of the bar a candle is (a day candle's is its session);
+    None for a candle outside the calendar's sessions (a special session such as Diwali's
+    Muhurat trading), which no bar of the normal session can hold."""
     if buckets.interval == "day":
         bounds = buckets.session_of(ns_to_datetime(candle.start_ns, IST).date())
-        if bounds is None:
-            raise ValueError(f"day candle at {candle.start_ns} is not on a trading day")
-        return bounds[0], bounds[1], bounds[0]
+        return None if bounds is None else (bounds[0], bounds[1], bounds[0])
     window = buckets.window(candle.start_ns)
-    if window is None or window[0] != candle.start_ns:
-        raise ValueError(
-            f"{buckets.interval} candle at {candle.start_ns} does not start a session bar"
-        )
-    return window
+    return window if window is not None and window[0] == candle.start_ns else None
 
 
 def candle_bar(series: CandleSeries, candle: Candle, buckets: SessionBuckets) -> Bar:
     """The bar a candle stands for, as ``BarAggregator`` would build it from ticks."""
-    start, end, _ = bar_window(candle, buckets)
+    window = bar_window(candle, buckets)
+    if window is None:
+        raise ValueError(f"{series.interval} candle at {candle.start_ns} is in no session bar")
+    start, end, _ = window
     return Bar(
         series.instrument_token,
         series.symbol,
@@ -76,10 +75,14 @@ def candle_bar(series: CandleSeries, candle: Candle, buckets: SessionBuckets) ->
 
 
 def series_ticks(series: CandleSeries, buckets: SessionBuckets) -> Iterator[Tick]:
-    """Four ticks per candle of one instrument, in time order."""
+    """Four ticks per candle of one instrument, in time order (candles outside the
+    calendar's sessions skipped: see ``bar_window``)."""
     cumulative, session = 0, -1
     for candle in series.candles:
-        start, end, session_open = bar_window(candle, buckets)
+        window = bar_window(candle, buckets)
+        if window is None:
+            continue
+        start, end, session_open = window
         if session_open != session:  # Kite's day volume starts again each session
             cumulative, session = 0, session_open
         step = (end - start) // 4
