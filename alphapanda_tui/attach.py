@@ -32,6 +32,7 @@ from engine.events.types import Broker, TradingMode
 from engine.instruments import InstrumentRegistry
 from engine.processing import Supervisor
 from engine.read_model import ReadModel
+from engine.read_model.funds_relay import apply_funds
 from engine.read_model.processor import ReadModelProcessor
 from engine.read_model.views import StrategyInfo
 from engine.trading_state.control import TradingControl
@@ -187,6 +188,7 @@ class AttachedRuntime:
             positions = await cache.positions()
             orders = await cache.orders()
             pnl = await cache.pnl()
+            funds = await cache.funds()
             health: HealthReport | None = await cache.health()
             states: dict[str, TradingStateChanged] = await cache.trading_states()
         except Exception as exc:  # a console still works from the bus alone
@@ -195,6 +197,8 @@ class AttachedRuntime:
         model = self.read_model
         if pnl is not None:
             model.apply_pnl(pnl)
+        if funds is not None:
+            apply_funds(model, funds)
         for position in positions:
             model.apply_position(position)
         for order in reversed(orders):

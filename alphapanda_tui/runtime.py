@@ -247,6 +247,7 @@ class EngineRuntime:
                     store=ports.store, retention_s=settings.processing.processed_retention_s
                 ),
                 *self._cache_writers(ports.bus),
+                *self._funds_relay(ports.bus),
                 *self._live_services(live, ports.bus),
                 *self._tick_recorder(ports.bus),
             ],
@@ -338,6 +339,15 @@ class EngineRuntime:
         if self.read_cache is None:
             return []
         return [CacheWriter(bus=bus, cache=self.read_cache, clock=self.clock)]
+
+    def _funds_relay(self, bus: EventBus) -> list[Service]:
+        """On a cluster, the process holding the venue (where execution runs) publishes
+        the funds it reads, for attached consoles and the Redis read cache."""
+        if self.settings.bus.backend != "kafka" or "execution" not in parse_services(self.services):
+            return []
+        from engine.read_model.funds_relay import FundsRelay
+
+        return [FundsRelay(bus=bus, model=self.read_model, broker=self.broker)]
 
     async def _open_ports(self) -> Ports:
         from alphapanda_tui.store_opening import open_store

@@ -10,6 +10,7 @@ from engine.events.payloads import (
     AnyPayload,
     ControlCommand,
     DeadLetter,
+    FundsSnapshot,
     HealthReport,
     OrderCommand,
     OrderIntent,
@@ -54,6 +55,7 @@ PAYLOAD_FOR_TYPE: dict[EventType, type] = {
     EventType.RECONCILIATION_DIFF: ReconciliationDiff,
     EventType.PROTECTION_COMMAND: ProtectionCommand,
     EventType.PROTECTION_UPDATED: ProtectionState,
+    EventType.FUNDS_UPDATED: FundsSnapshot,
     EventType.DEAD_LETTER: DeadLetter,
 }
 

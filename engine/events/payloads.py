@@ -300,6 +300,18 @@ class ProtectionState(Payload, frozen=True, tag="protection"):
     updated_ts: int = 0
 
 
+class FundsSnapshot(Payload, frozen=True, tag="funds"):
+    """The account's funds as the process holding the venue last read them (paper: the
+    funds model; live: Kite's ``margins()``), for consoles attached from elsewhere;
+    ``as_of_ns`` orders them, so a late copy never replaces newer figures."""
+
+    broker: Broker
+    available: Decimal
+    used: Decimal
+    source: str
+    as_of_ns: int
+
+
 class DeadLetter(Payload, frozen=True, tag="dead_letter"):
     """A message that could not be handled: kept whole with the reason, never dropped."""
 
@@ -327,5 +339,6 @@ AnyPayload = (
     | ReconciliationDiff
     | ProtectionCommand
     | ProtectionState
+    | FundsSnapshot
     | DeadLetter
 )

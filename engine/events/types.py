@@ -31,6 +31,7 @@ class EventType(StrEnum):
     RECONCILIATION_DIFF = "reconciliation.diff"
     PROTECTION_COMMAND = "protection.command"  # set / clear a position's stop and target
     PROTECTION_UPDATED = "protection.updated"  # a position's stop and target as kept
+    FUNDS_UPDATED = "funds.updated"  # the account's funds, for consoles in other processes
     DEAD_LETTER = "dead_letter"
 
 

@@ -1,4 +1,4 @@
-"""``CacheWriter``: mirrors the read model (positions, orders, P&L, health, trading state)
+"""``CacheWriter``: mirrors the read model (positions, orders, P&L, funds, health, trading state)
 into a shared cache, so attached consoles and ``alphapanda status`` start from the
 current picture instead of replaying the bus.
 
@@ -16,6 +16,7 @@ from engine.clock import Clock
 from engine.events import topics
 from engine.events.envelope import EventEnvelope
 from engine.events.payloads import (
+    FundsSnapshot,
     HealthReport,
     OrderUpdate,
     PnlSnapshot,
@@ -38,6 +39,7 @@ class ReadModelCache(Protocol):
     async def put_position(self, position: PositionSnapshot) -> None: ...
     async def put_order(self, order: OrderUpdate) -> bool: ...
     async def put_pnl(self, pnl: PnlSnapshot) -> None: ...
+    async def put_funds(self, funds: FundsSnapshot) -> None: ...
     async def put_health(self, report: HealthReport) -> None: ...
     async def put_trading_state(self, state: TradingStateChanged) -> None: ...
 
@@ -88,6 +90,8 @@ class CacheWriter(StreamProcessor):
             # Its positions are not copied: a snapshot may be older than the last fill's
             # position on the other topic, and the cache must never step back.
             await cache.put_pnl(data)
+        elif isinstance(data, FundsSnapshot):
+            await cache.put_funds(data)
         elif isinstance(data, HealthReport):
             await cache.put_health(data)
         elif isinstance(data, TradingStateChanged):

@@ -16,6 +16,7 @@ from engine.clock import Clock
 from engine.events import topics
 from engine.events.envelope import EventEnvelope
 from engine.events.payloads import (
+    FundsSnapshot,
     HealthReport,
     OrderUpdate,
     PnlSnapshot,
@@ -30,6 +31,7 @@ from engine.events.types import Broker
 from engine.ids import uuid7_str
 from engine.processing.emitter import Emitter
 from engine.processing.processor import ProcessorConfig, StreamProcessor
+from engine.read_model.funds_relay import apply_funds
 from engine.read_model.model import ReadModel
 from engine.read_model.seed import (
     ProtectionSource,
@@ -62,6 +64,7 @@ _APPLY: dict[type, Callable[[ReadModel, Any], None]] = {
     PositionSnapshot: ReadModel.apply_position,
     ProtectionState: ReadModel.apply_protection,
     PnlSnapshot: ReadModel.apply_pnl,
+    FundsSnapshot: apply_funds,  # the venue's process publishes them (``funds_relay``)
     RiskAlert: ReadModel.apply_alert,
     HealthReport: ReadModel.apply_health,
     TradingStateChanged: ReadModel.apply_trading_state,

@@ -10,6 +10,7 @@ from engine.events.payloads import (
     DeadLetter,
     DepthLevel,
     Fill,
+    FundsSnapshot,
     HealthReport,
     OrderCommand,
     OrderIntent,
@@ -139,6 +140,13 @@ SAMPLES: dict[type, object] = {
         stop=Decimal("2905.85"),
         trail=Decimal("2940.00"),
         best_price=Decimal("2960.00"),
+    ),
+    FundsSnapshot: FundsSnapshot(
+        broker=P,
+        available=Decimal("98112.50"),
+        used=Decimal("1887.50"),
+        source="paper",
+        as_of_ns=5,
     ),
     ReconciliationDiff: ReconciliationDiff(
         broker=P, subject="order", key="AP1", local="OPEN", remote="FILLED", message="drift"
