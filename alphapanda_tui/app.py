@@ -20,6 +20,7 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from alphapanda_tui.backend import EngineHandle
+from alphapanda_tui.backtest_keys import BacktestKeys
 from alphapanda_tui.gc_tuning import GcTuning
 from alphapanda_tui.operator import operator_identity
 from alphapanda_tui.order_modify import OrderModifier
@@ -61,7 +62,7 @@ log = logging.getLogger("alphapanda.console")
 audit_log = logging.getLogger("alphapanda.audit")
 
 
-class AlphaPandaApp(PositionActions):
+class AlphaPandaApp(BacktestKeys, PositionActions):
     """The trading console over one ``EngineHandle``."""
 
     CSS_PATH = "app.tcss"

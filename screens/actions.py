@@ -134,6 +134,15 @@ ACTIONS: tuple[ConsoleAction, ...] = (
         "Trade book: the day's fills with price, quantity, charges and order id",
         show=False,  # at 80 columns the footer has room for one book; o then t switches
     ),
+    ConsoleAction(
+        "backtests",
+        "B",
+        "backtests",
+        "Backtests",
+        "Backtests: the last saved runs of alphapanda backtest and the selected one's equity "
+        "curve and figures",
+        show=False,  # no footer room at 80 columns; help and the palette list it
+    ),
 )
 
 

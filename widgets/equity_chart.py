@@ -22,6 +22,7 @@ def plot_equity(equities: Sequence[Decimal], width: int, height: int) -> str:
     rupees (equity itself would label the axis 1.000e6), against sample order."""
     import plotext
 
+    plotext.terminal.limit(False, False)  # the size asked, not this process's terminal's
     figure = plotext.figure
     figure.clear.all()
     figure.plot_size(max(width, MIN_WIDTH), max(height, MIN_HEIGHT))

@@ -41,5 +41,8 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     if getattr(handle, "log_ring", None) is None and logs is not None:
         handle.log_ring = getattr(logs, "ring", None)
     app = make_app(handle, refresh_hz=settings.ui.refresh_hz, theme=settings.ui.theme)
+    from alphapanda_tui.backtest_output import backtest_archive
+
+    app.backtest_archive = backtest_archive(settings)  # the runs the backtests screen lists
     app.run()
     return int(app.return_code or 0)

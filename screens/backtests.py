@@ -1,0 +1,127 @@
+"""The backtests screen: the last saved backtests and the selected one's equity curve.
+
+Runs are saved by ``alphapanda backtest`` (``<home>/backtests``); the App reads them when
+the screen opens and hands them over, so this screen never touches storage. Moving the
+cursor redraws the chart and the figures line; Escape goes back to the dashboard.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Static
+
+from engine.backtest_report.report import SavedBacktest
+from engine.money import amount, signed_amount
+from widgets.equity_chart import EquityChart
+from widgets.footer import ConsoleFooter
+from widgets.formatting import Palette, signed_money
+
+EMPTY_TEXT = "No backtests saved yet: `alphapanda backtest --strategy NAME ...` saves each run."
+COLUMNS = (
+    "ran (UTC)",
+    "strategy",
+    "source",
+    "ticks",
+    "net P&L",
+    "trips",
+    "win",
+    "max DD",
+    "Sharpe",
+)
+
+
+def ran_at(name: str) -> str:
+    """'20261207T051628292946-ema-cross' -> '2026-12-07 05:16:28'."""
+    stamp = name.split("-", 1)[0]
+    return f"{stamp[0:4]}-{stamp[4:6]}-{stamp[6:8]} {stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}"
+
+
+def _fraction(value: str | None) -> str:
+    return "—" if value is None else f"{Decimal(value) * 100:.1f}%"
+
+
+def _ratio(value: str | None) -> str:
+    return "—" if value is None else f"{Decimal(value):.2f}"
+
+
+def figures_line(run: SavedBacktest) -> str:
+    """The selected run's headline, one line."""
+    report = run.report
+    return (
+        f"{run.summary['strategy']} · net {signed_amount(Decimal(report['net_pnl']))} "
+        f"({report['return_pct']}% of {amount(Decimal(report['capital']))}) · max drawdown "
+        f"{amount(Decimal(report['max_drawdown']))} · PF {_ratio(report['profit_factor'])} · "
+        f"Sortino {_ratio(report['sortino'])} · charges {amount(Decimal(run.summary['charges']))}"
+    )
+
+
+class BacktestsScreen(Screen[None]):
+    """The list of runs above the chart of the one under the cursor."""
+
+    DEFAULT_CSS = """
+    BacktestsScreen #backtests-title { height: 1; padding: 0 1; text-style: bold; }
+    BacktestsScreen #backtests-table { height: auto; max-height: 45%; }
+    BacktestsScreen #backtests-figures { height: 1; padding: 0 1; text-wrap: nowrap;
+        text-overflow: ellipsis; }
+    BacktestsScreen #backtests-chart { height: 1fr; border: round $primary; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Back", id="backtests.close"),
+    ]
+
+    def __init__(self, runs: list[SavedBacktest], palette: Palette) -> None:
+        super().__init__()
+        self.runs = runs
+        self.palette = palette
+
+    def compose(self) -> ComposeResult:
+        title = f"Backtests · the last {len(self.runs)}, newest first" if self.runs else EMPTY_TEXT
+        yield Static(title, id="backtests-title")
+        yield DataTable(id="backtests-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="backtests-figures")
+        yield EquityChart(id="backtests-chart")
+        yield ConsoleFooter()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#backtests-table", DataTable)
+        for column in COLUMNS:
+            table.add_column(column, key=column)
+        for run in self.runs:
+            table.add_row(*self._cells(run), key=run.name)
+        table.display = bool(self.runs)
+        if self.runs:
+            self._show(self.runs[0])
+
+    def _cells(self, run: SavedBacktest) -> list[str | Text]:
+        summary, report = run.summary, run.report
+        return [
+            ran_at(run.name),
+            str(summary["strategy"]),
+            str(summary["source"]),
+            Text(f"{summary['ticks']:,}", justify="right"),
+            signed_money(Decimal(report["net_pnl"]), self.palette),
+            Text(str(report["trips"]), justify="right"),
+            Text(_fraction(report["win_rate"]), justify="right"),
+            signed_money(Decimal(report["max_drawdown"]), self.palette),
+            Text(_ratio(report["sharpe"]), justify="right"),
+        ]
+
+    @on(DataTable.RowHighlighted, "#backtests-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        run = next((r for r in self.runs if r.name == event.row_key.value), None)
+        if run is not None:
+            self._show(run)
+
+    def _show(self, run: SavedBacktest) -> None:
+        self.query_one("#backtests-figures", Static).update(figures_line(run))
+        self.query_one("#backtests-chart", EquityChart).show_curve(run.equities)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

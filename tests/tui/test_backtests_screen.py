@@ -1,0 +1,118 @@
+"""The backtests screen (B): the saved runs listed newest first, the selected one's equity
+curve and figures; Pilot presses the real keys, and a snapshot with fixed runs."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Static
+
+from alphapanda_tui.app import make_app
+from screens.backtests import BacktestsScreen
+from storage.backtest_archive import BacktestArchive
+from tests.helpers import eventually
+from tests.tui.conftest import Console
+from tests.tui.harness import BusHarness, seed
+from widgets.equity_chart import EquityChart
+
+MINUTE = 60 * 10**9
+OPEN_NS = 1_704_079_800_000_000_000  # 2024-01-01 09:00 IST
+
+
+def _report(net: str, curve: list[str], sharpe: str | None) -> dict[str, object]:
+    """A saved report as ``backtest`` writes it (only what the screen reads is varied)."""
+    return {
+        "capital": "1000000",
+        "net_pnl": net,
+        "return_pct": "0.0000",
+        "trips": 12,
+        "win_rate": "0.2500",
+        "profit_factor": "0.5000",
+        "max_drawdown": "-900.00",
+        "sharpe": sharpe,
+        "sortino": None,
+        "equity_curve": [[OPEN_NS + i * MINUTE, value] for i, value in enumerate(curve)],
+    }
+
+
+def _summary(strategy: str, ticks: int) -> dict[str, object]:
+    return {
+        "strategy": strategy,
+        "source": f"synthetic:{ticks}",
+        "ticks": ticks,
+        "charges": "310.25",
+    }
+
+
+def archive_with_two_runs(directory: Path) -> BacktestArchive:
+    archive = BacktestArchive(directory, keep=5)
+    rising = ["1000000", "1000400", "999800", "1001200", "1002500", "1001900", "1003100"]
+    falling = ["1000000", "999100", "999500", "998000", "997200", "997900", "996400"]
+    archive.save(
+        _summary("ema-cross", 20_000),
+        _report("3100.00", rising, "1.25"),
+        datetime(2026, 12, 7, 5, 16, tzinfo=UTC),
+    )
+    archive.save(
+        _summary("momentum", 50_000),
+        _report("-3600.00", falling, None),
+        datetime(2026, 12, 7, 5, 30, tzinfo=UTC),
+    )
+    return archive
+
+
+async def test_shift_b_lists_the_saved_runs_and_the_cursor_picks_the_curve(
+    console: Console, tmp_path: Path
+) -> None:
+    console.app.backtest_archive = archive_with_two_runs(tmp_path / "backtests")
+
+    await console.pilot.press("B")
+    screen = console.app.screen
+    assert isinstance(screen, BacktestsScreen)
+    table = screen.query_one("#backtests-table", DataTable)
+    figures = screen.query_one("#backtests-figures", Static)
+    chart = screen.query_one("#backtests-chart", EquityChart)
+    await eventually(lambda: table.row_count == 2)
+
+    assert [table.get_row_at(i)[1] for i in range(2)] == ["momentum", "ema-cross"]  # newest first
+    await eventually(lambda: "momentum · net -3,600.00" in str(figures.render()))
+    assert "P&L since the start" in str(chart.render())
+
+    await console.pilot.press("down")
+    await eventually(lambda: "ema-cross · net +3,100.00" in str(figures.render()))
+    await console.pilot.press("escape")
+    assert console.app.screen is console.app.dashboard
+
+
+async def test_without_saved_runs_the_screen_says_how_to_make_one(console: Console) -> None:
+    await console.pilot.press("B")
+
+    screen = console.app.screen
+    assert isinstance(screen, BacktestsScreen)
+    title = str(screen.query_one("#backtests-title", Static).render())
+    assert "No backtests saved yet" in title
+
+
+def _open_backtests(harness: BusHarness, directory: Path) -> Callable[[Pilot], Awaitable[None]]:
+    async def run_before(pilot: Pilot) -> None:
+        await eventually(lambda: harness.started, message="engine not started")
+        await seed(harness)
+        pilot.app.backtest_archive = archive_with_two_runs(directory)  # type: ignore[attr-defined]
+        await pilot.press("B")
+        await eventually(lambda: isinstance(pilot.app.screen, BacktestsScreen))
+        await pilot.pause()
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
+def test_backtests_screen(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    harness = BusHarness("paper")
+    app = make_app(harness, operator="trader@desk")
+    assert snap_compare(
+        app, terminal_size=size, run_before=_open_backtests(harness, tmp_path / "backtests")
+    )
