@@ -85,15 +85,11 @@ class KillConfirmScreen(Dialog[KillChoice | None]):
         choice_id = focused.id if isinstance(focused, Button) else "kill"
         self.choose(_CHOICES.get(choice_id or "kill"))
 
-    @on(Button.Pressed, "#kill")
-    def kill(self) -> None:
-        self.choose(KillChoice.KILL)
+    @on(Button.Pressed)
+    def pressed(self, event: Button.Pressed) -> None:
+        """A click on a button: its choice."""
+        self.choose(_CHOICES.get(event.button.id or "cancel"))
 
-    @on(Button.Pressed, "#flatten")
-    def kill_and_flatten(self) -> None:
-        self.choose(KillChoice.FLATTEN)
-
-    @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.choose(None)
 

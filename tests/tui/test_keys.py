@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from rich.console import Console as RichConsole
 from textual.widgets import Input
 
@@ -78,6 +79,28 @@ async def test_escape_cancels_the_kill(console: Console) -> None:
     assert console.harness.calls == []
     assert console.harness.trading_state.scope_mode() is TradingMode.ACTIVE
     assert "ACTIVE" in console.header()
+
+
+@pytest.mark.parametrize(
+    ("button", "calls", "mode"),
+    [
+        ("#kill", [("kill", False)], TradingMode.HALTED),
+        ("#flatten", [("kill", True)], TradingMode.HALTED),
+        ("#cancel", [], TradingMode.ACTIVE),
+    ],
+)
+async def test_clicking_a_kill_confirm_button_makes_its_choice(
+    console: Console, button: str, calls: list[tuple[str, object]], mode: TradingMode
+) -> None:
+    await console.pilot.press("ctrl+k")
+    assert isinstance(console.app.screen, KillConfirmScreen)
+    await console.pilot.click(button)
+    await eventually(
+        lambda: not isinstance(console.app.screen, KillConfirmScreen), message="still asking"
+    )
+    await console.pilot.pause()
+    assert console.harness.calls == calls
+    assert console.harness.trading_state.scope_mode() is mode
 
 
 async def test_ctrl_k_inside_the_kill_confirm_does_not_stack(console: Console) -> None:
