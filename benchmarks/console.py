@@ -7,8 +7,16 @@ batches a market-data socket delivers). Each round presses ctrl+k, waits until t
 has been drawn (as a trader would; ``--enter-on-push`` presses at once), presses Enter and
 times, where they happen, the header's text turning HALTED (``enter_to_halted_ms``) and
 the first frame drawn with it (``enter_to_halted_painted_ms``: the compositor rendered
-the header), then resumes (r, Resume) and waits for ACTIVE. Prints one JSON object.
-Run: ``python benchmarks/console.py [--presses 30] [--rate 5000] [--enter-on-push]``.
+the header), then resumes (r, Resume) and waits for ACTIVE.
+
+Then the order ticket under the same feed: ``b`` opens it and keys are typed into its
+instrument field (the registry searched as you type) and its quantity field; each key is
+timed from the press to the ticket re-reading its fields (``ticket_key_to_draft_ms``) and
+to the first frame that draws the field with the key in it (``ticket_key_to_painted_ms``,
+the number a trader feels). Last, the kill switch with the ticket open: ``ctrl+k``, Enter
+over the ticket, timed as above (``ticket_open_enter_to_halted_painted_ms``).
+Prints one JSON object.
+Run: ``python benchmarks/console.py [--presses 30] [--rate 5000] [--keys 120] [--enter-on-push]``.
 """
 
 from __future__ import annotations
@@ -44,6 +52,7 @@ from engine.events.types import EventType
 from engine.memory_store import MemoryTradingStore
 from screens.confirm import ConfirmScreen
 from screens.kill_confirm import KillConfirmScreen
+from screens.order_ticket import OrderTicketScreen
 
 INSTRUMENTS = 500
 FIRST_TOKEN = 10_000
@@ -135,7 +144,9 @@ async def wait_for(condition, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.001)
 
 
-async def run(presses: int, rate: float, enter_on_push: bool = False) -> dict[str, object]:
+async def run(
+    presses: int, rate: float, keys: int, enter_on_push: bool = False
+) -> dict[str, object]:
     # The engine keeps the CPU busy, so Pilot's wait-for-idle would add ~1 s per key.
     textual.app.wait_for_idle = _one_turn  # type: ignore[assignment]  # patched on purpose
     textual.pilot.wait_for_idle = _one_turn  # type: ignore[assignment]  # patched on purpose
@@ -174,25 +185,15 @@ async def run(presses: int, rate: float, enter_on_push: bool = False) -> dict[st
         cpu_before, wall_before = time.process_time(), time.monotonic()
         for _ in range(presses):
             started = time.perf_counter()
-            await pilot.press("ctrl+k")
-            await wait_for(lambda: isinstance(app.screen, KillConfirmScreen))
-            if not enter_on_push:  # as a trader would: Enter once the dialog is on screen
-                await wait_for(lambda: isinstance(shown[-1], KillConfirmScreen))
-            confirm = time.perf_counter()
+            confirm, halted = await kill(pilot, app, header, seen, shown, enter_on_push)
             dialog_ms.append((confirm - started) * 1000)
-            seen.clear()
-            await pilot.press("enter")
-            await wait_for(lambda: "HALTED" in header.line and "painted" in seen)
-            halt_ms.append((seen["text"] - confirm) * 1000)
-            painted_ms.append((seen["painted"] - confirm) * 1000)
-            total_ms.append((seen["painted"] - started) * 1000)
-            await pilot.press("r")
-            await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
-            if not enter_on_push:
-                await wait_for(lambda: isinstance(shown[-1], ConfirmScreen))
-            await pilot.press("left", "enter")
-            await wait_for(lambda: "ACTIVE" in header.line)
+            halt_ms.append((halted["text"] - confirm) * 1000)
+            painted_ms.append((halted["painted"] - confirm) * 1000)
+            total_ms.append((halted["painted"] - started) * 1000)
+            await resume(pilot, app, header, shown, enter_on_push)
         wall = time.monotonic() - wall_before
+        draft_ms, key_ms = await ticket_keys(pilot, app, keys)
+        ticket_kill_ms = await kills_over_ticket(pilot, app, header, seen, shown, presses)
         cpu = time.process_time() - cpu_before
         ticks = runtime.read_model.ticks_seen - ticks_before
         refreshes = app.refresh_count - refresh_before
@@ -213,6 +214,10 @@ async def run(presses: int, rate: float, enter_on_push: bool = False) -> dict[st
         "enter_to_halted_painted_ms": _summary(painted_ms),
         "ctrl_k_to_halted_painted_ms": _summary(total_ms),
         "ctrl_k_to_dialog_ms": _summary(dialog_ms),
+        "ticket_keys": len(key_ms),
+        "ticket_key_to_draft_ms": _summary(draft_ms),
+        "ticket_key_to_painted_ms": _summary(key_ms),
+        "ticket_open_enter_to_halted_painted_ms": _summary(ticket_kill_ms),
         "enter": "on push" if enter_on_push else "once the dialog is displayed",
         "refreshes_per_s": round(refreshes / wall, 2),
         "refresh_hz": app.refresh_hz,
@@ -220,6 +225,123 @@ async def run(presses: int, rate: float, enter_on_push: bool = False) -> dict[st
         "wall_s": round(wall, 2),
         "cpu_share": round(cpu / wall, 2),
     }
+
+
+async def kill(
+    pilot: Any, app: Any, header: Any, seen: dict[str, float], shown: list[object], on_push: bool
+) -> tuple[float, dict[str, float]]:
+    """ctrl+k, then Enter once the dialog is displayed: when Enter was pressed, and when
+    the header's text, then a painted frame, read HALTED."""
+    await pilot.press("ctrl+k")
+    await wait_for(lambda: isinstance(app.screen, KillConfirmScreen))
+    if not on_push:  # as a trader would: Enter once the dialog is on screen
+        await wait_for(lambda: isinstance(shown[-1], KillConfirmScreen))
+    confirm = time.perf_counter()
+    seen.clear()
+    await pilot.press("enter")
+    await wait_for(lambda: "HALTED" in header.line and "painted" in seen)
+    return confirm, dict(seen)
+
+
+async def resume(pilot: Any, app: Any, header: Any, shown: list[object], on_push: bool) -> None:
+    await pilot.press("r")
+    await wait_for(lambda: isinstance(app.screen, ConfirmScreen))
+    if not on_push:
+        await wait_for(lambda: isinstance(shown[-1], ConfirmScreen))
+    await pilot.press("left", "enter")
+    await wait_for(lambda: "ACTIVE" in header.line)
+
+
+# Typed over and over: a symbol search narrowing to one of 500 instruments and back, then
+# a quantity typed and erased (every key changes the field, so every key redraws it).
+SYMBOL_KEYS = [*"SYM012", *["backspace"] * 6]
+QUANTITY_KEYS = [*"250", *["backspace"] * 3]
+
+
+async def open_ticket(pilot: Any, app: Any) -> OrderTicketScreen:
+    await pilot.press("b")
+    await wait_for(lambda: isinstance(app.screen, OrderTicketScreen))
+    await wait_for(lambda: getattr(app.focused, "id", None) == "ticket-symbol")
+    screen = app.screen
+    assert isinstance(screen, OrderTicketScreen)
+    return screen
+
+
+async def close_ticket(pilot: Any, app: Any) -> None:
+    await pilot.press("escape")
+    await wait_for(lambda: not isinstance(app.screen, OrderTicketScreen))
+
+
+async def ticket_keys(pilot: Any, app: Any, count: int) -> tuple[list[float], list[float]]:
+    """``count`` keys typed into the ticket: each one's press → the ticket's new draft,
+    and press → the first frame that draws the field holding the key."""
+    screen = await open_ticket(pilot, app)
+    drafts: dict[str, float] = {}
+    draw = screen._draw
+
+    def drawing() -> None:
+        draw()
+        drafts.setdefault("draft", time.perf_counter())
+
+    screen._draw = drawing  # type: ignore[method-assign]  # timed where it happens
+    draft_ms: list[float] = []
+    painted_ms: list[float] = []
+    fields = [("#ticket-symbol", SYMBOL_KEYS), ("#ticket-quantity", QUANTITY_KEYS)]
+    typed = 0
+    while typed < count:
+        for selector, sequence in fields:
+            field = screen.query_one(selector)
+            app.set_focus(field)
+            await wait_for(lambda field=field: app.focused is field)
+            painted = watch_painted(field)
+            for key in sequence[: count - typed]:
+                before = field.value
+                drafts.clear()
+                painted.clear()
+                started = time.perf_counter()
+                await pilot.press(key)
+                await wait_for(
+                    lambda f=field, b=before, p=painted: f.value != b and "draft" in drafts and p
+                )
+                draft_ms.append((drafts["draft"] - started) * 1000)
+                painted_ms.append((painted["painted"] - started) * 1000)
+                typed += 1
+    await close_ticket(pilot, app)
+    return draft_ms, painted_ms
+
+
+async def kills_over_ticket(
+    pilot: Any, app: Any, header: Any, seen: dict[str, float], shown: list[object], rounds: int
+) -> list[float]:
+    """With a ticket open and a symbol typed: ctrl+k, Enter (once drawn) → HALTED painted;
+    then the ticket is closed and trading resumed for the next round."""
+    painted_ms: list[float] = []
+    for _ in range(rounds):
+        await open_ticket(pilot, app)
+        await pilot.press(*"SYM0")
+        confirm, halted = await kill(pilot, app, header, seen, shown, on_push=False)
+        painted_ms.append((halted["painted"] - confirm) * 1000)
+        await wait_for(lambda: isinstance(app.screen, OrderTicketScreen))
+        await close_ticket(pilot, app)
+        await resume(pilot, app, header, shown, on_push=False)
+    return painted_ms
+
+
+def watch_painted(widget: Any) -> dict[str, float]:
+    """When the compositor next asks ``widget`` for its lines after ``clear()``: a frame
+    drawing it is being rendered (one watch per widget, re-armed by clearing it)."""
+    seen: dict[str, float] = getattr(widget, "_bench_painted", None) or {}
+    if getattr(widget, "_bench_painted", None) is None:
+        render_lines = widget.render_lines
+
+        def rendering(crop: Any) -> Any:
+            lines = render_lines(crop)
+            seen.setdefault("painted", time.perf_counter())
+            return lines
+
+        widget.render_lines = rendering
+        widget._bench_painted = seen
+    return seen
 
 
 def watch_header(header: Any, seen: dict[str, float]) -> None:
@@ -271,6 +393,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presses", type=int, default=30)
     parser.add_argument("--rate", type=float, default=5000.0)
+    parser.add_argument("--keys", type=int, default=120, help="keys typed into the ticket")
     parser.add_argument(
         "--enter-on-push",
         action="store_true",
@@ -278,7 +401,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     logging.disable(logging.WARNING)
-    print(json.dumps(asyncio.run(run(args.presses, args.rate, args.enter_on_push))))
+    print(json.dumps(asyncio.run(run(args.presses, args.rate, args.keys, args.enter_on_push))))
 
 
 if __name__ == "__main__":

@@ -139,6 +139,8 @@ async def test_the_kill_switch_while_the_ticket_is_open_stops_its_send(real: Rea
     await _fill_in(real, screen, "INFY", "2")
     before = await real.kill()  # ctrl+k, Enter over the open ticket: HALTED
     assert isinstance(real.app.screen, OrderTicketScreen)
+    # the dimmed dashboard behind the ticket says so at once, not at its next redraw
+    await eventually(lambda: "HALTED" in _behind(screen), timeout=0.5, message=_behind(screen))
     await real.pilot.press("enter")  # review: refused in words, no confirmation offered
     await eventually(lambda: "HALTED" in _text(screen, "status"), timeout=5)
     assert "nothing sent" in _text(screen, "status")
@@ -232,6 +234,11 @@ def test_an_attached_console_checks_the_band_the_cluster_is_configured_with(
     monkeypatch.setenv("ALPHAPANDA_RISK__PRICE_BAND_PCT", "1.5")
     attached = build_attached(load_settings(bus={"bootstrap_servers": "127.0.0.1:1"}))
     assert attached.risk_limits.price_band_pct == Decimal("1.5")
+
+
+def _behind(screen: OrderTicketScreen) -> str:
+    """The header rows of the dashboard as drawn, dimmed, behind the ticket."""
+    return " ".join("".join(s.text for s in screen.render_line(y)) for y in (0, 1))
 
 
 def _on_tick(price: Decimal) -> Decimal:
