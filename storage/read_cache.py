@@ -24,6 +24,7 @@ from engine.events.payloads import (
 )
 from engine.events.types import Broker
 from engine.read_model.cache_writer import ReadModelCache
+from storage.closing import AsyncClosing
 
 T = TypeVar("T")
 
@@ -69,20 +70,7 @@ def _position_order(position: PositionSnapshot) -> tuple[str, int]:
     return (position.strategy, position.instrument_token)
 
 
-class _Closing:
-    """``async with`` support: ``aclose()`` on the way out."""
-
-    async def aclose(self) -> None:
-        return None
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-
-class MemoryReadCache(_Closing):
+class MemoryReadCache(AsyncClosing):
     """``ReadCache`` in process: the embedded default and the twin the tests compare with."""
 
     def __init__(self, broker: Broker, *, max_orders: int = DEFAULT_MAX_ORDERS) -> None:
@@ -147,7 +135,7 @@ class MemoryReadCache(_Closing):
         self._states.clear()
 
 
-class RedisReadCache(_Closing):
+class RedisReadCache(AsyncClosing):
     """``ReadCache`` in Redis, shared by every process that reads the same broker."""
 
     def __init__(

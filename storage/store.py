@@ -7,11 +7,11 @@ session factory so the composition root opens a single object and closes it once
 from __future__ import annotations
 
 import time
-from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.closing import AsyncClosing
 from storage.database import create_engine_for, session_factory
 from storage.migrate import current_async, head_revision, upgrade_async
 from storage.repositories import (
@@ -31,6 +31,7 @@ from storage.repositories.base import NowNs
 
 
 class SqlTradingStore(
+    AsyncClosing,
     InstrumentRepo,
     OrderRepo,
     FillRepo,
@@ -65,17 +66,6 @@ class SqlTradingStore(
 
     async def aclose(self) -> None:
         await self.engine.dispose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 async def open_store(
