@@ -15,9 +15,10 @@ from engine.events import topics
 from engine.events.envelope import new_event
 from engine.events.payloads import RiskAlert, Tick
 from engine.events.types import ComponentStatus, EventType
-from storage.ticks.config import RecorderConfig, TickRecorder
+from storage.ticks.config import RecorderConfig
 from storage.ticks.layout import ist_day
 from storage.ticks.reader import iter_day_ticks, list_days
+from storage.ticks.recorder import TickRecorder
 from storage.ticks.writer import TickWriter
 from tests.helpers import eventually
 from tests.storage.ticks.support import DAY_START_NS, make_ticks, write_stream

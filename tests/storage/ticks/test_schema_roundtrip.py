@@ -124,3 +124,10 @@ def test_market_depth_is_not_stored() -> None:
     )
     (back,) = _roundtrip([tick])
     assert back.depth_buy == ()
+
+
+def test_a_price_above_any_listed_one_is_still_stored_exactly() -> None:
+    huge = Decimal("123456789012.3475")  # past what a double holds to the 1/10,000
+    tick = Tick(instrument_token=1, symbol="NSE:INFY", last_price=huge, exchange_ts=START_NS)
+    (back,) = _roundtrip([tick])
+    assert back.last_price == huge
