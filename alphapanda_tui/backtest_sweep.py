@@ -68,6 +68,7 @@ class SweepJob:
     source: Any
     settings: Any
     sync_every: int | None
+    capital: Decimal | None = None  # the report's capital base (None: the starting cash)
 
 
 def combinations(base: Any, grid: dict[str, list[Any]]) -> tuple[list[Any], list[str]]:
@@ -106,7 +107,7 @@ def run_one(job: SweepJob) -> dict[str, Any]:
         config=pipeline_config(job.settings),
         sync_every=job.sync_every,
     )
-    report = build_report(result).as_dict()
+    report = build_report(result, job.capital).as_dict()
     figures = {k: v for k, v in report.items() if k not in {"trade_list", "equity_curve"}}
     return {"params": job.params} | {k: result.as_dict()[k] for k in OUTCOME} | figures
 
@@ -136,12 +137,14 @@ def ranked(outcomes: list[dict[str, Any]], rank_by: str) -> list[dict[str, Any]]
 
 def sweep(args: argparse.Namespace, settings: Any, base: Any, source: Any) -> int:
     """Run ``args.grid`` over ``base`` (a StrategyConfig) and print the ranked table."""
+    if args.report is not None:
+        raise UsageError("--report writes the page of one run; a sweep prints its table")
     valid, refused = combinations(base, parse_grid(args.grid))
     for line in refused:
         print(line, file=sys.stderr)
     if not valid:
         raise UsageError("no combination of --grid is valid for this strategy")
-    jobs = [SweepJob(p, c, source, settings, args.sync_every) for p, c in valid]
+    jobs = [SweepJob(p, c, source, settings, args.sync_every, args.capital) for p, c in valid]
     workers = min(len(jobs), os.cpu_count() or 1)
     with _sweep_progress(len(jobs), enabled=not args.no_progress) as progress:
         outcomes = ranked(run_sweep(jobs, workers, progress), args.rank_by)

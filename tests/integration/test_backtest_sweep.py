@@ -56,14 +56,16 @@ def test_ranking_is_best_first_with_ties_and_missing_figures_in_grid_order() -> 
 
 
 def test_the_cli_sweep_is_deterministic_and_skips_what_the_strategy_refuses() -> None:
-    first = backtest(*GRID, "fast=5,30", "slow=20,40", "--json", "--rank-by", "net_pnl")
-    second = backtest(*GRID, "fast=5,30", "slow=20,40", "--json", "--rank-by", "net_pnl")
+    args = ("fast=5,30", "slow=20,40", "--json", "--rank-by", "net_pnl", "--capital", "500000")
+    first = backtest(*GRID, *args)
+    second = backtest(*GRID, *args)
 
     assert first.returncode == 0, first.stderr
     assert first.stdout == second.stdout
     assert "skipped fast=30 slow=20: params: fast (30) must be less than slow (20)" in first.stderr
     runs = json.loads(first.stdout)["runs"]
     assert sorted(tuple(r["params"].values()) for r in runs) == [(5, 20), (5, 40), (30, 40)]
+    assert {r["capital"] for r in runs} == {"500000"}
     nets = [Decimal(r["net_pnl"]) for r in runs]
     assert nets == sorted(nets, reverse=True)
 
@@ -74,7 +76,9 @@ def test_the_cli_sweep_is_deterministic_and_skips_what_the_strategy_refuses() ->
 def test_a_grid_with_no_valid_combination_or_an_unknown_parameter_is_refused() -> None:
     none_valid = backtest(*GRID, "fast=30", "slow=20")
     unknown = backtest(*GRID, "speed=1,2")
+    with_page = backtest(*GRID, "fast=5", "--report", "sweep.html")
 
     assert none_valid.returncode == 2 and "no combination of --grid is valid" in none_valid.stderr
     assert unknown.returncode == 2 and "ema-cross has no parameter speed" in unknown.stderr
-    assert "Traceback" not in none_valid.stderr + unknown.stderr
+    assert with_page.returncode == 2 and "a sweep prints its table" in with_page.stderr
+    assert "Traceback" not in none_valid.stderr + unknown.stderr + with_page.stderr
