@@ -183,17 +183,29 @@ class ProtectionService(StreamProcessor):
 
     # -- events -------------------------------------------------------------------
     def handle_now(self, envelope: EventEnvelope) -> bool:
-        """A tick of an unprotected instrument only notes the last price; one that moves a
-        trailing stop or crosses a level is left for ``handle`` (it writes and emits)."""
-        tick = envelope.data
-        if type(tick) is not Tick:
-            return False
-        token = tick.instrument_token
-        self._last[token] = tick.last_price
-        keys = self._by_token.get(token)
-        if not keys:
+        """Most events only update what the service knows: done here, without an
+        ``Emitter`` or a coroutine. A tick of an unprotected instrument only notes the last
+        price; a position or order event only the book, unless it ends a protection. What
+        writes or emits (a crossing, a tighter trail, a removal, a failed exit, a command)
+        is left for ``handle``, which applies the same steps again (they are idempotent)."""
+        data = envelope.data
+        if type(data) is Tick:  # most events: one dict write, one lookup
+            token = data.instrument_token
+            self._last[token] = data.last_price
+            return token not in self._by_token or self._tick_now(envelope, data)
+        if envelope.broker is not None and envelope.broker is not self.broker:
             return True
-        for key in keys:
+        if type(data) is PositionSnapshot:
+            return self._note_position(data)
+        if type(data) is OrderUpdate:
+            return self._note_order(data)
+        if type(data) is RejectedSignal:
+            return client_order_id(data.signal.signal_id) not in self._exits
+        return False
+
+    def _tick_now(self, envelope: EventEnvelope, tick: Tick) -> bool:
+        """A tick of a protected instrument: True when it moves no trail and crosses nothing."""
+        for key in self._by_token[tick.instrument_token]:
             protection = self.protections[key]
             if key in self._unsent:
                 return False
@@ -219,9 +231,7 @@ class ProtectionService(StreamProcessor):
         if isinstance(data, PositionSnapshot):
             await self._apply_position(data, out)
         elif isinstance(data, OrderUpdate):
-            if data.fill is not None:
-                self._products[(data.strategy, data.instrument_token)] = data.product
-            if data.status in _FAILED and data.client_order_id in self._exits:
+            if not self._note_order(data):
                 what = f"{data.status.value.lower()} by the venue"
                 self._exit_failed(data.client_order_id, what, data.reason, out)
         elif isinstance(data, RejectedSignal):
@@ -342,15 +352,26 @@ class ProtectionService(StreamProcessor):
         await self.store.save_protection(best)
         self._emit_state(best, out)
 
-    # -- positions ------------------------------------------------------------------
-    async def _apply_position(self, position: PositionSnapshot, out: Emitter) -> None:
+    # -- positions and orders -------------------------------------------------------
+    def _note_position(self, position: PositionSnapshot) -> bool:
+        """Keep the position; False when that ends its protection (``_apply_position``)."""
         key = (position.strategy, position.instrument_token)
         self._held[key] = _Held(position.net_quantity, position.average_price, position.symbol)
         protection = self.protections.get(key)
-        if protection is None or not self._position_gone(protection):
+        return protection is None or not self._position_gone(protection)
+
+    async def _apply_position(self, position: PositionSnapshot, out: Emitter) -> None:
+        if self._note_position(position):
             return
+        protection = self.protections[(position.strategy, position.instrument_token)]
         why = "position closed" if position.net_quantity == 0 else "position flipped"
         await self._remove(protection, why, out)
+
+    def _note_order(self, update: OrderUpdate) -> bool:
+        """Keep the product a fill was bought on; False when the update is a failed exit."""
+        if update.fill is not None:
+            self._products[(update.strategy, update.instrument_token)] = update.product
+        return not (update.status in _FAILED and update.client_order_id in self._exits)
 
     def _position_gone(self, protection: Protection) -> bool:
         held = self._held.get(protection.key)

@@ -27,7 +27,7 @@ from engine.events.types import (
 )
 from engine.protection.levels import STOP_LOSS, TRAILING_STOP
 from tests.unit.protection.harness import TOKEN, Harness, P
-from tests.unit.risk.harness import order_update, working_order
+from tests.unit.risk.harness import make_signal, order_update, position_snapshot, working_order
 
 
 async def test_the_stop_is_stored_fired_before_its_one_exit_leaves() -> None:
@@ -183,3 +183,35 @@ async def test_an_exit_refused_by_risk_or_rejected_by_the_venue_raises_a_critica
         "target exit for NSE:RELIANCE (manual) rejected by the venue: insufficient holdings; "
         "the position is no longer protected"
     )
+
+
+async def test_position_and_fill_events_that_end_nothing_are_kept_inline() -> None:
+    """Most position and order events only update the book, on the processor's inline path
+    (no handler call); the exit they shape is the one ``handle`` alone would send."""
+    h = await Harness.holding(10)
+    await h.protect(stop_price=Decimal("990.00"))
+    grown = new_event(
+        EventType.POSITION_UPDATED,
+        position_snapshot(15, "1000.00", "manual", TOKEN),
+        source="portfolio",
+        broker=P,
+    )
+    bought = make_signal(strategy="manual", instrument_token=TOKEN, product=Product.CNC)
+    filled = new_event(
+        EventType.ORDER_FILLED,
+        order_update(bought, OrderStatus.FILLED, filled=5),
+        source="exec",
+        broker=P,
+    )
+
+    assert h.service.handle_now(grown) and h.service.handle_now(filled)
+    [exit_signal] = await h.tick("989.00")
+    assert (exit_signal.quantity, exit_signal.product) == (15, Product.CNC)
+
+    closed = new_event(
+        EventType.POSITION_UPDATED,
+        position_snapshot(0, "0", "manual", TOKEN),
+        source="portfolio",
+        broker=P,
+    )
+    assert not h.service.handle_now(closed)  # it ends the protection: stored and emitted
