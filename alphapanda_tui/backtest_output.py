@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -58,7 +59,10 @@ def emit_report(result: Any, args: argparse.Namespace, settings: Any) -> None:
             args.report.write_text(report_page(summary, report), encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"cannot write the report to {args.report}: {exc.strerror}") from None
-    backtest_archive(settings).save(summary, report, datetime.now(UTC))
+    try:
+        backtest_archive(settings).save(summary, report, datetime.now(UTC))
+    except OSError as exc:  # the run's output matters more than its copy for the console
+        print(f"warning: the run was not saved for the console: {exc}", file=sys.stderr)
     if args.json:
         print(json.dumps(summary | {"report": report}))
         return

@@ -76,3 +76,12 @@ def test_a_capital_base_that_is_not_positive_is_refused_in_one_line() -> None:
     assert run.returncode == 2
     assert "capital base must be positive" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_run_that_cannot_be_archived_still_prints_its_report(isolated_home: Path) -> None:
+    (isolated_home / "backtests").write_text("a file where the folder should be")
+
+    run = backtest(*RUN, "--json")
+
+    assert summary_of(run)["report"]
+    assert "the run was not saved for the console" in run.stderr
