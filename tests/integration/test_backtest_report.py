@@ -85,3 +85,22 @@ def test_a_run_that_cannot_be_archived_still_prints_its_report(isolated_home: Pa
 
     assert summary_of(run)["report"]
     assert "the run was not saved for the console" in run.stderr
+
+
+def test_sharpe_and_sortino_are_the_daily_pnl_over_the_capital_base() -> None:
+    """Recomputed from the report's own per-day P&L: the wiring from the book's days to
+    the ratios (the formulas themselves are checked by hand in the unit tests)."""
+    summary = summary_of(
+        backtest("--strategy", "ema-cross", "--synthetic", "140000", "--seed", "4", "--json")
+    )
+    report = summary["report"]
+    assert isinstance(report, dict)
+    returns = [Decimal(day["pnl"]) / Decimal(report["capital"]) for day in report["per_day"]]
+    assert report["days"] == len(returns) >= 2  # the seeded walk spans trading days
+
+    mean = sum(returns, Decimal(0)) / len(returns)
+    sd = (sum(((r - mean) ** 2 for r in returns), Decimal(0)) / (len(returns) - 1)).sqrt()
+    downside = (sum((min(r, Decimal(0)) ** 2 for r in returns), Decimal(0)) / len(returns)).sqrt()
+    annual = Decimal(252).sqrt()
+    assert Decimal(report["sharpe"]) == (mean / sd * annual).quantize(Decimal("0.0001"))
+    assert Decimal(report["sortino"]) == (mean / downside * annual).quantize(Decimal("0.0001"))
