@@ -19,7 +19,7 @@ from engine.clock import Clock, SystemClock
 from engine.events.payloads import ComponentHealth
 from engine.events.types import Broker, Product
 from engine.execution.broker import BrokerAdapter
-from engine.execution.funds import FundsCheck
+from engine.execution.funds import Funds, FundsCheck
 from engine.execution.paper_funds import PaperFundsConfig, paper_funds_for
 from engine.execution.service import ExecutionConfig, ExecutionService
 from engine.instruments.freeze import FreezePolicy
@@ -134,13 +134,16 @@ class Pipeline:
         singleton: Singleton | None = None,
         funds_check: FundsCheck | None = None,
         control_requests: RequestStore | None = None,
+        on_funds: Callable[[Funds], None] | None = None,
     ) -> None:
         """``services``: run only these (see ``SERVICE_NAMES``; None: all). ``singleton``
         wraps each of ``SINGLETON_SERVICES`` so one process at a time runs it (a lease).
         ``run_clock`` (default ``clock``): the run's time on trading-state changes and their
         audit rows, the simulated market's clock on SIM (``engine.clock.EventClock``).
         ``control_requests``: where ``alphapanda kill`` and its siblings leave requests for
-        this engine (the audit log); None: nobody outside this process asks."""
+        this engine (the audit log); None: nobody outside this process asks.
+        ``on_funds``: told the paper venue's funds (cash, margin) now and after every
+        change, e.g. the console's funds line; unused on a live venue (Kite's margins)."""
         self.config = config
         self.bus = bus
         self.store = store
@@ -179,7 +182,7 @@ class Pipeline:
             config=proc,
             clock=self.clock,
         )
-        self.paper_funds = paper_funds_for(config, broker, funds_check, self.clock)
+        self.paper_funds = paper_funds_for(config, broker, funds_check, self.clock, on_funds)
         self.execution = ExecutionService(
             bus=bus,
             broker=broker,
@@ -196,6 +199,8 @@ class Pipeline:
         self.risk.restores_working = not self.execution.adapter.book_lost_on_restart
         if self.paper_funds is not None:
             self.paper_funds.bind(self.execution)
+            if on_funds is not None:
+                on_funds(self.paper_funds.figures())  # the figures it starts from
         _slice_orders(self.execution.adapter, config.risk.freeze, registry)
         self.portfolio = PortfolioService(
             broker=broker,

@@ -47,12 +47,17 @@ class PaperFundsConfig:
 
 
 def paper_funds_for(
-    config: Any, broker: Broker, funds_check: object | None, clock: Clock
+    config: Any,
+    broker: Broker,
+    funds_check: object | None,
+    clock: Clock,
+    on_funds: Callable[[Funds], None] | None = None,
 ) -> PaperFunds | None:
     """The paper venue's funds model for a pipeline, or None (live, or not configured).
 
     ``config`` is the pipeline's: its ``paper_funds`` and ``starting_cash`` (the same
-    starting cash the portfolio and the backtest's ``equity_start`` use).
+    starting cash the portfolio and the backtest's ``equity_start`` use). ``on_funds``
+    (the console's funds line) is told the figures from the first change on.
     """
     settings: PaperFundsConfig | None = config.paper_funds
     if broker is not Broker.PAPER or settings is None or funds_check is not None:
@@ -62,6 +67,7 @@ def paper_funds_for(
         mis_leverage=settings.mis_leverage,
         enabled=settings.check,
         clock=clock,
+        on_funds=on_funds,
     )
 
 

@@ -27,7 +27,9 @@ MON_10AM = datetime_to_ns(datetime(2026, 1, 5, 10, 0, tzinfo=IST))
 START = Decimal("100000")
 
 
-def _pipeline(store: MemoryTradingStore, bus: MemoryBus) -> Pipeline:
+def _pipeline(
+    store: MemoryTradingStore, bus: MemoryBus, told: list[Funds] | None = None
+) -> Pipeline:
     return Pipeline(
         config=PipelineConfig(
             broker=Broker.PAPER,
@@ -41,6 +43,7 @@ def _pipeline(store: MemoryTradingStore, bus: MemoryBus) -> Pipeline:
         store=store,
         registry=REGISTRY,
         strategies=[],
+        on_funds=None if told is None else told.append,
     )
 
 
@@ -67,10 +70,14 @@ def _signal(signal_id: str, product: Product, at: int) -> Signal:
     )
 
 
-async def _run(store: MemoryTradingStore, *signals: Signal) -> Funds:
-    """A pipeline over ``store``: one tick, the signals, a tick after each; its funds."""
+async def _run(
+    store: MemoryTradingStore, *signals: Signal, told: list[Funds] | None = None
+) -> Funds:
+    """A pipeline over ``store``: one tick, the signals, a tick after each; its funds.
+
+    ``told``: every figure the pipeline hands its ``on_funds`` (the console's funds line)."""
     bus = MemoryBus(partitions=2)
-    pipeline = _pipeline(store, bus)
+    pipeline = _pipeline(store, bus, told)
     await bus.start()
     await pipeline.start()
     await pipeline.wait_ready()
@@ -115,3 +122,31 @@ async def test_funds_refuse_what_cash_cannot_cover_and_survive_a_restart() -> No
         before.used,
         before.total,
     )
+
+
+async def test_the_funds_line_is_told_from_construction_to_the_last_fill() -> None:
+    """The console's funds callback is given when the pipeline is built, so the starting
+    cash shows before the first event and no change after it is missed."""
+    store = MemoryTradingStore()
+    told: list[Funds] = []
+
+    _pipeline(store, MemoryBus(partitions=2), told)
+
+    assert [_money(f) for f in told] == [(START, Decimal(0), "paper")]
+    told.clear()
+
+    final = await _run(store, _signal("mis", Product.MIS, MON_10AM + NS_PER_S), told=told)
+
+    assert _money(told[0]) == (START, Decimal(0), "paper")  # built: the cash alone
+    assert final.used > 0
+    assert _money(told[-1]) == _money(final)  # the fill's margin and charges reached it
+
+    told.clear()
+    rebuilt = await _run(store, told=told)  # a new process over the same journal
+
+    assert _money(told[-1]) == _money(rebuilt) == _money(final)
+
+
+def _money(funds: Funds) -> tuple[Decimal, Decimal, str]:
+    """What the funds line shows (the time of the figures aside)."""
+    return funds.available, funds.used, funds.source
