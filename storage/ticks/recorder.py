@@ -15,6 +15,8 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
+import msgspec
+
 from engine.bus.base import EventBus
 from engine.clock import Clock, SystemClock
 from engine.events import topics
@@ -139,12 +141,4 @@ class TickRecorder(StreamProcessor):
         if self.dropped:
             detail += f", {self.dropped:,} dropped ({self.last_error or 'disk too slow'})"
             status = ComponentStatus.DEGRADED if status is ComponentStatus.RUNNING else status
-        return ComponentHealth(
-            name=base.name,
-            status=status,
-            detail=detail,
-            lag=base.lag,
-            dlq_count=base.dlq_count,
-            processed=base.processed,
-            last_event_ts=base.last_event_ts,
-        )
+        return msgspec.structs.replace(base, status=status, detail=detail)

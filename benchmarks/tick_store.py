@@ -1,0 +1,146 @@
+"""The tick store: write throughput, load rate of a recorded day, and what recording costs
+the live pipeline. Prints one JSON object.
+
+- ``write``: ``TickWriter.write`` in batches (each one record batch, fsynced), then the
+  seal (stream → zstd Parquet) timed on its own.
+- ``load``: ``read_day`` of the sealed day (merged, sorted Arrow columns; the backtest's
+  columnar path starts here) and ``iter_day_ticks`` (to ``Tick`` objects, the generic path).
+- ``pipeline``: ``benchmarks/pipeline.py``'s EMA-cross backtest through the live pipeline
+  on a memory bus, with the tick recorder consuming ``market.ticks`` beside it (as the
+  runtime wires it) or not; runs interleaved off/on, medians compared. Unpaced, so this is
+  the worst case: a live feed delivers a few thousand ticks a second, not 50,000.
+Run: ``python benchmarks/tick_store.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import engine.backtest as backtest_module
+from benchmarks.pipeline import one_run
+from engine.events.payloads import Tick
+from engine.instruments import load_default_registry
+from engine.market.feeds.simulated import SimulatedFeedConfig, iter_ticks
+from storage.ticks.config import RecorderConfig
+from storage.ticks.layout import ist_day
+from storage.ticks.reader import iter_day_ticks, read_day
+from storage.ticks.recorder import TickRecorder
+from storage.ticks.writer import TickWriter
+
+
+def simulated(count: int, seed: int) -> list[Tick]:
+    """``count`` ticks of one simulated session (one day: session clock, 10 ms steps)."""
+    config = SimulatedFeedConfig(seed=seed, clock_mode="session", event_step_ms=10)
+    return list(islice(iter_ticks(load_default_registry(), config), count))
+
+
+def write_and_load(ticks: list[Tick], batch: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        writer = TickWriter(root, rotate_ticks=len(ticks) + 1)
+        started = time.perf_counter()
+        for start in range(0, len(ticks), batch):
+            writer.write(ticks[start : start + batch])
+        written = time.perf_counter() - started
+        started = time.perf_counter()
+        writer.close()
+        sealed = time.perf_counter() - started
+        day = ist_day(ticks[0].exchange_ts)
+        started = time.perf_counter()
+        table = read_day(root, day)
+        columns = time.perf_counter() - started
+        started = time.perf_counter()
+        loaded = sum(1 for _ in iter_day_ticks(root, day))
+        objects = time.perf_counter() - started
+        size = sum(p.stat().st_size for p in root.rglob("*.parquet"))
+    assert table.num_rows == loaded == len(ticks)
+    return {
+        "write_ticks_per_s": round(len(ticks) / written),
+        "seal_s": round(sealed, 3),
+        "parquet_bytes_per_tick": round(size / len(ticks), 1),
+        "read_day_ticks_per_s": round(len(ticks) / columns),
+        "iter_day_ticks_per_s": round(len(ticks) / objects),
+    }
+
+
+@contextmanager
+def recording(root: Path) -> Iterator[list[TickRecorder]]:
+    """Backtests never record; for this measurement the recorder joins their pipeline."""
+    real = backtest_module.Pipeline
+    recorders: list[TickRecorder] = []
+
+    def with_recorder(**kwargs: Any) -> Any:
+        recorder = TickRecorder(bus=kwargs["bus"], config=RecorderConfig(root=root))
+        recorders.append(recorder)
+        return real(**{**kwargs, "extra_services": [recorder]})
+
+    backtest_module.Pipeline = with_recorder  # type: ignore[assignment,misc]
+    try:
+        yield recorders
+    finally:
+        backtest_module.Pipeline = real  # type: ignore[misc]
+
+
+def pipeline_cost(ticks: int, runs: int, seed: int) -> dict[str, Any]:
+    """Interleaved off/on runs; wall-clock throughput and ticks per CPU second (every
+    thread of the process: the writer thread's work counts), medians compared."""
+    runs_by_mode: dict[str, list[Any]] = {"off": [], "on": []}
+    recorded: list[int] = []
+    for _ in range(runs):
+        runs_by_mode["off"].append(one_run(ticks, seed, 256))
+        with tempfile.TemporaryDirectory() as scratch, recording(Path(scratch)) as recorders:
+            runs_by_mode["on"].append(one_run(ticks, seed, 256))
+            recorded.append(recorders[0].recorded)
+    report: dict[str, Any] = {"ticks": ticks}
+    for mode, results in runs_by_mode.items():
+        report[f"{mode}_ticks_per_s_median"] = round(
+            statistics.median(r.ticks_per_s for r in results)
+        )
+        report[f"{mode}_ticks_per_cpu_s_median"] = round(
+            statistics.median(r.ticks / r.cpu_seconds for r in results)
+        )
+        report[f"{mode}_runs"] = [round(r.ticks_per_s) for r in results]
+    for figure in ("ticks_per_s", "ticks_per_cpu_s"):
+        off, on = report[f"off_{figure}_median"], report[f"on_{figure}_median"]
+        report[f"cost_pct_{figure}"] = round(100 * (1 - on / off), 1)
+    report["every_tick_recorded"] = all(count == ticks for count in recorded)
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--ticks", type=int, default=1_000_000, help="ticks written and loaded")
+    parser.add_argument("--batch", type=int, default=50_000, help="ticks per write (flush)")
+    parser.add_argument("--pipeline-ticks", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=3)
+    args = parser.parse_args()
+    ticks = simulated(args.ticks, args.seed)
+    store = [write_and_load(ticks, args.batch) for _ in range(3)]
+    del ticks
+    report = {
+        "benchmark": "tick_store",
+        "ticks": args.ticks,
+        "batch": args.batch,
+        **{key: statistics.median(run[key] for run in store) for key in store[0]},
+        "pipeline": pipeline_cost(args.pipeline_ticks, args.runs, args.seed),
+        "python": platform.python_version(),
+    }
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()
