@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from engine.market.feeds.columnar import PRICE_NAMES, QUANTITY_NAMES, TickColumns
 from storage.ticks.layout import SEALED_SUFFIX, STREAM_SUFFIX
-from storage.ticks.reader import read_segment
 from storage.ticks.schema import PRICE_SCALE, TICK_SCHEMA
 
 COLUMNAR_SUFFIXES = (SEALED_SUFFIX, STREAM_SUFFIX)
@@ -46,12 +46,6 @@ def check_tick_file(path: Path) -> None:
     problems = schema_problems(schema)
     if problems:
         raise TickFileError(f"{path}: not an AlphaPanda tick file: {'; '.join(problems)}")
-
-
-def read_tick_file(path: Path) -> pa.Table:
-    """One tick segment file, checked first (see ``check_tick_file``)."""
-    check_tick_file(path)
-    return read_segment(path)
 
 
 def schema_problems(schema: pa.Schema) -> list[str]:
@@ -88,21 +82,28 @@ def table_columns(table: pa.Table) -> TickColumns:
             column = column.fill_null(absent)
         return np.asarray(column.to_numpy(), dtype=np.int64)
 
-    token = ints("token")
+    symbol, symbol_names = _symbols(table)
     return TickColumns(
         ts=ints("ts"),
-        token=token,
+        token=ints("token"),
         prices={name: ints(name) for name in PRICE_NAMES},
         quantities={name: ints(name, absent=0) for name in QUANTITY_NAMES},  # as a CSV's
         oi=ints("oi"),
         nulls=nulls,
-        symbols=_symbols(table, token),
+        symbol=symbol,
+        symbol_names=symbol_names,
         price_scale=PRICE_SCALE,
     )
 
 
-def _symbols(table: pa.Table, token: np.ndarray) -> dict[int, str]:
-    """Each token's recorded name (its first row's)."""
-    tokens, first = np.unique(token, return_index=True)
-    names = table.column("symbol").take(pa.array(first)).to_pylist()
-    return dict(zip(tokens.tolist(), names, strict=True))
+def _symbols(table: pa.Table) -> tuple[np.ndarray, list[str]]:
+    """Each row's symbol as an index into the distinct names (segments' dictionaries
+    unified first: each file numbers its own)."""
+    column = table.column("symbol")
+    if not pa.types.is_dictionary(column.type):
+        column = pc.dictionary_encode(column)
+    chunks = pa.table({"symbol": column}).unify_dictionaries().column(0).chunks
+    if not chunks:
+        return np.zeros(0, dtype=np.int64), []
+    codes = [np.asarray(c.indices.to_numpy(zero_copy_only=False), np.int64) for c in chunks]
+    return np.concatenate(codes), chunks[0].dictionary.to_pylist()

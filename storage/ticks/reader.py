@@ -76,8 +76,16 @@ def read_day(root: Path, day: date, symbols: Iterable[str] | None = None) -> pa.
     if symbols is not None:
         wanted = pa.array(sorted(set(symbols)), pa.string())
         table = table.filter(pc.is_in(table.column("symbol").cast(pa.string()), wanted))
+    if _in_time_order(table):  # one sealed segment, or several in turn: nothing to move
+        return table
     order = pc.sort_indices(table, sort_keys=[("ts", "ascending")])  # Arrow's sort is stable
     return table.take(order)
+
+
+def _in_time_order(table: pa.Table) -> bool:
+    """True when no tick is earlier than the one before it (a stable sort would keep it)."""
+    ts = table.column("ts").to_numpy()
+    return bool((ts[1:] >= ts[:-1]).all())
 
 
 def iter_day_ticks(root: Path, day: date, symbols: Iterable[str] | None = None) -> Iterator[Tick]:

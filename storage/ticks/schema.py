@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from engine.events.payloads import Tick
+from engine.market.feeds.columnar import build_ticks
 
 PRICE_SCALE = 10_000
 _PRICE_EXPONENT = -4  # Decimal exponent of one PRICE_SCALE unit
@@ -146,31 +147,11 @@ def _scaled(values: pa.ChunkedArray, ticks: Sequence[Tick], field: str) -> pa.Ar
     return pa.array(np.where(present, whole, 0).astype(np.int64), pa.int64(), mask=mask)
 
 
-def _prices(column: pa.ChunkedArray) -> Iterator[Decimal | None]:
-    return (None if units is None else unscale_price(units) for units in column.to_pylist())
-
-
 def table_to_ticks(table: pa.Table) -> Iterator[Tick]:
-    """Ticks of a table in its row order: the columnar load path of replays and backtests."""
-    plain = (table.column(name).to_pylist() for name in ("ts", "token", "symbol"))
-    prices = (_prices(table.column(name)) for name in PRICE_COLUMNS)
-    counts = (table.column(name).to_pylist() for name in (*QUANTITY_COLUMNS, "oi"))
-    rows = zip(*plain, *prices, *counts, strict=True)
-    for ts, token, symbol, last, bid, ask, open_, high, low, close, lq, vol, bq, aq, oi in rows:
-        yield Tick(
-            instrument_token=token,
-            symbol=symbol,
-            last_price=last,
-            exchange_ts=ts,
-            last_quantity=lq,
-            volume=vol,
-            bid=bid,
-            ask=ask,
-            bid_quantity=bq,
-            ask_quantity=aq,
-            open=open_,
-            high=high,
-            low=low,
-            close=close,
-            oi=oi,
-        )
+    """Ticks of a table in its row order: the columnar load path of replays and backtests.
+
+    One conversion per column and one shared Decimal per distinct price
+    (``engine.market.feeds.columnar``), not a Python object per cell."""
+    from storage.ticks.columns import table_columns  # columns.py builds on this module
+
+    return build_ticks(table_columns(table))

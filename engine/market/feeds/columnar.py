@@ -9,7 +9,7 @@ The checks that decide which rows are rejected are in ``column_checks``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -34,7 +34,7 @@ class TickColumns:
     ``prices`` holds every name of ``PRICE_NAMES`` in ``1/price_scale`` rupee and
     ``quantities`` every name of ``QUANTITY_NAMES``; ``nulls`` marks absent values of the
     nullable columns (a price or ``oi``; an absent quantity is 0, as in a CSV).
-    ``symbols`` names each token as recorded.
+    ``symbol`` is each row's recorded name as an index into ``symbol_names``.
     """
 
     ts: Int64s
@@ -43,7 +43,8 @@ class TickColumns:
     quantities: Mapping[str, Int64s]
     oi: Int64s
     nulls: Mapping[str, Bools]
-    symbols: Mapping[int, str]
+    symbol: Int64s
+    symbol_names: Sequence[str]
     price_scale: int
 
     def __len__(self) -> int:
@@ -51,12 +52,14 @@ class TickColumns:
 
 
 def price_from_units(units: int, price_scale: int) -> Decimal:
-    """Scaled units to rupees with paise places (four only when the price needs them),
-    as a CSV export writes it, so a recorded day and its CSV give identical ticks."""
-    step = price_scale // 100
-    if price_scale % 100 == 0 and units % step == 0:
-        return Decimal(units // step).scaleb(-2)
-    return Decimal(units) / price_scale
+    """Scaled units (``price_scale`` a power of ten, at least 100) to rupees with paise
+    places, more only when the price needs them: the Decimal a CSV export prints, so a
+    recorded day and its CSV give identical ticks."""
+    places = len(str(price_scale)) - 1
+    per_paisa = price_scale // 100
+    if units % per_paisa == 0:
+        return Decimal(units // per_paisa).scaleb(-2)
+    return Decimal(units).scaleb(-places)
 
 
 def build_ticks(columns: TickColumns) -> Iterator[Tick]:
@@ -64,7 +67,7 @@ def build_ticks(columns: TickColumns) -> Iterator[Tick]:
     own ticks, which the engine accepted when it recorded them)."""
     prices: dict[int, Decimal] = {}
     for start in range(0, len(columns), _CHUNK_ROWS):
-        yield from _chunk_ticks(columns, columns.symbols, start, prices)
+        yield from _chunk_ticks(columns, None, start, prices)
 
 
 def build_checked_ticks(
@@ -82,18 +85,28 @@ def build_checked_ticks(
 
 
 def _chunk_ticks(
-    columns: TickColumns, names: Mapping[int, str], start: int, prices: dict[int, Decimal]
+    columns: TickColumns,
+    names: Mapping[int, str] | None,
+    start: int,
+    prices: dict[int, Decimal],
 ) -> list[Tick]:
     """Ticks of rows ``start`` to ``start + _CHUNK_ROWS``: plain lists zipped, keyword
-    arguments spelled out (the cheapest way to build a keyword-only struct). ``prices``
-    holds the Decimal of every price seen so far, shared by all columns and chunks."""
+    arguments spelled out (the cheapest way to build a keyword-only struct). ``names``
+    by token, or None for the recorded ones; ``prices`` holds the Decimal of every price
+    seen so far, shared by all columns and chunks."""
     window = slice(start, start + _CHUNK_ROWS)
     tokens = columns.token[window].tolist()
+    symbols: Iterator[str | None]
+    if names is None:
+        recorded = list(columns.symbol_names)
+        symbols = map(recorded.__getitem__, columns.symbol[window].tolist())
+    else:
+        symbols = map(names.get, tokens)  # None only in a row that is rejected
     price = {n: _decimals(columns, n, window, prices) for n in PRICE_NAMES}
     quantity = {n: columns.quantities[n][window].tolist() for n in QUANTITY_NAMES}
     rows = zip(
         tokens,
-        map(names.get, tokens),  # None only in a row that is rejected
+        symbols,
         columns.ts[window].tolist(),
         price["last"],
         price["bid"],

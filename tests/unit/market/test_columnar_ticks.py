@@ -34,6 +34,8 @@ RELIANCE, INFY, NIFTY, UNKNOWN = 738561, 408065, 256265, 999_999
 OPEN_NS = datetime_to_ns(datetime(2024, 1, 2, 9, 15, tzinfo=IST))
 YEAR_2100_NS = datetime_to_ns(datetime(2100, 1, 1, tzinfo=IST))
 NULL = -1  # what sits under a null, as storage fills it
+NAME_OF = {RELIANCE: "NSE:RELIANCE", INFY: "NSE:INFY", NIFTY: "NSE:NIFTY 50"}
+NAMES = [*NAME_OF.values(), "NSE:UNKNOWN"]
 
 Row = dict[str, int | None]  # column name -> value (None: null)
 
@@ -51,7 +53,8 @@ def columns_of(rows: list[Row]) -> TickColumns:
         quantities={n: np.array([r.get(n) or 0 for r in rows], np.int64) for n in QUANTITY_NAMES},
         oi=column("oi"),
         nulls={n: mask for n, mask in nulls.items() if mask.any()},
-        symbols={RELIANCE: "NSE:RELIANCE", INFY: "NSE:INFY", NIFTY: "NSE:NIFTY 50"},
+        symbol=np.array([NAMES.index(NAME_OF.get(r["token"], "NSE:UNKNOWN")) for r in rows]),
+        symbol_names=NAMES,
         price_scale=SCALE,
     )
 
