@@ -22,7 +22,7 @@ class TicksSettings(_Group):
     retention_days: int = Field(
         _DEFAULTS.retention_days,
         ge=1,
-        **_doc("Recorded days kept, today included; older ones are deleted at start."),
+        **_doc("Recorded days kept, today included; earlier days are deleted at start."),
     )
     flush_seconds: float = Field(
         _DEFAULTS.flush_seconds,
