@@ -4,14 +4,29 @@ broker picks it up (issue 16.5 puts keys and ``alphapanda protect`` on top of th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from engine.bus.base import EventBus
 from engine.clock import Clock, SystemClock
+from engine.domain.projection import project
 from engine.events import topics
 from engine.events.envelope import new_event
 from engine.events.payloads import ProtectionCommand
 from engine.events.types import Broker, EventType
+
+
+@dataclass(frozen=True, slots=True)
+class ProtectionLevels:
+    """What a trader sets on a position: each level an absolute price or a percent (of the
+    average price; the trail of the best price since), or None for not set."""
+
+    stop_price: Decimal | None = None
+    stop_pct: Decimal | None = None
+    target_price: Decimal | None = None
+    target_pct: Decimal | None = None
+    trail_amount: Decimal | None = None
+    trail_pct: Decimal | None = None
 
 
 async def send_protection(
@@ -21,28 +36,18 @@ async def send_protection(
     strategy: str,
     instrument_token: int,
     operator: str,
-    stop_price: Decimal | None = None,
-    stop_pct: Decimal | None = None,
-    target_price: Decimal | None = None,
-    target_pct: Decimal | None = None,
-    trail_amount: Decimal | None = None,
-    trail_pct: Decimal | None = None,
-    clear: bool = False,
+    levels: ProtectionLevels | None,
     clock: Clock | None = None,
 ) -> ProtectionCommand:
-    """Publish a set (replacing what the position had) or, with ``clear``, a removal.
+    """Publish ``levels`` (replacing what the position had) or, with None, a removal.
     The engine checks it; a refusal comes back as an alert with the reason."""
-    command = ProtectionCommand(
+    command = project(
+        ProtectionCommand,
+        levels or ProtectionLevels(),
         broker=broker,
         strategy=strategy,
         instrument_token=instrument_token,
-        clear=clear,
-        stop_price=stop_price,
-        stop_pct=stop_pct,
-        target_price=target_price,
-        target_pct=target_pct,
-        trail_amount=trail_amount,
-        trail_pct=trail_pct,
+        clear=levels is None,
         operator=operator,
     )
     event = new_event(

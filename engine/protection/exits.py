@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from engine.domain.projection import project
 from engine.events.payloads import ProtectionCommand, ProtectionState, Signal, Tick
 from engine.events.types import OrderType, Product, Side
 from engine.ids import derived_uuid7
@@ -80,19 +81,11 @@ def from_command(
     now_ns: int,
 ) -> Protection:
     """A fresh (armed) protection for the position ``command`` names."""
-    return Protection(
-        broker=command.broker,
-        strategy=command.strategy,
-        instrument_token=command.instrument_token,
+    return project(
+        Protection,
+        command,
         symbol=symbol,
         direction=direction,
-        stop_price=command.stop_price,
-        stop_pct=command.stop_pct,
-        target_price=command.target_price,
-        target_pct=command.target_pct,
-        trail_amount=command.trail_amount,
-        trail_pct=command.trail_pct,
         best_price=best_price,
-        operator=command.operator,
         set_ts=now_ns,
     )

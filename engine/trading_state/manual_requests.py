@@ -15,13 +15,14 @@ from typing import Protocol
 
 import msgspec
 
+from engine.domain.projection import field_names
 from engine.domain.records import AuditRecord, OrderRecord
 from engine.trading_state.manual import ManualRequestError, OrderTicket
 from engine.trading_state.operator import ProtectionLevels, TradingOperator
 
 MANUAL_ACTIONS = ("order", "cancel", "modify", "exit", "protect")
 # a ``protect`` request's levels: the names of ``ProtectionLevels``
-LEVEL_FIELDS = ("stop_price", "stop_pct", "target_price", "target_pct", "trail_amount", "trail_pct")
+LEVEL_FIELDS = field_names(ProtectionLevels)
 MODIFY_ACK = "ack.modify"
 MODIFY_SCAN_LIMIT = 1_000  # rows per page of the audit scan
 

@@ -11,7 +11,6 @@ The words a kill leaves on the state and on every order it cancels are built her
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
@@ -20,7 +19,7 @@ from engine.events import topics
 from engine.events.envelope import new_event
 from engine.events.payloads import OrderCommand, TradingStateChanged
 from engine.events.types import EventType, TradingMode
-from engine.protection.commands import send_protection
+from engine.protection.commands import ProtectionLevels, send_protection
 from engine.trading_state.control import TradingControl
 from engine.trading_state.manual import (
     InstrumentLookup,
@@ -133,19 +132,6 @@ class OperatorControl(Protocol):
         position, or clear them all (``levels`` None); the engine's protection service
         checks them and keeps watching."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class ProtectionLevels:
-    """What a trader sets on a position: each level an absolute price or a percent (of the
-    average price; the trail of the best price since), or None for not set."""
-
-    stop_price: Decimal | None = None
-    stop_pct: Decimal | None = None
-    target_price: Decimal | None = None
-    target_pct: Decimal | None = None
-    trail_amount: Decimal | None = None
-    trail_pct: Decimal | None = None
 
 
 class NotRunningError(RuntimeError):
@@ -302,20 +288,13 @@ class TradingOperator:
         operator: str = "",
     ) -> None:
         control = self._control()
-        chosen = levels or ProtectionLevels()
         await send_protection(
             control.bus,
             broker=control.broker,
             strategy=strategy,
             instrument_token=instrument_token,
             operator=operator,
-            stop_price=chosen.stop_price,
-            stop_pct=chosen.stop_pct,
-            target_price=chosen.target_price,
-            target_pct=chosen.target_pct,
-            trail_amount=chosen.trail_amount,
-            trail_pct=chosen.trail_pct,
-            clear=levels is None,
+            levels=levels,
             clock=control.clock,
         )
         await self._sent()

@@ -32,7 +32,7 @@ from engine.events.types import (
 from engine.instruments import load_default_registry
 from engine.pipeline import Pipeline, PipelineConfig
 from engine.processing.processor import ProcessorConfig
-from engine.protection.commands import send_protection
+from engine.protection.commands import ProtectionLevels, send_protection
 from engine.risk.limits import RiskLimits
 from storage.store import SqlTradingStore, open_store
 from tests.integration.support import postgres_database
@@ -119,7 +119,12 @@ class Engine:
     async def protect(self, **levels: Decimal) -> None:
         """As a console or the CLI asks: one command on the control topic."""
         await send_protection(
-            self.bus, broker=P, strategy="manual", instrument_token=TOKEN, operator="test", **levels
+            self.bus,
+            broker=P,
+            strategy="manual",
+            instrument_token=TOKEN,
+            operator="test",
+            levels=ProtectionLevels(**levels),
         )
         assert await self.pipeline.drain(10.0), "pipeline did not drain"
 
