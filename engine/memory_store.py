@@ -14,11 +14,13 @@ from engine.domain.records import (
     FillRecord,
     Instrument,
     OrderRecord,
+    OrderStepRecord,
     PnlSnapshotRecord,
     PositionRecord,
     RiskAlertRecord,
     StrategyRecord,
     TradingStateRecord,
+    order_step,
 )
 from engine.events.types import Broker, OrderStatus
 from engine.logs.audit import log_audit
@@ -45,6 +47,7 @@ class MemoryTradingStore:
     def __init__(self, processed_window: int = 200_000, max_alerts: int = 10_000) -> None:
         self.instruments: dict[str, Instrument] = {}
         self.orders: dict[str, OrderRecord] = {}
+        self.order_steps: dict[str, list[OrderStepRecord]] = {}
         self.fills: dict[tuple[Broker, str], FillRecord] = {}
         self.positions: dict[tuple[Broker, str, int], PositionRecord] = {}
         self.snapshots: list[PnlSnapshotRecord] = []
@@ -80,6 +83,7 @@ class MemoryTradingStore:
         if order.client_order_id in self.orders:
             return False
         self.orders[order.client_order_id] = _copy_order(order)
+        self._record_step(order)
         if processed:
             await self.mark(*processed)
         return True
@@ -88,6 +92,7 @@ class MemoryTradingStore:
         if order.client_order_id not in self.orders:
             raise KeyError(f"unknown client order id {order.client_order_id}")
         self.orders[order.client_order_id] = _copy_order(order)
+        self._record_step(order)
 
     async def apply_execution(self, order: OrderRecord, fill: FillRecord | None) -> bool:
         if fill is not None and (fill.broker, fill.trade_id) in self.fills:
@@ -95,9 +100,21 @@ class MemoryTradingStore:
         if order.client_order_id not in self.orders:
             raise KeyError(f"unknown client order id {order.client_order_id}")
         self.orders[order.client_order_id] = _copy_order(order)
+        self._record_step(order)
         if fill is not None:
             self.fills[(fill.broker, fill.trade_id)] = fill
         return True
+
+    def _record_step(self, order: OrderRecord) -> None:
+        """A status (with its filled quantity) the order had not been in: a step."""
+        steps = self.order_steps.setdefault(order.client_order_id, [])
+        state = (order.status, order.filled_quantity)
+        if all((s.status, s.filled_quantity) != state for s in steps):
+            steps.append(order_step(order))
+
+    async def list_order_steps(self, client_order_ids: Sequence[str]) -> list[OrderStepRecord]:
+        steps = [s for coid in client_order_ids for s in self.order_steps.get(coid, ())]
+        return sorted(steps, key=lambda s: s.step_ts)  # stable: written order within a time
 
     async def get_order(self, client_order_id: str) -> OrderRecord | None:
         order = self.orders.get(client_order_id)
@@ -158,6 +175,10 @@ class MemoryTradingStore:
 
     async def list_alerts(self, limit: int = 100) -> list[RiskAlertRecord]:
         return list(reversed(self.alerts[-limit:]))
+
+    async def list_refusals(self, broker: Broker, limit: int = 200) -> list[RiskAlertRecord]:
+        refusals = [a for a in self.alerts if a.signal_id is not None and a.broker == broker]
+        return list(reversed(refusals[-limit:]))
 
     async def save_trading_state(self, state: TradingStateRecord) -> None:
         self.states[(state.broker, state.scope)] = state

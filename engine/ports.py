@@ -15,6 +15,7 @@ from engine.domain.records import (
     FillRecord,
     Instrument,
     OrderRecord,
+    OrderStepRecord,
     PnlSnapshotRecord,
     PositionRecord,
     RiskAlertRecord,
@@ -57,6 +58,10 @@ class OrderRepository(Protocol):
     ) -> list[OrderRecord]:
         """Newest first; ``statuses`` filters (e.g. the working ones)."""
 
+    async def list_order_steps(self, client_order_ids: Sequence[str]) -> list[OrderStepRecord]:
+        """Every status those orders moved to, oldest first (each is written with the
+        order's row: the outbox write and every update that changed status or fills)."""
+
 
 class FillRepository(Protocol):
     async def record_fill(
@@ -91,6 +96,10 @@ class AlertRepository(Protocol):
     async def add_alert(self, alert: RiskAlertRecord) -> None: ...
 
     async def list_alerts(self, limit: int = 100) -> list[RiskAlertRecord]: ...
+
+    async def list_refusals(self, broker: Broker, limit: int = 200) -> list[RiskAlertRecord]:
+        """The newest alerts that refused a signal (they carry what was refused), newest
+        first: the orders book's risk refusals after a restart."""
 
 
 class TradingStateRepository(Protocol):

@@ -1,9 +1,9 @@
 """The orders book: the day's orders, filtered open / all / rejected, with their reasons.
 
 Enter opens an order's detail (its status history and fills). The day's orders come from
-the read model, which the engine seeds from the store at start, so they survive a restart;
-orders refused by pre-trade risk (never sent, so not in the store) are listed as the
-console saw them.
+the read model, which the engine seeds from the store at start (each order's status
+history too), so they survive a restart; orders refused by pre-trade risk (never sent, so
+not in the orders table) come back from the risk alerts, which keep what they refused.
 """
 
 from __future__ import annotations

@@ -187,6 +187,28 @@ class RiskAlertRow(Base):
     broker: Mapped[str | None] = mapped_column(String(16))
     strategy: Mapped[str | None] = mapped_column(String(64))
     symbol: Mapped[str | None] = mapped_column(String(64))
+    # a refusal of a signal: what was refused (NULL on other alerts)
+    signal_id: Mapped[str | None] = mapped_column(String(64))
+    side: Mapped[str | None] = mapped_column(String(8))
+    quantity: Mapped[int | None] = mapped_column(Integer)
+    price: Mapped[Decimal | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class OrderStepRow(Base):
+    """Each status an order moved to (the orders row keeps only the last), written in the
+    same transaction as the order's row."""
+
+    __tablename__ = "order_steps"
+    __table_args__ = (UniqueConstraint("client_order_id", "status", "filled_quantity"),)
+
+    id: Mapped[int] = _id()
+    broker: Mapped[str] = mapped_column(String(16))
+    client_order_id: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(24))
+    filled_quantity: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    step_ts: Mapped[int] = mapped_column(BigInteger)
 
 
 class TradingStateRow(Base):

@@ -126,6 +126,10 @@ class PnlSnapshotRecord(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class RiskAlertRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A risk alert as stored; one that refused a signal also keeps what it refused
+    (signal id, side, quantity, price and the rule's reason), so the orders book still
+    lists the refusal after a restart."""
+
     alert_ts: int
     severity: Severity
     rule: str
@@ -133,6 +137,37 @@ class RiskAlertRecord(msgspec.Struct, frozen=True, kw_only=True):
     broker: Broker | None = None
     strategy: str | None = None
     symbol: str | None = None
+    signal_id: str | None = None
+    side: Side | None = None
+    quantity: int | None = None
+    price: Decimal | None = None
+    reason: str | None = None
+
+
+class OrderStepRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One status an order moved to, stored with the order's row in the same write, so
+    the orders book shows every transition after a restart (the row keeps only the
+    last). One per (order, status, filled quantity): a redelivered update adds none."""
+
+    broker: Broker
+    client_order_id: str
+    status: OrderStatus
+    filled_quantity: int
+    reason: str
+    step_ts: int
+
+
+def order_step(order: OrderRecord) -> OrderStepRecord:
+    """The status ``order`` is in now, as a step of its history (stamped with the order's
+    last update, or its creation for the outbox write)."""
+    return OrderStepRecord(
+        broker=order.broker,
+        client_order_id=order.client_order_id,
+        status=order.status,
+        filled_quantity=order.filled_quantity,
+        reason=order.reason,
+        step_ts=order.updated_ts or order.created_ts,
+    )
 
 
 class TradingStateRecord(msgspec.Struct, frozen=True, kw_only=True):

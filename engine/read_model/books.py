@@ -125,22 +125,37 @@ class DayBooks:
     def record_rejection(self, rejected: RejectedSignal) -> bool:
         """A risk refusal; False when this signal's refusal is already in the book."""
         signal = rejected.signal
-        if signal.signal_id in self.rejections:
-            return False
-        self.rejections[signal.signal_id] = RiskRejection(
-            signal_id=signal.signal_id,
-            strategy=signal.strategy,
-            symbol=signal.symbol,
-            side=signal.side,
-            quantity=signal.quantity,
-            price=signal.limit_price,
-            rule=rejected.rule,
-            reason=rejected.reason,
-            ts=signal.signal_ts,
+        return self.add_rejection(
+            RiskRejection(
+                signal_id=signal.signal_id,
+                strategy=signal.strategy,
+                symbol=signal.symbol,
+                side=signal.side,
+                quantity=signal.quantity,
+                price=signal.limit_price,
+                rule=rejected.rule,
+                reason=rejected.reason,
+                ts=signal.signal_ts,
+            )
         )
+
+    def add_rejection(self, rejection: RiskRejection) -> bool:
+        """A refusal from the bus or the store; False when it is already in the book."""
+        if rejection.signal_id in self.rejections:
+            return False
+        self.rejections[rejection.signal_id] = rejection
         while len(self.rejections) > MAX_REJECTIONS:
             self.rejections.popitem(last=False)
         return True
+
+    def restore_steps(self, client_order_id: str, steps: list[StatusStep]) -> None:
+        """An order's stored status history, before its latest update is applied (which
+        then adds no step when it is the last one stored)."""
+        if client_order_id in self.history or not steps:
+            return  # the bus already told this order's story here
+        self.history[client_order_id] = steps[-MAX_STEPS:]
+        while len(self.history) > self.max_orders:
+            self.history.popitem(last=False)
 
     def steps_of(self, client_order_id: str) -> list[StatusStep]:
         return list(self.history.get(client_order_id, ()))

@@ -29,7 +29,7 @@ from engine.events.payloads import (
 from engine.events.types import TradingMode
 from engine.execution.funds import Funds
 from engine.read_model.alerts import AlertBook, AlertLine
-from engine.read_model.books import DayBooks, TradeLine
+from engine.read_model.books import DayBooks, RiskRejection, TradeLine
 from engine.read_model.run_clock import RunClock
 from engine.read_model.views import AccountView, PositionView, SessionInfo, StrategyInfo
 from engine.trading_state.state import GLOBAL_SCOPE, effective_mode
@@ -146,6 +146,12 @@ class ReadModel:
     def apply_rejection(self, rejected: RejectedSignal) -> None:
         """A signal risk refused: the orders book lists it as REJECTED with the reason."""
         if self.books.record_rejection(rejected):
+            self._touch(REJECTIONS)
+
+    def apply_stored_rejections(self, rejections: Iterable[RiskRejection]) -> None:
+        """Risk refusals read from the store at start; one already in the book stays once."""
+        added = [self.books.add_rejection(rejection) for rejection in rejections]
+        if any(added):
             self._touch(REJECTIONS)
 
     def apply_trades(self, trades: Iterable[TradeLine]) -> None:

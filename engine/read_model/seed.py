@@ -1,4 +1,5 @@
-"""The read model's start-up picture from the store: the day's orders, positions and P&L.
+"""The read model's start-up picture from the store: the day's orders (with each one's
+status history and the day's risk refusals), positions and P&L.
 
 Without it a restarted console shows an empty orders table and "waiting for the first
 snapshot" until the pipeline next publishes, although the journal holds the day's orders,
@@ -9,17 +10,25 @@ the positions and the last P&L snapshot. The store is reached through ``ReadMode
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 from engine.domain.projection import project
-from engine.domain.records import FillRecord, OrderRecord, PnlSnapshotRecord, PositionRecord
+from engine.domain.records import (
+    FillRecord,
+    OrderRecord,
+    OrderStepRecord,
+    PnlSnapshotRecord,
+    PositionRecord,
+    RiskAlertRecord,
+)
 from engine.events.payloads import PnlSnapshot, PositionSnapshot, ProtectionState
 from engine.events.types import Broker, OrderStatus
 from engine.execution.order_mapping import order_update
 from engine.market.sessions import TradingDays
 from engine.protection.levels import Protection, levels_of
-from engine.read_model.books import TradeLine
+from engine.read_model.books import MAX_REJECTIONS, RiskRejection, StatusStep, TradeLine
 from engine.read_model.model import ReadModel
 
 log = logging.getLogger("alphapanda.read_model")
@@ -86,6 +95,8 @@ async def seed_read_model(
         model.apply_pnl(pnl_snapshot(snapshot))
     for position in positions:  # every one, flat too: the portfolio's snapshots carry all
         model.apply_position(position_snapshot(position))
+    if isinstance(source, HistorySource):  # before the orders: their last state adds no step
+        await seed_history(model, source, broker, orders, days)
     for order in sorted(orders, key=lambda o: max(o.created_ts, o.updated_ts)):
         model.apply_order(order_update(order, order.updated_ts or order.created_ts))
     if isinstance(source, FillSource):
@@ -98,6 +109,56 @@ async def seed_read_model(
             "positions": len(positions),
             "pnl": snapshot is not None,
         },
+    )
+
+
+@runtime_checkable
+class HistorySource(Protocol):
+    """Where the orders book finds its history at start (``TradingStore`` has it)."""
+
+    async def list_order_steps(self, client_order_ids: Sequence[str]) -> list[OrderStepRecord]: ...
+
+    async def list_refusals(self, broker: Broker, limit: int = 200) -> list[RiskAlertRecord]: ...
+
+
+async def seed_history(
+    model: ReadModel,
+    source: HistorySource,
+    broker: Broker,
+    orders: list[OrderRecord],
+    days: TradingDays,
+) -> None:
+    """Every status each seeded order moved to, and the risk refusals of the newest
+    refusal's trading day, so the orders book after a restart reads as before it."""
+    histories: dict[str, list[StatusStep]] = {}
+    for step in await source.list_order_steps([o.client_order_id for o in orders]):
+        histories.setdefault(step.client_order_id, []).append(
+            StatusStep(step.status, step.step_ts, step.filled_quantity, step.reason)
+        )
+    for client_order_id, steps in histories.items():
+        model.books.restore_steps(client_order_id, steps)
+    stored = await source.list_refusals(broker, MAX_REJECTIONS)  # newest first
+    refusals = [r for r in map(_rejection, reversed(stored)) if r is not None]
+    if refusals:
+        window = days.window(max(r.ts for r in refusals))
+        model.apply_stored_rejections(r for r in refusals if window.start_ns <= r.ts)
+
+
+def _rejection(record: RiskAlertRecord) -> RiskRejection | None:
+    """A stored refusal as the book shows it; None for one stored without what it
+    refused (before the history was kept)."""
+    if record.signal_id is None or record.side is None or record.quantity is None:
+        return None
+    return RiskRejection(
+        signal_id=record.signal_id,
+        strategy=record.strategy or "",
+        symbol=record.symbol or "",
+        side=record.side,
+        quantity=record.quantity,
+        price=record.price,
+        rule=record.rule,
+        reason=record.reason or record.message,
+        ts=record.alert_ts,
     )
 
 

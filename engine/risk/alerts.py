@@ -10,7 +10,7 @@ from __future__ import annotations
 from engine.domain.projection import project
 from engine.domain.records import RiskAlertRecord
 from engine.events import topics
-from engine.events.payloads import ControlCommand, RiskAlert, Signal
+from engine.events.payloads import ControlCommand, RejectedSignal, RiskAlert, Signal
 from engine.events.types import Broker, ControlAction, EventType, Severity, TradingMode
 from engine.processing.emitter import Emitter
 from engine.trading_state.alarms import global_change_alert
@@ -53,6 +53,20 @@ def rejection_alert(signal: Signal, rule: str, reason: str, broker: Broker) -> R
 
 def alert_record(alert: RiskAlert) -> RiskAlertRecord:
     return project(RiskAlertRecord, alert)
+
+
+def refusal_record(alert: RiskAlert, rejected: RejectedSignal) -> RiskAlertRecord:
+    """The refusal's alert with what it refused, so the books list it after a restart."""
+    signal = rejected.signal
+    return project(
+        RiskAlertRecord,
+        alert,
+        signal_id=signal.signal_id,
+        side=signal.side,
+        quantity=signal.quantity,
+        price=signal.limit_price,
+        reason=rejected.reason,
+    )
 
 
 # What each automatic global change sets, how loud its alert is and the word it uses.

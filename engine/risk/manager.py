@@ -53,6 +53,7 @@ from engine.risk.alerts import (
     emit_auto_resume,
     loss_halt_day,
     loss_halt_reason,
+    refusal_record,
     rejection_alert,
 )
 from engine.risk.limits import RiskLimits
@@ -311,7 +312,8 @@ class RiskManager(StreamProcessor):
             reason=rejection.reason,
             rule=rejection.rule,
         )
-        await self._persist(alert)
+        if self.store is not None:  # with what it refused: the books list it after a restart
+            await self.store.add_alert(refusal_record(alert, rejected))
 
     def _rejections_trip(self, update: OrderUpdate) -> bool:
         """Applying ``update`` reaches the consecutive-rejections limit."""

@@ -36,3 +36,12 @@ class AlertRepo(Repository):
             .limit(limit)
         )
         return await self._all(stmt, row_reader(RiskAlertRecord))
+
+    async def list_refusals(self, broker: Broker, limit: int = 200) -> list[RiskAlertRecord]:
+        stmt = (
+            select(RiskAlertRow)
+            .where(RiskAlertRow.signal_id.is_not(None), RiskAlertRow.broker == str(broker))
+            .order_by(RiskAlertRow.alert_ts.desc(), RiskAlertRow.id.desc())
+            .limit(limit)
+        )
+        return await self._all(stmt, row_reader(RiskAlertRecord))

@@ -9,12 +9,12 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from engine.domain.records import FillRecord, OrderRecord
+from engine.domain.records import FillRecord, OrderRecord, OrderStepRecord, order_step
 from engine.events.types import Broker, OrderStatus
 from engine.ports import ProcessedMark
 from storage.convert import record_values, row_reader
 from storage.database import transaction
-from storage.models import OrderRow
+from storage.models import OrderRow, OrderStepRow
 from storage.repositories.base import Repository, upsert_insert
 from storage.repositories.fills import insert_fill_in
 from storage.repositories.processed import mark_processed
@@ -28,6 +28,18 @@ async def _update_order_in(session: AsyncSession, order: OrderRecord) -> None:
     result = cast("CursorResult[Any]", await session.execute(stmt))
     if not result.rowcount:
         raise KeyError(f"unknown client order id {client_order_id}")
+    await _add_step_in(session, order)
+
+
+async def _add_step_in(session: AsyncSession, order: OrderRecord) -> None:
+    """The order's status, as a step of its history, unless it was in it already (same
+    status and filled quantity: a redelivery or a change of price only)."""
+    stmt = (
+        upsert_insert(session, OrderStepRow)
+        .values(**record_values(order_step(order)))
+        .on_conflict_do_nothing(index_elements=["client_order_id", "status", "filled_quantity"])
+    )
+    await session.execute(stmt)
 
 
 class OrderRepo(Repository):
@@ -45,6 +57,7 @@ class OrderRepo(Repository):
             )
             if (await session.execute(stmt)).first() is None:
                 return False
+            await _add_step_in(session, order)
             await mark_processed(session, processed, self._now_ns())
         return True
 
@@ -71,3 +84,13 @@ class OrderRepo(Repository):
             stmt = stmt.where(OrderRow.status.in_([str(s) for s in statuses]))
         stmt = stmt.order_by(OrderRow.created_ts.desc(), OrderRow.client_order_id.desc())
         return await self._all(stmt.limit(limit), row_reader(OrderRecord))
+
+    async def list_order_steps(self, client_order_ids: Sequence[str]) -> list[OrderStepRecord]:
+        if not client_order_ids:
+            return []
+        stmt = (
+            select(OrderStepRow)
+            .where(OrderStepRow.client_order_id.in_(list(client_order_ids)))
+            .order_by(OrderStepRow.step_ts, OrderStepRow.id)
+        )
+        return await self._all(stmt, row_reader(OrderStepRecord))

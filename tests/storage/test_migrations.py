@@ -147,7 +147,8 @@ def test_upgrading_a_journal_keeps_its_snapshots_and_stores_day_figures(empty_ur
     assert new.day_pnl == Decimal("-250.5")
 
     downgrade(empty_url, "0001")
-    assert asyncio.run(_tables_at(empty_url)) == TABLES - {"position_protections"}  # 0003's
+    # 0003's and 0004's
+    assert asyncio.run(_tables_at(empty_url)) == TABLES - {"position_protections", "order_steps"}
     assert asyncio.run(_inspect(empty_url, _snapshot_rows)) == 2
 
 

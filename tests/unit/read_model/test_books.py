@@ -9,9 +9,10 @@ import msgspec
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.domain.records import FillRecord
+from engine.domain.records import FillRecord, OrderRecord, RiskAlertRecord
 from engine.events.payloads import Fill, OrderUpdate, RejectedSignal, Signal
-from engine.events.types import Broker, OrderStatus, Side
+from engine.events.types import Broker, OrderStatus, OrderType, Product, Severity, Side
+from engine.memory_store import MemoryTradingStore
 from engine.read_model import ReadModel
 from engine.read_model.model import REJECTIONS, TRADES
 from engine.read_model.seed import seed_read_model
@@ -160,3 +161,72 @@ def test_every_fill_counts_once_whatever_is_redelivered(fills, rnd) -> None:  # 
     assert sum(t.quantity for t in book) == sum(q for q, _, _ in fills)
     assert sum(t.charges for t in book) == sum(c for _, _, c in fills)  # exact, no float
     assert sum(t.price * t.quantity for t in book) == sum(p * q for q, p, _ in fills)
+
+
+async def test_a_restart_shows_each_orders_whole_history_and_the_days_refusals() -> None:
+    """The store's history is drawn before the order's last state (which adds no step
+    again); a refusal stored before refusals kept their detail, or of an earlier day,
+    is not shown."""
+    store = MemoryTradingStore()
+    filled = _stored_order("c1", OrderStatus.PENDING, 0, at=0)
+    await store.insert_order(filled)
+    for status, done, at in ((OrderStatus.OPEN, 0, 1), (OrderStatus.PARTIALLY_FILLED, 4, 2)):
+        await store.update_order(_stored_order("c1", status, done, at=at))
+    await store.update_order(_stored_order("c1", OrderStatus.FILLED, 10, at=3))
+    for refusal in (
+        _refusal("today", START_NS + 5 * NS),
+        _refusal("yesterday", START_NS - DAY),
+        msgspec.structs.replace(_refusal("old", START_NS + 6 * NS), signal_id=None, side=None),
+    ):
+        await store.add_alert(refusal)
+    model = ReadModel()
+
+    await seed_read_model(model, store, Broker.PAPER)
+
+    steps = model.books.steps_of("c1")
+    assert [(s.status, s.filled_quantity) for s in steps] == [
+        (OrderStatus.PENDING, 0),
+        (OrderStatus.OPEN, 0),
+        (OrderStatus.PARTIALLY_FILLED, 4),
+        (OrderStatus.FILLED, 10),
+    ]
+    assert [s.ts for s in steps] == [START_NS + n * NS for n in range(4)]
+    (shown,) = model.books.rejections.values()
+    assert (shown.signal_id, shown.side, shown.quantity) == ("today", Side.SELL, 9)
+    assert (shown.rule, shown.reason) == ("max_order_quantity", "9 is too many")
+    assert model.sections[REJECTIONS] == 1  # the orders book redraws with them
+
+
+def _stored_order(coid: str, status: OrderStatus, filled: int, *, at: int) -> OrderRecord:
+    return OrderRecord(
+        client_order_id=coid,
+        broker=Broker.PAPER,
+        strategy="momentum",
+        signal_id=f"sig-{coid}",
+        instrument_token=408065,
+        symbol="NSE:INFY",
+        side=Side.BUY,
+        quantity=10,
+        order_type=OrderType.MARKET,
+        product=Product.MIS,
+        status=status,
+        filled_quantity=filled,
+        created_ts=START_NS,
+        updated_ts=START_NS + at * NS,
+    )
+
+
+def _refusal(signal_id: str, ts: int) -> RiskAlertRecord:
+    return RiskAlertRecord(
+        alert_ts=ts,
+        severity=Severity.WARNING,
+        rule="max_order_quantity",
+        message=f"Rejected SELL 9 NSE:INFY from momentum ({signal_id})",
+        broker=Broker.PAPER,
+        strategy="momentum",
+        symbol="NSE:INFY",
+        signal_id=signal_id,
+        side=Side.SELL,
+        quantity=9,
+        reason="9 is too many",
+    )

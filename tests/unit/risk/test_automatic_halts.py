@@ -7,7 +7,7 @@ from decimal import Decimal
 from engine.events.types import ControlAction, OrderStatus, Severity, Side, TradingMode
 from engine.memory_store import MemoryTradingStore
 from tests.unit.risk.conftest import StartRisk
-from tests.unit.risk.harness import limits, make_signal
+from tests.unit.risk.harness import BROKER, limits, make_signal
 
 
 async def test_daily_loss_breach_halts_at_once_and_tells_everyone(start_risk: StartRisk) -> None:
@@ -82,7 +82,7 @@ async def test_rejection_alert_names_symbol_strategy_rule_and_numbers(
     store = MemoryTradingStore()
     risk = await start_risk(limits(max_order_quantity=100), store=store)
 
-    await risk.submit(strategy="ema_cross", quantity=500)
+    await risk.submit(strategy="ema_cross", quantity=500, price="1580.25", signal_id="sig-500")
 
     alert = (await risk.drain()).alerts[0]
     assert alert.severity is Severity.WARNING
@@ -92,3 +92,8 @@ async def test_rejection_alert_names_symbol_strategy_rule_and_numbers(
     )
     assert (alert.strategy, alert.symbol, alert.rule) == ("ema_cross", "NSE:INFY", alert.rule)
     assert store.alerts[0].message == alert.message
+    # stored with what it refused: the orders book lists it after a restart
+    (stored,) = await store.list_refusals(BROKER)
+    assert (stored.signal_id, stored.side, stored.quantity) == ("sig-500", Side.BUY, 500)
+    assert stored.price == Decimal("1580.25")
+    assert stored.reason == "quantity 500 exceeds the per-order limit of 100"
