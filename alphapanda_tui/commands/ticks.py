@@ -134,7 +134,7 @@ def _export(args: argparse.Namespace, settings: Any, root: Path) -> int:
 
 def _prune(args: argparse.Namespace, settings: Any, root: Path) -> int:
     from storage.ticks.layout import ist_day
-    from storage.ticks.retention import expired_days, prune
+    from storage.ticks.retention import DayInUse, expired_days, prune
 
     if args.day:
         days = sorted({_recorded_day(root, text) for text in args.day})
@@ -153,7 +153,10 @@ def _prune(args: argparse.Namespace, settings: Any, root: Path) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print("nothing deleted")
             return 1
-    prune(root, days)
+    try:
+        prune(root, days)
+    except DayInUse as exc:
+        raise UsageError(f"{exc}; stop it first, nothing deleted") from None
     print(f"deleted {names}")
     return 0
 

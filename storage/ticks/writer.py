@@ -150,7 +150,7 @@ def recover(root: Path) -> list[Path]:
     sealed: list[Path] = []
     for day in stored_days(root):
         for stream in stream_segments(day_dir(root, day)):
-            if _in_use(stream):
+            if in_use(stream):
                 continue
             interrupted = sealed_path(stream)
             interrupted.with_name(interrupted.name + ".tmp").unlink(missing_ok=True)
@@ -161,7 +161,8 @@ def recover(root: Path) -> list[Path]:
     return sealed
 
 
-def _in_use(stream: Path) -> bool:
+def in_use(stream: Path) -> bool:
+    """True while a writer (in any process) holds this stream segment open."""
     with stream.open("rb") as handle:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -66,6 +66,10 @@ def test_export_import_round_trip_keeps_every_tick_and_backtest_reads_the_export
     assert exported.returncode == 0, exported.stderr
     parsed = list(iter_replay(read_lines(out), load_default_registry()))
     assert parsed == ticks  # the replay parser reads back exactly what was recorded
+    tcs = tmp_path / "tcs.csv"
+    assert cli(tmp_path, "ticks", "export", DAY, str(tcs), "--symbol", "NSE:TCS").returncode == 0
+    only = list(iter_replay(read_lines(tcs), load_default_registry()))
+    assert only == [t for t in ticks if t.symbol == "NSE:TCS"]
 
     pruned = cli(tmp_path, "ticks", "prune", "--day", DAY, "--yes")
     assert pruned.returncode == 0, pruned.stderr
@@ -113,10 +117,17 @@ def test_prune_asks_unless_yes_and_unknown_days_list_the_recorded_ones(tmp_path:
     assert "pass --yes" in unconfirmed.stderr
     retention = cli(tmp_path, "ticks", "prune", "--yes", ALPHAPANDA_TICKS__RETENTION_DAYS="3")
     assert retention.returncode == 0 and f"deleted {DAY}" in retention.stdout  # long past
+    live = TickWriter(tmp_path / "ticks" / "simulated")
+    live.write(make_ticks(3))  # an engine still recording this day
+    busy = cli(tmp_path, "ticks", "prune", "--day", DAY, "--yes")
+    assert busy.returncode == 2
+    assert f"{DAY} is being recorded by a running engine; stop it first" in busy.stderr
+    assert [d["ticks"] for d in _listed(tmp_path)] == [3]
+    live.close()
     missing = cli(tmp_path, "ticks", "export", "2026-01-09", str(tmp_path / "x.csv"))
     assert missing.returncode == 2
     assert "no ticks recorded on 2026-01-09" in missing.stderr
-    assert "recorded days: none" in missing.stderr
+    assert f"recorded days: {DAY}" in missing.stderr
 
 
 def test_list_prints_a_table_a_trader_reads(tmp_path: Path) -> None:
