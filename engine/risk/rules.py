@@ -8,9 +8,12 @@ shrinks the exposure they guard.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from engine.clock import IST, ns_to_datetime
 from engine.domain.records import Instrument
@@ -65,6 +68,28 @@ def idle_when(limits_off: LimitsOff) -> Callable[[Rule], Rule]:
     def declare(rule: Rule) -> Rule:
         _IDLE_WHEN[rule] = limits_off
         return rule
+
+    return declare
+
+
+LimitCheck = Callable[[Signal, RuleContext, Any], Rejection | None]
+_LIMIT_NAMES = frozenset(field.name for field in dataclasses.fields(RiskLimits))
+
+
+def on_limit(name: str) -> Callable[[LimitCheck], Rule]:
+    """A rule of the one optional limit ``name`` of ``RiskLimits``: called with its value,
+    idle while it is None (switched off). The limit is named once, not in a predicate and
+    again in the rule's first lines."""
+    if name not in _LIMIT_NAMES:
+        raise ValueError(f"RiskLimits has no limit {name!r}")
+
+    def declare(check: LimitCheck) -> Rule:
+        @functools.wraps(check)
+        def rule(signal: Signal, ctx: RuleContext) -> Rejection | None:
+            limit = getattr(ctx.limits, name)
+            return None if limit is None else check(signal, ctx, limit)
+
+        return idle_when(lambda limits: getattr(limits, name) is None)(rule)
 
     return declare
 
@@ -225,10 +250,9 @@ def check_strategy_position(signal: Signal, ctx: RuleContext) -> Rejection | Non
     return None
 
 
-@idle_when(lambda limits: limits.price_band_pct is None)
-def check_price_band(signal: Signal, ctx: RuleContext) -> Rejection | None:
-    band = ctx.limits.price_band_pct
-    if band is None or (signal.limit_price is None and signal.trigger_price is None):
+@on_limit("price_band_pct")
+def check_price_band(signal: Signal, ctx: RuleContext, band: Decimal) -> Rejection | None:
+    if signal.limit_price is None and signal.trigger_price is None:
         return None  # a market order has no price of its own to check
     prices = [p for p in (signal.limit_price, signal.trigger_price) if p is not None]
     last = ctx.state.last_prices.get(signal.instrument_token)  # ticks only: never self-compare
@@ -266,11 +290,8 @@ def check_price_known(signal: Signal, ctx: RuleContext) -> Rejection | None:
     return None
 
 
-@idle_when(lambda limits: limits.max_order_value is None)
-def check_order_value(signal: Signal, ctx: RuleContext) -> Rejection | None:
-    limit = ctx.limits.max_order_value
-    if limit is None:
-        return None
+@on_limit("max_order_value")
+def check_order_value(signal: Signal, ctx: RuleContext, limit: Decimal) -> Rejection | None:
     price = order_price(signal, ctx.state)
     if price is None:
         return None
@@ -284,11 +305,8 @@ def check_order_value(signal: Signal, ctx: RuleContext) -> Rejection | None:
     return None
 
 
-@idle_when(lambda limits: limits.max_position_value is None)
-def check_position_value(signal: Signal, ctx: RuleContext) -> Rejection | None:
-    limit = ctx.limits.max_position_value
-    if limit is None:
-        return None
+@on_limit("max_position_value")
+def check_position_value(signal: Signal, ctx: RuleContext, limit: Decimal) -> Rejection | None:
     state = ctx.state
     token = signal.instrument_token
     price = state.mark_price(token) or order_price(signal, state)
@@ -306,11 +324,8 @@ def check_position_value(signal: Signal, ctx: RuleContext) -> Rejection | None:
     )
 
 
-@idle_when(lambda limits: limits.max_gross_exposure is None)
-def check_gross_exposure(signal: Signal, ctx: RuleContext) -> Rejection | None:
-    limit = ctx.limits.max_gross_exposure
-    if limit is None:
-        return None
+@on_limit("max_gross_exposure")
+def check_gross_exposure(signal: Signal, ctx: RuleContext, limit: Decimal) -> Rejection | None:
     state = ctx.state
     token = signal.instrument_token
     exposures = {tok: _exposure(state, tok, 0, None) for tok in state.tokens()}
@@ -333,11 +348,10 @@ def _exposure(state: RiskState, token: int, extra: int, fallback: Decimal | None
     return abs(net) * price
 
 
-@idle_when(lambda limits: limits.max_daily_loss is None)
-def check_daily_loss(signal: Signal, ctx: RuleContext) -> Rejection | None:
-    limit = ctx.limits.max_daily_loss
+@on_limit("max_daily_loss")
+def check_daily_loss(signal: Signal, ctx: RuleContext, limit: Decimal) -> Rejection | None:
     pnl = ctx.state.day_pnl
-    if limit is None or pnl is None or pnl > -limit or reduces_position(signal, ctx.state):
+    if pnl is None or pnl > -limit or reduces_position(signal, ctx.state):
         return None
     return Rejection(
         "daily_loss",
@@ -346,20 +360,16 @@ def check_daily_loss(signal: Signal, ctx: RuleContext) -> Rejection | None:
     )
 
 
-@idle_when(lambda limits: limits.max_open_orders is None)
-def check_open_orders(signal: Signal, ctx: RuleContext) -> Rejection | None:
-    limit = ctx.limits.max_open_orders
+@on_limit("max_open_orders")
+def check_open_orders(signal: Signal, ctx: RuleContext, limit: int) -> Rejection | None:
     count = len(ctx.state.open_orders)
-    if limit is not None and count >= limit:
+    if count >= limit:
         return Rejection("max_open_orders", f"{count} orders already open (limit {limit})")
     return None
 
 
-@idle_when(lambda limits: limits.max_orders_per_second is None)
-def check_order_rate(signal: Signal, ctx: RuleContext) -> Rejection | None:
-    limit = ctx.limits.max_orders_per_second
-    if limit is None:
-        return None
+@on_limit("max_orders_per_second")
+def check_order_rate(signal: Signal, ctx: RuleContext, limit: int) -> Rejection | None:
     count = ctx.state.orders_in_window(signal.signal_ts)
     if count >= limit:
         return Rejection(
