@@ -71,3 +71,12 @@ def test_a_csv_replay_and_recording_turned_off_add_no_recorder(tmp_path: Path) -
     assert build_runtime(off)._tick_recorder(MemoryBus()) == []
     assert len(build_runtime(on)._tick_recorder(MemoryBus())) == 1
     assert build_runtime(on, services=["risk"])._tick_recorder(MemoryBus()) == []
+
+
+def test_real_market_ticks_and_simulated_ones_never_share_a_store(tmp_path: Path) -> None:
+    real = tmp_path / "ticks"
+    assert ticks_root(load_settings(home=tmp_path, mode="live")) == real
+    assert ticks_root(load_settings(home=tmp_path, feed={"source": "kite"})) == real
+    assert ticks_root(load_settings(home=tmp_path)) == real / "simulated"
+    chosen = tmp_path / "elsewhere"
+    assert ticks_root(load_settings(home=tmp_path, mode="live", ticks={"dir": chosen})) == chosen
