@@ -8,48 +8,15 @@ from decimal import Decimal
 
 import msgspec
 
-from engine.domain.records import FillRecord, OrderRecord, RiskAlertRecord
-from engine.events.types import Broker, OrderStatus, OrderType, Product, Severity, Side
+from engine.domain.records import RiskAlertRecord
+from engine.events.types import Broker, OrderStatus, Severity, Side
 from engine.memory_store import MemoryTradingStore
 from storage.store import SqlTradingStore
+from tests.stored import stored_fill, stored_order
 
 T0 = 1_767_225_600_000_000_000
 S = 1_000_000_000
 Store = SqlTradingStore | MemoryTradingStore
-
-
-def _order(coid: str, **changes: object) -> OrderRecord:
-    order = OrderRecord(
-        client_order_id=coid,
-        broker=Broker.PAPER,
-        strategy="manual",
-        signal_id=f"sig-{coid}",
-        instrument_token=408065,
-        symbol="NSE:INFY",
-        side=Side.BUY,
-        quantity=10,
-        order_type=OrderType.LIMIT,
-        product=Product.CNC,
-        price=Decimal("1574.20"),
-        created_ts=T0,
-    )
-    return msgspec.structs.replace(order, **changes)
-
-
-def _fill(coid: str, trade_id: str, quantity: int, at: int) -> FillRecord:
-    return FillRecord(
-        broker=Broker.PAPER,
-        trade_id=trade_id,
-        client_order_id=coid,
-        strategy="manual",
-        instrument_token=408065,
-        symbol="NSE:INFY",
-        side=Side.BUY,
-        quantity=quantity,
-        price=Decimal("1574.20"),
-        charges=Decimal("0.55"),
-        fill_ts=at,
-    )
 
 
 async def test_every_status_an_order_moved_to_is_kept_once_in_order(store: SqlTradingStore) -> None:
@@ -68,21 +35,23 @@ async def test_the_memory_store_keeps_the_same_history() -> None:
 
 
 async def _steps_kept_once(store: Store) -> None:
-    await store.insert_order(_order("A1"))
-    opened = _order("A1", status=OrderStatus.OPEN, updated_ts=T0 + S)
+    await store.insert_order(stored_order("A1", created_ts=T0))
+    opened = stored_order("A1", status=OrderStatus.OPEN, updated_ts=T0 + S)
     await store.update_order(opened)
     await store.update_order(msgspec.structs.replace(opened, price=Decimal("1575.00")))  # modify
     await store.update_order(opened)  # a redelivered update
-    part = _order(
+    part = stored_order(
         "A1", status=OrderStatus.PARTIALLY_FILLED, filled_quantity=4, updated_ts=T0 + 2 * S
     )
-    await store.apply_execution(part, _fill("A1", "T1", 4, T0 + 2 * S))
-    done = _order("A1", status=OrderStatus.FILLED, filled_quantity=10, updated_ts=T0 + 3 * S)
-    await store.apply_execution(done, _fill("A1", "T2", 6, T0 + 3 * S))
-    assert not await store.apply_execution(done, _fill("A1", "T2", 6, T0 + 3 * S))  # duplicate
-    await store.insert_order(_order("B1", created_ts=T0 + 5 * S))
+    await store.apply_execution(part, stored_fill("A1", "T1", 4, T0 + 2 * S))
+    done = stored_order("A1", status=OrderStatus.FILLED, filled_quantity=10, updated_ts=T0 + 3 * S)
+    await store.apply_execution(done, stored_fill("A1", "T2", 6, T0 + 3 * S))
+    assert not await store.apply_execution(
+        done, stored_fill("A1", "T2", 6, T0 + 3 * S)
+    )  # duplicate
+    await store.insert_order(stored_order("B1", created_ts=T0 + 5 * S))
     why = "cancelled by the operator"
-    cancel = _order("B1", status=OrderStatus.CANCELLED, reason=why, updated_ts=T0 + 6 * S)
+    cancel = stored_order("B1", status=OrderStatus.CANCELLED, reason=why, updated_ts=T0 + 6 * S)
     await store.update_order(cancel)
 
     steps = await store.list_order_steps(["A1"])

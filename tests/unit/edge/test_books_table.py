@@ -6,49 +6,35 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+import msgspec
+
 from alphapanda_tui.books_cli import table
 from alphapanda_tui.commands import orders, positions, trades
 from engine.clock import IST
-from engine.domain.records import FillRecord, OrderRecord, PositionRecord
-from engine.events.types import Broker, OrderStatus, OrderType, Product, Side
+from engine.domain.records import PositionRecord
+from engine.events.types import Broker, OrderStatus, Side
+from tests.stored import stored_fill, stored_order
 
 NINE_FIFTEEN_NS = int(datetime(2026, 12, 7, 9, 15, 2, tzinfo=IST).timestamp() * 1e9)
 
 
-def order(**changes: object) -> OrderRecord:
-    fields: dict[str, object] = {
-        "client_order_id": "m-1",
-        "broker": Broker.PAPER,
-        "strategy": "manual",
-        "signal_id": "s-1",
-        "instrument_token": 408065,
-        "symbol": "NSE:INFY",
-        "side": Side.BUY,
-        "quantity": 5,
-        "order_type": OrderType.LIMIT,
-        "product": Product.CNC,
-        "price": Decimal("1574.2"),
-        "status": OrderStatus.OPEN,
-        "created_ts": NINE_FIFTEEN_NS,
-    }
-    return OrderRecord(**{**fields, **changes})  # type: ignore[arg-type]
-
-
 def test_the_orders_table_heads_every_column_and_keeps_every_paisa() -> None:
-    rejected = order(
-        client_order_id="m-2",
+    rejected = stored_order(
+        "m-2",
+        created_ts=NINE_FIFTEEN_NS,
         price=Decimal("12.3456"),
         status=OrderStatus.REJECTED,
         reason="funds: needs 61.73",
     )
-    header, first, second = table([order(), rejected], orders.COLUMNS).splitlines()
+    working = stored_order("m-1", status=OrderStatus.OPEN, created_ts=NINE_FIFTEEN_NS)
+    header, first, second = table([working, rejected], orders.COLUMNS).splitlines()
 
     assert header.split() == [
         *"time order strategy side qty symbol type product price trigger status".split(),
         *"filled avg reason".split(),
     ]
     assert first.split()[:11] == [
-        *"09:15:02 m-1 manual BUY 5 NSE:INFY LIMIT CNC".split(),
+        *"09:15:02 m-1 manual BUY 10 NSE:INFY LIMIT CNC".split(),
         "1,574.20",
         "-",
         "OPEN",
@@ -59,18 +45,11 @@ def test_the_orders_table_heads_every_column_and_keeps_every_paisa() -> None:
 
 
 def test_trades_and_positions_read_their_own_fields() -> None:
-    fill = FillRecord(
-        broker=Broker.PAPER,
-        trade_id="T1",
-        client_order_id="m-1",
-        strategy="manual",
-        instrument_token=408065,
-        symbol="NSE:INFY",
+    fill = msgspec.structs.replace(
+        stored_fill("m-1", "T1", 5, NINE_FIFTEEN_NS),
         side=Side.SELL,
-        quantity=5,
         price=Decimal("1580.25"),
         charges=Decimal("2.37"),
-        fill_ts=NINE_FIFTEEN_NS,
     )
     header, row = table([fill], trades.COLUMNS).splitlines()
     assert header.split() == "time trade order strategy side qty symbol price charges".split()

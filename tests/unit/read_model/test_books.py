@@ -9,13 +9,14 @@ import msgspec
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.domain.records import FillRecord, OrderRecord, RiskAlertRecord
+from engine.domain.records import FillRecord, RiskAlertRecord
 from engine.events.payloads import Fill, OrderUpdate, RejectedSignal, Signal
-from engine.events.types import Broker, OrderStatus, OrderType, Product, Severity, Side
+from engine.events.types import Broker, OrderStatus, Severity, Side
 from engine.memory_store import MemoryTradingStore
 from engine.read_model import ReadModel
 from engine.read_model.model import REJECTIONS, TRADES
 from engine.read_model.seed import seed_read_model
+from tests.stored import stored_order
 from tests.tui.harness import NS, START_NS, order
 
 DAY = 24 * 3600 * NS
@@ -168,11 +169,14 @@ async def test_a_restart_shows_each_orders_whole_history_and_the_days_refusals()
     again); a refusal stored before refusals kept their detail, or of an earlier day,
     is not shown."""
     store = MemoryTradingStore()
-    filled = _stored_order("c1", OrderStatus.PENDING, 0, at=0)
-    await store.insert_order(filled)
-    for status, done, at in ((OrderStatus.OPEN, 0, 1), (OrderStatus.PARTIALLY_FILLED, 4, 2)):
-        await store.update_order(_stored_order("c1", status, done, at=at))
-    await store.update_order(_stored_order("c1", OrderStatus.FILLED, 10, at=3))
+    await store.insert_order(stored_order("c1", created_ts=START_NS))
+    for status, done, at in (
+        (OrderStatus.OPEN, 0, 1),
+        (OrderStatus.PARTIALLY_FILLED, 4, 2),
+        (OrderStatus.FILLED, 10, 3),
+    ):
+        changes = {"status": status, "filled_quantity": done, "updated_ts": START_NS + at * NS}
+        await store.update_order(stored_order("c1", created_ts=START_NS, **changes))
     for refusal in (
         _refusal("today", START_NS + 5 * NS),
         _refusal("yesterday", START_NS - DAY),
@@ -195,25 +199,6 @@ async def test_a_restart_shows_each_orders_whole_history_and_the_days_refusals()
     assert (shown.signal_id, shown.side, shown.quantity) == ("today", Side.SELL, 9)
     assert (shown.rule, shown.reason) == ("max_order_quantity", "9 is too many")
     assert model.sections[REJECTIONS] == 1  # the orders book redraws with them
-
-
-def _stored_order(coid: str, status: OrderStatus, filled: int, *, at: int) -> OrderRecord:
-    return OrderRecord(
-        client_order_id=coid,
-        broker=Broker.PAPER,
-        strategy="momentum",
-        signal_id=f"sig-{coid}",
-        instrument_token=408065,
-        symbol="NSE:INFY",
-        side=Side.BUY,
-        quantity=10,
-        order_type=OrderType.MARKET,
-        product=Product.MIS,
-        status=status,
-        filled_quantity=filled,
-        created_ts=START_NS,
-        updated_ts=START_NS + at * NS,
-    )
 
 
 def _refusal(signal_id: str, ts: int) -> RiskAlertRecord:
