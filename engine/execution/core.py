@@ -19,7 +19,7 @@ from engine.clock import Clock
 from engine.domain.records import FillRecord, OrderRecord
 from engine.domain.reducing import only_reduces
 from engine.events import topics
-from engine.events.payloads import Fill, RiskAlert, Tick
+from engine.events.payloads import Fill, RiskAlert
 from engine.events.types import Broker, EventType, OrderStatus, Product, Severity, Side, Validity
 from engine.execution.broker import BrokerAdapter, PaperAdapter
 from engine.execution.charges import ChargeRates, ChargesModel
@@ -190,16 +190,8 @@ class ExecutionCore(StreamProcessor):
         *,
         rule: str = FILL_GAP_RULE,
     ) -> None:
-        alert = RiskAlert(
-            severity=severity,
-            rule=rule,
-            message=message,
-            broker=self.broker,
-            strategy=order.strategy,
-            symbol=order.symbol,
-            alert_ts=ts,
-        )
-        out.emit(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, key=self._key(order))
+        key = (order.strategy, order.instrument_token)
+        self._position_alert(severity, rule, key, order.symbol, message, ts, out)
 
     def _position_alert(
         self,
@@ -208,7 +200,7 @@ class ExecutionCore(StreamProcessor):
         key: PositionKey,
         symbol: str,
         message: str,
-        tick: Tick,
+        ts: int,
         out: Emitter,
     ) -> None:
         alert = RiskAlert(
@@ -218,7 +210,7 @@ class ExecutionCore(StreamProcessor):
             broker=self.broker,
             strategy=key[0],
             symbol=symbol,
-            alert_ts=tick.exchange_ts,
+            alert_ts=ts,
         )
         out.emit(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, key=self._position_key(key))
 

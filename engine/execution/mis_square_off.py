@@ -74,7 +74,13 @@ class MisSquareOffs(OrderSending):
             extra={"strategy": carried.key[0], "symbol": carried.symbol, "reason": message},
         )
         self._position_alert(
-            Severity.CRITICAL, MIS_CARRIED_RULE, carried.key, carried.symbol, message, tick, out
+            Severity.CRITICAL,
+            MIS_CARRIED_RULE,
+            carried.key,
+            carried.symbol,
+            message,
+            tick.exchange_ts,
+            out,
         )
 
     def _announce_square_off(
@@ -93,7 +99,9 @@ class MisSquareOffs(OrderSending):
             },
         )
         key = (order.strategy, order.instrument_token)
-        self._position_alert(Severity.WARNING, rule, key, order.symbol, message, tick, out)
+        self._position_alert(
+            Severity.WARNING, rule, key, order.symbol, message, tick.exchange_ts, out
+        )
 
     async def _square_off_mis(
         self, cause: str, cutoff_ns: int, exchange: str, tick: Tick, out: Emitter

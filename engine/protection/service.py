@@ -299,16 +299,7 @@ class ProtectionService(StreamProcessor):
             f"{': ' + reason if reason else ''}; the position is no longer protected"
         )
         log.error(message, extra={**self._protection_fields(protection), "client_order_id": coid})
-        alert = RiskAlert(
-            severity=Severity.CRITICAL,
-            rule="protection",
-            message=message,
-            broker=self.broker,
-            strategy=protection.strategy,
-            symbol=protection.symbol,
-            alert_ts=out.now_ns,
-        )
-        out.emit(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, broker=self.broker)
+        self._alert(Severity.CRITICAL, protection.strategy, protection.symbol, message, out)
 
     def _emit_exit(
         self,
@@ -410,12 +401,17 @@ class ProtectionService(StreamProcessor):
     ) -> RiskAlert:
         message = f"protection for {symbol} ({command.strategy}) not set: {problem}"
         log.warning(message, extra={"strategy": command.strategy, "symbol": symbol})
+        return self._alert(Severity.WARNING, command.strategy, symbol, message, out)
+
+    def _alert(
+        self, severity: Severity, strategy: str, symbol: str, message: str, out: Emitter
+    ) -> RiskAlert:
         alert = RiskAlert(
-            severity=Severity.WARNING,
+            severity=severity,
             rule="protection",
             message=message,
             broker=self.broker,
-            strategy=command.strategy,
+            strategy=strategy,
             symbol=symbol,
             alert_ts=out.now_ns,
         )
