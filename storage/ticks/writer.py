@@ -60,6 +60,13 @@ class _LiveSegment:
         os.fsync(self._file.fileno())
         self.ticks += batch.num_rows
 
+    def abandon(self) -> None:
+        """Let go of a segment whose last write failed (no end marker: it may be torn)."""
+        try:
+            self._file.close()
+        except OSError as exc:
+            log.warning("tick segment %s could not be closed: %s", self.path, exc)
+
     def close(self) -> None:
         try:
             self._stream.close()  # the end-of-stream marker
@@ -88,7 +95,16 @@ class TickWriter:
                 segment = self._live[day] = _LiveSegment(
                     day_dir(self.root, day), day_ticks[0].exchange_ts
                 )
-            segment.append(ticks_to_batch(day_ticks))
+            batch = ticks_to_batch(day_ticks)
+            try:
+                segment.append(batch)
+            except BaseException:
+                # The tail may be torn: nothing may follow it in this file, or the reader
+                # would stop before it. Recovery seals what is whole; the next write
+                # opens a new segment.
+                del self._live[day]
+                segment.abandon()
+                raise
             self.written += len(day_ticks)
             if segment.ticks >= self.rotate_ticks:
                 del self._live[day]

@@ -11,7 +11,7 @@ import pytest
 from storage.ticks.layout import ist_day
 from storage.ticks.reader import iter_day_ticks, list_days
 from storage.ticks.retention import expired_days, prune
-from storage.ticks.writer import TickWriter, recover
+from storage.ticks.writer import TickWriter, _LiveSegment, recover
 from tests.storage.ticks.support import DAY_START_NS, make_ticks, write_stream
 
 DAY = ist_day(DAY_START_NS)
@@ -120,3 +120,26 @@ def test_retention_keeps_the_last_n_days_today_included(tmp_path: Path) -> None:
     ]
     with pytest.raises(ValueError, match="at least 1"):
         expired_days(tmp_path, retention_days=0, today=last)
+
+
+def test_a_failed_write_never_hides_the_ticks_written_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ticks = make_ticks(30)
+    writer = TickWriter(tmp_path)
+    writer.write(ticks[:10])
+    real_append = _LiveSegment.append
+
+    def torn_append(segment: _LiveSegment, batch: object) -> None:
+        segment._file.write(b"\xff\xff\xff\xff half a batch")  # the disk filled mid-write
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_LiveSegment, "append", torn_append)
+    with pytest.raises(OSError, match="No space"):
+        writer.write(ticks[10:20])
+    monkeypatch.setattr(_LiveSegment, "append", real_append)
+    writer.write(ticks[20:])
+    writer.close()
+    recover(tmp_path)
+    assert list(iter_day_ticks(tmp_path, DAY)) == ticks[:10] + ticks[20:]
+    assert _files(tmp_path) == [".parquet", ".parquet"]
