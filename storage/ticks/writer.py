@@ -130,8 +130,13 @@ def _by_day(ticks: Sequence[Tick]) -> list[tuple[date, list[Tick]]]:
 
 
 def _seal(segment: _LiveSegment) -> None:
-    segment.close()
-    seal_stream(segment.path)
+    """Finish a segment; a seal that fails leaves the stream, whole and readable, for
+    recovery at the next start rather than failing the write that already succeeded."""
+    try:
+        segment.close()
+        seal_stream(segment.path)
+    except Exception as exc:
+        log.error("tick segment %s left unsealed (sealed at the next start): %s", segment.path, exc)
 
 
 def seal_stream(stream: Path) -> Path | None:

@@ -143,3 +143,23 @@ def test_a_failed_write_never_hides_the_ticks_written_after_it(
     recover(tmp_path)
     assert list(iter_day_ticks(tmp_path, DAY)) == ticks[:10] + ticks[20:]
     assert _files(tmp_path) == [".parquet", ".parquet"]
+
+
+def test_a_seal_that_fails_leaves_the_stream_readable_for_the_next_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ticks = make_ticks(20)
+    writer = TickWriter(tmp_path)
+    writer.write(ticks)
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("storage.ticks.writer.pq.write_table", disk_full)
+    writer.close()  # does not raise: the ticks are on disk already
+    assert _files(tmp_path) == [".arrows"]
+    assert list(iter_day_ticks(tmp_path, DAY)) == ticks
+    monkeypatch.undo()
+    recover(tmp_path)
+    assert _files(tmp_path) == [".parquet"]
+    assert list(iter_day_ticks(tmp_path, DAY)) == ticks
