@@ -1,9 +1,11 @@
 """``alphapanda orders [--open|--rejected] [--json]``: the day's order book, with reasons.
 
 Every order of the day (strategies' and manual ones), oldest first; the reason column
-says why an order was rejected or cancelled. ``--rejected`` also lists the manual orders
-pre-trade risk refused: never sent, so not in the orders table, but recorded in the audit
-log (``outcome.order``) with the rule and the reason. Read from storage: no engine needed.
+says why an order was rejected or cancelled. ``--rejected`` also lists the signals
+pre-trade risk refused: never sent, so not in the orders table, but kept with the rule
+and the reason by risk's alert (strategies' and manual ones) and, for manual orders, the
+audit log (``outcome.order``, which also names the type and product). Read from storage:
+no engine needed.
 """
 
 from __future__ import annotations
@@ -57,6 +59,23 @@ class RiskRefusal(msgspec.Struct, frozen=True, kw_only=True):
     reason: str = ""
 
 
+def refusal_from_alert(alert: Any) -> RiskRefusal:
+    """A refusal risk's alert kept, as a line of the book (no type or product there)."""
+    return RiskRefusal(
+        created_ts=alert.alert_ts,
+        client_order_id=alert.signal_id,
+        strategy=alert.strategy or "-",
+        side=None if alert.side is None else alert.side.value,
+        quantity=alert.quantity,
+        symbol=alert.symbol,
+        order_type=None,
+        product=None,
+        price=alert.price,
+        trigger_price=None,
+        reason=f"risk {alert.rule}: {alert.reason or alert.message}",
+    )
+
+
 def refusal_of(row: Any) -> RiskRefusal:
     """An ``outcome.order`` audit row as a line of the book (older rows lack the order)."""
     from engine.trading_state.manual import MANUAL_STRATEGY
@@ -106,19 +125,22 @@ def run(args: argparse.Namespace, settings: Any) -> int:
 
 
 async def rejected_orders(settings: Any, *, every_day: bool) -> list[Any]:
-    """Orders the venue or execution rejected, and manual orders risk refused, oldest
-    first; the day's (of the newest of them) unless ``every_day``."""
+    """Orders the venue or execution rejected, and signals risk refused (each once),
+    oldest first; the day's (of the newest of them) unless ``every_day``."""
     from engine.trading_state.manual_outcomes import OUTCOME_ORDER
 
-    async def read(store: Any) -> tuple[list[Any], list[Any]]:
+    async def read(store: Any) -> tuple[list[Any], list[Any], list[Any]]:
         orders = await store.list_orders(settings.broker, limit=100_000)
-        refusals = await store.list_audit_after(0, OUTCOME_ORDER, limit=100_000)
-        return orders, refusals
+        alerts = await store.list_refusals(settings.broker, limit=100_000)
+        manual = await store.list_audit_after(0, OUTCOME_ORDER, limit=100_000)
+        return orders, alerts, manual
 
-    orders, rows = await books_cli.read(settings, read)
+    orders, alerts, rows = await books_cli.read(settings, read)
     broker = settings.broker.value
     rejected: list[Any] = [o for o in orders if o.status.value == "REJECTED"]
-    rejected += [refusal_of(r) for r in rows if r.detail.get("broker", broker) == broker]
+    manual = [refusal_of(r) for r in rows if r.detail.get("broker", broker) == broker]
+    told = {m.client_order_id for m in manual}  # the audit's line says more: it wins
+    rejected += manual + [refusal_from_alert(a) for a in alerts if a.signal_id not in told]
     if every_day:
         return sorted(rejected, key=lambda o: o.created_ts)
     return books_cli.of_latest_day(rejected, lambda o: o.created_ts)

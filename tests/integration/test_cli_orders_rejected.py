@@ -1,6 +1,7 @@
-"""``alphapanda orders --rejected`` lists the manual orders pre-trade risk refused, with the
-rule and the reason, beside the orders the venue rejected: a refused manual order is never
-an order row, so without this the trader's own refusal was missing from the book."""
+"""``alphapanda orders --rejected`` lists the signals pre-trade risk refused, with the rule
+and the reason, beside the orders the venue rejected: a refused signal is never an order
+row. A manual one is listed once (the audit's line, which names its type and product, not
+again from risk's alert); a strategy's comes from risk's alert."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from pathlib import Path
 from engine.bus.memory import MemoryBus
 from engine.clock import ManualClock
 from engine.events.envelope import new_event
-from engine.events.payloads import RejectedSignal
+from engine.events.payloads import RejectedSignal, Signal
 from engine.events.types import Broker, EventType, OrderType, Product, Side
 from engine.instruments import load_default_registry
 from engine.processing.emitter import Emitter
+from engine.risk.alerts import refusal_record, rejection_alert
 from engine.trading_state.manual import OrderTicket, manual_signal
 from engine.trading_state.manual_outcomes import ManualOutcomes
 from tests.integration.support import cli, engine_env
@@ -49,6 +51,20 @@ async def _refuse_a_manual_order(home: Path) -> None:
         rejected = RejectedSignal(signal=signal, rule="price_band", reason=reason)
         event = new_event(EventType.SIGNAL_REJECTED, rejected, source="risk", broker=Broker.PAPER)
         await outcomes.handle(event, Emitter("test", event, MARKET_TIME_NS))
+        strategy = Signal(
+            signal_id="sig-momo-1",
+            strategy="momo",
+            instrument_token=infy.instrument_token,
+            symbol=infy.key,
+            side=Side.SELL,
+            quantity=2_000,
+            signal_ts=MARKET_TIME_NS + 1,
+        )
+        too_many = RejectedSignal(signal=strategy, rule="max_order_quantity", reason="too many")
+        for refusal in (rejected, too_many):  # what risk stores with each refusal's alert
+            signal = refusal.signal
+            alert = rejection_alert(signal, refusal.rule, refusal.reason, Broker.PAPER)
+            await store.add_alert(refusal_record(alert, refusal))
     finally:
         await store.aclose()
         await bus.aclose()
@@ -60,7 +76,7 @@ async def test_a_risk_refused_manual_order_is_listed_with_its_reason(tmp_path: P
     done = cli(tmp_path, "orders", "--rejected")
 
     assert done.returncode == 0, done.stdout + done.stderr
-    [header, line] = done.stdout.splitlines()
+    [header, line, momo] = done.stdout.splitlines()
     assert header.split()[:6] == ["time", "order", "strategy", "side", "qty", "symbol"]
     assert "manual:r-1" in line and "manual" in line.split()
     assert "BUY" in line and " 7 " in line and "NSE:INFY" in line and "1,400.00" in line
@@ -69,8 +85,13 @@ async def test_a_risk_refused_manual_order_is_listed_with_its_reason(tmp_path: P
         "risk price_band: price 1400.00 is 11.32% away from last price 1578.65 (band ±5%)"
     )
 
+    assert "CNC" in line  # the audit's line, with the product
+    assert momo.split()[1:6] == ["sig-momo-1", "momo", "SELL", "2000", "NSE:INFY"]
+    assert momo.endswith("risk max_order_quantity: too many")
+
     rows = json.loads(cli(tmp_path, "orders", "--rejected", "--json").stdout)
     assert [(r["strategy"], r["quantity"], r["status"]) for r in rows] == [
-        ("manual", 7, "REJECTED")
+        ("manual", 7, "REJECTED"),
+        ("momo", 2000, "REJECTED"),
     ]
     assert cli(tmp_path, "orders", "--open").stdout.strip() == "no orders today"
