@@ -96,8 +96,15 @@ class TickRecorder(StreamProcessor):
         log.error("tick recorder lost %d ticks: %s", count, self.last_error)
 
     async def on_start(self) -> None:
+        """Tidy the store first; a store that cannot be tidied is logged, never fatal (a
+        crash here would restart the recorder until the engine gave up, over a file)."""
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._thread, self._tidy_store, ist_day(self.clock.now_ns()))
+        today = ist_day(self.clock.now_ns())
+        try:
+            await loop.run_in_executor(self._thread, self._tidy_store, today)
+        except Exception as exc:
+            log.exception("tick store not tidied (recording goes on)")
+            self.last_error = f"tidying the store: {exc}"
 
     def _tidy_store(self, today: date) -> None:
         """Seal what a killed recorder left and delete days past retention."""

@@ -7,6 +7,7 @@ import threading
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from engine.bus.memory import MemoryBus
@@ -135,3 +136,20 @@ async def test_a_failing_disk_counts_the_lost_ticks_and_keeps_consuming(
     assert "No space left on device" in recorder.health().detail
     recorder.stop()
     await task
+
+
+async def test_a_store_that_cannot_be_tidied_still_records(bus: MemoryBus, tmp_path: Path) -> None:
+    foreign = tmp_path / DAY.isoformat() / "other.arrows"
+    foreign.parent.mkdir(parents=True)
+    other = pa.schema([pa.field("price", pa.float64())])
+    with pa.OSFile(str(foreign), "wb") as sink, pa.ipc.new_stream(sink, other) as stream:
+        stream.write_batch(pa.record_batch([pa.array([1.5])], schema=other))
+    recorder = _recorder(bus, tmp_path)
+    task = asyncio.create_task(recorder.run())
+    ticks = make_ticks(50)
+    await _publish(bus, ticks)
+    await eventually(lambda: recorder.recorded == len(ticks))
+    assert recorder.last_error.startswith("tidying the store: ")
+    recorder.stop()
+    await task
+    assert foreign.exists()  # not ours to delete
