@@ -148,4 +148,6 @@ class TickRecorder(StreamProcessor):
         if self.dropped:
             detail += f", {self.dropped:,} dropped ({self.last_error or 'disk too slow'})"
             status = ComponentStatus.DEGRADED if status is ComponentStatus.RUNNING else status
+        elif self.last_error:
+            detail += f" ({self.last_error})"
         return msgspec.structs.replace(base, status=status, detail=detail)
