@@ -65,69 +65,39 @@ def test_every_price_on_the_tick_grid_survives_the_round_trip(tick_size: str) ->
     check()
 
 
-def test_absent_prices_and_open_interest_stay_absent_not_zero() -> None:
-    bare = Tick(
+def _tick(price: str, symbol: str = "NSE:INFY", **extra: object) -> Tick:
+    return Tick(
         instrument_token=408065,
-        symbol="NSE:INFY",
-        last_price=Decimal("1574.20"),
+        symbol=symbol,
+        last_price=Decimal(price),
         exchange_ts=START_NS,
+        **extra,  # type: ignore[arg-type]
     )
-    (back,) = _roundtrip([bare])
-    assert (back.bid, back.ask, back.open, back.high, back.low, back.close, back.oi) == (
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-    )
+
+
+def test_absent_prices_and_open_interest_stay_absent_not_zero() -> None:
+    (back,) = _roundtrip([_tick("1574.20")])
+    absent = (back.bid, back.ask, back.open, back.high, back.low, back.close, back.oi)
+    assert absent == (None,) * 7
     assert back.last_price == Decimal("1574.20")
 
 
 def test_prices_read_back_in_rupees_and_paise_unless_they_need_four_places() -> None:
-    ticks = [
-        Tick(
-            instrument_token=1,
-            symbol="NSE:INFY",
-            last_price=Decimal("1574.2"),
-            exchange_ts=START_NS,
-        ),
-        Tick(
-            instrument_token=2,
-            symbol="CDS:USDINR26JANFUT",
-            last_price=Decimal("83.1225"),
-            exchange_ts=START_NS,
-        ),
-    ]
+    ticks = [_tick("1574.2"), _tick("83.1225", symbol="CDS:USDINR26JANFUT")]
     assert [str(t.last_price) for t in _roundtrip(ticks)] == ["1574.20", "83.1225"]
 
 
 def test_a_price_finer_than_the_store_holds_is_refused_not_rounded() -> None:
-    tick = Tick(
-        instrument_token=1,
-        symbol="NSE:INFY",
-        last_price=Decimal("1574.20001"),
-        exchange_ts=START_NS,
-    )
     with pytest.raises(PriceScaleError, match=r"1574\.20001"):
-        ticks_to_batch([tick])
+        ticks_to_batch([_tick("1574.20001")])
 
 
 def test_market_depth_is_not_stored() -> None:
-    tick = Tick(
-        instrument_token=1,
-        symbol="NSE:INFY",
-        last_price=Decimal("10"),
-        exchange_ts=START_NS,
-        depth_buy=(DepthLevel(Decimal("9.95"), 10, 1),),
-    )
-    (back,) = _roundtrip([tick])
+    (back,) = _roundtrip([_tick("10", depth_buy=(DepthLevel(Decimal("9.95"), 10, 1),))])
     assert back.depth_buy == ()
 
 
 def test_a_price_above_any_listed_one_is_still_stored_exactly() -> None:
-    huge = Decimal("123456789012.3475")  # past what a double holds to the 1/10,000
-    tick = Tick(instrument_token=1, symbol="NSE:INFY", last_price=huge, exchange_ts=START_NS)
-    (back,) = _roundtrip([tick])
-    assert back.last_price == huge
+    huge = "123456789012.3475"  # past what a double holds to the 1/10,000
+    (back,) = _roundtrip([_tick(huge)])
+    assert back.last_price == Decimal(huge)
