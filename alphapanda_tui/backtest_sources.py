@@ -10,6 +10,7 @@ refused before, as a usage error.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -19,7 +20,7 @@ import pyarrow as pa
 
 from alphapanda_tui.errors import UsageError
 from alphapanda_tui.tick_store import ticks_root
-from engine.backtest import TickFile, TickSource, TickStream
+from engine.backtest import SyntheticTicks, TickFile, TickSource, TickStream
 from engine.instruments.registry import InstrumentRegistry
 from engine.market.feeds.column_checks import validated_ticks
 from engine.market.feeds.stream import TickItems
@@ -28,6 +29,19 @@ from storage.ticks.layout import day_dir, segments, stored_days
 from storage.ticks.reader import read_day, read_segment
 
 COLUMNAR_SUFFIXES = (".parquet", ".arrows")
+
+
+def source_of_args(settings: Any, registry: InstrumentRegistry, args: Any) -> TickSource:
+    """The source ``backtest``'s arguments name: ``--candles``, ``--day`` / ``--ticks`` or
+    ``--synthetic``. A sweep's workers call it again with the same arguments: a
+    ``TickStream`` holds a closure, which does not cross into a spawned process."""
+    if args.candles:
+        from alphapanda_tui.candle_history import backtest_candles
+
+        return backtest_candles(settings, registry, args)
+    if args.ticks is not None or args.day is not None:
+        return recorded_source(settings, registry, ticks=args.ticks, day=args.day)
+    return SyntheticTicks(args.synthetic, seed=args.seed)
 
 
 def recorded_source(
@@ -59,7 +73,7 @@ def recorded_day(
         raise UsageError(f"{wanted}; recorded days: {listing}")
 
     def open_ticks() -> TickItems:
-        return _checked(read_day(root, day), registry, price_band_pct)
+        return _checked(lambda: read_day(root, day), registry, price_band_pct)
 
     return TickStream(open_ticks, label=f"day:{day.isoformat()}")
 
@@ -72,10 +86,17 @@ def columnar_file(path: Path, registry: InstrumentRegistry, price_band_pct: Deci
         raise UsageError(str(exc)) from None
 
     def open_ticks() -> TickItems:
-        return _checked(read_segment(path), registry, price_band_pct)
+        return _checked(lambda: read_segment(path), registry, price_band_pct)
 
     return TickStream(open_ticks, label=f"file:{path}")
 
 
-def _checked(table: pa.Table, registry: InstrumentRegistry, price_band_pct: Decimal) -> TickItems:
-    return validated_ticks(table_columns(table), registry, price_band_pct=price_band_pct)
+def _checked(
+    read: Callable[[], pa.Table], registry: InstrumentRegistry, price_band_pct: Decimal
+) -> TickItems:
+    """The table ``read`` returns, as checked ticks. The table is dropped as soon as its
+    columns are out and Arrow hands its freed pages back: decoding a file holds about
+    twice the columns' size, which would otherwise stay resident for the whole replay."""
+    columns = table_columns(read())
+    pa.default_memory_pool().release_unused()
+    return validated_ticks(columns, registry, price_band_pct=price_band_pct)

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from multiprocessing import get_context
 from typing import Any
 
@@ -65,7 +66,7 @@ class SweepJob:
 
     params: dict[str, Any]
     config: Any  # the StrategyConfig with ``params`` applied, validated
-    source: Any
+    source: Any  # a TickSource, or a recipe (settings, registry) -> TickSource
     settings: Any
     sync_every: int | None
     capital: Decimal | None = None  # the report's capital base (None: the starting cash)
@@ -100,10 +101,11 @@ def run_one(job: SweepJob) -> dict[str, Any]:
     from engine.strategies.factory import build_strategy
 
     registry = build_registry(job.settings)
+    source = job.source(job.settings, registry) if callable(job.source) else job.source
     result = run_backtest(
         bindings=[build_strategy(job.config, registry)],
         registry=registry,
-        source=job.source,
+        source=source,
         config=pipeline_config(job.settings),
         sync_every=job.sync_every,
     )
@@ -144,6 +146,11 @@ def sweep(args: argparse.Namespace, settings: Any, base: Any, source: Any) -> in
         print(line, file=sys.stderr)
     if not valid:
         raise UsageError("no combination of --grid is valid for this strategy")
+    from alphapanda_tui.backtest_sources import source_of_args
+    from engine.backtest import TickStream
+
+    if isinstance(source, TickStream):  # loaded by a closure: each worker builds its own
+        source = partial(source_of_args, args=args)
     jobs = [SweepJob(p, c, source, settings, args.sync_every, args.capital) for p, c in valid]
     workers = min(len(jobs), os.cpu_count() or 1)
     with _sweep_progress(len(jobs), enabled=not args.no_progress) as progress:

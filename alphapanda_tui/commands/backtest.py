@@ -82,19 +82,10 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     if args.sync_every < 1:
         raise UsageError(f"--sync-every must be at least 1, got {args.sync_every}")
     registry, binding = _resolve(settings, args.strategy)
-    source: Any
-    if args.candles:
-        from alphapanda_tui.candle_history import backtest_candles
+    from alphapanda_tui.backtest_sources import source_of_args
 
-        source, expected = backtest_candles(settings, registry, args), None
-    elif args.ticks is not None or args.day is not None:
-        from alphapanda_tui.backtest_sources import recorded_source
-
-        source = recorded_source(settings, registry, ticks=args.ticks, day=args.day)
-        expected = None
-    else:
-        source = SyntheticTicks(args.synthetic, seed=args.seed)
-        expected = args.synthetic
+    source = source_of_args(settings, registry, args)
+    expected = args.synthetic if isinstance(source, SyntheticTicks) else None
     if args.grid:
         return sweep(args, settings, binding.config, source)
     from alphapanda_tui.engine_config import pipeline_config

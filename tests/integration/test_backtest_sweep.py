@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+from alphapanda_tui.backtest_sources import recorded_source
 from alphapanda_tui.backtest_sweep import SweepJob, combinations, parse_grid, ranked, run_sweep
 from alphapanda_tui.engine_config import pipeline_config
 from alphapanda_tui.settings import load_settings
+from alphapanda_tui.tick_store import ticks_root
 from engine.backtest import SyntheticTicks, run_backtest
 from engine.backtest_report.report import build_report
 from engine.instruments import load_default_registry
 from engine.strategies.config import load_strategies
 from engine.strategies.factory import build_strategy
 from tests.integration.test_backtest import backtest
+from tests.integration.test_backtest_recorded import DAY, day_ticks, record
 
 SOURCE = SyntheticTicks(4_000, seed=5)
 GRID = ("--strategy", "ema-cross", "--synthetic", "4000", "--seed", "5", "--grid")
@@ -82,3 +85,33 @@ def test_a_grid_with_no_valid_combination_or_an_unknown_parameter_is_refused() -
     assert unknown.returncode == 2 and "ema-cross has no parameter speed" in unknown.stderr
     assert with_page.returncode == 2 and "a sweep prints its table" in with_page.stderr
     assert "Traceback" not in none_valid.stderr + unknown.stderr + with_page.stderr
+
+
+def test_a_sweep_over_a_recorded_day_equals_its_single_runs() -> None:
+    """A recorded day is loaded by a closure, which no spawned worker can receive: each
+    worker opens the day itself from the same arguments."""
+    settings = load_settings(_env_file=None)
+    record(ticks_root(settings), day_ticks(3_000))
+
+    swept = backtest(
+        "--strategy", "ema-cross", "--day", DAY.isoformat(), "--json", "--no-progress",
+        "--grid", "fast=5,9", "slow=20",
+    )  # fmt: skip
+
+    assert swept.returncode == 0, swept.stderr
+    runs = json.loads(swept.stdout)["runs"]
+    base = next(c for c in load_strategies() if c.name == "ema-cross")
+    valid, _refused = combinations(base, parse_grid(["fast=5,9", "slow=20"]))
+    registry = load_default_registry()
+    for params, config in valid:
+        single = run_backtest(
+            bindings=[build_strategy(config, registry)],
+            registry=registry,
+            source=recorded_source(settings, registry, ticks=None, day=DAY.isoformat()),
+            config=pipeline_config(settings),
+        )
+        outcome = next(r for r in runs if r["params"] == params)
+        assert outcome["ticks"] == single.ticks == 3_000
+        assert outcome["fills"] == single.fills > 0
+        assert Decimal(outcome["realized_pnl"]) == single.realized_pnl
+        assert Decimal(outcome["charges"]) == single.charges
