@@ -5,8 +5,9 @@ the book closes the day) over the capital base, annualised by sqrt(252) trading 
 Sharpe divides the mean by the sample standard deviation (n − 1); Sortino by the
 downside deviation, sqrt(mean(min(r, 0)²)) over every day. Both need two days or more
 (None otherwise) and a non-zero deviation. The capital base does not change either
-ratio (it scales the mean and the deviation alike) but it does set the returns and the
-drawdown as a percentage, so the report states it.
+ratio (it scales the mean and the deviation alike, so they are computed on the P&L
+itself) but it does set the returns and the drawdown as a percentage, so the report
+states it.
 """
 
 from __future__ import annotations
@@ -63,17 +64,20 @@ def return_figures(daily_pnl: Sequence[Decimal], capital: Decimal) -> ReturnFigu
     """Sharpe and Sortino of ``daily_pnl`` over ``capital`` (positive), annualised."""
     if capital <= 0:
         raise ValueError(f"the capital base must be positive, got {capital}")
-    returns = [pnl / capital for pnl in daily_pnl]
-    if len(returns) < 2:
-        mean = returns[0] if returns else None
-        return ReturnFigures(capital, len(returns), mean, None, None)
-    mean = sum(returns, ZERO) / len(returns)
-    variance = sum(((r - mean) ** 2 for r in returns), ZERO) / (len(returns) - 1)
-    downside = sum((min(r, ZERO) ** 2 for r in returns), ZERO) / len(returns)
+    days = len(daily_pnl)
+    if days < 2:
+        mean_return = daily_pnl[0] / capital if daily_pnl else None
+        return ReturnFigures(capital, days, mean_return, None, None)
+    # The ratios are taken on the P&L itself, exact in Decimal: dividing every day by the
+    # same capital first changes neither ratio but rounds (0.01 / 11), and equal days
+    # would then show a tiny deviation and an absurd Sharpe instead of none.
+    mean = sum(daily_pnl, ZERO) / days
+    variance = sum(((p - mean) ** 2 for p in daily_pnl), ZERO) / (days - 1)
+    downside = sum((min(p, ZERO) ** 2 for p in daily_pnl), ZERO) / days
     return ReturnFigures(
         capital=capital,
-        days=len(returns),
-        mean_daily_return=mean,
+        days=days,
+        mean_daily_return=mean / capital,
         sharpe=mean / variance.sqrt() * ANNUALISE if variance else None,
         sortino=mean / downside.sqrt() * ANNUALISE if downside else None,
     )

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.backtest_report.equity import EquitySampler
-from engine.backtest_report.figures import trade_figures
+from engine.backtest_report.figures import return_figures, trade_figures
 from engine.backtest_report.trades import instrument_pnl, round_trips
 from engine.domain.records import FillRecord
 from engine.events.types import Broker, Side
@@ -117,3 +117,24 @@ def test_drawdown_is_exact_and_never_positive_however_thin_the_kept_curve(
             peak, trough = curve.drawdown.peak_ts, curve.drawdown.trough_ts
             assert peak is not None and trough is not None and peak < trough
             assert equities[trough] - equities[peak] == curve.drawdown.amount
+
+
+daily = st.lists(st.decimals(min_value=D("-50000"), max_value=D("50000"), places=2), max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(daily, st.integers(1, 10**8))
+def test_sharpe_and_sortino_follow_the_days_not_the_capital(pnl: list[D], capital: int) -> None:
+    base = return_figures(pnl, D(1_000_000))
+    scaled = return_figures(pnl, D(capital))
+    mirrored = return_figures([-p for p in pnl], D(1_000_000))
+
+    def near(a: D | None, b: D | None) -> bool:
+        return (a is None) == (b is None) and (a is None or abs(a - b) < D("1e-15"))  # type: ignore[operator]
+
+    assert near(scaled.sharpe, base.sharpe) and near(scaled.sortino, base.sortino)
+    assert near(mirrored.sharpe, None if base.sharpe is None else -base.sharpe)
+    # Sortino exists exactly when there are two days or more and one of them lost money.
+    assert (base.sortino is not None) == (len(pnl) >= 2 and any(p < 0 for p in pnl))
+    if base.sortino is not None:
+        assert (base.sortino > 0) == (sum(pnl) > 0)
