@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from engine.market.feeds.replay import iter_replay, read_lines
 from storage.ticks.layout import ist_day
 from storage.ticks.reader import iter_day_ticks
 from storage.ticks.writer import TickWriter
-from tests.integration.support import cli
+from tests.integration.support import ALPHAPANDA, cli, engine_env
 from tests.storage.ticks.support import DAY_START_NS, make_ticks
 
 DAY = ist_day(DAY_START_NS).isoformat()
@@ -140,3 +142,35 @@ def test_list_prints_a_table_a_trader_reads(tmp_path: Path) -> None:
     assert cells[:3] == [DAY, "1,234", "2"]
     assert cells[3].endswith(" KB")
     assert cells[4:] == ["09:45:00", "09:45:01"]  # 1,234 ticks a millisecond apart
+
+
+def _prune_at_a_terminal(home: Path, answer: bytes) -> subprocess.CompletedProcess[str]:
+    """``ticks prune --day DAY`` with a terminal on stdin that types ``answer``."""
+    main, terminal = os.openpty()
+    try:
+        os.write(main, answer)
+        return subprocess.run(
+            [str(ALPHAPANDA), "ticks", "prune", "--day", DAY],
+            stdin=terminal,
+            env=engine_env(home),
+            cwd=home,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(main)
+        os.close(terminal)
+
+
+def test_prune_at_a_terminal_deletes_only_when_the_trader_says_yes(tmp_path: Path) -> None:
+    _record(tmp_path, make_ticks(10))
+    kept = _prune_at_a_terminal(tmp_path, b"n\n")
+    assert kept.returncode == 1
+    assert f"delete 1 recorded day(s) ({DAY})? [y/N] nothing deleted" in kept.stdout
+    assert [d["ticks"] for d in _listed(tmp_path)] == [10]
+    deleted = _prune_at_a_terminal(tmp_path, b"y\n")
+    assert deleted.returncode == 0, deleted.stderr
+    assert f"deleted {DAY}" in deleted.stdout
+    assert _listed(tmp_path) == []
