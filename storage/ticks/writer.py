@@ -60,19 +60,19 @@ class _LiveSegment:
         os.fsync(self._file.fileno())
         self.ticks += batch.num_rows
 
-    def abandon(self) -> None:
-        """Let go of a segment whose last write failed (no end marker: it may be torn)."""
+    def finish(self) -> None:
+        """Write the end-of-stream marker and fsync; the lock stays until ``release``, so
+        no other process's recovery seals this segment while we do."""
+        self._stream.close()
+        os.fsync(self._file.fileno())
+
+    def release(self) -> None:
+        """Close the file, releasing the lock (after a failed write: without an end marker,
+        the tail may be torn; recovery seals what is whole)."""
         try:
             self._file.close()
         except OSError as exc:
             log.warning("tick segment %s could not be closed: %s", self.path, exc)
-
-    def close(self) -> None:
-        try:
-            self._stream.close()  # the end-of-stream marker
-            os.fsync(self._file.fileno())
-        finally:
-            self._file.close()  # releases the lock
 
 
 class TickWriter:
@@ -103,7 +103,7 @@ class TickWriter:
                 # would stop before it. Recovery seals what is whole; the next write
                 # opens a new segment.
                 del self._live[day]
-                segment.abandon()
+                segment.release()
                 raise
             self.written += len(day_ticks)
             if segment.ticks >= self.rotate_ticks:
@@ -133,10 +133,12 @@ def _seal(segment: _LiveSegment) -> None:
     """Finish a segment; a seal that fails leaves the stream, whole and readable, for
     recovery at the next start rather than failing the write that already succeeded."""
     try:
-        segment.close()
+        segment.finish()
         seal_stream(segment.path)
     except Exception as exc:
         log.error("tick segment %s left unsealed (sealed at the next start): %s", segment.path, exc)
+    finally:
+        segment.release()
 
 
 def seal_stream(stream: Path) -> Path | None:

@@ -163,3 +163,24 @@ def test_a_seal_that_fails_leaves_the_stream_readable_for_the_next_start(
     recover(tmp_path)
     assert _files(tmp_path) == [".parquet"]
     assert list(iter_day_ticks(tmp_path, DAY)) == ticks
+
+
+def test_a_segment_stays_locked_while_its_writer_seals_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another engine starting meanwhile must not seal (or delete) it at the same time."""
+    from storage.ticks import writer as writer_module
+
+    locked_while_sealing: list[bool] = []
+    real_seal = writer_module.seal_stream
+
+    def watched_seal(stream: Path) -> Path | None:
+        locked_while_sealing.append(writer_module.in_use(stream))
+        return real_seal(stream)
+
+    monkeypatch.setattr(writer_module, "seal_stream", watched_seal)
+    writer = TickWriter(tmp_path)
+    writer.write(make_ticks(5))
+    writer.close()
+    assert locked_while_sealing == [True]
+    assert _files(tmp_path) == [".parquet"]
