@@ -52,13 +52,13 @@ from engine.instruments import load_default_registry
 from engine.market.feeds.simulated import SimulatedFeedConfig, iter_ticks
 from engine.pipeline import PipelineConfig
 from engine.risk import RiskLimits
-from engine.strategies.config import load_strategies
+from engine.strategies.config import TICKS, StrategyConfig
 from engine.strategies.factory import build_strategy
 from storage.ticks.schema import TICK_SCHEMA, ticks_to_batch
 
 logging.getLogger("alphapanda").setLevel(logging.ERROR)  # rejections are logged at INFO
 HERE = Path(__file__).resolve().parent
-STRATEGY = "ema-cross"  # the bundled EMA 12/26 cross on RELIANCE, INFY, HDFCBANK
+STRATEGY = "ema-cross"
 INSTRUMENTS = ("NSE:RELIANCE", "NSE:INFY", "NSE:HDFCBANK")
 DAY = date(2024, 1, 2)
 SESSION_SHARE = 0.89  # of the 09:15-15:30 session: the last tick is near 14:50
@@ -98,8 +98,16 @@ def write_recorded_file(path: Path, count: int, seed: int) -> None:
 
 
 def _binding() -> Any:
+    """EMA 12/26 on every tick, long-only, 10 shares: the strategy the reference runs
+    (spelt out here, so a change to the bundled defaults cannot change the comparison)."""
     registry = load_default_registry()
-    config = next(c for c in load_strategies() if c.name == STRATEGY)
+    config = StrategyConfig(
+        name=STRATEGY,
+        kind="ema_cross",
+        params={"fast": 12, "slow": 26, "quantity": 10},
+        instruments=INSTRUMENTS,
+        bars=TICKS,
+    )
     return registry, build_strategy(config, registry)
 
 
