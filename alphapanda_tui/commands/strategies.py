@@ -18,7 +18,7 @@ from alphapanda_tui.errors import ConfigError
 NAME = "strategies"
 HELP = "list and validate the strategies file"
 SETUP_LOGGING = False
-_COLUMNS = ("name", "kind", "broker", "enabled", "instruments", "params")
+_COLUMNS = ("name", "kind", "broker", "enabled", "instruments", "params", "bars")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -58,6 +58,7 @@ def _row(config: Any) -> dict[str, Any]:
         "kind": config.kind,
         "broker": config.broker.value,
         "enabled": config.enabled,
+        "bars": config.bars,  # "tick", or the interval of the bars it is fed
         "instruments": list(config.instruments),
         "params": dict(config.params),
     }

@@ -95,3 +95,15 @@ def test_candles_not_fetched_yet_are_one_line_naming_the_fetch(isolated_home: Pa
 def test_candles_without_an_interval_are_refused(isolated_home: Path) -> None:
     run = _backtest(isolated_home, "--candles", "INFY", "--from", "2024-01-15")
     assert run.returncode == 2 and "--candles needs --interval, --to" in run.stderr
+
+
+def test_strategies_lists_what_each_strategy_is_fed(isolated_home: Path) -> None:
+    strategies = isolated_home / "strategies.yaml"
+    strategies.write_text(STRATEGIES)
+    env = {**os.environ, "ALPHAPANDA_STRATEGIES_FILE": str(strategies)}
+    for args, expected in ((("--json",), '"bars": "5minute"'), ((), "5minute")):
+        listed = subprocess.run(
+            [str(ALPHAPANDA), "strategies", *args], capture_output=True, text=True, env=env
+        )
+        assert listed.returncode == 0, listed.stderr
+        assert expected in listed.stdout
