@@ -24,11 +24,9 @@ from engine.backtest import SyntheticTicks, TickFile, TickSource, TickStream
 from engine.instruments.registry import InstrumentRegistry
 from engine.market.feeds.column_checks import validated_ticks
 from engine.market.feeds.stream import TickItems
-from storage.ticks.columns import TickFileError, check_tick_file, table_columns
+from storage.ticks.columns import TickFileError, check_tick_file, is_columnar, table_columns
 from storage.ticks.layout import day_dir, segments, stored_days
 from storage.ticks.reader import read_day, read_segment
-
-COLUMNAR_SUFFIXES = (".parquet", ".arrows")
 
 
 def source_of_args(settings: Any, registry: InstrumentRegistry, args: Any) -> TickSource:
@@ -53,7 +51,7 @@ def recorded_source(
         return recorded_day(ticks_root(settings), day, registry, band)
     if ticks is None or not ticks.is_file():
         raise UsageError(f"tick file not found: {ticks}")
-    if ticks.name.endswith(COLUMNAR_SUFFIXES):
+    if is_columnar(ticks):
         return columnar_file(ticks, registry, band)
     return TickFile(ticks, price_band_pct=band)
 

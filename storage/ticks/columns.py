@@ -29,6 +29,7 @@ class TickFileError(ValueError):
 
 
 def is_columnar(path: Path) -> bool:
+    """A tick-store segment by its name (sealed Parquet or a live Arrow stream)."""
     return path.name.endswith(COLUMNAR_SUFFIXES)
 
 
