@@ -8,9 +8,29 @@ import os
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from tests.integration.test_backtest import backtest, summary_of
 
 RUN = ("--strategy", "ema-cross", "--synthetic", "6000", "--seed", "3")
+# The EMA cross on every tick, in the tests' own strategies file: the report needs round
+# trips, whatever bar interval the bundled defaults choose to trade on.
+TICK_EMA_CROSS = """\
+strategies:
+  - name: ema-cross
+    kind: ema_cross
+    params: {fast: 12, slow: 26, quantity: 10}
+    instruments: [NSE:RELIANCE, NSE:INFY, NSE:HDFCBANK]
+    broker: paper
+"""
+
+
+@pytest.fixture(autouse=True)
+def tick_ema_cross(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = isolated_home / "strategies.yaml"
+    path.write_text(TICK_EMA_CROSS)
+    monkeypatch.setenv("ALPHAPANDA_STRATEGIES_FILE", str(path))
+    return path
 
 
 def test_the_default_output_is_the_report_a_trader_reads() -> None:

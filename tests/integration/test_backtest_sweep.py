@@ -17,6 +17,7 @@ from engine.strategies.config import load_strategies
 from engine.strategies.factory import build_strategy
 from tests.integration.test_backtest import backtest
 from tests.integration.test_backtest_recorded import DAY, day_ticks, record
+from tests.integration.test_backtest_report import tick_ema_cross  # noqa: F401  (autouse)
 
 SOURCE = SyntheticTicks(4_000, seed=5)
 GRID = ("--strategy", "ema-cross", "--synthetic", "4000", "--seed", "5", "--grid")
@@ -24,7 +25,7 @@ GRID = ("--strategy", "ema-cross", "--synthetic", "4000", "--seed", "5", "--grid
 
 def test_a_sweep_across_processes_equals_the_single_runs_of_the_same_parameters() -> None:
     settings = load_settings(_env_file=None)
-    base = next(c for c in load_strategies() if c.name == "ema-cross")
+    base = next(c for c in load_strategies(settings.strategies_file) if c.name == "ema-cross")
     valid, refused = combinations(base, parse_grid(["fast=5,9", "slow=20"]))
     jobs = [SweepJob(params, config, SOURCE, settings, 256) for params, config in valid]
 
@@ -100,7 +101,7 @@ def test_a_sweep_over_a_recorded_day_equals_its_single_runs() -> None:
 
     assert swept.returncode == 0, swept.stderr
     runs = json.loads(swept.stdout)["runs"]
-    base = next(c for c in load_strategies() if c.name == "ema-cross")
+    base = next(c for c in load_strategies(settings.strategies_file) if c.name == "ema-cross")
     valid, _refused = combinations(base, parse_grid(["fast=5,9", "slow=20"]))
     registry = load_default_registry()
     for params, config in valid:
