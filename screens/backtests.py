@@ -35,12 +35,13 @@ COLUMNS = (
     "max DD",
     "Sharpe",
 )
+WIDE = 100  # narrower terminals (80x24 over SSH) get the table without its source column
 
 
 def ran_at(name: str) -> str:
-    """'20261207T051628292946-ema-cross' -> '2026-12-07 05:16:28'."""
+    """'20261207T051628292946-ema-cross' -> '2026-12-07 05:16' (UTC, as the name is)."""
     stamp = name.split("-", 1)[0]
-    return f"{stamp[0:4]}-{stamp[4:6]}-{stamp[6:8]} {stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}"
+    return f"{stamp[0:4]}-{stamp[4:6]}-{stamp[6:8]} {stamp[9:11]}:{stamp[11:13]}"
 
 
 def _fraction(value: str | None) -> str:
@@ -91,10 +92,12 @@ class BacktestsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#backtests-table", DataTable)
-        for column in COLUMNS:
+        shown = [c for c in COLUMNS if c != "source" or self.app.size.width >= WIDE]
+        for column in shown:
             table.add_column(column, key=column)
         for run in self.runs:
-            table.add_row(*self._cells(run), key=run.name)
+            cells = dict(zip(COLUMNS, self._cells(run), strict=True))
+            table.add_row(*(cells[c] for c in shown), key=run.name)
         table.display = bool(self.runs)
         if self.runs:
             self._show(self.runs[0])
