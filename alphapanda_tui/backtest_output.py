@@ -9,11 +9,11 @@ import argparse
 import json
 import sys
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from alphapanda_tui.errors import UsageError
+from alphapanda_tui.manual_cli import positive_amount
 from storage.backtest_archive import BacktestArchive
 
 
@@ -26,20 +26,10 @@ def configure_output(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--capital",
-        type=capital_amount,
+        type=positive_amount("the capital base"),
         metavar="INR",
         help="capital base of returns, Sharpe and Sortino (default: the paper starting cash)",
     )
-
-
-def capital_amount(text: str) -> Decimal:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"not an amount: {text!r}") from None
-    if not value.is_finite() or value <= 0:
-        raise argparse.ArgumentTypeError(f"the capital base must be positive, got {text}")
-    return value
 
 
 def backtest_archive(settings: Any) -> BacktestArchive:

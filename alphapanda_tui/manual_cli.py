@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -50,15 +51,23 @@ def add_yes(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--yes", action="store_true", help="act without asking")
 
 
-def price(text: str) -> Decimal:
-    """An argparse type: a positive price in rupees."""
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"not a price: {text!r}") from None
-    if not value.is_finite() or value <= 0:
-        raise argparse.ArgumentTypeError(f"a price must be above 0, not {text}")
-    return value
+def positive_amount(what: str) -> Callable[[str], Decimal]:
+    """An argparse type: a positive, finite amount of rupees, ``what`` naming it in errors
+    ("a price must be above 0, not -5")."""
+
+    def parse(text: str) -> Decimal:
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+        if not value.is_finite() or value <= 0:
+            raise argparse.ArgumentTypeError(f"{what} must be above 0, not {text}")
+        return value
+
+    return parse
+
+
+price = positive_amount("a price")
 
 
 def quantity(text: str) -> int:

@@ -94,7 +94,7 @@ def test_a_capital_base_that_is_not_positive_is_refused_in_one_line() -> None:
     run = backtest(*RUN, "--capital", "0")
 
     assert run.returncode == 2
-    assert "capital base must be positive" in run.stderr
+    assert "the capital base must be above 0, not 0" in run.stderr
     assert "Traceback" not in run.stderr
 
 
