@@ -298,17 +298,15 @@ class AlphaPandaApp(BacktestKeys, PositionActions):
         self.run_worker(self._kill(flatten), name="Kill switch", group="control")
 
     def draw_trading_state(self) -> None:
-        """Redraw what shows the trading state (header, strategies) now, off the timer;
-        under an open dialog (the order ticket) its dimmed copy of the dashboard too, so
-        the header reads HALTED in the next frame, not at the once-a-second backdrop."""
+        """Redraw what shows the trading state (header, strategies) now, off the timer; an open
+        dialog's dimmed copy too (the ticket's), not at its once-a-second redraw."""
         model = self.handle.read_model
         try:
             self.dashboard.draw_section(TRADING, model, self.handle.clock.now_ns(), self.palette)
         except NoMatches:  # tearing down
             return
-        for screen in self.screen_stack:
-            if isinstance(screen, Dialog):
-                screen.refresh_backdrop()
+        for dialog in (s for s in self.screen_stack if isinstance(s, Dialog)):
+            dialog.refresh_backdrop()
 
     async def _kill(self, flatten: bool) -> None:
         await self.handle.controls.kill(flatten=flatten, operator=self.operator)
