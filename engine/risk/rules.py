@@ -61,11 +61,15 @@ _IDLE_WHEN: dict[Rule, LimitsOff] = {}  # filled only by ``idle_when``, beside e
 
 
 def idle_when(limits_off: LimitsOff) -> Callable[[Rule], Rule]:
-    """Declare, on the rule itself, when it cannot reject: ``limits_off(limits)`` true
-    means the limit it checks is switched off and it returns None first thing, whatever
-    the signal and the state. ``active_rules`` then leaves it out."""
+    """Declare, on the rule itself, when it cannot reject: while ``limits_off(limits)`` is
+    true the limit it checks is switched off, and the rule returns None first thing,
+    whatever the signal and the state. ``active_rules`` then leaves it out."""
 
-    def declare(rule: Rule) -> Rule:
+    def declare(check: Rule) -> Rule:
+        @functools.wraps(check)
+        def rule(signal: Signal, ctx: RuleContext) -> Rejection | None:
+            return None if limits_off(ctx.limits) else check(signal, ctx)
+
         _IDLE_WHEN[rule] = limits_off
         return rule
 
@@ -77,19 +81,18 @@ _LIMIT_NAMES = frozenset(field.name for field in dataclasses.fields(RiskLimits))
 
 
 def on_limit(name: str) -> Callable[[LimitCheck], Rule]:
-    """A rule of the one optional limit ``name`` of ``RiskLimits``: called with its value,
-    idle while it is None (switched off). The limit is named once, not in a predicate and
-    again in the rule's first lines."""
+    """A rule of the one optional limit ``name`` of ``RiskLimits``: idle while it is None
+    (switched off), called with its value otherwise. The limit is named once."""
     if name not in _LIMIT_NAMES:
         raise ValueError(f"RiskLimits has no limit {name!r}")
 
     def declare(check: LimitCheck) -> Rule:
+        @idle_when(lambda limits: getattr(limits, name) is None)
         @functools.wraps(check)
         def rule(signal: Signal, ctx: RuleContext) -> Rejection | None:
-            limit = getattr(ctx.limits, name)
-            return None if limit is None else check(signal, ctx, limit)
+            return check(signal, ctx, getattr(ctx.limits, name))
 
-        return idle_when(lambda limits: getattr(limits, name) is None)(rule)
+        return rule
 
     return declare
 
@@ -166,8 +169,6 @@ def check_lot_and_freeze(signal: Signal, ctx: RuleContext) -> Rejection | None:
 
 @idle_when(lambda limits: not limits.enforce_market_hours)
 def check_market_hours(signal: Signal, ctx: RuleContext) -> Rejection | None:
-    if not ctx.limits.enforce_market_hours:
-        return None
     if signal.signal_ts <= 0:
         return Rejection("market_hours", "signal carries no event time; cannot check market hours")
     calendar = ctx.limits.calendar
@@ -283,8 +284,6 @@ def _no_value_limit(limits: RiskLimits) -> bool:
 
 @idle_when(_no_value_limit)
 def check_price_known(signal: Signal, ctx: RuleContext) -> Rejection | None:
-    if _no_value_limit(ctx.limits):
-        return None
     if order_price(signal, ctx.state) is None:
         return Rejection("no_price", f"no price known for {signal.symbol}; cannot value the order")
     return None
