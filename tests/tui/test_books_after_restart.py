@@ -11,33 +11,24 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from alphapanda_tui.app import make_app
-from alphapanda_tui.runtime import build_runtime
-from engine.clock import ManualClock
 from engine.events.types import OrderStatus
 from screens.order_detail import OrderDetailScreen
 from screens.orders_book import OrdersBookScreen
 from tests.helpers import eventually
-from tests.tui.harness import START_NS
 from tests.tui.test_books import _book, _drawn, whale_refused_settings
 from tests.tui.test_real_runtime import (  # noqa: F401  # the autouse fixture, active here too
     RealConsole,
     keys_do_not_wait_for_an_idle_cpu,
-    seeded_feed,
 )
+from tests.tui.test_restart_shows_the_day import console_on as restarted
 from widgets.book_tables import OrdersBookTable
 
 
 @asynccontextmanager
 async def console_on(home: Path, *, ticking: bool) -> AsyncIterator[RealConsole]:
-    """The real console and engine on ``home``'s SQLite database; no feed unless ``ticking``."""
-    clock = ManualClock(START_NS)
-    feed = seeded_feed(clock) if ticking else (lambda bus, registry: None)
-    runtime = build_runtime(whale_refused_settings(home), clock=clock, feed_factory=feed)
-    app = make_app(runtime, operator="trader@desk")
-    async with app.run_test(size=(120, 40)) as pilot:
-        await eventually(lambda: app.engine_running, message="engine not started")
-        yield RealConsole(app, pilot, runtime, None)  # type: ignore[arg-type]  # SQLite store
+    """The real console on ``home``'s SQLite store, the whale refused; a feed if ``ticking``."""
+    async with restarted(home, ticking=ticking, settings=whale_refused_settings) as (app, pilot):
+        yield RealConsole(app, pilot, app.handle, None)  # type: ignore[arg-type]  # SQLite
 
 
 def _statuses(console: RealConsole, coid: str) -> list[str]:

@@ -8,7 +8,7 @@ same database runs with no feed at all, so whatever it shows came from the store
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from textual.pilot import Pilot
 
 from alphapanda_tui.app import AlphaPandaApp, make_app
 from alphapanda_tui.runtime import build_runtime
+from alphapanda_tui.settings import Settings
 from engine.clock import ManualClock
 from engine.domain.records import OrderRecord
 from engine.events.types import Broker, OrderStatus, OrderType, Product, Side
@@ -37,11 +38,13 @@ def keys_do_not_wait_for_an_idle_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @asynccontextmanager
-async def console_on(home: Path, *, ticking: bool) -> AsyncIterator[tuple[AlphaPandaApp, Pilot]]:
+async def console_on(
+    home: Path, *, ticking: bool, settings: Callable[[Path], Settings] = engine_settings
+) -> AsyncIterator[tuple[AlphaPandaApp, Pilot]]:
     """The real console and engine on ``home``'s SQLite database; no feed unless ``ticking``."""
     clock = ManualClock(START_NS)
     feed = seeded_feed(clock) if ticking else (lambda bus, registry: None)
-    runtime = build_runtime(engine_settings(home), clock=clock, feed_factory=feed)
+    runtime = build_runtime(settings(home), clock=clock, feed_factory=feed)
     app = make_app(runtime, operator="trader@desk")
     async with app.run_test(size=(120, 40)) as pilot:
         await eventually(lambda: app.engine_running, message="engine not started")
