@@ -25,6 +25,7 @@ from alphapanda_tui.gc_tuning import GcTuning
 from alphapanda_tui.operator import operator_identity
 from alphapanda_tui.order_modify import OrderModifier
 from alphapanda_tui.position_actions import PositionActions
+from alphapanda_tui.replay_keys import ReplayKeys
 from engine.domain.projection import project
 from engine.domain.records import OrderRecord
 from engine.events.payloads import OrderUpdate
@@ -52,17 +53,14 @@ from widgets.formatting import Palette
 
 EXIT_ENGINE_FAILED = 1
 BACKDROP_REDRAW_S = 1.0  # how often a dialog's dimmed copy of the dashboard is redrawn
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
-_DASHBOARD_ONLY = (
-    "toggle_strategy",
-    "toggle_logs",
-)  # act on the dashboard's own panels  # a kill, and an SSH connection dropped
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # a kill, and an SSH connection dropped
+_DASHBOARD_ONLY = ("toggle_strategy", "toggle_logs")  # act on the dashboard's own panels
 
 log = logging.getLogger("alphapanda.console")
 audit_log = logging.getLogger("alphapanda.audit")
 
 
-class AlphaPandaApp(BacktestKeys, PositionActions):
+class AlphaPandaApp(ReplayKeys, BacktestKeys, PositionActions):
     """The trading console over one ``EngineHandle``."""
 
     CSS_PATH = "app.tcss"
@@ -268,7 +266,7 @@ class AlphaPandaApp(BacktestKeys, PositionActions):
             return False  # h would halt a strategy selected on a screen the trader cannot see
         if action == "orders_book" and isinstance(self.screen, OrdersBookScreen):
             return False  # already open: the footer's room goes to the book's own keys
-        return True
+        return super().check_action(action, parameters)  # the replay keys: on a replay only
 
     def action_kill_switch(self) -> None:
         if isinstance(self.screen, KillConfirmScreen):

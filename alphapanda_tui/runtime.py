@@ -35,6 +35,7 @@ from engine.processing import Service
 from engine.processing.retention import ProcessedIdsPruner
 from engine.read_model import ReadModel
 from engine.read_model.processor import ReadModelProcessor
+from engine.read_model.run_clock import RunClock
 from engine.read_model.views import StrategyInfo
 from engine.strategies import StrategyBinding, build_strategies
 from engine.strategies.config import StrategyConfigError, load_strategies
@@ -156,7 +157,10 @@ class EngineRuntime:
         feed_factory: Any = None,
         ports: Ports | None = None,
         services: Collection[str] | None = None,
+        read_clock: RunClock | None = None,
     ) -> None:
+        """``read_clock``: the clock the console shows (default from the settings; a
+        replay of a recorded day passes its own, see ``alphapanda_tui.replay_day``)."""
         self.settings = settings
         self.services = services  # None: all (see engine.pipeline.SERVICE_NAMES)
         self.read_cache: Any = None
@@ -164,7 +168,7 @@ class EngineRuntime:
         self.broker: Broker = settings.broker
         self.clock: Clock = clock or SystemClock()
         self.log_ring = log_ring
-        self.read_model = ReadModel(clock=engine_config.run_clock(settings))
+        self.read_model = ReadModel(clock=read_clock or engine_config.run_clock(settings))
         self.risk_limits = engine_config.risk_limits(settings)  # as pipeline_config builds them
         self.run_clock: Clock = self.clock  # the run's time; see _build_run_clock
         self.pipeline: Pipeline | None = None

@@ -143,6 +143,51 @@ ACTIONS: tuple[ConsoleAction, ...] = (
         "curve and figures",
         show=False,  # no footer room at 80 columns; help and the palette list it
     ),
+    ConsoleAction(
+        "replay_pause",
+        "space",
+        "replay_pause",
+        "Pause",
+        "Replay: pause or resume the replayed day (its clock stops with it)",
+        key_display="space",
+        show=False,  # the header names the replay keys; only a replay answers them
+    ),
+    ConsoleAction(
+        "replay_step",
+        "full_stop",
+        "replay_step",
+        "Step",
+        "Replay: pause and publish exactly one more tick",
+        key_display=".",
+        show=False,
+    ),
+    ConsoleAction(
+        "replay_next_second",
+        "greater_than_sign",
+        "replay_next_second",
+        "Next second",
+        "Replay: pause and move to the next second of the replayed day",
+        key_display=">",
+        show=False,
+    ),
+    ConsoleAction(
+        "replay_faster",
+        "plus,equals_sign",
+        "replay_faster",
+        "Faster",
+        "Replay: faster (1x, 2x, 5x, 10x, 60x, max)",
+        key_display="+",
+        show=False,
+    ),
+    ConsoleAction(
+        "replay_slower",
+        "minus",
+        "replay_slower",
+        "Slower",
+        "Replay: slower (down to 1x)",
+        key_display="-",
+        show=False,
+    ),
 )
 
 

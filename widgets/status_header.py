@@ -2,8 +2,9 @@
 
 LIVE is reverse $error and HALTED reads HALTED: a trader on a monochrome terminal
 still cannot mistake live trading or a halted engine. The clock is the run's clock
-(marked SIM, with its date, on the simulated market) and the market status comes from
-the trading calendar at that clock. What does not fit on the first line (the session,
+(marked SIM, with its date, on the simulated market; REPLAY with the replayed day's
+date, speed and pause on a replay) and the market status comes from the trading calendar
+at that clock. What does not fit on the first line (the session,
 the reason for the state, a pinned CRITICAL alert) goes to the next line rather than
 being cut, so a screen too short for the alerts panel still shows the alarm.
 """
@@ -14,6 +15,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from engine.clock import NS_PER_S
+from engine.market.feeds.paced_replay import ReplayStatus, speed_text
 from engine.read_model.model import ALERTS, MARKET, SESSION, TRADING
 from engine.trading_state.state import GLOBAL_SCOPE
 from widgets.formatting import clock_text, duration, run_time
@@ -27,6 +29,28 @@ _STATE_MARKUP = {
 EXPIRY_WARNING_S = 30 * 60  # the session countdown turns warning-coloured this close to 06:00
 GAP = Content("  ")
 MAX_LINES = 3  # the first line; the session and the reason; a pinned CRITICAL alert
+
+
+_REPLAY_MARKUP = {
+    "PLAYING": "bold $success",
+    "PAUSED": "reverse bold $warning",
+    "ENDED": "reverse bold $primary",
+}
+
+
+def replay_part(replay: ReplayStatus) -> Content:
+    """``PAUSED 10x space play · . step · +/- speed``: a replay's state and its keys (an
+    ended replay has nothing left to steer)."""
+    state = replay.state
+    if replay.ended:
+        return Content.from_markup(f"[{_REPLAY_MARKUP[state]}] $state [/]", state=state)
+    keys = "space play" if replay.paused else "space pause"
+    return Content.from_markup(
+        f"[{_REPLAY_MARKUP[state]}] $state [/] $speed [dim]$keys · . step · +/- speed[/]",
+        state=state,
+        speed=speed_text(replay.speed),
+        keys=keys,
+    )
 
 
 class StatusHeader(Static):
@@ -74,6 +98,8 @@ class StatusHeader(Static):
         """The Zerodha session (live only: paper trades no account) and the state's reason."""
         model = frame.model
         parts: list[Content] = []
+        if model.replay is not None:
+            parts.append(replay_part(model.replay))
         if self.mode == "live":
             parts.append(Content("Zerodha: ") + self._session(frame))
         reason = model.trading_reasons.get(GLOBAL_SCOPE, "")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from alphapanda_tui.errors import UsageError
+
 NAME = "tui"
 HELP = "the trading console (default): dashboard, kill switch, logs"
 REQUIRES_LIVE_CREDENTIALS = True
@@ -20,6 +22,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="attach to a running cluster as an observer and operator console",
     )
+    parser.add_argument(
+        "--replay",
+        metavar="DATE",
+        help="replay a recorded day (YYYY-MM-DD) on paper, on a store of its own",
+    )
+    parser.add_argument(
+        "--speed",
+        metavar="N",
+        help="replay speed: times real time (1, 2, 5, 10, 60, ...) or max (default 1)",
+    )
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
@@ -27,12 +39,22 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     from alphapanda_tui.runtime import build_runtime
     from alphapanda_tui.store_opening import refuse_a_corrupt_file
 
-    if getattr(args, "attach", False):
+    replay_day = getattr(args, "replay", None)
+    speed = getattr(args, "speed", None)
+    if replay_day and getattr(args, "attach", False):
+        raise UsageError("--replay and --attach cannot be combined")
+    if speed is not None and not replay_day:
+        raise UsageError("--speed is the speed of a --replay")
+    if replay_day:
+        from alphapanda_tui.replay_day import build_replay_runtime
+
+        handle: Any = build_replay_runtime(settings, replay_day, speed=_speed(speed or "1"))
+    elif getattr(args, "attach", False):
         import asyncio
 
         from alphapanda_tui.attach import build_attached, probe_cluster
 
-        handle: Any = build_attached(settings)  # checks credentials first: exit 2 on a gap
+        handle = build_attached(settings)  # checks credentials first: exit 2 on a gap
         asyncio.run(probe_cluster(settings))  # and that the cluster answers: exit 2 if not
     else:
         refuse_a_corrupt_file(settings)  # before the screen opens: one line, exit 2
@@ -46,3 +68,12 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     app.backtest_archive = backtest_archive(settings)  # the runs the backtests screen lists
     app.run()
     return int(app.return_code or 0)
+
+
+def _speed(text: str) -> float | None:
+    from engine.market.feeds.paced_replay import parse_speed
+
+    try:
+        return parse_speed(text)
+    except ValueError as exc:
+        raise UsageError(f"--speed: {exc}") from None

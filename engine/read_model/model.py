@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -33,6 +34,9 @@ from engine.read_model.books import DayBooks, RiskRejection, TradeLine
 from engine.read_model.run_clock import RunClock
 from engine.read_model.views import AccountView, PositionView, SessionInfo, StrategyInfo
 from engine.trading_state.state import GLOBAL_SCOPE, effective_mode
+
+if TYPE_CHECKING:
+    from engine.market.feeds.paced_replay import ReplayStatus
 
 POSITIONS = "positions"
 ORDERS = "orders"
@@ -103,6 +107,7 @@ class ReadModel:
         self.last_tick_arrival_ns: int | None = None  # clock.monotonic_ns() when it arrived
         self.event_ns: int | None = None  # the latest event time any tick carried
         self.ticks_seen = 0
+        self.replay: ReplayStatus | None = None  # a paced replay of a recorded day, else None
         self._held: dict[int, int] = {}  # instrument token → positions holding it
 
     # -- bookkeeping ------------------------------------------------------------
@@ -235,6 +240,11 @@ class ReadModel:
     def set_session(self, user: str | None, expiry_ts: int | None) -> None:
         self.session = SessionInfo(user, expiry_ts)
         self._touch(SESSION)
+
+    def set_replay(self, status: ReplayStatus) -> None:
+        """The replay's day, speed and pause, for the header (redrawn with the market)."""
+        self.replay = status
+        self._touch(MARKET)
 
     def set_funds(self, funds: Funds | None) -> None:
         """The account's available, used and total money, as the venue last told them

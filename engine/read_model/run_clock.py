@@ -23,10 +23,12 @@ class RunClock:
 
     ``label`` None: the wall clock (live trading, paper on live ticks); ``"SIM"`` or
     ``"REPLAY"``: the newest tick's event time. ``monotonic_ns`` is injectable so tests
-    decide when a feed has been silent for long enough.
+    decide when a feed has been silent for long enough. A paced replay of a recorded day
+    passes ``follows_events=False`` with its ``ReplayClock`` as both the console's clock
+    and ``monotonic_ns``: labelled REPLAY, its time and the feed's age are replayed time.
     """
 
-    __slots__ = ("calendar", "label", "monotonic_ns", "stale_after_s")
+    __slots__ = ("_follows_events", "calendar", "label", "monotonic_ns", "stale_after_s")
 
     def __init__(
         self,
@@ -35,6 +37,7 @@ class RunClock:
         calendar: NseCalendar | None = None,
         stale_after_s: float = DEFAULT_STALE_AFTER_S,
         monotonic_ns: Callable[[], int] = time.monotonic_ns,
+        follows_events: bool | None = None,
     ) -> None:
         if stale_after_s <= 0:
             raise ValueError("stale_after_s must be positive")
@@ -42,10 +45,11 @@ class RunClock:
         self.calendar = calendar or NseCalendar()
         self.stale_after_s = stale_after_s
         self.monotonic_ns = monotonic_ns
+        self._follows_events = label is not None if follows_events is None else follows_events
 
     @property
     def follows_events(self) -> bool:
-        return self.label is not None
+        return self._follows_events
 
     def now_ns(self, wall_ns: int, event_ns: int | None) -> int | None:
         """The run's time: ``wall_ns``, or the newest event time (None before the first tick)."""
