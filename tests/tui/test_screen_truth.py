@@ -149,15 +149,16 @@ async def test_a_ticking_simulated_feed_is_never_stale() -> None:
     """Event times are hours behind the fixed wall clock; arrival times are what count."""
     harness = BusHarness(run_clock=RunClock(label="SIM", stale_after_s=1.0))
     async with _console(harness) as console:
-        # up to 20 s of ticks; sampled every 0.2 s while it ticks, then stopped: the number
-        # of looks does not depend on how fast this machine draws a frame
+        # up to 20 s of ticks; sampled every 0.2 s while it ticks, then stopped. A look is
+        # one frame (pause(0)): Pilot's idle wait would last until this process spends under
+        # 1 ms of CPU in 20 ms, which a ticking feed on a loaded box seldom allows (up to 1 s)
         feed = sim_feed(harness, ticks_per_second=150.0, max_ticks=3000)
         run = asyncio.create_task(feed.run())
         seen: list[str] = []
         while not run.done() and len(seen) < 8:
             await asyncio.sleep(0.2)
             console.app.refresh_from_model(True)
-            await console.pilot.pause()
+            await console.pilot.pause(0)
             if harness.read_model.ticks_seen and not run.done():
                 seen.append(health_feed_line(console))
         feed.stop()
