@@ -260,14 +260,12 @@ class EngineRuntime:
             control_requests=ports.store,
             adapter=live.adapter if live else None,
             funds_check=live.funds_check if live else None,
+            on_funds=self.read_model.set_funds,  # the console's funds line (paper)
         )
         if self.read_cache is not None:
             await require_read_cache(self.read_cache, settings)
         if live:
             live.attach(self.pipeline.control)
-        if self.pipeline.paper_funds is not None:  # the console's funds line (paper)
-            self.pipeline.paper_funds.on_funds = self.read_model.set_funds
-            self.read_model.set_funds(self.pipeline.paper_funds.figures())
         state = self.pipeline.trading_state
         show_changes(state, self.read_model.apply_trading_state)  # the key's HALTED, at once
         await self.pipeline.start()

@@ -86,7 +86,7 @@ class PaperFunds:
         self.book = FundsBook(starting_cash, mis_leverage)
         self.enabled = enabled
         self._clock = clock or SystemClock()
-        self.on_funds = on_funds  # told the figures after every fill and order change
+        self._on_funds = on_funds  # told the figures after every fill and order change
         self._announcing = False
         # Bound by the pipeline once execution exists: its working orders, last prices.
         self.working: Callable[[], Iterable[OrderRecord]] = tuple
@@ -184,20 +184,20 @@ class PaperFunds:
     def announce(self) -> None:
         """Tell ``on_funds`` the figures once the handler that changed them has updated
         its working orders (next loop turn; several changes in one turn, one call)."""
-        if self.on_funds is None or self._announcing:
+        if self._on_funds is None or self._announcing:
             return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            self.on_funds(self.figures())
+            self._on_funds(self.figures())
             return
         self._announcing = True
         loop.call_soon(self._announce_now)
 
     def _announce_now(self) -> None:
         self._announcing = False
-        if self.on_funds is not None:
-            self.on_funds(self.figures())
+        if self._on_funds is not None:
+            self._on_funds(self.figures())
 
     def watch(self, store: Any) -> _JournalWatch:
         """``store`` as execution should see it: fills reach this book as they are

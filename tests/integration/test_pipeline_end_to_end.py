@@ -13,6 +13,7 @@ import pytest
 from alphapanda_tui.runtime import build_runtime
 from alphapanda_tui.settings import load_settings
 from engine.events.types import OrderStatus
+from engine.execution.funds import Funds
 from storage.store import SqlTradingStore
 from tests.helpers import eventually
 from tests.integration.support import (
@@ -59,6 +60,14 @@ async def test_orders_fills_positions_and_pnl_are_persisted_and_consistent(
         await eventually(
             _enough_activity(store), timeout=15, interval=0.1, message="trading activity"
         )
+        paper_funds = runtime.pipeline.paper_funds
+        assert paper_funds is not None
+        await eventually(  # the console's funds line follows the fills
+            lambda: _money(runtime.read_model.funds) == _money(paper_funds.figures()),
+            message="the funds line shows the paper venue's funds",
+        )
+        shown = runtime.read_model.funds
+        assert shown is not None and shown.available < STARTING_CASH  # charges came off it
     finally:
         await runtime.stop()
 
@@ -79,6 +88,11 @@ async def test_orders_fills_positions_and_pnl_are_persisted_and_consistent(
     # Positions are stored at each fill; the final snapshot marks them at the last tick.
     assert final.gross_exposure >= 0
     assert (final.equity - final.cash == 0) == all(p.net_quantity == 0 for p in positions)
+
+
+def _money(funds: Funds | None) -> tuple[Decimal, Decimal] | None:
+    """The funds line's figures: available and used (the time they were read aside)."""
+    return None if funds is None else (funds.available, funds.used)
 
 
 def _enough_activity(store: SqlTradingStore) -> Callable[[], Awaitable[bool]]:
