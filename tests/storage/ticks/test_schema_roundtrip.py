@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import msgspec
 import pyarrow as pa
 import pytest
 from hypothesis import given
@@ -101,3 +102,49 @@ def test_a_price_above_any_listed_one_is_still_stored_exactly() -> None:
     huge = "123456789012.3475"  # past what a double holds to the 1/10,000
     (back,) = _roundtrip([_tick(huge)])
     assert back.last_price == Decimal(huge)
+
+
+def test_a_price_beyond_eighteen_digits_is_still_stored_exactly() -> None:
+    huge = "500000000000000.0005"  # 19 digits: past Arrow's decimal, within int64 units
+    (back,) = _roundtrip([_tick(huge)])
+    assert back.last_price == Decimal(huge)
+
+
+@given(st.lists(_ticks("0.05"), min_size=1, max_size=40), st.data())
+def test_ticks_sharing_price_objects_read_back_field_by_field(
+    ticks: list[Tick], data: st.DataObject
+) -> None:
+    """Feeds share one Decimal per price across ticks and fields (the simulated walk's
+    cache, a replay's columns): every field still gets its own value back."""
+    pool = [Decimal("1574.20"), Decimal("0.05"), Decimal("1574.2"), None]
+    shared = st.sampled_from(pool)
+    rebuilt = [
+        msgspec.structs.replace(
+            tick,
+            last_price=data.draw(st.sampled_from(pool[:3])),
+            bid=data.draw(shared),
+            ask=data.draw(shared),
+            open=data.draw(shared),
+            close=data.draw(shared),
+        )
+        for tick in ticks
+    ]
+    assert _roundtrip(rebuilt) == rebuilt
+
+
+def test_a_batch_longer_than_a_conversion_chunk_keeps_every_tick_in_order() -> None:
+    pool = [Decimal(n).scaleb(-2) for n in range(150_000, 150_050)]  # 1500.00 .. 1500.49
+    ticks = [
+        msgspec.structs.replace(
+            _tick(f"{1400 + n / 100:.2f}", symbol="NSE:TCS"),  # a fresh object per tick
+            exchange_ts=START_NS + n,
+            bid=pool[n % 7],
+            ask=pool[(n * 3) % 50],
+            high=pool[-1],
+            volume=n,
+        )
+        if n % 3
+        else msgspec.structs.replace(_tick("1"), last_price=pool[n % 50], exchange_ts=START_NS + n)
+        for n in range(5_000)
+    ]
+    assert _roundtrip(ticks) == ticks
