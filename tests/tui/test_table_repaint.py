@@ -7,10 +7,14 @@ trader would notice is asserted on: the lines sent again, and the screen's text 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from textual.app import App, ComposeResult
 from textual.containers import Vertical
+from textual.pilot import Pilot
 from textual.widgets import Static
 
 from tests.tui.test_no_color import screen_text
@@ -24,7 +28,7 @@ def _rows(count: int, moved: dict[int, str] | None = None) -> list[tuple[str, tu
     return [(f"k{i}", (f"SYM{i:02d}", prices[i])) for i in range(count)]
 
 
-class _Board(App[None]):
+class _Board(App[object]):
     """A line of text over a table in a box shorter than its rows, like the dashboard."""
 
     CSS = "#box { height: 8; }"
@@ -43,7 +47,7 @@ class _Board(App[None]):
             if update is not None:
                 self.frames.append(update)
 
-        self._display = sending  # type: ignore[method-assign]  # the frames, as sent
+        self._display = sending  # type: ignore[method-assign, assignment]  # the frames, as sent
 
 
 def _lines_sent(app: _Board) -> set[int]:
@@ -55,17 +59,37 @@ def _lines_sent(app: _Board) -> set[int]:
     return lines
 
 
-async def test_a_moved_price_sends_only_its_line() -> None:
+@dataclass
+class _Drawn:
+    """A board drawn with its first rows: later frames and layouts are recorded."""
+
+    app: _Board
+    pilot: Pilot[object]
+    table: KeyedTable
+    layouts: list[object] = field(default_factory=list)
+
+
+@asynccontextmanager
+async def _drawn(rows: int) -> AsyncIterator[_Drawn]:
     app = _Board()
     async with app.run_test(size=(40, 12)) as pilot:
         table = app.query_one("#t", KeyedTable)
-        table.sync(_rows(ROWS))
+        table.sync(_rows(rows))
+        table.focus()
         await pilot.pause()
         _lines_sent(app)
+        drawn = _Drawn(app, pilot, table)
+        app.screen.screen_layout_refresh_signal.subscribe(table, drawn.layouts.append)
+        yield drawn
+
+
+async def test_a_moved_price_sends_only_its_line() -> None:
+    async with _drawn(ROWS) as board:
+        app, table = board.app, board.table
         top = table.region.y  # the header's line; row i is on top + 1 + i
 
         table.sync(_rows(ROWS, moved={3: "99.95"}))
-        await pilot.pause()
+        await board.pilot.pause()
 
         assert _lines_sent(app) == {top + 1 + 3}
         shown = screen_text(app).splitlines()
@@ -74,56 +98,40 @@ async def test_a_moved_price_sends_only_its_line() -> None:
 
 
 async def test_a_row_added_to_a_scrolling_table_repaints_the_table_not_the_screen() -> None:
-    app = _Board()
-    async with app.run_test(size=(40, 12)) as pilot:
-        table = app.query_one("#t", KeyedTable)
-        table.sync(_rows(ROWS))
-        await pilot.pause()
-        _lines_sent(app)
-        layouts: list[object] = []
-        app.screen.screen_layout_refresh_signal.subscribe(table, layouts.append)
+    async with _drawn(ROWS) as board:
+        app, table = board.app, board.table
 
         table.sync(_rows(ROWS + 1))  # a new order: one more row, the box as tall as before
-        await pilot.pause()
+        await board.pilot.pause()
 
-        assert layouts == []  # no layout of the whole screen for it
+        assert board.layouts == []  # no layout of the whole screen for it
         sent = _lines_sent(app)
         assert sent and all(table.region.y <= y < table.region.bottom for y in sent)
-        table.focus()
-        await pilot.press("end")  # the scroll reaches the new last row
+        await board.pilot.press("end")  # the scroll reaches the new last row
         assert table.cursor_key == f"k{ROWS}"
         assert f"SYM{ROWS}" in screen_text(app)
 
 
 async def test_a_table_that_grows_into_its_box_is_laid_out_again() -> None:
-    app = _Board()
-    async with app.run_test(size=(40, 12)) as pilot:
-        table = app.query_one("#t", KeyedTable)
-        table.sync(_rows(2))
-        await pilot.pause()
+    async with _drawn(2) as board:
+        table = board.table
         assert table.region.height == 3  # the header and two rows
-        layouts: list[object] = []
-        app.screen.screen_layout_refresh_signal.subscribe(table, layouts.append)
 
         table.sync(_rows(4))
-        await pilot.pause()
+        await board.pilot.pause()
 
-        assert layouts and table.region.height == 5
-        assert "SYM03" in screen_text(app)
+        assert board.layouts and table.region.height == 5
+        assert "SYM03" in screen_text(board.app)
 
 
 async def test_rows_gone_from_a_table_scrolled_to_its_end_leave_no_blank_lines() -> None:
-    app = _Board()
-    async with app.run_test(size=(40, 12)) as pilot:
-        table = app.query_one("#t", KeyedTable)
-        table.sync(_rows(ROWS + 8))
-        table.focus()
-        await pilot.pause()
-        await pilot.press("end")
+    async with _drawn(ROWS + 8) as board:
+        table = board.table
+        await board.pilot.press("end")
 
         table.sync(_rows(ROWS))  # orders gone: still more rows than the box shows
-        await pilot.pause()
+        await board.pilot.pause()
 
-        lines = screen_text(app).splitlines()[table.region.y : table.region.bottom]
+        lines = screen_text(board.app).splitlines()[table.region.y : table.region.bottom]
         assert "SYM11" in lines[-1]  # the last row on the last line, no blank below it
         assert table.cursor_key == f"k{ROWS - 1}"
