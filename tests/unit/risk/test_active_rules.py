@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+import pytest
+
 from engine.clock import IST, datetime_to_ns
 from engine.events.types import Broker, Side, TradingMode
 from engine.market.square_off import MisCutoffs
 from engine.risk.limits import StrategyPositionLimit
-from engine.risk.rules import _IDLE_WHEN, RULES, RuleContext, active_rules
+from engine.risk.rules import _IDLE_WHEN, RULES, RuleContext, active_rules, on_limit
 from engine.risk.state import RiskState
 from engine.trading_state import TradingState
 from tests.unit.risk.harness import (
@@ -65,3 +67,9 @@ def test_a_skipped_rule_would_have_passed_whatever_the_signal_and_state() -> Non
     for rule in set(RULES) - set(active_rules(RULES, NO_LIMITS)):
         for signal in signals:
             assert rule(signal, ctx) is None, rule.__name__
+
+
+def test_a_rule_naming_a_limit_risk_limits_does_not_have_fails_where_it_is_declared() -> None:
+    """A misspelt limit fails at import, not at the first signal the rule judges."""
+    with pytest.raises(ValueError, match="RiskLimits has no limit 'max_order_valu'"):
+        on_limit("max_order_valu")
