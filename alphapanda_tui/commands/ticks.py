@@ -29,7 +29,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     export = actions.add_parser("export", help="one day to CSV (.gz: gzipped)")
     export.add_argument("day", help="YYYY-MM-DD")
     export.add_argument("out", type=Path, help="CSV file to write (ending .gz: gzipped)")
-    export.add_argument("--symbol", action="append", help="only this instrument (repeatable)")
+    export.add_argument(
+        "--symbol", action="append", help="only this instrument, INFY or NSE:INFY (repeatable)"
+    )
     prune = actions.add_parser("prune", help="delete days past retention (or --day)")
     prune.add_argument("--day", action="append", help="delete this day instead (repeatable)")
     prune.add_argument("--yes", action="store_true", help="do not ask")
@@ -127,9 +129,20 @@ def _export(args: argparse.Namespace, settings: Any, root: Path) -> int:
     day = _recorded_day(root, args.day)
     if not args.out.parent.is_dir():
         raise UsageError(f"no such directory: {args.out.parent}")
-    rows = write_csv(iter_day_ticks(root, day, args.symbol), args.out)
+    rows = write_csv(iter_day_ticks(root, day, _recorded_symbols(settings, args.symbol)), args.out)
     print(f"exported {rows:,} ticks of {day.isoformat()} to {args.out}")
     return 0
+
+
+def _recorded_symbols(settings: Any, symbols: list[str] | None) -> list[str] | None:
+    """``--symbol`` values as the store records them ("tcs" -> "NSE:TCS"): a bare or
+    mistyped name would otherwise match nothing and export an empty day without a word."""
+    if symbols is None:
+        return None
+    from alphapanda_tui.candle_history import instrument_keys
+    from alphapanda_tui.runtime import build_registry
+
+    return [key for _token, key in instrument_keys(build_registry(settings), symbols)]
 
 
 def _prune(args: argparse.Namespace, settings: Any, root: Path) -> int:

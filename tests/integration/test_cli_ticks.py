@@ -174,3 +174,20 @@ def test_prune_at_a_terminal_deletes_only_when_the_trader_says_yes(tmp_path: Pat
     assert deleted.returncode == 0, deleted.stderr
     assert f"deleted {DAY}" in deleted.stdout
     assert _listed(tmp_path) == []
+
+
+def test_export_takes_a_symbol_as_the_other_commands_do_and_refuses_an_unknown_one(
+    tmp_path: Path,
+) -> None:
+    ticks = make_ticks(60)
+    _record(tmp_path, ticks)
+    bare = tmp_path / "tcs.csv"
+    exported = cli(tmp_path, "ticks", "export", DAY, str(bare), "--symbol", "tcs")
+    assert exported.returncode == 0, exported.stderr
+    only = list(iter_replay(read_lines(bare), load_default_registry()))
+    assert only and only == [t for t in ticks if t.symbol == "NSE:TCS"]
+
+    unknown = cli(tmp_path, "ticks", "export", DAY, str(tmp_path / "x.csv"), "--symbol", "TSC")
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip() == "alphapanda: unknown instrument 'TSC' (not in the registry)"
+    assert not (tmp_path / "x.csv").exists()
