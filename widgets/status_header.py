@@ -46,7 +46,7 @@ def replay_part(replay: ReplayStatus) -> Content:
         return Content.from_markup(f"[{_REPLAY_MARKUP[state]}] $state [/]", state=state)
     keys = "space play" if replay.paused else "space pause"
     return Content.from_markup(
-        f"[{_REPLAY_MARKUP[state]}] $state [/] $speed [dim]$keys · . step · +/- speed[/]",
+        f"[{_REPLAY_MARKUP[state]}] $state $speed [/] [dim]$keys · . step · +/- speed[/]",
         state=state,
         speed=speed_text(replay.speed),
         keys=keys,
