@@ -117,13 +117,23 @@ def run_one(job: SweepJob) -> dict[str, Any]:
 def run_sweep(jobs: list[SweepJob], workers: int, progress: Any = None) -> list[dict[str, Any]]:
     """Every job's outcome, in the jobs' order whatever order the processes finish in."""
     outcomes: list[dict[str, Any] | None] = [None] * len(jobs)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=get_context("spawn"), initializer=_quiet_logging
+    ) as pool:
         futures = {pool.submit(run_one, job): index for index, job in enumerate(jobs)}
         for done, future in enumerate(as_completed(futures), start=1):
             outcomes[futures[future]] = future.result()
             if progress is not None:
                 progress(done)
     return [o for o in outcomes if o is not None]
+
+
+def _quiet_logging() -> None:
+    """A worker logs nowhere, as a single run without --log-dir: with no handler at all,
+    logging's last resort would print each warning's bare message on the terminal."""
+    import logging
+
+    logging.getLogger().addHandler(logging.NullHandler())
 
 
 def ranked(outcomes: list[dict[str, Any]], rank_by: str) -> list[dict[str, Any]]:
@@ -167,40 +177,40 @@ def _label(params: dict[str, Any]) -> str:
 
 
 def _print_table(outcomes: list[dict[str, Any]], rank_by: str) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    from alphapanda_tui.backtest_text import fitted_table, report_console
 
-    from alphapanda_tui.backtest_text import percent, pnl, ratio
+    console = report_console()
+    build = partial(_sweep_table, outcomes, rank_by)
+    console.print(fitted_table(build, SWEEP_OPTIONAL, console.width))
+
+
+SWEEP_OPTIONAL = ("Sortino", "charges", "PF", "trips")  # left out in this order when narrow
+
+
+def _sweep_table(outcomes: list[dict[str, Any]], rank_by: str, left_out: frozenset[str]) -> Any:
+    from rich.text import Text
+
+    from alphapanda_tui.backtest_text import percent, pnl, ratio, report_table
     from engine.money import amount
 
-    table = Table(title=f"Sweep ranked by {rank_by}", title_justify="left", show_edge=False)
-    for column in (
-        "#",
-        "parameters",
-        "net P&L",
-        "trips",
-        "win rate",
-        "PF",
-        "max DD",
-        "Sharpe",
-        "Sortino",
-        "charges",
-    ):
-        table.add_column(column, justify="left" if column == "parameters" else "right")
+    columns = ("#", "parameters", "net P&L", "trips", "win rate", "PF", "max DD", "Sharpe")
+    shown = [c for c in (*columns, "Sortino", "charges") if c not in left_out]
+    table = report_table(f"Sweep ranked by {rank_by}", *shown)
     for rank, o in enumerate(outcomes, start=1):
-        table.add_row(
-            str(rank),
-            _label(o["params"]),
-            pnl(o["net_pnl"]),
-            str(o["trips"]),
-            percent(o["win_rate"]),
-            ratio(o["profit_factor"]),
-            pnl(o["max_drawdown"]),
-            ratio(o["sharpe"]),
-            ratio(o["sortino"]),
-            amount(Decimal(o["charges"])),
-        )
-    Console(highlight=False, width=None if sys.stdout.isatty() else 110).print(table)
+        cells: dict[str, str | Text] = {
+            "#": str(rank),
+            "parameters": _label(o["params"]),
+            "net P&L": pnl(o["net_pnl"]),
+            "trips": str(o["trips"]),
+            "win rate": percent(o["win_rate"]),
+            "PF": ratio(o["profit_factor"]),
+            "max DD": pnl(o["max_drawdown"]),
+            "Sharpe": ratio(o["sharpe"]),
+            "Sortino": ratio(o["sortino"]),
+            "charges": amount(Decimal(o["charges"])),
+        }
+        table.add_row(*(cells[c] for c in shown))
+    return table
 
 
 class _sweep_progress:

@@ -6,7 +6,10 @@ Drawn from the report's JSON (``engine.backtest_report.report``), the same data
 
 from __future__ import annotations
 
+import io
+import os
 import sys
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -42,9 +45,7 @@ def pnl(value: str | None) -> Text:
 def headline_rows(summary: dict[str, Any], report: dict[str, Any]) -> list[tuple[str, str]]:
     """The figures a trader reads first, as (label, value) text."""
     drawdown = f"{amount(Decimal(report['max_drawdown']))} ({report['max_drawdown_pct']}%)"
-    if report["drawdown_peak"]:
-        drawdown += f"  {report['drawdown_peak']} → {report['drawdown_trough']}"
-    return [
+    rows = [
         ("Strategy", f"{summary['strategy']}  ({summary['source']})"),
         ("Ticks", f"{summary['ticks']:,} in {summary['seconds']} s"),
         ("Net P&L", f"{signed_amount(Decimal(report['net_pnl']))}  ({report['return_pct']}%)"),
@@ -56,30 +57,74 @@ def headline_rows(summary: dict[str, Any], report: dict[str, Any]) -> list[tuple
         ("Profit factor", ratio(report["profit_factor"])),
         (
             f"Sharpe / Sortino (daily, {report['annualisation']})",
-            f"{ratio(report['sharpe'])} / {ratio(report['sortino'])} over {report['days']} days",
+            f"{ratio(report['sharpe'])} / {ratio(report['sortino'])} over "
+            + (f"{report['days']} days" if report["days"] != 1 else "1 day"),
         ),
         (
             "Orders / fills / rejections",
             f"{summary['orders']} / {summary['fills']} / {summary['rejections']}",
         ),
     ]
+    if report["drawdown_peak"]:  # a row of its own: beside the amount it wraps at 80 columns
+        span = _span(report["drawdown_peak"], report["drawdown_trough"])
+        rows.insert(6, ("  peak → trough", span))
+    return rows
 
 
-def _table(title: str, *columns: str) -> Table:
+def _span(start: str, end: str) -> str:
+    """Two ISO IST times as '2026-12-07 09:00:00 → 11:40:25 (IST)', the date once if shared."""
+    first = f"{start[:10]} {start[11:19]}"
+    second = end[11:19] if end[:10] == start[:10] else f"{end[:10]} {end[11:19]}"
+    return f"{first} → {second} (IST)"
+
+
+def report_table(title: str, *columns: str) -> Table:
+    """Text columns on the left; figures on the right, never wrapped, so when the terminal
+    is narrow the text columns give way and no amount is ever cut or folded."""
     table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
     for name in columns:
+        text = name in {"", "value", "day", "symbol", "side", "parameters"}
         table.add_column(
-            name, justify="left" if name in {"", "value", "day", "symbol", "side"} else "right"
+            name, justify="left" if text else "right", no_wrap=not text, overflow="fold"
         )
     return table
 
 
+def natural_width(table: Table) -> int:
+    """The cells ``table`` needs to show every cell on one line, uncut."""
+    return Console(width=10_000, file=io.StringIO()).measure(table).maximum
+
+
+def fitted_table(
+    build: Callable[[frozenset[str]], Table], optional: Sequence[str], width: int
+) -> Table:
+    """``build(left_out)`` with the fewest of ``optional`` (dropped in that order) left out
+    so that it fits ``width``; what is left out is named under the table."""
+    for count in range(len(optional) + 1):
+        left_out = frozenset(optional[:count])
+        table = build(left_out)
+        if natural_width(table) <= width:
+            break
+    if left_out:
+        names = ", ".join(name for name in optional if name in left_out)
+        table.caption = f"not shown at this width: {names} (a wider terminal or --json)"
+        table.caption_justify = "left"
+    return table
+
+
+def report_console() -> Console:
+    """stdout: a terminal at its own width; a pipe at ``$COLUMNS`` when it is set (what
+    the reader said the page is), else PIPED_WIDTH."""
+    piped = not sys.stdout.isatty() and not os.environ.get("COLUMNS", "").isdigit()
+    return Console(highlight=False, width=PIPED_WIDTH if piped else None)
+
+
 def report_renderables(summary: dict[str, Any], report: dict[str, Any], width: int) -> Group:
-    headline = _table("Backtest", "", "value")
+    headline = report_table("Backtest", "", "value")
     for label, value in headline_rows(summary, report):
         headline.add_row(label, value)
     parts: list[RenderableType] = [headline]
-    days = _table("P&L per day", "day", "P&L", "charges", "orders", "fills", "halts")
+    days = report_table("P&L per day", "day", "P&L", "charges", "orders", "fills", "halts")
     for day in report["per_day"]:
         days.add_row(
             day["day"],
@@ -90,7 +135,9 @@ def report_renderables(summary: dict[str, Any], report: dict[str, Any], width: i
             str(day["halts"]),
         )
     parts.append(days)
-    instruments = _table("P&L per instrument", "symbol", "P&L", "realized", "charges", "trips")
+    instruments = report_table(
+        "P&L per instrument", "symbol", "P&L", "realized", "charges", "trips"
+    )
     for row in report["per_instrument"]:
         instruments.add_row(
             row["symbol"],
@@ -101,37 +148,47 @@ def report_renderables(summary: dict[str, Any], report: dict[str, Any], width: i
         )
     parts.append(instruments)
     if summary["halts"]:
-        halts = _table("Automatic halts", "day", "time", "rule", "lifted")
+        halts = report_table("Automatic halts", "day", "time", "rule", "lifted")
         for halt in summary["halts"]:
             halts.add_row(halt["day"], halt["time"], halt["rule"], halt["lifted"] or "held")
         parts.append(halts)
-    parts.append(trades_table(report["trade_list"]))
+    parts.append(trades_table(report["trade_list"], width))
     equities = [Decimal(e) for _ts, e in report["equity_curve"]]
     if len(equities) >= 2:
-        parts.append(Text(plot_equity(equities, width, CHART_HEIGHT)))
+        parts.append(Text(plot_equity(equities, min(width, 100), CHART_HEIGHT)))
     return Group(*parts)
 
 
-def trades_table(trips: list[dict[str, Any]]) -> Table:
+def trades_table(trips: list[dict[str, Any]], width: int) -> Table:
+    """The newest round trips, one line each; times without their date when every shown
+    trip is of one day (the title names it), and the quantity left out if still too wide."""
     shown = trips[-TRADES_SHOWN:]
-    title = (
-        "Round trips"
-        if len(shown) == len(trips)
-        else (f"Round trips: the last {len(shown)} of {len(trips)} (all in --json and --report)")
-    )
-    table = _table(title, "symbol", "side", "qty", "entry", "price", "exit", "price", "net P&L")
-    for trip in shown:
-        table.add_row(
-            trip["symbol"],
-            trip["side"],
-            str(trip["quantity"]),
-            _when(trip["entry"]),
-            amount(Decimal(trip["entry_price"])),
-            _when(trip["exit"]) if trip["exit"] else "open",
-            amount(Decimal(trip["exit_price"])) if trip["exit_price"] else "—",
-            pnl(trip["net_pnl"]),
-        )
-    return table
+    days = {t["entry"][:10] for t in shown} | {t["exit"][:10] for t in shown if t["exit"]}
+    when = _when if len(days) > 1 else _time
+    title = "Round trips" + (f" on {min(days)}" if len(days) == 1 else "") + " (IST)"
+    if len(shown) < len(trips):
+        title += f": the last {len(shown)} of {len(trips)} (all in --json and --report)"
+
+    def build(left_out: frozenset[str]) -> Table:
+        columns = ["symbol", "side", "qty", "entry", "price", "exit", "price", "net P&L"]
+        table = report_table(title, *(c for c in columns if c not in left_out))
+        for trip in shown:
+            cells = {
+                "symbol": trip["symbol"],
+                "side": trip["side"],
+                "qty": str(trip["quantity"]),
+            }
+            table.add_row(
+                *(cells[c] for c in ("symbol", "side", "qty") if c not in left_out),
+                when(trip["entry"]),
+                amount(Decimal(trip["entry_price"])),
+                when(trip["exit"]) if trip["exit"] else "open",
+                amount(Decimal(trip["exit_price"])) if trip["exit_price"] else "—",
+                pnl(trip["net_pnl"]),
+            )
+        return table
+
+    return fitted_table(build, ("qty",), width)
 
 
 def _amount(value: str | None) -> str:
@@ -143,6 +200,11 @@ def _when(iso: str) -> str:
     return f"{iso[5:10]} {iso[11:19]}"
 
 
+def _time(iso: str) -> str:
+    """'2024-01-02T09:20:05+05:30' -> '09:20:05'."""
+    return iso[11:19]
+
+
 def print_report(summary: dict[str, Any], report: dict[str, Any]) -> None:
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else PIPED_WIDTH)
-    console.print(report_renderables(summary, report, min(console.width, 100)))
+    console = report_console()
+    console.print(report_renderables(summary, report, console.width))

@@ -124,3 +124,27 @@ def test_sharpe_and_sortino_are_the_daily_pnl_over_the_capital_base() -> None:
     annual = Decimal(252).sqrt()
     assert Decimal(report["sharpe"]) == (mean / sd * annual).quantize(Decimal("0.0001"))
     assert Decimal(report["sortino"]) == (mean / downside * annual).quantize(Decimal("0.0001"))
+
+
+def _fits_80_columns(text: str) -> None:
+    """Every line within 80 cells and nothing cut short with an ellipsis."""
+    too_wide = [line for line in text.splitlines() if len(line) > 80]
+    assert not too_wide, "\n".join(too_wide)
+    assert "…" not in text, text
+
+
+def test_at_80_columns_no_money_is_cut_and_each_round_trip_is_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from engine.money import amount, signed_amount
+
+    trips = summary_of(backtest(*RUN, "--json"))["report"]["trade_list"]  # type: ignore[index]
+    monkeypatch.setenv("COLUMNS", "80")  # an 80-column terminal, or a pipe told its width
+    text = backtest(*RUN).stdout
+
+    _fits_80_columns(text)
+    lines = text.splitlines()
+    for trip in trips[-20:]:
+        entry, net = amount(Decimal(trip["entry_price"])), signed_amount(Decimal(trip["net_pnl"]))
+        assert any(entry in line and line.rstrip().endswith(net) for line in lines), (trip, text)
+    assert "(IST)" in text  # the trips' and the drawdown's times say their zone

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from pathlib import Path
+
+import pytest
 
 from alphapanda_tui.backtest_sources import recorded_source
 from alphapanda_tui.backtest_sweep import SweepJob, combinations, parse_grid, ranked, run_sweep
@@ -116,3 +119,40 @@ def test_a_sweep_over_a_recorded_day_equals_its_single_runs() -> None:
         assert outcome["fills"] == single.fills > 0
         assert Decimal(outcome["realized_pnl"]) == single.realized_pnl
         assert Decimal(outcome["charges"]) == single.charges
+
+
+def test_at_80_columns_the_sweep_keeps_every_figure_whole_and_names_what_it_left_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from engine.money import signed_amount
+    from tests.integration.test_backtest_report import _fits_80_columns
+
+    grid = ("fast=5,12", "slow=20,40")
+    runs = json.loads(backtest(*GRID, *grid, "--json").stdout)["runs"]
+    monkeypatch.setenv("COLUMNS", "80")
+    text = backtest(*GRID, *grid).stdout
+
+    _fits_80_columns(text)
+    for run in runs:
+        label = " ".join(f"{k}={v}" for k, v in run["params"].items())
+        net = signed_amount(Decimal(run["net_pnl"]))
+        assert any(label in line and net in line for line in text.splitlines()), text
+    assert "not shown at this width: Sortino, charges" in text
+
+
+def test_a_sweep_prints_no_log_records_on_stderr(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A run logs warnings (each MIS square-off); a single run discards them unless
+    --log-dir, and so must each worker of a sweep, or bare messages litter the terminal."""
+    monkeypatch.setenv("ALPHAPANDA_RISK__MIS_SQUARE_OFF", "NSE=10:00")
+    record(ticks_root(load_settings(_env_file=None)), day_ticks(3_000))
+    day = ("--strategy", "ema-cross", "--day", DAY.isoformat(), "--no-progress")
+
+    single = backtest(*day, "--json", "--log-dir", str(tmp_path))
+    swept = backtest(*day, "--grid", "fast=5,9", "slow=20")
+
+    assert single.returncode == swept.returncode == 0, swept.stderr
+    logged = "".join(p.read_text() for p in (tmp_path / "logs").glob("*.jsonl"))
+    assert "MIS square-off" in logged  # the runs do log a warning
+    assert swept.stderr == ""
