@@ -153,9 +153,9 @@ def report_renderables(summary: dict[str, Any], report: dict[str, Any], width: i
             halts.add_row(halt["day"], halt["time"], halt["rule"], halt["lifted"] or "held")
         parts.append(halts)
     parts.append(trades_table(report["trade_list"], width))
-    equities = [Decimal(e) for _ts, e in report["equity_curve"]]
-    if len(equities) >= 2:
-        parts.append(Text(plot_equity(equities, min(width, 100), CHART_HEIGHT)))
+    curve = [(ts, Decimal(equity)) for ts, equity in report["equity_curve"]]
+    if len(curve) >= 2:
+        parts.append(Text(plot_equity(curve, min(width, 100), CHART_HEIGHT)))
     return Group(*parts)
 
 

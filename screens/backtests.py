@@ -7,6 +7,7 @@ cursor redraws the chart and the figures line; Escape goes back to the dashboard
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import ClassVar
 
@@ -18,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from engine.backtest_report.report import SavedBacktest
+from engine.clock import IST
 from engine.money import amount, signed_amount
 from widgets.equity_chart import EquityChart
 from widgets.footer import ConsoleFooter
@@ -25,7 +27,7 @@ from widgets.formatting import Palette, signed_money
 
 EMPTY_TEXT = "No backtests saved yet: `alphapanda backtest --strategy NAME ...` saves each run."
 COLUMNS = (
-    "ran (UTC)",
+    "ran (IST)",
     "strategy",
     "source",
     "ticks",
@@ -39,9 +41,10 @@ WIDE = 100  # narrower terminals (80x24 over SSH) get the table without its sour
 
 
 def ran_at(name: str) -> str:
-    """'20261207T051628292946-ema-cross' -> '2026-12-07 05:16' (UTC, as the name is)."""
-    stamp = name.split("-", 1)[0]
-    return f"{stamp[0:4]}-{stamp[4:6]}-{stamp[6:8]} {stamp[9:11]}:{stamp[11:13]}"
+    """'20261207T051628292946-ema-cross' (a UTC stamp) -> '2026-12-07 10:46', in IST as
+    every other time on the console."""
+    saved = datetime.strptime(name.split("-", 1)[0], "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC)
+    return saved.astimezone(IST).strftime("%Y-%m-%d %H:%M")
 
 
 def _fraction(value: str | None) -> str:
@@ -92,15 +95,29 @@ class BacktestsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#backtests-table", DataTable)
-        shown = [c for c in COLUMNS if c != "source" or self.app.size.width >= WIDE]
+        self._fill(table, wide=self.app.size.width >= WIDE)
+        table.display = bool(self.runs)
+        if self.runs:
+            self._show(self.runs[0])
+
+    def on_resize(self) -> None:
+        """A terminal narrowed (or widened) past WIDE while open gets the table it would
+        have opened with, the cursor kept on its run."""
+        table = self.query_one("#backtests-table", DataTable)
+        wide = self.app.size.width >= WIDE
+        if self.runs and wide != ("source" in table.columns):
+            row = table.cursor_row
+            self._fill(table, wide=wide)
+            table.move_cursor(row=row)
+
+    def _fill(self, table: DataTable[str | Text], *, wide: bool) -> None:
+        table.clear(columns=True)
+        shown = [c for c in COLUMNS if c != "source" or wide]
         for column in shown:
             table.add_column(column, key=column)
         for run in self.runs:
             cells = dict(zip(COLUMNS, self._cells(run), strict=True))
             table.add_row(*(cells[c] for c in shown), key=run.name)
-        table.display = bool(self.runs)
-        if self.runs:
-            self._show(self.runs[0])
 
     def _cells(self, run: SavedBacktest) -> list[str | Text]:
         summary, report = run.summary, run.report
@@ -124,7 +141,8 @@ class BacktestsScreen(Screen[None]):
 
     def _show(self, run: SavedBacktest) -> None:
         self.query_one("#backtests-figures", Static).update(figures_line(run))
-        self.query_one("#backtests-chart", EquityChart).show_curve(run.equities)
+        curve = [(ts, Decimal(equity)) for ts, equity in run.report["equity_curve"]]
+        self.query_one("#backtests-chart", EquityChart).show_curve(curve)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -88,6 +88,38 @@ async def test_shift_b_lists_the_saved_runs_and_the_cursor_picks_the_curve(
     assert console.app.screen is console.app.dashboard
 
 
+async def test_a_terminal_narrowed_to_80_columns_keeps_every_figure_in_view(
+    console: Console, tmp_path: Path
+) -> None:
+    """Opened at 120 columns and then narrowed (a tmux pane, an SSH window): the table
+    drops its source column then, as it would had it opened narrow, so net P&L, win
+    rate, drawdown and Sharpe stay on screen; widened again, the source comes back."""
+    console.app.backtest_archive = archive_with_two_runs(tmp_path / "backtests")
+    await console.pilot.press("B")
+    table = console.app.screen.query_one("#backtests-table", DataTable)
+    await eventually(lambda: table.row_count == 2)
+    labels = lambda: [str(c.label) for c in table.ordered_columns]  # noqa: E731
+
+    await console.pilot.resize_terminal(80, 24)
+    await eventually(lambda: "source" not in labels())
+    assert table.virtual_size.width <= table.size.width  # no horizontal scrolling
+    assert labels()[-1] == "Sharpe" and table.row_count == 2
+
+    await console.pilot.resize_terminal(120, 40)
+    await eventually(lambda: "source" in labels())
+    assert table.get_row_at(0)[2] == "synthetic:50000"
+
+
+async def test_a_run_is_listed_at_its_time_in_ist(console: Console, tmp_path: Path) -> None:
+    console.app.backtest_archive = archive_with_two_runs(tmp_path / "backtests")
+    await console.pilot.press("B")
+    table = console.app.screen.query_one("#backtests-table", DataTable)
+    await eventually(lambda: table.row_count == 2)
+
+    assert str(table.ordered_columns[0].label) == "ran (IST)"
+    assert table.get_row_at(0)[0] == "2026-12-07 11:00"  # saved 05:30 UTC
+
+
 async def test_without_saved_runs_the_screen_says_how_to_make_one(console: Console) -> None:
     await console.pilot.press("B")
 
@@ -116,3 +148,20 @@ def test_backtests_screen(snap_compare, tmp_path: Path, size: tuple[int, int]) -
     assert snap_compare(
         app, terminal_size=size, run_before=_open_backtests(harness, tmp_path / "backtests")
     )
+
+
+def test_the_chart_reads_in_rupees_against_the_time_of_day_in_ist() -> None:
+    """A loss of a few thousand rupees is labelled -3,600, not -3.6e3, and the x axis is
+    the run's IST clock, not the samples' order (0.0 ... 63.0 says nothing to a trader)."""
+    from decimal import Decimal
+
+    from widgets.equity_chart import plot_equity
+
+    falling = ["1000000", "999100", "999500", "998000", "997200", "997900", "996400"]
+    curve = [(OPEN_NS + i * 30 * MINUTE, Decimal(v)) for i, v in enumerate(falling)]
+    chart = plot_equity(curve, 80, 14)
+
+    assert "e3" not in chart and "e2" not in chart
+    assert "-3,600┤" in chart and any(line.strip().startswith("0┤") for line in chart.splitlines())
+    axis = chart.splitlines()[-1]
+    assert "09:00" in axis and "12:00" in axis and "(IST)" in chart
