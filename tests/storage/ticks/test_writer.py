@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import fcntl
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
+from engine.clock import IST, datetime_to_ns
 from storage.ticks.layout import ist_day
 from storage.ticks.reader import iter_day_ticks, list_days
 from storage.ticks.retention import expired_days, prune
@@ -64,6 +65,22 @@ def test_ticks_are_filed_under_their_ist_day_and_a_new_day_seals_the_last(tmp_pa
         (DAY, 2),
         (ist_day(tomorrow[0].exchange_ts), 4),
     ]
+
+
+def test_ticks_either_side_of_ist_midnight_go_to_their_own_day_in_order(
+    tmp_path: Path,
+) -> None:
+    midnight = datetime(2026, 1, 2, tzinfo=IST)  # 18:30 UTC the day before
+    ticks = make_ticks(6, start_ns=datetime_to_ns(midnight) - 3_000_000)  # 1 ms apart
+    mixed = [ticks[4], ticks[0], ticks[3], ticks[1], ticks[5], ticks[2]]  # any order in
+    writer = TickWriter(tmp_path)
+    writer.write(mixed)
+    writer.close()
+    assert [ist_day(t.exchange_ts) for t in ticks] == [date(2026, 1, 1)] * 3 + [
+        date(2026, 1, 2)
+    ] * 3
+    assert list(iter_day_ticks(tmp_path, date(2026, 1, 1))) == ticks[:3]
+    assert list(iter_day_ticks(tmp_path, date(2026, 1, 2))) == ticks[3:]
 
 
 def test_recovery_seals_a_dead_writers_stream_and_keeps_its_ticks(tmp_path: Path) -> None:
