@@ -6,11 +6,13 @@ mailed as one file. Drawn from the report's JSON, like the terminal output.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from html import escape
 from typing import Any
 
 from alphapanda_tui.backtest_text import headline_rows
+from engine.money import amount, signed_amount
 
 CHART_W, CHART_H, PAD = 900, 260, 40
 STYLE = """
@@ -65,47 +67,80 @@ def html_table(title: str, columns: list[str], rows: list[list[Any]]) -> str:
     return f"<h2>{escape(title)}</h2><table><tr>{head}</tr>{body}</table>"
 
 
+def _money(value: str | None) -> str | None:
+    return None if value is None else amount(Decimal(value))
+
+
+def _pnl(value: str | None) -> str | None:
+    return None if value is None else signed_amount(Decimal(value))
+
+
+def _ist(value: str | None) -> str | None:
+    """'2024-01-01T09:41:48+05:30' -> '2024-01-01 09:41:48' (the headers say IST)."""
+    return None if value is None else f"{value[:10]} {value[11:19]}"
+
+
+# (key in the report's JSON, header, how the value is written): money as the terminal
+# writes it, so the page and the printed report read the same figures the same way
+Column = tuple[str, str, Callable[[Any], Any]]
+DAY_COLUMNS: list[Column] = [
+    ("day", "day", str),
+    ("pnl", "P&L", _pnl),
+    ("realized_pnl", "realized", _pnl),
+    ("charges", "charges", _money),
+    ("orders", "orders", str),
+    ("fills", "fills", str),
+    ("halts", "halts", str),
+]
+INSTRUMENT_COLUMNS: list[Column] = [
+    ("symbol", "symbol", str),
+    ("pnl", "P&L", _pnl),
+    ("realized_pnl", "realized", _pnl),
+    ("unrealized_pnl", "unrealized", _pnl),
+    ("charges", "charges", _money),
+    ("trips", "trips", str),
+]
+HALT_COLUMNS: list[Column] = [
+    ("day", "day", str),
+    ("time", "time (IST)", str),
+    ("rule", "rule", str),
+    ("reason", "reason", str),
+    ("lifted", "lifted", lambda v: v),
+]
+TRIP_COLUMNS: list[Column] = [
+    ("symbol", "symbol", str),
+    ("strategy", "strategy", str),
+    ("side", "side", str),
+    ("quantity", "qty", str),
+    ("entry", "entry (IST)", _ist),
+    ("entry_price", "price", _money),
+    ("exit", "exit (IST)", lambda v: _ist(v) if v else "open"),
+    ("exit_price", "price", _money),
+    ("gross_pnl", "gross P&L", _pnl),
+    ("charges", "charges", _money),
+    ("net_pnl", "net P&L", _pnl),
+]
+
+
+def _rows_table(title: str, columns: list[Column], rows: list[dict[str, Any]]) -> str:
+    return html_table(
+        title,
+        [header for _key, header, _shape in columns],
+        [[shape(row.get(key)) for key, _header, shape in columns] for row in rows],
+    )
+
+
 def report_page(summary: dict[str, Any], report: dict[str, Any]) -> str:
     equities = [Decimal(e) for _ts, e in report["equity_curve"]]
-    day_columns = ["day", "pnl", "realized_pnl", "charges", "orders", "fills", "halts"]
-    trip_columns = [
-        "symbol",
-        "strategy",
-        "side",
-        "quantity",
-        "entry",
-        "entry_price",
-        "exit",
-        "exit_price",
-        "gross_pnl",
-        "charges",
-        "net_pnl",
-    ]
-    instrument_columns = ["symbol", "pnl", "realized_pnl", "unrealized_pnl", "charges", "trips"]
-    halt_columns = ["day", "time", "rule", "reason", "lifted"]
     sections = [
         f"<h1>Backtest: {escape(str(summary['strategy']))}</h1>",
         html_table("Summary", ["", ""], [list(row) for row in headline_rows(summary, report)]),
         svg_line_chart(equities, "Equity, marked to market (₹)", "#1f5fbf"),
         svg_line_chart(drawdowns(equities), "Drawdown from the running peak (₹)", "#b00020"),
-        html_table(
-            "P&L per day", day_columns, [[d.get(c) for c in day_columns] for d in report["per_day"]]
-        ),
-        html_table(
-            "P&L per instrument",
-            instrument_columns,
-            [[i[c] for c in instrument_columns] for i in report["per_instrument"]],
-        ),
-        html_table(
-            "Automatic halts",
-            halt_columns,
-            [[h[c] for c in halt_columns] for h in summary["halts"]],
-        ),
-        html_table(
-            "Round trips",
-            trip_columns,
-            [[t[c] for c in trip_columns] for t in report["trade_list"]],
-        ),
+        _rows_table("P&L per day", DAY_COLUMNS, report["per_day"]),
+        _rows_table("P&L per instrument", INSTRUMENT_COLUMNS, report["per_instrument"]),
+        _rows_table("Automatic halts", HALT_COLUMNS, summary["halts"]),
+        _rows_table("Round trips", TRIP_COLUMNS, report["trade_list"]),
     ]
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'

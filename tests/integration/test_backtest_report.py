@@ -76,6 +76,25 @@ def test_report_file_is_one_self_contained_page(tmp_path: Path) -> None:
         assert outside not in html
 
 
+def test_the_page_writes_money_as_the_terminal_does(tmp_path: Path) -> None:
+    """Every amount with two decimals and thousands separators (1,949.20, not 1949.2000),
+    headers in words, and the net P&L of each trip as the JSON has it."""
+    import re
+
+    from engine.money import amount, signed_amount
+
+    page = tmp_path / "run.html"
+    trips = summary_of(backtest(*RUN, "--json"))["report"]["trade_list"]  # type: ignore[index]
+    assert backtest(*RUN, "--report", str(page)).returncode == 0
+    html = page.read_text()
+
+    assert "_pnl" not in html and "entry_price" not in html
+    assert not re.search(r">-?\d+\.\d{3,}<", html)  # no four-place Decimal strings
+    for trip in trips:
+        assert f">{amount(Decimal(trip['entry_price']))}<" in html
+        assert f">{signed_amount(Decimal(trip['net_pnl']))}<" in html
+
+
 def test_each_run_is_archived_and_only_the_newest_are_kept(isolated_home: Path) -> None:
     os.environ["ALPHAPANDA_BACKTESTS__KEEP"] = "2"  # isolated_home's monkeypatch undoes
     try:
