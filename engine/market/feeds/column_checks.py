@@ -7,11 +7,16 @@ quote, and a last price inside the price band around the instrument's previous a
 price. Each runs once per column with numpy; only the few failing rows are looked at one
 by one, to name the reason. The sequence rules compare with the previous *accepted*
 tick, so an instrument with a violation is re-walked in order in plain Python.
+
+A long file is checked a chunk at a time (``ColumnChecks``): each instrument's previous
+accepted tick and the row count carry over from one chunk to the next, so a file read in
+chunks of any size is judged exactly as if it were read whole, in memory that does not
+grow with the file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -48,30 +53,60 @@ def validated_ticks(
 ) -> Iterator[Tick | RejectedRow]:
     """Ticks of ``columns`` that pass the replay rules, named as the registry names
     them, in row order; the others as ``RejectedRow`` with their row index."""
-    instruments = _instruments(columns, registry)
-    rejected = rejected_rows(columns, instruments, price_band_pct)
-    symbols = {token: instrument.key for token, instrument in instruments.items()}
-    return build_checked_ticks(columns, rejected, symbols)
+    return validated_chunks([columns], registry, price_band_pct=price_band_pct)
 
 
-def rejected_rows(
-    columns: TickColumns, instruments: dict[int, Instrument], price_band_pct: Decimal
-) -> dict[int, str]:
-    """Row index → reason, for every row a replay must not trade on."""
-    bad = _static_failures(columns, instruments)
-    reasons = {i: _static_reason(columns, i, instruments) for i in np.flatnonzero(bad).tolist()}
-    reasons.update(_sequence_failures(columns, instruments, ~bad, price_band_pct))
-    return reasons
+def validated_chunks(
+    chunks: Iterable[TickColumns],
+    registry: InstrumentRegistry,
+    *,
+    price_band_pct: Decimal = DEFAULT_PRICE_BAND_PCT,
+) -> Iterator[Tick | RejectedRow]:
+    """``validated_ticks`` of the file the ``chunks`` make up, in order, each chunk
+    checked and built when it is reached and then dropped."""
+    checks = ColumnChecks(registry, price_band_pct)
+    for columns in chunks:
+        yield from checks.chunk_items(columns)
 
 
-def _instruments(columns: TickColumns, registry: InstrumentRegistry) -> dict[int, Instrument]:
-    known = {}
-    for token in np.unique(columns.token).tolist():
-        try:
-            known[token] = registry.by_token(token)
-        except UnknownInstrument:
-            continue
-    return known
+class ColumnChecks:
+    """The replay rules over one file read in consecutive chunks: what a rule needs from
+    earlier rows (each instrument's previous accepted tick, the row number) is kept here."""
+
+    def __init__(self, registry: InstrumentRegistry, price_band_pct: Decimal) -> None:
+        self._registry = registry
+        self._band = Fraction(price_band_pct) / 100
+        self._instruments: dict[int, Instrument] = {}
+        self._unknown: set[int] = set()
+        self._previous: dict[int, tuple[int, int]] = {}  # token -> (ts, last units)
+        self._prices: dict[int, Decimal] = {}  # shared Decimals, as in one whole file
+        self._rows = 0
+
+    def chunk_items(self, columns: TickColumns) -> Iterator[Tick | RejectedRow]:
+        """The next chunk's ticks and rejected rows (row numbers counted from the file's
+        first row)."""
+        instruments = self._known(columns)
+        bad = _static_failures(columns, instruments)
+        rejected = {
+            i: _static_reason(columns, i, instruments) for i in np.flatnonzero(bad).tolist()
+        }
+        rejected.update(_sequence_failures(columns, instruments, ~bad, self._band, self._previous))
+        symbols = {token: instrument.key for token, instrument in instruments.items()}
+        first_row, self._rows = self._rows, self._rows + len(columns)
+        return build_checked_ticks(
+            columns, rejected, symbols, first_row=first_row, prices=self._prices
+        )
+
+    def _known(self, columns: TickColumns) -> dict[int, Instrument]:
+        """Instruments of every known token seen so far (a superset of this chunk's)."""
+        for token in np.unique(columns.token).tolist():
+            if token in self._instruments or token in self._unknown:
+                continue
+            try:
+                self._instruments[token] = self._registry.by_token(token)
+            except UnknownInstrument:
+                self._unknown.add(token)
+        return self._instruments
 
 
 def _tick_units(instrument: Instrument, price_scale: int) -> Fraction:
@@ -167,41 +202,62 @@ def _sequence_failures(
     columns: TickColumns,
     instruments: dict[int, Instrument],
     candidates: Bools,
-    price_band_pct: Decimal,
+    band: Fraction,
+    previous: dict[int, tuple[int, int]],
 ) -> dict[int, str]:
     """Per instrument, among rows that passed the static rules: time going back, or a last
-    price outside the band around the previous accepted one."""
+    price outside the band around the previous accepted one. ``previous`` holds each
+    instrument's last accepted (ts, last units) before this chunk, and is moved on."""
     rows = np.flatnonzero(candidates)
+    if not len(rows):
+        return {}
     rows = rows[np.argsort(columns.token[rows], kind="stable")]  # by token, file order kept
     tokens, ts, last = columns.token[rows], columns.ts[rows], columns.prices["last"][rows]
-    band = Fraction(price_band_pct) / 100
-    same = tokens[1:] == tokens[:-1]
-    suspect = same & (ts[1:] < ts[:-1])
+    starts = np.flatnonzero(np.concatenate(([True], tokens[1:] != tokens[:-1])))
+    ends = np.append(starts[1:], len(rows))
+    has_before = np.concatenate(([False], tokens[1:] == tokens[:-1]))
+    ts_before = np.concatenate(([0], ts[:-1])).astype(np.int64)
+    last_before = np.concatenate(([0], last[:-1])).astype(np.int64)
+    for start in starts.tolist():  # an instrument's first row follows the earlier chunks'
+        carried = previous.get(int(tokens[start]))
+        if carried is not None:
+            has_before[start] = True
+            ts_before[start], last_before[start] = carried
+    suspect = has_before & (ts < ts_before)
     if band > 0:
-        room = int(last.max(initial=0)) * max(band.denominator, band.numerator)
-        if room < _INT64_ROOM:
-            moved = np.abs(last[1:] - last[:-1]) * band.denominator
-            suspect |= same & (moved > last[:-1] * band.numerator)
+        highest = max(int(last.max()), int(last_before.max()))
+        if highest * max(band.denominator, band.numerator) < _INT64_ROOM:
+            moved = np.abs(last - last_before) * band.denominator
+            suspect |= has_before & (moved > last_before * band.numerator)
         else:  # too large for exact int64 arithmetic: walk every instrument
-            suspect = same
+            suspect = has_before
     failures: dict[int, str] = {}
-    for token in np.unique(tokens[1:][suspect]).tolist():
-        walk = rows[tokens == token].tolist()
-        failures.update(_walk(columns, walk, instruments[token], band))
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        token = int(tokens[start])
+        if suspect[start:end].any():
+            walk = rows[start:end].tolist()
+            failures.update(_walk(columns, walk, instruments[token], band, previous))
+        else:
+            previous[token] = (int(ts[end - 1]), int(last[end - 1]))
     return failures
 
 
 def _walk(
-    columns: TickColumns, rows: list[int], instrument: Instrument, band: Fraction
+    columns: TickColumns,
+    rows: list[int],
+    instrument: Instrument,
+    band: Fraction,
+    previous: dict[int, tuple[int, int]],
 ) -> dict[int, str]:
-    """One instrument's rows in file order against its previous accepted tick, exactly."""
+    """One instrument's rows in file order against its previous accepted tick, exactly;
+    ``previous`` is left holding the last one accepted."""
     failures = {}
     scale = columns.price_scale
-    previous: tuple[int, int] | None = None
+    token = instrument.instrument_token
     for index in rows:
         ts, units = int(columns.ts[index]), int(columns.prices["last"][index])
-        if previous is not None:
-            before, price = previous
+        if token in previous:
+            before, price = previous[token]
             if ts < before:
                 failures[index] = (
                     f"ts goes back in time for {instrument.key} (before its previous tick)"
@@ -214,5 +270,5 @@ def _walk(
                     f"{price_from_units(price, scale)}"
                 )
                 continue
-        previous = (ts, units)
+        previous[token] = (ts, units)
     return failures

@@ -71,16 +71,23 @@ def build_ticks(columns: TickColumns) -> Iterator[Tick]:
 
 
 def build_checked_ticks(
-    columns: TickColumns, rejected: Mapping[int, str], symbols: Mapping[int, str]
+    columns: TickColumns,
+    rejected: Mapping[int, str],
+    symbols: Mapping[int, str],
+    *,
+    first_row: int = 0,
+    prices: dict[int, Decimal] | None = None,
 ) -> Iterator[Tick | RejectedRow]:
     """Ticks in row order, named by ``symbols``; rows in ``rejected`` (index → reason)
-    come out as ``RejectedRow`` instead."""
-    prices: dict[int, Decimal] = {}
+    come out as ``RejectedRow`` instead, numbered from ``first_row`` (where these columns
+    start in their file). ``prices`` shares Decimals with the file's other chunks."""
+    shared: dict[int, Decimal] = {} if prices is None else prices
     for start in range(0, len(columns), _CHUNK_ROWS):
-        chunk: list[Tick | RejectedRow] = list(_chunk_ticks(columns, symbols, start, prices))
+        chunk: list[Tick | RejectedRow] = list(_chunk_ticks(columns, symbols, start, shared))
         for index in (i for i in rejected if start <= i < start + len(chunk)):
-            reason = f"row {index}: {rejected[index]}"
-            chunk[index - start] = RejectedRow(index, reason, _row_bytes(columns, index))
+            row = first_row + index
+            reason = f"row {row}: {rejected[index]}"
+            chunk[index - start] = RejectedRow(row, reason, _row_bytes(columns, index))
         yield from chunk
 
 

@@ -18,7 +18,7 @@ from engine.clock import IST, datetime_to_ns, ns_to_datetime
 from engine.events.payloads import Tick
 from engine.instruments import load_default_registry
 from engine.market.feeds.base import RejectedRow
-from engine.market.feeds.column_checks import validated_ticks
+from engine.market.feeds.column_checks import validated_chunks, validated_ticks
 from engine.market.feeds.columnar import (
     PRICE_NAMES,
     QUANTITY_NAMES,
@@ -144,6 +144,38 @@ def test_columns_reject_exactly_the_rows_a_csv_rejects_and_build_identical_ticks
             assert columnar == csv
             units = int(csv.last_price * SCALE)
             assert str(columnar.last_price) == str(price_from_units(units, SCALE))
+
+
+def in_chunks(rows: list[Row], sizes: list[int]) -> list[TickColumns]:
+    """``rows`` cut into consecutive chunks of ``sizes`` (cycled), as a long file is read."""
+    chunks, start = [], 0
+    while start < len(rows):
+        size = sizes[len(chunks) % len(sizes)]
+        chunks.append(columns_of(rows[start : start + size]))
+        start += size
+    return chunks
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=row_lists(), sizes=st.lists(st.integers(1, 12), min_size=1, max_size=6))
+def test_a_file_checked_in_chunks_of_any_size_is_judged_exactly_as_whole(
+    rows: list[Row], sizes: list[int]
+) -> None:
+    whole = list(validated_ticks(columns_of(rows), REGISTRY))
+
+    assert list(validated_chunks(in_chunks(rows, sizes), REGISTRY)) == whole
+
+
+def test_the_band_and_time_order_carry_across_a_chunk_boundary() -> None:
+    rows = [good_row(0), good_row(1), good_row(2, units=150_000_000), good_row(3, units=15_000_500)]
+    rows.append(good_row(0))  # earlier than the accepted tick at row 3
+
+    items = list(validated_chunks(in_chunks(rows, [2, 1, 2]), REGISTRY))
+
+    assert [type(i) for i in items] == [Tick, Tick, RejectedRow, Tick, RejectedRow]
+    assert isinstance(items[2], RejectedRow) and isinstance(items[4], RejectedRow)
+    assert items[2].error.startswith("row 2: ") and "outside the 20 % band" in items[2].error
+    assert items[4].error.startswith("row 4: ") and "ts goes back in time" in items[4].error
 
 
 def test_a_row_after_a_rejected_one_is_compared_with_the_last_accepted_tick() -> None:
