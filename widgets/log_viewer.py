@@ -18,6 +18,8 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import Input, RichLog, Static
 
 from engine.clock import IST, ns_to_datetime
@@ -38,6 +40,22 @@ class LogSource(Protocol):
         search: str | None = None,
         correlation_id: str | None = None,
     ) -> list[Any]: ...
+
+
+class LogLines(RichLog):
+    """The log's lines in a box sized by the pane (``height: 1fr``), never by its lines.
+
+    ``RichLog`` counts its virtual size as a layout change, so every poll that wrote lines
+    laid the whole screen out again: with the pane open at 1,000 ticks/s, every frame, at
+    about twice the CPU. New lines here change the scroll range and repaint the log; the
+    screen is laid out only when a scrollbar comes or goes.
+    """
+
+    DEFAULT_CSS = "LogLines { height: 1fr; }"
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
+    def watch_virtual_size(self, size: Size) -> None:
+        self._scroll_update(size)  # the scrollbars' extent; the scroll kept in range
 
 
 class LogViewer(Vertical):
@@ -69,7 +87,7 @@ class LogViewer(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", id="log-status")
         yield Input(placeholder="search logs (Enter applies, Escape leaves)", id="log-search")
-        yield RichLog(max_lines=MAX_LINES, wrap=False, markup=False, id="log-lines")
+        yield LogLines(max_lines=MAX_LINES, wrap=False, markup=False, id="log-lines")
         yield Static("", id="log-detail")
 
     def on_mount(self) -> None:
@@ -102,7 +120,9 @@ class LogViewer(Vertical):
             if self.selected is not None and len(shown) == MAX_LINES:
                 self.selected = max(0, self.selected - 1)  # the oldest line drops out
             shown.append(entry)
-            log.write(self._line(entry), scroll_end=self.follow)
+            log.write(self._line(entry), scroll_end=False)
+        if self.follow:  # once for the batch, in this frame (a write's own scroll waits a frame)
+            log.scroll_end(animate=False, immediate=True, x_axis=False)
         return len(entries)
 
     def _line(self, entry: Any) -> Text:

@@ -23,6 +23,7 @@ from engine.logs.order_story import (
     signal_story,
 )
 from tests.tui.conftest import Console
+from tests.tui.test_no_color import screen_text
 
 
 def _signal(signal_id: str, symbol: str, token: int) -> Signal:
@@ -135,3 +136,35 @@ async def test_o_on_a_selected_line_shows_only_that_order_from_intent_to_final(
     await console.pilot.press("o")  # again: every line
     await console.pilot.pause()
     assert len(_shown(console)) == total
+
+
+async def test_new_lines_follow_in_the_same_frame_without_laying_out_the_screen(
+    console: Console,
+) -> None:
+    """A chatty engine with the pane open: each frame appends and scrolls the log only."""
+    app, harness = console.app, console.harness
+    await console.pilot.press("l")
+    for n in range(60):  # more lines than the pane shows
+        harness.log(logging.INFO, "alphapanda.trading", f"order line {n}", seconds=n)
+    app.refresh_from_model()
+    await console.pilot.pause()
+    lines = app.dashboard.logs.lines
+    assert lines.is_vertical_scroll_end
+    layouts: list[object] = []
+    app.screen.screen_layout_refresh_signal.subscribe(lines, layouts.append)
+
+    for n in range(60, 65):
+        harness.log(logging.INFO, "alphapanda.trading", f"order line {n}", seconds=n)
+    app.refresh_from_model()
+    await console.pilot.pause(0)  # one loop turn and the frame this refresh leads to
+
+    assert layouts == []
+    assert lines.is_vertical_scroll_end  # followed within the frame
+    assert "order line 64" in screen_text(app)
+
+    await console.pilot.press("f")  # stop following: new lines leave the view where it is
+    top = lines.scroll_y
+    harness.log(logging.INFO, "alphapanda.trading", "order line 65", seconds=65)
+    app.refresh_from_model()
+    await console.pilot.pause()
+    assert lines.scroll_y == top and "order line 65" not in screen_text(app)
