@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +23,10 @@ def configure_output(parser: argparse.ArgumentParser) -> None:
         "--json", action="store_true", help="print one JSON object (summary and report) only"
     )
     parser.add_argument(
-        "--report", type=Path, metavar="FILE", help="also write the report as one HTML page"
+        "--report",
+        type=writable_file,
+        metavar="FILE",
+        help="also write the report as one HTML page",
     )
     parser.add_argument(
         "--capital",
@@ -30,6 +34,20 @@ def configure_output(parser: argparse.ArgumentParser) -> None:
         metavar="INR",
         help="capital base of returns, Sharpe and Sortino (default: the paper starting cash)",
     )
+
+
+def writable_file(text: str) -> Path:
+    """An argparse type: a file that can be written, refused at the command line rather
+    than after a run of minutes whose report would then have nowhere to go."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a directory")
+    parent = path.parent
+    if not parent.is_dir():
+        raise argparse.ArgumentTypeError(f"no such directory: {parent}")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise argparse.ArgumentTypeError(f"cannot write to {text}: permission denied")
+    return path
 
 
 def backtest_archive(settings: Any) -> BacktestArchive:

@@ -95,6 +95,18 @@ def test_the_page_writes_money_as_the_terminal_does(tmp_path: Path) -> None:
         assert f">{signed_amount(Decimal(trip['net_pnl']))}<" in html
 
 
+@pytest.mark.parametrize("where", ["missing/run.html", "."], ids=["no directory", "a directory"])
+def test_a_report_that_cannot_be_written_is_refused_before_the_run(
+    tmp_path: Path, where: str
+) -> None:
+    """Not after minutes of replay: the run never starts (its --log-dir stays empty)."""
+    run = backtest(*RUN, "--report", str(tmp_path / where), "--log-dir", str(tmp_path / "d"))
+
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1 and "--report" in run.stderr
+    assert not (tmp_path / "d").exists()
+
+
 def test_each_run_is_archived_and_only_the_newest_are_kept(isolated_home: Path) -> None:
     os.environ["ALPHAPANDA_BACKTESTS__KEEP"] = "2"  # isolated_home's monkeypatch undoes
     try:
