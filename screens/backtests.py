@@ -55,15 +55,30 @@ def _ratio(value: str | None) -> str:
     return "—" if value is None else f"{Decimal(value):.2f}"
 
 
-def figures_line(run: SavedBacktest) -> str:
-    """The selected run's headline, one line."""
+def figures(run: SavedBacktest) -> list[str]:
+    """The selected run's headline figures, each a label with its value."""
     report = run.report
-    return (
-        f"{run.summary['strategy']} · net {signed_amount(Decimal(report['net_pnl']))} "
-        f"({report['return_pct']}% of {amount(Decimal(report['capital']))}) · max drawdown "
-        f"{amount(Decimal(report['max_drawdown']))} · PF {_ratio(report['profit_factor'])} · "
-        f"Sortino {_ratio(report['sortino'])} · charges {amount(Decimal(run.summary['charges']))}"
-    )
+    return [
+        str(run.summary["strategy"]),
+        f"net {signed_amount(Decimal(report['net_pnl']))} "
+        f"({report['return_pct']}% of {amount(Decimal(report['capital']))})",
+        f"max drawdown {amount(Decimal(report['max_drawdown']))}",
+        f"PF {_ratio(report['profit_factor'])}",
+        f"Sortino {_ratio(report['sortino'])}",
+        f"charges {amount(Decimal(run.summary['charges']))}",
+    ]
+
+
+def figures_line(parts: list[str], width: int) -> str:
+    """``parts`` joined by ' · ', broken into lines of ``width`` only between figures, so a
+    narrow terminal never cuts one off nor parts a label from its value."""
+    lines = [parts[0]]
+    for part in parts[1:]:
+        if len(lines[-1]) + 3 + len(part) <= width:
+            lines[-1] += " · " + part
+        else:
+            lines.append(part)
+    return "\n".join(lines)
 
 
 class BacktestsScreen(Screen[None]):
@@ -72,8 +87,7 @@ class BacktestsScreen(Screen[None]):
     DEFAULT_CSS = """
     BacktestsScreen #backtests-title { height: 1; padding: 0 1; text-style: bold; }
     BacktestsScreen #backtests-table { height: auto; max-height: 45%; }
-    BacktestsScreen #backtests-figures { height: 1; padding: 0 1; text-wrap: nowrap;
-        text-overflow: ellipsis; }
+    BacktestsScreen #backtests-figures { height: auto; padding: 0 1; }
     BacktestsScreen #backtests-chart { height: 1fr; border: round $primary; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -84,6 +98,7 @@ class BacktestsScreen(Screen[None]):
         super().__init__()
         self.runs = runs
         self.palette = palette
+        self._shown: SavedBacktest | None = None
 
     def compose(self) -> ComposeResult:
         title = f"Backtests · the last {len(self.runs)}, newest first" if self.runs else EMPTY_TEXT
@@ -102,9 +117,11 @@ class BacktestsScreen(Screen[None]):
 
     def on_resize(self) -> None:
         """A terminal narrowed (or widened) past WIDE while open gets the table it would
-        have opened with, the cursor kept on its run."""
+        have opened with, the cursor kept on its run; the figures line is wrapped anew."""
         table = self.query_one("#backtests-table", DataTable)
         wide = self.app.size.width >= WIDE
+        if self._shown is not None:
+            self._show(self._shown)
         if self.runs and wide != ("source" in table.columns):
             row = table.cursor_row
             self._fill(table, wide=wide)
@@ -140,7 +157,9 @@ class BacktestsScreen(Screen[None]):
             self._show(run)
 
     def _show(self, run: SavedBacktest) -> None:
-        self.query_one("#backtests-figures", Static).update(figures_line(run))
+        self._shown = run
+        line = self.query_one("#backtests-figures", Static)
+        line.update(figures_line(figures(run), self.app.size.width - 2))  # less its padding
         curve = [(ts, Decimal(equity)) for ts, equity in run.report["equity_curve"]]
         self.query_one("#backtests-chart", EquityChart).show_curve(curve)
 

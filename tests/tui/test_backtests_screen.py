@@ -17,6 +17,7 @@ from storage.backtest_archive import BacktestArchive
 from tests.helpers import eventually
 from tests.tui.conftest import Console
 from tests.tui.harness import BusHarness, seed
+from tests.tui.test_no_color import screen_text
 from widgets.equity_chart import EquityChart
 
 MINUTE = 60 * 10**9
@@ -104,6 +105,11 @@ async def test_a_terminal_narrowed_to_80_columns_keeps_every_figure_in_view(
     await eventually(lambda: "source" not in labels())
     assert table.virtual_size.width <= table.size.width  # no horizontal scrolling
     assert labels()[-1] == "Sharpe" and table.row_count == 2
+
+    await console.pilot.pause()
+    shown = screen_text(console.app)
+    for figure in ("net -3,600.00", "PF 0.50", "Sortino —", "charges 310.25"):
+        assert figure in shown, shown  # the figures line wraps rather than ending in …
 
     await console.pilot.resize_terminal(120, 40)
     await eventually(lambda: "source" in labels())
