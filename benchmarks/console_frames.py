@@ -15,8 +15,9 @@ trader's screen is made:
   so the time between is not counted; a refresh with nothing new paints nothing);
 - ``frames_per_s``: paints per second; ``bytes_per_frame``: the escape codes per paint.
 
-Prints one JSON object per rate. Run: ``python benchmarks/console_frames.py
-[--rates 150 1000] [--seconds 15]``.
+``--logs``: the engine logs as the ``alphapanda`` command has it log (files and the ring
+buffer) and the log pane is open, following. Prints one JSON object per rate. Run:
+``python benchmarks/console_frames.py [--rates 150 1000] [--seconds 15] [--logs]``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from textual.screen import Screen
 
 from alphapanda_tui import engine_config
 from alphapanda_tui.app import make_app
+from alphapanda_tui.logging_setup import start_logging
 from alphapanda_tui.runtime import build_runtime
 from alphapanda_tui.settings import load_settings
 from engine.market.feeds.simulated import SimulatedFeed
@@ -98,17 +100,18 @@ class FrameMeter:
         self._period, self._painted = 0.0, False
 
 
-async def run(rate: float, seconds: float) -> dict[str, object]:
+async def run(rate: float, seconds: float, logs: bool = False) -> dict[str, object]:
     home = Path(tempfile.mkdtemp(prefix="alphapanda-frames-"))
     settings = load_settings(home=home)
     runtime: Any = None
+    ring = start_logging(settings).ring if logs else None  # as the alphapanda command logs
 
     def paced_feed(bus: Any, registry: Any) -> SimulatedFeed:
         config = engine_config.simulated_feed_config(settings, instruments=len(registry))
         config = replace(config, ticks_per_second=rate)
         return SimulatedFeed(bus, registry, config, clock=runtime.clock)
 
-    runtime = build_runtime(settings, feed_factory=paced_feed)
+    runtime = build_runtime(settings, feed_factory=paced_feed, log_ring=ring)
     app = make_app(runtime, operator="bench@desk")
     meter = FrameMeter()
     update = Screen._on_timer_update
@@ -118,6 +121,8 @@ async def run(rate: float, seconds: float) -> dict[str, object]:
             while not app.engine_running:
                 await asyncio.sleep(0.01)
             await asyncio.sleep(WARM_UP_S)
+            if logs:
+                app.action_toggle_logs()  # the l key: the log pane, following
             ticks_before = runtime.read_model.ticks_seen
             cpu_before, wall_before = time.process_time(), time.monotonic()
             meter.recording = True
@@ -166,10 +171,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rates", type=float, nargs="+", default=[150.0, 1000.0])
     parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument(
+        "--logs", action="store_true", help="log as alphapanda does, with the log pane open"
+    )
     args = parser.parse_args()
-    logging.disable(logging.WARNING)
+    if not args.logs:
+        logging.disable(logging.WARNING)
     for rate in args.rates:
-        print(json.dumps(asyncio.run(run(rate, args.seconds))), flush=True)
+        outcome = asyncio.run(run(rate, args.seconds, args.logs)) | {"logs": args.logs}
+        print(json.dumps(outcome), flush=True)
 
 
 if __name__ == "__main__":
