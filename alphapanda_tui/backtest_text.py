@@ -146,13 +146,16 @@ def report_renderables(summary: dict[str, Any], report: dict[str, Any], width: i
             _amount(row["charges"]),
             str(row["trips"]),
         )
-    parts.append(instruments)
+    parts.append(
+        instruments if report["per_instrument"] else Text("P&L per instrument: none traded")
+    )
     if summary["halts"]:
         halts = report_table("Automatic halts", "day", "time", "rule", "lifted")
         for halt in summary["halts"]:
             halts.add_row(halt["day"], halt["time"], halt["rule"], halt["lifted"] or "held")
         parts.append(halts)
-    parts.append(trades_table(report["trade_list"], width))
+    trips = report["trade_list"]
+    parts.append(trades_table(trips, width) if trips else Text("Round trips: none"))
     curve = [(ts, Decimal(equity)) for ts, equity in report["equity_curve"]]
     if len(curve) >= 2:
         parts.append(Text(plot_equity(curve, min(width, 100), CHART_HEIGHT)))

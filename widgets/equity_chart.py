@@ -44,8 +44,9 @@ def plot_equity(curve: Sequence[tuple[int, Decimal]], width: int, height: int) -
 
 def _rupee_ticks(low: float, high: float, count: int = 4) -> tuple[list[float], list[str]]:
     """``count`` evenly spaced levels from ``low`` to ``high``, labelled -1,234."""
-    if high == low:
-        return [low], [f"{low:+,.0f}"]
+    if high == low:  # a flat curve: one level, labelled 0 rather than -0
+        label = f"{low:,.0f}"
+        return [low], ["0" if label == "-0" else label]
     levels = [low + (high - low) * i / (count - 1) for i in range(count)]
     return levels, [f"{level:,.0f}" for level in levels]
 

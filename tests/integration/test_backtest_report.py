@@ -107,6 +107,14 @@ def test_a_report_that_cannot_be_written_is_refused_before_the_run(
     assert not (tmp_path / "d").exists()
 
 
+def test_a_run_without_trades_says_so_instead_of_printing_empty_tables() -> None:
+    run = backtest("--strategy", "ema-cross", "--synthetic", "20")  # too few for a signal
+
+    assert run.returncode == 0, run.stderr
+    assert "Round trips: none" in run.stdout and "P&L per instrument: none traded" in run.stdout
+    assert "symbol ┃ side" not in run.stdout and "-0┤" not in run.stdout
+
+
 def test_each_run_is_archived_and_only_the_newest_are_kept(isolated_home: Path) -> None:
     os.environ["ALPHAPANDA_BACKTESTS__KEEP"] = "2"  # isolated_home's monkeypatch undoes
     try:
