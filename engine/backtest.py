@@ -185,17 +185,21 @@ class BacktestStore(MemoryTradingStore):
         return len(self.fills)
 
 
-_STOP_POLL_S = 0.01  # a stage waits this long for input before it sees a stop request
+_NO_CLOCK_POLL_S = 86_400.0  # stages wait for input or a stop, never for a wall clock
 
 
 def backtest_pipeline_config(base: PipelineConfig | None = None) -> PipelineConfig:
-    """``base`` (or the defaults) with timed snapshots off: a backtest's results must not
-    depend on how fast the machine replays (fills still emit a snapshot each). Stages
-    poll their input briefly: each finishes its wait before it stops, one after the
-    other, and the console's quarter second each cost a short backtest most of its time."""
+    """``base`` (or the defaults) with nothing driven by the wall clock: a backtest's
+    results must not depend on how fast the machine replays (fills still emit a snapshot
+    each). A poll that timed out would change which stage runs next, and so, within the
+    ``sync_every`` window, which tick a fill lands on: a loaded machine would trade
+    differently. Stages therefore wait for input without a timeout, and ``stop()``
+    interrupts the wait, so a backtest still stops in milliseconds."""
     base = base or PipelineConfig()
-    processing = replace(base.processing, poll_timeout=_STOP_POLL_S)
-    return replace(base, snapshot_interval_s=3600.0, instance_id="backtest", processing=processing)
+    processing = replace(base.processing, poll_timeout=_NO_CLOCK_POLL_S)
+    return replace(
+        base, snapshot_interval_s=_NO_CLOCK_POLL_S, instance_id="backtest", processing=processing
+    )
 
 
 def current_rss_mb() -> float:

@@ -55,6 +55,11 @@ class Subscription(ABC):
         After ``aclose()`` it returns [] at once.
         """
 
+    def interrupt(self) -> None:
+        """End a pending ``fetch`` now (it returns what is ready, or []): a stopping
+        consumer need not sit out its poll timeout. A transport that cannot is left to
+        time out."""
+
     @abstractmethod
     async def commit(self, records: Sequence[Record]) -> None:
         """Mark these records (and everything before them per partition) as done."""

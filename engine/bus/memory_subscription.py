@@ -48,6 +48,9 @@ class MemorySubscription(Subscription):
         self._positions.pop((topic.name, part.index), None)
         self._owned = [o for o in self._owned if o[1] is not part]
 
+    def interrupt(self) -> None:
+        self._wake_now()
+
     def _wake_now(self) -> None:
         self._stop_waiting()  # one wake-up is enough until the next wait
         self._wake.set()

@@ -102,6 +102,8 @@ class StreamProcessor(ABC):
         """Ask ``run()`` to finish the batch in hand, drain what is already in the input
         (``drain_timeout``) and return; also before it started."""
         self._stopping.set()
+        if self._subscription is not None:
+            self._subscription.interrupt()
 
     def abandon(self) -> None:
         """Stop after the batch in hand, without draining: the work belongs to another
