@@ -5,10 +5,15 @@ the live pipeline. Prints one JSON object.
   seal (stream → zstd Parquet) timed on its own.
 - ``load``: ``read_day`` of the sealed day (merged, sorted Arrow columns; the backtest's
   columnar path starts here) and ``iter_day_ticks`` (to ``Tick`` objects, the generic path).
+- ``convert``: CPU microseconds per tick of ``ticks_to_batch`` (the writer thread's work
+  besides the disk), on the simulated feed's ticks (one shared Decimal per price) and on
+  copies holding a fresh Decimal per price, as the Kite feed builds them.
 - ``pipeline``: ``benchmarks/pipeline.py``'s EMA-cross backtest through the live pipeline
   on a memory bus, with the tick recorder consuming ``market.ticks`` beside it (as the
-  runtime wires it) or not; runs interleaved off/on, medians compared. Unpaced, so this is
-  the worst case: a live feed delivers a few thousand ticks a second, not 50,000.
+  runtime wires it) or not; runs interleaved off / consume (the recorder buffers every
+  tick, its writer discards them: the cost of one more consumer of the topic) / on,
+  medians compared. Unpaced, so this is the worst case: a live feed delivers a few
+  thousand ticks a second, not 50,000.
 Run: ``python benchmarks/tick_store.py``.
 """
 
@@ -21,15 +26,19 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import engine.backtest as backtest_module
+import storage.ticks.recorder as recorder_module
 from benchmarks.pipeline import one_run
 from engine.events.payloads import Tick
 from engine.instruments import load_default_registry
@@ -38,6 +47,7 @@ from storage.ticks.config import RecorderConfig
 from storage.ticks.layout import ist_day
 from storage.ticks.reader import iter_day_ticks, read_day
 from storage.ticks.recorder import TickRecorder
+from storage.ticks.schema import ticks_to_batch
 from storage.ticks.writer import TickWriter
 
 
@@ -76,8 +86,40 @@ def write_and_load(ticks: list[Tick], batch: int) -> dict[str, Any]:
     }
 
 
+_PRICE_FIELDS = ("last_price", "bid", "ask", "open", "high", "low", "close")
+
+
+def with_fresh_prices(tick: Tick) -> Tick:
+    """The same tick holding a new Decimal per price, as the Kite feed builds them."""
+    prices = {field: getattr(tick, field) for field in _PRICE_FIELDS}
+    fresh = {field: None if p is None else Decimal(str(p)) for field, p in prices.items()}
+    return msgspec.structs.replace(tick, **fresh)
+
+
+def convert_cost(ticks: list[Tick], runs: int) -> dict[str, float]:
+    """Median CPU microseconds per tick of ``ticks_to_batch``, interleaved."""
+    fresh = [with_fresh_prices(tick) for tick in ticks]
+    times: dict[str, list[float]] = {"shared_decimals": [], "fresh_decimals": []}
+    for _ in range(runs):
+        for kind, batch in (("shared_decimals", ticks), ("fresh_decimals", fresh)):
+            started = time.process_time()
+            ticks_to_batch(batch)
+            times[kind].append(time.process_time() - started)
+    return {
+        f"{kind}_cpu_us_per_tick": round(statistics.median(spent) * 1e6 / len(ticks), 3)
+        for kind, spent in times.items()
+    }
+
+
+class DiscardingWriter(TickWriter):
+    """The ``consume`` mode's writer: counts what it is handed, converts and writes nothing."""
+
+    def write(self, ticks: Sequence[Tick]) -> None:
+        self.written += len(ticks)
+
+
 @contextmanager
-def recording(root: Path) -> Iterator[list[TickRecorder]]:
+def recording(root: Path, *, discard: bool = False) -> Iterator[list[TickRecorder]]:
     """Backtests never record; for this measurement the recorder joins their pipeline."""
     real = backtest_module.Pipeline
     recorders: list[TickRecorder] = []
@@ -88,22 +130,32 @@ def recording(root: Path) -> Iterator[list[TickRecorder]]:
         return real(**{**kwargs, "extra_services": [recorder]})
 
     backtest_module.Pipeline = with_recorder  # type: ignore[assignment,misc]
+    if discard:
+        recorder_module.TickWriter = DiscardingWriter  # type: ignore[misc]
     try:
         yield recorders
     finally:
         backtest_module.Pipeline = real  # type: ignore[misc]
+        recorder_module.TickWriter = TickWriter  # type: ignore[misc]
+
+
+MODES = ("off", "consume", "on")
 
 
 def pipeline_cost(ticks: int, runs: int, seed: int) -> dict[str, Any]:
-    """Interleaved off/on runs; wall-clock throughput and ticks per CPU second (every
-    thread of the process: the writer thread's work counts), medians compared."""
-    runs_by_mode: dict[str, list[Any]] = {"off": [], "on": []}
+    """Interleaved off/consume/on runs; wall-clock throughput and ticks per CPU second
+    (every thread of the process: the writer thread's work counts), medians compared."""
+    runs_by_mode: dict[str, list[Any]] = {mode: [] for mode in MODES}
     recorded: list[int] = []
     for _ in range(runs):
         runs_by_mode["off"].append(one_run(ticks, seed, 256))
-        with tempfile.TemporaryDirectory() as scratch, recording(Path(scratch)) as recorders:
-            runs_by_mode["on"].append(one_run(ticks, seed, 256))
-            recorded.append(recorders[0].recorded)
+        for mode in MODES[1:]:
+            with (
+                tempfile.TemporaryDirectory() as scratch,
+                recording(Path(scratch), discard=mode == "consume") as recorders,
+            ):
+                runs_by_mode[mode].append(one_run(ticks, seed, 256))
+                recorded.append(recorders[0].recorded)
     report: dict[str, Any] = {"ticks": ticks}
     for mode, results in runs_by_mode.items():
         report[f"{mode}_ticks_per_s_median"] = round(
@@ -113,9 +165,10 @@ def pipeline_cost(ticks: int, runs: int, seed: int) -> dict[str, Any]:
             statistics.median(r.ticks / r.cpu_seconds for r in results)
         )
         report[f"{mode}_runs"] = [round(r.ticks_per_s) for r in results]
-    for figure in ("ticks_per_s", "ticks_per_cpu_s"):
-        off, on = report[f"off_{figure}_median"], report[f"on_{figure}_median"]
-        report[f"cost_pct_{figure}"] = round(100 * (1 - on / off), 1)
+    for mode in MODES[1:]:
+        for figure in ("ticks_per_s", "ticks_per_cpu_s"):
+            off, on = report[f"off_{figure}_median"], report[f"{mode}_{figure}_median"]
+            report[f"{mode}_cost_pct_{figure}"] = round(100 * (1 - on / off), 1)
     report["every_tick_recorded"] = all(count == ticks for count in recorded)
     return report
 
@@ -130,12 +183,14 @@ def main() -> None:
     args = parser.parse_args()
     ticks = simulated(args.ticks, args.seed)
     store = [write_and_load(ticks, args.batch) for _ in range(3)]
+    convert = convert_cost(ticks[: args.batch], runs=5)
     del ticks
     report = {
         "benchmark": "tick_store",
         "ticks": args.ticks,
         "batch": args.batch,
         **{key: statistics.median(run[key] for run in store) for key in store[0]},
+        "convert": convert,
         "pipeline": pipeline_cost(args.pipeline_ticks, args.runs, args.seed),
         "python": platform.python_version(),
     }
