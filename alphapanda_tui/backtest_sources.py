@@ -1,16 +1,17 @@
 """Where ``alphapanda backtest`` gets recorded ticks: a day of the tick store
 (``--day DATE``) or one Parquet / Arrow-stream tick file (``--ticks FILE``).
 
-Both load as columns and run the replay rules on whole columns
+Both load as columns and run the replay rules on them
 (``engine.market.feeds.column_checks``): bad rows become dead letters, as in a CSV. The
-files are read when the run starts (``TickStream.open_ticks``), so the backtest's time
-includes loading them; what can be refused cheaply (no such day, another schema) is
-refused before, as a usage error.
+files are read as the run goes (``TickStream.open_ticks``), a chunk of rows at a time,
+each dropped once its ticks are out, so a long day replays in the memory of a short one
+and the backtest's time includes loading; what can be refused cheaply (no such day,
+another schema) is refused before, as a usage error.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -22,11 +23,11 @@ from alphapanda_tui.errors import UsageError
 from alphapanda_tui.tick_store import ticks_root
 from engine.backtest import SyntheticTicks, TickFile, TickSource, TickStream
 from engine.instruments.registry import InstrumentRegistry
-from engine.market.feeds.column_checks import validated_ticks
+from engine.market.feeds.column_checks import validated_chunks
 from engine.market.feeds.stream import TickItems
 from storage.ticks.columns import TickFileError, check_tick_file, is_columnar, table_columns
 from storage.ticks.layout import day_dir, segments, stored_days
-from storage.ticks.reader import read_day, read_segment
+from storage.ticks.reader import iter_day_tables, iter_segment_tables
 
 
 def source_of_args(settings: Any, registry: InstrumentRegistry, args: Any) -> TickSource:
@@ -71,7 +72,7 @@ def recorded_day(
         raise UsageError(f"{wanted}; recorded days: {listing}")
 
     def open_ticks() -> TickItems:
-        return _checked(lambda: read_day(root, day), registry, price_band_pct)
+        return _checked(lambda: iter_day_tables(root, day), registry, price_band_pct)
 
     return TickStream(open_ticks, label=f"day:{day.isoformat()}")
 
@@ -84,17 +85,15 @@ def columnar_file(path: Path, registry: InstrumentRegistry, price_band_pct: Deci
         raise UsageError(str(exc)) from None
 
     def open_ticks() -> TickItems:
-        return _checked(lambda: read_segment(path), registry, price_band_pct)
+        return _checked(lambda: iter_segment_tables(path), registry, price_band_pct)
 
     return TickStream(open_ticks, label=f"file:{path}")
 
 
 def _checked(
-    read: Callable[[], pa.Table], registry: InstrumentRegistry, price_band_pct: Decimal
+    read: Callable[[], Iterable[pa.Table]], registry: InstrumentRegistry, price_band_pct: Decimal
 ) -> TickItems:
-    """The table ``read`` returns, as checked ticks. The table is dropped as soon as its
-    columns are out and Arrow hands its freed pages back: decoding a file holds about
-    twice the columns' size, which would otherwise stay resident for the whole replay."""
-    columns = table_columns(read())
-    pa.default_memory_pool().release_unused()
-    return validated_ticks(columns, registry, price_band_pct=price_band_pct)
+    """The tables ``read`` yields, in turn, as checked ticks: each table is decoded when
+    the replay reaches it and dropped once its ticks are out."""
+    columns = (table_columns(table) for table in read())
+    return validated_chunks(columns, registry, price_band_pct=price_band_pct)

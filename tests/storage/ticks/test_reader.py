@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import pyarrow as pa
+import pytest
+
+from engine.events.payloads import Tick
 from storage.ticks.layout import ist_day
-from storage.ticks.reader import iter_day_ticks, list_days, read_day
+from storage.ticks.reader import iter_day_tables, iter_day_ticks, list_days, read_day
 from tests.storage.ticks.support import DAY_START_NS, make_ticks, write_parquet, write_stream
 
 DAY = ist_day(DAY_START_NS)
@@ -71,6 +76,31 @@ def test_list_days_counts_ticks_instruments_bytes_and_the_time_span(tmp_path: Pa
     assert summaries[0].first_ts == first[0].exchange_ts
     assert summaries[0].last_ts == first[-1].exchange_ts
     assert summaries[0].bytes == (tmp_path / DAY.isoformat() / "seg.arrows").stat().st_size
+
+
+def segments_in_turn(day: Path, ticks: list[Tick]) -> None:
+    write_parquet(day / "091500-1-0001.parquet", ticks[:20])
+    write_stream(day / "091500-1-0002.arrows", [ticks[20:23], ticks[23:35], ticks[35:]])
+
+
+def segments_overlapping(day: Path, ticks: list[Tick]) -> None:
+    write_parquet(day / "091500-1-0001.parquet", ticks[10:20])
+    write_stream(day / "091500-1-0002.arrows", [ticks[20:], ticks[:10]])
+
+
+@pytest.mark.parametrize("layout", [segments_in_turn, segments_overlapping])
+@pytest.mark.parametrize("rows", [1, 7, 64])
+def test_a_day_read_a_chunk_at_a_time_is_the_whole_day_in_order(
+    tmp_path: Path, layout: Callable[[Path, list[Tick]], None], rows: int
+) -> None:
+    layout(tmp_path / DAY.isoformat(), make_ticks(50))
+
+    chunks = list(iter_day_tables(tmp_path, DAY, rows=rows))
+
+    assert rows >= 50 or max(c.num_rows for c in chunks) < 50  # never the day in one piece
+    assert pa.concat_tables(chunks).equals(read_day(tmp_path, DAY))
+    tcs = list(iter_day_tables(tmp_path, DAY, symbols=["NSE:TCS"], rows=rows))
+    assert pa.concat_tables(tcs).equals(read_day(tmp_path, DAY, symbols=["NSE:TCS"]))
 
 
 def test_a_missing_store_lists_no_days_and_reads_no_ticks(tmp_path: Path) -> None:
