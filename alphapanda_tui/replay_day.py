@@ -7,12 +7,14 @@ the in-process bus and no Redis cache (a replay never reaches a cluster or the r
 attached consoles watch) and tick recording off (a replay must not overwrite or double the
 day it replays). The trader's paper and live databases are never opened. The replay's
 orders stay in that directory afterwards: ``alphapanda --home <home>/replays/<DATE>
-orders`` lists them.
+orders --all`` lists them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import asyncio
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from alphapanda_tui import engine_config
 from alphapanda_tui.errors import UsageError
 from alphapanda_tui.runtime import EngineRuntime
 from alphapanda_tui.settings import Settings
+from alphapanda_tui.tick_store import SIMULATED_DIR
 from engine.bus.base import EventBus
 from engine.events.payloads import Tick
 from engine.instruments import InstrumentRegistry
@@ -28,32 +31,52 @@ from engine.market.feeds.paced_replay import PacedReplayFeed, ReplayClock
 from engine.read_model.run_clock import RunClock
 
 REPLAYS_DIR = "replays"
-REPLAY_DB = "replay.db"
+REPLAY_DB = "alphapanda.db"  # the default name: `--home <replay home>` commands find it
 
 
-def ticks_root(settings: Settings) -> Path:
-    """Where the tick store keeps its days (``ALPHAPANDA_TICKS__DIR``, else ``<home>/ticks``)."""
-    configured = getattr(getattr(settings, "ticks", None), "dir", None)
-    return Path(configured) if configured else settings.home / "ticks"
+@dataclass(frozen=True, slots=True)
+class RecordedDay:
+    """A day the tick store holds: where, which, and its first tick's time (UTC ns)."""
+
+    root: Path
+    day: date
+    first_ts: int
 
 
-def recorded_day(root: Path, text: str) -> tuple[date, int]:
-    """The day ``text`` names and its first tick's time; ``UsageError`` (exit 2) listing
-    the recorded days when it is not a date or nothing of it was recorded."""
+def tick_stores(settings: Settings) -> tuple[Path, Path]:
+    """Where recorded days are looked for: the real market's store first, then the
+    simulated market's (kept apart by ``alphapanda_tui.tick_store``)."""
+    configured = settings.ticks.dir
+    base = configured.expanduser() if configured else settings.home / "ticks"
+    return base, base / SIMULATED_DIR
+
+
+def recorded_day(roots: Sequence[Path], text: str) -> RecordedDay:
+    """The day ``text`` names, from the first store that holds it; ``UsageError`` (exit 2)
+    listing the recorded days when it is not a date or nothing of it was recorded."""
     from storage.ticks.reader import list_days
 
-    days = list_days(root)
-    recorded = [d for d in days if d.ticks and d.first_ts is not None]
-    listing = ", ".join(d.day.isoformat() for d in recorded) or f"none under {root}"
+    found = [
+        RecordedDay(root, summary.day, summary.first_ts)
+        for root in roots
+        for summary in list_days(root)
+        if summary.ticks and summary.first_ts is not None
+    ]
+    listing = ", ".join(_named(found_day, roots) for found_day in found) or "none"
     try:
         day = date.fromisoformat(text)
     except ValueError:
         wanted = f"--replay wants a date YYYY-MM-DD, got {text!r}"
         raise UsageError(f"{wanted}; recorded days: {listing}") from None
-    for summary in recorded:
-        if summary.day == day and summary.first_ts is not None:
-            return day, summary.first_ts
+    for recorded in found:
+        if recorded.day == day:
+            return recorded
     raise UsageError(f"no ticks recorded on {day.isoformat()}; recorded days: {listing}")
+
+
+def _named(recorded: RecordedDay, roots: Sequence[Path]) -> str:
+    simulated = recorded.root != roots[0]
+    return recorded.day.isoformat() + (" (simulated market)" if simulated else "")
 
 
 def replay_settings(settings: Settings, day: date) -> Settings:
@@ -68,9 +91,7 @@ def replay_settings(settings: Settings, day: date) -> Settings:
         "bus": settings.bus.model_copy(update={"backend": "memory"}),
         "redis": settings.redis.model_copy(update={"url": None}),
     }
-    ticks = getattr(settings, "ticks", None)
-    if ticks is not None:
-        update["ticks"] = ticks.model_copy(update={"record": False})
+    update["ticks"] = settings.ticks.model_copy(update={"record": False})
     return settings.model_copy(update=update)
 
 
@@ -124,9 +145,15 @@ class ReplayRuntime(EngineRuntime):
             day=self._day,
             clock=self._replay_clock,
             on_status=self.read_model.set_replay,
+            ready=self._consumers_joined,
         )
         self.read_model.set_replay(self.replay.replay_status())
         return self.replay
+
+    async def _consumers_joined(self) -> None:
+        while self.pipeline is None:  # the feed is built before the pipeline it joins
+            await asyncio.sleep(0.01)
+        await self.pipeline.wait_ready()
 
 
 def build_replay_runtime(
@@ -134,12 +161,12 @@ def build_replay_runtime(
 ) -> ReplayRuntime:
     """The console's engine for ``--replay DATE``: exit 2 (listing the recorded days)
     when the day was not recorded."""
-    root = ticks_root(settings)
-    day, first_ts = recorded_day(root, day_text)
-    isolated = replay_settings(settings, day)
+    recorded = recorded_day(tick_stores(settings), day_text)
+    isolated = replay_settings(settings, recorded.day)
     fresh_store(isolated)
-    clock = ReplayClock(first_ts, speed=speed)
-    return ReplayRuntime(isolated, day=day, ticks=day_ticks(root, day), clock=clock, **kwargs)
+    clock = ReplayClock(recorded.first_ts, speed=speed)
+    ticks = day_ticks(recorded.root, recorded.day)
+    return ReplayRuntime(isolated, day=recorded.day, ticks=ticks, clock=clock, **kwargs)
 
 
 def day_ticks(root: Path, day: date) -> Iterator[Tick]:

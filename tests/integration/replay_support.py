@@ -1,8 +1,8 @@
 """A recorded day for replay tests: a seeded simulated paper session, recorded through the
 real tick recorder into ``<home>/ticks``, and the orders that session made.
 
-Both the recording session and a replay can be run in lockstep (each tick through the
-whole pipeline before the next), so "the replay reproduces the session" is a property of
+The recording session runs in lockstep (each tick through the whole pipeline before the
+next), as a replay always does, so "the replay reproduces the session" is a property of
 the engine, not of how loaded the machine is.
 """
 
@@ -13,16 +13,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
-from alphapanda_tui.replay_day import (
-    ReplayRuntime,
-    day_ticks,
-    fresh_store,
-    recorded_day,
-    replay_settings,
-    ticks_root,
-)
+from alphapanda_tui.replay_day import build_replay_runtime
 from alphapanda_tui.runtime import EngineRuntime, Ports
 from alphapanda_tui.settings import Settings, load_settings
 from alphapanda_tui.store_opening import open_store
@@ -31,7 +23,6 @@ from engine.bus.memory import MemoryBus
 from engine.domain.records import OrderRecord
 from engine.events.types import Broker, OrderStatus
 from engine.instruments import InstrumentRegistry
-from engine.market.feeds.paced_replay import PacedReplayFeed, ReplayClock
 from engine.market.feeds.simulated import SimulatedFeed, SimulatedFeedConfig
 from engine.memory_store import MemoryTradingStore
 from storage.ticks.recorder import RecorderConfig, TickRecorder
@@ -142,30 +133,10 @@ async def record_session(home: Path) -> list[OrderLine]:
     return order_lines(store.orders.values())
 
 
-class LockstepReplay(ReplayRuntime):
-    """The replay runtime with each tick through the whole pipeline before the next."""
-
-    def _feed(self, bus: EventBus, registry: InstrumentRegistry) -> PacedReplayFeed:
-        feed = super()._feed(bus, registry)
-        assert isinstance(bus, MemoryBus)  # a replay is always on the in-process bus
-        feed.pause_every(1, lockstep(bus))
-        return feed
-
-
-def lockstep_replay(home: Path, **kwargs: Any) -> LockstepReplay:
-    """``build_replay_runtime`` at max speed, in lockstep."""
-    settings = replay_test_settings(home)
-    root = ticks_root(settings)
-    day, first_ts = recorded_day(root, DAY.isoformat())
-    isolated = replay_settings(settings, day)
-    fresh_store(isolated)
-    clock = ReplayClock(first_ts, speed=None)
-    return LockstepReplay(isolated, day=day, ticks=day_ticks(root, day), clock=clock, **kwargs)
-
-
 async def replay_orders(home: Path) -> list[OrderLine]:
-    """Replay the recorded day to its end on its own store; the orders that store holds."""
-    runtime = lockstep_replay(home)
+    """Replay the recorded day at max speed to its end on its own store (the console's
+    ``--replay DATE --speed max``); the orders that store holds."""
+    runtime = build_replay_runtime(replay_test_settings(home), DAY.isoformat(), speed=None)
     await runtime.start()
     try:
         await eventually(lambda: runtime.replay is not None and runtime.replay.ended, timeout=120)

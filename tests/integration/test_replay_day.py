@@ -37,7 +37,7 @@ async def test_a_replayed_day_reproduces_the_recorded_sessions_orders(tmp_path: 
     # the replay recorded nothing: the day it replayed is byte for byte what it was
     assert _fingerprint(home / "ticks") == ticks_before
     # its state is under replays/<DATE>, never the trader's own database or pid file
-    assert (home / "replays" / DAY.isoformat() / "replay.db").is_file()
+    assert (home / "replays" / DAY.isoformat() / "alphapanda.db").is_file()
     assert not (home / "alphapanda.db").exists()
     assert not (home / "engine.pid").exists()
 

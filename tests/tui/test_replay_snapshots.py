@@ -21,13 +21,14 @@ from alphapanda_tui.replay_day import (
     fresh_store,
     recorded_day,
     replay_settings,
-    ticks_root,
+    tick_stores,
 )
 from engine.market.feeds.paced_replay import ReplayClock
 from tests.helpers import eventually
 from tests.integration.replay_support import DAY, replay_test_settings
 from tests.tui.test_replay_console import record_day
 from tests.tui.test_snapshots import SSH, WIDE
+from widgets.orders_table import OrdersTable
 
 STEPS = 60  # fifteen rounds of the four instruments: the strategies have traded by then
 
@@ -35,12 +36,12 @@ STEPS = 60  # fifteen rounds of the four instruments: the strategies have traded
 def _paused_replay(home: Path) -> tuple[AlphaPandaApp, ReplayRuntime]:
     record_day(home)
     settings = replay_test_settings(home)
-    root = ticks_root(settings)
-    day, first_ts = recorded_day(root, DAY.isoformat())
-    isolated = replay_settings(settings, day)
+    recorded = recorded_day(tick_stores(settings), DAY.isoformat())
+    isolated = replay_settings(settings, recorded.day)
     fresh_store(isolated)
-    clock = ReplayClock(first_ts, speed=10.0, paused=True, monotonic_ns=lambda: 0)
-    runtime = ReplayRuntime(isolated, day=day, ticks=day_ticks(root, day), clock=clock)
+    clock = ReplayClock(recorded.first_ts, speed=10.0, paused=True, monotonic_ns=lambda: 0)
+    ticks = day_ticks(recorded.root, recorded.day)
+    runtime = ReplayRuntime(isolated, day=recorded.day, ticks=ticks, clock=clock)
     return make_app(runtime, operator="trader@desk"), runtime
 
 
@@ -60,6 +61,10 @@ def _stepped(runtime: ReplayRuntime) -> Callable[[Pilot], Awaitable[None]]:
             lambda: model.components and all(c.lag == 0 for c in model.components.values())
         )
         pilot.app.refresh_from_model(True)  # type: ignore[attr-defined]
+        # The table follows its cursor row as newer orders land above it, as far as a
+        # frame saw them: show the newest first, as a trader pressing Home would.
+        dashboard = pilot.app.dashboard  # type: ignore[attr-defined]
+        dashboard.query_one("#orders", OrdersTable).action_cursor_first()
         await pilot.wait_for_scheduled_animations()
         await pilot.pause()
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -28,6 +28,9 @@ from engine.events.types import ComponentStatus
 from engine.market.feeds.base import FeedService, RejectedRow, log
 from engine.waiting import set_within
 
+CATCH_UP_S = 0.1  # a late tick is caught up; a clock held back longer goes on from there
+_SPIN_POLLS = 64  # yields before the drain wait turns to sleeping (a database write)
+_DRAIN_POLL_S = 0.001
 # The speed ladder the + and - keys climb; None is "max": as fast as the pipeline takes.
 SPEEDS: tuple[float | None, ...] = (1.0, 2.0, 5.0, 10.0, 60.0, None)
 
@@ -96,7 +99,7 @@ class ReplayClock:
         self._monotonic_ns = monotonic_ns
         self._base_ns = start_ns  # replayed time at ``_anchor``
         self._anchor = monotonic_ns()
-        self._limit_ns: int | None = None  # the next tick not yet published
+        self._limit_ns: int | None = start_ns  # the next tick not yet published
         self.speed = speed
         self.paused = paused
 
@@ -122,7 +125,17 @@ class ReplayClock:
         self.paused = paused
 
     def hold_at(self, ts_ns: int | None) -> None:
-        """Never run past ``ts_ns`` (the next tick) until it is published; None: no limit."""
+        """Never run past ``ts_ns`` (the next tick) until it is published; None: no limit.
+
+        A clock held at the previous limit for longer than ``CATCH_UP_S`` of real time (a
+        pipeline slower than the speed, the engine starting) goes on from that limit: the
+        time lost waiting is not made up in a burst of ticks.
+        """
+        limit, speed = self._limit_ns, self.speed
+        if limit is not None and speed is not None and not self.paused:
+            moved = self._base_ns + int((self._monotonic_ns() - self._anchor) * speed)
+            if moved - limit > CATCH_UP_S * NS_PER_S * speed:
+                self._rebase(limit)
         self._limit_ns = ts_ns
 
     def reach(self, ts_ns: int) -> None:
@@ -151,13 +164,17 @@ class PacedReplayFeed(FeedService):
         day: date,
         clock: ReplayClock,
         on_status: Callable[[ReplayStatus], None] | None = None,
+        ready: Callable[[], Awaitable[None]] | None = None,
         name: str = "replay-feed",
     ) -> None:
+        """``ready``: awaited before the first tick (the pipeline's consumers have joined,
+        so no strategy misses the day's opening ticks)."""
         super().__init__(name=name, bus=bus, clock=clock)
         self.replay_clock = clock
         self.day = day
         self.ticks = ticks
         self.on_status = on_status
+        self._ready = ready
         self.ended = False
         self._steps = 0  # ticks granted by "step" while paused
         self._changed = asyncio.Event()  # a control changed: the waiting tick re-checks
@@ -213,6 +230,9 @@ class PacedReplayFeed(FeedService):
         self.status = ComponentStatus.RUNNING
         log.info("producer started", extra={"feed": self.name, "day": self.day.isoformat()})
         until_pause = self._pause_every  # at max speed: let the consumers and console run
+        if self._ready is not None:
+            await self._ready()
+            self._ready = None
         try:
             for item in self._source():
                 if not isinstance(item, Tick):
@@ -220,6 +240,7 @@ class PacedReplayFeed(FeedService):
                 if not await self._wait_for(item.exchange_ts):
                     break
                 await self._publish(item)
+                await self._handled()
                 until_pause -= 1
                 if not until_pause:
                     until_pause = self._pause_every
@@ -236,6 +257,20 @@ class PacedReplayFeed(FeedService):
             await self.bus.publish(topics.MARKET_TICKS, waiting, waiting.key)
             self.published += 1
             self.last_event_ts = tick.exchange_ts
+
+    async def _handled(self) -> None:
+        """Wait until every consumer has handled the tick just published.
+
+        A replay never runs ahead of its own pipeline: at any speed each tick meets the
+        strategies, risk and the paper venue exactly as in the recorded session, so the
+        replay trades as the session did (a pipeline slower than the speed asked for holds
+        the clock back instead; "max" is as fast as that allows). Ahead, risk would count
+        orders still in flight as open and refuse signals the session had sent.
+        """
+        has_lag, polls = self.bus.has_lag, 0
+        while has_lag() and not self._stop_requested:
+            await asyncio.sleep(0 if polls < _SPIN_POLLS else _DRAIN_POLL_S)
+            polls += 1
 
     async def _wait_for(self, ts_ns: int) -> bool:
         """Wait until the tick at ``ts_ns`` is due; False when stopped first."""

@@ -72,6 +72,7 @@ class Replay:
 
     async def __aenter__(self) -> Replay:
         self.sub = await self.bus.subscribe([topics.MARKET_TICKS], "probe")
+        self.consumer = asyncio.create_task(self._consume())
         self.task = asyncio.create_task(self.feed.run())
         await eventually(lambda: self.feed.published > 0)  # running: stop() now ends it
         return self
@@ -79,13 +80,18 @@ class Replay:
     async def __aexit__(self, *_: object) -> None:
         self.feed.stop()
         await self.task
+        self.consumer.cancel()
+
+    async def _consume(self) -> None:
+        """A consumer as the pipeline's are: what it fetched it commits."""
+        while True:
+            records = await self.sub.fetch(1000, 0.01)
+            self.seen += [r.envelope.data for r in records]  # type: ignore[misc]
+            await self.sub.commit(records)
 
     async def published(self) -> int:
-        """Ticks out so far, once the feed has caught up with the clock."""
-        for _ in range(20):
-            await asyncio.sleep(0)
-        records = await self.sub.fetch(1000, 0.01)
-        self.seen += [r.envelope.data for r in records]  # type: ignore[misc]
+        """Ticks consumed so far, once the feed has caught up with the clock."""
+        await asyncio.sleep(0.05)
         return len(self.seen)
 
 
@@ -102,7 +108,9 @@ async def test_ticks_come_out_when_the_replayed_clock_reaches_them() -> None:
 
 async def test_speed_is_times_real_time() -> None:
     async with Replay(ticks_every(1.0, 30), speed=10.0) as replay:
-        replay.real.advance(1.0)  # ten replayed seconds
+        for _ in range(20):  # one real second, in steps the feed keeps up with
+            replay.real.advance(0.05)
+            await replay.published()
         await eventually(lambda: replay.feed.published == 11)
         assert replay.clock.now_ns() == OPEN + 10 * NS_PER_S
 
@@ -143,11 +151,20 @@ async def test_next_second_publishes_every_tick_up_to_it() -> None:
         assert replay.clock.now_ns() == OPEN + NS_PER_S
 
 
-async def test_a_slow_pipeline_holds_the_clock_at_the_next_tick() -> None:
-    async with Replay(ticks_every(1.0, 3)) as replay:
-        replay.clock.hold_at(OPEN + NS_PER_S)  # as the feed does while a tick waits
-        replay.real.advance(30)
-        assert replay.clock.now_ns() <= OPEN + 2 * NS_PER_S  # never far past unpublished ticks
+def test_the_clock_waits_at_the_next_unpublished_tick_and_does_not_make_up_the_wait() -> None:
+    real = RealTime()
+    clock = ReplayClock(OPEN, speed=1.0, monotonic_ns=real)
+    real.advance(30)  # the engine is still starting: nothing published yet
+    assert clock.now_ns() == OPEN
+    clock.hold_at(OPEN + 10 * NS_PER_S)  # the first tick is out; the next is 10 s later
+    assert clock.now_ns() == OPEN  # not OPEN + 10 s: the 30 s of waiting are not made up
+    real.advance(4)
+    assert clock.now_ns() == OPEN + 4 * NS_PER_S
+    real.advance(0.05)  # a feed a little late for a tick is caught up, not set back
+    clock.hold_at(OPEN + 4 * NS_PER_S)
+    assert clock.now_ns() == OPEN + 4 * NS_PER_S
+    clock.hold_at(OPEN + 20 * NS_PER_S)
+    assert clock.now_ns() == OPEN + 4 * NS_PER_S + NS_PER_S // 20
 
 
 async def test_max_speed_publishes_everything_and_the_day_ends_paused_at_its_last_tick() -> None:
@@ -160,6 +177,18 @@ async def test_max_speed_publishes_everything_and_the_day_ends_paused_at_its_las
         replay.feed.toggle_pause()  # nothing left to play: it stays ended
         replay.real.advance(10)
         assert replay.clock.now_ns() == ticks[-1].exchange_ts
+
+
+async def test_a_tick_goes_out_only_once_every_consumer_handled_the_one_before() -> None:
+    replay = Replay(ticks_every(0.001, 50), speed=None)
+    slow = await replay.bus.subscribe([topics.MARKET_TICKS], "slow")  # fetches nothing yet
+    async with replay:
+        await asyncio.sleep(0.05)
+        assert replay.feed.published == 1  # the second waits for "slow" to handle the first
+        assert replay.clock.now_ns() == OPEN  # and so does the replayed clock
+        while not replay.feed.finished.is_set():
+            await slow.commit(await slow.fetch(1000, 0.01))
+        assert await replay.published() == 50
 
 
 async def test_every_control_reports_its_status() -> None:
