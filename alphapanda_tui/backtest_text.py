@@ -142,7 +142,7 @@ def report_renderables(summary: dict[str, Any], report: dict[str, Any], width: i
         instruments.add_row(
             row["symbol"],
             pnl(row["pnl"]),
-            _amount(row["realized_pnl"]),
+            pnl(row["realized_pnl"]),
             _amount(row["charges"]),
             str(row["trips"]),
         )

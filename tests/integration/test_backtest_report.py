@@ -177,7 +177,8 @@ def test_at_80_columns_no_money_is_cut_and_each_round_trip_is_one_line(
 ) -> None:
     from engine.money import amount, signed_amount
 
-    trips = summary_of(backtest(*RUN, "--json"))["report"]["trade_list"]  # type: ignore[index]
+    report = summary_of(backtest(*RUN, "--json"))["report"]
+    trips = report["trade_list"]  # type: ignore[index]
     monkeypatch.setenv("COLUMNS", "80")  # an 80-column terminal, or a pipe told its width
     text = backtest(*RUN).stdout
 
@@ -187,3 +188,6 @@ def test_at_80_columns_no_money_is_cut_and_each_round_trip_is_one_line(
         entry, net = amount(Decimal(trip["entry_price"])), signed_amount(Decimal(trip["net_pnl"]))
         assert any(entry in line and line.rstrip().endswith(net) for line in lines), (trip, text)
     assert "(IST)" in text  # the trips' and the drawdown's times say their zone
+    for row in report["per_instrument"]:  # type: ignore[index]
+        realized = signed_amount(Decimal(row["realized_pnl"]))  # signed, as P&L beside it
+        assert any(row["symbol"] in line and f" {realized} " in line for line in lines), text
