@@ -29,13 +29,13 @@ EMPTY_TEXT = "No backtests saved yet: `alphapanda backtest --strategy NAME ...` 
 COLUMNS = (
     "ran (IST)",
     "strategy",
-    "source",
     "ticks",
     "net P&L",
     "trips",
     "win",
     "max DD",
     "Sharpe",
+    "source",  # last: a candle run's is long, and it must not push the figures off screen
 )
 WIDE = 100  # narrower terminals (80x24 over SSH) get the table without its source column
 
@@ -59,7 +59,7 @@ def figures(run: SavedBacktest) -> list[str]:
     """The selected run's headline figures, each a label with its value."""
     report = run.report
     return [
-        str(run.summary["strategy"]),
+        f"{run.summary['strategy']} on {run.summary['source']}",
         f"net {signed_amount(Decimal(report['net_pnl']))} "
         f"({report['return_pct']}% of {amount(Decimal(report['capital']))})",
         f"max drawdown {amount(Decimal(report['max_drawdown']))}",
@@ -141,13 +141,13 @@ class BacktestsScreen(Screen[None]):
         return [
             ran_at(run.name),
             str(summary["strategy"]),
-            str(summary["source"]),
             Text(f"{summary['ticks']:,}", justify="right"),
             signed_money(Decimal(report["net_pnl"]), self.palette),
             Text(str(report["trips"]), justify="right"),
             Text(_fraction(report["win_rate"]), justify="right"),
             signed_money(Decimal(report["max_drawdown"]), self.palette),
             Text(_ratio(report["sharpe"]), justify="right"),
+            str(summary["source"]),
         ]
 
     @on(DataTable.RowHighlighted, "#backtests-table")

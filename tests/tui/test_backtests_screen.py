@@ -80,11 +80,13 @@ async def test_shift_b_lists_the_saved_runs_and_the_cursor_picks_the_curve(
     await eventually(lambda: table.row_count == 2)
 
     assert [table.get_row_at(i)[1] for i in range(2)] == ["momentum", "ema-cross"]  # newest first
-    await eventually(lambda: "momentum · net -3,600.00" in str(figures.render()))
+    await eventually(lambda: "momentum on synthetic:50000 · net -3,600.00" in str(figures.render()))
     assert "P&L since the start" in str(chart.render())
 
     await console.pilot.press("down")
-    await eventually(lambda: "ema-cross · net +3,100.00" in str(figures.render()))
+    await eventually(
+        lambda: "ema-cross on synthetic:20000 · net +3,100.00" in str(figures.render())
+    )
     await console.pilot.press("escape")
     assert console.app.screen is console.app.dashboard
 
@@ -113,7 +115,32 @@ async def test_a_terminal_narrowed_to_80_columns_keeps_every_figure_in_view(
 
     await console.pilot.resize_terminal(120, 40)
     await eventually(lambda: "source" in labels())
-    assert table.get_row_at(0)[2] == "synthetic:50000"
+    assert table.get_row_at(0)[-1] == "synthetic:50000"
+
+
+async def test_a_long_source_never_pushes_the_figures_off_screen(
+    console: Console, tmp_path: Path
+) -> None:
+    """A candle run's source names every instrument and both dates; at 120 columns it
+    used to push win rate, drawdown and Sharpe past the right edge."""
+    archive = archive_with_two_runs(tmp_path / "backtests")
+    source = "candles:5minute:NSE:INFY,NSE:RELIANCE,NSE:HDFCBANK:2024-01-01..2024-03-31"
+    archive.save(
+        _summary("ema-cross", 4_800) | {"source": source},
+        _report("8943.75", ["1000000", "1008943.75"], "2.88"),
+        datetime(2026, 12, 7, 6, 0, tzinfo=UTC),
+    )
+    console.app.backtest_archive = archive
+    await console.pilot.press("B")
+    table = console.app.screen.query_one("#backtests-table", DataTable)
+    await eventually(lambda: table.row_count == 3)
+    await console.pilot.pause()
+
+    header = next(line for line in screen_text(console.app).splitlines() if "ran (IST)" in line)
+    for column in ("net P&L", "win", "max DD", "Sharpe"):
+        assert column in header, header
+    figures = str(console.app.screen.query_one("#backtests-figures", Static).render())
+    assert source in figures.replace("\n", "")  # the whole source, above the chart
 
 
 async def test_a_run_is_listed_at_its_time_in_ist(console: Console, tmp_path: Path) -> None:
