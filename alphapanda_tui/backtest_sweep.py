@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from alphapanda_tui.errors import UsageError
 
 RANKS = ("net_pnl", "sharpe", "sortino", "profit_factor", "win_rate", "max_drawdown")
-OUTCOME = ("ticks", "signals", "orders", "fills", "rejections", "realized_pnl", "charges")
+OUTCOME = ("source", "ticks", "signals", "orders", "fills", "rejections", "realized_pnl", "charges")
 
 
 def configure_sweep(parser: argparse.ArgumentParser) -> None:
@@ -168,7 +168,8 @@ def sweep(args: argparse.Namespace, settings: Any, base: Any, source: Any) -> in
     if args.json:
         print(json.dumps({"rank_by": args.rank_by, "runs": outcomes}))
     else:
-        _print_table(outcomes, args.rank_by)
+        title = f"Sweep of {base.name} on {outcomes[0]['source']}, ranked by {args.rank_by}"
+        _print_table(outcomes, title)
     return 0
 
 
@@ -176,18 +177,18 @@ def _label(params: dict[str, Any]) -> str:
     return " ".join(f"{k}={v}" for k, v in params.items())
 
 
-def _print_table(outcomes: list[dict[str, Any]], rank_by: str) -> None:
+def _print_table(outcomes: list[dict[str, Any]], title: str) -> None:
     from alphapanda_tui.backtest_text import fitted_table, report_console
 
     console = report_console()
-    build = partial(_sweep_table, outcomes, rank_by)
+    build = partial(_sweep_table, outcomes, title)
     console.print(fitted_table(build, SWEEP_OPTIONAL, console.width))
 
 
 SWEEP_OPTIONAL = ("Sortino", "charges", "PF", "trips")  # left out in this order when narrow
 
 
-def _sweep_table(outcomes: list[dict[str, Any]], rank_by: str, left_out: frozenset[str]) -> Any:
+def _sweep_table(outcomes: list[dict[str, Any]], title: str, left_out: frozenset[str]) -> Any:
     from rich.text import Text
 
     from alphapanda_tui.backtest_text import percent, pnl, ratio, report_table
@@ -195,7 +196,7 @@ def _sweep_table(outcomes: list[dict[str, Any]], rank_by: str, left_out: frozens
 
     columns = ("#", "parameters", "net P&L", "trips", "win rate", "PF", "max DD", "Sharpe")
     shown = [c for c in (*columns, "Sortino", "charges") if c not in left_out]
-    table = report_table(f"Sweep ranked by {rank_by}", *shown)
+    table = report_table(title, *shown)
     for rank, o in enumerate(outcomes, start=1):
         cells: dict[str, str | Text] = {
             "#": str(rank),

@@ -77,7 +77,8 @@ def test_the_cli_sweep_is_deterministic_and_skips_what_the_strategy_refuses() ->
     assert nets == sorted(nets, reverse=True)
 
     table = backtest(*GRID, "fast=5,30", "slow=20,40")
-    assert "Sweep ranked by net_pnl" in table.stdout and "fast=30 slow=40" in table.stdout
+    assert "Sweep of ema-cross on synthetic:4000, ranked by net_pnl" in table.stdout
+    assert "fast=30 slow=40" in table.stdout
 
 
 def test_a_grid_with_no_valid_combination_or_an_unknown_parameter_is_refused() -> None:
