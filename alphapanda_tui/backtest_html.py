@@ -12,6 +12,7 @@ from html import escape
 from typing import Any
 
 from alphapanda_tui.backtest_text import headline_rows
+from engine.clock import IST, ns_to_datetime
 from engine.money import amount, signed_amount
 
 CHART_W, CHART_H, PAD = 900, 260, 40
@@ -23,8 +24,11 @@ td:first-child,th:first-child{text-align:left}tr:nth-child(even){background:#f3f
 """
 
 
-def svg_line_chart(values: list[Decimal], title: str, colour: str) -> str:
-    """A polyline of ``values`` in sample order, its range on the y axis; empty under 2."""
+def svg_line_chart(
+    values: list[Decimal], title: str, colour: str, times: tuple[str, str] = ("", "")
+) -> str:
+    """A polyline of ``values`` in sample order, its range on the y axis and ``times`` (the
+    first and last sample's times) under its ends; empty under 2."""
     if len(values) < 2:
         return f"<p>{escape(title)}: not enough samples to draw.</p>"
     low, high = min(values), max(values)
@@ -40,6 +44,8 @@ def svg_line_chart(values: list[Decimal], title: str, colour: str) -> str:
         f'<text x="{PAD}" y="22">{escape(title)}</text>'
         f'<text x="{CHART_W - PAD}" y="{PAD - 4}" text-anchor="end">{high:,.2f}</text>'
         f'<text x="{CHART_W - PAD}" y="{CHART_H - PAD + 16}" text-anchor="end">{low:,.2f}</text>'
+        f'<text x="{PAD}" y="{CHART_H - 8}">{escape(times[0])}</text>'
+        f'<text x="{CHART_W - PAD}" y="{CHART_H - 8}" text-anchor="end">{escape(times[1])}</text>'
         f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{points}"/></svg>'
     )
 
@@ -122,6 +128,10 @@ TRIP_COLUMNS: list[Column] = [
 ]
 
 
+def _sample_time(ts: int) -> str:
+    return ns_to_datetime(ts, IST).strftime("%Y-%m-%d %H:%M:%S IST")
+
+
 def _rows_table(title: str, columns: list[Column], rows: list[dict[str, Any]]) -> str:
     return html_table(
         title,
@@ -131,12 +141,14 @@ def _rows_table(title: str, columns: list[Column], rows: list[dict[str, Any]]) -
 
 
 def report_page(summary: dict[str, Any], report: dict[str, Any]) -> str:
-    equities = [Decimal(e) for _ts, e in report["equity_curve"]]
+    curve = report["equity_curve"]
+    equities = [Decimal(e) for _ts, e in curve]
+    span = (_sample_time(curve[0][0]), _sample_time(curve[-1][0])) if curve else ("", "")
     sections = [
         f"<h1>Backtest: {escape(str(summary['strategy']))}</h1>",
         html_table("Summary", ["", ""], [list(row) for row in headline_rows(summary, report)]),
-        svg_line_chart(equities, "Equity, marked to market (₹)", "#1f5fbf"),
-        svg_line_chart(drawdowns(equities), "Drawdown from the running peak (₹)", "#b00020"),
+        svg_line_chart(equities, "Equity, marked to market (₹)", "#1f5fbf", span),
+        svg_line_chart(drawdowns(equities), "Drawdown from the running peak (₹)", "#b00020", span),
         _rows_table("P&L per day", DAY_COLUMNS, report["per_day"]),
         _rows_table("P&L per instrument", INSTRUMENT_COLUMNS, report["per_instrument"]),
         _rows_table("Automatic halts", HALT_COLUMNS, summary["halts"]),

@@ -115,6 +115,19 @@ def test_a_run_without_trades_says_so_instead_of_printing_empty_tables() -> None
     assert "symbol ┃ side" not in run.stdout and "-0┤" not in run.stdout
 
 
+def test_the_page_charts_say_when_the_curve_starts_and_ends(tmp_path: Path) -> None:
+    from engine.clock import IST, ns_to_datetime
+
+    page = tmp_path / "run.html"
+    curve = summary_of(backtest(*RUN, "--json"))["report"]["equity_curve"]  # type: ignore[index]
+    assert backtest(*RUN, "--report", str(page)).returncode == 0
+    html = page.read_text()
+
+    for ts in (curve[0][0], curve[-1][0]):
+        label = ns_to_datetime(ts, IST).strftime("%Y-%m-%d %H:%M:%S IST")
+        assert html.count(f">{label}</text>") == 2  # on the equity and the drawdown chart
+
+
 def test_each_run_is_archived_and_only_the_newest_are_kept(isolated_home: Path) -> None:
     os.environ["ALPHAPANDA_BACKTESTS__KEEP"] = "2"  # isolated_home's monkeypatch undoes
     try:
