@@ -10,21 +10,24 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 
 from alphapanda_tui.app import AlphaPandaApp, make_app
 from alphapanda_tui.replay_day import ReplayRuntime, build_replay_runtime
-from engine.events.types import OrderStatus, Product, Side, TradingMode
+from engine.clock import IST, ns_to_datetime
+from engine.events.types import OrderStatus, TradingMode
 from engine.instruments import load_default_registry
 from engine.market.feeds.paced_replay import PacedReplayFeed
 from engine.market.feeds.simulated import SimulatedFeedConfig, iter_ticks
-from engine.trading_state.manual import MANUAL_STRATEGY, OrderTicket
+from engine.trading_state.manual import MANUAL_STRATEGY
 from screens.kill_confirm import KillConfirmScreen
 from storage.ticks.writer import TickWriter
 from tests.helpers import eventually
 from tests.integration.replay_support import DAY, TRADED, replay_test_settings
+from tests.tui.test_order_ticket import _fill_in, _review, _send, _ticket
 
 DAY_TICKS = 2_000  # 500 one-second rounds of the four instruments: 09:15 to 09:23
 
@@ -163,12 +166,14 @@ async def test_the_kill_switch_halts_a_replay_and_orders_stop(replaying: ReplayC
     assert all(o.status is OrderStatus.REJECTED for o in new)  # the replay goes on, trading not
 
 
-async def test_a_manual_order_fills_on_the_replayed_market(replaying: ReplayConsole) -> None:
-    controls = replaying.runtime.controls
-    ticket = OrderTicket(side=Side.BUY, symbol="INFY", quantity=3, product=Product.MIS)
+async def test_a_ticket_from_b_fills_on_the_replayed_market(replaying: ReplayConsole) -> None:
+    console: Any = replaying  # the ticket helpers read only .app and .pilot
+    screen = await _ticket(console)
+    await _fill_in(console, screen, "INFY", "3")
+    await _review(console)
+    await _send(console)
 
-    coid = await controls.place_order(ticket, request_id="replay-1", operator="trader@desk")
-
+    coid = screen.client_order_id
     model = replaying.runtime.read_model
     await eventually(
         lambda: coid in model.orders and model.orders[coid].status is OrderStatus.FILLED,
@@ -177,3 +182,4 @@ async def test_a_manual_order_fills_on_the_replayed_market(replaying: ReplayCons
     )
     order = model.orders[coid]
     assert (order.strategy, order.filled_quantity) == (MANUAL_STRATEGY, 3)
+    assert ns_to_datetime(order.update_ts, IST).date() == DAY  # on the replayed day's clock
