@@ -43,6 +43,8 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     speed = getattr(args, "speed", None)
     if replay_day and getattr(args, "attach", False):
         raise UsageError("--replay and --attach cannot be combined")
+    if replay_day and getattr(args, "mode", None) == "live":
+        raise UsageError("--replay trades paper only: drop --mode live")
     if speed is not None and not replay_day:
         raise UsageError("--speed is the speed of a --replay")
     if replay_day:

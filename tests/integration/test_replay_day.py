@@ -83,3 +83,13 @@ def test_bad_replay_arguments_are_one_line_and_exit_2(
     assert status == 2
     assert message in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_replay_in_live_mode_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALPHAPANDA_ZERODHA__API_KEY", "key")  # live mode's own checks pass
+    monkeypatch.setenv("ALPHAPANDA_ZERODHA__API_SECRET", "secret")
+    status = main(["--home", str(tmp_path), "--mode", "live", "--replay", "2026-12-04"])
+    assert status == 2
+    assert "--replay trades paper only: drop --mode live" in capsys.readouterr().err
