@@ -1,6 +1,10 @@
 """Bars: the aggregator's throughput, and ema-cross on ticks against ema-cross on 5-minute
 bars through the same pipeline and the same seeded market. Prints one JSON object.
 
+``--by-interval`` also runs every bundled strategy on ticks and on each of
+``INTERVALS_TRIED`` once (the outcomes are deterministic): the evidence behind the
+bundled defaults' ``bars:`` (README, "Bars").
+
 Runs are interleaved (tick, bar, tick, bar, ...) and reported as medians, since the
 machine is shared. The outcome figures (signals, orders, charges, P&L) are deterministic:
 they show what bars do to churn, the speed figures what they cost.
@@ -51,15 +55,29 @@ def _fields(config: SimulatedFeedConfig) -> dict[str, Any]:
     return {name: getattr(config, name) for name in config.__dataclass_fields__}
 
 
-def backtest(bars: str, ticks: int) -> BacktestResult:
-    config = next(c for c in load_strategies() if c.name == "ema-cross")
+INTERVALS_TRIED = ("tick", "minute", "3minute", "5minute", "15minute")
+
+
+def backtest(bars: str, ticks: int, name: str = "ema-cross") -> BacktestResult:
+    config = next(c for c in load_strategies() if c.name == name)
     binding = build_strategy(config.model_copy(update={"bars": bars}), REGISTRY)
     return run_backtest(bindings=[binding], registry=REGISTRY, source=SyntheticTicks(ticks))
 
 
-def outcome(result: BacktestResult, rates: list[float]) -> dict[str, Any]:
+def by_interval(ticks: int) -> dict[str, dict[str, Any]]:
+    """Every bundled strategy's outcome on ticks and on each interval tried."""
     return {
-        "ticks_per_s_median": round(statistics.median(rates)),
+        config.name: {bars: _money(backtest(bars, ticks, config.name)) for bars in INTERVALS_TRIED}
+        for config in load_strategies()
+    }
+
+
+def outcome(result: BacktestResult, rates: list[float]) -> dict[str, Any]:
+    return {"ticks_per_s_median": round(statistics.median(rates)), **_money(result)}
+
+
+def _money(result: BacktestResult) -> dict[str, Any]:
+    return {
         "signals": result.signals,
         "orders": result.orders,
         "charges": str(result.charges),
@@ -72,6 +90,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--ticks", type=int, default=150_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--by-interval", action="store_true", help="every bundled strategy")
     args = parser.parse_args()
     rates: dict[str, list[float]] = {"tick": [], "5minute": []}
     results: dict[str, BacktestResult] = {}
@@ -91,6 +110,8 @@ def main() -> None:
             statistics.median(rates["5minute"]) / statistics.median(rates["tick"]), 3
         ),
     }
+    if args.by_interval:
+        report["by_interval"] = by_interval(args.ticks)
     print(json.dumps(report))
 
 

@@ -37,11 +37,11 @@ from engine.backtest import (
     run_backtest,
 )
 from engine.instruments import load_default_registry
-from engine.strategies.config import load_strategies
+from engine.strategies.config import TICKS, load_strategies
 from engine.strategies.factory import build_strategy
 
 logging.getLogger("alphapanda").setLevel(logging.ERROR)  # rejections are logged at INFO
-STRATEGY = "ema-cross"  # the bundled EMA 12/26 cross on RELIANCE, INFY, HDFCBANK
+STRATEGY = "ema-cross"  # the bundled EMA 12/26 cross on RELIANCE, INFY, HDFCBANK, on ticks
 
 
 def one_run(
@@ -53,8 +53,9 @@ def one_run(
 ) -> BacktestResult:
     registry = load_default_registry()
     config = next(c for c in load_strategies() if c.name == STRATEGY)
+    on_ticks = config.model_copy(update={"bars": TICKS})  # per-tick cost, as NautilusTrader's
     return run_backtest(
-        bindings=[build_strategy(config, registry)],
+        bindings=[build_strategy(on_ticks, registry)],
         registry=registry,
         source=SyntheticTicks(ticks, seed=seed),
         progress=progress,

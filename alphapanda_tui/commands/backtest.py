@@ -1,7 +1,8 @@
 """``alphapanda backtest``: replay ticks through the live pipeline and print its report.
 
 ``--strategy NAME`` picks one strategy from the configured strategies file (or the
-bundled defaults); ``--synthetic N --seed S`` replays the seeded simulated market,
+bundled defaults), ``--bars tick|INTERVAL`` what it is fed instead of the file's
+``bars``; ``--synthetic N --seed S`` replays the seeded simulated market,
 ``--ticks FILE`` a recorded CSV or tick-store file, ``--day DATE`` a day of the tick
 store. Nothing is stored: the run uses the in-memory bus and store. The summary goes to
 stdout; progress, when shown, to stderr.
@@ -32,6 +33,12 @@ SETUP_LOGGING = False  # never the console's log files: ``--log-dir`` gives the 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strategy", required=True, help="name of a configured strategy")
+    parser.add_argument(
+        "--bars",
+        metavar="tick|INTERVAL",
+        help="feed the strategy every tick, or bars of this Kite interval (5minute, ...), "
+        "instead of the bars its strategies file gives it",
+    )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument(
         "--synthetic", type=int, metavar="N", help="replay N ticks of the simulated market"
@@ -81,7 +88,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         raise UsageError(f"--synthetic must be a positive number of ticks, got {args.synthetic}")
     if args.sync_every < 1:
         raise UsageError(f"--sync-every must be at least 1, got {args.sync_every}")
-    registry, binding = _resolve(settings, args.strategy)
+    registry, binding = _resolve(settings, args.strategy, args.bars)
     from alphapanda_tui.backtest_sources import source_of_args
 
     source = source_of_args(settings, registry, args)
@@ -140,10 +147,13 @@ def _run_logs(log_dir: Path | None, settings: Any) -> Iterator[None]:
         runtime.close()
 
 
-def _resolve(settings: Any, name: str) -> tuple[Any, Any]:
-    """The registry and the named strategy's binding (enabled or not), or one clear error."""
+def _resolve(settings: Any, name: str, bars: str | None) -> tuple[Any, Any]:
+    """The registry and the named strategy's binding (enabled or not, on ``bars`` when
+    given), or one clear error."""
+    from pydantic import ValidationError
+
     from alphapanda_tui.runtime import build_registry
-    from engine.strategies.config import StrategyConfigError, load_strategies
+    from engine.strategies.config import StrategyConfig, StrategyConfigError, load_strategies
     from engine.strategies.factory import build_strategy
 
     registry = build_registry(settings)
@@ -155,6 +165,12 @@ def _resolve(settings: Any, name: str) -> tuple[Any, Any]:
     if config is None:
         known = ", ".join(c.name for c in configs) or "none configured"
         raise UsageError(f"unknown strategy {name!r} (known: {known})")
+    if bars is not None:
+        try:
+            config = StrategyConfig.model_validate(config.model_dump() | {"bars": bars})
+        except ValidationError as exc:
+            message = exc.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")
+            raise UsageError(f"--bars: {message}") from None
     try:
         return registry, build_strategy(config.model_copy(update={"enabled": True}), registry)
     except (StrategyConfigError, ValueError) as exc:

@@ -12,9 +12,10 @@ from engine.backtest import BacktestStore, SyntheticTicks, TickFile, run_backtes
 from engine.clock import IST, ns_to_datetime
 from engine.domain.records import FillRecord, OrderRecord
 from engine.instruments import load_default_registry
+from engine.market.bars import INTERVALS
 from engine.pipeline import PipelineConfig
 from engine.risk import RiskLimits
-from engine.strategies.config import load_strategies
+from engine.strategies.config import StrategyConfig, load_strategies
 from engine.strategies.factory import build_strategy
 from tests.integration.support import ALPHAPANDA
 
@@ -44,6 +45,16 @@ MONEY = ("realized_pnl", "unrealized_pnl", "charges", "equity_start", "equity_en
 OUTCOME = ("ticks", "signals", "orders", "fills", "rejections", "realized_pnl", "charges")
 
 
+# These tests are about the pipeline's per-tick behaviour (lockstep fills, halts,
+# square-offs, dead letters): they pin ema-cross to every tick, whatever its bundled bars.
+ON_TICKS = ("--bars", "tick")
+
+
+def ema_cross_on_ticks() -> StrategyConfig:
+    config = next(c for c in load_strategies() if c.name == "ema-cross")
+    return config.model_copy(update={"bars": "tick"})
+
+
 def backtest(*args: str) -> subprocess.CompletedProcess[str]:
     """The installed CLI, with the test's isolated ALPHAPANDA_HOME from the environment."""
     return subprocess.run(
@@ -70,7 +81,7 @@ def assert_equity_identity(summary: dict[str, object]) -> None:
 
 
 def test_synthetic_backtest_prints_one_deterministic_json_summary() -> None:
-    args = ("--strategy", "ema-cross", "--synthetic", "20000", "--seed", "3", "--json")
+    args = ("--strategy", "ema-cross", *ON_TICKS, "--synthetic", "20000", "--seed", "3", "--json")
 
     first = summary_of(backtest(*args))
     second = summary_of(backtest(*args))
@@ -86,7 +97,7 @@ def test_synthetic_backtest_prints_one_deterministic_json_summary() -> None:
 
 def test_a_different_seed_is_a_different_market() -> None:
     registry = load_default_registry()
-    config = next(c for c in load_strategies() if c.name == "ema-cross")
+    config = ema_cross_on_ticks()
 
     def realized(seed: int) -> Decimal:
         binding = build_strategy(config, registry)  # fresh indicator state per run
@@ -111,6 +122,35 @@ def test_unknown_strategy_is_one_line_and_exit_2() -> None:
     assert "ema-cross" in lines[0]  # names what is configured
 
 
+def test_an_interval_that_kite_does_not_have_is_one_line_and_exit_2() -> None:
+    run = backtest("--strategy", "ema-cross", "--bars", "7minute", "--synthetic", "100")
+
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr.strip().splitlines() == [
+        "alphapanda: --bars: bars: '7minute' is not 'tick' or one of " + ", ".join(INTERVALS)
+    ]
+
+
+def test_the_bundled_strategies_on_their_default_bars_pay_a_fraction_of_the_tick_charges() -> None:
+    """What the bundled ``bars:`` are for: the same strategies on the same market, once as
+    configured and once on every tick, trade on both but churn only on ticks."""
+    registry = load_default_registry()
+    market = SyntheticTicks(120_000, seed=5)
+    for config in load_strategies():
+        assert config.bars != "tick", config.name
+        runs = {
+            bars: run_backtest(
+                bindings=[build_strategy(config.model_copy(update={"bars": bars}), registry)],
+                registry=registry,
+                source=market,
+            )
+            for bars in (config.bars, "tick")
+        }
+        on_bars, on_ticks = runs[config.bars], runs["tick"]
+        assert on_bars.orders > 0, config.name
+        assert on_bars.charges * 10 < on_ticks.charges, config.name
+
+
 def write_ticks(path: Path, *, bad_line: int) -> int:
     """A zig-zag on INFY inside the NSE session of 2 Jan 2024, one malformed row; rows written."""
     rows = ["ts,symbol,last_price,bid,ask"]
@@ -130,7 +170,16 @@ def test_replay_counts_a_malformed_row_as_a_dead_letter_and_completes(tmp_path: 
     rows = write_ticks(ticks, bad_line=100)
 
     summary = summary_of(
-        backtest("--strategy", "ema-cross", "--ticks", str(ticks), "--sync-every", "1", "--json")
+        backtest(
+            "--strategy",
+            "ema-cross",
+            *ON_TICKS,
+            "--ticks",
+            str(ticks),
+            "--sync-every",
+            "1",
+            "--json",
+        )
     )
 
     assert summary["dead_letters"] == 1
@@ -143,7 +192,7 @@ def test_lockstep_replay_fills_every_order_but_the_last_ticks(tmp_path: Path) ->
     ticks = tmp_path / "ticks.csv"
     rows = write_ticks(ticks, bad_line=3)
     registry = load_default_registry()
-    config = next(c for c in load_strategies() if c.name == "ema-cross")
+    config = ema_cross_on_ticks()
 
     result = run_backtest(
         bindings=[build_strategy(config, registry)],
@@ -161,7 +210,7 @@ def test_orders_signalled_after_execution_saw_the_last_ticks_still_fill() -> Non
     """Execution reads ticks ahead of the signal path; the last signals' ticks have passed
     it when their orders arrive, and no tick follows: they fill on the tick after them."""
     registry = load_default_registry()
-    config = next(c for c in load_strategies() if c.name == "ema-cross")
+    config = ema_cross_on_ticks()
 
     result = run_backtest(
         bindings=[build_strategy(config, registry)],
@@ -185,11 +234,15 @@ def test_a_row_at_ten_times_the_price_is_dead_lettered_not_traded_and_the_band_i
     lines.insert(150, "2024-01-02T09:22:27,NSE:INFY,15000.00,14999.95,15000.05")
     ticks.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
-    banded = summary_of(backtest("--strategy", "ema-cross", "--ticks", str(ticks), "--json"))
+    banded = summary_of(
+        backtest("--strategy", "ema-cross", *ON_TICKS, "--ticks", str(ticks), "--json")
+    )
     assert (banded["ticks"], banded["dead_letters"]) == (rows - 1, 2)
 
     monkeypatch.setenv("ALPHAPANDA_FEED__PRICE_BAND_PCT", "0")  # the check turned off
-    unbanded = summary_of(backtest("--strategy", "ema-cross", "--ticks", str(ticks), "--json"))
+    unbanded = summary_of(
+        backtest("--strategy", "ema-cross", *ON_TICKS, "--ticks", str(ticks), "--json")
+    )
     assert (unbanded["ticks"], unbanded["dead_letters"]) == (rows, 1)
 
 
@@ -197,7 +250,7 @@ def test_a_day_two_loss_halt_lifts_at_the_day_three_session_and_the_json_explain
     """The daily loss limit used to count lifetime P&L: a day-2 breach halted the rest of
     the run. Now each day counts its own loss and a halt lifts at the next session."""
     registry = load_default_registry()
-    config = next(c for c in load_strategies() if c.name == "ema-cross")
+    config = ema_cross_on_ticks()
 
     store = BacktestStore()
     result = run_backtest(
@@ -260,7 +313,7 @@ def test_mis_is_squared_off_at_the_cutoff_and_no_mis_entry_follows_until_the_nex
     """MIS positions used to stay open overnight; now each is closed at 15:15 IST (before
     Zerodha's own 15:20, which costs a fee) and entries wait for the next session."""
     registry = load_default_registry()
-    config = next(c for c in load_strategies() if c.name == "ema-cross")
+    config = ema_cross_on_ticks()
     store = BacktestStore()
 
     result = run_backtest(
@@ -316,11 +369,14 @@ def test_a_backtest_leaves_the_console_logs_untouched_and_logs_only_where_asked(
         (console_logs / name).write_text(text)
     os.environ["ALPHAPANDA_RISK__MAX_DAILY_LOSS"] = "300"  # isolated_home's monkeypatch undoes
     try:
-        quiet = backtest("--strategy", "ema-cross", "--synthetic", "20000", "--seed", "3", "--json")
+        quiet = backtest(
+            "--strategy", "ema-cross", *ON_TICKS, "--synthetic", "20000", "--seed", "3", "--json"
+        )
         run_dir = tmp_path / "run"
         logged = backtest(
             "--strategy",
             "ema-cross",
+            *ON_TICKS,
             "--synthetic",
             "20000",
             "--seed",

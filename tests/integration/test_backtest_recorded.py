@@ -31,7 +31,12 @@ from tests.integration.test_backtest import backtest, summary_of
 from tests.integration.test_bad_tick_files import BAD_LINE, good_rows
 
 DAY = date(2024, 1, 2)
-LOCKSTEP = ("--strategy", "ema-cross", "--sync-every", "1", "--json", "--no-progress")
+# ema-cross on every tick (not its bundled 5-minute bars): each of these small files must
+# make it trade, and the comparisons are tick by tick.
+LOCKSTEP = (
+    *("--strategy", "ema-cross", "--bars", "tick"),
+    *("--sync-every", "1", "--json", "--no-progress"),
+)
 TIMING = {"source", "seconds", "ticks_per_s", "cpu_seconds", "max_rss_mb"}
 BAD_INDEX = BAD_LINE - 2  # the same row as the CSV corpus's: without header, from 0
 
