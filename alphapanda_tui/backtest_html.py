@@ -89,41 +89,46 @@ def _ist(value: str | None) -> str | None:
 # (key in the report's JSON, header, how the value is written): money as the terminal
 # writes it, so the page and the printed report read the same figures the same way
 Column = tuple[str, str, Callable[[Any], Any]]
+
+
+def _plain(*keys: str) -> list[Column]:
+    """Columns shown as they are, headed by their own key."""
+    return [(key, key, str) for key in keys]
+
+
+PNL: Column = ("pnl", "P&L", _pnl)
+REALIZED: Column = ("realized_pnl", "realized", _pnl)
+CHARGES: Column = ("charges", "charges", _money)
 DAY_COLUMNS: list[Column] = [
-    ("day", "day", str),
-    ("pnl", "P&L", _pnl),
-    ("realized_pnl", "realized", _pnl),
-    ("charges", "charges", _money),
-    ("orders", "orders", str),
-    ("fills", "fills", str),
-    ("halts", "halts", str),
+    *_plain("day"),
+    PNL,
+    REALIZED,
+    CHARGES,
+    *_plain("orders", "fills", "halts"),
 ]
 INSTRUMENT_COLUMNS: list[Column] = [
-    ("symbol", "symbol", str),
-    ("pnl", "P&L", _pnl),
-    ("realized_pnl", "realized", _pnl),
+    *_plain("symbol"),
+    PNL,
+    REALIZED,
     ("unrealized_pnl", "unrealized", _pnl),
-    ("charges", "charges", _money),
-    ("trips", "trips", str),
+    CHARGES,
+    *_plain("trips"),
 ]
 HALT_COLUMNS: list[Column] = [
-    ("day", "day", str),
+    *_plain("day"),
     ("time", "time (IST)", str),
-    ("rule", "rule", str),
-    ("reason", "reason", str),
+    *_plain("rule", "reason"),
     ("lifted", "lifted", lambda v: v),
 ]
 TRIP_COLUMNS: list[Column] = [
-    ("symbol", "symbol", str),
-    ("strategy", "strategy", str),
-    ("side", "side", str),
+    *_plain("symbol", "strategy", "side"),
     ("quantity", "qty", str),
     ("entry", "entry (IST)", _ist),
     ("entry_price", "price", _money),
     ("exit", "exit (IST)", lambda v: _ist(v) if v else "open"),
     ("exit_price", "price", _money),
     ("gross_pnl", "gross P&L", _pnl),
-    ("charges", "charges", _money),
+    CHARGES,
     ("net_pnl", "net P&L", _pnl),
 ]
 
