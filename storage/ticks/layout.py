@@ -21,7 +21,9 @@ _DAY_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 def ist_day(ts_ns: int) -> date:
     """The Asia/Kolkata calendar date of an event time: the day a tick is filed under."""
-    return datetime.fromtimestamp(ts_ns / NS_PER_S, IST).date()
+    # Whole seconds, floored: a float division rounds a tick a few ns before IST midnight
+    # up into the next day, filing it under the wrong date.
+    return datetime.fromtimestamp(ts_ns // NS_PER_S, IST).date()
 
 
 def day_dir(root: Path, day: date) -> Path:

@@ -201,3 +201,14 @@ def test_a_segment_stays_locked_while_its_writer_seals_it(
     writer.close()
     assert locked_while_sealing == [True]
     assert _files(tmp_path) == [".parquet"]
+
+
+def test_a_tick_one_nanosecond_before_ist_midnight_is_filed_under_that_day() -> None:
+    from datetime import date, datetime
+
+    from engine.clock import IST
+    from storage.ticks.layout import ist_day
+
+    midnight_ns = int(datetime(2026, 12, 7, tzinfo=IST).timestamp()) * 1_000_000_000
+    assert ist_day(midnight_ns - 1) == date(2026, 12, 6)
+    assert ist_day(midnight_ns) == date(2026, 12, 7)
