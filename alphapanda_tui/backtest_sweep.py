@@ -191,7 +191,7 @@ SWEEP_OPTIONAL = ("Sortino", "charges", "PF", "trips")  # left out in this order
 def _sweep_table(outcomes: list[dict[str, Any]], title: str, left_out: frozenset[str]) -> Any:
     from rich.text import Text
 
-    from alphapanda_tui.backtest_text import percent, pnl, ratio, report_table
+    from alphapanda_tui.backtest_text import drawdown, percent, pnl, ratio, report_table
     from engine.money import amount
 
     columns = ("#", "parameters", "net P&L", "trips", "win rate", "PF", "max DD", "Sharpe")
@@ -205,7 +205,7 @@ def _sweep_table(outcomes: list[dict[str, Any]], title: str, left_out: frozenset
             "trips": str(o["trips"]),
             "win rate": percent(o["win_rate"]),
             "PF": ratio(o["profit_factor"]),
-            "max DD": pnl(o["max_drawdown"]),
+            "max DD": drawdown(o["max_drawdown"]),
             "Sharpe": ratio(o["sharpe"]),
             "Sortino": ratio(o["sortino"]),
             "charges": amount(Decimal(o["charges"])),

@@ -42,6 +42,12 @@ def pnl(value: str | None) -> Text:
     return Text(signed_amount(number), style=style, justify="right")
 
 
+def drawdown(value: str) -> Text:
+    """A fall from a peak: never above zero, so never written with a '+'."""
+    number = Decimal(value)
+    return Text(amount(number), style="red" if number < 0 else "", justify="right")
+
+
 def headline_rows(summary: dict[str, Any], report: dict[str, Any]) -> list[tuple[str, str]]:
     """The figures a trader reads first, as (label, value) text."""
     drawdown = f"{amount(Decimal(report['max_drawdown']))} ({report['max_drawdown_pct']}%)"

@@ -23,7 +23,7 @@ from engine.clock import IST
 from engine.money import amount, signed_amount
 from widgets.equity_chart import EquityChart
 from widgets.footer import ConsoleFooter
-from widgets.formatting import Palette, signed_money
+from widgets.formatting import Palette, money, signed_money
 
 EMPTY_TEXT = "No backtests saved yet: `alphapanda backtest --strategy NAME ...` saves each run."
 COLUMNS = (
@@ -145,10 +145,14 @@ class BacktestsScreen(Screen[None]):
             signed_money(Decimal(report["net_pnl"]), self.palette),
             Text(str(report["trips"]), justify="right"),
             Text(_fraction(report["win_rate"]), justify="right"),
-            signed_money(Decimal(report["max_drawdown"]), self.palette),
+            self._drawdown(Decimal(report["max_drawdown"])),
             Text(_ratio(report["sharpe"]), justify="right"),
             str(summary["source"]),
         ]
+
+    def _drawdown(self, fall: Decimal) -> Text:
+        """Never above zero, so never written with a '+' as a gain is."""
+        return self.palette.text(money(fall), "$error" if fall < 0 else "", "right")
 
     @on(DataTable.RowHighlighted, "#backtests-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -157,3 +157,12 @@ def test_a_sweep_prints_no_log_records_on_stderr(
     logged = "".join(p.read_text() for p in (tmp_path / "logs").glob("*.jsonl"))
     assert "MIS square-off" in logged  # the runs do log a warning
     assert swept.stderr == ""
+
+
+def test_a_drawdown_of_nothing_never_reads_as_a_gain() -> None:
+    flat = backtest("--strategy", "ema-cross", "--synthetic", "20", "--grid", "fast=5,9")
+
+    assert flat.returncode == 0, flat.stderr
+    rows = [line for line in flat.stdout.splitlines() if "fast=" in line]
+    assert len(rows) == 2
+    assert all(row.split("│")[6].strip() == "0.00" for row in rows), flat.stdout  # max DD

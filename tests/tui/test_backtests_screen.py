@@ -12,7 +12,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from alphapanda_tui.app import make_app
-from screens.backtests import BacktestsScreen
+from screens.backtests import COLUMNS, BacktestsScreen
 from storage.backtest_archive import BacktestArchive
 from tests.helpers import eventually
 from tests.tui.conftest import Console
@@ -141,6 +141,21 @@ async def test_a_long_source_never_pushes_the_figures_off_screen(
         assert column in header, header
     figures = str(console.app.screen.query_one("#backtests-figures", Static).render())
     assert source in figures.replace("\n", "")  # the whole source, above the chart
+
+
+async def test_a_run_that_never_fell_shows_no_drawdown_as_a_gain(
+    console: Console, tmp_path: Path
+) -> None:
+    archive = BacktestArchive(tmp_path / "backtests", keep=5)
+    flat = _report("0.00", ["1000000", "1000000"], None) | {"max_drawdown": "0.00"}
+    archive.save(_summary("rsi", 20), flat, datetime(2026, 12, 7, 6, 0, tzinfo=UTC))
+    console.app.backtest_archive = archive
+    await console.pilot.press("B")
+    table = console.app.screen.query_one("#backtests-table", DataTable)
+    await eventually(lambda: table.row_count == 1)
+
+    drawn = table.get_row_at(0)[COLUMNS.index("max DD")]
+    assert str(drawn) == "0.00"
 
 
 async def test_a_run_is_listed_at_its_time_in_ist(console: Console, tmp_path: Path) -> None:
