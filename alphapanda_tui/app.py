@@ -21,7 +21,6 @@ from textual.worker import Worker, WorkerState
 
 from alphapanda_tui.backend import EngineHandle
 from alphapanda_tui.backtest_keys import BacktestKeys
-from alphapanda_tui.gc_tuning import GcTuning
 from alphapanda_tui.operator import operator_identity
 from alphapanda_tui.order_modify import OrderModifier
 from alphapanda_tui.position_actions import PositionActions
@@ -30,6 +29,7 @@ from engine.domain.projection import project
 from engine.domain.records import OrderRecord
 from engine.events.payloads import OrderUpdate
 from engine.events.types import Side, TradingMode
+from engine.gc_tuning import GcTuning
 from engine.read_model import GLOBAL_SCOPE
 from engine.read_model.model import TRADING
 from engine.risk.alerts import resume_note

@@ -12,10 +12,10 @@ import gc
 from rich.text import Text
 from textual.app import App, ComposeResult
 
-from alphapanda_tui.gc_tuning import GcTuning
 from engine.events import topics
 from engine.events.payloads import RiskAlert
 from engine.events.types import EventType, OrderStatus, Severity, TradingMode
+from engine.gc_tuning import GcTuning
 from screens.confirm import ConfirmScreen
 from screens.kill_confirm import KillConfirmScreen
 from tests.helpers import eventually
