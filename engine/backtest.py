@@ -256,7 +256,9 @@ async def run_backtest_async(
     sampler = EquitySampler()
     if sync_every is not None:
         sample_every = max(1, EQUITY_SAMPLE_TICKS // sync_every)  # pauses between samples
-        feed.pause_every(sync_every, _drained(bus, pipeline.portfolio.book, sampler, sample_every))
+        feed.pause_every(
+            sync_every, _drained(bus, feed, pipeline.portfolio.book, sampler, sample_every)
+        )
     await bus.start()
     await pipeline.start()
     await pipeline.wait_ready()
@@ -271,7 +273,7 @@ async def run_backtest_async(
         seconds = time.perf_counter() - started
         cpu_seconds = time.process_time() - cpu_started
         book = pipeline.portfolio.book
-        _sample_equity(book, sampler)
+        _sample_equity(feed, book, sampler)
         result = BacktestResult(
             strategy=",".join(b.name for b in bindings),
             ticks=feed.published,
@@ -302,7 +304,7 @@ async def run_backtest_async(
                 days=tuple(_days_of(store, days, history)),
                 halts=tuple(_halts_of(store, days)),
                 rejections_by_reason=_rejections_of(store),
-                trades=tuple(round_trips(store.fills.values())),
+                trades=tuple(round_trips(store.fills.values(), book.marks)),
                 instruments=tuple(instrument_pnl(store.fills.values(), book.marks)),
             )
     finally:
@@ -383,7 +385,11 @@ def _days_of(
 
 
 def _drained(
-    bus: MemoryBus, book: PortfolioBook, sampler: EquitySampler, sample_every: int
+    bus: MemoryBus,
+    feed: FeedService,
+    book: PortfolioBook,
+    sampler: EquitySampler,
+    sample_every: int,
 ) -> Callable[[], Awaitable[None]]:
     """A pause that returns once every consumer group has committed all it was sent, and
     at every ``sample_every``-th offers the book's equity to the curve: drained, it is the
@@ -398,18 +404,20 @@ def _drained(
             await asyncio.sleep(0)
         pauses += 1
         if pauses % sample_every == 0:
-            _sample_equity(book, sampler)
+            _sample_equity(feed, book, sampler)
 
     return wait
 
 
-def _sample_equity(book: PortfolioBook, sampler: EquitySampler) -> None:
+def _sample_equity(feed: FeedService, book: PortfolioBook, sampler: EquitySampler) -> None:
     """Offer the book's equity at its event time; the first offer is preceded by the
-    starting cash at the session's open, the peak a drawdown is first measured from."""
-    if book.event_ns < 0:
+    starting cash at the first tick's time (not the session's open, before any price),
+    the peak a drawdown is first measured from."""
+    first = feed.first_event_ts
+    if book.event_ns < 0 or first is None:
         return
     if sampler.empty:
-        sampler.offer(book.day_start_ns, book.starting_cash)
+        sampler.offer(first, book.starting_cash)
     sampler.offer(book.event_ns, book.equity)
 
 

@@ -136,6 +136,10 @@ def _trip(trip: RoundTrip) -> dict[str, Any]:
         "entry_price": str(trip.entry_price),
         "exit": _iso(trip.exit_ts),
         "exit_price": None if trip.exit_price is None else str(trip.exit_price),
+        "open": trip.is_open,  # still held at the end: valued at ``mark_price``
+        "mark_price": None if trip.mark_price is None else str(trip.mark_price),
+        "realized_pnl": str(trip.realized_pnl),
+        "unrealized_pnl": str(trip.unrealized_pnl),
         "gross_pnl": str(trip.gross_pnl),
         "charges": str(trip.charges),
         "net_pnl": str(trip.net_pnl),

@@ -1,10 +1,12 @@
 """Round trips: a position of one strategy in one instrument from flat back to flat.
 
 The fills are replayed through the same ``PositionLedger`` the portfolio book uses, so a
-trip's gross P&L is exactly what the book realized over it, and the trips of a key add up
+trip's realized P&L is exactly what the book realized over it, and the trips of a key add up
 to its realized P&L to the paisa. A fill that flips the position closes one trip and
 opens the next; its charges are shared by quantity, rounded to the paisa, and the two
-parts always sum to the fill's charges.
+parts always sum to the fill's charges. A trip still open at the end is valued at the last
+price the book marked it at, as the book values it, so the trips' net P&L (closed and
+open) adds up to the run's.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ _Key = tuple[str, int]  # (strategy, instrument_token)
 
 @dataclass(frozen=True, slots=True)
 class RoundTrip:
-    """One trip: entry and exit by event time (UTC ns); ``exit_ts`` None while still open."""
+    """One trip: entry and exit by event time (UTC ns); ``exit_ts`` None while still open,
+    when ``mark_price`` is the last price it was marked at (None: never marked)."""
 
     strategy: str
     symbol: str
@@ -33,8 +36,14 @@ class RoundTrip:
     entry_price: Decimal  # average price of the fills that opened or added
     exit_ts: int | None
     exit_price: Decimal | None  # average price of the fills that reduced or closed
-    gross_pnl: Decimal  # realized over the trip (open trips: realized so far)
+    realized_pnl: Decimal  # realized over the trip (open trips: realized so far)
     charges: Decimal
+    unrealized_pnl: Decimal = ZERO  # open trips: what is held, valued at ``mark_price``
+    mark_price: Decimal | None = None
+
+    @property
+    def gross_pnl(self) -> Decimal:
+        return self.realized_pnl + self.unrealized_pnl
 
     @property
     def net_pnl(self) -> Decimal:
@@ -69,11 +78,27 @@ class _OpenTrip:
     exit_quantity: int = 0
     exit_notional: Decimal = ZERO
     peak: int = 0
-    gross: Decimal = ZERO
+    realized: Decimal = ZERO
     charges: Decimal = ZERO
     last_ts: int = 0
 
-    def close(self, strategy: str, symbol: str, *, still_open: bool) -> RoundTrip:
+    def close(self, strategy: str, symbol: str) -> RoundTrip:
+        return self._trip(strategy, symbol, self.last_ts, ZERO, None)
+
+    def marked(
+        self, strategy: str, symbol: str, ledger: PositionLedger, mark: Decimal | None
+    ) -> RoundTrip:
+        """The trip as it stands at the end, what it holds valued at ``mark``."""
+        return self._trip(strategy, symbol, None, ledger.unrealized_pnl(mark), mark)
+
+    def _trip(
+        self,
+        strategy: str,
+        symbol: str,
+        exit_ts: int | None,
+        unrealized: Decimal,
+        mark: Decimal | None,
+    ) -> RoundTrip:
         exit_price = self.exit_notional / self.exit_quantity if self.exit_quantity else None
         return RoundTrip(
             strategy=strategy,
@@ -82,10 +107,12 @@ class _OpenTrip:
             quantity=self.peak,
             entry_ts=self.entry_ts,
             entry_price=_price(self.entry_notional / self.entry_quantity),
-            exit_ts=None if still_open else self.last_ts,
+            exit_ts=exit_ts,
             exit_price=None if exit_price is None else _price(exit_price),
-            gross_pnl=self.gross,
+            realized_pnl=self.realized,
             charges=self.charges,
+            unrealized_pnl=unrealized,
+            mark_price=mark,
         )
 
 
@@ -119,11 +146,11 @@ def _apply(state: _KeyState, strategy: str, fill: FillRecord) -> None:
         assert trip is not None  # a position is held, so a trip is open
         trip.exit_quantity += closing
         trip.exit_notional += closing * fill.price
-        trip.gross += realized
+        trip.realized += realized
         trip.charges += closing_charges
         trip.last_ts = fill.fill_ts
         if closing == abs(held):
-            state.closed.append(trip.close(strategy, state.symbol, still_open=False))
+            state.closed.append(trip.close(strategy, state.symbol))
             state.trip = trip = None
     opening = fill.quantity - closing
     if opening:
@@ -150,13 +177,15 @@ def _replay(fills: Iterable[FillRecord]) -> dict[_Key, _KeyState]:
     return states
 
 
-def round_trips(fills: Iterable[FillRecord]) -> list[RoundTrip]:
-    """Every trip, closed and still open, in entry order (then strategy, symbol)."""
+def round_trips(fills: Iterable[FillRecord], marks: Mapping[int, Decimal]) -> list[RoundTrip]:
+    """Every trip, closed and still open (valued at ``marks``, the book's last prices), in
+    entry order (then strategy, symbol)."""
     trips: list[RoundTrip] = []
-    for (strategy, _token), state in _replay(fills).items():
+    for (strategy, token), state in _replay(fills).items():
         trips.extend(state.closed)
         if state.trip is not None:
-            trips.append(state.trip.close(strategy, state.symbol, still_open=True))
+            mark = marks.get(token)
+            trips.append(state.trip.marked(strategy, state.symbol, state.ledger, mark))
     return sorted(trips, key=lambda t: (t.entry_ts, t.strategy, t.symbol))
 
 

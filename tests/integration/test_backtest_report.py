@@ -204,3 +204,43 @@ def test_at_80_columns_no_money_is_cut_and_each_round_trip_is_one_line(
     for row in report["per_instrument"]:  # type: ignore[index]
         realized = signed_amount(Decimal(row["realized_pnl"]))  # signed, as P&L beside it
         assert any(row["symbol"] in line and f" {realized} " in line for line in lines), text
+
+
+def test_the_curve_starts_at_the_first_tick_and_open_trips_add_up_to_the_net_pnl(
+    tmp_path: Path,
+) -> None:
+    """A run that ends holding: the drawdown is measured from the starting cash at the
+    first tick (09:20:00 IST here, after a malformed first row), not the session's 09:00,
+    and the trade list, its open trip marked at the last price, sums to the run's net P&L."""
+    from datetime import datetime
+
+    from engine.backtest import TickFile, run_backtest
+    from engine.backtest_report.report import build_report
+    from engine.clock import IST
+    from engine.instruments import load_default_registry
+    from engine.strategies.factory import build_strategy
+    from tests.integration.test_backtest import ema_cross_on_ticks, write_ticks
+
+    ticks = tmp_path / "ticks.csv"
+    write_ticks(ticks, bad_line=1)
+    header, malformed, *rows = ticks.read_text().splitlines()  # cut inside the second long
+    kept = [header, malformed, *(r for r in rows if r[11:19] <= "09:23:10")]
+    ticks.write_text("\n".join(kept) + "\n")
+    registry = load_default_registry()
+    result = run_backtest(
+        bindings=[build_strategy(ema_cross_on_ticks(), registry)],
+        registry=registry,
+        source=TickFile(ticks),
+        sync_every=1,
+    )
+    report = build_report(result).as_dict()
+
+    first_tick = int(datetime(2024, 1, 2, 9, 20, tzinfo=IST).timestamp()) * 10**9
+    assert result.equity_curve is not None
+    start = result.equity_curve.points[0]
+    assert (start.ts, start.equity) == (first_tick, result.equity_start)
+    peak = result.equity_curve.drawdown.peak_ts
+    assert peak is None or peak >= first_tick  # the drawdown's peak is the start, at the worst
+    trips = report["trade_list"]
+    assert trips[-1]["open"] and trips[-1]["exit"] is None and trips[-1]["mark_price"]
+    assert sum(Decimal(t["net_pnl"]) for t in trips) == Decimal(report["net_pnl"]) != 0

@@ -62,6 +62,7 @@ class FeedService(ABC):
         self.published = 0
         self.dead_lettered = 0
         self.last_event_ts: int | None = None
+        self.first_event_ts: int | None = None  # the source's first tick (a run's start)
         self.status = ComponentStatus.STOPPED
         self.finished = asyncio.Event()  # set when the source is exhausted
         self._stopping = asyncio.Event()
@@ -150,6 +151,12 @@ class FeedService(ABC):
 
     def _guarded(self, items: Iterator[Tick | RejectedRow]) -> Iterator[Tick | RejectedRow]:
         try:
+            for item in items:  # until the first tick, whose time is noted; then no cost
+                if type(item) is Tick:
+                    self.first_event_ts = item.exchange_ts
+                    yield item
+                    break
+                yield item
             yield from items
         except Exception as exc:
             self._source_failure = exc

@@ -45,7 +45,7 @@ MARKS = {INFY: D("107"), TCS: D("185")}
 
 
 def test_round_trips_by_hand() -> None:
-    trips = round_trips(reversed(FILLS))  # order of arrival does not matter: event time does
+    trips = round_trips(reversed(FILLS), MARKS)  # order of arrival does not matter: event time does
 
     assert [(t.symbol, t.side, t.quantity, t.entry_price, t.exit_price) for t in trips] == [
         ("NSE:INFY", Side.BUY, 10, D("100"), D("110")),
@@ -58,8 +58,9 @@ def test_round_trips_by_hand() -> None:
         (D("100"), D("2.10"), D("97.90")),
         (D("50"), D("1.00"), D("49.00")),
         (D("-30"), D("0.60"), D("-30.60")),
-        (D("0"), D("0.40"), D("-0.40")),
+        (D("8"), D("0.40"), D("7.60")),  # 4 held, marked at 107: (107 - 105) x 4
     ]
+    assert [(t.is_open, t.mark_price) for t in trips] == [(False, None)] * 3 + [(True, D("107"))]
     assert [(t.entry_ts, t.exit_ts) for t in trips] == [
         (1 * SECOND, 2 * SECOND),
         (3 * SECOND, 4 * SECOND),
@@ -128,7 +129,7 @@ def test_report_figures_by_hand() -> None:
     sampler.offer(0, D("100000"))
     sampler.offer(SECOND, D("100113.90"))
     outcome = Outcome(
-        trades=tuple(round_trips(FILLS)),
+        trades=tuple(round_trips(FILLS, MARKS)),
         instruments=tuple(instrument_pnl(FILLS, MARKS)),
         equity_curve=sampler.curve(),
         days=({"day": "2024-01-01", "pnl": "80.00"}, {"day": "2024-01-02", "pnl": "33.90"}),

@@ -60,10 +60,13 @@ def test_trips_and_instruments_add_up_to_the_books_pnl(specs, mark_a, mark_b) ->
     for token, price in marks.items():
         book.mark(token, price)
 
-    trips = round_trips(fills)
+    trips = round_trips(fills, marks)
     instruments = instrument_pnl(fills, marks)
 
-    assert sum((t.gross_pnl for t in trips), D(0)) == book.realized_pnl
+    assert sum((t.realized_pnl for t in trips), D(0)) == book.realized_pnl
+    # Open trips too: what the trade list adds up to is the run's net P&L, to the paisa.
+    assert sum((t.net_pnl for t in trips), D(0)) == book.equity - book.starting_cash
+    assert all((t.mark_price is not None) == t.is_open for t in trips)
     assert sum((t.charges for t in trips), D(0)) == sum((f.charges for f in fills), D(0))
     total = sum((i.pnl for i in instruments), D(0))
     assert total == book.realized_pnl + book.unrealized_pnl - book.charges
@@ -75,7 +78,7 @@ def test_trips_and_instruments_add_up_to_the_books_pnl(specs, mark_a, mark_b) ->
 @settings(max_examples=200, deadline=None)
 @given(fill_specs)
 def test_profit_factor_and_win_rate_follow_their_definitions(specs) -> None:  # type: ignore[no-untyped-def]
-    trips = round_trips(fills_of(specs))
+    trips = round_trips(fills_of(specs), {})
     figures = trade_figures(trips)
     closed = [t.net_pnl for t in trips if not t.is_open]
 
