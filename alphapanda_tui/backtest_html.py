@@ -125,7 +125,7 @@ TRIP_COLUMNS: list[Column] = [
     ("quantity", "qty", str),
     ("entry", "entry (IST)", _ist),
     ("entry_price", "price", _money),
-    ("exit", "exit (IST)", lambda v: _ist(v) if v else "open"),
+    ("exit", "exit (IST)", lambda v: _ist(v) if v else "OPEN, marked at"),
     ("exit_price", "price", _money),
     ("gross_pnl", "gross P&L", _pnl),
     CHARGES,
@@ -145,6 +145,11 @@ def _rows_table(title: str, columns: list[Column], rows: list[dict[str, Any]]) -
     )
 
 
+def _priced(trip: dict[str, Any]) -> dict[str, Any]:
+    """An open trip's price is the last price it was marked at, as its P&L is."""
+    return trip | {"exit_price": trip["mark_price"]} if trip["open"] else trip
+
+
 def report_page(summary: dict[str, Any], report: dict[str, Any]) -> str:
     curve = report["equity_curve"]
     equities = [Decimal(e) for _ts, e in curve]
@@ -157,7 +162,7 @@ def report_page(summary: dict[str, Any], report: dict[str, Any]) -> str:
         _rows_table("P&L per day", DAY_COLUMNS, report["per_day"]),
         _rows_table("P&L per instrument", INSTRUMENT_COLUMNS, report["per_instrument"]),
         _rows_table("Automatic halts", HALT_COLUMNS, summary["halts"]),
-        _rows_table("Round trips", TRIP_COLUMNS, report["trade_list"]),
+        _rows_table("Round trips", TRIP_COLUMNS, [_priced(t) for t in report["trade_list"]]),
     ]
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'

@@ -191,10 +191,12 @@ def trades_table(trips: list[dict[str, Any]], width: int) -> Table:
                 *(cells[c] for c in ("symbol", "side", "qty") if c not in left_out),
                 when(trip["entry"]),
                 amount(Decimal(trip["entry_price"])),
-                when(trip["exit"]) if trip["exit"] else "open",
-                amount(Decimal(trip["exit_price"])) if trip["exit_price"] else "—",
+                when(trip["exit"]) if trip["exit"] else "OPEN",
+                _amount(trip["mark_price"] if trip["open"] else trip["exit_price"]),
                 pnl(trip["net_pnl"]),
             )
+        if any(t["open"] for t in shown):
+            table.caption = "OPEN: still held at the end, marked at the last price shown"
         return table
 
     return fitted_table(build, ("qty",), width)

@@ -214,10 +214,15 @@ def test_the_curve_starts_at_the_first_tick_and_open_trips_add_up_to_the_net_pnl
     and the trade list, its open trip marked at the last price, sums to the run's net P&L."""
     from datetime import datetime
 
+    from rich.console import Console
+
+    from alphapanda_tui.backtest_html import report_page
+    from alphapanda_tui.backtest_text import trades_table
     from engine.backtest import TickFile, run_backtest
     from engine.backtest_report.report import build_report
     from engine.clock import IST
     from engine.instruments import load_default_registry
+    from engine.money import amount, signed_amount
     from engine.strategies.factory import build_strategy
     from tests.integration.test_backtest import ema_cross_on_ticks, write_ticks
 
@@ -242,5 +247,15 @@ def test_the_curve_starts_at_the_first_tick_and_open_trips_add_up_to_the_net_pnl
     peak = result.equity_curve.drawdown.peak_ts
     assert peak is None or peak >= first_tick  # the drawdown's peak is the start, at the worst
     trips = report["trade_list"]
-    assert trips[-1]["open"] and trips[-1]["exit"] is None and trips[-1]["mark_price"]
+    held = trips[-1]
+    assert held["open"] and held["exit"] is None and held["mark_price"]
     assert sum(Decimal(t["net_pnl"]) for t in trips) == Decimal(report["net_pnl"]) != 0
+
+    mark, net = amount(Decimal(held["mark_price"])), signed_amount(Decimal(held["net_pnl"]))
+    page = report_page(result.as_dict(), report)
+    assert f"<td>OPEN, marked at</td><td>{mark}</td>" in page and f">{net}<" in page
+    console = Console(width=100, record=True)
+    console.print(trades_table(trips, 100))
+    text = console.export_text()
+    assert any("OPEN" in line and mark in line and net in line for line in text.splitlines())
+    assert "OPEN: still held at the end, marked at the last price shown" in text
