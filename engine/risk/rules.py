@@ -325,13 +325,21 @@ def check_position_value(signal: Signal, ctx: RuleContext, limit: Decimal) -> Re
 
 @on_limit("max_gross_exposure")
 def check_gross_exposure(signal: Signal, ctx: RuleContext, limit: Decimal) -> Rejection | None:
+    """Every instrument's net, working orders included, at its mark (0 without one); the
+    signal's instrument with the order added, priced at the order's price without a mark."""
     state = ctx.state
     token = signal.instrument_token
-    exposures = {tok: _exposure(state, tok, 0, None) for tok in state.tokens()}
-    now = sum(exposures.values(), Decimal(0))
-    own_price = state.mark_price(token) or order_price(signal, state)
-    exposures[token] = _exposure(state, token, signal.side.sign * signal.quantity, own_price)
-    projected = sum(exposures.values(), Decimal(0))
+    nets = state.nets_with_working()
+    now = Decimal(0)
+    for tok, net in nets.items():
+        if net:
+            now += abs(net) * (state.mark_price(tok) or Decimal(0))
+    net = nets.get(token, 0)
+    mark = state.mark_price(token)
+    price = mark or Decimal(0)
+    own_price = mark or order_price(signal, state) or Decimal(0)
+    extra = signal.side.sign * signal.quantity
+    projected = now - abs(net) * price + abs(net + extra) * own_price
     if projected <= limit or projected <= now:
         return None
     return Rejection(
@@ -339,12 +347,6 @@ def check_gross_exposure(signal: Signal, ctx: RuleContext, limit: Decimal) -> Re
         f"gross exposure would be {rupees(projected)} (now {rupees(now)}, working orders "
         f"included), above the limit of {rupees(limit)}",
     )
-
-
-def _exposure(state: RiskState, token: int, extra: int, fallback: Decimal | None) -> Decimal:
-    net = state.instrument_net(token) + state.working_net(token) + extra
-    price = state.mark_price(token) or fallback or Decimal(0)
-    return abs(net) * price
 
 
 @on_limit("max_daily_loss")

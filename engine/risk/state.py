@@ -254,10 +254,16 @@ class RiskState:
                 return pos.last_price
         return marks[0].average_price if marks else None
 
-    def tokens(self) -> set[int]:
-        """Instruments with a position or a working order."""
-        held = {tok for (_, tok), p in self.positions.items() if p.net_quantity}
-        return held | {o.instrument_token for o in self.open_orders.values()}
+    def nets_with_working(self) -> dict[int, int]:
+        """``instrument_net`` + ``working_net`` of every instrument with a position or a
+        working order, in one pass over each (the gross exposure rule reads them all)."""
+        nets: dict[int, int] = {}
+        for (_, token), pos in self.positions.items():
+            nets[token] = nets.get(token, 0) + pos.net_quantity
+        for order in self.open_orders.values():
+            token = order.instrument_token
+            nets[token] = nets.get(token, 0) + order.remaining_signed
+        return nets
 
     def orders_in_window(self, ts_ns: int, window_ns: int = NS_PER_S) -> int:
         """Orders let through in the ``window_ns`` before event time ``ts_ns``."""
