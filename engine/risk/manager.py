@@ -162,8 +162,16 @@ class RiskManager(StreamProcessor):
         self.state.restore(positions, orders, await self.store.list_fills(self.broker))
 
     def handle_now(self, envelope: EventEnvelope) -> bool:
-        """State updates that emit nothing, done without an ``Emitter``: see ``_apply_quietly``."""
-        return self._apply_quietly(envelope.data)
+        """State updates that emit nothing, done without an ``Emitter``: see ``_apply_quietly``.
+
+        A tick inside the trading day only moves the last price: done here, without the
+        calls of ``_apply_quietly``'s tick step (every tick of every instrument comes here).
+        """
+        data = envelope.data
+        if type(data) is Tick and data.exchange_ts < self._day_end and not self._resumed:
+            self.state.last_prices[data.instrument_token] = data.last_price
+            return True
+        return self._apply_quietly(data)
 
     async def handle(self, envelope: EventEnvelope, out: Emitter) -> None:
         data = envelope.data
