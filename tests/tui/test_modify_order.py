@@ -15,6 +15,7 @@ from textual.widgets import Button, Input, Static
 
 from engine.domain.records import AuditRecord
 from engine.events.types import OrderStatus, OrderType, Product, Side
+from engine.instruments import load_default_registry
 from engine.trading_state.manual import OrderTicket
 from engine.trading_state.manual_requests import MODIFY_ACK, modifications_done
 from screens.modify_dialog import ModifyOrderScreen, price_problem
@@ -37,6 +38,17 @@ async def real(isolated_home: Path) -> AsyncIterator[RealConsole]:
 
 
 async def _resting_limit(real: RealConsole) -> str:
+    # As a trader would: wait for INFY to trade first. Before its first tick risk cannot
+    # check a limit price against the band and refuses it, in words (that is tested too).
+    infy = load_default_registry().by_key("NSE:INFY").instrument_token
+    await eventually(
+        lambda: (
+            real.runtime.read_model.ltp.get(infy) is not None
+            and real.runtime.read_model.ticks_seen > 100
+        ),
+        timeout=10,
+        message="no INFY tick reached the console",
+    )
     ticket = OrderTicket(
         side=Side.BUY,
         symbol="INFY",
