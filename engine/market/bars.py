@@ -149,7 +149,9 @@ class BarAggregator:
         self._open: dict[int, _Building] = {}
         self._symbols: dict[int, str] = {}
         self._closed_volume: dict[int, tuple[int, int]] = {}  # token -> (session open, cum)
+        self._closed_end: dict[int, int] = {}  # token -> end of its last closed bar
         self._next_end = 1 << 62  # earliest end of any open bar
+        self.late_ticks = 0  # ticks older than their instrument's last closed bar, dropped
 
     def on_tick(self, tick: Tick) -> list[Bar]:
         """Bars closed by ``tick``'s time (usually none), after which it is folded in."""
@@ -161,6 +163,12 @@ class BarAggregator:
         building = self._open.get(token)
         if building is not None:
             building.add(tick)  # close_until removed it if its time had passed
+            return closed
+        if ts < self._closed_end.get(token, 0):
+            # Another instrument's later tick closed this one's bar before this tick was
+            # read (a consumer takes a batch partition by partition, not in time order).
+            # Its bar is out; folding it in would open a second bar for the same window.
+            self.late_ticks += 1
             return closed
         window = self.buckets.window(ts)
         if window is None:
@@ -185,6 +193,7 @@ class BarAggregator:
     def _close(self, token: int) -> Bar:
         b = self._open.pop(token)
         self._closed_volume[token] = (b.session, b.volume)
+        self._closed_end[token] = b.end
         return Bar(
             token,
             self._symbols[token],

@@ -66,6 +66,23 @@ def test_a_bar_closes_on_the_first_tick_at_or_after_its_end_of_any_instrument() 
     assert (bar.open, bar.high, bar.low, bar.close) == tuple(map(Decimal, "100 103 99 99".split()))
 
 
+def test_a_tick_read_after_its_bar_closed_never_opens_a_second_bar_for_that_window() -> None:
+    """A consumer reads a batch partition by partition: TCS at 09:20 can close INFY's
+    09:15 bar before INFY's 09:19 tick is read. One bar per window, always."""
+    bars = BarAggregator("5minute")
+    bars.on_tick(tick(at("09:15"), "100"))
+    closed = bars.on_tick(tick(at("09:20"), "500", token=TCS))
+    assert [b.start_ns for b in closed] == [at("09:15")]
+    assert bars.on_tick(tick(at("09:19"), "90")) == []  # late: its bar is out
+    later = bars.on_tick(tick(at("09:25"), "501", token=TCS))
+    later += bars.on_tick(tick(at("09:30"), "502", token=TCS))
+    assert [(b.symbol, b.start_ns) for b in later] == [
+        ("NSE:TCS", at("09:20")),
+        ("NSE:TCS", at("09:25")),
+    ]  # before: a second INFY 09:15 bar, of the late tick alone
+    assert bars.late_ticks == 1
+
+
 def test_the_last_bar_of_a_session_closes_with_the_next_sessions_first_tick() -> None:
     bars = BarAggregator("15minute")
     bars.on_tick(tick(at("15:20"), "100"))
