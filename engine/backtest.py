@@ -227,14 +227,17 @@ async def run_backtest_async(
     bus_partitions: int = 4,
     bus_capacity: int = 10_000,
     drain_timeout: float = 600.0,
-    sync_every: int | None = 256,
+    sync_every: int | None = 1,
     store: Any = None,
 ) -> BacktestResult:
     """Run one backtest inside the current event loop (see ``run_backtest``).
 
-    ``sync_every``: the feed waits for the whole pipeline to drain after that many ticks,
-    so risk and execution are never further behind the strategies (fills at most that
-    many ticks late; 1 is lockstep, like paced live trading; None only yields).
+    ``sync_every``: the feed waits for the whole pipeline to drain after that many ticks.
+    1 (the default) is lockstep: every tick is handled by every stage before the next, as
+    in live trading, so a fill lands on its signal's tick. More is faster, but risk and
+    execution may then be up to that many ticks behind the strategies: fills land late
+    and a strategy can signal again before it hears of its fill (on 5-minute candles at
+    256, most round trips opened and closed on one tick). None only yields.
     ``store``: a ``BacktestStore`` (default) or another store with its counters
     (``orders_written``, ``risk_rejections``, ``rejected_orders()``, ``fill_count()``).
     """

@@ -64,10 +64,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sync-every",
         type=int,
-        default=256,
+        default=1,
         metavar="N",
-        help="let every stage catch up after N ticks: fills are at most N ticks late "
-        "(1: lockstep, as live; default 256)",
+        help="let every stage catch up after N ticks (default 1: lockstep, each tick "
+        "handled by the whole engine before the next, as live). Larger is faster, but a "
+        "fill can land up to N ticks after its signal, which moves P&L",
     )
     configure_output(parser)
     configure_sweep(parser)

@@ -135,7 +135,7 @@ def test_the_bundled_strategies_on_their_default_bars_pay_a_fraction_of_the_tick
     """What the bundled ``bars:`` are for: the same strategies on the same market, once as
     configured and once on every tick, trade on both but churn only on ticks."""
     registry = load_default_registry()
-    market = SyntheticTicks(120_000, seed=5)
+    market = SyntheticTicks(120_000, seed=6)  # a market on which every bundled strategy trades
     for config in load_strategies():
         assert config.bars != "tick", config.name
         runs = {

@@ -30,7 +30,7 @@ def test_a_sweep_across_processes_equals_the_single_runs_of_the_same_parameters(
     settings = load_settings(_env_file=None)
     base = next(c for c in load_strategies(settings.strategies_file) if c.name == "ema-cross")
     valid, refused = combinations(base, parse_grid(["fast=5,9", "slow=20"]))
-    jobs = [SweepJob(params, config, SOURCE, settings, 256) for params, config in valid]
+    jobs = [SweepJob(params, config, SOURCE, settings, 1) for params, config in valid]
 
     swept = run_sweep(jobs, workers=2)
 
