@@ -68,7 +68,7 @@ NAUTILUS_VENV = Path("/tmp/nautilus-venv")
 NAUTILUS = ("nautilus_trader==1.221.0", "pandas<3")
 BAND = Decimal(20)
 RSS_MARKS = (250_000, 500_000, 1_000_000)
-DEFAULT_SYNC = 256  # the CLI's --sync-every: fills at most 256 ticks after their signal
+DEFAULT_SYNC = 1  # the CLI's --sync-every default: lockstep, every tick handled before the next
 # Nautilus has no daily loss limit; ours would halt this churning strategy mid-day, and
 # the two would no longer trade the same day. Every other limit stays at its default.
 CONFIG = PipelineConfig(risk=RiskLimits(max_daily_loss=None))
