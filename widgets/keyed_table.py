@@ -7,7 +7,8 @@ table, on the loop the engine and the kill key share. Here a row becomes one ``S
 when its cells change, and a frame only crops cached strips. The cursor stays on its row's
 key when live updates add, remove or reorder rows above it (a key pressed on the selection
 acts on the row the trader chose, not on whatever slid under the cursor), and the scroll
-position survives every refresh.
+position survives every refresh. A table nobody has focused or moved keeps its first row
+under the cursor and in view: the newest order stays on screen.
 
 A fitted table (``fit=True``) sizes each column to its widest cell, so money is never
 cut: when the panel is too narrow, text columns that allow it (``min_width``) give up
@@ -159,6 +160,10 @@ class KeyedTable(ScrollView, can_focus=True):
         self._header: tuple[Style, Strip] | None = None
         self._base: Style | None = None  # rich_style walks every ancestor: once per style change
         self._order: list[str] = []
+        # The trader put the cursor on a row (keys or a click): it then follows that row's
+        # key. Until then, and while unfocused, it stays on the first row, so a newest-first
+        # table keeps showing its newest rows instead of scrolling after an old one.
+        self._chosen = False
         self.cell_updates = 0  # cells that changed, across syncs (tests and benchmarks)
 
     def on_mount(self) -> None:
@@ -235,7 +240,7 @@ class KeyedTable(ScrollView, can_focus=True):
         followed = self.cursor_key
         self._order = keys
         refitted = self._fit and self._refit()
-        if wanted is not None and followed in wanted:
+        if wanted is not None and followed in wanted and (self._chosen or self.has_focus):
             self.cursor_row = keys.index(followed)
         elif self.cursor_row >= len(keys):
             self.cursor_row = max(0, len(keys) - 1)
@@ -422,6 +427,7 @@ class KeyedTable(ScrollView, can_focus=True):
             self.scroll_to(y=self.cursor_row - visible + 1, animate=False, immediate=True)
 
     def _move_cursor(self, row: int) -> None:
+        self._chosen = True
         if self._order:
             self.cursor_row = min(max(row, 0), len(self._order) - 1)
 
