@@ -25,12 +25,13 @@ from engine.execution.broker import BrokerAdapter, PaperAdapter
 from engine.execution.charges import ChargeRates, ChargesModel
 from engine.execution.fill_model import FillModel
 from engine.execution.funds import FundsCheck
+from engine.execution.mis_held import HeldSquareOff
 from engine.execution.mis_schedule import MisSchedule
 from engine.execution.order_mapping import order_update
 from engine.execution.paper_broker import PaperBroker, TickSizeOf
 from engine.execution.reports import VenueUpdate
 from engine.logs.order_story import FINAL, order_story
-from engine.market.square_off import MisCutoffs
+from engine.market.square_off import ZERODHA_AUTO_SQUARE_OFF, MisCutoffs
 from engine.memo import remember
 from engine.ports import ProcessedMark
 from engine.processing.dedup import DedupStore
@@ -111,6 +112,7 @@ class ExecutionCore(StreamProcessor):
         settings: ExecutionConfig | None = None,
         tick_size_of: TickSizeOf | None = None,
         mis_cutoffs: MisCutoffs | None = None,
+        venue_square_off: MisCutoffs | None = None,
         config: ProcessorConfig | None = None,
         dedup: DedupStore | None = None,
         clock: Clock | None = None,
@@ -159,7 +161,16 @@ class ExecutionCore(StreamProcessor):
         self._fill_gaps: dict[str, tuple[int, int]] = {}
         # MIS positions are squared off at their segment's cut-off (None: never)
         self.mis_schedule = MisSchedule(mis_cutoffs if mis_cutoffs is not None else MisCutoffs({}))
+        # The paper venue squares off MIS itself at Zerodha's times, as Zerodha does live
+        # (for a fee): what a HALTED engine or a switched-off cut-off leaves open. None:
+        # Zerodha's table on paper; live, the broker does it and nothing is scheduled here.
+        if venue_square_off is None or broker is not Broker.PAPER:
+            venue_times = ZERODHA_AUTO_SQUARE_OFF if broker is Broker.PAPER else {}
+            venue_square_off = MisCutoffs(venue_times, self.mis_schedule.cutoffs.calendar)
+        self.venue_square_off = MisSchedule(venue_square_off)
         self._last_fill_ns: dict[PositionKey, int] = {}  # event time, last fill
+        # MIS square-offs a HALTED strategy could not send, until trading resumes
+        self._held_mis: dict[PositionKey, HeldSquareOff] = {}
         self._placing = 0  # orders past the trading-state check, venue answer not stored
         # asked before an order that adds exposure leaves (live: Kite's order margins)
         self.funds_check = funds_check

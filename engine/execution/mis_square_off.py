@@ -3,7 +3,8 @@
 At a segment's cut-off every MIS position of that exchange is closed at market (CNC and
 NRML carry over). On the first tick of a trading day, an MIS position carried from an
 earlier one is closed on paper; live, Zerodha has closed it already, so an order now
-would open a new position: the operator is told instead.
+would open a new position: the operator is told instead. A HALTED strategy's square-off
+is held until trading resumes (``engine.execution.mis_held``).
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 from engine.domain.records import OrderRecord
 from engine.events.payloads import Tick
 from engine.events.types import Broker, Product, Severity
-from engine.execution.core import MIS_SQUARE_OFF, MIS_SQUARE_OFF_RULE, log
+from engine.execution.broker import PaperAdapter
+from engine.execution.core import MIS_SQUARE_OFF, MIS_SQUARE_OFF_RULE, PositionKey, log
 from engine.execution.mis_carry import MIS_CARRIED_RULE, CarriedMis, carried_mis
+from engine.execution.mis_held import HeldKind, HeldSquareOff
 from engine.execution.sending import OrderSending
-from engine.market.square_off import describe_cutoff, exchange_of
+from engine.market.square_off import AUTO_SQUARE_OFF_CHARGE, describe_cutoff, exchange_of
 from engine.processing.emitter import Emitter
 
 
@@ -28,6 +31,8 @@ class MisSquareOffs(OrderSending):
         Live, a cut-off of an earlier day is the broker's to have acted on: left to the
         carried check, which alerts instead of sending.
         """
+        if self._held_mis:
+            await self._release_held(cause, tick, out)
         schedule = self.mis_schedule
         day_before = schedule.window
         due = schedule.due(tick.exchange_ts)
@@ -36,6 +41,8 @@ class MisSquareOffs(OrderSending):
         for cutoff_ns, exchange in due:
             if paper or today is None or cutoff_ns >= today.start_ns:
                 await self._square_off_mis(cause, cutoff_ns, exchange, tick, out)
+        for cutoff_ns, exchange in self.venue_square_off.due(tick.exchange_ts):
+            await self._venue_squares_off(cause, cutoff_ns, exchange, tick, out)
         if today is None or today is day_before:
             return
         positions = self.net_positions
@@ -50,6 +57,14 @@ class MisSquareOffs(OrderSending):
         self, cause: str, carried: CarriedMis, tick: Tick, out: Emitter
     ) -> None:
         """Paper: close an MIS position carried from an earlier day at market, now."""
+        held = HeldSquareOff(
+            HeldKind.CARRIED,
+            exchange_of(carried.symbol),
+            carried.symbol,
+            f"carried from {carried.from_day}",
+        )
+        if self._held_while_halted(carried.key, carried.net, held, tick, out):
+            return
         order = await self._flatten(
             carried.key,
             carried.net,
@@ -58,6 +73,7 @@ class MisSquareOffs(OrderSending):
             reason=f"MIS position carried from {carried.from_day}",
             ts=tick.exchange_ts,
             out=out,
+            bypass_halt=False,
         )
         if order is None:
             return
@@ -103,18 +119,62 @@ class MisSquareOffs(OrderSending):
             Severity.WARNING, rule, key, order.symbol, message, tick.exchange_ts, out
         )
 
+    async def _venue_squares_off(
+        self, cause: str, at_ns: int, exchange: str, tick: Tick, out: Emitter
+    ) -> None:
+        """Paper: the venue closes what MIS is still open at Zerodha's auto square-off time.
+
+        Zerodha does this live whatever the engine's state (it is the broker's order, not
+        ours), with a call-and-trade charge per order; the paper venue does the same, so a
+        HALTED paper engine or a backtest ends the day as a live account would.
+        """
+        when = describe_cutoff(exchange, at_ns).replace("MIS cut-off", "auto square-off")
+        for key, net in list(self.net_positions.items()):
+            symbol, product = self._position_info.get(key, ("", Product.MIS))
+            if net == 0 or product is not Product.MIS or exchange_of(symbol) != exchange:
+                continue
+            self._held_mis.pop(key, None)
+            reason = f"paper venue: Zerodha's {when} (call and trade ₹{AUTO_SQUARE_OFF_CHARGE})"
+            order = await self._flatten(
+                key,
+                net,
+                cause=f"{MIS_SQUARE_OFF}venue:{cause}",
+                signal_id=f"{MIS_SQUARE_OFF}venue:{exchange}:{cause}",
+                reason=reason,
+                ts=tick.exchange_ts,
+                out=out,
+                before_send=self._charge_auto_square_off,
+            )
+            if order is None:
+                continue
+            message = (
+                f"{reason}: {order.side.value} {order.quantity} {symbol} at market for "
+                f"{key[0]} (held {net:+d}); the engine's own square-off had not closed it"
+            )
+            self._announce_square_off(
+                "MIS auto square-off by the venue", order, MIS_SQUARE_OFF_RULE, message, tick, out
+            )
+
+    def _charge_auto_square_off(self, order: OrderRecord) -> None:
+        if isinstance(self.adapter, PaperAdapter):  # the only venue that squares off here
+            self.adapter.broker.surcharge(order.client_order_id, AUTO_SQUARE_OFF_CHARGE)
+
     async def _square_off_mis(
         self, cause: str, cutoff_ns: int, exchange: str, tick: Tick, out: Emitter
     ) -> None:
         """Close every MIS position of ``exchange``: its cut-off passed at ``tick``'s time.
 
-        CNC and NRML positions carry over untouched. The orders go out while HALTED too
-        (they only reduce), and the strategies' intents follow their fills.
+        CNC and NRML positions carry over untouched. A HALTED strategy's position is held
+        until trading resumes; REDUCING lets the orders out (they only reduce). The
+        strategies' intents follow their fills.
         """
         when = describe_cutoff(exchange, cutoff_ns)
         for key, net in list(self.net_positions.items()):
             symbol, product = self._position_info.get(key, ("", Product.MIS))
             if net == 0 or product is not Product.MIS or exchange_of(symbol) != exchange:
+                continue
+            held = HeldSquareOff(HeldKind.CUTOFF, exchange, symbol, f"the {when}")
+            if self._held_while_halted(key, net, held, tick, out):
                 continue
             order = await self._flatten(
                 key,
@@ -124,6 +184,7 @@ class MisSquareOffs(OrderSending):
                 reason=f"MIS square-off at the {when}",
                 ts=tick.exchange_ts,
                 out=out,
+                bypass_halt=False,
             )
             if order is None:
                 continue
@@ -134,3 +195,52 @@ class MisSquareOffs(OrderSending):
             self._announce_square_off(
                 "MIS square-off", order, MIS_SQUARE_OFF_RULE, message, tick, out
             )
+
+    def _held_while_halted(
+        self, key: PositionKey, net: int, held: HeldSquareOff, tick: Tick, out: Emitter
+    ) -> bool:
+        """True (and the operator told once) when ``key``'s strategy may not send now."""
+        halted = self.trading_state.block_reason(key[0], lambda: True)
+        if halted is None:
+            return False
+        if key not in self._held_mis:
+            message = held.held_message(key[0], net, halted, self.broker)
+            log.error(
+                "MIS square-off held while HALTED",
+                extra={"strategy": key[0], "symbol": held.symbol, "reason": message},
+            )
+            rule = MIS_CARRIED_RULE if held.kind is HeldKind.CARRIED else MIS_SQUARE_OFF_RULE
+            self._position_alert(
+                Severity.CRITICAL, rule, key, held.symbol, message, tick.exchange_ts, out
+            )
+        self._held_mis[key] = held
+        return True
+
+    async def _release_held(self, cause: str, tick: Tick, out: Emitter) -> None:
+        """Send the held square-offs whose strategy may trade again (closed ones are dropped)."""
+        for key, held in list(self._held_mis.items()):
+            net = self.net_positions.get(key, 0)
+            if net == 0:
+                del self._held_mis[key]
+                continue
+            if self.trading_state.block_reason(key[0], lambda: True) is not None:
+                continue
+            del self._held_mis[key]
+            order = await self._flatten(
+                key,
+                net,
+                cause=f"{MIS_SQUARE_OFF}held:{cause}",
+                signal_id=f"{MIS_SQUARE_OFF}held:{held.exchange}:{cause}",
+                reason=held.reason(),
+                ts=tick.exchange_ts,
+                out=out,
+                bypass_halt=False,
+            )
+            if order is None:
+                continue
+            message = (
+                f"{held.reason()}: {order.side.value} {order.quantity} {held.symbol} at "
+                f"market for {key[0]} (held {net:+d})"
+            )
+            rule = MIS_CARRIED_RULE if held.kind is HeldKind.CARRIED else MIS_SQUARE_OFF_RULE
+            self._announce_square_off("MIS square-off", order, rule, message, tick, out)

@@ -107,6 +107,12 @@ class PaperBroker:
         self._orders: dict[str, _Working] = {}
         self._recent: dict[int, deque[Tick]] = {}
         self._by_token: dict[int, dict[str, _Working]] = {}
+        self._surcharges: dict[str, Decimal] = {}  # client order id -> charged on 1st fill
+
+    def surcharge(self, client_order_id: str, amount: Decimal) -> None:
+        """Charge ``amount`` once more with the order's first fill (an auto square-off's
+        call-and-trade fee, which Zerodha charges per order on top of brokerage)."""
+        self._surcharges[client_order_id] = amount
 
     def slice_with(self, legs_of: LegsOf) -> None:
         """How orders split at the exchange (the run's freeze policy), as Kite's autoslice."""
@@ -304,11 +310,12 @@ class PaperBroker:
         order.fills += 1
         order.filled += quantity
         order.traded_value += price * quantity
+        extra = self._surcharges.pop(intent.client_order_id, None) if self._surcharges else None
         fill = Fill(
             trade_id=f"P{intent.client_order_id}-{order.fills}",
             quantity=quantity,
             price=price,
-            charges=breakdown.total,
+            charges=breakdown.total if extra is None else breakdown.total + extra,
             fill_ts=tick.exchange_ts,
         )
         status = OrderStatus.PARTIALLY_FILLED

@@ -10,6 +10,7 @@ awaited funds check; the venue's answer is stored, then announced.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from decimal import Decimal
 
 from engine.domain.records import OrderRecord
@@ -148,11 +149,16 @@ class OrderSending(VenueFills):
         ts: int,
         out: Emitter,
         limit_price: Decimal | None = None,
+        bypass_halt: bool = True,
+        before_send: Callable[[OrderRecord], None] | None = None,
     ) -> OrderRecord | None:
         """Send one MARKET order (LIMIT at ``limit_price`` when given: an operator's limit
         exit) closing ``net`` less what is already working to close it.
 
         The client order id derives from ``cause``, so a retried handler sends nothing new.
+        ``bypass_halt``: an operator's explicit exit goes out while HALTED; the engine's own
+        (an MIS square-off) passes the trading-state check like any order (it reduces, so
+        REDUCING lets it out). ``before_send`` sees the stored order just before it goes.
         """
         strategy, token = key
         side = Side.SELL if net > 0 else Side.BUY
@@ -184,5 +190,7 @@ class OrderSending(VenueFills):
         )
         if not await self.store.insert_order(order):
             return None
-        await self._send(order, out, bypass_halt=True)
+        if before_send is not None:
+            before_send(order)
+        await self._send(order, out, bypass_halt=bypass_halt)
         return order

@@ -61,8 +61,9 @@ class ExecutionService(RestartRestore, KillSwitchEffects, MisSquareOffs):
         data = envelope.data
         if type(data) is not Tick:
             return False
-        if data.exchange_ts >= self.mis_schedule.next_ns:
-            return False  # an MIS cut-off may be due: ``handle`` squares off
+        ts = data.exchange_ts
+        if ts >= self.mis_schedule.next_ns or ts >= self.venue_square_off.next_ns or self._held_mis:
+            return False  # an MIS cut-off may be due, or one is held: ``handle`` squares off
         updates = self.adapter.on_tick(data)
         if not updates:
             return True

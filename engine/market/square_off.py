@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from decimal import Decimal
 from types import MappingProxyType
 
 from engine.clock import IST, datetime_to_ns, ns_to_datetime
@@ -30,6 +31,25 @@ DEFAULT_MIS_CUTOFFS: Mapping[str, time] = MappingProxyType(
         "MCX": time(23, 30),
     }
 )
+
+
+# Zerodha's own auto square-off of open MIS positions, per segment, IST; each order it
+# places costs a call-and-trade charge of ₹50 + 18% GST (support.zerodha.com, "What are
+# the auto square-off timings for open intraday positions?" and "auto square-off
+# charges"). MCX is "25 minutes before the close": 23:05 for a 23:30 close (in the months
+# MCX closes at 23:55, 23:30).
+ZERODHA_AUTO_SQUARE_OFF: Mapping[str, time] = MappingProxyType(
+    {
+        "NSE": time(15, 20),
+        "BSE": time(15, 20),
+        "NFO": time(15, 25),
+        "BFO": time(15, 25),
+        "CDS": time(16, 45),
+        "BCD": time(16, 45),
+        "MCX": time(23, 5),
+    }
+)
+AUTO_SQUARE_OFF_CHARGE = Decimal("59.00")  # ₹50 + 18% GST, per order
 
 
 def exchange_of(symbol: str) -> str:

@@ -277,12 +277,15 @@ def test_a_day_two_loss_halt_lifts_at_the_day_three_session_and_the_json_explain
         k: v for k, v in summary["rejections_by_reason"].items() if k != "broker_rejected"
     }
     assert sum(d["rejections"] for d in days.values()) == sum(risk_refusals.values())
-    # halted from the morning, yet what was held is squared off at 15:15 on days 1 and 2
+    # Halted from the morning, the engine sends nothing at its 15:15 cut-off; the paper
+    # venue squares off what was held at 15:20, as Zerodha does, for ₹59 an order.
     assert sorted({str(t.date()) for t in mis_square_off_times(store)}) == [
         "2024-01-01",
         "2024-01-02",
     ]
-    assert {t.strftime("%H:%M") for t in mis_square_off_times(store)} == {"15:15"}
+    assert {t.strftime("%H:%M") for t in mis_square_off_times(store)} == {"15:20"}
+    squared = [o for o in store.orders.values() if o.signal_id.startswith("square-off:mis:")]
+    assert all(o.reason.startswith("paper venue: Zerodha's NSE auto square-off") for o in squared)
     assert nets_at_close(store.fills.values(), ["2024-01-01", "2024-01-02"]) == [{}, {}]
 
 

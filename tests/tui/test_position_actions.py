@@ -121,7 +121,11 @@ async def test_e_exits_the_selected_position_at_market(real: RealConsole) -> Non
     await eventually(lambda: _table(real).cell_text(view.key, "qty") == "0")
 
     await real.pilot.press("o")  # the exit is in the orders book
-    await eventually(lambda: isinstance(real.app.screen, OrdersBookScreen))
+    await eventually(  # pushed, then composed: the table exists a frame later
+        lambda: (
+            isinstance(real.app.screen, OrdersBookScreen) and bool(real.app.screen.query("#book"))
+        )
+    )
     book = real.app.screen.query_one("#book", OrdersBookTable)
     await real.pilot.press("2")
     coid = exit_order.client_order_id
