@@ -19,8 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from engine.events.types import Broker
-
 
 class HeldKind(Enum):
     CUTOFF = "cut-off"  # the segment's cut-off passed while HALTED
@@ -36,13 +34,9 @@ class HeldSquareOff:
     symbol: str
     what: str  # "the NSE MIS cut-off 15:15 IST on 2024-01-02", or "carried from 2024-01-02"
 
-    def held_message(self, strategy: str, net: int, halted: str, broker: Broker) -> str:
-        """The CRITICAL alert's words: what stays open, why, and what the operator can do."""
-        after = (
-            "Zerodha squares off MIS itself at 15:20 for a fee"
-            if broker is Broker.ZERODHA
-            else "nothing else closes it on paper"
-        )
+    def held_message(self, strategy: str, net: int, halted: str, after: str) -> str:
+        """The CRITICAL alert's words: what stays open, why, and what happens next
+        (``after``: who else closes it, and when)."""
         return (
             f"MIS square-off held ({self.what}): {halted}, so no order was sent; "
             f"{net:+d} {self.symbol} of {strategy} stays open. It goes out at market on the "

@@ -9,6 +9,7 @@ is held until trading resumes (``engine.execution.mis_held``).
 
 from __future__ import annotations
 
+from engine.clock import IST, ns_to_datetime
 from engine.domain.records import OrderRecord
 from engine.events.payloads import Tick
 from engine.events.types import Broker, Product, Severity
@@ -204,7 +205,7 @@ class MisSquareOffs(OrderSending):
         if halted is None:
             return False
         if key not in self._held_mis:
-            message = held.held_message(key[0], net, halted, self.broker)
+            message = held.held_message(key[0], net, halted, self._closed_after(held, tick))
             log.error(
                 "MIS square-off held while HALTED",
                 extra={"strategy": key[0], "symbol": held.symbol, "reason": message},
@@ -215,6 +216,20 @@ class MisSquareOffs(OrderSending):
             )
         self._held_mis[key] = held
         return True
+
+    def _closed_after(self, held: HeldSquareOff, tick: Tick) -> str:
+        """Who closes a held MIS position if the operator does not, and when."""
+        if self.broker is not Broker.PAPER:
+            return "Zerodha squares off MIS itself (equity 15:20, F&O 15:25) for ₹50 + GST"
+        window = self.venue_square_off.day_of(tick.exchange_ts)
+        at_ns = self.venue_square_off.cutoffs.cutoff_ns(window.day, held.exchange)
+        if at_ns is None or at_ns <= tick.exchange_ts:
+            return "nothing else closes it on paper"
+        at = ns_to_datetime(at_ns, IST)
+        return (
+            f"else the paper venue squares it off at {at:%H:%M} IST, as Zerodha does, "
+            f"for ₹{AUTO_SQUARE_OFF_CHARGE}"
+        )
 
     async def _release_held(self, cause: str, tick: Tick, out: Emitter) -> None:
         """Send the held square-offs whose strategy may trade again (closed ones are dropped)."""

@@ -81,7 +81,8 @@ async def test_a_halted_strategy_sends_no_square_off_and_the_operator_is_told_on
     [alert] = alerts_of(crossing)
     assert alert.severity.value == "CRITICAL"
     assert "held" in alert.message and "HALTED (daily loss limit breached)" in alert.message
-    assert "+10" in alert.message and "nothing else closes it on paper" in alert.message
+    assert "+10" in alert.message
+    assert "else the paper venue squares it off at 15:20 IST, as Zerodha does" in alert.message
     assert alerts_of(later) == []  # told once, not on every tick
 
 
