@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Protocol, runtime_checkable
 
 from engine.domain.records import Instrument, OrderRecord, TradingStateRecord
 from engine.events import topics
@@ -52,94 +51,14 @@ __all__ = [
 ]
 
 
-@runtime_checkable
-class OperatorControl(Protocol):
-    """What an operator can do to trading. Each call returns once the change holds locally
-    (a tightening one is enforced before the call returns, not after a bus trip)."""
-
-    def halt_now(self, operator: str = "") -> bool:
-        """The kill switch's synchronous half: global HALTED here before any await.
-
-        For a key handler that cannot wait for a task (risk and execution refuse from the
-        next order on); ``kill`` then publishes, persists, audits and cancels. True when
-        the state changed; False when already halted or nothing is running.
-        """
-        ...
-
-    async def kill(self, flatten: bool = False, operator: str = "") -> None:
-        """Global HALTED at once; cancel every open order; square off when ``flatten``."""
-        ...
-
-    async def halt(self, strategy: str | None = None, operator: str = "") -> None:
-        """HALTED for ``strategy`` (every strategy when None): no new orders."""
-        ...
-
-    async def resume(self, strategy: str | None = None, operator: str = "") -> None:
-        """ACTIVE again, once the trading-state service has persisted and audited it."""
-        ...
-
-    async def reduce(self, strategy: str | None = None, operator: str = "") -> None:
-        """REDUCING: only orders that shrink a position go out."""
-        ...
-
-    async def place_order(self, ticket: OrderTicket, *, request_id: str, operator: str = "") -> str:
-        """Send ``ticket`` as strategy ``manual`` through risk and execution; returns the
-        client order id it gets (the same for the same ``request_id``). Raises
-        ``ManualRequestError`` for a ticket that cannot be an order."""
-        ...
-
-    async def cancel_order(
-        self, order: OrderRecord | None, client_order_id: str, operator: str = ""
-    ) -> None:
-        """Cancel one working order (``order`` as stored; None when unknown)."""
-        ...
-
-    async def modify_order(
-        self,
-        order: OrderRecord | None,
-        client_order_id: str,
-        *,
-        modifications_done: int,
-        quantity: int | None = None,
-        price: Decimal | None = None,
-        trigger_price: Decimal | None = None,
-        operator: str = "",
-    ) -> None:
-        """Modify one working order; refused before sending past Kite's modification cap."""
-        ...
-
-    async def exit_positions(
-        self,
-        *,
-        symbol: str | None = None,
-        strategy: str | None = None,
-        limit_price: Decimal | None = None,
-        operator: str = "",
-    ) -> None:
-        """Square off one instrument, one strategy, or (neither) everything, at market or
-        (one instrument) at ``limit_price``; no halt."""
-        ...
-
-    async def protect(
-        self,
-        *,
-        strategy: str,
-        instrument_token: int,
-        levels: ProtectionLevels | None = None,
-        operator: str = "",
-    ) -> None:
-        """Set (replacing what was set) the stop-loss, target and trailing stop of one
-        position, or clear them all (``levels`` None); the engine's protection service
-        checks them and keeps watching."""
-        ...
-
-
 class NotRunningError(RuntimeError):
     """A control asked of an engine (or console) that has not started or has stopped."""
 
 
 class TradingOperator:
-    """``OperatorControl`` over the ``TradingControl`` of a running engine or console."""
+    """What an operator can do to trading, over the ``TradingControl`` of a running engine
+    or console. Each call returns once the change holds locally (a tightening one is
+    enforced before the call returns, not after a bus trip)."""
 
     def __init__(
         self,
@@ -163,30 +82,43 @@ class TradingOperator:
         self._before_resume = before_resume
 
     def halt_now(self, operator: str = "") -> bool:
+        """The kill switch's synchronous half: global HALTED here before any await.
+
+        For a key handler that cannot wait for a task (risk and execution refuse from the
+        next order on); ``kill`` then publishes, persists, audits and cancels. True when
+        the state changed; False when already halted or nothing is running.
+        """
         control = self._control_source()
         if control is None:
             return False
         return control.halt_now(operator=operator, reason=self.reason)
 
     async def kill(self, flatten: bool = False, operator: str = "") -> None:
+        """Global HALTED at once; cancel every open order; square off when ``flatten``."""
         await self._control().kill(flatten=flatten, operator=operator, reason=self.reason)
         await self._sent()
 
     async def halt(self, strategy: str | None = None, operator: str = "") -> None:
+        """HALTED for ``strategy`` (every strategy when None): no new orders."""
         await self._control().halt(strategy=strategy, operator=operator)
         await self._sent()
 
     async def resume(self, strategy: str | None = None, operator: str = "") -> None:
+        """ACTIVE again, once the trading-state service has persisted and audited it."""
         if self._before_resume is not None:
             await self._before_resume(strategy)
         await self._control().resume(strategy=strategy, operator=operator)
         await self._sent()
 
     async def reduce(self, strategy: str | None = None, operator: str = "") -> None:
+        """REDUCING: only orders that shrink a position go out."""
         await self._control().reduce(strategy=strategy, operator=operator)
         await self._sent()
 
     async def place_order(self, ticket: OrderTicket, *, request_id: str, operator: str = "") -> str:
+        """Send ``ticket`` as strategy ``manual`` through risk and execution; returns the
+        client order id it gets (the same for the same ``request_id``). Raises
+        ``ManualRequestError`` for a ticket that cannot be an order."""
         control = self._control()
         instrument = self._instrument(ticket.symbol)
         problem = ticket_problem(ticket, instrument)
@@ -215,6 +147,7 @@ class TradingOperator:
     async def cancel_order(
         self, order: OrderRecord | None, client_order_id: str, operator: str = ""
     ) -> None:
+        """Cancel one working order (``order`` as stored; None when unknown)."""
         control = self._control()
         problem = working_order_problem(order, client_order_id)
         if problem is not None:
@@ -232,6 +165,7 @@ class TradingOperator:
         trigger_price: Decimal | None = None,
         operator: str = "",
     ) -> None:
+        """Modify one working order; refused before sending past Kite's modification cap."""
         control = self._control()
         problem = working_order_problem(order, client_order_id)
         if problem is None:
@@ -263,6 +197,8 @@ class TradingOperator:
         limit_price: Decimal | None = None,
         operator: str = "",
     ) -> None:
+        """Square off one instrument, one strategy, or (neither) everything, at market or
+        (one instrument) at ``limit_price``; no halt."""
         control = self._control()
         token: int | None = None
         if symbol is not None:
@@ -287,6 +223,9 @@ class TradingOperator:
         levels: ProtectionLevels | None = None,
         operator: str = "",
     ) -> None:
+        """Set (replacing what was set) the stop-loss, target and trailing stop of one
+        position, or clear them all (``levels`` None); the engine's protection service
+        checks them and keeps watching."""
         control = self._control()
         await send_protection(
             control.bus,
@@ -324,6 +263,11 @@ class TradingOperator:
     async def _sent(self) -> None:
         if self._after_send is not None:
             await self._after_send()
+
+
+# The name every console and the CLI hold the controls by. There is one implementation
+# (tests subclass it), so no Protocol repeats its signatures.
+OperatorControl = TradingOperator
 
 
 def show_changes(state: TradingState, apply: ApplyChange) -> None:
