@@ -6,7 +6,7 @@ refused with a message that names the field, before any tick is processed.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -16,28 +16,29 @@ class StrategyParams(BaseModel):
     # numbers are still accepted where a float is expected ("oversold: 30").
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
+    # (low, high, wording): two fields of a kind whose values must be strictly ordered;
+    # one validator here checks every kind's pair, with the same message.
+    ordered: ClassVar[tuple[str, str, str] | None] = None
+
     quantity: int = Field(1, ge=1, le=1_000_000, description="shares per order; lot multiple")
     allow_short: bool = Field(False, description="go short on a sell signal instead of flat")
 
-
-_Params = TypeVar("_Params", bound=StrategyParams)
-
-
-def _ordered(params: _Params, low: str, high: str, wording: str) -> _Params:
-    """``params`` when ``low`` < ``high``; else the error naming both values."""
-    low_value, high_value = getattr(params, low), getattr(params, high)
-    if low_value >= high_value:
-        raise ValueError(f"{low} ({low_value}) must be {wording} {high} ({high_value})")
-    return params
+    @model_validator(mode="after")
+    def _check_ordered(self) -> Self:
+        """Refuse ``low`` >= ``high`` with an error naming both values."""
+        if self.ordered is not None:
+            low, high, wording = self.ordered
+            low_value, high_value = getattr(self, low), getattr(self, high)
+            if low_value >= high_value:
+                raise ValueError(f"{low} ({low_value}) must be {wording} {high} ({high_value})")
+        return self
 
 
 class EmaCrossParams(StrategyParams):
+    ordered = ("fast", "slow", "less than")
+
     fast: int = Field(9, ge=1, le=1_000)
     slow: int = Field(21, ge=2, le=5_000)
-
-    @model_validator(mode="after")
-    def _fast_below_slow(self) -> EmaCrossParams:
-        return _ordered(self, "fast", "slow", "less than")
 
 
 class MomentumParams(StrategyParams):
@@ -46,20 +47,16 @@ class MomentumParams(StrategyParams):
 
 
 class MeanReversionParams(StrategyParams):
+    ordered = ("exit_z", "entry_z", "less than")
+
     window: int = Field(20, ge=2, le=10_000)
     entry_z: float = Field(2.0, gt=0, le=10)
     exit_z: float = Field(0.0, ge=0, le=10)
 
-    @model_validator(mode="after")
-    def _exit_inside_entry(self) -> MeanReversionParams:
-        return _ordered(self, "exit_z", "entry_z", "less than")
-
 
 class RsiParams(StrategyParams):
+    ordered = ("oversold", "overbought", "below")
+
     period: int = Field(14, ge=2, le=1_000)
     oversold: float = Field(30.0, gt=0, lt=100)
     overbought: float = Field(70.0, gt=0, lt=100)
-
-    @model_validator(mode="after")
-    def _levels_ordered(self) -> RsiParams:
-        return _ordered(self, "oversold", "overbought", "below")
