@@ -79,12 +79,20 @@ class OrdersBookScreen(BookScreen):
             return False
         return True
 
-    def action_cancel_order(self) -> None:
-        """x: cancel the selected working order, after the trader confirms exactly which."""
+    def _working_order(self, verb: str) -> OrderUpdate | None:
+        """The order under the cursor when it is still working; else None, and the trader
+        is told to select one (a trade, a refusal or a finished order cannot be changed)."""
         key = self.table.cursor_key
         entry = book_entries(self.model).get(key) if key is not None else None
         if not isinstance(entry, OrderUpdate) or not entry.status.is_working:
-            self.notify("Select a working order to cancel.", severity="warning")
+            self.notify(f"Select a working order to {verb}.", severity="warning")
+            return None
+        return entry
+
+    def action_cancel_order(self) -> None:
+        """x: cancel the selected working order, after the trader confirms exactly which."""
+        entry = self._working_order("cancel")
+        if entry is None:
             return
         price = money(entry.price) if entry.price is not None else "MARKET"
         question = (
@@ -101,10 +109,8 @@ class OrdersBookScreen(BookScreen):
 
     def action_modify_order(self) -> None:
         """m: change the selected working order's price, trigger or quantity."""
-        key = self.table.cursor_key
-        entry = book_entries(self.model).get(key) if key is not None else None
-        if not isinstance(entry, OrderUpdate) or not entry.status.is_working:
-            self.notify("Select a working order to modify.", severity="warning")
+        entry = self._working_order("modify")
+        if entry is None:
             return
         self.run_worker(self._open_modify(entry), name="Modify order", group="control")
 
