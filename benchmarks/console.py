@@ -26,7 +26,6 @@ import asyncio
 import json
 import logging
 import platform
-import statistics
 import sys
 import tempfile
 import time
@@ -43,6 +42,7 @@ import textual.pilot
 from alphapanda_tui.app import make_app
 from alphapanda_tui.runtime import Ports, build_runtime
 from alphapanda_tui.settings import load_settings
+from benchmarks.stats import summary
 from engine.bus.memory import MemoryBus
 from engine.clock import IST, ManualClock, datetime_to_ns
 from engine.events import topics
@@ -210,14 +210,14 @@ async def run(
         "ticks_published": sent,
         "orders_created": orders,
         "presses": presses,
-        "enter_to_halted_ms": _summary(halt_ms),
-        "enter_to_halted_painted_ms": _summary(painted_ms),
-        "ctrl_k_to_halted_painted_ms": _summary(total_ms),
-        "ctrl_k_to_dialog_ms": _summary(dialog_ms),
+        "enter_to_halted_ms": summary(halt_ms),
+        "enter_to_halted_painted_ms": summary(painted_ms),
+        "ctrl_k_to_halted_painted_ms": summary(total_ms),
+        "ctrl_k_to_dialog_ms": summary(dialog_ms),
         "ticket_keys": len(key_ms),
-        "ticket_key_to_draft_ms": _summary(draft_ms),
-        "ticket_key_to_painted_ms": _summary(key_ms),
-        "ticket_open_enter_to_halted_painted_ms": _summary(ticket_kill_ms),
+        "ticket_key_to_draft_ms": summary(draft_ms),
+        "ticket_key_to_painted_ms": summary(key_ms),
+        "ticket_open_enter_to_halted_painted_ms": summary(ticket_kill_ms),
         "enter": "on push" if enter_on_push else "once the dialog is displayed",
         "refreshes_per_s": round(refreshes / wall, 2),
         "refresh_hz": app.refresh_hz,
@@ -377,16 +377,6 @@ def watch_display(app: Any, shown: list[object]) -> None:
             shown[-1] = screen
 
     app._display = recording
-
-
-def _summary(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    return {
-        "median": round(statistics.median(ordered), 1),
-        "p99": round(p99, 1),
-        "max": round(ordered[-1], 1),
-    }
 
 
 def main() -> None:

@@ -27,7 +27,6 @@ import asyncio
 import json
 import logging
 import platform
-import statistics
 import sys
 import tempfile
 import time
@@ -44,6 +43,7 @@ from alphapanda_tui.app import make_app
 from alphapanda_tui.logging_setup import start_logging
 from alphapanda_tui.runtime import build_runtime
 from alphapanda_tui.settings import load_settings
+from benchmarks.stats import summary
 from engine.market.feeds.simulated import SimulatedFeed
 
 WARM_UP_S = 2.0  # the strategies open their first positions; the tables fill
@@ -145,25 +145,13 @@ async def run(rate: float, seconds: float, logs: bool = False) -> dict[str, obje
         "refresh_hz": app.refresh_hz,
         "draws_per_s": round(len(meter.draw_ms) / wall, 2),
         "frames_per_s": round(len(meter.paint_ms) / wall, 2),
-        "frame_cpu_ms": _summary(meter.frame_ms),
-        "draw_ms": _summary(meter.draw_ms),
-        "paint_ms": _summary(meter.paint_ms),
-        "bytes_per_frame": _summary([float(n) for n in meter.bytes]),
+        "frame_cpu_ms": summary(meter.frame_ms, digits=2),
+        "draw_ms": summary(meter.draw_ms, digits=2),
+        "paint_ms": summary(meter.paint_ms, digits=2),
+        "bytes_per_frame": summary([float(n) for n in meter.bytes], digits=2),
         "console_cpu_share": round(frame_cpu / 1000 / wall, 3),
         "process_cpu_share": round(cpu / wall, 3),
         "wall_s": round(wall, 2),
-    }
-
-
-def _summary(samples: list[float]) -> dict[str, float]:
-    if not samples:
-        return {"median": 0.0, "p99": 0.0, "max": 0.0}
-    ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    return {
-        "median": round(statistics.median(ordered), 2),
-        "p99": round(p99, 2),
-        "max": round(ordered[-1], 2),
     }
 
 
