@@ -8,9 +8,9 @@ redraws only the panels whose data changed and never more often than it polls.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -320,6 +320,20 @@ class ReadModel:
     def strategy_pnl(self, strategy: str) -> Decimal:
         views = (self._view(p) for (name, _), p in self.positions.items() if name == strategy)
         return sum((v.total_pnl for v in views), Decimal("0"))
+
+
+# Which method applies each event a console follows (ticks aside, and funds, which
+# ``funds_relay`` applies), by payload type; the processor dispatches on it.
+APPLY: dict[type, Callable[[ReadModel, Any], None]] = {
+    OrderUpdate: ReadModel.apply_order,
+    RejectedSignal: ReadModel.apply_rejection,
+    PositionSnapshot: ReadModel.apply_position,
+    ProtectionState: ReadModel.apply_protection,
+    PnlSnapshot: ReadModel.apply_pnl,
+    RiskAlert: ReadModel.apply_alert,
+    HealthReport: ReadModel.apply_health,
+    TradingStateChanged: ReadModel.apply_trading_state,
+}
 
 
 def _is_stale(update: OrderUpdate, current: OrderUpdate) -> bool:

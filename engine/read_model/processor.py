@@ -15,24 +15,13 @@ from engine.bus.base import EventBus
 from engine.clock import Clock
 from engine.events import topics
 from engine.events.envelope import EventEnvelope
-from engine.events.payloads import (
-    FundsSnapshot,
-    HealthReport,
-    OrderUpdate,
-    PnlSnapshot,
-    PositionSnapshot,
-    ProtectionState,
-    RejectedSignal,
-    RiskAlert,
-    Tick,
-    TradingStateChanged,
-)
+from engine.events.payloads import FundsSnapshot, Tick
 from engine.events.types import Broker
 from engine.ids import uuid7_str
 from engine.processing.emitter import Emitter
 from engine.processing.processor import ProcessorConfig, StreamProcessor
 from engine.read_model.funds_relay import apply_funds
-from engine.read_model.model import ReadModel
+from engine.read_model.model import APPLY, ReadModel
 from engine.read_model.seed import (
     ProtectionSource,
     ReadModelSource,
@@ -57,18 +46,9 @@ def read_model_topics(broker: Broker) -> list[str]:
     ]
 
 
-# How each event the console follows (ticks aside) changes the model, by payload type.
-_APPLY: dict[type, Callable[[ReadModel, Any], None]] = {
-    OrderUpdate: ReadModel.apply_order,
-    RejectedSignal: ReadModel.apply_rejection,
-    PositionSnapshot: ReadModel.apply_position,
-    ProtectionState: ReadModel.apply_protection,
-    PnlSnapshot: ReadModel.apply_pnl,
-    FundsSnapshot: apply_funds,  # the venue's process publishes them (``funds_relay``)
-    RiskAlert: ReadModel.apply_alert,
-    HealthReport: ReadModel.apply_health,
-    TradingStateChanged: ReadModel.apply_trading_state,
-}
+# How each event the console follows (ticks aside) changes the model, by payload type:
+# the model's own events, and the funds the venue's process publishes (``funds_relay``).
+_APPLY: dict[type, Callable[[ReadModel, Any], None]] = {**APPLY, FundsSnapshot: apply_funds}
 
 
 class ReadModelProcessor(StreamProcessor):
