@@ -264,7 +264,26 @@ class ReconciliationDiff(Payload, frozen=True, tag="reconciliation_diff"):
     message: str
 
 
-class ProtectionCommand(Payload, frozen=True, tag="protection_command"):
+class ProtectionLevels(msgspec.Struct, frozen=True, gc=False):
+    """What a trader sets on a position: each level an absolute price or a percent (of the
+    average price; the trail of the best price since), or None for not set.
+
+    Declared once for the trader's input, the command that carries it and the protection
+    the engine keeps (``engine.protection.levels.Protection``), so a level added here
+    reaches all three.
+    """
+
+    stop_price: Decimal | None = None
+    stop_pct: Decimal | None = None
+    target_price: Decimal | None = None
+    target_pct: Decimal | None = None
+    trail_amount: Decimal | None = None
+    trail_pct: Decimal | None = None
+
+
+class ProtectionCommand(
+    Payload, ProtectionLevels, frozen=True, kw_only=True, tag="protection_command"
+):
     """Set (replacing what was set) or clear the stop-loss, target and trailing stop of one
     (strategy, instrument) position; each an absolute price or a percent (see
     ``engine.protection``). Carries who asked, for the audit trail."""
@@ -273,12 +292,6 @@ class ProtectionCommand(Payload, frozen=True, tag="protection_command"):
     strategy: str
     instrument_token: int
     clear: bool = False
-    stop_price: Decimal | None = None
-    stop_pct: Decimal | None = None
-    target_price: Decimal | None = None
-    target_pct: Decimal | None = None
-    trail_amount: Decimal | None = None
-    trail_pct: Decimal | None = None
     operator: str = ""
 
 

@@ -4,29 +4,13 @@ broker picks it up (issue 16.5 puts keys and ``alphapanda protect`` on top of th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
-
 from engine.bus.base import EventBus
 from engine.clock import Clock, SystemClock
 from engine.domain.projection import project
 from engine.events import topics
 from engine.events.envelope import new_event
-from engine.events.payloads import ProtectionCommand
+from engine.events.payloads import ProtectionCommand, ProtectionLevels
 from engine.events.types import Broker, EventType
-
-
-@dataclass(frozen=True, slots=True)
-class ProtectionLevels:
-    """What a trader sets on a position: each level an absolute price or a percent (of the
-    average price; the trail of the best price since), or None for not set."""
-
-    stop_price: Decimal | None = None
-    stop_pct: Decimal | None = None
-    target_price: Decimal | None = None
-    target_pct: Decimal | None = None
-    trail_amount: Decimal | None = None
-    trail_pct: Decimal | None = None
 
 
 async def send_protection(

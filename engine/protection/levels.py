@@ -14,6 +14,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import msgspec
 
+from engine.events.payloads import ProtectionLevels
 from engine.events.types import Broker
 
 STOP_LOSS = "stop-loss"
@@ -22,7 +23,7 @@ TRAILING_STOP = "trailing stop"
 HUNDRED = Decimal(100)
 
 
-class Protection(msgspec.Struct, frozen=True, kw_only=True):
+class Protection(ProtectionLevels, frozen=True, kw_only=True):
     """The stop, target and trailing stop kept for one (strategy, instrument) position.
 
     ``direction`` is +1 for a long and -1 for a short: the position it was set on. A
@@ -37,12 +38,6 @@ class Protection(msgspec.Struct, frozen=True, kw_only=True):
     instrument_token: int
     symbol: str
     direction: int
-    stop_price: Decimal | None = None
-    stop_pct: Decimal | None = None
-    target_price: Decimal | None = None
-    target_pct: Decimal | None = None
-    trail_amount: Decimal | None = None
-    trail_pct: Decimal | None = None
     best_price: Decimal | None = None
     fired: str = ""
     fired_ts: int = 0
