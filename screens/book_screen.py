@@ -8,6 +8,7 @@ the App, so they work here as on the dashboard.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -18,7 +19,7 @@ from textual.widgets import Static
 
 from engine.read_model import ReadModel
 from widgets.footer import ConsoleFooter
-from widgets.formatting import Palette
+from widgets.formatting import Palette, ist_date
 from widgets.keyed_table import KeyedTable
 from widgets.panel import Frame
 
@@ -45,7 +46,7 @@ class BookScreen(Screen[None]):
         self.model = model
         self.now_ns = now_ns
         self.palette = palette
-        self._seen: tuple[int, ...] | None = None
+        self._seen: tuple[object, ...] | None = None
 
     def make_table(self) -> KeyedTable:
         raise NotImplementedError
@@ -68,15 +69,23 @@ class BookScreen(Screen[None]):
         self.watch(self.table, "cursor_row", self._show_note, init=False)
         self.set_interval(REDRAW_S, self.redraw, name="book-redraw")
 
+    @property
+    def today(self) -> date | None:
+        """The run's IST day (the simulated market's, in SIM): the day the book shows."""
+        return ist_date(self.model.run_now_ns(self.now_ns()))
+
     def redraw(self, force: bool = False) -> None:
-        """Draw the table when the read model's sections it shows moved on."""
+        """Draw the table when the read model's sections it shows moved on, or the run's
+        day did (yesterday's rows leave a book left open over the session change)."""
         table = self.table
+        frame = Frame(self.model, self.now_ns(), self.palette)
         # The book widgets declare SECTIONS and show(frame); the table's type does not.
-        versions = tuple(self.model.sections[s] for s in table.SECTIONS)  # type: ignore[attr-defined]
+        sections = tuple(self.model.sections[s] for s in table.SECTIONS)  # type: ignore[attr-defined]
+        versions = (*sections, frame.today)
         if not force and versions == self._seen:
             return
         self._seen = versions
-        table.show(Frame(self.model, self.now_ns(), self.palette))  # type: ignore[attr-defined]  # as above
+        table.show(frame)  # type: ignore[attr-defined]  # as above
         self.query_one("#book-title", Static).update(self.title_line())
         self.query_one("#book-empty", Static).display = table.row_count == 0
         self._show_note()

@@ -83,7 +83,7 @@ class OrdersBookScreen(BookScreen):
         """The order under the cursor when it is still working; else None, and the trader
         is told to select one (a trade, a refusal or a finished order cannot be changed)."""
         key = self.table.cursor_key
-        entry = book_entries(self.model).get(key) if key is not None else None
+        entry = book_entries(self.model, self.today).get(key) if key is not None else None
         if not isinstance(entry, OrderUpdate) or not entry.status.is_working:
             self.notify(f"Select a working order to {verb}.", severity="warning")
             return None
@@ -143,7 +143,7 @@ class OrdersBookScreen(BookScreen):
         return self.query_one("#book", OrdersBookTable).order_filter
 
     def title_line(self) -> str:
-        shown, day = self.table.row_count, len(book_entries(self.model))
+        shown, day = self.table.row_count, len(book_entries(self.model, self.today))
         return (
             f"Orders book · {self.order_filter.value} ({shown} of {day})"
             " · 1 open · 2 all · 3 rejected · m modify"
@@ -152,7 +152,7 @@ class OrdersBookScreen(BookScreen):
     def note_line(self) -> str:
         """The selected order's reason in full: at 80 columns the Reason column is cut."""
         key = self.table.cursor_key
-        entry = book_entries(self.model).get(key) if key is not None else None
+        entry = book_entries(self.model, self.today).get(key) if key is not None else None
         if entry is None or not entry.reason:
             return ""
         return f"{entry.symbol.removeprefix('NSE:')} {entry.status.value}: {entry.reason}"
@@ -165,7 +165,7 @@ class OrdersBookScreen(BookScreen):
 
     def action_detail(self) -> None:
         key = self.table.cursor_key
-        entry = book_entries(self.model).get(key) if key is not None else None
+        entry = book_entries(self.model, self.today).get(key) if key is not None else None
         if entry is None:
             self.notify("No order selected.", severity="warning")
             return

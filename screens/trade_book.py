@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from screens.book_screen import BookScreen
-from widgets.book_tables import TradeBookTable
+from widgets.book_tables import TradeBookTable, day_trades
 from widgets.formatting import money
 from widgets.keyed_table import KeyedTable
 
@@ -20,6 +20,7 @@ class TradeBookScreen(BookScreen):
         return TradeBookTable(id="book")
 
     def title_line(self) -> str:
-        trades = self.model.books.trade_rows()
+        trades = day_trades(self.model, self.today)
         charges = sum((t.charges for t in trades), Decimal("0"))
-        return f"Trade book · {len(trades)} fills · charges {money(charges)}"
+        fills = "fill" if len(trades) == 1 else "fills"
+        return f"Trade book · {len(trades)} {fills} · charges {money(charges)}"

@@ -15,7 +15,16 @@ from engine.events.types import OrderStatus
 from engine.read_model.books import RiskRejection, TradeLine
 from engine.read_model.model import ORDERS, REJECTIONS, TRADES, ReadModel
 from widgets.columns import FILLED, PRICE, QTY, REASON, SIDE, STATUS, STRATEGY, SYMBOL, TIME
-from widgets.formatting import Palette, money, right, run_time, side_text, status_text, symbol_text
+from widgets.formatting import (
+    Palette,
+    ist_date,
+    money,
+    right,
+    run_time,
+    side_text,
+    status_text,
+    symbol_text,
+)
 from widgets.keyed_table import Column, KeyedTable
 from widgets.panel import Frame
 
@@ -43,14 +52,30 @@ _SHOWN: dict[OrderFilter, Callable[[BookEntry], bool]] = {
 }
 
 
-def book_entries(model: ReadModel) -> dict[str, BookEntry]:
-    """Working orders first (newest first), then finished orders and risk refusals (newest
-    first), keyed as the table keys its rows: client order id, or the refused signal's id."""
+def of_the_day(ts_ns: int, today: date | None) -> bool:
+    """True for a time on the run's day ``today`` (any time while the day is unknown).
+
+    The books are one day's, as their titles and ``alphapanda orders|trades`` say. The read
+    model keeps what it saw since the console opened, so a session that rolled over without
+    a restart still held yesterday's rows, and the trade book summed their charges as
+    today's; a restart, which seeds only the day, then changed the figures.
+    """
+    return today is None or not ts_ns or ist_date(ts_ns) == today
+
+
+def book_entries(model: ReadModel, today: date | None) -> dict[str, BookEntry]:
+    """Working orders first (newest first), then the day's finished orders and risk refusals
+    (newest first), keyed as the table keys its rows: client order id, or the refused
+    signal's id. A working order is listed whatever its day: it can still trade."""
     working = [o for o in model.orders.values() if o.status.is_working]
     finished: list[tuple[int, str, BookEntry]] = [
-        (o.update_ts, o.client_order_id, o) for o in model.orders.values() if o.status.is_terminal
+        (o.update_ts, o.client_order_id, o)
+        for o in model.orders.values()
+        if o.status.is_terminal and of_the_day(o.update_ts, today)
     ]
-    finished += [(r.ts, r.signal_id, r) for r in model.books.rejections.values()]
+    finished += [
+        (r.ts, r.signal_id, r) for r in model.books.rejections.values() if of_the_day(r.ts, today)
+    ]
     working.sort(key=lambda o: -o.update_ts)
     finished.sort(key=lambda row: -row[0])
     entries: dict[str, BookEntry] = {o.client_order_id: o for o in working}
@@ -73,7 +98,7 @@ class OrdersBookTable(KeyedTable):
         self.sync(
             [
                 (key, entry_cells(entry, palette, today))
-                for key, entry in book_entries(frame.model).items()
+                for key, entry in book_entries(frame.model, today).items()
                 if shown(entry)
             ]
         )
@@ -113,9 +138,14 @@ class TradeBookTable(KeyedTable):
         self.sync(
             [
                 (trade.trade_id, trade_cells(trade, palette, today))
-                for trade in frame.model.books.trade_rows()
+                for trade in day_trades(frame.model, today)
             ]
         )
+
+
+def day_trades(model: ReadModel, today: date | None) -> list[TradeLine]:
+    """The fills of the run's day ``today``, newest first: the trade book's rows and sums."""
+    return [t for t in model.books.trade_rows() if of_the_day(t.fill_ts, today)]
 
 
 def trade_cells(trade: TradeLine, palette: Palette, today: date | None) -> tuple[object, ...]:
