@@ -13,9 +13,9 @@ import pytest
 from engine.bus.memory import MemoryBus
 from engine.clock import ManualClock
 from engine.events import topics
-from engine.events.envelope import new_event
+from engine.events.envelope import EventEnvelope, new_event
 from engine.events.payloads import RiskAlert, Tick
-from engine.events.types import ComponentStatus, EventType
+from engine.events.types import ComponentStatus, EventType, Severity
 from storage.ticks.config import RecorderConfig
 from storage.ticks.layout import ist_day
 from storage.ticks.reader import iter_day_ticks, list_days
@@ -153,3 +153,60 @@ async def test_a_store_that_cannot_be_tidied_still_records(bus: MemoryBus, tmp_p
     recorder.stop()
     await task
     assert foreign.exists()  # not ours to delete
+
+
+async def test_a_stray_event_on_the_tick_topic_is_skipped_and_the_ticks_around_it_kept(
+    bus: MemoryBus, tmp_path: Path
+) -> None:
+    ticks = make_ticks(10)
+    recorder = _recorder(bus, tmp_path)
+    task = asyncio.create_task(recorder.run())
+    await _publish(bus, ticks[:5])
+    alert = RiskAlert(severity=Severity.WARNING, rule="x", message="not a tick", alert_ts=1)
+    stray = new_event(EventType.RISK_ALERT, alert, source="test", key="408065")
+    await bus.publish(topics.MARKET_TICKS, stray, stray.key)
+    await _publish(bus, ticks[5:])
+    await eventually(lambda: recorder.recorded == len(ticks))
+    recorder.stop()
+    await task
+    assert list(iter_day_ticks(tmp_path, DAY)) == ticks
+    assert recorder.dropped == 0
+
+
+async def test_buffered_and_in_flight_ticks_never_exceed_the_bound(
+    bus: MemoryBus, tmp_path: Path
+) -> None:
+    """The fast path looks at the buffer only at its room mark: the bound still holds at
+    every tick, with a write in flight or not."""
+    bound = 40
+    recorder = _recorder(bus, tmp_path, max_buffered=bound)
+    disk = threading.Event()
+    real_write = recorder._writer.write
+
+    def stalled_write(batch: Sequence[Tick]) -> None:
+        disk.wait(30)
+        real_write(batch)
+
+    recorder._writer.write = stalled_write  # type: ignore[method-assign,assignment]
+    real_handle = recorder.handle_now
+    held: list[int] = []
+
+    def handle_and_measure(envelope: EventEnvelope) -> bool:
+        handled = real_handle(envelope)
+        held.append(len(recorder._buffer) + recorder._in_flight)
+        return handled
+
+    recorder.handle_now = handle_and_measure  # type: ignore[method-assign]
+    task = asyncio.create_task(recorder.run())
+    ticks = make_ticks(500)
+    try:
+        await _publish(bus, ticks)
+        await eventually(lambda: len(held) == len(ticks))
+        assert max(held) == bound
+        assert recorder.dropped == len(ticks) - bound
+    finally:
+        disk.set()
+    recorder.stop()
+    await task
+    assert recorder.recorded == bound
+    assert list(iter_day_ticks(tmp_path, DAY)) == ticks[:bound]  # the first, in order

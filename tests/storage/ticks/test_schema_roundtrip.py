@@ -14,6 +14,7 @@ from engine.events.payloads import DepthLevel, Tick
 from storage.ticks.schema import (
     TICK_SCHEMA,
     PriceScaleError,
+    scale_price,
     table_to_ticks,
     ticks_to_batch,
 )
@@ -148,3 +149,33 @@ def test_a_batch_longer_than_a_conversion_chunk_keeps_every_tick_in_order() -> N
         for n in range(5_000)
     ]
     assert _roundtrip(ticks) == ticks
+
+
+_ANY_DECIMAL = st.builds(
+    lambda coefficient, exponent: Decimal(coefficient).scaleb(exponent),
+    st.integers(min_value=-(10**19), max_value=10**19),
+    st.integers(min_value=-9, max_value=6),
+)
+
+
+@given(st.lists(_ANY_DECIMAL, min_size=1, max_size=8), st.integers(min_value=0, max_value=6))
+def test_any_price_is_stored_exactly_or_refused_as_scale_price_decides(
+    prices: list[Decimal], field: int
+) -> None:
+    """Prices in any form (exponents, more than four places, past eighteen digits, in any
+    price column among others): the batch holds exactly what ``scale_price`` computes, or
+    refuses the batch when ``scale_price`` refuses one of them."""
+    name = ("last_price", "bid", "ask", "open", "high", "low", "close")[field]
+    ticks = [msgspec.structs.replace(_tick("1574.20"), **{name: price}) for price in prices]
+    try:
+        expected = [scale_price(price) for price in prices]
+    except PriceScaleError:
+        with pytest.raises(PriceScaleError):
+            ticks_to_batch(ticks)
+        return
+    except (OverflowError, ValueError):  # beyond int64 units: not storable at all
+        return
+    if any(not -(2**63) < units < 2**63 for units in expected):
+        return
+    column = ticks_to_batch(ticks).column(TICK_SCHEMA.names[3 + field]).to_pylist()
+    assert column == expected
