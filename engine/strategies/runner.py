@@ -219,9 +219,8 @@ class StrategyRunner(StreamProcessor):
         for route in routes or ():
             try:
                 intents = route.on_tick(tick)
-            except Exception:  # one faulty strategy must not starve the others
-                self.strategy_errors[route.name] = self.strategy_errors.get(route.name, 0) + 1
-                log.exception("strategy failed on tick", extra={"strategy": route.name})
+            except Exception:
+                self._strategy_failed(route, "tick")
                 continue
             if not intents:
                 continue
@@ -238,14 +237,19 @@ class StrategyRunner(StreamProcessor):
                 outputs = self._on_bar(outputs, event_id, tick, bar)
         return outputs
 
+    def _strategy_failed(self, route: _Route, on: str) -> None:
+        """One faulty strategy must not starve the others: its failure (on a tick or a
+        bar, the exception being handled) is counted and logged, and the others go on."""
+        self.strategy_errors[route.name] = self.strategy_errors.get(route.name, 0) + 1
+        log.exception(f"strategy failed on {on}", extra={"strategy": route.name})
+
     def _on_bar(self, outputs: list[_Output], event_id: str, tick: Tick, bar: Bar) -> list[_Output]:
         """Hand a closed bar to its strategies; their signals are appended to ``outputs``."""
         for route in self._bar_routes[bar.interval].get(bar.instrument_token, ()):
             try:
                 intents = route.on_bar(bar)
-            except Exception:  # one faulty strategy must not starve the others
-                self.strategy_errors[route.name] = self.strategy_errors.get(route.name, 0) + 1
-                log.exception("strategy failed on bar", extra={"strategy": route.name})
+            except Exception:
+                self._strategy_failed(route, "bar")
                 continue
             for index, intent in enumerate(intents):
                 if outputs is _NO_OUTPUTS:
