@@ -37,6 +37,22 @@ class MisSchedule:
         """The trading day event time ``ts_ns`` belongs to."""
         return self._days.window(ts_ns)
 
+    def passed(self, exchange: str) -> int | None:
+        """The cut-off of ``exchange`` on the current trading day once a tick has reached it
+        (its square-off has run, or is held), else None; None again from the next session.
+
+        Execution refuses a new MIS entry from then on, whatever time its signal carries:
+        an exit that risk approved while the position was open, arriving just after the
+        square-off of that position went out, would open it again the other way.
+        """
+        window = self._window
+        if window is None:
+            return None
+        cutoff = self.cutoffs.cutoff_ns(window.day, exchange)
+        if cutoff is None or (cutoff, exchange) in self._ahead:
+            return None
+        return cutoff
+
     def due(self, ts_ns: int) -> list[Due]:
         """The cut-offs reached at event time ``ts_ns``, each returned once."""
         if ts_ns < self.next_ns:

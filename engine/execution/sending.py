@@ -23,6 +23,7 @@ from engine.execution.validation import order_problem_of
 from engine.execution.venue_fills import VenueFills
 from engine.ids import client_order_id
 from engine.logs.order_story import ACK, SENT, order_story
+from engine.market.square_off import describe_cutoff, exchange_of
 from engine.processing.emitter import Emitter
 
 
@@ -81,6 +82,8 @@ class OrderSending(VenueFills):
         problem = order_problem_of(order, self._tick_size_of(order.instrument_token))
         if problem is None and not bypass_halt:
             problem = self.trading_state.block_reason(order.strategy, lambda: self._reduces(order))
+        if problem is None and not bypass_halt:
+            problem = self._mis_entry_after_cutoff(order)
         if problem is not None:
             await self._reject(order, problem, out, ts)
             return
@@ -92,6 +95,29 @@ class OrderSending(VenueFills):
             await self._place(order, out, ts)
         finally:
             self._placing -= 1
+
+    def _mis_entry_after_cutoff(self, order: OrderRecord) -> str | None:
+        """Why an MIS order that does not reduce its position may not leave: its segment's
+        cut-off has been reached today (None when it may).
+
+        Risk refuses such entries by the signal's time, but it judges a signal against the
+        position as it was: a strategy's exit approved while the position was open, and
+        arriving here after the cut-off's square-off of it went out, was a second sell (in
+        the console, +5 TCS became -5 and the paper venue bought it back at 15:20 for ₹59).
+        Checked here, against the positions and working orders as execution holds them now.
+        """
+        if order.product is not Product.MIS:
+            return None
+        exchange = exchange_of(order.symbol)
+        cutoff = self.mis_schedule.passed(exchange)
+        if cutoff is None or self._reduces(order):
+            return None
+        return (
+            f"no new MIS entries after the {describe_cutoff(exchange, cutoff)}: "
+            f"{order.side.value} {order.quantity} {order.symbol} refused (the position is "
+            "closed or closing); exits are still allowed and MIS entries reopen at the next "
+            "session"
+        )
 
     async def _funds_cover(self, order: OrderRecord, out: Emitter, ts: int) -> bool:
         """Ask the funds check; refuse the order unsent (with an alert) when not covered.

@@ -246,3 +246,57 @@ async def test_a_replayed_crossing_tick_sends_no_second_order() -> None:
 @pytest.mark.parametrize("table", [{}, {"NSE": time(15, 15)}])
 def test_a_table_with_no_segments_is_off(table) -> None:  # type: ignore[no-untyped-def]
     assert bool(MisCutoffs(table)) is bool(table)
+
+
+def rejected(events):  # type: ignore[no-untyped-def]
+    return [e.data for e in events if e.type is E.ORDER_REJECTED]
+
+
+async def test_a_strategy_exit_in_flight_at_the_cutoff_does_not_sell_a_second_time() -> None:
+    """Seen in the console: at 15:15 momentum's 5-minute bar closed with an exit of its +5
+    TCS, which risk approved as an exit while the position was still open; execution had
+    just squared the same +5 off on that tick, sent the exit too, and the strategy was
+    short 5 until the paper venue bought them back at 15:20 for ₹59 more."""
+    harness = await _holding(MisCutoffs())
+    await harness.tick("102", bid="102", ts=at(2, 15, 15))
+    assert harness.service.net_positions == {("ema", TOKEN): 0}  # squared off
+
+    late_exit = await harness.signal(make_signal("exit", Side.SELL, quantity=10))
+    later = await harness.tick("101", bid="101", ask="101", ts=at(2, 15, 16))
+
+    assert submitted(late_exit) == [] and submitted(later) == []
+    [order] = rejected(late_exit)
+    assert order.reason.startswith(
+        "no new MIS entries after the NSE MIS cut-off 15:15 IST on 2024-01-02: SELL 10 NSE:INFY"
+    )
+    assert harness.service.net_positions == {("ema", TOKEN): 0}  # flat, not short 10
+
+
+async def test_an_exit_after_the_cutoff_that_closes_a_held_position_is_sent() -> None:
+    """What the square-off has not closed (held while HALTED) a strategy may still exit."""
+    harness = await _holding(MisCutoffs())
+    harness.state.set(TradingMode.HALTED, reason="kill switch")
+    await harness.tick("99", bid="99", ts=at(2, 15, 15))
+    harness.state.set(TradingMode.ACTIVE)
+
+    exit_ = await harness.signal(make_signal("exit", Side.SELL, quantity=10))
+    after = await harness.tick("98", bid="98", ts=at(2, 15, 16))
+
+    [order] = submitted(exit_)
+    assert (order.side, order.quantity, order.strategy) == (Side.SELL, 10, "ema")
+    assert submitted(after) == []  # the held square-off finds it closing: nothing more
+    assert harness.service.net_positions == {("ema", TOKEN): 0}
+
+
+async def test_mis_entries_reopen_at_the_next_session() -> None:
+    harness = await _holding(MisCutoffs())
+    await harness.tick("102", bid="102", ts=at(2, 15, 15))
+
+    events = await harness.signal(make_signal("next-day", Side.BUY, quantity=10))
+    assert rejected(events)
+    await harness.tick("100", ask="100", ts=at(3, 9, 15))
+    events = await harness.signal(make_signal("next-day-2", Side.BUY, quantity=10))
+    events += await harness.tick("100", ask="100", ts=at(3, 9, 16))
+
+    assert rejected(events) == [] and len(submitted(events)) == 1
+    assert harness.service.net_positions == {("ema", TOKEN): 10}
