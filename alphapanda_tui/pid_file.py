@@ -84,6 +84,28 @@ def running_engine_pid(home: Path) -> int | None:
     return pid
 
 
+def refuse_a_second_engine(home: Path, bus_backend: str) -> None:
+    """Stop (one line, exit 2) before an engine starts where one already runs on ``home``.
+
+    On the in-process bus each process runs the whole engine: a console opened on the home
+    of a running ``alphapanda engine`` traded the same paper account beside it, so every
+    order went out twice and each portfolio stored positions from half the fills. On Kafka
+    the cluster's leases share the work among processes, so several are expected there.
+    """
+    if bus_backend != "memory":
+        return
+    pid = running_engine_pid(home)
+    if pid is None or pid == os.getpid():
+        return
+    from alphapanda_tui.errors import UsageError
+
+    raise UsageError(
+        f"an engine is already running on {home} (pid {pid}); a second one would trade the "
+        "same account twice: use that one (alphapanda status, orders, positions, kill) or "
+        "stop it first"
+    )
+
+
 def _read(path: Path) -> tuple[int, str]:
     lines = path.read_text().splitlines()
     if not lines:

@@ -46,6 +46,9 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             update={"bus": settings.bus.model_copy(update={"backend": args.bus})}
         )
     services = _services(getattr(args, "services", None), settings)
+    from alphapanda_tui.pid_file import refuse_a_second_engine
+
+    refuse_a_second_engine(settings.home, settings.bus.backend)  # one line, exit 2
     return asyncio.run(_serve(settings, args.max_seconds, services))
 
 

@@ -59,6 +59,9 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         handle = build_attached(settings)  # checks credentials first: exit 2 on a gap
         asyncio.run(probe_cluster(settings))  # and that the cluster answers: exit 2 if not
     else:
+        from alphapanda_tui.pid_file import refuse_a_second_engine
+
+        refuse_a_second_engine(settings.home, settings.bus.backend)  # one line, exit 2
         refuse_a_corrupt_file(settings)  # before the screen opens: one line, exit 2
         handle = build_runtime(settings)
     logs = getattr(args, "logs", None)
