@@ -2,10 +2,11 @@
 
 No vectorised shortcut: a backtest builds the same ``Pipeline`` the console runs
 (strategy runner → risk → paper execution → portfolio, on a ``MemoryBus`` with the
-``MemoryTradingStore``), feeds it from a seeded ``SimulatedFeed``, a ``ReplayFeed`` or
-any iterable of ticks (``TickStream``) with pacing off, drains it, then reads the result
-from the portfolio book. The CLI (``alphapanda backtest``), the benchmarks and the tests
-all call ``run_backtest``.
+``MemoryTradingStore``; in lockstep on an ``InlineBus`` whose stages ``engine.lockstep``
+runs inline), feeds it from a seeded ``SimulatedFeed``, a ``ReplayFeed`` or any iterable
+of ticks (``TickStream``) with pacing off, drains it, then reads the result from the
+portfolio book. The CLI (``alphapanda backtest``), the benchmarks and the tests all call
+``run_backtest``.
 """
 
 from __future__ import annotations
@@ -23,12 +24,15 @@ from typing import Any
 
 from engine.backtest_report.equity import EquityCurve, EquitySampler
 from engine.backtest_report.trades import InstrumentPnl, RoundTrip, instrument_pnl, round_trips
+from engine.bus.base import EventBus
+from engine.bus.inline import InlineBus
 from engine.bus.memory import MemoryBus
 from engine.clock import IST, SystemClock, ns_to_datetime
 from engine.domain.records import OrderRecord, RiskAlertRecord
 from engine.events.types import OrderStatus, Severity
 from engine.gc_tuning import BACKTEST_THRESHOLDS, GcTuning
 from engine.instruments.registry import InstrumentRegistry
+from engine.lockstep import LockstepDriver
 from engine.market.feeds.base import FeedService
 from engine.market.feeds.replay import DEFAULT_PRICE_BAND_PCT, ReplayFeed
 from engine.market.feeds.simulated import SimulatedFeed, SimulatedFeedConfig
@@ -229,6 +233,7 @@ async def run_backtest_async(
     drain_timeout: float = 600.0,
     sync_every: int | None = 1,
     store: Any = None,
+    inline: bool = True,
 ) -> BacktestResult:
     """Run one backtest inside the current event loop (see ``run_backtest``).
 
@@ -237,13 +242,18 @@ async def run_backtest_async(
     in live trading, so a fill lands on its signal's tick. More is faster, but risk and
     execution may then be up to that many ticks behind the strategies: fills land late
     and a strategy can signal again before it hears of its fill (on 5-minute candles at
-    256, most round trips opened and closed on one tick). None only yields.
+    256, most round trips opened and closed on one tick). None only yields. Lockstep
+    runs on an ``InlineBus`` whose ``LockstepDriver`` runs the stages' steps inline, in
+    the event loop's order (``engine.lockstep``): the same results without a round trip
+    per stage; any other value runs on a ``MemoryBus``. ``inline`` False: lockstep on
+    the ``MemoryBus`` too, a task per stage (the reference the driver is tested against).
     ``store``: a ``BacktestStore`` (default) or another store with its counters
     (``orders_written``, ``risk_rejections``, ``rejected_orders()``, ``fill_count()``).
     """
     if not bindings:
         raise ValueError("a backtest needs at least one strategy")
-    bus = MemoryBus(partitions=bus_partitions, capacity=bus_capacity)
+    inline_bus = InlineBus(bus_partitions, bus_capacity) if inline and sync_every == 1 else None
+    bus: EventBus = inline_bus or MemoryBus(partitions=bus_partitions, capacity=bus_capacity)
     store = store if store is not None else BacktestStore()
     pipeline_config = backtest_pipeline_config(config)
     feed = _build_feed(bus, registry, source, bindings)
@@ -257,7 +267,13 @@ async def run_backtest_async(
         clock=SystemClock(),
     )
     sampler = EquitySampler()
-    if sync_every is not None:
+    driver: LockstepDriver | None = None
+    if inline_bus is not None:
+        driver = LockstepDriver(inline_bus, pipeline.processors)
+        book = pipeline.portfolio.book
+        driver.after_every(EQUITY_SAMPLE_TICKS, lambda: _sample_equity(feed, book, sampler))
+        feed.pause_every(1, driver.turn)
+    elif sync_every is not None:
         sample_every = max(1, EQUITY_SAMPLE_TICKS // sync_every)  # pauses between samples
         feed.pause_every(
             sync_every, _drained(bus, feed, pipeline.portfolio.book, sampler, sample_every)
@@ -265,12 +281,16 @@ async def run_backtest_async(
     await bus.start()
     await pipeline.start()
     await pipeline.wait_ready()
+    if driver is not None:
+        driver.start()
     started = time.perf_counter()
     cpu_started = time.process_time()
     feed_task = asyncio.create_task(feed.run(), name=f"backtest:{feed.name}")
     try:
         await _follow(feed, feed_task, progress)
         await feed_task  # a feed failure (e.g. an unreadable file) surfaces here
+        if driver is not None:
+            await driver.finish()
         if not await pipeline.drain(drain_timeout):
             raise TimeoutError(f"the pipeline did not drain within {drain_timeout:.0f} s")
         seconds = time.perf_counter() - started
@@ -314,6 +334,8 @@ async def run_backtest_async(
         feed.stop()
         if not feed_task.done():
             feed_task.cancel()
+        if driver is not None:
+            driver.release()
         await pipeline.stop()
         await bus.aclose()
     if progress is not None:
@@ -388,7 +410,7 @@ def _days_of(
 
 
 def _drained(
-    bus: MemoryBus,
+    bus: EventBus,
     feed: FeedService,
     book: PortfolioBook,
     sampler: EquitySampler,
@@ -450,7 +472,7 @@ async def _follow(feed: FeedService, task: asyncio.Task[None], progress: Progres
 
 
 def _build_feed(
-    bus: MemoryBus,
+    bus: EventBus,
     registry: InstrumentRegistry,
     source: TickSource,
     bindings: Sequence[StrategyBinding],
