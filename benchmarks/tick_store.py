@@ -178,6 +178,7 @@ def pipeline_cost(ticks: int, runs: int, seed: int) -> dict[str, Any]:
     (every thread of the process: the writer thread's work counts), medians compared."""
     runs_by_mode: dict[str, list[Any]] = {mode: [] for mode in MODES}
     recorded: list[int] = []
+    dropped: list[int] = []
     writer_cpu: list[float] = []
     stop_cpu: list[float] = []
     with_stop: list[float] = []
@@ -194,6 +195,7 @@ def pipeline_cost(ticks: int, runs: int, seed: int) -> dict[str, Any]:
                 if mode == "on":
                     (recorder,) = recorders
                     recorded.append(recorder.recorded)
+                    dropped.append(recorder.dropped)
                     writer_cpu.append(recorder.writer_cpu)
                     stop_cpu.append(recorder.stop_cpu)
                     with_stop.append(ticks / (result.cpu_seconds + recorder.stop_cpu))
@@ -221,6 +223,8 @@ def pipeline_cost(ticks: int, runs: int, seed: int) -> dict[str, Any]:
     report["writer_thread_cpu_us_per_tick"] = round(statistics.median(writer_cpu) * 1e6 / ticks, 2)
     report["stop_cpu_us_per_tick"] = round(statistics.median(stop_cpu) * 1e6 / ticks, 2)
     report["every_tick_recorded"] = all(count == ticks for count in recorded)
+    report["recorded_runs"] = recorded
+    report["dropped_runs"] = dropped  # counted, never silent: a write behind a slow disk
     report["load_average"] = [round(load, 1) for load in loads]
     return report
 

@@ -14,6 +14,7 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from functools import partial
 from typing import cast
 
 import msgspec
@@ -105,7 +106,7 @@ class TickRecorder(StreamProcessor):
         self._set_room()
         loop = asyncio.get_running_loop()
         self._write = loop.run_in_executor(self._thread, self._write_ticks, payloads)
-        self._write.add_done_callback(self._written)
+        self._write.add_done_callback(partial(self._written, len(payloads)))
 
     def _write_ticks(self, payloads: list[object]) -> int:
         """On the writer thread: write the buffer's ticks; returns how many."""
@@ -114,9 +115,12 @@ class TickRecorder(StreamProcessor):
         self._writer.write(ticks)
         return len(ticks)
 
-    def _written(self, done: asyncio.Future[int]) -> None:
-        count, self._in_flight = self._in_flight, 0
-        self._set_room()
+    def _written(self, count: int, done: asyncio.Future[int]) -> None:
+        # The future is done a loop turn before this callback runs, and a write may start
+        # in between: only the newest write's end empties the in-flight count.
+        if done is self._write:
+            self._in_flight = 0
+            self._set_room()
         error = None if done.cancelled() else done.exception()
         if error is None:
             self.recorded += done.result()

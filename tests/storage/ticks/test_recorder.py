@@ -210,3 +210,41 @@ async def test_buffered_and_in_flight_ticks_never_exceed_the_bound(
     await task
     assert recorder.recorded == bound
     assert list(iter_day_ticks(tmp_path, DAY)) == ticks[:bound]  # the first, in order
+
+
+async def test_a_write_ending_after_the_next_began_leaves_the_next_one_counted_in_flight(
+    bus: MemoryBus, tmp_path: Path
+) -> None:
+    """A write's future is done a loop turn before its callback runs; a write started in
+    that turn must stay counted in flight (the bound depends on it)."""
+    recorder = _recorder(bus, tmp_path)
+    gates = [threading.Event(), threading.Event()]
+    writes = iter(gates)
+    real_write = recorder._writer.write
+
+    def gated_write(batch: Sequence[Tick]) -> None:
+        next(writes).wait(30)
+        real_write(batch)
+
+    recorder._writer.write = gated_write  # type: ignore[method-assign,assignment]
+    ticks = make_ticks(7)
+    envelopes = [new_event(EventType.MARKET_TICK, t, source="test") for t in ticks]
+    for envelope in envelopes[:3]:
+        recorder.handle_now(envelope)
+    recorder._start_write()
+    first = recorder._write
+    assert first is not None
+    gates[0].set()
+    while not first.done():
+        await asyncio.sleep(0)
+    for envelope in envelopes[3:]:  # the first write's callback has not run yet
+        recorder.handle_now(envelope)
+    recorder._start_write()
+    await asyncio.sleep(0.05)
+    assert recorder.recorded == 3
+    assert recorder._in_flight == 4
+    gates[1].set()
+    await eventually(lambda: recorder.recorded == 7)
+    assert recorder._in_flight == 0
+    await recorder.on_stop()
+    assert list(iter_day_ticks(tmp_path, DAY)) == ticks
