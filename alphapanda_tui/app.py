@@ -211,7 +211,14 @@ class AlphaPandaApp(ReplayKeys, BacktestKeys, PositionActions):
         (``screens.dialog``: re-tinting the whole screen costs ~30-50 ms at 120×40); the
         dashboard is still brought up to date every frame, and the backdrop redrawn from
         it at most once a second.
+
+        Nothing is drawn while the engine starts: until it has read the stored trading
+        states, positions and journal, the read model holds its defaults, and a restart
+        after a kill showed ``ACTIVE`` (every strategy ACTIVE, the starting cash as funds)
+        for a second before ``HALTED``.
         """
+        if not self.engine_running and not self._engine_stopped:
+            return
         model = self.handle.read_model
         try:
             drawn = self.dashboard.draw(model, self.handle.clock.now_ns(), self.palette, force)
