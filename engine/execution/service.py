@@ -109,7 +109,10 @@ class ExecutionService(RestartRestore, KillSwitchEffects, MisSquareOffs):
         elif action is OrderCommandAction.MODIFY:
             order = self._working_for(command)
             if order is not None:
-                await self._modify(order, command, out, envelope.ts)
+                # In the venue's time, as a cancel: on the simulated market the command's
+                # wall-clock stamp is older than the order's, and the console, which keeps
+                # an order's newest update, showed the price from before the modify.
+                await self._modify(order, command, out, self._venue_ts(order, envelope.ts))
 
     def _working_for(self, command: OrderCommand) -> OrderRecord | None:
         order = self.working.get(command.client_order_id or "")
