@@ -58,10 +58,14 @@ class LockstepDriver:
         self._every = 0
         self._then: Callable[[], None] | None = None
         self._turns = 0
+        # Whether steps may use ``deliver_now`` (it logs nothing, so not while processing
+        # logs every record): asked at the start and again at every ``after_every``.
+        self._inline = True
 
     def start(self) -> None:
         """Take the wake-ups from here on (the stages wait in their first fetch now)."""
         self.bus.waker = self._woken
+        self._inline = not StreamProcessor.logs_each_record()
 
     def after_every(self, turns: int, then: Callable[[], None]) -> None:
         """Call ``then`` at the end of every ``turns``-th ``turn`` (drained then)."""
@@ -79,7 +83,7 @@ class LockstepDriver:
         queue = self._queue
         popleft, append = queue.popleft, queue.append
         has_lag = self.bus.has_lag
-        inline = not StreamProcessor.logs_each_record()  # else every record is logged
+        inline = self._inline
         if feed:
             append(None)
         while queue:
@@ -102,7 +106,7 @@ class LockstepDriver:
             processor = step.processor
             done = processor.deliver_now(records) if inline else 0
             if done == len(records):
-                sub.commit_now(done)
+                sub.committed = done
                 processor.stats.commits += 1
             else:
                 await processor.deliver(records, done)
@@ -111,6 +115,7 @@ class LockstepDriver:
             self._turns += 1
             if self._then is not None and self._turns % self._every == 0:
                 self._then()
+                self._inline = not StreamProcessor.logs_each_record()
 
     async def finish(self) -> None:
         """After the feed: run what is queued until every stage waits, then hand the

@@ -205,7 +205,7 @@ class InlineBus(EventBus):
     def has_lag(self) -> bool:
         for group in self._groups.values():
             member = group.member
-            if member is not None and (group.nonempty or member._done < len(member._taken)):
+            if member is not None and (group.nonempty or member.committed < len(member._taken)):
                 return True
         return False
 
@@ -223,7 +223,9 @@ class InlineSubscription(Subscription):
         self.live = True  # False once interrupted or closed: a driver stops stepping it
         self._cursor = 0
         self._taken: list[Record] = []  # the batch in hand
-        self._done = 0  # how much of it is committed
+        self.committed = 0  # how much of it is committed (a driver may set it: all done)
+        self._inboxes = state.inboxes
+        self._nonempty = state.nonempty
         self._wake = asyncio.Event()
         self._closed = False
 
@@ -237,11 +239,10 @@ class InlineSubscription(Subscription):
     def take(self, max_records: int) -> list[Record]:
         """Up to ``max_records``, partition by partition from the owned one after last
         time's start (as ``MemorySubscription._take``); in hand until committed."""
-        state = self._state
-        inboxes = state.inboxes
+        inboxes = self._inboxes
         cursor = self._cursor  # the start is ``cursor % count``, needed for two or more
         self._cursor = cursor + 1
-        nonempty = state.nonempty
+        nonempty = self._nonempty
         if len(nonempty) == 1 and len(inboxes[nonempty[0]]) <= max_records:
             at = nonempty.pop()
             out = inboxes[at]
@@ -260,15 +261,15 @@ class InlineSubscription(Subscription):
                 del inbox[:room]
                 if len(out) >= max_records:
                     break
-            state.nonempty = [at for at in nonempty if inboxes[at]]
+            nonempty[:] = [at for at in nonempty if inboxes[at]]
         self._taken = out
-        self._done = 0
+        self.committed = 0
         return out
 
     def commit_now(self, count: int) -> None:
         """The first ``count`` records of the batch in hand are handled (no await)."""
-        if count > self._done:
-            self._done = count
+        if count > self.committed:
+            self.committed = count
 
     async def fetch(self, max_records: int = 256, timeout: float = 0.5) -> list[Record]:
         """As ``MemorySubscription.fetch``: what is ready, else wait for a publish (unless
@@ -314,8 +315,8 @@ class InlineSubscription(Subscription):
 
     async def rewind(self) -> None:
         """Put what is in hand and uncommitted back in front of its partitions' inboxes."""
-        rest = self._taken[self._done :]
-        self._taken, self._done = [], 0
+        rest = self._taken[self.committed :]
+        self._taken, self.committed = [], 0
         state = self._state
         for record in reversed(rest):
             at = state.base[record.topic] + record.partition
@@ -326,7 +327,7 @@ class InlineSubscription(Subscription):
     def lag(self) -> int:
         state = self._state
         waiting = sum(len(state.inboxes[at]) for at in state.nonempty)
-        return len(self._taken) - self._done + waiting
+        return len(self._taken) - self.committed + waiting
 
     async def aclose(self) -> None:
         """Leave the group; what is uncommitted goes back to the inboxes for a later member."""

@@ -75,6 +75,7 @@ class StreamProcessor(ABC):
         self.begun = False  # see ``deliver_now``
         self._begun_failure: Exception | None = None
         self._fast = self._has_fast_path and type(self.dedup) is MemoryDedupWindow
+        self._handle_now = self.handle_now  # bound once: ``deliver_now`` calls it per tick
         self._fast_window: GroupWindow | None = None  # ``deliver_now``'s, until a forget
 
     # -- to implement -------------------------------------------------------------
@@ -248,7 +249,7 @@ class StreamProcessor(ABC):
         breaker = self.breaker
         if not self._fast or breaker.state is not _CLOSED or breaker.failures:
             return 0
-        handle_now = self.handle_now
+        handle_now = self._handle_now
         window = self._fast_window
         if window is None:
             dedup = self.dedup
