@@ -37,16 +37,18 @@ class MisSchedule:
         """The trading day event time ``ts_ns`` belongs to."""
         return self._days.window(ts_ns)
 
-    def passed(self, exchange: str) -> int | None:
+    def passed(self, exchange: str, ts_ns: int) -> int | None:
         """The cut-off of ``exchange`` on the current trading day once a tick has reached it
-        (its square-off has run, or is held), else None; None again from the next session.
+        (its square-off has run, or is held), else None; None for an order of event time
+        ``ts_ns`` in a later session (its signal can arrive before that session's first
+        tick rolls the day here).
 
-        Execution refuses a new MIS entry from then on, whatever time its signal carries:
-        an exit that risk approved while the position was open, arriving just after the
-        square-off of that position went out, would open it again the other way.
+        Execution refuses a new MIS entry from then on, even one signalled just before the
+        cut-off: an exit that risk approved while the position was open, arriving just
+        after the square-off of that position went out, would open it again the other way.
         """
         window = self._window
-        if window is None:
+        if window is None or ts_ns >= window.end_ns:
             return None
         cutoff = self.cutoffs.cutoff_ns(window.day, exchange)
         if cutoff is None or (cutoff, exchange) in self._ahead:

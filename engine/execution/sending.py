@@ -109,7 +109,7 @@ class OrderSending(VenueFills):
         if order.product is not Product.MIS:
             return None
         exchange = exchange_of(order.symbol)
-        cutoff = self.mis_schedule.passed(exchange)
+        cutoff = self.mis_schedule.passed(exchange, order.updated_ts or order.created_ts)
         if cutoff is None or self._reduces(order):
             return None
         return (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from decimal import Decimal as D
 
+import msgspec
 import pytest
 
 from engine.clock import IST, datetime_to_ns
@@ -297,6 +298,22 @@ async def test_mis_entries_reopen_at_the_next_session() -> None:
     await harness.tick("100", ask="100", ts=at(3, 9, 15))
     events = await harness.signal(make_signal("next-day-2", Side.BUY, quantity=10))
     events += await harness.tick("100", ask="100", ts=at(3, 9, 16))
+
+    assert rejected(events) == [] and len(submitted(events)) == 1
+    assert harness.service.net_positions == {("ema", TOKEN): 10}
+
+
+async def test_the_next_sessions_first_entry_is_not_refused_before_its_first_tick() -> None:
+    """Seen in the console: at 09:15 ema-cross's bar (closed by the session's first tick)
+    signalled a BUY that reached execution before that tick did; it was refused as after
+    yesterday's 15:15 cut-off."""
+    harness = await _holding(MisCutoffs())
+    await harness.tick("102", bid="102", ts=at(2, 15, 15))
+    await harness.tick("102", bid="102", ts=at(2, 15, 29))  # the day's last tick
+
+    signal = make_signal("morning", Side.BUY, quantity=10)
+    events = await harness.signal(msgspec.structs.replace(signal, signal_ts=at(3, 9, 15)))
+    events += await harness.tick("100", ask="100", ts=at(3, 9, 15, 1))
 
     assert rejected(events) == [] and len(submitted(events)) == 1
     assert harness.service.net_positions == {("ema", TOKEN): 10}
