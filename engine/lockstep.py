@@ -26,11 +26,18 @@ event loop would have run them: only failures can order differently.
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Callable
 
 from engine.bus.inline import InlineBus, InlineSubscription
 from engine.processing.processor import StreamProcessor
+
+# Turns between yields to the event loop: other tasks (progress, the console, a stop
+# request) run meanwhile, as between the feed's default bursts of 512. The stages' own
+# tasks wait in fetches that no publish wakes while the driver runs, so a yield changes
+# nothing a stage sees.
+YIELD_EVERY = 256
 
 
 class _Step:
@@ -112,10 +119,12 @@ class LockstepDriver:
                 await processor.deliver(records, done)
             append(step.again)
         if feed:
-            self._turns += 1
-            if self._then is not None and self._turns % self._every == 0:
+            self._turns = turns = self._turns + 1
+            if self._then is not None and turns % self._every == 0:
                 self._then()
                 self._inline = not StreamProcessor.logs_each_record()
+            if turns % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
 
     async def finish(self) -> None:
         """After the feed: run what is queued until every stage waits, then hand the

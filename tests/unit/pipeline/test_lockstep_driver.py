@@ -63,3 +63,18 @@ def test_the_driver_trades_as_the_task_per_stage_lockstep(
     if config is not None:
         assert reference.halts, "the case must halt to cover the control path"
     assert _comparable(driven) == _comparable(reference)
+
+
+def test_progress_is_reported_while_the_driver_runs() -> None:
+    """The driver yields to the event loop between bursts of ticks, so the progress
+    callback (and the console, and a stop) still run during a lockstep backtest."""
+    registry = load_default_registry()
+    strategy = next(c for c in load_strategies() if c.name == "ema-cross")
+    seen: list[int] = []
+    result = run_backtest(
+        bindings=[build_strategy(strategy.model_copy(update={"bars": "tick"}), registry)],
+        registry=registry,
+        source=SyntheticTicks(60_000, seed=7),
+        progress=seen.append,
+    )
+    assert any(0 < published < result.ticks for published in seen), seen
