@@ -372,10 +372,12 @@ class RiskManager(StreamProcessor):
                 snap.unrealized_pnl if snap.day_unrealized_pnl is None else snap.day_unrealized_pnl
             )
             charges = snap.charges if snap.day_charges is None else snap.day_charges
+            # The two figures a trader compares first: the header shows the reason on one
+            # line, and the limit at its end was cut off at 120 columns.
             detail = (
-                f"day P&L {rupees(day_pnl)} (realized {rupees(realized)}, "
-                f"unrealized {rupees(unrealized)}, charges {rupees(charges)}) "
-                f"vs limit -{rupees(limit)}"
+                f"day P&L {rupees(day_pnl)} vs limit -{rupees(limit)} "
+                f"(realized {rupees(realized)}, unrealized {rupees(unrealized)}, "
+                f"charges {rupees(charges)})"
             )
             reason = loss_halt_reason(snap.trading_day, detail)
             self._loss_halt_day = snap.trading_day or self.state.trading_day

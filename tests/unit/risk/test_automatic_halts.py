@@ -97,3 +97,21 @@ async def test_rejection_alert_names_symbol_strategy_rule_and_numbers(
     assert (stored.signal_id, stored.side, stored.quantity) == ("sig-500", Side.BUY, 500)
     assert stored.price == Decimal("1580.25")
     assert stored.reason == "quantity 500 exceeds the per-order limit of 100"
+
+
+async def test_the_loss_halt_reason_puts_the_limit_beside_the_day_pnl(
+    start_risk: StartRisk,
+) -> None:
+    """Seen in the console: the header's reason line at 120 columns read '(daily loss limit
+    breached on 2026-12-08: day P&L ₹-178.23 (realized ₹66.85, unrealized ₹14.50, charges
+    ₹259.58) vs lim…': the limit, the figure the P&L is compared with, was cut off."""
+    risk = await start_risk(limits(max_daily_loss=Decimal("5000")))
+
+    await risk.pnl(realized="-3000", unrealized="-1900", charges="100")
+
+    [halt] = (await risk.drain()).controls
+    detail = halt.reason.split(": ", 1)[1]
+    assert detail.startswith(
+        "day P&L ₹-5,000.00 vs limit -₹5,000.00 "
+        "(realized ₹-3,000.00, unrealized ₹-1,900.00, charges ₹100.00)"
+    ), halt.reason
