@@ -39,8 +39,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         return await store.list_positions(settings.broker), protections
 
     positions, protections = asyncio.run(books_cli.read(settings, read))
-    if not args.all:
-        positions = [p for p in positions if p.net_quantity != 0]
+    positions = _open_or_closed_today(positions) if args.all else _open(positions)
     positions.sort(key=lambda p: (p.strategy, p.symbol))
     kept = {(p.strategy, p.instrument_token): describe(p) for p in protections}
     columns = COLUMNS
@@ -50,3 +49,19 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             (PROTECTION, lambda p: kept.get((p.strategy, p.instrument_token), "-")),
         ]
     return books_cli.show(positions, columns, json_out=args.json, empty="no open positions")
+
+
+def _open(positions: list[Any]) -> list[Any]:
+    return [p for p in positions if p.net_quantity != 0]
+
+
+def _open_or_closed_today(positions: list[Any]) -> list[Any]:
+    """Open positions and those closed on the day of the newest update (the day, as the
+    other books read it): the store keeps every position ever held, so ``--all`` listed
+    flat rows of earlier days, with their old realised P&L, beside today's."""
+    if not positions:
+        return []
+    day = books_cli.trading_day(max(p.updated_ts for p in positions))
+    return [
+        p for p in positions if p.net_quantity != 0 or books_cli.trading_day(p.updated_ts) == day
+    ]
