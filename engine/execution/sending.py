@@ -83,7 +83,13 @@ class OrderSending(VenueFills):
         if problem is None and not bypass_halt:
             problem = self.trading_state.block_reason(order.strategy, lambda: self._reduces(order))
         if problem is None and not bypass_halt:
-            problem = self._mis_entry_after_cutoff(order)
+            late = self._mis_entry_after_cutoff(order)
+            if late is not None:
+                # CANCELLED, not REJECTED: the venue never saw it, and one such exit per
+                # instrument at a 15:15 bar close would count towards the repeated
+                # rejections that halt trading.
+                await self._close(order, OrderStatus.CANCELLED, late, out, ts)
+                return
         if problem is not None:
             await self._reject(order, problem, out, ts)
             return
