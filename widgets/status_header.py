@@ -1,4 +1,4 @@
-"""The header: mode (PAPER / LIVE), trading state, the run's clock, market and Zerodha session.
+"""The header: mode (PAPER / LIVE), trading state, run's clock, market, session, day P&L.
 
 LIVE is reverse $error and HALTED reads HALTED: a trader on a monochrome terminal
 still cannot mistake live trading or a halted engine. The clock is the run's clock
@@ -16,9 +16,9 @@ from textual.widgets import Static
 
 from engine.clock import NS_PER_S
 from engine.market.feeds.paced_replay import ReplayStatus, speed_text
-from engine.read_model.model import ALERTS, MARKET, SESSION, TRADING
+from engine.read_model.model import ALERTS, MARKET, PNL, POSITIONS, SESSION, TRADING
 from engine.trading_state.state import GLOBAL_SCOPE
-from widgets.formatting import clock_text, duration, run_time
+from widgets.formatting import clock_text, duration, run_time, signed_amount
 from widgets.panel import Frame
 
 _STATE_MARKUP = {
@@ -53,10 +53,29 @@ def replay_part(replay: ReplayStatus) -> Content:
     )
 
 
+def day_pnl_part(frame: Frame) -> Content | None:
+    """``Day P&L -403.94``: today's realized + unrealized − charges, the figure the daily
+    loss limit counts, moved by the marks since the last snapshot as the P&L line's equity
+    is. The P&L line's figures run from the first fill, so without this nothing on the
+    screen said what the day had made. None until a snapshot of the run's day arrives (a
+    snapshot of yesterday is not today's figure).
+    """
+    pnl = frame.model.pnl
+    if pnl is None or pnl.day_realized_pnl is None or frame.today is None:
+        return None
+    if pnl.trading_day != frame.today.isoformat():
+        return None
+    day = pnl.day_pnl + (frame.account.unrealized_pnl - pnl.unrealized_pnl)
+    text = f"Day P&L {signed_amount(day)}"
+    style = "$success" if day > 0 else "$error" if day < 0 else ""
+    return Content.from_markup(f"[bold {style}]$text[/]", text=text)
+
+
 class StatusHeader(Static):
     """Redrawn when state, session or market change, and once a second for the clock."""
 
-    SECTIONS = (TRADING, SESSION, MARKET, ALERTS)
+    # P&L and positions: the day's P&L moves with the marks, as the P&L line does
+    SECTIONS = (TRADING, SESSION, MARKET, ALERTS, PNL, POSITIONS)
 
     def __init__(self, mode: str, broker: str, **kwargs: object) -> None:
         super().__init__("", **kwargs)  # type: ignore[arg-type]  # Static's keywords, passed on
@@ -78,9 +97,13 @@ class StatusHeader(Static):
                 Content(f"  Market: {model.market_status(frame.now_ns)}"),
             ]
         )
-        lines = [first]
         width = self.size.width
-        for part in self._extras(frame):
+        extras = self._extras(frame)
+        day = day_pnl_part(frame)
+        if day is not None:  # last: it never moves a replay's keys, a reason or an alarm
+            extras.append(day)
+        lines = [first]
+        for part in extras:
             line = lines[-1]
             if not width or line.cell_length + GAP.cell_length + part.cell_length <= width:
                 lines[-1] = Content("").join([line, GAP, part]) if line.plain else part
