@@ -87,6 +87,8 @@ class TickRecorder(StreamProcessor):
         self._set_room()
 
     def _set_room(self) -> None:
+        """Where ``handle_now`` next looks: where a write should start, or, with one in
+        flight (only one at a time), where the buffer would pass the bound."""
         if self._in_flight:
             self._room = self.recorder_config.max_buffered - self._in_flight
         else:
