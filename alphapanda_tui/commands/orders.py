@@ -115,13 +115,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
+    when = "stored" if args.all else "today"
     if args.rejected:
         orders = asyncio.run(rejected_orders(settings, every_day=args.all))
-        return books_cli.show(orders, COLUMNS, json_out=args.json, empty="no rejections today")
+        return books_cli.show(orders, COLUMNS, json_out=args.json, empty=f"no rejections {when}")
     orders = asyncio.run(stored_orders(settings, every_day=args.all))
-    if args.open:
+    empty = f"no orders {when}"
+    if args.open:  # "no orders today" would be false when the day's orders are all done
+        empty = "no working orders"
         orders = [o for o in orders if o.status.is_working]
-    return books_cli.show(orders, COLUMNS, json_out=args.json, empty="no orders today")
+    return books_cli.show(orders, COLUMNS, json_out=args.json, empty=empty)
 
 
 async def rejected_orders(settings: Any, *, every_day: bool) -> list[Any]:
