@@ -7,10 +7,7 @@ halt, resume) run as workers: the UI never waits on the bus, and a failure is sh
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
-import threading
 
 from textual import on, work
 from textual.actions import SkipAction
@@ -25,6 +22,7 @@ from alphapanda_tui.operator import operator_identity
 from alphapanda_tui.order_modify import OrderModifier
 from alphapanda_tui.position_actions import PositionActions
 from alphapanda_tui.replay_keys import ReplayKeys
+from alphapanda_tui.stop_signals import StopSignals
 from engine.domain.projection import project
 from engine.domain.records import OrderRecord
 from engine.events.payloads import OrderUpdate
@@ -53,14 +51,13 @@ from widgets.formatting import Palette
 
 EXIT_ENGINE_FAILED = 1
 BACKDROP_REDRAW_S = 1.0  # how often a dialog's dimmed copy of the dashboard is redrawn
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # a kill, and an SSH connection dropped
 _DASHBOARD_ONLY = ("toggle_strategy", "toggle_logs")  # act on the dashboard's own panels
 
 log = logging.getLogger("alphapanda.console")
 audit_log = logging.getLogger("alphapanda.audit")
 
 
-class AlphaPandaApp(ReplayKeys, BacktestKeys, PositionActions):
+class AlphaPandaApp(StopSignals, ReplayKeys, BacktestKeys, PositionActions):
     """The trading console over one ``EngineHandle``."""
 
     CSS_PATH = "app.tcss"
@@ -132,55 +129,6 @@ class AlphaPandaApp(ReplayKeys, BacktestKeys, PositionActions):
         self._remove_stop_signals()
         await self.stop_engine()
         self._gc.restore()
-
-    # -- SIGTERM / SIGHUP -------------------------------------------------------------
-    def install_stop_signals(self) -> None:
-        """SIGTERM and SIGHUP stop the engine gracefully, then exit with 128 + signal.
-
-        Without this an SSH drop (SIGHUP) would kill the process before the final
-        snapshot is stored. Only the main thread of a loop may own signal handlers.
-        """
-        if threading.current_thread() is not threading.main_thread():
-            return
-        loop = asyncio.get_running_loop()
-        for signum in STOP_SIGNALS:
-            try:
-                loop.add_signal_handler(signum, self.stop_on_signal, signum)
-            except (NotImplementedError, RuntimeError, ValueError):  # not on this platform
-                continue
-            self._stop_signals.append(signum)
-
-    def _remove_stop_signals(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self._stop_signals:
-            loop.remove_signal_handler(self._stop_signals.pop())
-
-    def stop_on_signal(self, signum: int) -> None:
-        """The signal handler: schedule the graceful stop (a second signal is ignored)."""
-        if self._stopping_on_signal:
-            return
-        self._stopping_on_signal = True
-        log.warning("console stopping on %s", signal.Signals(signum).name)
-        if signum == signal.SIGHUP:
-            self._discard_terminal_output()
-        self.run_worker(self._stop_for_signal(signum), name="Stop on signal", group="signal")
-
-    def _discard_terminal_output(self) -> None:
-        """After a hangup the terminal is gone: drop output instead of blocking on it.
-
-        Textual's writer thread dies on the first EIO, and a later write (or its stop)
-        would then wait forever on its full queue, before the engine could stop.
-        """
-        writer = getattr(self._driver, "_writer_thread", None)
-        if writer is not None:
-            writer.write = lambda text: None
-            writer.stop = lambda: None
-
-    async def _stop_for_signal(self, signum: int) -> None:
-        try:
-            await self.stop_engine()
-        finally:
-            self.exit(128 + signum, return_code=128 + signum)
 
     @on(Worker.StateChanged)
     def report_worker_failure(self, event: Worker.StateChanged) -> None:

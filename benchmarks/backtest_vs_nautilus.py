@@ -46,10 +46,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from alphapanda_tui.backtest_sources import columnar_file
-from engine.backtest import BacktestStore, TickStream, current_rss_mb, run_backtest
+from engine.backtest import BacktestStore, TickStream, run_backtest
 from engine.events.payloads import Tick
 from engine.instruments import load_default_registry
 from engine.market.feeds.simulated import SimulatedFeedConfig, iter_ticks
+from engine.memory_use import current_rss_mb
 from engine.pipeline import PipelineConfig
 from engine.risk import RiskLimits
 from engine.strategies.config import TICKS, StrategyConfig

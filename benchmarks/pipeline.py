@@ -32,11 +32,10 @@ from engine.backtest import (
     BacktestResult,
     BacktestStore,
     SyntheticTicks,
-    current_rss_mb,
-    peak_rss_mb,
     run_backtest,
 )
 from engine.instruments import load_default_registry
+from engine.memory_use import current_rss_mb, peak_rss_mb
 from engine.strategies.config import TICKS, load_strategies
 from engine.strategies.factory import build_strategy
 

@@ -50,11 +50,12 @@ from benchmarks.backtest_vs_nautilus import (
     in_process,
     write_recorded_file,
 )
-from engine.backtest import TickStream, current_rss_mb, peak_rss_mb, run_backtest
+from engine.backtest import TickStream, run_backtest
 from engine.instruments import load_default_registry
 from engine.instruments.registry import InstrumentRegistry
 from engine.market.feeds.column_checks import validated_ticks
 from engine.market.feeds.stream import TickItems
+from engine.memory_use import current_rss_mb, peak_rss_mb
 from storage.ticks.columns import table_columns
 from storage.ticks.reader import read_segment
 

@@ -12,8 +12,6 @@ portfolio book. The CLI (``alphapanda backtest``), the benchmarks and the tests 
 from __future__ import annotations
 
 import asyncio
-import os
-import resource
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -39,6 +37,7 @@ from engine.market.feeds.simulated import SimulatedFeed, SimulatedFeedConfig
 from engine.market.feeds.stream import TickItems, TickStreamFeed
 from engine.market.sessions import TradingDays
 from engine.memory_store import MemoryTradingStore
+from engine.memory_use import peak_rss_mb
 from engine.pipeline import Pipeline, PipelineConfig
 from engine.portfolio.book import PortfolioBook
 from engine.portfolio.day import DayResult
@@ -205,20 +204,6 @@ def backtest_pipeline_config(base: PipelineConfig | None = None) -> PipelineConf
     return replace(
         base, snapshot_interval_s=_NO_CLOCK_POLL_S, instance_id="backtest", processing=processing
     )
-
-
-def current_rss_mb() -> float:
-    """Resident set size of this process now (Linux /proc; peak RSS elsewhere)."""
-    try:
-        with open("/proc/self/statm", "rb") as handle:
-            pages = int(handle.read().split()[1])
-        return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
-    except (OSError, ValueError, IndexError):
-        return peak_rss_mb()
-
-
-def peak_rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 async def run_backtest_async(

@@ -29,6 +29,7 @@ from engine.processing.config import ProcessorConfig, ProcessorStats
 from engine.processing.dead_letters import dead_letter
 from engine.processing.dedup import DedupStore, GroupWindow, MemoryDedupWindow
 from engine.processing.emitter import Emitter
+from engine.processing.handover import DriverHandover
 from engine.processing.retry import PermanentError
 from engine.waiting import set_within
 
@@ -40,7 +41,7 @@ _DEBUG = logging.DEBUG
 _CLOSED = BreakerState.CLOSED
 
 
-class StreamProcessor(ABC):
+class StreamProcessor(DriverHandover, ABC):
     """Consumes ``input_topics`` as consumer group ``group`` and calls ``handle`` per event."""
 
     def __init__(
@@ -72,11 +73,7 @@ class StreamProcessor(ABC):
         self._subscription: Subscription | None = None
         self._dlq_salt = f"{name}#dlq"
         self._has_fast_path = type(self).handle_now is not StreamProcessor.handle_now
-        self.begun = False  # see ``deliver_now``
-        self._begun_failure: Exception | None = None
-        self._fast = self._has_fast_path and type(self.dedup) is MemoryDedupWindow
-        self._handle_now = self.handle_now  # bound once: ``deliver_now`` calls it per tick
-        self._fast_window: GroupWindow | None = None  # ``deliver_now``'s, until a forget
+        self._init_handover(self._has_fast_path)
 
     # -- to implement -------------------------------------------------------------
     @abstractmethod
@@ -230,119 +227,6 @@ class StreamProcessor(ABC):
             if records and await self._handle_batch(sub, records) < len(records):
                 return
         log.warning("stopped before the input was drained", extra={"processor": self.name})
-
-    # -- hand-over by a driver (the lockstep backtest: ``engine.lockstep``) ----------
-    def deliver_now(self, records: list[Record]) -> int:
-        """Handle the leading records that complete without an await; returns how many.
-
-        The synchronous part of ``_handle_records`` (dedup in the memory window, then
-        ``handle_now``), for a driver that hands a stage its input inline: a tick most
-        stages only note then costs no coroutine. It stops at the first record that needs
-        more: a bad record, a failure, a breaker not closed, no ``handle_now`` or a durable
-        dedup store, or ``handle_now`` failing or leaving the event to ``handle`` (then
-        ``begun`` is set: ``deliver`` goes on with that attempt, as ``_handle_records``
-        would, without asking ``handle_now`` again). The driver hands the rest to
-        ``deliver``. It logs nothing: with debug logging on (``logs_each_record``) the
-        driver hands everything to ``deliver``.
-        """
-        self.begun = False  # until an attempt is begun and left to ``deliver``
-        breaker = self.breaker
-        if not self._fast or breaker.state is not _CLOSED or breaker.failures:
-            return 0
-        handle_now = self._handle_now
-        window = self._fast_window
-        if window is None:
-            dedup = self.dedup
-            assert isinstance(dedup, MemoryDedupWindow)  # ``_fast``
-            window = self._fast_window = dedup.group_window(self.group)
-        current = window.current
-        stats = self.stats
-        done = 0
-        for record in records:
-            envelope = record.envelope
-            if envelope is None:
-                return done
-            event_id = envelope.id
-            if event_id in current or event_id in window.previous:
-                self._skip_duplicate(record, False)
-                done += 1
-                continue
-            stats.handler_calls += 1
-            try:
-                finished = handle_now(envelope)
-            except Exception as exc:  # attempt 1 failed: ``deliver`` retries or dead-letters
-                self.begun, self._begun_failure = True, exc
-                return done
-            if not finished:
-                self.begun, self._begun_failure = True, None
-                return done
-            current.add(event_id)  # ``window.add``, inlined
-            if len(current) >= window.size:
-                window.rotate()
-                current = window.current
-            stats.processed += 1
-            stats.last_event_ts = envelope.ts
-            done += 1
-        return done
-
-    @staticmethod
-    def logs_each_record() -> bool:
-        """True when processing logs every record (debug): ``deliver_now`` would not."""
-        return log.isEnabledFor(_DEBUG)
-
-    async def deliver(self, records: list[Record], done: int = 0) -> int:
-        """Handle ``records[done:]`` (a driver took ``records`` from this processor's
-        subscription; ``deliver_now`` handled the first ``done``) exactly as a fetched
-        batch: dedup, handlers, retries, dead letters, then commit the handled prefix and
-        rewind the rest. Returns how many of ``records`` are handled."""
-        sub = self._subscription
-        if sub is None:
-            raise RuntimeError(f"{self.name} is not running: nothing to deliver to")
-        debug = log.isEnabledFor(_DEBUG)
-        dedup = self.dedup
-        window = dedup.group_window(self.group) if type(dedup) is MemoryDedupWindow else None
-        total = len(records)
-        if done < total and self.begun:
-            failure, self.begun, self._begun_failure = self._begun_failure, False, None
-            if await self._finish_begun(records[done], window, debug, failure):
-                done += 1
-            else:
-                total = done  # stopped mid-retry: the rest waits
-        if done < total:
-            done += await self._handle_records(records[done:], window, debug)
-        if done:
-            await sub.commit(records if done == len(records) else records[:done])
-            self.stats.commits += 1
-        if done < len(records):
-            await sub.rewind()
-        return done
-
-    async def _finish_begun(
-        self,
-        record: Record,
-        window: GroupWindow | None,
-        debug: bool,
-        failure: Exception | None,
-    ) -> bool:
-        """The rest of the attempt ``deliver_now`` began: ``handle`` when ``handle_now``
-        left the event to it, the retries when it raised (as ``_handle_records`` goes
-        on). False: stopped mid-retry."""
-        envelope: EventEnvelope = record.envelope  # type: ignore[assignment]  # checked
-        if failure is not None:
-            return await self._attempts(record, window, debug, 1, failure)
-        try:
-            await self._handle_fully(envelope, debug)
-        except Exception as exc:
-            return await self._attempts(record, window, debug, 1, exc)
-        if window is not None:
-            window.add(envelope.id)
-        else:  # ``deliver_now`` only begins with a memory window; kept for the contract
-            await self.dedup.mark(self.group, envelope.id)
-        if self.breaker.failures:
-            self.breaker.record_success()
-        self.stats.processed += 1
-        self.stats.last_event_ts = envelope.ts
-        return True
 
     async def _handle_batch(self, sub: Subscription, records: list[Record]) -> int:
         """Handle records in order; commit the handled prefix; redeliver the rest later.
