@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from engine.bus.base import EventBus
 from engine.clock import Clock
@@ -25,7 +25,6 @@ from engine.execution.broker import BrokerAdapter, PaperAdapter
 from engine.execution.charges import ChargeRates, ChargesModel
 from engine.execution.fill_model import FillModel
 from engine.execution.funds import FundsCheck
-from engine.execution.mis_held import HeldSquareOff
 from engine.execution.mis_schedule import MisSchedule
 from engine.execution.order_mapping import order_update
 from engine.execution.paper_broker import PaperBroker, TickSizeOf
@@ -38,6 +37,9 @@ from engine.processing.dedup import DedupStore
 from engine.processing.emitter import Emitter
 from engine.processing.processor import ProcessorConfig, StreamProcessor
 from engine.trading_state.state import TradingState
+
+if TYPE_CHECKING:  # mis_held names this module's rule
+    from engine.execution.mis_held import HeldSquareOff
 
 log = logging.getLogger("alphapanda.execution")
 

@@ -19,6 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from engine.execution.core import MIS_SQUARE_OFF_RULE
+from engine.execution.mis_carry import MIS_CARRIED_RULE
+
 
 class HeldKind(Enum):
     CUTOFF = "cut-off"  # the segment's cut-off passed while HALTED
@@ -42,6 +45,11 @@ class HeldSquareOff:
             f"{net:+d} {self.symbol} of {strategy} stays open. It goes out at market on the "
             f"first tick after trading resumes; {after}. Exit it yourself, or resume"
         )
+
+    @property
+    def rule(self) -> str:
+        """The alert rule it is announced under (as the square-off it stands for)."""
+        return MIS_CARRIED_RULE if self.kind is HeldKind.CARRIED else MIS_SQUARE_OFF_RULE
 
     def reason(self) -> str:
         """The order's reason when the held square-off finally goes out."""

@@ -9,6 +9,8 @@ is held until trading resumes (``engine.execution.mis_held``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from engine.clock import IST, ns_to_datetime
 from engine.domain.records import OrderRecord
 from engine.events.payloads import Tick
@@ -130,30 +132,23 @@ class MisSquareOffs(OrderSending):
         HALTED paper engine or a backtest ends the day as a live account would.
         """
         when = describe_cutoff(exchange, at_ns).replace("MIS cut-off", "auto square-off")
-        for key, net in list(self.net_positions.items()):
-            symbol, product = self._position_info.get(key, ("", Product.MIS))
-            if net == 0 or product is not Product.MIS or exchange_of(symbol) != exchange:
-                continue
+        reason = f"paper venue: Zerodha's {when} (call and trade ₹{AUTO_SQUARE_OFF_CHARGE})"
+        for key, net, symbol in self._open_mis(exchange):
             self._held_mis.pop(key, None)
-            reason = f"paper venue: Zerodha's {when} (call and trade ₹{AUTO_SQUARE_OFF_CHARGE})"
-            order = await self._flatten(
+            await self._square_off_at_market(
                 key,
                 net,
+                symbol,
                 cause=f"{MIS_SQUARE_OFF}venue:{cause}",
                 signal_id=f"{MIS_SQUARE_OFF}venue:{exchange}:{cause}",
                 reason=reason,
-                ts=tick.exchange_ts,
+                event="MIS auto square-off by the venue",
+                rule=MIS_SQUARE_OFF_RULE,
+                tick=tick,
                 out=out,
+                note="; the engine's own square-off had not closed it",
+                bypass_halt=True,  # the broker's order, not the engine's
                 before_send=self._charge_auto_square_off,
-            )
-            if order is None:
-                continue
-            message = (
-                f"{reason}: {order.side.value} {order.quantity} {symbol} at market for "
-                f"{key[0]} (held {net:+d}); the engine's own square-off had not closed it"
-            )
-            self._announce_square_off(
-                "MIS auto square-off by the venue", order, MIS_SQUARE_OFF_RULE, message, tick, out
             )
 
     def _charge_auto_square_off(self, order: OrderRecord) -> None:
@@ -170,32 +165,68 @@ class MisSquareOffs(OrderSending):
         strategies' intents follow their fills.
         """
         when = describe_cutoff(exchange, cutoff_ns)
-        for key, net in list(self.net_positions.items()):
-            symbol, product = self._position_info.get(key, ("", Product.MIS))
-            if net == 0 or product is not Product.MIS or exchange_of(symbol) != exchange:
-                continue
+        for key, net, symbol in self._open_mis(exchange):
             held = HeldSquareOff(HeldKind.CUTOFF, exchange, symbol, f"the {when}")
             if self._held_while_halted(key, net, held, tick, out):
                 continue
-            order = await self._flatten(
+            await self._square_off_at_market(
                 key,
                 net,
+                symbol,
                 cause=f"{MIS_SQUARE_OFF}{cause}",
                 signal_id=f"{MIS_SQUARE_OFF}{exchange}:{cause}",
                 reason=f"MIS square-off at the {when}",
-                ts=tick.exchange_ts,
+                event="MIS square-off",
+                rule=MIS_SQUARE_OFF_RULE,
+                tick=tick,
                 out=out,
-                bypass_halt=False,
             )
-            if order is None:
-                continue
-            message = (
-                f"MIS square-off at the {when}: {order.side.value} {order.quantity} {symbol} "
-                f"at market for {key[0]} (held {net:+d})"
-            )
-            self._announce_square_off(
-                "MIS square-off", order, MIS_SQUARE_OFF_RULE, message, tick, out
-            )
+
+    def _open_mis(self, exchange: str) -> list[tuple[PositionKey, int, str]]:
+        """(key, net, symbol) of every open MIS position of segment ``exchange``."""
+        found = []
+        for key, net in self.net_positions.items():
+            symbol, product = self._position_info.get(key, ("", Product.MIS))
+            if net != 0 and product is Product.MIS and exchange_of(symbol) == exchange:
+                found.append((key, net, symbol))
+        return found
+
+    async def _square_off_at_market(
+        self,
+        key: PositionKey,
+        net: int,
+        symbol: str,
+        *,
+        cause: str,
+        signal_id: str,
+        reason: str,
+        event: str,
+        rule: str,
+        tick: Tick,
+        out: Emitter,
+        note: str = "",
+        bypass_halt: bool = False,
+        before_send: Callable[[OrderRecord], None] | None = None,
+    ) -> None:
+        """Close ``net`` of ``key`` at market and tell the operator what went out, and why."""
+        order = await self._flatten(
+            key,
+            net,
+            cause=cause,
+            signal_id=signal_id,
+            reason=reason,
+            ts=tick.exchange_ts,
+            out=out,
+            bypass_halt=bypass_halt,
+            before_send=before_send,
+        )
+        if order is None:
+            return
+        message = (
+            f"{reason}: {order.side.value} {order.quantity} {symbol} at market for {key[0]} "
+            f"(held {net:+d}){note}"
+        )
+        self._announce_square_off(event, order, rule, message, tick, out)
 
     def _held_while_halted(
         self, key: PositionKey, net: int, held: HeldSquareOff, tick: Tick, out: Emitter
@@ -210,9 +241,8 @@ class MisSquareOffs(OrderSending):
                 "MIS square-off held while HALTED",
                 extra={"strategy": key[0], "symbol": held.symbol, "reason": message},
             )
-            rule = MIS_CARRIED_RULE if held.kind is HeldKind.CARRIED else MIS_SQUARE_OFF_RULE
             self._position_alert(
-                Severity.CRITICAL, rule, key, held.symbol, message, tick.exchange_ts, out
+                Severity.CRITICAL, held.rule, key, held.symbol, message, tick.exchange_ts, out
             )
         self._held_mis[key] = held
         return True
@@ -241,21 +271,15 @@ class MisSquareOffs(OrderSending):
             if self.trading_state.block_reason(key[0], lambda: True) is not None:
                 continue
             del self._held_mis[key]
-            order = await self._flatten(
+            await self._square_off_at_market(
                 key,
                 net,
+                held.symbol,
                 cause=f"{MIS_SQUARE_OFF}held:{cause}",
                 signal_id=f"{MIS_SQUARE_OFF}held:{held.exchange}:{cause}",
                 reason=held.reason(),
-                ts=tick.exchange_ts,
+                event="MIS square-off",
+                rule=held.rule,
+                tick=tick,
                 out=out,
-                bypass_halt=False,
             )
-            if order is None:
-                continue
-            message = (
-                f"{held.reason()}: {order.side.value} {order.quantity} {held.symbol} at "
-                f"market for {key[0]} (held {net:+d})"
-            )
-            rule = MIS_CARRIED_RULE if held.kind is HeldKind.CARRIED else MIS_SQUARE_OFF_RULE
-            self._announce_square_off("MIS square-off", order, rule, message, tick, out)
