@@ -7,7 +7,7 @@ check: about four fifths of a lockstep backtest's time. ``engine.lockstep`` runs
 same stage steps inline instead; this bus gives it the ``MemoryBus``'s delivery,
 record for record, so a backtest's results do not move:
 
-- a topic splits into ``partitions`` by key (crc32, as ``partition_for``); a group owns
+- a topic splits into ``partitions`` by key (crc32, as ``memory_log.partition_for``); a group owns
   every partition of every topic it reads, listed topic by topic;
 - a fetch takes from the owned partitions in turn, starting one further each call (the
   memory bus's fairness cursor), at most ``max_records``;
@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import zlib
 from collections import deque
 from collections.abc import Callable, Sequence
 
 from engine.bus.base import EventBus, Record, Subscription
+from engine.bus.memory_log import cached_partition
 from engine.events.codec import DecodeError, EventCodec
 from engine.events.envelope import EventEnvelope
 
@@ -102,7 +102,7 @@ class InlineBus(EventBus):
             return 0
         index = self._key_partition.get(key)
         if index is None:
-            index = self._key_partition[key] = zlib.crc32(key.encode()) % self.partitions
+            index = cached_partition(self._key_partition, key, self.partitions)
         return index
 
     async def publish(self, topic: str, envelope: EventEnvelope, key: str | None = None) -> None:

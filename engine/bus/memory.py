@@ -17,19 +17,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import zlib
 from collections.abc import Sequence
 
 from engine.bus.base import EventBus, Record
-from engine.bus.memory_log import GroupOffsets, PartitionLog, TopicLog, partition_for
+from engine.bus.memory_log import (
+    GroupOffsets,
+    PartitionLog,
+    TopicLog,
+    cached_partition,
+    partition_for,
+)
 from engine.bus.memory_subscription import MemorySubscription
 from engine.events.codec import DecodeError, EventCodec
 from engine.events.envelope import EventEnvelope
-from engine.memo import remember
 
 log = logging.getLogger("alphapanda.bus")
 
-_KEY_CACHE_LIMIT = 65_536
 _BLOCKED_WARN_INTERVAL = 5.0  # seconds between "producer blocked" warnings per topic
 
 
@@ -81,8 +84,7 @@ class MemoryBus(EventBus):
             return 0
         index = self._key_partition.get(key)
         if index is None:
-            index = zlib.crc32(key.encode()) % self.partitions
-            remember(self._key_partition, key, index, _KEY_CACHE_LIMIT)
+            index = cached_partition(self._key_partition, key, self.partitions)
         return index
 
     async def publish(self, topic: str, envelope: EventEnvelope, key: str | None = None) -> None:

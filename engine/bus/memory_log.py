@@ -12,6 +12,7 @@ import zlib
 from typing import TYPE_CHECKING
 
 from engine.bus.base import Record
+from engine.memo import remember
 
 if TYPE_CHECKING:
     from engine.bus.memory_subscription import MemorySubscription
@@ -19,6 +20,20 @@ if TYPE_CHECKING:
 # Trimmed slots kept at the head of a log before it is compacted: small, so committed
 # records are freed while still warm in the CPU cache (still amortised O(1)).
 _COMPACT_AT = 1_024
+
+
+KEY_CACHE_LIMIT = 65_536  # keys whose partition a bus remembers
+
+
+def cached_partition(cache: dict[str, int], key: str, partitions: int) -> int:
+    """``partition_for`` of a key the bus's cache missed, remembered (bounded) for next time.
+
+    Both in-process buses (memory and inline) route through it, so a key lands on the
+    same partition whichever one a run uses.
+    """
+    index = partition_for(key, partitions)
+    remember(cache, key, index, KEY_CACHE_LIMIT)
+    return index
 
 
 def partition_for(key: str | None, partitions: int) -> int:
