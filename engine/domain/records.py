@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import msgspec
 
+from engine.domain.projection import project
 from engine.events.types import (
     Broker,
     OrderStatus,
@@ -160,14 +161,7 @@ class OrderStepRecord(msgspec.Struct, frozen=True, kw_only=True):
 def order_step(order: OrderRecord) -> OrderStepRecord:
     """The status ``order`` is in now, as a step of its history (stamped with the order's
     last update, or its creation for the outbox write)."""
-    return OrderStepRecord(
-        broker=order.broker,
-        client_order_id=order.client_order_id,
-        status=order.status,
-        filled_quantity=order.filled_quantity,
-        reason=order.reason,
-        step_ts=order.updated_ts or order.created_ts,
-    )
+    return project(OrderStepRecord, order, step_ts=order.updated_ts or order.created_ts)
 
 
 class TradingStateRecord(msgspec.Struct, frozen=True, kw_only=True):
