@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
+from engine.domain.projection import project
 from engine.domain.records import Instrument, OrderRecord, TradingStateRecord
 from engine.events import topics
 from engine.events.envelope import new_event
@@ -279,15 +280,6 @@ def show_changes(state: TradingState, apply: ApplyChange) -> None:
     """
 
     def changed(record: TradingStateRecord, previous: TradingMode) -> None:
-        apply(
-            TradingStateChanged(
-                scope=record.scope,
-                mode=record.mode,
-                previous=previous,
-                reason=record.reason,
-                operator=record.operator,
-                changed_ts=record.changed_ts,
-            )
-        )
+        apply(project(TradingStateChanged, record, previous=previous))
 
     state.subscribe(changed)

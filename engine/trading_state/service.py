@@ -15,6 +15,7 @@ from typing import Protocol
 
 from engine.bus.base import EventBus
 from engine.clock import NS_PER_S, Clock
+from engine.domain.projection import project
 from engine.domain.records import AuditRecord, TradingStateRecord
 from engine.events import topics
 from engine.events.envelope import EventEnvelope
@@ -182,14 +183,7 @@ class TradingStateService(StreamProcessor):
                     },
                 )
             )
-        changed = TradingStateChanged(
-            scope=scope,
-            mode=mode,
-            previous=previous,
-            reason=command.reason,
-            operator=command.operator,
-            changed_ts=at,
-        )
+        changed = project(TradingStateChanged, record, previous=previous)
         key = f"{self.broker.value}:{scope}"
         out.emit(
             topics.TRADING_STATE,
