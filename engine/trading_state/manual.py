@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import msgspec
 
+from engine.domain.projection import project
 from engine.domain.records import Instrument, OrderRecord
 from engine.events.payloads import OrderCommand, Signal
 from engine.events.types import (
@@ -100,20 +101,16 @@ def manual_signal(
     ticket: OrderTicket, instrument: Instrument, *, request_id: str, operator: str, ts_ns: int
 ) -> Signal:
     """The ticket as the signal risk judges; ``reason`` names the operator for the audit."""
-    return Signal(
+    return project(
+        Signal,
+        ticket,  # side, quantity, type, product, validity and trigger as the ticket has them
         signal_id=manual_signal_id(request_id),
         strategy=MANUAL_STRATEGY,
         instrument_token=instrument.instrument_token,
         symbol=instrument_key(ticket.symbol),
-        side=ticket.side,
-        quantity=ticket.quantity,
-        order_type=ticket.order_type,
-        product=ticket.product,
         limit_price=ticket.price,
-        trigger_price=ticket.trigger_price,
         signal_ts=ts_ns,
         reason=f"manual order by {operator or 'operator'}",
-        validity=ticket.validity,
     )
 
 
