@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
+from engine.domain.projection import project
 from engine.domain.records import OrderRecord
 from engine.events.payloads import Fill, OrderUpdate
 from engine.events.types import Broker, OrderStatus, OrderType
@@ -361,18 +362,12 @@ class _Base:
         reason: str = "",
         ts: int | None = None,
     ) -> OrderUpdate:
-        order = self.order
         quantity, price, trigger = self.terms
-        return OrderUpdate(
-            client_order_id=order.client_order_id,
-            strategy=order.strategy,
+        return project(
+            OrderUpdate,
+            self.order,  # its client order id, strategy, instrument, side, type and product
             broker=Broker.ZERODHA,
-            instrument_token=order.instrument_token,
-            symbol=order.symbol,
-            side=order.side,
             quantity=quantity,
-            order_type=order.order_type,
-            product=order.product,
             status=status,
             filled_quantity=filled,
             average_price=average,
