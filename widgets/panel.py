@@ -19,11 +19,13 @@ class Frame:
 
     ``now_ns`` is the wall clock (a Zerodha session expires in wall time); ``run_ns`` is
     the run's clock (the simulated market's event time in SIM) and ``today`` its IST day,
-    which every row's time is shown against. Positions and account totals are computed
-    once a frame, so the positions TOTAL and the P&L line are the same figures.
+    which every row's time is shown against. ``day`` is the trading day whose money the
+    panels and the header's Day P&L show (``ReadModel.trading_day``). Positions and
+    account totals are computed once a frame, so the positions TOTAL, the P&L line, the
+    strategies' P&L and the header's Day P&L are the same figures.
     """
 
-    __slots__ = ("_account", "_positions", "model", "now_ns", "palette", "run_ns", "today")
+    __slots__ = ("_account", "_positions", "day", "model", "now_ns", "palette", "run_ns", "today")
 
     def __init__(self, model: ReadModel, now_ns: int, palette: Palette) -> None:
         self.model = model
@@ -31,19 +33,20 @@ class Frame:
         self.palette = palette
         self.run_ns = model.run_now_ns(now_ns)
         self.today: date | None = ist_date(self.run_ns)
+        self.day: str | None = model.trading_day(self.run_ns)
         self._positions: list[PositionView] | None = None
         self._account: AccountView | None = None
 
     @property
     def positions(self) -> list[PositionView]:
         if self._positions is None:
-            self._positions = self.model.position_views()
+            self._positions = self.model.position_views(self.day)
         return self._positions
 
     @property
     def account(self) -> AccountView:
         if self._account is None:
-            self._account = self.model.account(self.positions)
+            self._account = self.model.account(self.positions, self.day)
         return self._account
 
 

@@ -1,7 +1,10 @@
-"""The P&L line: realized, unrealized, charges and equity, with an equity sparkline.
+"""The P&L line: the day's realized, unrealized and charges, and equity, with an equity
+sparkline.
 
-The figures are the frame's account totals, the very ones under the positions TOTAL.
-On a narrow terminal the labels shorten before any figure is cut.
+The figures are the frame's account totals of the trading day, the very ones under the
+positions TOTAL: realized + unrealized − charges is the header's Day P&L. Equity (cash +
+market value) is the account's, whatever the day. On a narrow terminal the labels shorten
+before any figure is cut.
 """
 
 from __future__ import annotations

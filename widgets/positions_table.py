@@ -1,4 +1,13 @@
-"""Positions: one row per (strategy, instrument), marked to the last tick, with a totals row.
+"""Positions of the trading day: one row per (strategy, instrument), marked to the last
+tick, with a totals row.
+
+The rows are the day's, as Zerodha's positions screen shows them: every open position and
+those closed today (not one closed on an earlier day). Their money is the day's: Unreal.
+is today's mark-to-market on the open quantity (a position carried in from an earlier day
+counts from the previous close, one opened today from its fill prices), Realized what
+today's fills booked, P&L their sum less today's charges. The TOTAL row is the sum of the
+rows shown and its P&L is the header's Day P&L (``ReadModel.account``). A figure not yet
+known for the day (before the day's first snapshot) reads '—'.
 
 Columns fit their figures (money is never cut); on a narrow panel the symbol and strategy
 names are cut first, then the average price goes (LTP and unrealized still say it all), then
@@ -27,6 +36,7 @@ COLUMNS = [
     Column("ltp", "LTP", 8),
     Column("unrealized", "Unreal.", 8),
     Column("realized", "Realized", 8),
+    Column("pnl", "P&L", 8),
     Column("day", "Day", 6, drop=2),
     Column("protection", "SL/TP", 5, drop=3),
 ]
@@ -64,7 +74,7 @@ def protection_detail(state: ProtectionState | None) -> str:
 
 
 class PositionsTable(KeyedTable):
-    """Open and closed-today positions, sorted by symbol; totals last."""
+    """Open and closed-today positions with the day's money, sorted by symbol; totals last."""
 
     # Ticks of instruments nobody holds do not redraw it; P&L: the TOTAL redraws with the
     # P&L line, from the same frame.
@@ -104,8 +114,9 @@ class PositionsTable(KeyedTable):
                         quantity(view.net_quantity, palette),
                         right(money(view.average_price)),
                         right(money(view.last_price)),
-                        signed_money(view.unrealized_pnl, palette),
-                        signed_money(view.realized_pnl, palette),
+                        signed_money(view.day_unrealized_pnl, palette),
+                        signed_money(view.day_realized_pnl, palette),
+                        signed_money(view.day_pnl, palette),
                         signed_money(view.day_change, palette),
                         protection_text(protection, long=view.net_quantity >= 0),
                     ),
@@ -124,6 +135,7 @@ class PositionsTable(KeyedTable):
                         "",
                         signed_money(account.unrealized_pnl, palette),
                         signed_money(account.realized_pnl, palette),
+                        signed_money(account.day_pnl, palette),
                         "",
                         "",
                     ),

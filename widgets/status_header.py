@@ -54,18 +54,15 @@ def replay_part(replay: ReplayStatus) -> Content:
 
 
 def day_pnl_part(frame: Frame) -> Content | None:
-    """``Day P&L -403.94``: today's realized + unrealized − charges, the figure the daily
-    loss limit counts, moved by the marks since the last snapshot as the P&L line's equity
-    is. The P&L line's figures run from the first fill, so without this nothing on the
-    screen said what the day had made. None until a snapshot of the run's day arrives (a
-    snapshot of yesterday is not today's figure).
+    """``Day P&L -403.94``: the trading day's realized + unrealized mark-to-market on open
+    positions − the day's charges, the figure the daily loss limit counts, moved by the
+    marks since the last snapshot. It is the frame's account figure, the very one under
+    the positions TOTAL and split on the P&L line. None until a snapshot of the run's day
+    arrives (a snapshot of yesterday is not today's figure).
     """
-    pnl = frame.model.pnl
-    if pnl is None or pnl.day_realized_pnl is None or frame.today is None:
+    day = frame.account.day_pnl
+    if day is None:
         return None
-    if pnl.trading_day != frame.today.isoformat():
-        return None
-    day = pnl.day_pnl + (frame.account.unrealized_pnl - pnl.unrealized_pnl)
     text = f"Day P&L {signed_amount(day)}"
     style = "$success" if day > 0 else "$error" if day < 0 else ""
     return Content.from_markup(f"[bold {style}]$text[/]", text=text)

@@ -1,8 +1,10 @@
-"""Strategies: name, effective trading state, instruments and P&L; arrows select one."""
+"""Strategies: name, effective trading state, instruments and the day's P&L; arrows
+select one. A strategy's P&L is its rows of the positions panel summed (today's realized
++ unrealized − today's charges), so the column adds up to the header's Day P&L."""
 
 from __future__ import annotations
 
-from engine.read_model.model import POSITIONS, STRATEGIES, TRADING
+from engine.read_model.model import PNL, POSITIONS, STRATEGIES, TRADING
 from widgets.formatting import signed_money, state_text
 from widgets.keyed_table import Column, KeyedTable, Row
 from widgets.panel import Frame
@@ -18,7 +20,7 @@ COLUMNS = [  # P&L and state are never cut: the instruments list gives way first
 class StrategiesPanel(KeyedTable):
     """The selected row is the strategy that ``h`` halts or resumes."""
 
-    SECTIONS = (STRATEGIES, TRADING, POSITIONS)
+    SECTIONS = (STRATEGIES, TRADING, POSITIONS, PNL)
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(COLUMNS, fit=True, **kwargs)
@@ -40,7 +42,7 @@ class StrategiesPanel(KeyedTable):
                         name,
                         state_text(model.effective_state(name), frame.palette),
                         instruments,
-                        signed_money(model.strategy_pnl(name), frame.palette),
+                        signed_money(model.strategy_pnl(name, frame.positions), frame.palette),
                     ),
                 )
             )

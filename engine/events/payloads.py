@@ -168,6 +168,14 @@ class PositionSnapshot(Payload, frozen=True, tag="position"):
     unrealized_pnl: Decimal
     charges: Decimal
     day_change: Decimal | None = None
+    # This position's part of its snapshot's day figures (``PnlSnapshot`` below), so the
+    # rows a console shows add up to the day P&L; None from a producer without them.
+    # ``updated_ts`` is its last fill's time, which says whether a flat row closed today.
+    updated_ts: int = 0
+    trading_day: str = ""
+    day_realized_pnl: Decimal | None = None
+    day_unrealized_pnl: Decimal | None = None
+    day_charges: Decimal | None = None
 
 
 class PnlSnapshot(Payload, frozen=True, tag="pnl_snapshot"):

@@ -269,15 +269,19 @@ class PortfolioBook:
             gross += abs(value)  # ledger.exposure(mark)
             close = closes.get(token)
             start = position.start  # the day part, as ``day_result`` computes it
-            day_realized += ledger.realized_pnl - start.realized_pnl
-            day_charges += ledger.charges - start.charges
+            realized_today = ledger.realized_pnl - start.realized_pnl
+            charges_today = ledger.charges - start.charges
             if start.net_quantity:
                 reference = close if close is not None else start_marks.get(token)
-                day_unrealized += pnl - start.unrealized_at(reference)
+                unrealized_today = pnl - start.unrealized_at(reference)
             else:
-                day_unrealized += pnl
+                unrealized_today = pnl
+            day_realized += realized_today
+            day_unrealized += unrealized_today
+            day_charges += charges_today
             day_change = None if mark is None or close is None else mark - close
-            views.append(self._view(position, mark, pnl, day_change))
+            today = (realized_today, unrealized_today, charges_today)
+            views.append(self._view(position, mark, pnl, day_change, today))
         return PnlSnapshot(
             broker=broker,
             snapshot_ts=ts,
@@ -334,8 +338,15 @@ class PortfolioBook:
 
     def _snapshot_of(self, position: _Position) -> PositionSnapshot:
         mark = self._mark(position)
-        unrealized = position.ledger.unrealized_pnl(mark)
-        return self._view(position, mark, unrealized, self._day_change(position.instrument_token))
+        ledger, start = position.ledger, position.start
+        unrealized = ledger.unrealized_pnl(mark)
+        today = (
+            ledger.realized_pnl - start.realized_pnl,
+            unrealized - start.unrealized_at(self._reference(position)),
+            ledger.charges - start.charges,
+        )
+        day_change = self._day_change(position.instrument_token)
+        return self._view(position, mark, unrealized, day_change, today)
 
     def _view(
         self,
@@ -343,9 +354,12 @@ class PortfolioBook:
         mark: Decimal | None,
         unrealized_pnl: Decimal,
         day_change: Decimal | None,
+        today: tuple[Decimal, Decimal, Decimal],
     ) -> PositionSnapshot:
-        """One position as the bus and the console see it, marked at ``mark``."""
+        """One position as the bus and the console see it, marked at ``mark``, with
+        ``today``'s realized, unrealized and charges (its part of the day figures)."""
         ledger = position.ledger
+        day_realized, day_unrealized, day_charges = today
         return PositionSnapshot(
             broker=self.broker,
             strategy=position.strategy,
@@ -358,4 +372,9 @@ class PortfolioBook:
             unrealized_pnl=unrealized_pnl,
             charges=ledger.charges,
             day_change=day_change,
+            updated_ts=position.updated_ts,
+            trading_day=self.day.label if self.day is not None else "",
+            day_realized_pnl=day_realized,
+            day_unrealized_pnl=day_unrealized,
+            day_charges=day_charges,
         )

@@ -29,11 +29,14 @@ from engine.events.payloads import (
 )
 from engine.events.types import TradingMode
 from engine.execution.funds import Funds
+from engine.market.sessions import TradingDays
 from engine.read_model.alerts import AlertBook, AlertLine
 from engine.read_model.books import DayBooks, RiskRejection, TradeLine
 from engine.read_model.run_clock import RunClock
 from engine.read_model.views import AccountView, PositionView, SessionInfo, StrategyInfo
 from engine.trading_state.state import GLOBAL_SCOPE, effective_mode
+
+ZERO = Decimal("0")
 
 if TYPE_CHECKING:
     from engine.market.feeds.paced_replay import ReplayStatus
@@ -80,6 +83,7 @@ class ReadModel:
         clock: RunClock | None = None,
     ) -> None:
         self.clock = clock or RunClock()
+        self.days = TradingDays(self.clock.calendar)
         self._monotonic = self.clock.monotonic_ns
         self.version = 0
         self.sections: dict[str, int] = dict.fromkeys(SECTIONS, 0)
@@ -264,13 +268,40 @@ class ReadModel:
         own = self.trading_states.get(strategy, TradingMode.ACTIVE)
         return effective_mode(self.global_state, own)
 
-    def position_views(self) -> list[PositionView]:
-        """Positions marked to the latest tick, sorted by symbol then strategy."""
-        views = [self._view(p) for p in self.positions.values()]
+    def trading_day(self, run_ns: int | None) -> str | None:
+        """The trading day the console's money is of: the session of the run's clock (the
+        last one begun, so an evening or a weekend shows the last session, as the daily
+        loss limit counts it); before the run's clock is known (no tick yet on a simulated
+        market), the last snapshot's day."""
+        if run_ns is not None:
+            return self.days.window(run_ns).label
+        if self.pnl is not None and self.pnl.trading_day:
+            return self.pnl.trading_day
+        return None
+
+    def position_views(self, day: str | None = None) -> list[PositionView]:
+        """The trading day's positions, marked to the latest tick, sorted by symbol then
+        strategy: every open one and the flat ones whose last fill was that day (the book
+        keeps every position ever held; one closed on an earlier day is not today's money).
+
+        ``day`` None: the last snapshot's day.
+        """
+        day = day or self.trading_day(None)
+        views = [
+            self._view(p, day)
+            for p in self.positions.values()
+            if p.net_quantity or self._filled_on(p, day)
+        ]
         views.sort(key=lambda v: (v.symbol, v.strategy))
         return views
 
-    def _view(self, position: PositionSnapshot) -> PositionView:
+    def _filled_on(self, position: PositionSnapshot, day: str | None) -> bool:
+        ts = position.updated_ts
+        return bool(ts) and day is not None and self.days.window(ts).label == day
+
+    def _view(self, position: PositionSnapshot, day: str | None) -> PositionView:
+        """Marked at the latest price: the unrealized figures move by what the mark moved
+        since the snapshot; the day's figures only when the snapshot is of ``day``."""
         token = position.instrument_token
         ltp = self.ltp.get(token, position.last_price)
         unrealized = position.unrealized_pnl
@@ -278,8 +309,25 @@ class ReadModel:
             unrealized = (ltp - position.average_price) * position.net_quantity
         close = self.closes.get(token)
         day_change = ltp - close if ltp is not None and close is not None else position.day_change
+        day_unrealized = position.day_unrealized_pnl
+        if position.trading_day != day or day_unrealized is None:
+            return project(
+                PositionView,
+                position,
+                last_price=ltp,
+                unrealized_pnl=unrealized,
+                day_change=day_change,
+                day_realized_pnl=None,
+                day_unrealized_pnl=None,
+                day_charges=None,
+            )
         return project(
-            PositionView, position, last_price=ltp, unrealized_pnl=unrealized, day_change=day_change
+            PositionView,
+            position,
+            last_price=ltp,
+            unrealized_pnl=unrealized,
+            day_change=day_change,
+            day_unrealized_pnl=day_unrealized + (unrealized - position.unrealized_pnl),
         )
 
     def run_now_ns(self, wall_ns: int) -> int | None:
@@ -294,21 +342,37 @@ class ReadModel:
         """Seconds since a tick last *arrived* (monotonic), None before the first."""
         return self.clock.age_s(self.last_tick_arrival_ns)
 
-    def account(self, views: list[PositionView] | None = None) -> AccountView:
-        """Account totals from the positions as marked now: the P&L line and the positions
-        TOTAL read this one computation, so they never disagree on one screen.
+    def account(
+        self, views: list[PositionView] | None = None, day: str | None = None
+    ) -> AccountView:
+        """The trading day's money over the positions shown (``views``, by default
+        ``position_views(day)``): the P&L line, the positions TOTAL and the header's Day
+        P&L all read this one computation, so no two of them can disagree.
 
-        Equity is the last snapshot's (cash + market value) moved by how far the marks
-        moved since it; unknown until the first snapshot.
+        Realized, unrealized and charges are the sums of the rows' day figures, None while
+        a row's are unknown, or with no rows until a snapshot of ``day`` says the day is
+        flat. Equity is the last snapshot's (cash + market value) moved by how far the
+        marks moved since it; unknown until the first snapshot.
         """
-        views = self.position_views() if views is None else views
-        realized = sum((v.realized_pnl for v in views), Decimal("0"))
-        unrealized = sum((v.unrealized_pnl for v in views), Decimal("0"))
+        day = day or self.trading_day(None)
+        views = self.position_views(day) if views is None else views
         pnl = self.pnl
-        if pnl is None:
-            return AccountView(realized, unrealized, None, None)
-        equity = pnl.equity + (unrealized - pnl.unrealized_pnl)
-        return AccountView(realized, unrealized, pnl.charges, equity)
+        equity = None
+        if pnl is not None:  # flat rows left out hold no unrealized P&L
+            marked = sum((v.unrealized_pnl for v in views), ZERO)
+            equity = pnl.equity + (marked - pnl.unrealized_pnl)
+        known = all(v.day_pnl is not None for v in views) and (
+            bool(views) or (pnl is not None and pnl.trading_day == day)
+        )
+        if not known:
+            return AccountView(day, None, None, None, equity)
+        return AccountView(
+            day,
+            sum((v.day_realized_pnl or ZERO for v in views), ZERO),
+            sum((v.day_unrealized_pnl or ZERO for v in views), ZERO),
+            sum((v.day_charges or ZERO for v in views), ZERO),
+            equity,
+        )
 
     def open_orders(self) -> list[OrderUpdate]:
         return [o for o in self.orders.values() if o.status.is_working]
@@ -317,9 +381,18 @@ class ReadModel:
         """Working orders first (newest first), then finished ones (newest first)."""
         return sorted(self.orders.values(), key=lambda o: (o.status.is_terminal, -o.update_ts))
 
-    def strategy_pnl(self, strategy: str) -> Decimal:
-        views = (self._view(p) for (name, _), p in self.positions.items() if name == strategy)
-        return sum((v.total_pnl for v in views), Decimal("0"))
+    @staticmethod
+    def strategy_pnl(strategy: str, views: list[PositionView]) -> Decimal | None:
+        """The strategy's day P&L over the rows shown (``account``'s, per strategy); None
+        while one of its rows' figures is unknown."""
+        total = ZERO
+        for view in views:
+            if view.strategy == strategy:
+                pnl = view.day_pnl
+                if pnl is None:
+                    return None
+                total += pnl
+        return total
 
 
 # Which method applies each event a console follows (ticks aside, and funds, which

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
@@ -27,6 +28,7 @@ from engine.events.payloads import PnlSnapshot, PositionSnapshot, ProtectionStat
 from engine.events.types import Broker, OrderStatus
 from engine.execution.order_mapping import order_update
 from engine.market.sessions import TradingDays
+from engine.portfolio.book import PortfolioBook
 from engine.protection.levels import Protection, levels_of
 from engine.read_model.books import MAX_REJECTIONS, RiskRejection, StatusStep, TradeLine
 from engine.read_model.model import ReadModel
@@ -55,6 +57,37 @@ def position_snapshot(position: PositionRecord) -> PositionSnapshot:
     if last is not None and position.net_quantity:
         unrealized = (last - position.average_price) * position.net_quantity
     return project(PositionSnapshot, position, unrealized_pnl=unrealized)
+
+
+def day_positions(
+    broker: Broker,
+    fills: list[FillRecord],
+    positions: list[PositionRecord],
+    snapshot: PnlSnapshotRecord | None,
+    days: TradingDays,
+) -> list[PositionSnapshot]:
+    """Every stored position with its part of the stored snapshot's trading day.
+
+    The positions table keeps no day figures, so the journal is replayed through a book as
+    the portfolio does on start (the same figures it will publish), marked at the stored
+    last prices, and moved on to the snapshot's day when the ticks had opened a later day
+    than the last fill's before the stop.
+    """
+    book = PortfolioBook(broker, Decimal(0), days.calendar)
+    book.rebuild(fills)
+    for position in positions:
+        if position.last_price is not None:
+            book.marks[position.instrument_token] = position.last_price
+    if snapshot is not None and snapshot.trading_day and book.day is not None:
+        if snapshot.trading_day > book.day.label:
+            day = date.fromisoformat(snapshot.trading_day)
+            book.roll_to(days.window_of(day).start_ns)
+    replayed = book.snapshot(snapshot.snapshot_ts if snapshot is not None else 0).positions
+    known = {(view.strategy, view.instrument_token) for view in replayed}
+    unjournaled = [  # a position with no fill behind it: its stored figures, no day part
+        position_snapshot(p) for p in positions if (p.strategy, p.instrument_token) not in known
+    ]
+    return [*replayed, *unjournaled]
 
 
 def pnl_snapshot(record: PnlSnapshotRecord) -> PnlSnapshot:
@@ -91,16 +124,21 @@ async def seed_read_model(
     orders = day_orders(await source.list_orders(broker, limit=SEED_ORDERS), days)
     positions = await source.list_positions(broker)
     snapshot = await source.latest_pnl_snapshot(broker)
+    fills = await source.list_fills(broker) if isinstance(source, FillSource) else None
     if snapshot is not None and model.pnl is None:
         model.apply_pnl(pnl_snapshot(snapshot))
-    for position in positions:  # every one, flat too: the portfolio's snapshots carry all
-        model.apply_position(position_snapshot(position))
+    if fills is None:
+        seeded = [position_snapshot(position) for position in positions]
+    else:
+        seeded = day_positions(broker, fills, positions, snapshot, days)
+    for view in seeded:  # every one, flat too: the portfolio's snapshots carry all
+        model.apply_position(view)
     if isinstance(source, HistorySource):  # before the orders: their last state adds no step
         await seed_history(model, source, broker, orders, days)
     for order in sorted(orders, key=lambda o: max(o.created_ts, o.updated_ts)):
         model.apply_order(order_update(order, order.updated_ts or order.created_ts))
-    if isinstance(source, FillSource):
-        seed_trades(model, day_fills(await source.list_fills(broker), days))
+    if fills is not None:
+        seed_trades(model, day_fills(fills, days))
     log.info(
         "read model seeded from the store",
         extra={

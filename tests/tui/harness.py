@@ -193,9 +193,19 @@ def order(
     )
 
 
+TODAY = "2025-01-15"  # the trading day of START_NS
+
+
 def position(
-    strategy: str, token: int, symbol: str, qty: int, avg: str, realized: str = "0"
+    strategy: str,
+    token: int,
+    symbol: str,
+    qty: int,
+    avg: str,
+    realized: str = "0",
+    charges: str = "0",
 ) -> PositionSnapshot:
+    """A position traded today (its figures are all the day's), not yet marked."""
     return PositionSnapshot(
         broker=Broker.PAPER,
         strategy=strategy,
@@ -206,7 +216,12 @@ def position(
         last_price=None,
         realized_pnl=Decimal(realized),
         unrealized_pnl=Decimal("0"),
-        charges=Decimal("0"),
+        charges=Decimal(charges),
+        updated_ts=START_NS - 600 * NS,
+        trading_day=TODAY,
+        day_realized_pnl=Decimal(realized),
+        day_unrealized_pnl=Decimal("0"),
+        day_charges=Decimal(charges),
     )
 
 
@@ -223,12 +238,14 @@ async def seed(harness: BusHarness) -> None:
     publish = harness.publish
     pos = topics.positions(harness.broker)
     await publish(
-        pos, EventType.POSITION_UPDATED, position("momentum", 408065, "NSE:INFY", 10, "1500.00")
+        pos,
+        EventType.POSITION_UPDATED,
+        position("momentum", 408065, "NSE:INFY", 10, "1500.00", charges="11.80"),
     )
     await publish(
         pos,
         EventType.POSITION_UPDATED,
-        position("momentum", 738561, "NSE:RELIANCE", -5, "2450.50", "120.00"),
+        position("momentum", 738561, "NSE:RELIANCE", -5, "2450.50", "120.00", "11.80"),
     )
     await publish(
         pos, EventType.POSITION_UPDATED, position("mean_revert", 779521, "NSE:SBIN", 20, "610.25")
@@ -266,6 +283,10 @@ async def seed(harness: BusHarness) -> None:
             cash=Decimal("1000000"),
             equity=Decimal(equity),
             gross_exposure=Decimal("39651.50"),
+            trading_day=TODAY,
+            day_realized_pnl=Decimal("120.00"),
+            day_unrealized_pnl=Decimal("141.50"),
+            day_charges=Decimal("23.60"),
         )
         await publish(pnl, EventType.PNL_SNAPSHOT, snapshot)
     alert = RiskAlert(

@@ -36,9 +36,14 @@ def _snapshot(trading_day: str) -> PnlSnapshot:
         net_quantity=10,
         average_price=Decimal("1577.75"),
         last_price=Decimal("1574.60"),
-        realized_pnl=Decimal("185.70"),
+        realized_pnl=Decimal("-121.75"),
         unrealized_pnl=Decimal("-31.50"),
-        charges=Decimal("40.00"),
+        charges=Decimal("1075.86"),
+        updated_ts=START_NS,
+        trading_day=trading_day,
+        day_realized_pnl=Decimal("-237.60"),
+        day_unrealized_pnl=Decimal("-31.50"),
+        day_charges=Decimal("134.84"),
     )
     return PnlSnapshot(
         broker=Broker.PAPER,

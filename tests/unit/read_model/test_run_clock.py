@@ -66,6 +66,10 @@ def test_account_totals_follow_the_marks_from_the_last_snapshot() -> None:
         realized_pnl=Decimal("-20"),
         unrealized_pnl=Decimal("10"),
         charges=Decimal("1"),
+        trading_day="2025-01-15",
+        day_realized_pnl=Decimal("-5"),
+        day_unrealized_pnl=Decimal("4"),
+        day_charges=Decimal("1"),
     )
     assert model.account().equity is None
     model.apply_pnl(
@@ -79,11 +83,17 @@ def test_account_totals_follow_the_marks_from_the_last_snapshot() -> None:
             equity=Decimal("1010"),
             gross_exposure=Decimal("1010"),
             positions=(position,),
+            trading_day="2025-01-15",
+            day_realized_pnl=Decimal("-5"),
+            day_unrealized_pnl=Decimal("4"),
+            day_charges=Decimal("1"),
         )
     )
     model.apply_tick(_tick("103"))
-    account = model.account()
-    assert account.unrealized_pnl == Decimal("30") and account.realized_pnl == Decimal("-20")
+    account = model.account(day="2025-01-15")
+    # the day's figures, moved by the 2 rupees × 10 the mark moved since the snapshot
+    assert account.unrealized_pnl == Decimal("24") and account.realized_pnl == Decimal("-5")
+    assert account.day_pnl == Decimal("18")  # -5 + 24 - 1
     assert account.equity == Decimal("1030")  # cash 0 + 10 × 103
 
 
