@@ -1,8 +1,12 @@
 """``alphapanda positions [--json]``: open positions per strategy and instrument.
 
-Net quantity, average price, last price, realised P&L and charges, from storage (no
-engine needed); ``--all`` includes the positions closed today. A ``protection`` column
-shows the stop, target and trail the engine keeps, when any position has them.
+Net quantity, average price, last price, and the trading day's realised P&L and charges,
+from storage (no engine needed); ``--all`` includes the positions closed that day. The
+day is the latest P&L snapshot's (the day ``status`` and the console's panels show),
+and each position's part of it is worked out as the console works it out after a
+restart: the journal replayed through the portfolio's book. The realised P&L since the
+position's first fill is there too, headed so. A ``protection`` column shows the stop,
+target and trail the engine keeps, when any position has them.
 """
 
 from __future__ import annotations
@@ -15,31 +19,37 @@ from alphapanda_tui import books_cli
 from alphapanda_tui.commands.protect import describe
 
 NAME = "positions"
-HELP = "open positions per strategy (--all with closed ones, --json)"
+HELP = "open positions per strategy, the day's realised P&L (--all with closed ones, --json)"
 COLUMNS = books_cli.columns(
     "strategy",
     "symbol",
     ("net", "net_quantity"),
     ("avg", "average_price"),
     ("last", "last_price"),
-    ("realised", "realized_pnl"),
-    "charges",
+    ("day realised", "day_realized_pnl"),
+    ("day charges", "day_charges"),
+    ("realised (all days)", "realized_pnl"),
 )
 PROTECTION = "protection"  # the stop, target and trail the engine keeps, when any
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--all", action="store_true", help="also positions closed today")
+    parser.add_argument("--all", action="store_true", help="also positions closed that day")
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
-    async def read(store: Any) -> tuple[list[Any], list[Any]]:
-        protections = await store.list_protections(settings.broker)
-        return await store.list_positions(settings.broker), protections
+    async def read(store: Any) -> tuple[Any, ...]:
+        broker = settings.broker
+        return (
+            await store.list_positions(broker),
+            await store.list_fills(broker),
+            await store.latest_pnl_snapshot(broker),
+            await store.list_protections(broker),
+        )
 
-    positions, protections = asyncio.run(books_cli.read(settings, read))
-    positions = _open_or_closed_today(positions) if args.all else _open(positions)
+    stored, fills, snapshot, protections = asyncio.run(books_cli.read(settings, read))
+    positions = _of_the_day(settings, stored, fills, snapshot, closed_too=args.all)
     positions.sort(key=lambda p: (p.strategy, p.symbol))
     kept = {(p.strategy, p.instrument_token): describe(p) for p in protections}
     columns = COLUMNS
@@ -51,17 +61,24 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     return books_cli.show(positions, columns, json_out=args.json, empty="no open positions")
 
 
-def _open(positions: list[Any]) -> list[Any]:
-    return [p for p in positions if p.net_quantity != 0]
+def _of_the_day(
+    settings: Any, stored: list[Any], fills: list[Any], snapshot: Any, *, closed_too: bool
+) -> list[Any]:
+    """The open positions (and with ``closed_too`` those closed that day), each with its
+    part of the trading day: the snapshot's day, else the newest fill's (the store keeps
+    every position ever held, with its realised P&L since the first fill)."""
+    from alphapanda_tui.engine_config import calendar
+    from engine.market.sessions import TradingDays
+    from engine.read_model.seed import day_positions
 
+    days = TradingDays(calendar(settings))
+    positions = day_positions(settings.broker, fills, stored, snapshot, days)
+    day = snapshot.trading_day if snapshot is not None else ""
+    newest = max((p.updated_ts for p in positions), default=0)
+    if not day and newest:
+        day = days.window(newest).label
 
-def _open_or_closed_today(positions: list[Any]) -> list[Any]:
-    """Open positions and those closed on the day of the newest update (the day, as the
-    other books read it): the store keeps every position ever held, so ``--all`` listed
-    flat rows of earlier days, with their old realised P&L, beside today's."""
-    if not positions:
-        return []
-    day = books_cli.trading_day(max(p.updated_ts for p in positions))
-    return [
-        p for p in positions if p.net_quantity != 0 or books_cli.trading_day(p.updated_ts) == day
-    ]
+    def closed_that_day(position: Any) -> bool:
+        return bool(position.updated_ts) and days.window(position.updated_ts).label == day
+
+    return [p for p in positions if p.net_quantity or (closed_too and closed_that_day(p))]
