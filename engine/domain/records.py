@@ -8,16 +8,8 @@ from decimal import Decimal
 import msgspec
 
 from engine.domain.projection import project
-from engine.events.types import (
-    Broker,
-    OrderStatus,
-    OrderType,
-    Product,
-    Severity,
-    Side,
-    TradingMode,
-    Validity,
-)
+from engine.events.payloads import AlertFields, PnlFigures
+from engine.events.types import Broker, OrderStatus, OrderType, Product, Side, TradingMode, Validity
 
 
 class Instrument(msgspec.Struct, frozen=True, kw_only=True):
@@ -101,43 +93,16 @@ class PositionRecord(msgspec.Struct, kw_only=True):
     updated_ts: int = 0
 
 
-class PnlSnapshotRecord(msgspec.Struct, frozen=True, kw_only=True):
-    broker: Broker
-    snapshot_ts: int
-    realized_pnl: Decimal
-    unrealized_pnl: Decimal
-    charges: Decimal
-    cash: Decimal
-    equity: Decimal
-    gross_exposure: Decimal
-    # The trading day's figures (``PnlSnapshot``); "" and None in a row stored before
-    # they were kept, so a reader never shows the overall figures as the day's.
-    trading_day: str = ""  # ISO date of the session, by event time
-    day_realized_pnl: Decimal | None = None
-    day_unrealized_pnl: Decimal | None = None
-    day_charges: Decimal | None = None
-
-    @property
-    def day_pnl(self) -> Decimal | None:
-        """Today's realized + unrealized − today's charges; None when not stored."""
-        parts = (self.day_realized_pnl, self.day_unrealized_pnl, self.day_charges)
-        if parts[0] is None or parts[1] is None or parts[2] is None:
-            return None
-        return parts[0] + parts[1] - parts[2]
+class PnlSnapshotRecord(PnlFigures, frozen=True, kw_only=True):
+    """A stored ``PnlSnapshot``, without its positions."""
 
 
-class RiskAlertRecord(msgspec.Struct, frozen=True, kw_only=True):
+class RiskAlertRecord(AlertFields, frozen=True, kw_only=True):
     """A risk alert as stored; one that refused a signal also keeps what it refused
     (signal id, side, quantity, price and the rule's reason), so the orders book still
     lists the refusal after a restart."""
 
     alert_ts: int
-    severity: Severity
-    rule: str
-    message: str
-    broker: Broker | None = None
-    strategy: str | None = None
-    symbol: str | None = None
     signal_id: str | None = None
     side: Side | None = None
     quantity: int | None = None

@@ -156,7 +156,39 @@ class OrderCommand(Payload, frozen=True, tag="order_command"):
     instrument_token: int | None = None  # a square-off of this instrument only
 
 
-class PositionSnapshot(Payload, frozen=True, tag="position"):
+class DayFigures(msgspec.Struct, frozen=True, kw_only=True):
+    """The current trading day's part (``engine.market.sessions``) of a position's or an
+    account's P&L: realized and charges of today's fills, unrealized as its change since
+    the session began (carried positions from the previous close).
+
+    Absent ("", None) from a producer, or in a row stored, before day figures existed; a
+    reader then never shows the overall figures as the day's. Declared once for the
+    position and P&L snapshots and the stored snapshot, so a day figure added here
+    reaches all three.
+    """
+
+    trading_day: str = ""  # ISO date of the session, by event time
+    day_realized_pnl: Decimal | None = None
+    day_unrealized_pnl: Decimal | None = None
+    day_charges: Decimal | None = None
+
+    @property
+    def day_pnl(self) -> Decimal | None:
+        """Today's realized + unrealized − today's charges; None when not carried."""
+        realized, unrealized, charges = (
+            self.day_realized_pnl,
+            self.day_unrealized_pnl,
+            self.day_charges,
+        )
+        if realized is None or unrealized is None or charges is None:
+            return None
+        return realized + unrealized - charges
+
+
+class PositionSnapshot(Payload, DayFigures, frozen=True, tag="position"):
+    """One position; its day figures are its part of its snapshot's (``PnlSnapshot``), so
+    the rows a console shows add up to the day P&L."""
+
     broker: Broker
     strategy: str
     instrument_token: int
@@ -168,17 +200,15 @@ class PositionSnapshot(Payload, frozen=True, tag="position"):
     unrealized_pnl: Decimal
     charges: Decimal
     day_change: Decimal | None = None
-    # This position's part of its snapshot's day figures (``PnlSnapshot`` below), so the
-    # rows a console shows add up to the day P&L; None from a producer without them.
-    # ``updated_ts`` is its last fill's time, which says whether a flat row closed today.
+    # Its last fill's time, which says whether a flat row closed today.
     updated_ts: int = 0
-    trading_day: str = ""
-    day_realized_pnl: Decimal | None = None
-    day_unrealized_pnl: Decimal | None = None
-    day_charges: Decimal | None = None
 
 
-class PnlSnapshot(Payload, frozen=True, tag="pnl_snapshot"):
+class PnlFigures(DayFigures, frozen=True):
+    """One broker's P&L at one time, overall and for the trading day: declared once for
+    the snapshot on the bus (``PnlSnapshot``) and the stored one
+    (``engine.domain.records.PnlSnapshotRecord``), so a figure added here reaches both."""
+
     broker: Broker
     snapshot_ts: int
     realized_pnl: Decimal
@@ -187,15 +217,10 @@ class PnlSnapshot(Payload, frozen=True, tag="pnl_snapshot"):
     cash: Decimal
     equity: Decimal
     gross_exposure: Decimal
+
+
+class PnlSnapshot(Payload, PnlFigures, frozen=True, tag="pnl_snapshot"):
     positions: tuple[PositionSnapshot, ...] = ()
-    # The current trading day only (``engine.market.sessions``): realized and charges of
-    # today's fills, unrealized as its change since the session began (carried positions
-    # from the previous close). Absent (None, "") in snapshots from before day figures
-    # existed; readers then fall back to the overall figures.
-    trading_day: str = ""  # ISO date of the session, by event time
-    day_realized_pnl: Decimal | None = None
-    day_unrealized_pnl: Decimal | None = None
-    day_charges: Decimal | None = None
     event_ts: int = 0  # the newest tick or fill time the book has seen, UTC ns
 
     @property
@@ -204,23 +229,26 @@ class PnlSnapshot(Payload, frozen=True, tag="pnl_snapshot"):
 
         The overall figures for a snapshot without day fields (an older producer).
         """
-        realized, unrealized, charges = (
-            self.day_realized_pnl,
-            self.day_unrealized_pnl,
-            self.day_charges,
-        )
-        if realized is None or unrealized is None or charges is None:
+        day = super().day_pnl
+        if day is None:
             return self.realized_pnl + self.unrealized_pnl - self.charges
-        return realized + unrealized - charges
+        return day
 
 
-class RiskAlert(Payload, frozen=True, tag="risk_alert"):
+class AlertFields(msgspec.Struct, frozen=True):
+    """What every risk alert says: how bad, which rule, the words, and where (None: not
+    one broker, strategy or symbol). Declared once for the alert on the bus
+    (``RiskAlert``) and the stored one (``engine.domain.records.RiskAlertRecord``)."""
+
     severity: Severity
     rule: str
     message: str
     broker: Broker | None = None
     strategy: str | None = None
     symbol: str | None = None
+
+
+class RiskAlert(Payload, AlertFields, frozen=True, tag="risk_alert"):
     alert_ts: int = 0
 
 
