@@ -29,7 +29,7 @@ from widgets.panel import Frame
 
 TOTAL_KEY = "__total__"
 COLUMNS = [
-    Column("symbol", "Symbol", 8, min_width=6),
+    Column("symbol", "Symbol", 8, min_width=8),
     Column("strategy", "Strategy", 8, min_width=5),
     Column("qty", "Qty", 3),
     Column("avg", "Avg", 8, drop=1),

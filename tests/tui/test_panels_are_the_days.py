@@ -143,12 +143,14 @@ def boxes(console: Console, title: str) -> list[list[str]]:
 
 def rows(console: Console) -> dict[str, list[str]]:
     """The positions panel's money by row (symbol or TOTAL): Unreal., Realized, P&L."""
+    headings, *lines = boxes(console, "Positions")[1:]  # after the funds line
+    first = headings.index("Unreal.")
     drawn = {}
-    for words in boxes(console, "Positions")[2:]:  # after the funds line and the headings
+    for words in lines:
         if words and words[0] == "TOTAL":
             drawn["TOTAL"] = words[1:4]
         elif words:
-            drawn[words[0]] = words[5:8]
+            drawn[words[0]] = words[first : first + 3]
     return drawn
 
 
