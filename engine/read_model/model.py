@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from engine.clock import NS_PER_S
 from engine.domain.projection import project
 from engine.events.payloads import (
     ComponentHealth,
@@ -37,6 +38,9 @@ from engine.read_model.views import AccountView, PositionView, SessionInfo, Stra
 from engine.trading_state.state import GLOBAL_SCOPE, effective_mode
 
 ZERO = Decimal("0")
+# How far an alert's time may be from the newest tick and still be taken for the run's
+# clock (event time) rather than the wall clock: a queue's lag, not a session's hours.
+RUN_CLOCK_SLACK_NS = 10 * 60 * NS_PER_S
 
 if TYPE_CHECKING:
     from engine.market.feeds.paced_replay import ReplayStatus
@@ -195,11 +199,17 @@ class ReadModel:
         self._touch(PNL)
 
     def apply_alert(self, alert: RiskAlert) -> None:
-        """On a simulated or replayed market an alert is shown at the run's clock when it
-        arrived: operator actions and automatic halts are stamped in wall time at their
-        source, which would put a kill hours away from the orders it cancelled."""
+        """An alert is shown at its own time. On a simulated market, one stamped in wall
+        time at its source (far from the run's clock: it would put an alarm hours away
+        from the orders it concerns) is shown at the run's clock when it arrived instead.
+
+        One stamped on the run's clock stays as it is, even ahead of the newest tick this
+        console has seen: the tick that raised a 15:15 square-off may still be on its way,
+        and re-stamping showed the square-off at 15:14.
+        """
         if self.clock.follows_events and self.event_ns is not None:
-            alert = msgspec.structs.replace(alert, alert_ts=self.event_ns)
+            if abs(alert.alert_ts - self.event_ns) > RUN_CLOCK_SLACK_NS:
+                alert = msgspec.structs.replace(alert, alert_ts=self.event_ns)
         self.alerts.appendleft(alert)
         self.alert_book.add(alert)
         self._touch(ALERTS)

@@ -112,3 +112,21 @@ def test_on_the_simulated_market_an_alert_is_shown_at_the_run_clock_not_wall_tim
 
     assert sim.alerts[0].alert_ts == EVENT
     assert live.alerts[0].alert_ts == WALL
+
+
+def test_on_the_simulated_market_an_alert_on_the_run_clock_keeps_its_own_time() -> None:
+    """A 15:15 square-off raised by a tick this console has not drawn yet (the newest it
+    has seen is 15:14:45) is shown at 15:15, not re-stamped to 15:14:45."""
+    from engine.events.payloads import RiskAlert
+    from engine.events.types import Severity
+
+    last_tick = datetime_to_ns(datetime(2025, 1, 15, 15, 14, 45, tzinfo=IST))
+    square_off = datetime_to_ns(datetime(2025, 1, 15, 15, 15, tzinfo=IST))
+    sim = ReadModel(clock=RunClock(label="SIM"))
+    sim.apply_tick(_tick("100", last_tick))
+    sim.apply_alert(
+        RiskAlert(
+            severity=Severity.WARNING, rule="mis_square_off", message="m", alert_ts=square_off
+        )
+    )
+    assert sim.alerts[0].alert_ts == square_off
