@@ -161,10 +161,11 @@ class DayFigures(msgspec.Struct, frozen=True, kw_only=True):
     account's P&L: realized and charges of today's fills, unrealized as its change since
     the session began (carried positions from the previous close).
 
-    Absent ("", None) from a producer, or in a row stored, before day figures existed; a
-    reader then never shows the overall figures as the day's. Declared once for the
-    position and P&L snapshots and the stored snapshot, so a day figure added here
-    reaches all three.
+    Absent ("", None) from a producer, or in a row stored, before day figures existed:
+    ``day_pnl`` is then None (``PnlSnapshot.day_pnl`` falls back to the overall figures).
+    Declared once for the position and P&L snapshots and the stored snapshot, so a day
+    figure added here reaches all three; keyword-only, so these fields follow the
+    inheriting struct's own on the wire.
     """
 
     trading_day: str = ""  # ISO date of the session, by event time
@@ -217,11 +218,13 @@ class PnlFigures(DayFigures, frozen=True):
     cash: Decimal
     equity: Decimal
     gross_exposure: Decimal
+    # The newest tick or fill time the book had seen, UTC ns: the snapshot's time on the
+    # market's clock (``snapshot_ts`` is the process's clock); 0 when not known.
+    event_ts: int = 0
 
 
 class PnlSnapshot(Payload, PnlFigures, frozen=True, tag="pnl_snapshot"):
     positions: tuple[PositionSnapshot, ...] = ()
-    event_ts: int = 0  # the newest tick or fill time the book has seen, UTC ns
 
     @property
     def day_pnl(self) -> Decimal:
