@@ -96,7 +96,9 @@ def _values(record: Any) -> Values:
 
 
 # Columns that do not read back by their field type alone.
-_OVERRIDES: dict[type, dict[str, Reader]] = {PnlSnapshotRecord: {"trading_day": _iso_day}}
+_OVERRIDES: dict[type, dict[str, Reader]] = {
+    PnlSnapshotRecord: {"trading_day": _iso_day, "event_ts": lambda value: value or 0}
+}
 
 
 @cache

@@ -174,6 +174,9 @@ class PnlSnapshotRow(Base):
     day_realized_pnl: Mapped[Decimal | None]
     day_unrealized_pnl: Mapped[Decimal | None]
     day_charges: Mapped[Decimal | None]
+    # The snapshot's time on the market's clock (the simulated market's event time);
+    # NULL in rows stored before it was kept (0005).
+    event_ts: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class RiskAlertRow(Base):

@@ -62,17 +62,26 @@ async def collect(settings: Any) -> dict[str, Any]:
         "strategies": [_strategy(c, states[c.broker], broker) for c in configs],
         "positions": [msgspec.to_builtins(p) for p in positions if p.net_quantity != 0],
         "open_orders": [msgspec.to_builtins(o) for o in open_orders],
-        "pnl": _pnl(pnl),
+        "pnl": _pnl(pnl, _market_clock(settings)),
     }
 
 
-def _pnl(snapshot: Any) -> dict[str, Any] | None:
-    """The stored snapshot's raw fields, with ``day_pnl`` (None when the row has no day)."""
+def _market_clock(settings: Any) -> str | None:
+    """The console's clock label: ``SIM`` (or ``REPLAY``) where the market's clock is the
+    feed's event time, None where it is the wall clock (live, Kite ticks)."""
+    from alphapanda_tui.engine_config import run_clock
+
+    return run_clock(settings).label
+
+
+def _pnl(snapshot: Any, clock: str | None) -> dict[str, Any] | None:
+    """The stored snapshot's raw fields, with ``day_pnl`` (None when the row has no day)
+    and ``clock``, the market clock's label (None: the wall clock)."""
     import msgspec
 
     if snapshot is None:
         return None
-    return {**msgspec.to_builtins(snapshot), "day_pnl": snapshot.day_pnl}
+    return {**msgspec.to_builtins(snapshot), "day_pnl": snapshot.day_pnl, "clock": clock}
 
 
 def _enabled_strategies(settings: Any) -> list[Any]:

@@ -31,6 +31,22 @@ def ist_stamp(ts_ns: int | None) -> str:
     return ns_to_datetime(ts_ns, IST).strftime("%d %b %Y %H:%M:%S IST")
 
 
+_MARKETS = {"SIM": "the simulated market's clock", "REPLAY": "the replayed market's clock"}
+
+
+def snapshot_time(pnl: dict[str, Any]) -> str:
+    """When the snapshot was taken, on the clock the console shows, and which clock that is:
+    ``SIM 16 Dec 2026 11:02:30 IST (the simulated market's clock)``, or the wall clock's
+    time where the market keeps wall time (or the row predates its market time)."""
+    clock, event_ts = pnl.get("clock"), pnl.get("event_ts")
+    if clock and event_ts:
+        return f"{clock} {ist_stamp(event_ts)} ({_MARKETS.get(clock, 'the market clock')})"
+    wall = ist_stamp(pnl["snapshot_ts"])
+    if clock:
+        return f"{wall} (wall clock: the snapshot has no {clock} time stored)"
+    return f"{wall} (wall clock, the market's)"
+
+
 def _headline(status: dict[str, Any]) -> str:
     engine = status["engine"]
     running = f"running (pid {engine['pid']})" if engine["running"] else "stopped"
@@ -74,7 +90,7 @@ def _pnl_lines(pnl: dict[str, Any] | None) -> list[str]:
         for key, value in pnl.items()
         if key.endswith(_MONEY) and value is not None
     }
-    lines = [f"P&L (₹) snapshot at {ist_stamp(pnl['snapshot_ts'])}"]
+    lines = [f"P&L (₹) snapshot at {snapshot_time(pnl)}"]
     if pnl.get("day_realized_pnl") is not None:
         day = figures["day_realized_pnl"] + figures["day_unrealized_pnl"] - figures["day_charges"]
         lines.append(

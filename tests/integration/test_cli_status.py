@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from engine.clock import IST, datetime_to_ns
 from engine.money import signed_amount
 from tests.integration.support import (
     SESSION_START_NS,
@@ -157,6 +159,7 @@ async def test_after_a_paper_run_status_shows_the_days_pnl_the_engine_stored(
 
     assert text.returncode == 0, text.stderr
     assert "not in the stored snapshot" not in text.stdout
+    assert raw["event_ts"] and "(the simulated market's clock)" in text.stdout  # as stored
     # One session's run: today's charges are every fill's, today's realized the overall.
     charges = sum(Decimal(str(c)) for (c,) in db.rows("SELECT charges FROM fills"))
     assert Decimal(raw["day_charges"]) == charges == Decimal(raw["charges"])
@@ -170,6 +173,32 @@ async def test_after_a_paper_run_status_shows_the_days_pnl_the_engine_stored(
     (day,) = [line for line in text.stdout.splitlines() if line.strip().startswith("day")]
     assert day.split()[1] == raw["trading_day"] != ""
     assert day.split()[3] == signed_amount(day_pnl)
+
+
+SIM_EVENT_NS = datetime_to_ns(datetime(2026, 12, 16, 15, 15, tzinfo=IST))
+SIM_SNAPSHOT = (
+    "INSERT INTO pnl_snapshots (broker, snapshot_ts, realized_pnl, unrealized_pnl, charges,"
+    " cash, equity, gross_exposure, event_ts) VALUES ('paper', ?, '0', '0', '0', '1000000',"
+    " '1000000', '0', ?)",
+    (SESSION_START_NS, SIM_EVENT_NS),
+)
+
+
+def test_on_the_simulated_market_the_snapshot_time_is_the_markets_and_says_so(
+    isolated_home: Path,
+) -> None:
+    """The console's header reads SIM 16 Dec 2026 15:15:00 IST; status printed the time the
+    row was written on the wall clock (05 Jan 2026 10:00:00), a different day."""
+    _journal(isolated_home, SIM_SNAPSHOT)
+
+    text = cli(isolated_home, "status").stdout
+    raw = json.loads(cli(isolated_home, "status", "--json").stdout)["pnl"]
+
+    assert "P&L (₹) snapshot at SIM 16 Dec 2026 15:15:00 IST (the simulated market's clock)" in text
+    assert "05 Jan 2026" not in text
+    assert (raw["clock"], raw["event_ts"]) == ("SIM", SIM_EVENT_NS)
+    live = cli(isolated_home, "status", ALPHAPANDA_FEED__SOURCE="kite").stdout
+    assert "snapshot at 05 Jan 2026 10:00:00 IST (wall clock, the market's)" in live
 
 
 def test_no_snapshot_says_so(isolated_home: Path) -> None:
