@@ -209,3 +209,20 @@ def bindings() -> list[BindingType]:
 
 def display_key(action: ConsoleAction) -> str:
     return action.key_display or action.key or "palette"  # no key: the palette only
+
+
+def unlisted(*ids: str) -> list[BindingType]:
+    """The App's actions ``ids`` bound on a screen with their keys but left out of its
+    footer: a screen with keys of its own has no room for them at 80 columns."""
+    return [
+        Binding(
+            a.key,
+            f"app.{a.action}",
+            a.label,
+            show=False,
+            id=a.id,
+            key_display=a.key_display,
+        )
+        for a in ACTIONS
+        if a.id in ids and a.key
+    ]

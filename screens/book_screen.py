@@ -2,7 +2,9 @@
 
 It keeps itself current from the read model on its own timer, redrawing only when the
 sections its table shows have changed. The kill switch and quit stay priority keys of
-the App, so they work here as on the dashboard.
+the App, so they work here as on the dashboard. Resume and Zerodha login work here too
+but are not in the footer: with the book's own keys and a pinned alarm's ``a Ack``, an
+80-column footer ran under the palette key and cut ``q Quit``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from engine.read_model import ReadModel
+from screens.actions import unlisted
 from widgets.footer import ConsoleFooter
 from widgets.formatting import Palette, ist_date
 from widgets.keyed_table import KeyedTable
@@ -37,6 +40,7 @@ class BookScreen(Screen[None]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Back", id="book.close"),
+        *unlisted("resume", "login"),
     ]
     TITLE_TEXT = ""
     EMPTY_TEXT = ""
