@@ -60,8 +60,9 @@ async def test_a_price_move_redraws_only_its_cells(console: Console) -> None:
     )
     await console.settle()
     assert positions.cell_text("momentum:408065", "ltp") == "1,513.40"
-    # LTP, unrealized and day change of INFY, and the unrealized total: nothing else.
-    assert positions.cell_updates - before == 4
+    # LTP, unrealized, P&L and day change of INFY, and the unrealized and P&L totals:
+    # nothing else.
+    assert positions.cell_updates - before == 6
     assert positions.cursor_row == cursor
 
 
