@@ -17,8 +17,16 @@ COLUMNS = [  # P&L and state are never cut: the instruments list gives way first
 ]
 
 
+UNCONFIGURED = "~"  # key prefix of a row for positions of no configured strategy (manual)
+
+
 class StrategiesPanel(KeyedTable):
-    """The selected row is the strategy that ``h`` halts or resumes."""
+    """The selected row is the strategy that ``h`` halts or resumes.
+
+    Positions of a strategy the file does not configure (``manual``, the trader's own
+    orders) get a row too, after the configured ones, so the column adds up to the day's
+    P&L; ``h`` does not act on it (its orders follow the global state).
+    """
 
     SECTIONS = (STRATEGIES, TRADING, POSITIONS, PNL)
 
@@ -27,7 +35,8 @@ class StrategiesPanel(KeyedTable):
 
     @property
     def selected_strategy(self) -> str | None:
-        return self.cursor_key
+        key = self.cursor_key
+        return None if key is None or key.startswith(UNCONFIGURED) else key
 
     def show(self, frame: Frame) -> None:
         model = frame.model
@@ -35,15 +44,21 @@ class StrategiesPanel(KeyedTable):
         for name in sorted(model.strategies):
             info = model.strategies[name]
             instruments = ", ".join(s.split(":")[-1] for s in info.instruments)
-            rows.append(
-                (
-                    name,
-                    (
-                        name,
-                        state_text(model.effective_state(name), frame.palette),
-                        instruments,
-                        signed_money(model.strategy_pnl(name, frame.positions), frame.palette),
-                    ),
-                )
-            )
+            rows.append((name, self._row(frame, name, instruments)))
+        held: dict[str, list[str]] = {}
+        for view in frame.positions:
+            if view.strategy not in model.strategies:
+                held.setdefault(view.strategy, []).append(view.symbol.split(":")[-1])
+        for name in sorted(held):
+            rows.append((UNCONFIGURED + name, self._row(frame, name, ", ".join(held[name]))))
         self.sync(rows)
+
+    @staticmethod
+    def _row(frame: Frame, name: str, instruments: str) -> Row:
+        model = frame.model
+        return (
+            name,
+            state_text(model.effective_state(name), frame.palette),
+            instruments,
+            signed_money(model.strategy_pnl(name, frame.positions), frame.palette),
+        )

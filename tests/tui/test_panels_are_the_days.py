@@ -27,6 +27,7 @@ from tests.tui.conftest import Console
 from tests.tui.harness import NS, START_NS, BusHarness, tick
 from tests.tui.test_no_color import screen_text
 from tests.tui.test_screen_truth import _console
+from widgets.strategies_panel import StrategiesPanel
 
 DAY = 24 * 3600 * NS
 TCS, ITC, INFY = 2953217, 424961, 408065
@@ -233,3 +234,26 @@ async def test_at_80_columns_the_total_and_the_header_still_agree() -> None:
         assert "Real +0.00  Unreal +200.00  Chg 5.00" in screen  # 0 + 200 - 5 = 195
         assert "Day P&L +195.00" in console.header()
         assert "TCS" not in screen
+
+
+async def test_the_strategies_p_and_l_add_up_to_the_day_with_manual_positions() -> None:
+    """The trader's own orders (strategy ``manual``, not in the strategies file) have a
+    row of their own: without it the column fell short of the Day P&L by their P&L."""
+    manual = fill(5, "manual", TCS, Side.BUY, 2, "3590", START_NS - 300 * NS)
+    async with restarted(None, (120, 40)) as console:
+        book = engine_book(YESTERDAY)
+        yesterdays_close(book)
+        await todays_ticks(console, book)
+        book.apply_fill(TODAY[0])
+        book.apply_fill(manual)  # 2 TCS at 3,590, marked at 3,600, charges 5
+        await publish_snapshot(console, book)
+        pnl = strategy_pnl(console)
+        assert pnl["manual"] == "+15.00"
+        assert day_pnl(console) == "+210.00"  # 195 + 15
+        assert sum(Decimal(v.replace(",", "")) for v in pnl.values()) == Decimal("210.00")
+        strategies = console.app.dashboard.query_one("#strategies", StrategiesPanel)
+        strategies.focus()
+        await console.pilot.press("down", "down", "down", "down")
+        await console.pilot.pause()
+        assert strategies.cursor_key == "~manual"
+        assert strategies.selected_strategy is None  # h does not halt "manual"
