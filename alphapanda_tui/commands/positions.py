@@ -5,7 +5,9 @@ from storage (no engine needed); ``--all`` includes the positions closed that da
 day is the latest P&L snapshot's (the day ``status`` and the console's panels show),
 and each position's part of it is worked out as the console works it out after a
 restart: the journal replayed through the portfolio's book. The realised P&L since the
-position's first fill is there too, headed so. A ``protection`` column shows the stop,
+position's first fill is there too, headed so. ``last stored`` is the price when the
+position was last stored (its last fill, or the engine's start), not the market now: the
+console's LTP moves with every tick. A ``protection`` column shows the stop,
 target and trail the engine keeps, when any position has them.
 """
 
@@ -25,7 +27,7 @@ COLUMNS = books_cli.columns(
     "symbol",
     ("net", "net_quantity"),
     ("avg", "average_price"),
-    ("last", "last_price"),
+    ("last stored", "last_price"),
     ("day realised", "day_realized_pnl"),
     ("day charges", "day_charges"),
     ("realised (all days)", "realized_pnl"),

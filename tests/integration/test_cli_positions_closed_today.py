@@ -107,4 +107,5 @@ async def test_positions_show_the_days_realised_and_label_the_lifetime_one(
     assert figures == [Decimal("-100"), Decimal("5"), Decimal("400")]
     text = cli(tmp_path, "positions", "--all").stdout.splitlines()
     assert "day realised" in text[0] and "realised (all days)" in text[0]
+    assert "last stored" in text[0]  # not the market's price now
     assert text[1].split()[5:8] == ["-100.00", "5.00", "400.00"]
