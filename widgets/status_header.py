@@ -1,4 +1,5 @@
-"""The header: mode (PAPER / LIVE), trading state, run's clock, market, session, day P&L.
+"""The header: mode (PAPER / LIVE), trading state, run's clock, market, a silent feed,
+session, day P&L.
 
 LIVE is reverse $error and HALTED reads HALTED: a trader on a monochrome terminal
 still cannot mistake live trading or a halted engine. The clock is the run's clock
@@ -51,6 +52,21 @@ def replay_part(replay: ReplayStatus) -> Content:
         speed=speed_text(replay.speed),
         keys=keys,
     )
+
+
+def stale_feed_part(frame: Frame) -> Content | None:
+    """``FEED STALE 35s`` (no tick for 35 s): the market is open at the run's clock and no tick
+    has arrived for longer than the feed-silence limit, so every figure on screen is as
+    of the last tick. An attached console hears nothing more when the engine dies or the
+    broker stops; its clock, P&L and health rows would otherwise read as live. None before
+    the first tick and while the market is not open (no ticks are due then)."""
+    model = frame.model
+    age = model.feed_age_s()
+    if not model.clock.is_stale(age) or model.market_status(frame.now_ns) != "OPEN":
+        return None
+    assert age is not None  # is_stale says so
+    # unpadded, so it still fits the first line beside the SIM clock at 80 columns
+    return Content.from_markup("[reverse bold $error]FEED STALE $age[/]", age=duration(age))
 
 
 def day_pnl_part(frame: Frame) -> Content | None:
@@ -115,11 +131,15 @@ class StatusHeader(Static):
             self._lines = len(lines)
 
     def _extras(self, frame: Frame) -> list[Content]:
-        """The Zerodha session (live only: paper trades no account) and the state's reason."""
+        """A silent feed, the Zerodha session (live only: paper trades no account) and the
+        state's reason."""
         model = frame.model
         parts: list[Content] = []
         if model.replay is not None:
             parts.append(replay_part(model.replay))
+        stale = stale_feed_part(frame)
+        if stale is not None:
+            parts.append(stale)
         if self.mode == "live":
             parts.append(Content("Zerodha: ") + self._session(frame))
         reason = model.trading_reasons.get(GLOBAL_SCOPE, "")
