@@ -1,8 +1,9 @@
-"""Every key the books' footer shows fits on an 80x24 terminal, whole.
+"""Every key the footer shows fits on an 80x24 terminal, whole: in the books and on the
+dashboard.
 
 Seen by a trader at 80 columns: in the orders book, with a CRITICAL alert pinned (its
-``a Ack`` key appears) or in live mode (``^l Login``), the footer ran past the edge and
-``q Quit`` was cut.
+``a Ack`` key appears) or in live mode (``^l Login``), the footer ran under the palette key
+and ``q Quit`` was cut; on the live dashboard with an alarm pinned, ``q Quit`` too.
 """
 
 from __future__ import annotations
@@ -39,6 +40,34 @@ def shown_keys(console: Console) -> list[tuple[str, int, int]]:
     ]
 
 
+def cut_keys(keys: list[tuple[str, int, int]]) -> list[str]:
+    """The keys that run under the palette key at the right edge (or off the screen)."""
+    (palette,) = [(left, right) for text, left, right in keys if text == "^p palette"]
+    assert palette[1] <= 80  # docked at the right edge, over whatever runs under it
+    return [text for text, _, right in keys if text != "^p palette" and right > palette[0]]
+
+
+async def test_every_key_of_the_dashboards_footer_fits_at_80_columns(console: Console) -> None:
+    keys = shown_keys(console)
+    texts = [text for text, _, _ in keys]
+    assert {"^k Kill", "r Resume", "a Ack", "q Quit"} <= set(texts), texts
+    assert not cut_keys(keys), texts
+
+
+async def test_a_key_that_gave_way_at_80_columns_is_back_when_wider() -> None:
+    async with _console(BusHarness("live"), (80, 24)) as console:
+        kill = RiskAlert(
+            severity=Severity.CRITICAL, rule="kill_switch", message="k", alert_ts=START_NS
+        )
+        console.harness.read_model.apply_alert(kill)
+        await console.settle()
+        assert "l Logs" not in [text for text, _, _ in shown_keys(console)]
+        await console.pilot.resize_terminal(120, 40)
+        await console.pilot.pause()
+        await console.pilot.pause()
+        assert "l Logs" in [text for text, _, _ in shown_keys(console)]
+
+
 @pytest.mark.parametrize("book", ["o", "t"])
 async def test_every_key_of_a_books_footer_fits_at_80_columns(console: Console, book: str) -> None:
     await console.pilot.press(book)
@@ -48,10 +77,7 @@ async def test_every_key_of_a_books_footer_fits_at_80_columns(console: Console, 
     texts = [text for text, _, _ in keys]
     assert "q Quit" in texts and "^k Kill" in texts and "esc Back" in texts, texts
     assert "a Ack" in texts, texts  # the pinned alarm's key stays
-    (palette,) = [(left, right) for text, left, right in keys if text == "^p palette"]
-    assert palette[1] <= 80  # docked at the right edge, over whatever runs under it
-    cut = [text for text, _, right in keys if text != "^p palette" and right > palette[0]]
-    assert not cut, f"cut at 80 columns: {cut} of {texts}"
+    assert not cut_keys(keys), f"cut at 80 columns: {cut_keys(keys)} of {texts}"
 
 
 async def test_resume_still_answers_in_a_book_though_not_in_its_footer() -> None:
