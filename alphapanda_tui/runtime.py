@@ -408,7 +408,17 @@ class EngineRuntime:
             await self.read_cache.aclose()
             self.read_cache = None
         if self._ports is not None and self._owns_ports:
-            await self._ports.bus.aclose()
+            try:
+                await self._ports.bus.aclose()
+            except Exception as exc:  # closed all the same; the store must still close
+                # Kafka: messages sent before the stop that the cluster never acknowledged
+                # (OutputLostError, the broker down). Their inputs were not committed, so
+                # the next start handles them again; a traceback here told the trader less.
+                log.error(
+                    "closing the bus: %s (an input whose outputs were lost was not committed: "
+                    "the next start handles it again)",
+                    str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                )
             await self._ports.store.aclose()
         _remove_pid(self.settings.home)
         log.info("runtime stopped")
