@@ -30,7 +30,10 @@ import asyncio
 from collections import deque
 from collections.abc import Callable
 
+from engine.bus.base import Record
 from engine.bus.inline import InlineBus, InlineSubscription
+from engine.events import topics
+from engine.processing.handover import BEGUN, DONE, LEFT
 from engine.processing.processor import StreamProcessor
 
 # Turns between yields to the event loop: other tasks (progress, the console, a stop
@@ -57,7 +60,12 @@ class _Step:
 class LockstepDriver:
     """Runs ``processors``' steps on an ``InlineBus`` in the event loop's order, inline."""
 
-    def __init__(self, bus: InlineBus, processors: list[StreamProcessor]) -> None:
+    def __init__(
+        self,
+        bus: InlineBus,
+        processors: list[StreamProcessor],
+        tick_topic: str = topics.MARKET_TICKS,
+    ) -> None:
         self.bus = bus
         self.processors = tuple(processors)
         self._queue: deque[_Step | None] = deque()  # None: the feed's turn
@@ -65,6 +73,12 @@ class LockstepDriver:
         self._every = 0
         self._then: Callable[[], None] | None = None
         self._turns = 0
+        self.tick_topic = tick_topic
+        self._lane = False  # the steady state holds: ticks go down the lane
+        self._lane_steps: tuple[_Step, ...] = ()
+        self._lane_appends = 0  # the bus's count of publishes when the lane was last run
+        self._lane_topology = 0
+        self._lane_pending = 0  # ticks down the lane not yet counted per step
         # Whether steps may use ``deliver_now`` (it logs nothing, so not while processing
         # logs every record): asked at the start and again at every ``after_every``.
         self._inline = True
@@ -85,14 +99,55 @@ class LockstepDriver:
 
         A step is one turn of ``StreamProcessor._loop``: fetch, handle, commit, queue
         again (``sleep(0)``). A fetch that finds nothing waits; a woken one that finds
-        nothing fetches again first.
+        nothing fetches again first. A tick in the steady state goes down the lane
+        (``_lane_turn``) instead, with the same effect.
         """
+        queue = self._queue
+        bus = self.bus
+        held = bus.held
+        if (
+            held is not None
+            and feed
+            and self._lane
+            and self._inline
+            and bus.appends == self._lane_appends + 1
+            and bus.topology == self._lane_topology
+        ):
+            bus.held = None
+            outcome = self._lane_turn(held)
+            if outcome is None:
+                self._lane_appends = bus.appends
+                await self._after_turn()
+                return
+            index, begun = outcome
+            if begun:  # the rest of stage ``index``'s step, as the loop below would
+                step = self._lane_steps[index]
+                sub = step.sub
+                sub._cursor += 1
+                sub._taken = records = [held]
+                sub.committed = 0
+                self._drop_lane()
+                await step.processor.deliver(records, 0)
+                queue.append(step.again)
+            else:
+                self._drop_lane()
+        else:
+            self._drop_lane()
+            bus.release_held()  # routed as its publish would have: nothing ran since
+            if feed:
+                queue.append(None)
+        await self._run_queue(feed)
+        if feed:
+            self._steady_lane()
+            await self._after_turn()
+
+    async def _run_queue(self, feed: bool) -> None:
+        """Run queued steps until the feed's turn comes round with nothing in lag (or,
+        ``feed`` False, until the queue is empty)."""
         queue = self._queue
         popleft, append = queue.popleft, queue.append
         has_lag = self.bus.has_lag
         inline = self._inline
-        if feed:
-            append(None)
         while queue:
             step = popleft()
             if step is None:
@@ -129,13 +184,116 @@ class LockstepDriver:
             else:
                 await processor.deliver(records, done)
             append(step.again)
-        if feed:
-            self._turns = turns = self._turns + 1
-            if self._then is not None and turns % self._every == 0:
-                self._then()
-                self._inline = not StreamProcessor.logs_each_record()
-            if turns % YIELD_EVERY == 0:
-                await asyncio.sleep(0)
+
+    async def _after_turn(self) -> None:
+        """The end of a feed's turn: the sampler every ``after_every`` turns, a yield to
+        the event loop every ``YIELD_EVERY`` (the lane's counts are brought up to date
+        first: they are seen from there)."""
+        self._turns = turns = self._turns + 1
+        if self._then is not None and turns % self._every == 0:
+            self._flush_lane()
+            self._then()
+            inline = not StreamProcessor.logs_each_record()
+            if inline != self._inline:
+                self._inline = inline
+                self._drop_lane()
+        if turns % YIELD_EVERY == 0:
+            self._flush_lane()
+            await asyncio.sleep(0)
+
+    # -- the lane ---------------------------------------------------------------------
+    # In the steady state every stage that reads ticks has its plain step queued and
+    # nothing is in lag; the loop would then take the next tick stage by stage, each
+    # handling it in ``deliver_now`` and queueing itself again behind the feed's turn,
+    # which finds no lag: the queue ends as it began. The lane does just that without
+    # the queue and the inboxes: the bus holds the tick (``hold_topic``) and each stage
+    # gets it from ``deliver_one_now`` in the queue's order. The counts the loop keeps
+    # per step (each subscription's fetch cursor, each processor's commits) are added
+    # up and brought up to date before anything else can read them (``_flush_lane``).
+    # The first stage that does not finish the tick (or a publish meanwhile) leaves the
+    # lane: the queue and the inboxes are set as the loop would have left them there,
+    # and the loop goes on from that stage.
+
+    def _lane_turn(self, record: Record) -> tuple[int, bool] | None:
+        """The held tick through every stage of the lane; None when all handled it, else
+        (stage, whether its attempt is begun) after leaving the lane at that stage."""
+        bus = self.bus
+        appends = bus.appends
+        steps = self._lane_steps
+        for index, step in enumerate(steps):
+            outcome = step.processor.deliver_one_now(record)
+            if outcome != DONE or bus.appends != appends:
+                self._leave_lane(record, index, outcome)
+                return index, outcome == BEGUN
+        self._lane_pending += 1
+        return None
+
+    def _leave_lane(self, record: Record, index: int, outcome: int) -> None:
+        """Set the queue and inboxes as the loop leaves them at stage ``index`` (its step
+        taken off the queue): the stages before it handled the tick and are queued again
+        behind the feed's turn, those after it find the tick in their inboxes. A stage
+        that handled it (a publish meanwhile) is queued again after what that woke."""
+        self._flush_lane()
+        steps = self._lane_steps
+        queue = self._queue
+        woken = list(queue)[len(steps) :]  # queued by a publish during the lane
+        for step in steps[:index]:
+            step.sub._cursor += 1
+            step.processor.stats.commits += 1
+        later = steps[index:] if outcome == LEFT else steps[index + 1 :]
+        for step in later:
+            step.sub.put(record)
+        queue.clear()
+        queue.extend(later)
+        queue.append(None)
+        queue.extend(steps[:index])
+        queue.extend(woken)
+        if outcome == DONE:
+            step = steps[index]
+            sub = step.sub
+            sub._cursor += 1
+            sub._taken, sub.committed = [record], 1
+            step.processor.stats.commits += 1
+            queue.append(step)
+
+    def _steady_lane(self) -> None:
+        """After a turn the loop ran: the lane if the steady state holds (every stage
+        that reads ticks has its plain step queued, nothing else), else none."""
+        self._drop_lane()
+        bus = self.bus
+        routes = bus.routes_of(self.tick_topic)
+        queue = self._queue
+        if not self._inline or not routes or len(queue) != len(routes):
+            return
+        groups = {id(group) for group, _ in routes}
+        for step in queue:
+            if step is None or step is not step.again or not step.sub.live:
+                return
+            if not step.processor._fast:  # ``deliver_one_now`` would leave every tick
+                return
+            group = id(step.sub._state)
+            if group not in groups:
+                return
+            groups.discard(group)
+        self._lane_steps = tuple(step for step in queue if step is not None)
+        self._lane = True
+        self._lane_appends = bus.appends
+        self._lane_topology = bus.topology
+        bus.hold_topic = self.tick_topic
+
+    def _drop_lane(self) -> None:
+        """Out of the lane: its counts brought up to date, no tick held any more."""
+        self._flush_lane()
+        self._lane = False
+        self.bus.hold_topic = None
+
+    def _flush_lane(self) -> None:
+        pending = self._lane_pending
+        if pending:
+            self._lane_pending = 0
+            for step in self._lane_steps:
+                step.sub._cursor += pending
+                step.processor.stats.commits += pending
 
     async def finish(self) -> None:
         """After the feed: run what is queued until every stage waits, then hand the
@@ -145,6 +303,8 @@ class LockstepDriver:
 
     def release(self) -> None:
         """Hand the wake-ups back to the stages' own fetches (they go on by themselves)."""
+        self._drop_lane()
+        self.bus.release_held()
         self.bus.waker = None
         for step in self._queue:
             if step is not None:

@@ -74,6 +74,14 @@ class InlineBus(EventBus):
         self._key_partition: dict[str, int] = {}
         self._codec = EventCodec("msgpack")
         self._closed = False
+        # For a driver's fast lane (``engine.lockstep``): how many records were published
+        # and how often the groups changed, so it can tell that nothing else happened;
+        # and ``hold_topic``, whose next record is kept in ``held`` instead of the inboxes
+        # until the driver hands it over itself (or ``release_held`` routes it as usual).
+        self.appends = 0
+        self.topology = 0
+        self.hold_topic: str | None = None
+        self.held: Record | None = None
 
     @property
     def closed(self) -> bool:
@@ -91,6 +99,8 @@ class InlineBus(EventBus):
         """Refuse further publishes and subscriptions; wake every waiting consumer."""
         if self._closed:
             return
+        self.release_held()
+        self.hold_topic = None
         self._closed = True
         self.waker = None
         for member in self.members:
@@ -143,6 +153,9 @@ class InlineBus(EventBus):
         offset = offsets[index]
         offsets[index] = offset + 1
         record = Record(topic, index, offset, key, envelope, raw, error)
+        self.appends += 1
+        if self.held is not None:  # what was held goes first, in publish order
+            self.release_held()
         routes = self._routes.get(topic)
         if routes is None:
             unread = self._unread.get(topic)
@@ -150,6 +163,21 @@ class InlineBus(EventBus):
                 unread = self._unread[topic] = deque(maxlen=self.capacity)
             unread.append(record)
             return
+        if topic == self.hold_topic:
+            self.held = record
+            return
+        self._route(record, routes)
+
+    def release_held(self) -> None:
+        """Route the held record as its publish would have (nothing ran in between)."""
+        record = self.held
+        if record is not None:
+            self.held = None
+            self._route(record, self._routes[record.topic])
+
+    def _route(self, record: Record, routes: list[tuple[InlineGroup, int]]) -> None:
+        """Into each subscribed group's inbox; wake its member if it waits."""
+        index = record.partition
         for group, base in routes:  # a wake-up only queues: as if after all the appends
             at = base + index
             inbox = group.inboxes[at]
@@ -179,6 +207,8 @@ class InlineBus(EventBus):
             raise ValueError(f"group {group} reads {state.topics}, not {tuple(topics)}")
         if state.member is not None:
             raise RuntimeError(f"group {group} has a member already (one per group here)")
+        self.release_held()
+        self.topology += 1
         state.member = sub = InlineSubscription(self, state, group)
         log.info(
             "consumer joined: group %s on %s",
@@ -191,6 +221,8 @@ class InlineBus(EventBus):
     def _leave(self, sub: InlineSubscription) -> None:
         state = self._groups.get(sub.group)
         if state is not None and state.member is sub:
+            self.release_held()
+            self.topology += 1
             state.member = None
             log.info(
                 "consumer left: group %s",
@@ -198,11 +230,17 @@ class InlineBus(EventBus):
                 extra={"group": sub.group, "topics": list(sub.topics)},
             )
 
+    def routes_of(self, topic: str) -> list[tuple[InlineGroup, int]] | None:
+        """The groups that read ``topic`` (with where its partitions start in each)."""
+        return self._routes.get(topic)
+
     def total_lag(self) -> int:
         """Messages waiting for, or held uncommitted by, the groups with a member."""
         return sum(member.lag() for member in self.members)
 
     def has_lag(self) -> bool:
+        if self.held is not None:
+            return True
         for group in self._groups.values():
             member = group.member
             if member is not None and (group.nonempty or member.committed < len(member._taken)):
@@ -265,6 +303,16 @@ class InlineSubscription(Subscription):
         self._taken = out
         self.committed = 0
         return out
+
+    def put(self, record: Record) -> None:
+        """In front of this member's inbox of its partition, waking nobody: a record a
+        driver's lane held, handed over as its publish would have left it."""
+        state = self._state
+        at = state.base[record.topic] + record.partition
+        inbox = state.inboxes[at]
+        if not inbox:
+            state.nonempty.append(at)
+        inbox.insert(0, record)  # published before anything that came meanwhile
 
     def commit_now(self, count: int) -> None:
         """The first ``count`` records of the batch in hand are handled (no await)."""

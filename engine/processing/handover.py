@@ -23,6 +23,11 @@ log = logging.getLogger("alphapanda.processing")
 _DEBUG = logging.DEBUG
 _CLOSED = BreakerState.CLOSED
 
+# ``deliver_one_now``'s outcomes
+LEFT = 0  # not begun: ``deliver`` takes the record from the start
+DONE = 1  # handled (or a duplicate skipped): committable
+BEGUN = 2  # ``handle_now`` raised or left it to ``handle``: ``deliver`` goes on
+
 
 class DriverHandover:
     """``deliver_now`` and ``deliver``: a stage's input handed over inline by a driver."""
@@ -74,52 +79,57 @@ class DriverHandover:
         The synchronous part of ``_handle_records`` (dedup in the memory window, then
         ``handle_now``), for a driver that hands a stage its input inline: a tick most
         stages only note then costs no coroutine. It stops at the first record that needs
-        more: a bad record, a failure, a breaker not closed, no ``handle_now`` or a durable
-        dedup store, or ``handle_now`` failing or leaving the event to ``handle`` (then
-        ``begun`` is set: ``deliver`` goes on with that attempt, as ``_handle_records``
-        would, without asking ``handle_now`` again). The driver hands the rest to
-        ``deliver``. It logs nothing: with debug logging on (``logs_each_record``) the
-        driver hands everything to ``deliver``.
+        more (see ``deliver_one_now``); the driver hands the rest to ``deliver``. It logs
+        nothing: with debug logging on (``logs_each_record``) the driver hands everything
+        to ``deliver``.
         """
         self.begun = False  # until an attempt is begun and left to ``deliver``
+        one = self.deliver_one_now
+        done = 0
+        for record in records:
+            if one(record) != DONE:
+                return done
+            done += 1
+        return done
+
+    def deliver_one_now(self, record: Record) -> int:
+        """One record, as ``deliver_now`` takes each: ``DONE`` (handled, or a duplicate
+        skipped), ``LEFT`` (not begun: a bad record, a breaker not closed, no
+        ``handle_now`` or a durable dedup store) or ``BEGUN`` (``handle_now`` failed or
+        left the event to ``handle``: ``begun`` is set, and ``deliver`` goes on with that
+        attempt, as ``_handle_records`` would, without asking ``handle_now`` again)."""
         breaker = self.breaker
         if not self._fast or breaker.state is not _CLOSED or breaker.failures:
-            return 0
-        handle_now = self._handle_now
+            return LEFT
+        envelope = record.envelope
+        if envelope is None:
+            return LEFT
         window = self._fast_window
         if window is None:
             dedup = self.dedup
             assert isinstance(dedup, MemoryDedupWindow)  # ``_fast``
             window = self._fast_window = dedup.group_window(self.group)
+        event_id = envelope.id
         current = window.current
+        if event_id in current or event_id in window.previous:
+            self._skip_duplicate(record, False)
+            return DONE
         stats = self.stats
-        done = 0
-        for record in records:
-            envelope = record.envelope
-            if envelope is None:
-                return done
-            event_id = envelope.id
-            if event_id in current or event_id in window.previous:
-                self._skip_duplicate(record, False)
-                done += 1
-                continue
-            stats.handler_calls += 1
-            try:
-                finished = handle_now(envelope)
-            except Exception as exc:  # attempt 1 failed: ``deliver`` retries or dead-letters
-                self.begun, self._begun_failure = True, exc
-                return done
-            if not finished:
-                self.begun, self._begun_failure = True, None
-                return done
-            current.add(event_id)  # ``window.add``, inlined
-            if len(current) >= window.size:
-                window.rotate()
-                current = window.current
-            stats.processed += 1
-            stats.last_event_ts = envelope.ts
-            done += 1
-        return done
+        stats.handler_calls += 1
+        try:
+            finished = self._handle_now(envelope)
+        except Exception as exc:  # attempt 1 failed: ``deliver`` retries or dead-letters
+            self.begun, self._begun_failure = True, exc
+            return BEGUN
+        if not finished:
+            self.begun, self._begun_failure = True, None
+            return BEGUN
+        current.add(event_id)  # ``window.add``, inlined
+        if len(current) >= window.size:
+            window.rotate()
+        stats.processed += 1
+        stats.last_event_ts = envelope.ts
+        return DONE
 
     @staticmethod
     def logs_each_record() -> bool:

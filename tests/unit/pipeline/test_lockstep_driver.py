@@ -8,6 +8,7 @@ run that an automatic halt interrupts (the control-command path).
 
 from __future__ import annotations
 
+import signal
 from decimal import Decimal
 from typing import Any
 
@@ -78,3 +79,47 @@ def test_progress_is_reported_while_the_driver_runs() -> None:
         progress=seen.append,
     )
     assert any(0 < published < result.ticks for published in seen), seen
+
+
+def test_a_stage_leaving_the_lane_trades_as_the_task_per_stage_lockstep(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The driver's lane (a tick handed straight to each stage while nothing else is
+    going on) hands over to the step loop at the first stage that does not finish the
+    tick: here the portfolio leaves some ticks to ``handle`` and, against its contract,
+    publishes from ``handle_now`` on others. Every way out of the lane must leave the
+    queue and the inboxes as the loop would have: the results equal the reference's."""
+    from engine.events import EventType, new_event
+    from engine.portfolio.service import PortfolioService
+
+    plain = PortfolioService.handle_now
+    seen = {"ticks": 0, "left": 0, "published": 0}
+
+    def handle_now(self: PortfolioService, envelope: Any) -> bool:
+        if envelope.type is EventType.MARKET_TICK:
+            seen["ticks"] += 1
+            if seen["ticks"] % 7 == 0:
+                seen["left"] += 1
+                return False  # ``handle`` marks the book instead
+            if seen["ticks"] % 11 == 0:
+                seen["published"] += 1
+                note = new_event(EventType.MARKET_TICK, envelope.data, source="test")
+                self.bus.publish_nowait("lane.test", note, "")
+        return plain(self, envelope)
+
+    monkeypatch.setattr(PortfolioService, "handle_now", handle_now)
+
+    def too_long(*_: object) -> None:  # a stage left without its step never drains
+        raise TimeoutError("the driven backtest did not drain: a stage lost its step")
+
+    previous = signal.signal(signal.SIGALRM, too_long)
+    signal.alarm(120)
+    try:
+        driven = _run("ema-cross", "tick", inline=True, config=None)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert seen["left"] and seen["published"], "both ways out of the lane must be taken"
+    reference = _run("ema-cross", "tick", inline=False, config=None)
+    assert reference.orders > 0
+    assert _comparable(driven) == _comparable(reference)
