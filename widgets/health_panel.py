@@ -1,4 +1,5 @@
-"""Health: every processor's status, lag and dead letters, plus feed and token freshness."""
+"""Health: every processor's status, lag and dead letters (SILENT when its reports have
+stopped), plus feed and token freshness."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ from widgets.formatting import COMPONENT_STYLE, duration
 from widgets.panel import Frame
 
 NAME_MIN = 16  # the width names had before they were fitted
+# A component is SILENT when no report of it has arrived for this many times the feed's
+# silence limit (ALPHAPANDA_FEED__STALE_AFTER_S; reports come every second): an attached
+# console still holds a dead engine's, or a stopped broker's, last "running".
+SILENT_AFTER_STALE = 2
 FIGURES = 8 + 9 + 6  # status, " lag 9999", " dlq 99": what a name gives way to
 _BROKER_SUFFIXES = tuple(f".{broker.value}" for broker in Broker)
 
@@ -49,10 +54,16 @@ class HealthPanel(Static):
         names = sorted(model.components)
         shown = fit_names(names, self.content_size.width)
         pad = max([NAME_MIN, *(len(name) for name in shown.values())])
+        silent_after = SILENT_AFTER_STALE * model.clock.stale_after_s
         for name in names:
             component = model.components[name]
             status = component.status
             text.append(f"{shown[name]:<{pad}} ")
+            age = model.health_age_s(name)
+            if age is not None and age > silent_after:
+                text.append(f"{'SILENT':<8}", style=palette.style("$error"))
+                text.append(f" no report {duration(age)}\n", style="dim")
+                continue
             text.append(f"{status.value:<8}", style=palette.style(COMPONENT_STYLE[status]))
             text.append(f" lag {component.lag:>4,d}", style="dim" if not component.lag else "")
             dlq_style = palette.style("$error") if component.dlq_count else "dim"

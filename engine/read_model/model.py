@@ -7,6 +7,7 @@ redraws only the panels whose data changed and never more often than it polls.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from decimal import Decimal
@@ -106,6 +107,11 @@ class ReadModel:
         self.equity_history: deque[float] = deque(maxlen=equity_points)
         self.components: dict[str, ComponentHealth] = {}
         self.health_ts = 0
+        # time.monotonic_ns() when each component's last report arrived: a dead engine or
+        # a stopped broker sends none, and its last "running" must not read as live. The
+        # real clock, not the run's: a paced replay's moves 60x while reports come each second
+        self.health_arrival_ns: dict[str, int] = {}
+        self.health_monotonic_ns: Callable[[], int] = time.monotonic_ns
         self.trading_states: dict[str, TradingMode] = {GLOBAL_SCOPE: TradingMode.ACTIVE}
         self.trading_reasons: dict[str, str] = {}
         self.strategies: dict[str, StrategyInfo] = {}
@@ -222,8 +228,10 @@ class ReadModel:
         return acknowledged
 
     def apply_health(self, report: HealthReport) -> None:
+        arrived = self.health_monotonic_ns()
         for component in report.components:
             self.components[component.name] = component
+            self.health_arrival_ns[component.name] = arrived
         self.health_ts = max(self.health_ts, report.report_ts)
         self._touch(HEALTH)
 
@@ -347,6 +355,13 @@ class ReadModel:
     def market_status(self, wall_ns: int) -> str:
         """The market's status from the trading calendar at the run's clock."""
         return self.clock.market_status(self.run_now_ns(wall_ns))
+
+    def health_age_s(self, name: str) -> float | None:
+        """Seconds since component ``name``'s last report *arrived*, None if never."""
+        arrived = self.health_arrival_ns.get(name)
+        if arrived is None:
+            return None
+        return max(0, self.health_monotonic_ns() - arrived) / NS_PER_S
 
     def feed_age_s(self) -> float | None:
         """Seconds since a tick last *arrived* (monotonic), None before the first."""

@@ -13,6 +13,7 @@ Here a real broker carries ticks and health reports from a stand-in engine to an
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -113,5 +114,44 @@ async def test_the_header_says_the_feed_is_stale_when_the_cluster_goes_silent(
             await pilot.pause()
             header = app.dashboard.query_one("#header", StatusHeader).line
             assert "FEED STALE" in header.splitlines()[0], screen_text(app)  # type: ignore[arg-type]  # on the first line
+    finally:
+        await engine.aclose()
+
+
+def _health_row(app: AlphaPandaApp, name: str) -> str:
+    text = screen_text(app)  # type: ignore[arg-type]
+    rows = [line for line in text.splitlines() if f"│{name} " in line]
+    assert rows, f"no {name} row on screen:\n{text}"
+    return rows[0].split("│")[-2]
+
+
+async def test_a_component_whose_reports_stop_is_not_shown_running(
+    fresh_kafka: str, tmp_path: Path
+) -> None:
+    """Its last report said running; once no report has come for twice the feed-silence
+    limit (health is reported every second) the row says SILENT and for how long."""
+    engine = fast_bus(fresh_kafka, client_id=random_prefix())
+    await engine.start()
+    try:
+        await engine.ensure_topics([topics.MARKET_TICKS, topics.SYSTEM_HEALTH])
+        async with _attached(fresh_kafka, tmp_path, (120, 40)) as (app, pilot, runtime):
+            model = runtime.read_model
+
+            async def reported() -> bool:
+                await _publish_health(engine)
+                await engine.flush()
+                return "risk.paper" in model.components
+
+            await eventually(reported, timeout=30, interval=0.2, message="no health report")
+            app.refresh_from_model(True)
+            await pilot.pause()
+            row = _health_row(app, "risk.paper")
+            assert "running" in row and "SILENT" not in row, row
+
+            await asyncio.sleep(2 * STALE_AFTER_S + 0.5)
+            app.refresh_from_model(True)
+            await pilot.pause()
+            row = _health_row(app, "risk.paper")
+            assert "running" not in row and "SILENT" in row and "no report 2s" in row, row
     finally:
         await engine.aclose()
