@@ -18,14 +18,25 @@ from collections import deque
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaConnectionError, KafkaError, MessageSizeTooLargeError
+from aiokafka.errors import (
+    ClusterAuthorizationFailedError,
+    KafkaConnectionError,
+    KafkaError,
+    MessageSizeTooLargeError,
+    UnknownError,
+    UnsupportedVersionError,
+)
 from aiokafka.partitioner import murmur2
 from aiokafka.producer.message_accumulator import BatchBuilder
 
-from engine.bus.kafka.security import KafkaConnection, quiet_bootstrap
+from engine.bus.kafka.security import BusUnavailableError, KafkaConnection, quiet_bootstrap
 from engine.memo import remember
 
 log = logging.getLogger("alphapanda.bus")
+# What a broker answers an idempotent producer's first request (its producer id) when it
+# cannot have one: Tansu answers UnknownError, an old Kafka UnsupportedVersion, one without
+# the IdempotentWrite ACL ClusterAuthorizationFailed.
+_PRODUCER_ID_REFUSED = (UnknownError, UnsupportedVersionError, ClusterAuthorizationFailedError)
 
 
 class OutputLostError(RuntimeError):
@@ -121,6 +132,15 @@ class BatchingProducer:
                 await client.start()
         except (KafkaConnectionError, KafkaError, OSError) as exc:
             await client.stop()
+            if settings.idempotent and isinstance(exc, _PRODUCER_ID_REFUSED):
+                # it answered, then refused the producer id an idempotent producer asks for
+                # first (Tansu answers UnknownError): "cannot reach" sent the trader to the
+                # network
+                raise BusUnavailableError(
+                    f"the Kafka cluster at {connection.bootstrap_servers} refused an "
+                    f"idempotent producer: {exc}; if it does not support them, set "
+                    "ALPHAPANDA_BUS__IDEMPOTENT_PRODUCER=false"
+                ) from exc
             raise connection.unreachable(exc) from exc
         self._client = client
         client.client.cluster.add_listener(self._metadata_changed)
