@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from alphapanda_tui.settings import Settings
 
 PROG = "alphapanda"
+BROKEN_PIPE_EXIT = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader left
 COMMANDS: tuple[str, ...] = (
     "tui",
     "engine",
@@ -188,6 +189,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _fail("interrupted")
         return 130
+    except BrokenPipeError:
+        # the reader stopped early (``alphapanda orders | head``): not an error to report.
+        # Whatever is still buffered has nowhere to go; without this, the flush at exit
+        # prints another traceback
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return BROKEN_PIPE_EXIT
 
 
 def _run(module: ModuleType, args: argparse.Namespace, settings: Settings) -> int:
@@ -206,7 +215,8 @@ def _run(module: ModuleType, args: argparse.Namespace, settings: Settings) -> in
     try:
         return int(module.run(args, settings) or 0)
     except Exception as exc:
-        if not isinstance(exc, AlphaPandaError):  # a bug: keep its traceback in errors.jsonl
+        # a bug: keep its traceback in errors.jsonl (a reader that left early is none)
+        if not isinstance(exc, (AlphaPandaError, BrokenPipeError)):
             logging.getLogger("alphapanda.cli").exception("command %s failed", args.command)
         raise
     finally:
