@@ -112,6 +112,8 @@ class ReadModel:
         # real clock, not the run's: a paced replay's moves 60x while reports come each second
         self.health_arrival_ns: dict[str, int] = {}
         self.health_monotonic_ns: Callable[[], int] = time.monotonic_ns
+        # this machine's wall clock: an alert stamped near it is taken for wall time
+        self.wall_ns: Callable[[], int] = time.time_ns
         self.trading_states: dict[str, TradingMode] = {GLOBAL_SCOPE: TradingMode.ACTIVE}
         self.trading_reasons: dict[str, str] = {}
         self.strategies: dict[str, StrategyInfo] = {}
@@ -211,10 +213,16 @@ class ReadModel:
 
         One stamped on the run's clock stays as it is, even ahead of the newest tick this
         console has seen: the tick that raised a 15:15 square-off may still be on its way,
-        and re-stamping showed the square-off at 15:14.
+        and re-stamping showed the square-off at 15:14. So does one far behind it that is
+        not wall time either: a console catching up on a cluster reads ticks ahead of the
+        alerts, and re-stamping showed a 10:55 kill at 12:30.
         """
         if self.clock.follows_events and self.event_ns is not None:
-            if abs(alert.alert_ts - self.event_ns) > RUN_CLOCK_SLACK_NS:
+            ts = alert.alert_ts
+            if (
+                abs(ts - self.event_ns) > RUN_CLOCK_SLACK_NS
+                and abs(ts - self.wall_ns()) <= RUN_CLOCK_SLACK_NS
+            ):
                 alert = msgspec.structs.replace(alert, alert_ts=self.event_ns)
         self.alerts.appendleft(alert)
         self.alert_book.add(alert)

@@ -105,6 +105,7 @@ def test_on_the_simulated_market_an_alert_is_shown_at_the_run_clock_not_wall_tim
 
     kill = RiskAlert(severity=Severity.CRITICAL, rule="kill_switch", message="k", alert_ts=WALL)
     sim = ReadModel(clock=RunClock(label="SIM"))
+    sim.wall_ns = lambda: WALL + 3 * NS_PER_S  # the alert arrives 3 s after it was raised
     sim.apply_tick(_tick("100", EVENT))
     sim.apply_alert(kill)
     live = ReadModel()
@@ -130,3 +131,21 @@ def test_on_the_simulated_market_an_alert_on_the_run_clock_keeps_its_own_time() 
         )
     )
     assert sim.alerts[0].alert_ts == square_off
+
+
+def test_on_the_simulated_market_an_old_alert_read_while_catching_up_keeps_its_own_time() -> None:
+    """Seen in QA on a second console attached to a running cluster: its consumer read the
+    ticks up to 12:30 before the kill switch's alert of 10:55 (stamped on the run's clock by
+    the engine); the alert was re-stamped 12:30:19, beside the first console's 10:55:46.
+    Only a stamp that is wall time (near this machine's clock) is taken for one."""
+    from engine.events.payloads import RiskAlert
+    from engine.events.types import Severity
+
+    kill_at = datetime_to_ns(datetime(2026, 12, 7, 10, 55, 46, tzinfo=IST))
+    newest = datetime_to_ns(datetime(2026, 12, 7, 12, 30, 19, tzinfo=IST))
+    sim = ReadModel(clock=RunClock(label="SIM"))
+    sim.apply_tick(_tick("100", newest))
+    sim.apply_alert(
+        RiskAlert(severity=Severity.CRITICAL, rule="kill_switch", message="k", alert_ts=kill_at)
+    )
+    assert sim.alerts[0].alert_ts == kill_at
