@@ -366,9 +366,10 @@ class EngineRuntime:
 
     async def _last_event_ts(self, ports: Ports) -> int | None:
         """The latest event time this broker's journal holds (the newest order, its last
-        update and the latest fill), so the simulated market resumes after it rather than
-        rewinding. The newest order alone is not enough: an older order's fill may be a
-        round later than the newest order's creation, and that round must not repeat."""
+        update, the latest fill and the market time of the latest P&L snapshot), so the
+        simulated market resumes after it rather than rewinding. The newest order alone is
+        not enough: an older order's fill may be a round later than the newest order's
+        creation, and that round must not repeat."""
         if self.settings.feed.source != "simulated" or self._feed_factory is not None:
             return None
         newest = await ports.store.list_orders(self.broker, limit=1)
@@ -376,7 +377,11 @@ class EngineRuntime:
             return None
         fills = await ports.store.list_fills(self.broker)
         last_fill = max((fill.fill_ts for fill in fills), default=0)
-        return max(newest[0].created_ts, newest[0].updated_ts, last_fill) or None
+        # the market's time the portfolio had reached: days without a fill (a HALTED
+        # engine) must not be played again either
+        snapshot = await ports.store.latest_pnl_snapshot(self.broker)
+        marked = snapshot.event_ts if snapshot is not None else 0
+        return max(newest[0].created_ts, newest[0].updated_ts, last_fill, marked) or None
 
     def _build_feed(self, bus: EventBus, resume_after_ns: int | None = None) -> Service | None:
         if self._feed_factory is not None:

@@ -89,3 +89,45 @@ async def test_the_simulated_market_resumes_after_the_latest_fill_not_only_the_n
     resume = await runtime._last_event_ts(Ports(bus=MemoryBus(), store=store))
 
     assert resume == T0 + NS
+
+
+async def test_the_simulated_market_resumes_after_the_latest_snapshot_of_a_day_without_fills(
+    isolated_home: Path,
+) -> None:
+    """Seen in QA (SIGKILL and restart over Kafka): the engine had been HALTED since the
+    8th, its last fill the 15:20 square-off that day, while the market ran on to the 17th.
+    The restart resumed after that fill: the simulated market went back to the 9th, and
+    the consoles kept their clock at 17 Dec 12:04:18 beside prices of the 9th to the 11th.
+    The portfolio's latest snapshot knows the market's time it had reached (event_ts)."""
+    from alphapanda_tui.runtime import Ports
+    from engine.bus.memory import MemoryBus
+    from engine.domain.records import PnlSnapshotRecord
+    from engine.events.types import OrderStatus
+    from engine.memory_store import MemoryTradingStore
+    from tests.storage.factories import NS, T0, make_fill, make_order
+
+    settings = load_settings(**settings_overrides(isolated_home))
+    store = MemoryTradingStore()
+    filled = make_order("AP1", status=OrderStatus.FILLED, filled_quantity=10, updated_ts=T0 + NS)
+    await store.insert_order(make_order("AP1"))
+    await store.apply_execution(filled, make_fill("T1", client_order_id="AP1", fill_ts=T0 + NS))
+    nine_days_on = T0 + 9 * 86_400 * NS
+    zero = Decimal("0")
+    await store.add_pnl_snapshot(
+        PnlSnapshotRecord(
+            broker=BROKER,
+            snapshot_ts=T0 + 600 * NS,  # the process's own clock
+            realized_pnl=zero,
+            unrealized_pnl=zero,
+            charges=zero,
+            cash=CASH,
+            equity=CASH,
+            gross_exposure=zero,
+            event_ts=nine_days_on,
+        )
+    )
+
+    runtime = build_runtime(settings)
+    resume = await runtime._last_event_ts(Ports(bus=MemoryBus(), store=store))
+
+    assert resume == nine_days_on
