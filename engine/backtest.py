@@ -257,7 +257,7 @@ async def run_backtest_async(
         driver = LockstepDriver(inline_bus, pipeline.processors)
         book = pipeline.portfolio.book
         driver.after_every(EQUITY_SAMPLE_TICKS, lambda: _sample_equity(feed, book, sampler))
-        feed.pause_every(1, driver.turn)
+        feed.pause_every(1, driver.turn, driver.turn_now)
     elif sync_every is not None:
         sample_every = max(1, EQUITY_SAMPLE_TICKS // sync_every)  # pauses between samples
         feed.pause_every(

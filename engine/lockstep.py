@@ -79,6 +79,7 @@ class LockstepDriver:
         self._lane_appends = 0  # the bus's count of publishes when the lane was last run
         self._lane_topology = 0
         self._lane_pending = 0  # ticks down the lane not yet counted per step
+        self._resume: tuple[Record, int, bool] | None = None  # a lane left in ``turn_now``
         # Whether steps may use ``deliver_now`` (it logs nothing, so not while processing
         # logs every record): asked at the start and again at every ``after_every``.
         self._inline = True
@@ -92,6 +93,31 @@ class LockstepDriver:
         """Call ``then`` at the end of every ``turns``-th ``turn`` (drained then)."""
         self._every, self._then = turns, then
 
+    def turn_now(self) -> bool:
+        """The feed's pause when the tick goes down the lane and the turn needs no await
+        (no yield due): True when done. False: the feed awaits ``turn``, which goes on
+        from where this stopped (a stage that left the lane)."""
+        if (self._turns + 1) % YIELD_EVERY == 0:
+            return False
+        bus = self.bus
+        held = bus.held
+        if (
+            held is None
+            or not self._lane
+            or not self._inline
+            or bus.appends != self._lane_appends + 1
+            or bus.topology != self._lane_topology
+        ):
+            return False
+        bus.held = None
+        outcome = self._lane_turn(held)
+        if outcome is not None:
+            self._resume = (held, *outcome)
+            return False
+        self._lane_appends = bus.appends
+        self._count_turn()
+        return True
+
     async def turn(self, feed: bool = True) -> None:
         """The feed's pause after a tick: queued steps run until the feed's turn comes
         round with nothing in lag (until then it is queued again, as ``sleep(0)``).
@@ -104,23 +130,21 @@ class LockstepDriver:
         """
         queue = self._queue
         bus = self.bus
-        held = bus.held
-        if (
-            held is not None
-            and feed
-            and self._lane
-            and self._inline
-            and bus.appends == self._lane_appends + 1
-            and bus.topology == self._lane_topology
-        ):
+        resume = self._resume
+        if resume is None and feed and self._lane_ready():
+            held = bus.held
+            assert held is not None  # ``_lane_ready``
             bus.held = None
             outcome = self._lane_turn(held)
             if outcome is None:
                 self._lane_appends = bus.appends
-                await self._after_turn()
+                await self._end_turn()
                 return
-            index, begun = outcome
-            if begun:  # the rest of stage ``index``'s step, as the loop below would
+            resume = (held, *outcome)
+        if resume is not None:  # a stage left the lane: on from there, as the loop would
+            self._resume = None
+            held, index, begun = resume
+            if begun:  # the rest of that stage's step
                 step = self._lane_steps[index]
                 sub = step.sub
                 sub._cursor += 1
@@ -139,7 +163,7 @@ class LockstepDriver:
         await self._run_queue(feed)
         if feed:
             self._steady_lane()
-            await self._after_turn()
+            await self._end_turn()
 
     async def _run_queue(self, feed: bool) -> None:
         """Run queued steps until the feed's turn comes round with nothing in lag (or,
@@ -185,10 +209,9 @@ class LockstepDriver:
                 await processor.deliver(records, done)
             append(step.again)
 
-    async def _after_turn(self) -> None:
-        """The end of a feed's turn: the sampler every ``after_every`` turns, a yield to
-        the event loop every ``YIELD_EVERY`` (the lane's counts are brought up to date
-        first: they are seen from there)."""
+    def _count_turn(self) -> None:
+        """A feed's turn ended: the sampler every ``after_every`` turns (the lane's
+        counts brought up to date first: they are seen from there)."""
         self._turns = turns = self._turns + 1
         if self._then is not None and turns % self._every == 0:
             self._flush_lane()
@@ -197,7 +220,11 @@ class LockstepDriver:
             if inline != self._inline:
                 self._inline = inline
                 self._drop_lane()
-        if turns % YIELD_EVERY == 0:
+
+    async def _end_turn(self) -> None:
+        """``_count_turn``, then a yield to the event loop every ``YIELD_EVERY`` turns."""
+        self._count_turn()
+        if self._turns % YIELD_EVERY == 0:
             self._flush_lane()
             await asyncio.sleep(0)
 
@@ -280,6 +307,17 @@ class LockstepDriver:
         self._lane_appends = bus.appends
         self._lane_topology = bus.topology
         bus.hold_topic = self.tick_topic
+
+    def _lane_ready(self) -> bool:
+        """A tick is held and nothing else happened since the lane's last turn."""
+        bus = self.bus
+        return (
+            bus.held is not None
+            and self._lane
+            and self._inline
+            and bus.appends == self._lane_appends + 1
+            and bus.topology == self._lane_topology
+        )
 
     def _drop_lane(self) -> None:
         """Out of the lane: its counts brought up to date, no tick held any more."""

@@ -9,6 +9,8 @@ differs, so a field added to both types reaches every conversion.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from operator import attrgetter
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -37,12 +39,35 @@ def shared_fields(target: type, source: type) -> tuple[str, ...]:
     return names
 
 
+_Getter = Callable[[object], tuple[Any, ...]]
+_GETTERS: dict[tuple[type, type], tuple[tuple[str, ...], _Getter]] = {}
+
+
+def _values_of(names: tuple[str, ...]) -> _Getter:
+    """One C-level read of all ``names`` (``attrgetter`` returns a lone value bare)."""
+    if len(names) > 1:
+        return attrgetter(*names)
+    if names:
+        one = attrgetter(names[0])
+        return lambda source: (one(source),)
+    return lambda source: ()
+
+
 def project(target: type[T], source: object, /, **overrides: Any) -> T:
     """A ``target`` holding ``source``'s values of the fields both declare, then ``overrides``.
 
     Fields only ``target`` declares take ``overrides`` or their defaults; a name in
-    ``overrides`` that ``target`` does not declare fails as the constructor does.
+    ``overrides`` that ``target`` does not declare fails as the constructor does. Each
+    order event, fill and step is built this way, so the pair's fields are read by one
+    ``attrgetter`` worked out once.
     """
-    values = {name: getattr(source, name) for name in shared_fields(target, type(source))}
-    values.update(overrides)
+    pair = (target, type(source))
+    entry = _GETTERS.get(pair)
+    if entry is None:
+        names = shared_fields(target, pair[1])
+        entry = _GETTERS[pair] = (names, _values_of(names))
+    names, values_of = entry
+    values = dict(zip(names, values_of(source), strict=True))
+    if overrides:
+        values.update(overrides)
     return target(**values)

@@ -69,16 +69,25 @@ class FeedService(ABC):
         self._stop_requested = False  # ``_stopping`` as a plain flag, read for every tick
         self._pause_every = 512
         self._pause: Callable[[], Awaitable[None]] = _let_others_run
+        self._pause_now: Callable[[], bool] | None = None
         self._keys: dict[int, str] = {}  # bus key per instrument token
 
-    def pause_every(self, ticks: int, pause: Callable[[], Awaitable[None]]) -> None:
+    def pause_every(
+        self,
+        ticks: int,
+        pause: Callable[[], Awaitable[None]],
+        pause_now: Callable[[], bool] | None = None,
+    ) -> None:
         """Unpaced only: await ``pause()`` after every ``ticks`` published (default: yield
         to the consumers every 512). A backtest waits for the pipeline to drain here, so
-        risk and execution never fall more than ``ticks`` behind the strategies."""
+        risk and execution never fall more than ``ticks`` behind the strategies.
+        ``pause_now``, when given, is tried first: True when the pause is over without an
+        await (a lockstep tick that needed none), so most ticks build no coroutine."""
         if ticks < 1:
             raise ValueError("ticks must be positive")
         self._pause_every = ticks
         self._pause = pause
+        self._pause_now = pause_now
 
     @abstractmethod
     def items(self) -> Iterator[Tick | RejectedRow]:
@@ -105,6 +114,7 @@ class FeedService(ABC):
         publish_now = self._publish_now
         rate = self.ticks_per_second  # None: as fast as possible
         until_pause = self._pause_every
+        pause_now = self._pause_now
         try:
             for item in source:
                 if self._stop_requested:  # mirrors ``_stopping``: a plain read per tick
@@ -127,7 +137,8 @@ class FeedService(ABC):
                     until_pause -= 1
                     if not until_pause:
                         until_pause = self._pause_every
-                        await self._pause()  # let consumers run between bursts
+                        if pause_now is None or not pause_now():
+                            await self._pause()  # let consumers run between bursts
             else:
                 self.finished.set()
         finally:
