@@ -177,6 +177,9 @@ class PnlSnapshotRow(Base):
     # The snapshot's time on the market's clock (the simulated market's event time);
     # NULL in rows stored before it was kept (0005).
     event_ts: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # Each instrument's last price and previous close the snapshot was valued at
+    # (engine.portfolio.marks); NULL in rows stored before they were kept (0006).
+    marks: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class RiskAlertRow(Base):

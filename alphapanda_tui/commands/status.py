@@ -81,7 +81,9 @@ def _pnl(snapshot: Any, clock: str | None) -> dict[str, Any] | None:
 
     if snapshot is None:
         return None
-    return {**msgspec.to_builtins(snapshot), "day_pnl": snapshot.day_pnl, "clock": clock}
+    fields = msgspec.to_builtins(snapshot)
+    fields.pop("marks", None)  # the prices it was valued at: for a restart, not a figure
+    return {**fields, "day_pnl": snapshot.day_pnl, "clock": clock}
 
 
 def _enabled_strategies(settings: Any) -> list[Any]:

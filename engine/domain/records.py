@@ -94,7 +94,12 @@ class PositionRecord(msgspec.Struct, kw_only=True):
 
 
 class PnlSnapshotRecord(PnlFigures, frozen=True, kw_only=True):
-    """A stored ``PnlSnapshot``, without its positions."""
+    """A stored ``PnlSnapshot``, without its positions but with the market it was marked
+    at: ``marks``, each instrument's last price and previous close by token (see
+    ``engine.portfolio.marks``), so a restart values the positions and resumes the
+    simulated market where they stood; empty in rows stored before they were kept."""
+
+    marks: dict[str, list[str | None]] = msgspec.field(default_factory=dict)
 
 
 class RiskAlertRecord(AlertFields, frozen=True, kw_only=True):

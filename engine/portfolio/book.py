@@ -27,6 +27,7 @@ from engine.market.calendar import NseCalendar
 from engine.market.sessions import DayWindow, TradingDays
 from engine.portfolio.day import DayResult, DayStart
 from engine.portfolio.ledger import ZERO, PositionLedger, cash_flow, require_decimal
+from engine.portfolio.marks import StoredMarks
 
 PositionKey = tuple[str, int]  # (strategy, instrument_token)
 
@@ -191,6 +192,25 @@ class PortfolioBook:
         for fill in fills:
             self.apply_fill(fill)
 
+    def restore(
+        self,
+        fills: Iterable[FillRecord],
+        event_ns: int,
+        marks: dict[int, Decimal],
+        closes: dict[int, Decimal],
+    ) -> None:
+        """``rebuild(fills)`` where a stored snapshot left the market: at its event time
+        ``event_ns``, its last prices ``marks`` and, while its day is still the book's,
+        its previous ``closes``. A restart then values every position and the day's P&L
+        as before the stop, before the first tick; marks the book already has stay."""
+        self.event_ns = max(self.event_ns, event_ns)
+        for token, price in marks.items():
+            self.marks.setdefault(token, price)
+        self.rebuild(fills)
+        if self.day_start_ns <= event_ns < self.day_end_ns:
+            for token, close in closes.items():
+                self.closes.setdefault(token, close)
+
     # -- totals -------------------------------------------------------------------
     @property
     def cash(self) -> Decimal:
@@ -311,8 +331,11 @@ class PortfolioBook:
         raise KeyError((strategy, instrument_token))
 
     @staticmethod
-    def snapshot_record(snapshot: PnlSnapshot) -> PnlSnapshotRecord:
-        return project(PnlSnapshotRecord, snapshot)
+    def snapshot_record(
+        snapshot: PnlSnapshot, marks: StoredMarks | None = None
+    ) -> PnlSnapshotRecord:
+        """``snapshot`` as stored, with the ``marks`` it was valued at (``stored_marks``)."""
+        return project(PnlSnapshotRecord, snapshot, marks=marks or {})
 
     # -- internals ----------------------------------------------------------------
     def _mark(self, position: _Position) -> Decimal | None:

@@ -24,6 +24,7 @@ from engine.events.types import Broker, EventType
 from engine.execution.order_mapping import fill_record
 from engine.market.calendar import NseCalendar
 from engine.portfolio.book import PortfolioBook
+from engine.portfolio.marks import read_marks, stored_marks
 from engine.ports import FillRepository, PositionRepository, SnapshotRepository
 from engine.processing.dedup import DedupStore
 from engine.processing.emitter import Emitter
@@ -79,9 +80,15 @@ class PortfolioService(StreamProcessor):
 
     # -- lifecycle ----------------------------------------------------------------
     async def on_start(self) -> None:
-        """Rebuild the book from the journal and re-store every position it implies."""
+        """Rebuild the book from the journal and re-store every position it implies, at
+        the market the latest stored snapshot was marked at (its time, prices, closes)."""
         fills = await self.store.list_fills(self.broker)
-        self.book.rebuild(fills)
+        stored = await self.store.latest_pnl_snapshot(self.broker)
+        if stored is not None and stored.event_ts > 0:
+            marks, closes = read_marks(stored.marks)
+            self.book.restore(fills, stored.event_ts, marks, closes)
+        else:
+            self.book.rebuild(fills)
         self._journaled = {fill.trade_id for fill in fills}
         for position in self.book.positions():
             await self.store.upsert_position(position)
@@ -188,5 +195,6 @@ class PortfolioService(StreamProcessor):
     # -- snapshots ----------------------------------------------------------------
     async def _store_and_emit_snapshot(self, out: Emitter) -> None:
         snapshot = self.book.snapshot(out.now_ns)
-        await self.store.add_pnl_snapshot(PortfolioBook.snapshot_record(snapshot))
+        marks = stored_marks(self.book.marks, self.book.closes)
+        await self.store.add_pnl_snapshot(PortfolioBook.snapshot_record(snapshot, marks))
         self._emit_pnl(out, snapshot)

@@ -29,6 +29,7 @@ from engine.events.types import Broker, OrderStatus
 from engine.execution.order_mapping import order_update
 from engine.market.sessions import TradingDays
 from engine.portfolio.book import PortfolioBook
+from engine.portfolio.marks import read_marks
 from engine.protection.levels import Protection, levels_of
 from engine.read_model.books import MAX_REJECTIONS, RiskRejection, StatusStep, TradeLine
 from engine.read_model.model import ReadModel
@@ -69,15 +70,20 @@ def day_positions(
     """Every stored position with its part of the stored snapshot's trading day.
 
     The positions table keeps no day figures, so the journal is replayed through a book as
-    the portfolio does on start (the same figures it will publish), marked at the stored
-    last prices, and moved on to the snapshot's day when the ticks had opened a later day
-    than the last fill's before the stop.
+    the portfolio does on start (the same figures it will publish), at the market the
+    snapshot was valued at (its time, last prices and previous closes; for an older row,
+    the positions' last stored prices), and moved on to the snapshot's day when the ticks
+    had opened a later day than the last fill's before the stop.
     """
     book = PortfolioBook(broker, Decimal(0), days.calendar)
-    book.rebuild(fills)
-    for position in positions:
+    if snapshot is not None and snapshot.event_ts > 0:  # the market the snapshot saw
+        marks, closes = read_marks(snapshot.marks)
+        book.restore(fills, snapshot.event_ts, marks, closes)
+    else:
+        book.rebuild(fills)
+    for position in positions:  # a row the snapshot did not mark: its last stored price
         if position.last_price is not None:
-            book.marks[position.instrument_token] = position.last_price
+            book.marks.setdefault(position.instrument_token, position.last_price)
     if snapshot is not None and snapshot.trading_day and book.day is not None:
         if snapshot.trading_day > book.day.label:
             day = date.fromisoformat(snapshot.trading_day)
@@ -127,6 +133,8 @@ async def seed_read_model(
     fills = await source.list_fills(broker) if isinstance(source, FillSource) else None
     if snapshot is not None and model.pnl is None:
         model.apply_pnl(pnl_snapshot(snapshot))
+        if model.clock.follows_events and model.event_ns is None and snapshot.event_ts:
+            model.event_ns = snapshot.event_ts  # the SIM clock where it stopped, not wall
     if fills is None:
         seeded = [position_snapshot(position) for position in positions]
     else:
