@@ -165,11 +165,14 @@ def simulated_feed_config(
     max_ticks: int | None = None,
     paced: bool = True,
     resume_after_ns: int | None = None,
+    resume_prices: tuple[tuple[int, Decimal, Decimal | None], ...] = (),
 ) -> SimulatedFeedConfig:
     """Paced: each instrument ticks every ``tick_interval_ms`` of wall time.
 
-    ``resume_after_ns``: the last event time the store holds, so a restarted simulated
-    market carries on from it instead of replaying the day's clock from 09:15.
+    ``resume_after_ns``: the last event time the home holds, and ``resume_prices`` each
+    instrument's last price and previous close there (``alphapanda_tui.market_resume``),
+    so a restarted simulated market carries on from them instead of replaying the day's
+    clock from 09:15 at the bundled prices.
     """
     f = settings.feed
     return SimulatedFeedConfig(
@@ -179,4 +182,5 @@ def simulated_feed_config(
         max_ticks=max_ticks,
         holidays=tuple(settings.risk.holidays),
         resume_after_ns=resume_after_ns,
+        resume_prices=resume_prices,
     )

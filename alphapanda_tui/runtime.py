@@ -14,6 +14,7 @@ from typing import Any
 
 from alphapanda_tui import engine_config
 from alphapanda_tui.errors import ConfigError
+from alphapanda_tui.market_resume import MarketLeft, market_left
 from alphapanda_tui.pid_file import pid_file as pid_file  # re-exported: status, kill
 from alphapanda_tui.pid_file import remove_pid as _remove_pid
 from alphapanda_tui.pid_file import running_engine_pid as running_engine_pid
@@ -213,7 +214,7 @@ class EngineRuntime:
         if live and self._feed_factory is None:
             feed = live.feed
         else:
-            feed = self._build_feed(ports.bus, await self._last_event_ts(ports))
+            feed = self._build_feed(ports.bus, await self._market_left(ports))
         self.run_clock = self._build_run_clock(feed)
         if self.run_clock is not self.clock and hasattr(self.log_ring, "stamp_with"):
             self.log_ring.stamp_with(self.run_clock)  # the viewer's times on the run's clock
@@ -365,31 +366,28 @@ class EngineRuntime:
         return Ports(bus=bus, store=store)
 
     async def _last_event_ts(self, ports: Ports) -> int | None:
-        """The latest event time this broker's journal holds (the newest order, its last
-        update, the latest fill and the market time of the latest P&L snapshot), so the
-        simulated market resumes after it rather than rewinding. The newest order alone is
-        not enough: an older order's fill may be a round later than the newest order's
-        creation, and that round must not repeat."""
-        if self.settings.feed.source != "simulated" or self._feed_factory is not None:
-            return None
-        newest = await ports.store.list_orders(self.broker, limit=1)
-        if not newest:
-            return None
-        fills = await ports.store.list_fills(self.broker)
-        last_fill = max((fill.fill_ts for fill in fills), default=0)
-        # the market's time the portfolio had reached: days without a fill (a HALTED
-        # engine) must not be played again either
-        snapshot = await ports.store.latest_pnl_snapshot(self.broker)
-        marked = snapshot.event_ts if snapshot is not None else 0
-        return max(newest[0].created_ts, newest[0].updated_ts, last_fill, marked) or None
+        """The newest market time this home has seen (``market_resume``), so the
+        simulated market resumes after it rather than rewinding; None on a fresh home."""
+        return (await self._market_left(ports)).after_ns
 
-    def _build_feed(self, bus: EventBus, resume_after_ns: int | None = None) -> Service | None:
+    async def _market_left(self, ports: Ports) -> MarketLeft:
+        """Where a previous run left the simulated market: its time and each instrument's
+        last price and previous close (nothing for another feed, or a fresh home)."""
+        if self.settings.feed.source != "simulated" or self._feed_factory is not None:
+            return MarketLeft()
+        return await market_left(self.settings, ports.store, self.broker)
+
+    def _build_feed(self, bus: EventBus, left: MarketLeft | None = None) -> Service | None:
         if self._feed_factory is not None:
             return self._feed_factory(bus, self.registry)
         feed = self.settings.feed
         if feed.source == "simulated":
+            left = left or MarketLeft()
             config = engine_config.simulated_feed_config(
-                self.settings, instruments=len(self.registry), resume_after_ns=resume_after_ns
+                self.settings,
+                instruments=len(self.registry),
+                resume_after_ns=left.after_ns,
+                resume_prices=left.prices,
             )
             return SimulatedFeed(bus, self.registry, config, clock=self.clock)
         if feed.source == "replay":

@@ -8,13 +8,17 @@ Replays and backtests never record: they would duplicate or overwrite the day th
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from alphapanda_tui.settings import Settings
 from engine.bus.base import EventBus
 from engine.clock import Clock
+from engine.events.payloads import Tick
 from storage.ticks.config import RecorderConfig
+
+log = logging.getLogger("alphapanda.ticks")
 
 SIMULATED_DIR = "simulated"
 
@@ -51,3 +55,30 @@ def build_recorder(settings: Settings, bus: EventBus, clock: Clock) -> Any:
     from storage.ticks.recorder import TickRecorder  # pyarrow: only where ticks are recorded
 
     return TickRecorder(bus=bus, config=config, clock=clock)
+
+
+def last_recorded_ticks(settings: Settings) -> list[Tick]:
+    """The newest recorded tick of each instrument on the newest day the store of these
+    settings holds (a day's live stream included, so after a crash too); none when
+    nothing is recorded or the day cannot be read (a restart never stops for it)."""
+    root = ticks_root(settings)
+    if not root.is_dir():
+        return []
+    import numpy as np
+    import pyarrow as pa
+
+    from storage.ticks.layout import stored_days
+    from storage.ticks.reader import read_day
+    from storage.ticks.schema import table_to_ticks
+
+    try:
+        for day in reversed(stored_days(root)):
+            table = read_day(root, day)  # in time order
+            if table.num_rows:
+                tokens = table.column("token").to_numpy()[::-1]
+                _, newest_first = np.unique(tokens, return_index=True)
+                rows = np.sort(len(tokens) - 1 - newest_first)
+                return list(table_to_ticks(table.take(pa.array(rows))))
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        log.warning("the newest recorded ticks could not be read: %s", exc)
+    return []

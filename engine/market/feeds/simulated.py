@@ -56,6 +56,10 @@ class SimulatedFeedConfig:
     # Event time (UTC ns) the previous run reached: the next run starts strictly after it,
     # so a restart never repeats or rewinds the simulated clock (fills stay in time order).
     resume_after_ns: int | None = None
+    # Where the previous run left each instrument, (token, last price, previous close):
+    # the walk carries on from that price, and from that close while the session it was
+    # the close of goes on. An instrument not named starts at its registry price.
+    resume_prices: tuple[tuple[int, Decimal, Decimal | None], ...] = ()
 
     def __post_init__(self) -> None:
         if self.clock_mode not in ("session", "compressed"):
@@ -96,20 +100,35 @@ class _Walk:
         "volume",
     )
 
-    def __init__(self, instrument: Instrument, volatility_bps: float) -> None:
+    def __init__(
+        self,
+        instrument: Instrument,
+        volatility_bps: float,
+        carried: tuple[Decimal, Decimal | None] | None = None,
+    ) -> None:
+        """``carried``: the last price and previous close a previous run left (the walk
+        goes on from them; its pull home and step size stay the instrument's own)."""
         self.instrument = instrument
         self.tick = effective_tick(instrument)
         self.prices: dict[int, Decimal] = {}
         start = instrument.last_price if instrument.last_price > 0 else Decimal(100)
-        self.price = max(1, int((start / self.tick).to_integral_value()))
-        self.anchor = self.price
+        self.price = self.anchor = self._ticks(start)
         self.sigma = max(0.6, self.price * volatility_bps / 10_000)
         self.token = instrument.instrument_token
         self.symbol = instrument.key
         self.lot = instrument.lot_size
+        if carried is not None:
+            self.price = self._ticks(carried[0])
         self.close = self.price
         self.close_dec = self.dec(self.close)
         self.new_day()
+        if carried is not None and carried[1] is not None:  # the session goes on
+            self.close = self._ticks(carried[1])
+            self.close_dec = self.dec(self.close)
+
+    def _ticks(self, price: Decimal) -> int:
+        """``price`` in whole ticks (at least one)."""
+        return max(1, int((price / self.tick).to_integral_value()))
 
     def dec(self, price: int) -> Decimal:
         """``tick × price`` as a Decimal, from the cache (exactly the same value)."""
@@ -188,14 +207,21 @@ def iter_ticks(
     """Rounds of one tick per instrument, forever or until ``config.max_ticks``."""
     calendar = NseCalendar(config.holidays)
     instruments = resolve_instruments(registry, config.instruments)
-    walks = [_Walk(i, config.volatility_bps) for i in instruments]
+    carried = {token: (last, close) for token, last, close in config.resume_prices}
+    walks = [_Walk(i, config.volatility_bps, carried.get(i.instrument_token)) for i in instruments]
     if not walks or config.max_ticks == 0:
         return
-    rng = random.Random(config.seed)
-    day = _first_trading_day(calendar, start_date or config.start_date or _DEFAULT_START)
     resume = config.resume_after_ns
+    # A resumed market draws moves of its own (a fresh one: exactly the seed's), so a
+    # restart does not play the first run's moves again from where it stopped.
+    rng = random.Random(config.seed if resume is None else f"{config.seed}:{resume}")
+    day = _first_trading_day(calendar, start_date or config.start_date or _DEFAULT_START)
     if resume is not None:
-        day = _first_trading_day(calendar, max(day, ns_to_datetime(resume, IST).date()))
+        stopped_on = ns_to_datetime(resume, IST).date()
+        day = _first_trading_day(calendar, max(day, stopped_on))
+        if day != stopped_on:  # a later session: yesterday's last price is its close
+            for walk in walks:
+                walk.new_day()
     open_ns, close_ns = calendar.session_bounds(day)
     if config.clock_mode == "compressed":
         step_ns = (close_ns - open_ns) // config.rounds_per_session

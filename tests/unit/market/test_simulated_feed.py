@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, time
+from decimal import Decimal
 from itertools import pairwise
 
 from engine.bus.memory import MemoryBus
@@ -165,3 +166,45 @@ def test_a_market_restarted_after_the_close_opens_the_next_trading_day() -> None
     )
     first = ns_to_datetime(ticks[0].exchange_ts, IST)
     assert (first.date(), first.time()) == (date(2024, 1, 29), time(9, 15))
+
+
+RELIANCE = REGISTRY.by_key("NSE:RELIANCE").instrument_token
+CARRIED = ((RELIANCE, Decimal("1510.05"), Decimal("1498.40")),)  # last price, previous close
+
+
+def _first(ticks: list[Tick], token: int) -> Tick:
+    return next(t for t in ticks if t.instrument_token == token)
+
+
+def test_a_market_resumed_in_its_session_carries_each_price_and_the_days_close() -> None:
+    """Seen in QA: after a restart TCS's previous close read 3,450.00 (the bundled price)
+    where it had read 3,400.50, so the day's P&L of a carried position jumped."""
+    open_ns, _ = NseCalendar().session_bounds(date(2024, 1, 25))
+    stopped = open_ns + 3_600 * 10**9  # 10:15
+    ticks = _ticks(resume_after_ns=stopped, resume_prices=CARRIED, max_ticks=40)
+
+    first = _first(ticks, RELIANCE)
+    assert first.exchange_ts > stopped
+    assert first.close == Decimal("1498.40")
+    assert abs(first.last_price - Decimal("1510.05")) <= Decimal("0.50")  # one move on
+    infy = _first(ticks, REGISTRY.by_key("NSE:INFY").instrument_token)  # not carried
+    assert infy.close == REGISTRY.by_key("NSE:INFY").last_price
+
+
+def test_a_market_resumed_after_the_close_takes_the_last_price_as_the_close() -> None:
+    _, close = NseCalendar().session_bounds(date(2024, 1, 25))
+    ticks = _ticks(resume_after_ns=close + 60 * 10**9, resume_prices=CARRIED, max_ticks=40)
+
+    first = _first(ticks, RELIANCE)
+    assert ns_to_datetime(first.exchange_ts, IST).date() == date(2024, 1, 26)
+    assert first.close == Decimal("1510.05")
+
+
+def test_a_resumed_market_draws_moves_of_its_own_and_a_fresh_one_those_of_its_seed() -> None:
+    open_ns, _ = NseCalendar().session_bounds(date(2024, 1, 25))
+    fresh = _ticks(start_date=date(2024, 1, 25), max_ticks=400)
+    resumed = _ticks(resume_after_ns=open_ns - 1, max_ticks=400)  # the same first tick time
+
+    assert fresh == _ticks(start_date=date(2024, 1, 25), max_ticks=400)
+    assert [t.exchange_ts for t in resumed] == [t.exchange_ts for t in fresh]
+    assert [t.last_price for t in resumed] != [t.last_price for t in fresh]
