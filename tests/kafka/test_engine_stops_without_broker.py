@@ -28,9 +28,17 @@ async def test_sigterm_with_the_broker_down_stops_without_a_traceback(tmp_path: 
     try:
         with tansu_broker(tmp_path / "tansu.log") as bootstrap:
             env = cluster_env(home, bootstrap, database, None, random_prefix())
-            env["ALPHAPANDA_LOG__LEVEL"] = "ERROR"
             engine = EngineProcess.start("engine", env)
             await engine.started()
+            started = engine
+            # the feed holds its lease and publishes (every 20 ms) before the broker goes
+            await eventually(
+                lambda: "singleton sim-feed active here" in started.output,
+                timeout=60,
+                interval=0.2,
+                message="the feed never started",
+            )
+            await asyncio.sleep(1)
         assert engine is not None
         running = engine
         # the broker is gone; the feed's ticks and the health reports go unacknowledged
