@@ -4,6 +4,10 @@ A service that crashes again and again is not "running": after ``max_restarts``
 crashes in a row (a run that lasted ``healthy_after_s`` resets the count) the
 supervisor records a ``ServiceFailure`` that ``wait_failed`` returns, so the headless
 engine can stop and exit non-zero with the cause. It keeps restarting meanwhile.
+
+A failure that means the cluster cannot be reached (``is_outage``, the bus's classifier)
+is an outage, not a crash: it is waited out with its own back-off and never counts
+toward ``max_restarts`` (see ``engine.processing.outage``).
 """
 
 from __future__ import annotations
@@ -11,11 +15,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from engine.events.payloads import ComponentHealth
+from engine.processing.outage import Outages, never_outage
 from engine.waiting import set_within
 
 log = logging.getLogger("alphapanda.processing")
@@ -46,7 +51,11 @@ class ServiceFailure:
 
 
 class Supervisor:
-    """Runs services as tasks, restarts crashed ones with backoff, stops them in order."""
+    """Runs services as tasks, restarts crashed ones with backoff, stops them in order.
+
+    ``restarts`` counts restarts after crashes; ``outages.restarts`` those after failures
+    for want of the cluster.
+    """
 
     RESTART_DELAY = 0.5
     MAX_RESTART_DELAY = 30.0
@@ -60,6 +69,8 @@ class Supervisor:
         max_restart_delay: float | None = None,
         max_restarts: int | None = None,
         healthy_after_s: float | None = None,
+        is_outage: Callable[[BaseException], bool] = never_outage,
+        outages: Outages | None = None,
     ) -> None:
         self.services = list(services)
         self.restart_delay = self.RESTART_DELAY if restart_delay is None else restart_delay
@@ -69,6 +80,8 @@ class Supervisor:
         self.max_restarts = self.MAX_RESTARTS if max_restarts is None else max_restarts
         self.healthy_after_s = self.HEALTHY_AFTER_S if healthy_after_s is None else healthy_after_s
         self.restarts: dict[str, int] = {s.name: 0 for s in self.services}
+        self.is_outage = is_outage
+        self.outages = outages if outages is not None else Outages(self.restart_delay)
         self.failure: ServiceFailure | None = None
         self._failed = asyncio.Event()
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -99,6 +112,8 @@ class Supervisor:
         in_a_row = 0
         while not self._stopping:
             began = time.monotonic()
+            watcher = self._watch_recovery(service)
+            unreachable: str | None = None  # the failure in words, when it was an outage
             try:
                 await service.run()
             except asyncio.CancelledError:
@@ -109,12 +124,22 @@ class Supervisor:
                 )
                 cause = "CancelledError raised inside the service"
             except Exception as exc:
-                log.exception("service crashed; restarting", extra={"service": service.name})
                 cause = _in_words(exc)
+                if self.is_outage(exc):
+                    unreachable = cause  # no traceback: one line per back-off step
+                else:
+                    log.exception("service crashed; restarting", extra={"service": service.name})
             else:
                 return  # clean exit after stop()
+            finally:
+                if watcher is not None:
+                    watcher.cancel()
             if self._stopping:
                 return
+            if unreachable is not None:  # an outage: waited out, never counted as a crash
+                if await self._wait_stop(self.outages.failed(service.name, unreachable)):
+                    return
+                continue
             if time.monotonic() - began >= self.healthy_after_s:
                 in_a_row, delay = 0, self.restart_delay
             in_a_row += 1
@@ -133,6 +158,15 @@ class Supervisor:
                 return
             delay = min(delay * 2, self.max_restart_delay)
             log.info("service restarting", extra={"service": service.name})
+
+    def _watch_recovery(self, service: Service) -> asyncio.Task[None] | None:
+        """A run after an outage: a task that ends the outage once the service is back."""
+        if self.outages.since(service.name) is None:
+            return None
+        return asyncio.create_task(
+            self.outages.watch_recovery(service.name, service.health),
+            name=f"svc:{service.name}:recovery",
+        )
 
     def _report_failure(self, failure: ServiceFailure) -> None:
         if self.failure is None:
@@ -176,7 +210,8 @@ class Supervisor:
                 pass
 
     def health(self) -> list[ComponentHealth]:
-        return [service.health() for service in self.services]
+        """Each service's own health; DEGRADED while it waits for an unreachable cluster."""
+        return [self.outages.reported(service.health()) for service in self.services]
 
     @property
     def tasks(self) -> dict[str, asyncio.Task[None]]:
