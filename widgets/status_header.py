@@ -17,7 +17,7 @@ from textual.widgets import Static
 
 from engine.clock import NS_PER_S
 from engine.market.feeds.paced_replay import ReplayStatus, speed_text
-from engine.read_model.model import ALERTS, MARKET, PNL, POSITIONS, SESSION, TRADING
+from engine.read_model.model import ALERTS, FEED, MARKET, PNL, POSITIONS, SESSION, TRADING
 from engine.trading_state.state import GLOBAL_SCOPE
 from widgets.formatting import clock_text, duration, run_time, signed_amount
 from widgets.panel import Frame
@@ -69,6 +69,15 @@ def stale_feed_part(frame: Frame) -> Content | None:
     return Content.from_markup("[reverse bold $error]FEED STALE $age[/]", age=duration(age))
 
 
+def catching_up_part(frame: Frame) -> Content | None:
+    """``catching up (lag 5,210)``: an attached console is still reading what the cluster
+    published before it came, so its figures are not yet the cluster's latest."""
+    lag = frame.model.catching_up()
+    if lag is None:
+        return None
+    return Content.from_markup("[reverse bold $warning]catching up (lag $lag)[/]", lag=f"{lag:,}")
+
+
 def day_pnl_part(frame: Frame) -> Content | None:
     """``Day P&L -403.94``: the trading day's realized + unrealized mark-to-market on open
     positions − the day's charges, the figure the daily loss limit counts, moved by the
@@ -85,10 +94,14 @@ def day_pnl_part(frame: Frame) -> Content | None:
 
 
 class StatusHeader(Static):
-    """Redrawn when state, session or market change, and once a second for the clock."""
+    """Redrawn when state, session or market change, when a tick moves the run's clock,
+    and once a second for the wall clock."""
 
-    # P&L and positions: the day's P&L moves with the marks, as the P&L line does
-    SECTIONS = (TRADING, SESSION, MARKET, ALERTS, PNL, POSITIONS)
+    # P&L and positions: the day's P&L moves with the marks, as the P&L line does. The
+    # feed: on the simulated market the clock is the newest tick's time, which moves many
+    # seconds per wall second in a compressed day; redrawn only once a wall second, the
+    # header's clock lagged the prices on the same screen.
+    SECTIONS = (TRADING, SESSION, MARKET, ALERTS, PNL, POSITIONS, FEED)
 
     def __init__(self, mode: str, broker: str, **kwargs: object) -> None:
         super().__init__("", **kwargs)  # type: ignore[arg-type]  # Static's keywords, passed on
@@ -140,6 +153,9 @@ class StatusHeader(Static):
         stale = stale_feed_part(frame)
         if stale is not None:
             parts.append(stale)
+        catching_up = catching_up_part(frame)
+        if catching_up is not None:
+            parts.append(catching_up)
         if self.mode == "live":
             parts.append(Content("Zerodha: ") + self._session(frame))
         reason = model.trading_reasons.get(GLOBAL_SCOPE, "")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from textual.css.query import NoMatches
 from textual.geometry import Region
 from textual.widget import Widget
 
@@ -172,8 +173,16 @@ async def test_an_orders_detail_shows_its_status_history_and_fills(real: RealCon
 
 
 async def _drawn(real: RealConsole, selector: str) -> str:
-    """What the open screen's widget shows, once it has been laid out and drawn."""
-    await eventually(lambda: _plain(real.app.screen.query_one(selector)).strip() != "")
+    """What the open screen's widget shows, once it has been mounted, laid out and drawn
+    (a screen just pushed may not have composed its widgets yet on a busy machine)."""
+
+    def shown() -> str:
+        try:
+            return _plain(real.app.screen.query_one(selector)).strip()
+        except NoMatches:
+            return ""
+
+    await eventually(lambda: shown() != "", message=f"{selector} not drawn")
     return _plain(real.app.screen.query_one(selector))
 
 
