@@ -43,6 +43,10 @@ ZERO = Decimal("0")
 # clock (event time) rather than the wall clock: a queue's lag, not a session's hours.
 RUN_CLOCK_SLACK_NS = 10 * 60 * NS_PER_S
 
+# Unread messages above which an attached console says it is catching up (a few batches
+# of ticks are normal between two polls).
+CATCH_UP_LAG = 200
+
 if TYPE_CHECKING:
     from engine.market.feeds.paced_replay import ReplayStatus
 
@@ -124,6 +128,8 @@ class ReadModel:
         self.event_ns: int | None = None  # the latest event time any tick carried
         self.ticks_seen = 0
         self.replay: ReplayStatus | None = None  # a paced replay of a recorded day, else None
+        # an attached console's unread messages on the bus (its reader's lag), else None
+        self.bus_lag: Callable[[], int] | None = None
         self._held: dict[int, int] = {}  # instrument token → positions holding it
 
     # -- bookkeeping ------------------------------------------------------------
@@ -370,6 +376,12 @@ class ReadModel:
         if arrived is None:
             return None
         return max(0, self.health_monotonic_ns() - arrived) / NS_PER_S
+
+    def catching_up(self) -> int | None:
+        """The reader's lag while it is above ``CATCH_UP_LAG`` (an attached console reading
+        what the cluster published before it came), else None."""
+        lag = self.bus_lag() if self.bus_lag is not None else 0
+        return lag if lag > CATCH_UP_LAG else None
 
     def feed_age_s(self) -> float | None:
         """Seconds since a tick last *arrived* (monotonic), None before the first."""
