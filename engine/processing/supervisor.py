@@ -116,12 +116,18 @@ class Supervisor:
             unreachable: str | None = None  # the failure in words, when it was an outage
             try:
                 await service.run()
-            except asyncio.CancelledError:
+            except asyncio.CancelledError as exc:
                 if self._stopping or _current_cancelling():
                     raise
-                log.error(
-                    "service raised CancelledError; restarting", extra={"service": service.name}
-                )
+                if self.is_outage(exc):
+                    # aiokafka's consumer.stop() re-raised a fetch task's cancellation while
+                    # the service was closing after the cluster went away: still an outage
+                    unreachable = _in_words(exc.__context__ or exc)
+                else:
+                    log.error(
+                        "service raised CancelledError; restarting",
+                        extra={"service": service.name},
+                    )
                 cause = "CancelledError raised inside the service"
             except Exception as exc:
                 cause = _in_words(exc)

@@ -185,3 +185,27 @@ def test_only_failures_to_reach_the_cluster_are_outages() -> None:
     assert not is_unreachable(chained(BusUnavailableError("refused a producer"), UnknownError()))
     assert not is_unreachable(RuntimeError("database disk image is malformed"))
     assert not is_unreachable(ConnectionRefusedError("postgres"))
+
+
+async def test_a_cancellation_while_closing_after_the_outage_is_the_outage() -> None:
+    """aiokafka's consumer.stop() re-raises a fetch task's cancellation while a processor
+    closes after an OutputLostError (seen under the real broker): not a crash."""
+    closing = asyncio.CancelledError()
+    closing.__context__ = _lost_output()
+    service = BrokerBound([closing] * 8)
+    supervisor = _supervisor(service)
+    supervisor.start()
+    await eventually(lambda: supervisor.health()[0].status is ComponentStatus.RUNNING, timeout=5)
+    await supervisor.stop()
+
+    assert supervisor.failure is None and supervisor.restarts["risk.paper"] == 0
+    assert supervisor.outages.restarts["risk.paper"] == 8
+
+
+async def test_a_bare_cancellation_inside_the_service_is_still_a_crash() -> None:
+    service = BrokerBound([asyncio.CancelledError() for _ in range(100)])
+    supervisor = _supervisor(service)
+    supervisor.start()
+    failure = await asyncio.wait_for(supervisor.wait_failed(), 5)
+    await supervisor.stop()
+    assert failure.cause == "CancelledError raised inside the service"
