@@ -33,7 +33,7 @@ from engine.instruments import InstrumentRegistry
 from engine.processing import Supervisor
 from engine.read_model import ReadModel
 from engine.read_model.funds_relay import apply_funds
-from engine.read_model.processor import ReadModelProcessor
+from engine.read_model.processor import ReadModelProcessor, attached_from_end
 from engine.read_model.views import StrategyInfo
 from engine.trading_state.control import TradingControl
 from engine.trading_state.manual_requests import modifications_done
@@ -164,9 +164,14 @@ class AttachedRuntime:
             run_clock=self._run_clock(),
         )
         self.reader = ReadModelProcessor(
-            bus=self._bus, model=self.read_model, broker=self.broker, clock=self.clock
+            bus=self._bus,
+            model=self.read_model,
+            broker=self.broker,
+            clock=self.clock,
+            from_end=attached_from_end(),
         )
-        self.supervisor = Supervisor([self.reader])
+        self.read_model.bus_lag = self.reader.lag
+        self.supervisor = Supervisor([self.reader], is_outage=self._bus.is_outage)
         self.supervisor.start()
         log.info(
             "console attached",
@@ -197,6 +202,8 @@ class AttachedRuntime:
         model = self.read_model
         if pnl is not None:
             model.apply_pnl(pnl)
+            if model.clock.follows_events and model.event_ns is None and pnl.event_ts:
+                model.event_ns = pnl.event_ts  # the SIM clock where the cluster last valued
         if funds is not None:
             apply_funds(model, funds)
         for position in positions:

@@ -8,7 +8,7 @@ committed offset, and nothing is committed until the handler has succeeded.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Protocol
@@ -144,12 +144,28 @@ class EventBus(ABC):
     @abstractmethod
     async def subscribe(self, topics: Sequence[str], group: str) -> Subscription: ...
 
+    async def subscribe_from_end(
+        self, topics: Sequence[str], group: str, from_end: Collection[str]
+    ) -> Subscription:
+        """``subscribe``, but where ``group`` has committed nothing yet on a partition of a
+        ``from_end`` topic it starts at the partition's end (Kafka's "latest"), not its
+        earliest message. For a reader whose state of those topics comes from elsewhere (a
+        console seeded from the read-model cache): replaying a day of ticks would show an
+        old clock for a minute. An in-process bus keeps only what its consumers still
+        need, so by default this is ``subscribe``."""
+        return await self.subscribe(topics, group)
+
     async def ensure_topics(self, topics: Sequence[str]) -> None:
         """Create topics where the backend needs it (Kafka); the memory bus creates on use."""
 
     async def flush(self) -> None:
         """Wait until everything published so far is durable; raises when a message was
         lost (Kafka: ``OutputLostError``). In-process: nothing to wait for."""
+
+    def is_outage(self, exc: BaseException) -> bool:
+        """True when a service failed because the cluster cannot be reached (the supervisor
+        waits that out instead of counting a crash). In-process: never."""
+        return False
 
     def total_lag(self) -> int:
         """Messages published and not yet committed by the consumer groups this process

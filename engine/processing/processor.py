@@ -90,6 +90,11 @@ class StreamProcessor(DriverHandover, ABC):
         """
         return False
 
+    async def subscribe(self) -> Subscription:
+        """Join the group on the input topics (a reader that starts some topics
+        elsewhere than earliest overrides this)."""
+        return await self.bus.subscribe(self.input_topics, self.group)
+
     async def on_start(self) -> None:
         """Load state before the first event (e.g. rebuild from storage)."""
 
@@ -151,7 +156,7 @@ class StreamProcessor(DriverHandover, ABC):
             self._abandoned = False
 
     async def _consume(self) -> None:
-        self._subscription = sub = await self.bus.subscribe(self.input_topics, self.group)
+        self._subscription = sub = await self.subscribe()
         started = False
         try:
             await self.on_start()

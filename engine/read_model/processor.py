@@ -8,10 +8,10 @@ up with the tick stream and is idempotent by construction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
-from engine.bus.base import EventBus
+from engine.bus.base import EventBus, Subscription
 from engine.clock import Clock
 from engine.events import topics
 from engine.events.envelope import EventEnvelope
@@ -46,6 +46,15 @@ def read_model_topics(broker: Broker) -> list[str]:
     ]
 
 
+def attached_from_end() -> tuple[str, ...]:
+    """The topics an attached console starts at their end: the tick stream (a day of it
+    replayed showed yesterday's clock for a minute; the next tick gives prices and clock)
+    and health reports (the read-model cache holds the last one). Orders, positions, P&L,
+    alerts and states are read from the earliest kept: they are few, and the cache does
+    not hold all of them."""
+    return (topics.MARKET_TICKS, topics.SYSTEM_HEALTH)
+
+
 # How each event the console follows (ticks aside) changes the model, by payload type:
 # the model's own events, and the funds the venue's process publishes (``funds_relay``).
 _APPLY: dict[type, Callable[[ReadModel, Any], None]] = {**APPLY, FundsSnapshot: apply_funds}
@@ -69,7 +78,10 @@ class ReadModelProcessor(StreamProcessor):
         config: ProcessorConfig | None = None,
         clock: Clock | None = None,
         seed: ReadModelSource | None = None,
+        from_end: Collection[str] = (),
     ) -> None:
+        """``from_end``: topics a new console starts at their end, not their earliest
+        message, because their state reached it otherwise (``attached_from_end``)."""
         console_id = console_id or uuid7_str()
         super().__init__(
             name=f"read-model.{broker.value}",
@@ -82,6 +94,17 @@ class ReadModelProcessor(StreamProcessor):
         self.model = model
         self.broker = broker
         self._seed = seed
+        self.from_end = tuple(from_end)
+
+    async def subscribe(self) -> Subscription:
+        if not self.from_end:
+            return await super().subscribe()
+        return await self.bus.subscribe_from_end(self.input_topics, self.group, self.from_end)
+
+    def lag(self) -> int:
+        """Messages on the console's topics it has not read yet (0 when not reading)."""
+        sub = self.subscription
+        return sub.lag() if sub is not None else 0
 
     async def on_start(self) -> None:
         """Seed from the store once; a restarted processor keeps what it has drawn since."""

@@ -3,13 +3,14 @@
 The bus ties the parts together: one batching producer (``producer``), one consumer
 group member per ``subscribe`` whose commits wait for the producer's acknowledgements
 (``subscription``), leases for the services that must run once per cluster (``lease``)
-and the connection settings they all share (``security``).
+and the connection settings they all share (``security``); ``unreachable`` tells an
+outage from a crash.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
@@ -19,6 +20,7 @@ from engine.bus.kafka.lease import LeasedService
 from engine.bus.kafka.producer import BatchingProducer, ProducerSettings
 from engine.bus.kafka.security import KafkaConnection, KafkaSecurity
 from engine.bus.kafka.subscription import DecodeCache, KafkaSubscription
+from engine.bus.kafka.unreachable import is_unreachable
 from engine.events.codec import EventCodec, WireFormat
 from engine.events.envelope import EventEnvelope
 
@@ -152,10 +154,19 @@ class KafkaBus(EventBus):
     async def subscribe(self, topics: Sequence[str], group: str) -> KafkaSubscription:
         """Join ``group`` on ``topics``; commits follow ``commit_interval_ms`` (see
         ``engine.bus.kafka.subscription``)."""
+        return await self.subscribe_from_end(topics, group, ())
+
+    async def subscribe_from_end(
+        self, topics: Sequence[str], group: str, from_end: Collection[str]
+    ) -> KafkaSubscription:
+        """``subscribe``; a partition of a ``from_end`` topic with no committed offset in
+        ``group`` starts at its end (the others, as every engine group: committed, else
+        earliest)."""
         await self.ensure_topics(topics)
         sub = KafkaSubscription(
             tuple(topics),
             group,
+            from_end=frozenset(from_end),
             connection=self.connection,
             producer=self.producer,
             decoded=self._decoded,
@@ -170,6 +181,10 @@ class KafkaBus(EventBus):
     def _forget(self, sub: KafkaSubscription) -> None:
         if sub in self._subscriptions:
             self._subscriptions.remove(sub)
+
+    def is_outage(self, exc: BaseException) -> bool:
+        """True when ``exc`` (or a cause of it) is a failure to reach the cluster."""
+        return is_unreachable(exc)
 
     def total_lag(self) -> int:
         """What this process's subscriptions have not finished (other processes' groups and

@@ -1,6 +1,7 @@
 """A Kafka consumer-group member and its committer: offsets committed after the outputs.
 
-Consumers: one group per service, manual commits, earliest reset. Commits are batched
+Consumers: one group per service, manual commits, earliest reset (a reader seeded from
+elsewhere may start some topics at their end instead: ``subscribe_from_end``). Commits are batched
 in time, not per fetched batch: ``commit()`` records what the processor has finished; a
 committer task per subscription, every ``commit_interval_ms``, waits until every message
 sent so far is acknowledged and then commits those offsets in one request. The round
@@ -18,6 +19,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Collection, Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaConnectionError, KafkaError
@@ -90,10 +92,15 @@ class KafkaSubscription(Subscription):
         commit_interval: float,
         fetch_max_wait_ms: int,
         on_close: Callable[[KafkaSubscription], None] | None = None,
+        from_end: frozenset[str] = frozenset(),
     ) -> None:
         """``producer``: whose outputs must be acknowledged before an offset is committed;
-        ``on_close``: told when this member has left (the bus forgets it)."""
+        ``on_close``: told when this member has left (the bus forgets it); ``from_end``:
+        topics whose partitions start at their end when the group has no committed offset
+        there (the rest: earliest)."""
         self.topics = topics
+        self._from_end = from_end
+        self._to_end: set[TopicPartition] = set()  # from-end partitions not yet at their end
         self.group = group
         self._connection = connection
         self._producer = producer
@@ -146,6 +153,8 @@ class KafkaSubscription(Subscription):
         batches = await self._consumer.getmany(
             timeout_ms=int(timeout * 1000), max_records=max_records
         )
+        if self._to_end:
+            self._skip_to_end(batches)
         self._fetched_epoch = self._epoch
         records: list[Record] = []
         append = records.append
@@ -261,11 +270,46 @@ class KafkaSubscription(Subscription):
                 "commit before rebalance failed", extra={"group": self.group, "error": repr(exc)}
             )
         for tp in revoked:
+            self._to_end.discard(tp)
             self._done.pop(tp, None)
             self._committed.pop(tp, None)
 
     async def _assigned(self, assigned: Collection[TopicPartition]) -> None:
         self._epoch += 1
+        if self._from_end:
+            await self._start_at_end([tp for tp in assigned if tp.topic in self._from_end])
+
+    async def _start_at_end(self, partitions: list[TopicPartition]) -> None:
+        """Mark the partitions with no committed offset in this group to start at their end
+        (a restarted member of the same group resumes where it committed). The end is the
+        high watermark of the first fetch response (``_skip_to_end``), not a ListOffsets
+        answer: the test broker (Tansu) answers "latest" with an offset short of the end."""
+        consumer = self._consumer
+        for tp in partitions:
+            if await consumer.committed(tp) is None:
+                self._to_end.add(tp)
+
+    def _skip_to_end(self, batches: dict[TopicPartition, list[Any]]) -> None:
+        """Drop what was fetched before a from-end partition's high watermark was known,
+        seek it there and count the skipped offsets as done (so its lag is what came after)."""
+        consumer = self._consumer
+        for tp in list(self._to_end):
+            skipped = batches.pop(tp, ())
+            end = consumer.highwater(tp)
+            if end is None:
+                continue  # no fetch response yet: nothing of it is read before its end is known
+            self._to_end.discard(tp)
+            consumer.seek(tp, end)
+            if end > self._done.get(tp, -1):
+                self._done[tp] = end
+                self._dirty.set()
+            log.info(
+                "consumer starts at the end of %s[%d] (offset %d)",
+                tp.topic,
+                tp.partition,
+                end,
+                extra={"group": self.group, "skipped_in_batch": len(skipped)},
+            )
 
     async def rewind(self) -> None:
         await self._commit_done()
