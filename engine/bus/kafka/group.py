@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Collection
 from typing import Protocol
 
-from aiokafka import TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 
 
@@ -35,3 +35,18 @@ def cancelling() -> int:
     """How many cancellations the current task has pending (0: none, or no task)."""
     task = asyncio.current_task()
     return task.cancelling() if task is not None else 0
+
+
+async def stop_consumer(consumer: AIOKafkaConsumer) -> None:
+    """``consumer.stop()``, without the cancellation aiokafka lets out of it.
+
+    Its fetcher cancels and awaits the fetch requests still pending; one that failed while
+    the cluster was gone sits in its retry back-off, and its ``CancelledError`` then leaves
+    ``stop()`` although nobody cancelled the caller: a service closing after the broker
+    went away was restarted as a crash. Kept when the caller itself is being cancelled.
+    """
+    try:
+        await consumer.stop()
+    except asyncio.CancelledError:
+        if cancelling():
+            raise

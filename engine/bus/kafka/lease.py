@@ -18,7 +18,7 @@ from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssigno
 from aiokafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
 from aiokafka.errors import KafkaConnectionError, KafkaError
 
-from engine.bus.kafka.group import Rebalance, cancelling
+from engine.bus.kafka.group import Rebalance, cancelling, stop_consumer
 from engine.events.payloads import ComponentHealth
 from engine.events.types import ComponentStatus
 
@@ -68,7 +68,7 @@ class KafkaLease:
         try:
             await consumer.start()
         except (KafkaConnectionError, KafkaError, OSError) as exc:
-            await consumer.stop()
+            await stop_consumer(consumer)
             raise self.bus.connection.unreachable(exc) from exc
         consumer.subscribe([LEASE_TOPIC], listener=Rebalance(self))
         self._consumer = consumer
@@ -110,7 +110,7 @@ class KafkaLease:
             self._poller = None
         if self._consumer is not None:
             self.on_lost = None
-            await self._consumer.stop()
+            await stop_consumer(self._consumer)
             self._consumer = None
         self.held.clear()
 
@@ -179,7 +179,7 @@ class LeasedService:
                 if task.done() and not lease.lost.is_set() and not self._stopping.is_set():
                     # A crash: give the lease up; the supervisor restarts us with backoff.
                     self._inner_task = None
-                    failure = None if task.cancelled() else task.exception()
+                    failure = _failure_of(task)
                     raise RuntimeError(f"{self.name} stopped while holding its lease") from failure
                 await self._stop_inner(abandon=lease.lost.is_set())
         finally:
@@ -256,6 +256,15 @@ class LeasedService:
         if self.active:
             return self.inner.health()
         return ComponentHealth(name=self.name, status=ComponentStatus.STOPPED, detail="standby")
+
+
+def _failure_of(task: asyncio.Task[None]) -> BaseException | None:
+    """What ended ``task``; for one that ended cancelled, the cancellation (its context is
+    what it interrupted: an outage, so the supervisor can tell one from a crash)."""
+    try:
+        return task.exception()
+    except asyncio.CancelledError as cancelled:
+        return cancelled
 
 
 def _membership(lease: KafkaLease) -> tuple[str, int] | None:
