@@ -285,6 +285,11 @@ class AlphaPandaApp(StopSignals, ReplayKeys, BacktestKeys, PositionActions):
                 "alerts acknowledged",
                 extra={"actor": self.operator, "action": "alerts.acknowledge", **detail},
             )
+        share = getattr(self.handle, "share_acknowledgement", None)
+        if share is not None:  # on a cluster: every console unpins them, and later ones too
+            self.run_worker(
+                share(acknowledged, self.operator), name="Share acknowledgement", group="control"
+            )
         self.notify(f"{len(acknowledged)} pinned alert(s) acknowledged")
 
     def action_login(self) -> None:

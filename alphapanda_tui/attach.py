@@ -17,8 +17,10 @@ reads it (and records its own there), as ``alphapanda modify`` does; without, it
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+import msgspec
 
 from alphapanda_tui import engine_config
 from alphapanda_tui.errors import ConfigError
@@ -27,11 +29,14 @@ from alphapanda_tui.settings import Settings
 from engine.bus.base import EventBus
 from engine.clock import Clock, EventClock, SystemClock
 from engine.domain.records import AuditRecord
-from engine.events.payloads import HealthReport, TradingStateChanged
-from engine.events.types import Broker, TradingMode
+from engine.events import topics
+from engine.events.envelope import new_event
+from engine.events.payloads import AlertsAcknowledged, HealthReport, RiskAlert, TradingStateChanged
+from engine.events.types import Broker, EventType, TradingMode
 from engine.instruments import InstrumentRegistry
 from engine.processing import Supervisor
 from engine.read_model import ReadModel
+from engine.read_model.alerts import AlertKey, AlertLine
 from engine.read_model.funds_relay import apply_funds
 from engine.read_model.processor import ReadModelProcessor, attached_from_end
 from engine.read_model.views import StrategyInfo
@@ -188,7 +193,9 @@ class AttachedRuntime:
         return EventClock([lambda: model.event_ns], fallback=self.clock)
 
     async def seed_from_cache(self, cache: Any) -> None:
-        """The current picture from the Redis read model, before the bus catches up."""
+        """The current picture from the Redis read model, before the bus catches up: with
+        the unacknowledged CRITICAL alerts pinned (the alerts topic may not hold them any
+        more: a broker restarted, its retention passed)."""
         try:
             positions = await cache.positions()
             orders = await cache.orders()
@@ -196,6 +203,8 @@ class AttachedRuntime:
             funds = await cache.funds()
             health: HealthReport | None = await cache.health()
             states: dict[str, TradingStateChanged] = await cache.trading_states()
+            pinned: list[RiskAlert] = await cache.pinned_alerts()
+            acknowledged: dict[AlertKey, int] = await cache.acknowledged_alerts()
         except Exception as exc:  # a console still works from the bus alone
             log.warning("read model cache unavailable", extra={"error": str(exc)})
             return
@@ -212,6 +221,9 @@ class AttachedRuntime:
             model.apply_order(order)
         if health is not None:
             model.apply_health(health)
+        model.alert_book.acknowledged.update(acknowledged)  # before the alerts: not re-pinned
+        for alert in pinned:
+            model.apply_alert(alert)
         for change in states.values():
             model.apply_trading_state(change)
 
@@ -243,6 +255,29 @@ class AttachedRuntime:
         """The console's control while attached: its state (and header) tighten at once;
         the engines obey the commands it publishes."""
         return self.control if self._bus is not None else None
+
+    async def share_acknowledgement(self, lines: Sequence[AlertLine], operator: str = "") -> None:
+        """Tell every console (and the read-model cache, for consoles that start later)
+        that the operator has read these pinned alerts: each line's newest alert, at the
+        time its source gave it."""
+        if self._bus is None or not lines:
+            return
+        ack = AlertsAcknowledged(
+            alerts=tuple(
+                msgspec.structs.replace(line.alert, alert_ts=line.source_ts) for line in lines
+            ),
+            operator=operator or self.operator,
+            ack_ts=self.clock.now_ns(),
+        )
+        event = new_event(
+            EventType.ALERTS_ACKNOWLEDGED,
+            ack,
+            source="console",
+            key=self.broker.value,
+            broker=self.broker,
+        )
+        await self._bus.publish(topics.SYSTEM_ALERTS, event)
+        await self._bus.flush()
 
     async def _flush(self) -> None:
         if self._bus is not None:

@@ -1,5 +1,5 @@
-"""The read-model cache: latest positions, orders, P&L, funds, health and trading states per
-broker.
+"""The read-model cache: latest positions, orders, P&L, funds, health, trading states and the
+unacknowledged CRITICAL alerts per broker.
 
 Attached consoles and other readers (``alphapanda status``) read it instead of the
 database. ``RedisReadCache`` shares it between processes; ``MemoryReadCache`` is the
@@ -9,6 +9,7 @@ embedded default with the same interface. Values are msgspec JSON (readable with
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol, Self, TypeVar, cast
 
 import msgspec
@@ -20,9 +21,11 @@ from engine.events.payloads import (
     OrderUpdate,
     PnlSnapshot,
     PositionSnapshot,
+    RiskAlert,
     TradingStateChanged,
 )
 from engine.events.types import Broker
+from engine.read_model.alerts import AlertKey, alert_key, key_of_text, key_text
 from engine.read_model.cache_writer import ReadModelCache
 from storage.closing import AsyncClosing
 
@@ -48,6 +51,40 @@ return 1
 """
 
 
+# A CRITICAL alert stays pinned unless its line's acknowledged time is as new; the newest
+# of a line is kept. Times are compared as zero-padded strings: Lua numbers are doubles
+# and lose nanoseconds. KEYS: pinned, pinned times, acknowledged; ARGV: line, time, alert.
+_PUT_CRITICAL = """
+local acked = redis.call('HGET', KEYS[3], ARGV[1])
+if acked and acked >= ARGV[2] then return 0 end
+local current = redis.call('HGET', KEYS[2], ARGV[1])
+if current and current > ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return 1
+"""
+
+# Record each line's acknowledged time (the newest wins) and unpin what is no newer.
+# ARGV: line, time, line, time, ...
+_ACKNOWLEDGE = """
+for i = 1, #ARGV, 2 do
+  local line, ts = ARGV[i], ARGV[i + 1]
+  local acked = redis.call('HGET', KEYS[3], line)
+  if not acked or acked < ts then redis.call('HSET', KEYS[3], line, ts) end
+  local pinned = redis.call('HGET', KEYS[2], line)
+  if pinned and pinned <= ts then
+    redis.call('HDEL', KEYS[1], line)
+    redis.call('HDEL', KEYS[2], line)
+  end
+end
+return 1
+"""
+
+
+def _ts_text(ts: int) -> str:
+    return f"{max(ts, 0):020d}"
+
+
 class ReadCache(ReadModelCache, Protocol):
     """The engine's writes (``ReadModelCache``) and what the console's read side needs;
     newest order first."""
@@ -58,6 +95,8 @@ class ReadCache(ReadModelCache, Protocol):
     async def funds(self) -> FundsSnapshot | None: ...
     async def health(self) -> HealthReport | None: ...
     async def trading_states(self) -> dict[str, TradingStateChanged]: ...
+    async def pinned_alerts(self) -> list[RiskAlert]: ...
+    async def acknowledged_alerts(self) -> dict[AlertKey, int]: ...
     async def clear(self) -> None: ...
     async def aclose(self) -> None: ...
 
@@ -82,6 +121,8 @@ class MemoryReadCache(AsyncClosing):
         self._funds: FundsSnapshot | None = None
         self._health: HealthReport | None = None
         self._states: dict[str, TradingStateChanged] = {}
+        self._pinned: dict[AlertKey, RiskAlert] = {}
+        self._acknowledged: dict[AlertKey, int] = {}
 
     async def put_position(self, position: PositionSnapshot) -> None:
         self._positions[position_field(position)] = position
@@ -128,7 +169,31 @@ class MemoryReadCache(AsyncClosing):
     async def trading_states(self) -> dict[str, TradingStateChanged]:
         return dict(self._states)
 
+    async def put_critical_alert(self, alert: RiskAlert) -> None:
+        key = alert_key(alert)
+        current = self._pinned.get(key)
+        if alert.alert_ts <= self._acknowledged.get(key, -1):
+            return
+        if current is None or current.alert_ts <= alert.alert_ts:
+            self._pinned[key] = alert
+
+    async def acknowledge_alerts(self, alerts: Sequence[RiskAlert]) -> None:
+        for alert in alerts:
+            key = alert_key(alert)
+            self._acknowledged[key] = max(self._acknowledged.get(key, -1), alert.alert_ts)
+            current = self._pinned.get(key)
+            if current is not None and current.alert_ts <= alert.alert_ts:
+                del self._pinned[key]
+
+    async def pinned_alerts(self) -> list[RiskAlert]:
+        return sorted(self._pinned.values(), key=lambda a: a.alert_ts)
+
+    async def acknowledged_alerts(self) -> dict[AlertKey, int]:
+        return dict(self._acknowledged)
+
     async def clear(self) -> None:
+        self._pinned.clear()
+        self._acknowledged.clear()
         self._positions.clear()
         self._orders.clear()
         self._pnl = self._health = self._funds = None
@@ -153,6 +218,8 @@ class RedisReadCache(AsyncClosing):
         self.base = f"{prefix}:{broker.value}"
         self._owns_client = owns_client
         self._put_order_script = redis.register_script(_PUT_ORDER)
+        self._put_critical_script = redis.register_script(_PUT_CRITICAL)
+        self._acknowledge_script = redis.register_script(_ACKNOWLEDGE)
 
     @classmethod
     def from_url(cls, url: str, broker: Broker, **kw: Any) -> Self:
@@ -214,6 +281,32 @@ class RedisReadCache(AsyncClosing):
     async def trading_states(self) -> dict[str, TradingStateChanged]:
         raw = await self.redis.hgetall(self.key("trading"))
         return {_text(scope): _decode(v, TradingStateChanged) for scope, v in raw.items()}
+
+    def _alert_keys(self) -> list[str]:
+        return [self.key("alerts:pinned"), self.key("alerts:pinned_ts"), self.key("alerts:acked")]
+
+    async def put_critical_alert(self, alert: RiskAlert) -> None:
+        args: list[str | int | bytes] = [
+            key_text(alert_key(alert)),
+            _ts_text(alert.alert_ts),
+            _encode(alert),
+        ]
+        await self._put_critical_script(keys=self._alert_keys(), args=args)
+
+    async def acknowledge_alerts(self, alerts: Sequence[RiskAlert]) -> None:
+        args: list[str | int | bytes] = []
+        for alert in alerts:
+            args += [key_text(alert_key(alert)), _ts_text(alert.alert_ts)]
+        if args:
+            await self._acknowledge_script(keys=self._alert_keys(), args=args)
+
+    async def pinned_alerts(self) -> list[RiskAlert]:
+        raw = await self.redis.hvals(self.key("alerts:pinned"))
+        return sorted((_decode(v, RiskAlert) for v in raw), key=lambda a: a.alert_ts)
+
+    async def acknowledged_alerts(self) -> dict[AlertKey, int]:
+        raw = await self.redis.hgetall(self.key("alerts:acked"))
+        return {key_of_text(_text(line)): int(_text(ts)) for line, ts in raw.items()}
 
     async def clear(self) -> None:
         """Delete every key of this broker under the prefix (SCAN, never KEYS)."""

@@ -7,6 +7,7 @@ import time
 import msgspec
 
 from engine.events.payloads import (
+    AlertsAcknowledged,
     AnyPayload,
     ControlCommand,
     DeadLetter,
@@ -49,6 +50,7 @@ PAYLOAD_FOR_TYPE: dict[EventType, type] = {
     EventType.PNL_SNAPSHOT: PnlSnapshot,
     EventType.POSITION_UPDATED: PositionSnapshot,
     EventType.RISK_ALERT: RiskAlert,
+    EventType.ALERTS_ACKNOWLEDGED: AlertsAcknowledged,
     EventType.HEALTH: HealthReport,
     EventType.CONTROL_COMMAND: ControlCommand,
     EventType.TRADING_STATE_CHANGED: TradingStateChanged,

@@ -255,6 +255,17 @@ class RiskAlert(Payload, AlertFields, frozen=True, tag="risk_alert"):
     alert_ts: int = 0
 
 
+class AlertsAcknowledged(Payload, frozen=True, tag="alerts_acknowledged"):
+    """An operator has read these pinned CRITICAL alerts: every console unpins them, and
+    the read-model cache stops offering them to consoles that start later. Each one is the
+    newest alert of its line, at the time its source gave it (what a repeat is judged by:
+    one raised later pins again)."""
+
+    alerts: tuple[RiskAlert, ...]
+    operator: str = ""
+    ack_ts: int = 0
+
+
 class ComponentHealth(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     name: str
     status: ComponentStatus
@@ -385,6 +396,7 @@ AnyPayload = (
     | PositionSnapshot
     | PnlSnapshot
     | RiskAlert
+    | AlertsAcknowledged
     | HealthReport
     | ControlCommand
     | TradingStateChanged

@@ -25,6 +25,7 @@ class EventType(StrEnum):
     PNL_SNAPSHOT = "pnl.snapshot"
     POSITION_UPDATED = "position.updated"
     RISK_ALERT = "risk.alert"
+    ALERTS_ACKNOWLEDGED = "alerts.acknowledged"  # pinned CRITICAL alerts an operator has read
     HEALTH = "system.health"
     CONTROL_COMMAND = "control.command"
     TRADING_STATE_CHANGED = "trading.state_changed"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from engine.events.payloads import RiskAlert
@@ -39,70 +40,127 @@ def alert_key(alert: RiskAlert) -> AlertKey:
     )
 
 
+def key_text(key: AlertKey) -> str:
+    """An alert key as one string (a cache field name); ``key_of_text`` reads it back."""
+    return "\x1f".join(key)
+
+
+def key_of_text(text: str) -> AlertKey:
+    severity, broker, rule, strategy, symbol, message = text.split("\x1f", 5)
+    return (severity, broker, rule, strategy, symbol, message)
+
+
 @dataclass(frozen=True, slots=True)
 class AlertLine:
-    """One shown line: the newest of ``count`` identical alerts and when the first came."""
+    """One shown line: the newest of ``count`` identical alerts and when the first came.
+
+    ``source_ts`` is the newest alert's time as its source stamped it (the console may
+    show it at the run's clock instead): an acknowledgement names it, so every console
+    and the read-model cache judge the same alert.
+    """
 
     alert: RiskAlert
     count: int = 1
     first_ts: int = 0
     pinned: bool = False
+    source_ts: int = 0
 
     @property
     def last_ts(self) -> int:
         return self.alert.alert_ts
 
-    def repeated(self, alert: RiskAlert) -> AlertLine:
-        return AlertLine(alert, self.count + 1, self.first_ts, self.pinned)
+    def repeated(self, alert: RiskAlert, source_ts: int, pinned: bool) -> AlertLine:
+        """Counted in; an older one arriving late (a replay) does not replace the newest."""
+        if source_ts < self.source_ts:
+            first = min(self.first_ts, alert.alert_ts)
+            return AlertLine(self.alert, self.count + 1, first, pinned, self.source_ts)
+        return AlertLine(alert, self.count + 1, self.first_ts, pinned, source_ts)
+
+    def same_alert(self, alert: RiskAlert, source_ts: int) -> bool:
+        """The very alert this line shows, delivered again (seeded, then replayed)."""
+        return source_ts == self.source_ts and alert.message == self.alert.message
 
 
 class AlertBook:
     """Pinned lines (unacknowledged CRITICAL) and the collapsed history, newest first.
 
     The history holds at most ``max_lines`` distinct lines (the oldest goes first); the
-    pinned ones are never dropped before they are acknowledged. Each alert is O(1).
+    pinned ones are never dropped before they are acknowledged. Each alert is O(1). The
+    book remembers, per line, the newest alert acknowledged (here or by another console),
+    so a replayed alert the operator has read is not pinned again, while a later one is.
     """
 
     def __init__(self, max_lines: int = 200) -> None:
         self.max_lines = max_lines
         self._pinned: OrderedDict[AlertKey, AlertLine] = OrderedDict()  # oldest first
         self._history: OrderedDict[AlertKey, AlertLine] = OrderedDict()  # oldest first
+        self.acknowledged: dict[AlertKey, int] = {}  # newest source time acknowledged
         self.total = 0  # alerts received, counted once each
 
-    def add(self, alert: RiskAlert) -> AlertLine:
-        """Count ``alert`` into its line (new, or the identical one moved to the top)."""
-        self.total += 1
+    def add(self, alert: RiskAlert, source_ts: int | None = None) -> AlertLine:
+        """Count ``alert`` into its line (new, or the identical one moved to the top).
+
+        ``source_ts``: its time as its source stamped it, when ``alert`` is shown at
+        another (default: its own)."""
+        source = alert.alert_ts if source_ts is None else source_ts
         key = alert_key(alert)
         pinned = self._pinned.get(key)
         if pinned is not None:
-            line = pinned.repeated(alert)
+            if pinned.same_alert(alert, source):
+                return pinned
+            self.total += 1
+            line = pinned.repeated(alert, source, pinned=True)
             self._pinned[key] = line
             self._pinned.move_to_end(key)
             return line
-        current = self._history.pop(key, None)
+        current = self._history.get(key)
+        if current is not None and current.same_alert(alert, source):
+            return current
+        self.total += 1
+        pin = alert.severity is Severity.CRITICAL and source > self.acknowledged.get(key, -1)
         if current is not None:
-            line = current.repeated(alert)
+            del self._history[key]
+            line = current.repeated(alert, source, pinned=pin)
         else:
-            critical = alert.severity is Severity.CRITICAL
-            line = AlertLine(alert, 1, alert.alert_ts, pinned=critical)
+            line = AlertLine(alert, 1, alert.alert_ts, pinned=pin, source_ts=source)
         if line.pinned:
             self._pinned[key] = line
         else:
             self._history[key] = line
-            while len(self._history) > self.max_lines:
-                self._history.popitem(last=False)
+            self._trim()
         return line
 
     def acknowledge(self) -> list[AlertLine]:
         """Unpin every pinned line (they stay in the history); returns what was acknowledged."""
         acknowledged = list(self._pinned.values())
-        self._pinned.clear()
         for line in acknowledged:
-            key = alert_key(line.alert)
-            self._history[key] = AlertLine(line.alert, line.count, line.first_ts, pinned=False)
+            self._unpin(alert_key(line.alert), line)
+        return acknowledged
+
+    def acknowledged_elsewhere(self, alerts: Iterable[RiskAlert]) -> list[AlertLine]:
+        """Another console's acknowledgement (each alert at its source time): unpin the
+        lines whose newest alert is no newer; returns them."""
+        unpinned: list[AlertLine] = []
+        for alert in alerts:
+            key = alert_key(alert)
+            self.acknowledged[key] = max(self.acknowledged.get(key, -1), alert.alert_ts)
+            line = self._pinned.get(key)
+            if line is not None and line.source_ts <= alert.alert_ts:
+                self._unpin(key, line)
+                unpinned.append(line)
+        return unpinned
+
+    def _unpin(self, key: AlertKey, line: AlertLine) -> None:
+        self._pinned.pop(key, None)
+        self.acknowledged[key] = max(self.acknowledged.get(key, -1), line.source_ts)
+        self._history[key] = AlertLine(
+            line.alert, line.count, line.first_ts, pinned=False, source_ts=line.source_ts
+        )
+        self._trim()
+
+    def _trim(self) -> None:
         while len(self._history) > self.max_lines:
             self._history.popitem(last=False)
-        return acknowledged
 
     @property
     def pinned(self) -> list[AlertLine]:

@@ -1,6 +1,6 @@
-"""``CacheWriter``: mirrors the read model (positions, orders, P&L, funds, health, trading state)
-into a shared cache, so attached consoles and ``alphapanda status`` start from the
-current picture instead of replaying the bus.
+"""``CacheWriter``: mirrors the read model (positions, orders, P&L, funds, health, trading state,
+the unacknowledged CRITICAL alerts) into a shared cache, so attached consoles and
+``alphapanda status`` start from the current picture instead of replaying the bus.
 
 Every engine process runs one in the same consumer group, so the writes are shared out
 by partition; they are idempotent (the newest state per key wins, an order update older
@@ -9,6 +9,7 @@ than the cached one is ignored), so a redelivery after a crash changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from engine.bus.base import EventBus
@@ -16,14 +17,16 @@ from engine.clock import Clock
 from engine.events import topics
 from engine.events.envelope import EventEnvelope
 from engine.events.payloads import (
+    AlertsAcknowledged,
     FundsSnapshot,
     HealthReport,
     OrderUpdate,
     PnlSnapshot,
     PositionSnapshot,
+    RiskAlert,
     TradingStateChanged,
 )
-from engine.events.types import Broker
+from engine.events.types import Broker, Severity
 from engine.processing.emitter import Emitter
 from engine.processing.processor import ProcessorConfig, StreamProcessor
 
@@ -42,6 +45,11 @@ class ReadModelCache(Protocol):
     async def put_funds(self, funds: FundsSnapshot) -> None: ...
     async def put_health(self, report: HealthReport) -> None: ...
     async def put_trading_state(self, state: TradingStateChanged) -> None: ...
+    async def put_critical_alert(self, alert: RiskAlert) -> None:
+        """Pinned until acknowledged, unless an alert of its line as new was already."""
+
+    async def acknowledge_alerts(self, alerts: Sequence[RiskAlert]) -> None:
+        """Unpin each line whose pinned alert is no newer than the acknowledged one."""
 
 
 def cache_topics(broker: Broker) -> list[str]:
@@ -51,6 +59,7 @@ def cache_topics(broker: Broker) -> list[str]:
         topics.pnl_snapshots(broker),
         topics.SYSTEM_HEALTH,
         topics.TRADING_STATE,
+        topics.SYSTEM_ALERTS,  # the CRITICAL ones and their acknowledgements
     ]
 
 
@@ -96,3 +105,8 @@ class CacheWriter(StreamProcessor):
             await cache.put_health(data)
         elif isinstance(data, TradingStateChanged):
             await cache.put_trading_state(data)
+        elif isinstance(data, RiskAlert):
+            if data.severity is Severity.CRITICAL:
+                await cache.put_critical_alert(data)
+        elif isinstance(data, AlertsAcknowledged):
+            await cache.acknowledge_alerts(data.alerts)

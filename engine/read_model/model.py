@@ -18,6 +18,7 @@ import msgspec
 from engine.clock import NS_PER_S
 from engine.domain.projection import project
 from engine.events.payloads import (
+    AlertsAcknowledged,
     ComponentHealth,
     HealthReport,
     OrderUpdate,
@@ -223,6 +224,7 @@ class ReadModel:
         not wall time either: a console catching up on a cluster reads ticks ahead of the
         alerts, and re-stamping showed a 10:55 kill at 12:30.
         """
+        source_ts = alert.alert_ts
         if self.clock.follows_events and self.event_ns is not None:
             ts = alert.alert_ts
             if (
@@ -231,8 +233,13 @@ class ReadModel:
             ):
                 alert = msgspec.structs.replace(alert, alert_ts=self.event_ns)
         self.alerts.appendleft(alert)
-        self.alert_book.add(alert)
+        self.alert_book.add(alert, source_ts)
         self._touch(ALERTS)
+
+    def apply_alerts_acknowledged(self, ack: AlertsAcknowledged) -> None:
+        """An operator (in this console or another) has read these pinned alerts."""
+        if self.alert_book.acknowledged_elsewhere(ack.alerts):
+            self._touch(ALERTS)
 
     def acknowledge_alerts(self) -> list[AlertLine]:
         """The operator has read the pinned CRITICAL alerts: unpin them (returned)."""
@@ -338,7 +345,11 @@ class ReadModel:
         ltp = self.ltp.get(token, position.last_price)
         unrealized = position.unrealized_pnl
         if ltp is not None and position.net_quantity:
-            unrealized = (ltp - position.average_price) * position.net_quantity
+            marked = position.last_price
+            if marked is not None:  # exact: the average price is rounded to 4 places
+                unrealized += (ltp - marked) * position.net_quantity
+            else:
+                unrealized = (ltp - position.average_price) * position.net_quantity
         close = self.closes.get(token)
         day_change = ltp - close if ltp is not None and close is not None else position.day_change
         day_unrealized = position.day_unrealized_pnl
@@ -449,6 +460,7 @@ APPLY: dict[type, Callable[[ReadModel, Any], None]] = {
     ProtectionState: ReadModel.apply_protection,
     PnlSnapshot: ReadModel.apply_pnl,
     RiskAlert: ReadModel.apply_alert,
+    AlertsAcknowledged: ReadModel.apply_alerts_acknowledged,
     HealthReport: ReadModel.apply_health,
     TradingStateChanged: ReadModel.apply_trading_state,
 }

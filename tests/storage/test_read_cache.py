@@ -16,6 +16,7 @@ from engine.events.payloads import (
     OrderUpdate,
     PnlSnapshot,
     PositionSnapshot,
+    RiskAlert,
     TradingStateChanged,
 )
 from engine.events.types import (
@@ -24,6 +25,7 @@ from engine.events.types import (
     OrderStatus,
     OrderType,
     Product,
+    Severity,
     Side,
     TradingMode,
 )
@@ -195,3 +197,37 @@ async def test_redis_keys_carry_prefix_and_broker(redis_url: str) -> None:
         f"{prefix}:zerodha:pnl",
     }
     assert remaining == []
+
+
+def _critical(rule: str, ts: int) -> RiskAlert:
+    return RiskAlert(
+        severity=Severity.CRITICAL,
+        rule=rule,
+        message=f"{rule} fired",
+        broker=Broker.PAPER,
+        alert_ts=ts,
+    )
+
+
+async def test_critical_alerts_stay_pinned_until_acknowledged(make_cache: MakeCache) -> None:
+    """Nanosecond times compare exactly (Lua's doubles would not); a line acknowledged up
+    to a time keeps no alert of that time or older, and a newer one pins again."""
+    cache = make_cache()
+    ts = 1_797_400_000_000_000_001
+    await cache.put_critical_alert(_critical("kill_switch", ts))
+    await cache.put_critical_alert(_critical("kill_switch", ts - 1))  # older: not kept
+    await cache.put_critical_alert(_critical("token_expired", ts))
+    assert sorted((a.rule, a.alert_ts) for a in await cache.pinned_alerts()) == [
+        ("kill_switch", ts),
+        ("token_expired", ts),
+    ]
+    await cache.acknowledge_alerts([_critical("kill_switch", ts - 1)])  # not the newest
+    assert len(await cache.pinned_alerts()) == 2
+    await cache.acknowledge_alerts([_critical("kill_switch", ts)])
+    assert [a.rule for a in await cache.pinned_alerts()] == ["token_expired"]
+    await cache.put_critical_alert(_critical("kill_switch", ts))  # redelivered: stays read
+    assert [a.rule for a in await cache.pinned_alerts()] == ["token_expired"]
+    acknowledged = await cache.acknowledged_alerts()
+    assert list(acknowledged.values()) == [ts]
+    await cache.put_critical_alert(_critical("kill_switch", ts + 1))  # a new kill
+    assert [a.rule for a in await cache.pinned_alerts()] == ["token_expired", "kill_switch"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from engine.events.payloads import (
+    AlertsAcknowledged,
     ComponentHealth,
     ControlCommand,
     DeadLetter,
@@ -121,6 +122,11 @@ SAMPLES: dict[type, object] = {
         positions=(POSITION,),
     ),
     RiskAlert: RiskAlert(severity=Severity.WARNING, rule="daily_loss", message="near limit"),
+    AlertsAcknowledged: AlertsAcknowledged(
+        alerts=(RiskAlert(severity=Severity.CRITICAL, rule="kill_switch", message="HALTED"),),
+        operator="trader@desk",
+        ack_ts=1,
+    ),
     HealthReport: HealthReport(
         reporter="engine",
         components=(ComponentHealth(name="risk", status=ComponentStatus.RUNNING),),
