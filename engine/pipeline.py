@@ -257,7 +257,7 @@ class Pipeline:
                     ManualOutcomes(bus=bus, broker=broker, store=control_requests, clock=self.clock)
                 )
         self.services: list[Service] = ordered
-        self.supervisor = Supervisor(ordered)
+        self.supervisor = Supervisor(ordered, is_outage=bus.is_outage)
         self._started = False
 
     def _control_request_poller(self, store: RequestStore) -> ControlRequestPoller:

@@ -26,8 +26,13 @@ def broker_binary() -> str:
 
 
 @contextmanager
-def tansu_broker(log_path: Path, timeout: float = 15.0) -> Iterator[str]:
-    """Run one in-memory broker; yields its bootstrap address and stops it afterwards."""
+def tansu_broker(
+    log_path: Path, timeout: float = 15.0, advertised: str | None = None
+) -> Iterator[str]:
+    """Run one in-memory broker; yields its bootstrap address and stops it afterwards.
+
+    ``advertised``: the address the broker tells clients to use instead of its own (a
+    proxy in front of it, which a test can cut to make the broker unreachable)."""
     port = free_port()
     address = f"127.0.0.1:{port}"
     with log_path.open("w") as log_file:
@@ -38,7 +43,7 @@ def tansu_broker(log_path: Path, timeout: float = 15.0) -> Iterator[str]:
                 "--listener-url",
                 f"tcp://{address}",
                 "--advertised-listener-url",
-                f"tcp://{address}",
+                f"tcp://{advertised or address}",
                 "--storage-engine",
                 "memory://tansu/",
             ],
