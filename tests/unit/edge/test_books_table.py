@@ -11,7 +11,7 @@ import msgspec
 from alphapanda_tui.books_cli import table
 from alphapanda_tui.commands import orders, positions, trades
 from engine.clock import IST
-from engine.domain.records import PositionRecord
+from engine.events.payloads import PositionSnapshot
 from engine.events.types import Broker, OrderStatus, Side
 from tests.stored import stored_fill, stored_order
 
@@ -55,7 +55,9 @@ def test_trades_and_positions_read_their_own_fields() -> None:
     assert header.split() == "time trade order strategy side qty symbol price charges".split()
     assert row.split() == "09:15:02 T1 m-1 manual SELL 5 NSE:INFY 1,580.25 2.37".split()
 
-    held = PositionRecord(
+    # ``positions`` shows each stored position with its part of the trading day
+    # (``engine.read_model.seed.day_positions``): a position snapshot, not the record
+    held = PositionSnapshot(
         broker=Broker.PAPER,
         strategy="manual",
         instrument_token=408065,
@@ -63,9 +65,19 @@ def test_trades_and_positions_read_their_own_fields() -> None:
         net_quantity=-5,
         average_price=Decimal("1580.25"),
         last_price=Decimal("1575"),
-        realized_pnl=Decimal("0"),
-        charges=Decimal("2.37"),
+        realized_pnl=Decimal("12.50"),
+        unrealized_pnl=Decimal("26.25"),
+        charges=Decimal("4.10"),
+        trading_day="2025-01-15",
+        day_realized_pnl=Decimal("0"),
+        day_unrealized_pnl=Decimal("26.25"),
+        day_charges=Decimal("2.37"),
     )
     header, row = table([held], positions.COLUMNS).splitlines()
-    assert header.split() == "strategy symbol net avg last realised charges".split()
-    assert row.split() == "manual NSE:INFY -5 1,580.25 1,575.00 0.00 2.37".split()
+    assert (
+        header.split()
+        == (
+            "strategy symbol net avg last stored day realised day charges realised (all days)"
+        ).split()
+    )
+    assert row.split() == "manual NSE:INFY -5 1,580.25 1,575.00 0.00 2.37 12.50".split()
