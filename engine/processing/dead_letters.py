@@ -47,3 +47,18 @@ def dead_letter(record: Record, error: str, attempts: int, processor: str) -> De
         original=original,
         original_key=record.key,
     )
+
+
+def record_fields(processor: str, group: str, record: Record) -> dict[str, object]:
+    """The fields every log line about ``record`` carries (a dead letter's among them)."""
+    envelope = record.envelope
+    return {
+        "processor": processor,
+        "group": group,
+        "topic": record.topic,
+        "partition": record.partition,
+        "offset": record.offset,
+        "key": record.key,
+        "event_id": envelope.id if envelope else None,
+        "correlation_id": envelope.correlation_id if envelope else None,
+    }

@@ -26,7 +26,7 @@ from engine.events.types import ComponentStatus, EventType
 from engine.logs.context import correlation_id as _correlation_var
 from engine.processing.circuit import BreakerState, CircuitBreaker
 from engine.processing.config import ProcessorConfig, ProcessorStats
-from engine.processing.dead_letters import dead_letter
+from engine.processing.dead_letters import dead_letter, record_fields
 from engine.processing.dedup import DedupStore, GroupWindow, MemoryDedupWindow
 from engine.processing.emitter import Emitter
 from engine.processing.handover import DriverHandover
@@ -475,17 +475,7 @@ class StreamProcessor(DriverHandover, ABC):
         return not await set_within(self._stopping, seconds)
 
     def _extra(self, record: Record) -> dict[str, object]:
-        envelope = record.envelope
-        return {
-            "processor": self.name,
-            "group": self.group,
-            "topic": record.topic,
-            "partition": record.partition,
-            "offset": record.offset,
-            "key": record.key,
-            "event_id": envelope.id if envelope else None,
-            "correlation_id": envelope.correlation_id if envelope else None,
-        }
+        return record_fields(self.name, self.group, record)
 
     # -- observability ------------------------------------------------------------
     def health(self) -> ComponentHealth:
