@@ -41,17 +41,30 @@ class FundsLine(Static):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(Text("Funds: waiting for the venue", style="dim"), **kwargs)
         self._text: Text | None = None
+        self._shown: tuple[Funds, Palette] | None = None  # what ``_fit`` last laid out
 
     def show(self, frame: Frame) -> None:
         funds = frame.model.funds
         if funds is None:
             return
+        self._shown = (funds, frame.palette)
+        self._fit()
+
+    def on_resize(self) -> None:
+        """The labels fit the width the line has now: a scrollbar that comes or goes after
+        the last funds change must not leave the longer or the shorter labels behind."""
+        self._fit()
+
+    def _fit(self) -> None:
+        if self._shown is None:
+            return
+        funds, palette = self._shown
         room = self.content_region.width
-        text = funds_text(funds, LONG, frame.palette)
+        text = funds_text(funds, LONG, palette)
         for labels in (SHORT, SHORTER, TERSE):
             if not room or text.cell_len <= room:
                 break
-            text = funds_text(funds, labels, frame.palette)
+            text = funds_text(funds, labels, palette)
         if text != self._text:
             self._text = text
             self.update(text, layout=False)  # one line that never wraps: no reflow
