@@ -97,24 +97,11 @@ class LockstepDriver:
         """The feed's pause when the tick goes down the lane and the turn needs no await
         (no yield due): True when done. False: the feed awaits ``turn``, which goes on
         from where this stopped (a stage that left the lane)."""
-        if (self._turns + 1) % YIELD_EVERY == 0:
+        if (self._turns + 1) % YIELD_EVERY == 0 or not self._lane_ready():
             return False
-        bus = self.bus
-        held = bus.held
-        if (
-            held is None
-            or not self._lane
-            or not self._inline
-            or bus.appends != self._lane_appends + 1
-            or bus.topology != self._lane_topology
-        ):
+        self._resume = self._lane_turn()
+        if self._resume is not None:
             return False
-        bus.held = None
-        outcome = self._lane_turn(held)
-        if outcome is not None:
-            self._resume = (held, *outcome)
-            return False
-        self._lane_appends = bus.appends
         self._count_turn()
         return True
 
@@ -132,15 +119,10 @@ class LockstepDriver:
         bus = self.bus
         resume = self._resume
         if resume is None and feed and self._lane_ready():
-            held = bus.held
-            assert held is not None  # ``_lane_ready``
-            bus.held = None
-            outcome = self._lane_turn(held)
-            if outcome is None:
-                self._lane_appends = bus.appends
+            resume = self._lane_turn()
+            if resume is None:
                 await self._end_turn()
                 return
-            resume = (held, *outcome)
         if resume is not None:  # a stage left the lane: on from there, as the loop would
             self._resume = None
             held, index, begun = resume
@@ -241,18 +223,22 @@ class LockstepDriver:
     # lane: the queue and the inboxes are set as the loop would have left them there,
     # and the loop goes on from that stage.
 
-    def _lane_turn(self, record: Record) -> tuple[int, bool] | None:
-        """The held tick through every stage of the lane; None when all handled it, else
-        (stage, whether its attempt is begun) after leaving the lane at that stage."""
+    def _lane_turn(self) -> tuple[Record, int, bool] | None:
+        """The held tick (``_lane_ready``) through every stage of the lane; None when all
+        handled it, else (the tick, the stage, whether its attempt is begun) after
+        leaving the lane at that stage: ``turn`` goes on from there."""
         bus = self.bus
+        record = bus.held
+        assert record is not None  # ``_lane_ready``
+        bus.held = None
         appends = bus.appends
-        steps = self._lane_steps
-        for index, step in enumerate(steps):
+        for index, step in enumerate(self._lane_steps):
             outcome = step.processor.deliver_one_now(record)
             if outcome != DONE or bus.appends != appends:
                 self._leave_lane(record, index, outcome)
-                return index, outcome == BEGUN
+                return record, index, outcome == BEGUN
         self._lane_pending += 1
+        self._lane_appends = appends
         return None
 
     def _leave_lane(self, record: Record, index: int, outcome: int) -> None:
