@@ -365,12 +365,8 @@ class InlineSubscription(Subscription):
         """Put what is in hand and uncommitted back in front of its partitions' inboxes."""
         rest = self._taken[self.committed :]
         self._taken, self.committed = [], 0
-        state = self._state
         for record in reversed(rest):
-            at = state.base[record.topic] + record.partition
-            if not state.inboxes[at]:
-                state.nonempty.append(at)
-            state.inboxes[at].insert(0, record)
+            self.put(record)
 
     def lag(self) -> int:
         state = self._state
