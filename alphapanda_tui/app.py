@@ -167,6 +167,8 @@ class AlphaPandaApp(StopSignals, ReplayKeys, BacktestKeys, PositionActions):
         """
         if not self.engine_running and not self._engine_stopped:
             return
+        if not self.screen_stack:  # the timer fired after exit popped every screen
+            return
         model = self.handle.read_model
         try:
             drawn = self.dashboard.draw(model, self.handle.clock.now_ns(), self.palette, force)

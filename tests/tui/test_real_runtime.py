@@ -366,6 +366,16 @@ async def test_quit_with_open_orders_asks_then_stops_gracefully(real: RealConsol
     assert real.store.snapshots, "no final P&L snapshot stored"
 
 
+async def test_a_refresh_after_exit_draws_nothing(isolated_home: Path) -> None:
+    """The refresh timer can fire once exit has popped every screen (seen under load in
+    CI: an IndexError from the dashboard lookup, raised out of ``run_test``)."""
+    async for console in open_real_console(isolated_home):
+        await console.trading()
+        app = console.app
+    assert app.screen_stack == [] and not app.is_running
+    app.refresh_from_model()  # as the timer's last tick would
+
+
 # -- SIGTERM / SIGHUP --------------------------------------------------------------------------
 @pytest.mark.parametrize("signum_name", ["SIGTERM", "SIGHUP"])
 async def test_signal_stops_the_engine_gracefully(real: RealConsole, signum_name: str) -> None:
