@@ -353,24 +353,24 @@ class ReadModel:
         close = self.closes.get(token)
         day_change = ltp - close if ltp is not None and close is not None else position.day_change
         day_unrealized = position.day_unrealized_pnl
+        day_figures: dict[str, Decimal | None]
         if position.trading_day != day or day_unrealized is None:
-            return project(
-                PositionView,
-                position,
-                last_price=ltp,
-                unrealized_pnl=unrealized,
-                day_change=day_change,
-                day_realized_pnl=None,
-                day_unrealized_pnl=None,
-                day_charges=None,
-            )
+            day_figures = {
+                "day_realized_pnl": None,
+                "day_unrealized_pnl": None,
+                "day_charges": None,
+            }
+        else:
+            day_figures = {
+                "day_unrealized_pnl": day_unrealized + (unrealized - position.unrealized_pnl)
+            }
         return project(
             PositionView,
             position,
             last_price=ltp,
             unrealized_pnl=unrealized,
             day_change=day_change,
-            day_unrealized_pnl=day_unrealized + (unrealized - position.unrealized_pnl),
+            **day_figures,
         )
 
     def run_now_ns(self, wall_ns: int) -> int | None:
