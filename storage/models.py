@@ -25,7 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from storage.money import Money
 
@@ -48,8 +48,8 @@ class Base(DeclarativeBase):
     type_annotation_map = {Decimal: Money()}
 
 
-def _id() -> Mapped[int]:
-    return mapped_column(RowId, primary_key=True, autoincrement=True)
+def _id(sort_order: int = 0) -> Mapped[int]:
+    return mapped_column(RowId, primary_key=True, autoincrement=True, sort_order=sort_order)
 
 
 class InstrumentRow(Base):
@@ -139,15 +139,24 @@ class FillRow(Base):
     fill_ts: Mapped[int] = mapped_column(BigInteger)
 
 
-class PositionRow(Base):
-    __tablename__ = "positions"
-    __table_args__ = (UniqueConstraint("broker", "strategy", "instrument_token"),)
+class _PositionKeyed:
+    """One row per (broker, strategy, instrument): the id and the key's columns, first in
+    the table (``sort_order`` puts a mixin's columns before the class's own)."""
 
-    id: Mapped[int] = _id()
-    broker: Mapped[str] = mapped_column(String(16))
-    strategy: Mapped[str] = mapped_column(String(64))
-    instrument_token: Mapped[int] = mapped_column(BigInteger)
-    symbol: Mapped[str] = mapped_column(String(64))
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[UniqueConstraint]:
+        return (UniqueConstraint("broker", "strategy", "instrument_token"),)
+
+    id: Mapped[int] = _id(sort_order=-1)
+    broker: Mapped[str] = mapped_column(String(16), sort_order=-1)
+    strategy: Mapped[str] = mapped_column(String(64), sort_order=-1)
+    instrument_token: Mapped[int] = mapped_column(BigInteger, sort_order=-1)
+    symbol: Mapped[str] = mapped_column(String(64), sort_order=-1)
+
+
+class PositionRow(_PositionKeyed, Base):
+    __tablename__ = "positions"
+
     net_quantity: Mapped[int] = mapped_column(Integer)
     average_price: Mapped[Decimal]
     realized_pnl: Mapped[Decimal]
@@ -254,18 +263,12 @@ class AuditRow(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
-class ProtectionRow(Base):
+class ProtectionRow(_PositionKeyed, Base):
     """A position's stop-loss, target and trailing stop (``engine.protection``): one row
     per (broker, strategy, instrument), dropped when the position closes or flips."""
 
     __tablename__ = "position_protections"
-    __table_args__ = (UniqueConstraint("broker", "strategy", "instrument_token"),)
 
-    id: Mapped[int] = _id()
-    broker: Mapped[str] = mapped_column(String(16))
-    strategy: Mapped[str] = mapped_column(String(64))
-    instrument_token: Mapped[int] = mapped_column(BigInteger)
-    symbol: Mapped[str] = mapped_column(String(64))
     direction: Mapped[int] = mapped_column(Integer)
     stop_price: Mapped[Decimal | None]
     stop_pct: Mapped[Decimal | None]
