@@ -12,6 +12,15 @@ from decimal import Decimal
 from engine.events.types import TradingMode
 
 
+def _net_pnl(
+    realized: Decimal | None, unrealized: Decimal | None, charges: Decimal | None
+) -> Decimal | None:
+    """realized + unrealized − charges; None while any of the three is unknown."""
+    if realized is None or unrealized is None or charges is None:
+        return None
+    return realized + unrealized - charges
+
+
 @dataclass(frozen=True, slots=True)
 class StrategyInfo:
     """A strategy as the runtime configured it; ``state`` follows TradingStateChanged."""
@@ -61,14 +70,7 @@ class PositionView:
     @property
     def day_pnl(self) -> Decimal | None:
         """Today's realized + unrealized − today's charges (None when not known)."""
-        realized, unrealized, charges = (
-            self.day_realized_pnl,
-            self.day_unrealized_pnl,
-            self.day_charges,
-        )
-        if realized is None or unrealized is None or charges is None:
-            return None
-        return realized + unrealized - charges
+        return _net_pnl(self.day_realized_pnl, self.day_unrealized_pnl, self.day_charges)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +94,4 @@ class AccountView:
 
     @property
     def day_pnl(self) -> Decimal | None:
-        realized, unrealized, charges = self.realized_pnl, self.unrealized_pnl, self.charges
-        if realized is None or unrealized is None or charges is None:
-            return None
-        return realized + unrealized - charges
+        return _net_pnl(self.realized_pnl, self.unrealized_pnl, self.charges)
