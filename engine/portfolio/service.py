@@ -106,16 +106,41 @@ class PortfolioService(StreamProcessor):
         await self._store_and_emit_snapshot(out)
 
     async def on_stop(self) -> None:
-        """Final snapshot on graceful stop; stored first, published if the bus still takes it."""
+        """Final snapshot on graceful stop; stored first, published if the bus still takes it.
+
+        Journaled fills whose events this stop did not reach (the drain ran out of time
+        under load) are counted first: the next start rebuilds from the journal, so a
+        snapshot without them would make the day's P&L move on the restart."""
         if not self._started:
             return
         self._started = False
         out = Emitter(self.name, None, self.clock.now_ns())
         try:
+            await self._count_undelivered_fills()
             await self._store_and_emit_snapshot(out)
             await self._publish(out)
         except Exception:
             log.warning("final snapshot not published", extra={"processor": self.name})
+
+    async def _count_undelivered_fills(self) -> None:
+        """Apply, in journal order, the journaled fills the book has not seen."""
+        missing = [
+            fill
+            for fill in await self.store.list_fills(self.broker)
+            if not self.book.has_applied(fill.trade_id)
+        ]
+        for fill in missing:
+            try:
+                position = self.book.apply_fill(fill)
+            except (ValueError, TypeError):  # refused while running too (dead-lettered)
+                continue
+            if position is not None:
+                await self.store.upsert_position(position)
+        if missing:
+            log.warning(
+                "journaled fills counted at stop: their events were not delivered",
+                extra={"processor": self.name, "fills": len(missing)},
+            )
 
     # -- events -------------------------------------------------------------------
     def handle_now(self, envelope: EventEnvelope) -> bool:

@@ -97,7 +97,9 @@ async def test_a_restarted_console_shows_the_clock_and_money_it_stopped_at(
         # works from the average price to 4 places (as it does before the stop too).
         assert account.day_pnl is not None and account.equity is not None
         assert stopped.day_pnl is not None
-        assert abs(account.day_pnl - stopped.day_pnl) < Decimal("0.50")
+        assert abs(account.day_pnl - stopped.day_pnl) < Decimal("0.50"), (
+            f"stored {stopped}; console {account}; rows {views}"
+        )
         assert abs(account.equity - stopped.equity) < Decimal("0.50")
         assert model.ticks_seen == 0
 

@@ -312,3 +312,21 @@ async def test_a_fill_the_ledger_refuses_is_dead_lettered_not_counted(bus, store
         assert service.book.positions() == []
     assert len(await dead.fetch(10, 0)) == 1
     assert store.fills == {}
+
+
+async def test_a_stop_counts_journaled_fills_it_did_not_reach(bus, store) -> None:
+    """Under load the stop's drain can run out of time with a fill's event still in the
+    input. The fill is journaled, and the next start rebuilds from the journal, so the
+    final snapshot must count it too, or the day's P&L moves on the restart."""
+    async with running(bus, store) as service:
+        await execute(bus, store, order_update("t1", Side.BUY, 10, "100", "2"))
+        await drained(bus, service)
+        await journal(store, order_update("t2", Side.SELL, 4, "110", "1"))  # event not reached
+
+    final = store.snapshots[-1]
+    assert (final.realized_pnl, final.charges) == (D("40"), D("3"))
+    assert final.cash == START - 1000 + 440 - 3
+    (stored,) = await store.list_positions(BROKER)
+    assert stored.net_quantity == 6
+    async with running(bus, store) as again:  # the restart's figures are the stop's
+        assert (again.book.realized_pnl, again.book.cash) == (final.realized_pnl, final.cash)
