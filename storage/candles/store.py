@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -16,6 +15,7 @@ import pyarrow.parquet as pq
 from engine.clock import IST, datetime_to_ns
 from engine.market.candles import Candle
 from engine.zerodha.history import Chunk, HistoryRequest
+from storage.durable import replace_durably
 from storage.ticks.schema import scale_price, unscale_price
 
 CANDLE_SCHEMA = pa.schema(
@@ -71,12 +71,12 @@ class CandleStore:
             kept = kept.filter(pc.invert(inside))
         merged = pa.concat_tables([t for t in (kept, _to_table(candles)) if t is not None])
         merged = merged.sort_by("ts")
-        _replace(path, lambda tmp: pq.write_table(merged, tmp, compression="zstd"))
+        replace_durably(path, lambda tmp: pq.write_table(merged, tmp, compression="zstd"))
         if complete:
             chunks = self._chunks(path)
             chunks[chunk.key] = request.oi or chunks.get(chunk.key, False)
             text = json.dumps({"chunks": dict(sorted(chunks.items()))}, indent=1)
-            _replace(path.with_name(path.name[: -len(_SUFFIX)] + _CHUNKS), _writer(text))
+            replace_durably(path.with_name(path.name[: -len(_SUFFIX)] + _CHUNKS), _writer(text))
 
     def read(
         self,
@@ -177,17 +177,3 @@ def _writer(text: str) -> Callable[[Path], None]:
         temporary.write_text(text, encoding="utf-8")
 
     return write
-
-
-def _replace(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file, fsync it, rename it over ``path``, fsync the folder."""
-    temporary = path.with_name(path.name + ".tmp")
-    write(temporary)
-    with temporary.open("rb") as handle:
-        os.fsync(handle.fileno())
-    temporary.replace(path)
-    descriptor = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

@@ -21,6 +21,7 @@ from engine.events.payloads import Tick
 from engine.instruments.registry import InstrumentRegistry
 from engine.market.feeds.base import RejectedRow
 from engine.market.feeds.replay import DEFAULT_PRICE_BAND_PCT, iter_replay, read_lines
+from storage.durable import fsync_dir
 from storage.ticks.layout import day_dir, segments, stored_days
 from storage.ticks.writer import TickWriter
 
@@ -116,11 +117,7 @@ def _move_day(staging: Path, root: Path, day: date) -> None:
     target.mkdir(parents=True, exist_ok=True)
     for segment in segments(day_dir(staging, day)):
         segment.replace(target / segment.name)
-    descriptor = os.open(target, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    fsync_dir(target)
 
 
 def _remove_dead_stagings(root: Path) -> None:

@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 
 from engine.clock import NS_PER_S
 from engine.events.payloads import Tick
+from storage.durable import fsync_dir, replace_durably
 from storage.ticks.config import DEFAULT_ROTATE_TICKS
 from storage.ticks.layout import (
     STREAM_SUFFIX,
@@ -52,7 +53,7 @@ class _LiveSegment:
         self.path = directory / name
         self._file: BinaryIO = self.path.open("xb", buffering=0)
         fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        _fsync_dir(directory)  # the new name itself survives a crash
+        fsync_dir(directory)  # the new name itself survives a crash
         self._stream = pa.ipc.new_stream(self._file, TICK_SCHEMA)
         self.ticks = 0
 
@@ -166,16 +167,11 @@ def seal_stream(stream: Path) -> Path | None:
         table = read_segment(stream)
         if table.num_rows == 0:
             stream.unlink()
-            _fsync_dir(stream.parent)
+            fsync_dir(stream.parent)
             return None
-        temporary = target.with_name(target.name + ".tmp")
-        pq.write_table(table, temporary, compression="zstd")
-        with temporary.open("rb") as handle:
-            os.fsync(handle.fileno())
-        temporary.replace(target)
-        _fsync_dir(stream.parent)
+        replace_durably(target, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
     stream.unlink()
-    _fsync_dir(stream.parent)
+    fsync_dir(stream.parent)
     return target
 
 
@@ -207,11 +203,3 @@ def in_use(stream: Path) -> bool:
             return True
         fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
         return False
-
-
-def _fsync_dir(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
