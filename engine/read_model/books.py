@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 from engine.events.payloads import OrderUpdate, RejectedSignal
 from engine.events.types import OrderStatus, Side
@@ -65,6 +66,20 @@ class RiskRejection:
         return OrderStatus.REJECTED
 
 
+_V = TypeVar("_V")
+
+
+def _add_new(book: OrderedDict[str, _V], key: str, value: _V, limit: int) -> bool:
+    """``value`` under ``key`` unless the key is there already (then False); beyond
+    ``limit`` entries the oldest are forgotten."""
+    if key in book:
+        return False
+    book[key] = value
+    while len(book) > limit:
+        book.popitem(last=False)
+    return True
+
+
 class DayBooks:
     """Each order's status history and every fill, keyed so a redelivery counts once."""
 
@@ -79,9 +94,8 @@ class DayBooks:
         """A status the order moved to; False when it is the state already noted."""
         steps = self.history.get(update.client_order_id)
         if steps is None:
-            steps = self.history[update.client_order_id] = []
-            while len(self.history) > self.max_orders:
-                self.history.popitem(last=False)
+            steps = []
+            _add_new(self.history, update.client_order_id, steps, self.max_orders)
         step = StatusStep(update.status, update.update_ts, update.filled_quantity, update.reason)
         last = steps[-1] if steps else None
         if last is not None and (last.status, last.filled_quantity) == (
@@ -115,12 +129,7 @@ class DayBooks:
 
     def add_trade(self, trade: TradeLine) -> bool:
         """A fill from the bus or the store; False when it is already in the book."""
-        if trade.trade_id in self.trades:
-            return False
-        self.trades[trade.trade_id] = trade
-        while len(self.trades) > self.max_trades:
-            self.trades.popitem(last=False)
-        return True
+        return _add_new(self.trades, trade.trade_id, trade, self.max_trades)
 
     def record_rejection(self, rejected: RejectedSignal) -> bool:
         """A risk refusal; False when this signal's refusal is already in the book."""
@@ -141,21 +150,13 @@ class DayBooks:
 
     def add_rejection(self, rejection: RiskRejection) -> bool:
         """A refusal from the bus or the store; False when it is already in the book."""
-        if rejection.signal_id in self.rejections:
-            return False
-        self.rejections[rejection.signal_id] = rejection
-        while len(self.rejections) > MAX_REJECTIONS:
-            self.rejections.popitem(last=False)
-        return True
+        return _add_new(self.rejections, rejection.signal_id, rejection, MAX_REJECTIONS)
 
     def restore_steps(self, client_order_id: str, steps: list[StatusStep]) -> None:
         """An order's stored status history, before its latest update is applied (which
         then adds no step when it is the last one stored)."""
-        if client_order_id in self.history or not steps:
-            return  # the bus already told this order's story here
-        self.history[client_order_id] = steps[-MAX_STEPS:]
-        while len(self.history) > self.max_orders:
-            self.history.popitem(last=False)
+        if steps:  # an order whose story the bus already told here keeps that one
+            _add_new(self.history, client_order_id, steps[-MAX_STEPS:], self.max_orders)
 
     def steps_of(self, client_order_id: str) -> list[StatusStep]:
         return list(self.history.get(client_order_id, ()))
