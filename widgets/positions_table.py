@@ -37,7 +37,7 @@ COLUMNS = [
     Column("unrealized", "Unreal.", 8),
     Column("realized", "Realized", 8),
     Column("pnl", "P&L", 8),
-    Column("day", "Day", 6, drop=2),
+    Column("day", "Chg", 6, drop=2),  # the price since the previous close; "Day" read as P&L
     Column("protection", "SL/TP", 5, drop=3),
 ]
 PROTECTION = len(COLUMNS) - 1  # the column's index

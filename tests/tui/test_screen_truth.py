@@ -237,7 +237,7 @@ async def test_money_is_never_cut(size: tuple[int, int]) -> None:
         assert "-2,139.40" in text  # one position's realized
         lines = text.splitlines()
         header = next(line for line in lines if "Symbol" in line and "Realized" in line)
-        assert "Day" in header and "Unreal." in header
+        assert "Chg" in header and "Unreal." in header  # not "Day": read as Day P&L
         for status in ("FILLED", "REJECTED", "CANCELLED"):
             assert any(status in line for line in lines), status
         if size == (120, 40):  # the strategies panel is on screen: its P&L whole
