@@ -154,14 +154,12 @@ def _resolve(settings: Any, name: str, bars: str | None) -> tuple[Any, Any]:
     from pydantic import ValidationError
 
     from alphapanda_tui.runtime import build_registry
-    from engine.strategies.config import StrategyConfig, StrategyConfigError, load_strategies
+    from alphapanda_tui.strategies_file import configured_strategies
+    from engine.strategies.config import StrategyConfig, StrategyConfigError
     from engine.strategies.factory import build_strategy
 
     registry = build_registry(settings)
-    try:
-        configs = load_strategies(settings.strategies_file)
-    except StrategyConfigError as exc:
-        raise ConfigError(str(exc).splitlines()[0]) from None
+    configs = configured_strategies(settings)
     config = next((c for c in configs if c.name == name), None)
     if config is None:
         known = ", ".join(c.name for c in configs) or "none configured"

@@ -37,14 +37,10 @@ async def open_store(settings: Any) -> Any:
 
 def check_strategy(settings: Any, name: str) -> None:
     """Refuse a strategy name the strategies file does not configure for this broker."""
-    from alphapanda_tui.errors import ConfigError, UsageError
-    from engine.strategies.config import StrategyConfigError, load_strategies
+    from alphapanda_tui.errors import UsageError
+    from alphapanda_tui.strategies_file import configured_strategies
 
-    try:
-        configs = load_strategies(settings.strategies_file)
-    except StrategyConfigError as exc:
-        raise ConfigError(str(exc).splitlines()[0]) from None
-    known = [c.name for c in configs if c.broker == settings.broker]
+    known = [c.name for c in configured_strategies(settings) if c.broker == settings.broker]
     if name not in known:
         listed = ", ".join(known) or f"none configured for {settings.broker.value}"
         raise UsageError(f"unknown strategy {name!r} (known: {listed})")

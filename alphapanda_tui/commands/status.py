@@ -88,13 +88,9 @@ def _pnl(snapshot: Any, clock: str | None) -> dict[str, Any] | None:
 
 def _enabled_strategies(settings: Any) -> list[Any]:
     """The strategies file's enabled strategies, every broker (the frame validated the file)."""
-    from alphapanda_tui.errors import ConfigError
-    from engine.strategies.config import StrategyConfigError, load_strategies
+    from alphapanda_tui.strategies_file import configured_strategies
 
-    try:
-        return [c for c in load_strategies(settings.strategies_file) if c.enabled]
-    except StrategyConfigError as exc:
-        raise ConfigError(str(exc).splitlines()[0]) from None
+    return [c for c in configured_strategies(settings) if c.enabled]
 
 
 def _trading_state(broker: Any, records: list[Any]) -> Any:
