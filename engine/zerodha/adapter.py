@@ -212,15 +212,22 @@ class ZerodhaAdapter(BrokerAdapter):
         return self._kite
 
     # -- internals ---------------------------------------------------------------------
-    async def _send_place(self, cid: str, params: dict[str, Any]) -> PlaceAck | None:
-        """One place request: an ack, or None when the outcome is unknown."""
+    async def _budgeted_client(self, cid: str) -> Any:
+        """The Kite client for one order request once the rate limits let it go, or the
+        refusal (a ``PlaceAck``) when the session ended or today's budget is spent."""
         if self.refused:
             return _refused(cid, self.refused)
         try:
             await self._limiter.acquire()
-            kite = self._client()
+            return self._client()
         except (OrderBudgetExhausted, ValueError) as exc:  # LoginError is a ValueError
             return _refused(cid, str(exc))
+
+    async def _send_place(self, cid: str, params: dict[str, Any]) -> PlaceAck | None:
+        """One place request: an ack, or None when the outcome is unknown."""
+        kite = await self._budgeted_client(cid)
+        if isinstance(kite, PlaceAck):
+            return kite
         self.place_requests += 1
         try:
             if params.get("autoslice"):
@@ -275,13 +282,9 @@ class ZerodhaAdapter(BrokerAdapter):
 
     async def _change(self, order: OrderRecord, verb: str, *args: Any, **kwargs: Any) -> PlaceAck:
         cid = order.client_order_id
-        if self.refused:
-            return _refused(cid, self.refused)
-        try:
-            await self._limiter.acquire()
-            kite = self._client()
-        except (OrderBudgetExhausted, ValueError) as exc:
-            return _refused(cid, str(exc))
+        kite = await self._budgeted_client(cid)
+        if isinstance(kite, PlaceAck):
+            return kite
         call = kite.cancel_order if verb == "cancel" else kite.modify_order
         try:
             await asyncio.to_thread(call, *args, **kwargs)
