@@ -9,15 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Button
 
-from screens.dialog import Dialog, cancel_button, dialog_box, dialog_buttons
+from screens.dialog import YesNoDialog, cancel_button, dialog_box, dialog_buttons
 
 
-class ConfirmScreen(Dialog[bool]):
+class ConfirmScreen(YesNoDialog):
     """Dismisses with True only when the trader chooses the confirming button."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="confirm.cancel"),
-        Binding("left,right", "switch", show=False),
     ]
 
     def __init__(self, title: str, question: str, confirm_label: str) -> None:
@@ -32,16 +31,6 @@ class ConfirmScreen(Dialog[bool]):
                 Button(self.confirm_label, id="confirm", variant="warning"), cancel_button()
             )
 
-    def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
-
     @on(Button.Pressed, "#confirm")
     def confirm(self) -> None:
         self.dismiss(True)
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(False)
-
-    def action_switch(self) -> None:
-        self.focus_next(Button)

@@ -9,14 +9,17 @@ dialog is open), the screen size, its tint or the theme change.
 
 ``dialog_box``, ``dialog_buttons`` and ``cancel_button`` build the frame every question
 dialog shares (ids ``dialog``, ``dialog-title``, ``dialog-question``, ``dialog-buttons``
-and ``cancel``, which ``app.tcss`` and the Escape/Cancel handlers rely on).
+and ``cancel``, which ``app.tcss`` and the Escape/Cancel handlers rely on). ``YesNoDialog``
+is the yes / no question's behaviour: Cancel and Escape answer False.
 """
 
 from __future__ import annotations
 
 import time
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
+from textual import on
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.strip import Strip
@@ -74,3 +77,41 @@ def dialog_buttons(*buttons: Button) -> Horizontal:
 def cancel_button(label: str = "Cancel (Esc)") -> Button:
     """The button that answers as Escape does."""
     return Button(label, id="cancel")
+
+
+# Arrows and Enter are the screen's priority keys, handled in the order typed. A button's
+# own Enter ran as soon as the key came, while an arrow typed just before it still went to
+# the button and reached the screen messages later: "Left, Enter" typed quickly (a fast
+# hand, one read over SSH) pressed the button the arrow was leaving.
+CHOICE_KEYS: list[BindingType] = [
+    Binding("left", "switch(-1)", show=False, priority=True),
+    Binding("right", "switch(1)", show=False, priority=True),
+    Binding("enter", "choose_focused", show=False, priority=True),
+]
+
+
+class YesNoDialog(Dialog[bool]):
+    """A question the confirming button (``#confirm``: the subclass says what it answers)
+    or Cancel answers; focus starts on Cancel, the arrows move it, Enter presses it. Bind
+    Escape to ``cancel`` (False)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = CHOICE_KEYS
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    def action_switch(self, step: int = 1) -> None:
+        if step < 0:
+            self.focus_previous(Button)
+        else:
+            self.focus_next(Button)
+
+    def action_choose_focused(self) -> None:
+        """Enter: the focused button, chosen now (its press message follows in order)."""
+        focused = self.focused
+        if isinstance(focused, Button):
+            focused.press()

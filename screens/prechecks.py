@@ -18,7 +18,7 @@ from textual.content import Content
 from textual.widgets import Button, Static
 
 from engine.prechecks import CheckResult
-from screens.dialog import Dialog, cancel_button, dialog_box, dialog_buttons
+from screens.dialog import YesNoDialog, cancel_button, dialog_box, dialog_buttons
 
 
 def checklist(results: Sequence[CheckResult]) -> Content:
@@ -37,12 +37,11 @@ def checklist(results: Sequence[CheckResult]) -> Content:
     return Content("\n").join(lines)
 
 
-class PrecheckScreen(Dialog[bool]):
+class PrecheckScreen(YesNoDialog):
     """Dismisses with True only when every check passed and the trader confirmed."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="prechecks.cancel"),
-        Binding("left,right", "switch", show=False),
     ]
 
     def __init__(self, results: Sequence[CheckResult], state: str) -> None:
@@ -71,16 +70,6 @@ class PrecheckScreen(Dialog[bool]):
                 start = Button("Start LIVE trading", id="confirm", variant="error")
                 yield dialog_buttons(start, cancel_button())
 
-    def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
-
     @on(Button.Pressed, "#confirm")
     def confirm(self) -> None:
         self.dismiss(not self.failed)
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(False)
-
-    def action_switch(self) -> None:
-        self.focus_next(Button)
