@@ -29,6 +29,7 @@ from engine.events.payloads import OrderUpdate
 from engine.events.types import Side, TradingMode
 from engine.gc_tuning import GcTuning
 from engine.read_model import GLOBAL_SCOPE
+from engine.read_model.alert_seed import ACKNOWLEDGE, acknowledgement_detail
 from engine.read_model.model import TRADING
 from engine.risk.alerts import resume_note
 from engine.risk.rules import rupees
@@ -274,13 +275,10 @@ class AlphaPandaApp(StopSignals, ReplayKeys, BacktestKeys, PositionActions):
             self.notify("No pinned alerts to acknowledge")
             return
         self.refresh_from_model()
-        detail = {
-            "alerts": [f"{line.alert.rule}: {line.alert.message}" for line in acknowledged],
-            "count": sum(line.count for line in acknowledged),
-        }
+        detail = acknowledgement_detail(acknowledged)  # a restart reads which were read
         record = getattr(self.handle, "record_audit", None)
         if record is not None:  # the audit table, which also writes the audit channel
-            work = record("alerts.acknowledge", detail, operator=self.operator)
+            work = record(ACKNOWLEDGE, detail, operator=self.operator)
             self.run_worker(work, name="Acknowledge alerts", group="control")
         else:  # no store here (an attached console): the audit channel only
             audit_log.info(

@@ -22,7 +22,7 @@ from engine.domain.records import (
     TradingStateRecord,
     order_step,
 )
-from engine.events.types import Broker, OrderStatus
+from engine.events.types import Broker, OrderStatus, Severity
 from engine.logs.audit import log_audit
 from engine.ports import ProcessedMark
 from engine.protection.levels import Protection
@@ -175,6 +175,12 @@ class MemoryTradingStore:
 
     async def list_alerts(self, limit: int = 100) -> list[RiskAlertRecord]:
         return list(reversed(self.alerts[-limit:]))
+
+    async def list_alerts_since(
+        self, since_ts: int, severity: Severity, limit: int = 200
+    ) -> list[RiskAlertRecord]:
+        found = [a for a in self.alerts if a.alert_ts >= since_ts and a.severity is severity]
+        return sorted(reversed(found), key=lambda a: a.alert_ts, reverse=True)[:limit]  # as SQL
 
     async def list_refusals(self, broker: Broker, limit: int = 200) -> list[RiskAlertRecord]:
         refusals = [a for a in self.alerts if a.signal_id is not None and a.broker == broker]

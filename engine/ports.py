@@ -22,7 +22,7 @@ from engine.domain.records import (
     StrategyRecord,
     TradingStateRecord,
 )
-from engine.events.types import Broker, OrderStatus
+from engine.events.types import Broker, OrderStatus, Severity
 from engine.protection.levels import Protection
 
 ProcessedMark = tuple[str, str]  # (consumer group, event id)
@@ -96,6 +96,12 @@ class AlertRepository(Protocol):
     async def add_alert(self, alert: RiskAlertRecord) -> None: ...
 
     async def list_alerts(self, limit: int = 100) -> list[RiskAlertRecord]: ...
+
+    async def list_alerts_since(
+        self, since_ts: int, severity: Severity, limit: int = 200
+    ) -> list[RiskAlertRecord]:
+        """Alerts of ``severity`` at or after ``since_ts``, newest first: a restarted
+        console pins the day's CRITICAL ones again, however many refusals followed."""
 
     async def list_refusals(self, broker: Broker, limit: int = 200) -> list[RiskAlertRecord]:
         """The newest alerts that refused a signal (they carry what was refused), newest

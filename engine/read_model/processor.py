@@ -20,6 +20,7 @@ from engine.events.types import Broker
 from engine.ids import uuid7_str
 from engine.processing.emitter import Emitter
 from engine.processing.processor import ProcessorConfig, StreamProcessor
+from engine.read_model.alert_seed import AlertSource, seed_alerts
 from engine.read_model.funds_relay import apply_funds
 from engine.read_model.model import APPLY, ReadModel
 from engine.read_model.seed import (
@@ -63,9 +64,9 @@ _APPLY: dict[type, Callable[[ReadModel, Any], None]] = {**APPLY, FundsSnapshot: 
 class ReadModelProcessor(StreamProcessor):
     """Applies ticks, orders, positions, P&L, alerts, health and trading states to a model.
 
-    With a ``seed`` store it first draws the day's orders, the positions and the last P&L
-    from it (once, before the first event), so a restarted console is not blank until the
-    pipeline next publishes.
+    With a ``seed`` store it first draws the day's orders, the positions, the last P&L and
+    the day's alerts (the unread CRITICAL pinned) from it (once, before the first event),
+    so a restarted console is not blank until the pipeline next publishes.
     """
 
     def __init__(
@@ -120,6 +121,11 @@ class ReadModelProcessor(StreamProcessor):
                 await seed_protections(self.model, seed, self.broker)
             except Exception as exc:
                 log.warning("protections not seeded from the store", extra={"error": str(exc)})
+        if isinstance(seed, AlertSource):  # after the clock the seed set: the run's day
+            try:
+                await seed_alerts(self.model, seed, self.broker)
+            except Exception as exc:
+                log.warning("alerts not seeded from the store", extra={"error": str(exc)})
 
     async def handle(self, envelope: EventEnvelope, out: Emitter) -> None:
         data = envelope.data

@@ -11,12 +11,12 @@ emit collapse into one under downstream dedup; only the process that owns execut
 from __future__ import annotations
 
 import logging
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from engine.bus.base import EventBus
 from engine.clock import NS_PER_S, Clock
 from engine.domain.projection import project
-from engine.domain.records import AuditRecord, TradingStateRecord
+from engine.domain.records import AuditRecord, RiskAlertRecord, TradingStateRecord
 from engine.events import topics
 from engine.events.envelope import EventEnvelope
 from engine.events.payloads import ControlCommand, OrderCommand, RiskAlert, TradingStateChanged
@@ -51,6 +51,13 @@ class TradingStateStore(Protocol):
     async def load_trading_states(self, broker: Broker) -> list[TradingStateRecord]: ...
 
     async def add_audit(self, record: AuditRecord) -> None: ...
+
+
+@runtime_checkable
+class AlarmStore(Protocol):
+    """Where the kill switch's alarm is kept, so a restarted console pins it again."""
+
+    async def add_alert(self, alert: RiskAlertRecord) -> None: ...
 
 
 def command_scope(command: ControlCommand) -> str:
@@ -126,7 +133,9 @@ class TradingStateService(StreamProcessor):
         at = self.run_clock.now_ns()
         await self._apply(envelope, command, once, at)
         if command.action is ControlAction.KILL and self.acts_on_orders:
-            self._pull_kill_switch(command, once, at)
+            alarm = self._pull_kill_switch(command, once, at)
+            if isinstance(self.store, AlarmStore):  # one process stores it: the one acting
+                await self.store.add_alert(project(RiskAlertRecord, alarm))
         out.outbox.extend(once.outbox)
 
     def _is_stale(self, envelope: EventEnvelope) -> bool:
@@ -202,8 +211,8 @@ class TradingStateService(StreamProcessor):
             extra={"scope": scope, "mode": mode.value, "operator": command.operator},
         )
 
-    def _pull_kill_switch(self, command: ControlCommand, out: Emitter, at: int) -> None:
-        """Cancel every working order, flatten if asked, and raise the alarm."""
+    def _pull_kill_switch(self, command: ControlCommand, out: Emitter, at: int) -> RiskAlert:
+        """Cancel every working order, flatten if asked, and raise the alarm (returned)."""
         broker = self.broker
         why = command.reason or KILL_SWITCH  # built once by the sender (``kill_reason``)
         actions = [OrderCommandAction.CANCEL_ALL]
@@ -231,3 +240,4 @@ class TradingStateService(StreamProcessor):
             alert_ts=at,
         )
         out.emit(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, key=broker.value, broker=broker)
+        return alert

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from engine.domain.records import PnlSnapshotRecord, RiskAlertRecord
-from engine.events.types import Broker
+from engine.events.types import Broker, Severity
 from storage.convert import record_values, row_reader
 from storage.models import PnlSnapshotRow, RiskAlertRow
 from storage.repositories.base import Repository, broker_rows
@@ -32,6 +32,17 @@ class AlertRepo(Repository):
     async def list_alerts(self, limit: int = 100) -> list[RiskAlertRecord]:
         stmt = (
             select(RiskAlertRow)
+            .order_by(RiskAlertRow.alert_ts.desc(), RiskAlertRow.id.desc())
+            .limit(limit)
+        )
+        return await self._all(stmt, row_reader(RiskAlertRecord))
+
+    async def list_alerts_since(
+        self, since_ts: int, severity: Severity, limit: int = 200
+    ) -> list[RiskAlertRecord]:
+        stmt = (
+            select(RiskAlertRow)
+            .where(RiskAlertRow.alert_ts >= since_ts, RiskAlertRow.severity == str(severity))
             .order_by(RiskAlertRow.alert_ts.desc(), RiskAlertRow.id.desc())
             .limit(limit)
         )
