@@ -19,12 +19,14 @@ import time
 from typing import ClassVar, TypeVar
 
 from textual import on
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Button, Static
+
+from screens.choice_keys import CHOICE_KEYS, ButtonChoices
 
 ResultType = TypeVar("ResultType")
 
@@ -79,39 +81,26 @@ def cancel_button(label: str = "Cancel (Esc)") -> Button:
     return Button(label, id="cancel")
 
 
-# Arrows and Enter are the screen's priority keys, handled in the order typed. A button's
-# own Enter ran as soon as the key came, while an arrow typed just before it still went to
-# the button and reached the screen messages later: "Left, Enter" typed quickly (a fast
-# hand, one read over SSH) pressed the button the arrow was leaving.
-CHOICE_KEYS: list[BindingType] = [
-    Binding("left", "switch(-1)", show=False, priority=True),
-    Binding("right", "switch(1)", show=False, priority=True),
-    Binding("enter", "choose_focused", show=False, priority=True),
-]
-
-
-class YesNoDialog(Dialog[bool]):
+class YesNoDialog(ButtonChoices, Dialog[bool]):
     """A question the confirming button (``#confirm``: the subclass says what it answers)
-    or Cancel answers; focus starts on Cancel, the arrows move it, Enter presses it. Bind
-    Escape to ``cancel`` (False)."""
+    or Cancel answers; focus starts on Cancel, the arrows move it, Enter presses it (see
+    ``screens.choice_keys``). Bind Escape to ``cancel`` (False)."""
 
     BINDINGS: ClassVar[list[BindingType]] = CHOICE_KEYS
 
     def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
+        self.show_choice()
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(False)
 
-    def action_switch(self, step: int = 1) -> None:
-        if step < 0:
-            self.focus_previous(Button)
-        else:
-            self.focus_next(Button)
+    def confirm(self) -> None:
+        raise NotImplementedError  # the subclass's ``#confirm`` handler
 
-    def action_choose_focused(self) -> None:
-        """Enter: the focused button, chosen now (its press message follows in order)."""
-        focused = self.focused
-        if isinstance(focused, Button):
-            focused.press()
+    def choose_button(self, button_id: str) -> None:
+        """Enter: what that button's click answers (also before the buttons are drawn)."""
+        if button_id == "confirm":
+            self.confirm()
+        else:
+            self.action_cancel()

@@ -20,6 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Button
 
+from screens.choice_keys import CHOICE_KEYS, ButtonChoices
 from screens.dialog import Dialog, cancel_button, dialog_box, dialog_buttons
 
 
@@ -28,13 +29,12 @@ class KillChoice(StrEnum):
     FLATTEN = "flatten"
 
 
-class KillConfirmScreen(Dialog[KillChoice | None]):
+class KillConfirmScreen(ButtonChoices, Dialog[KillChoice | None]):
     """Dismisses with the choice, or None when Escape or Cancel is pressed."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="kill.cancel"),
-        Binding("left,right", "switch", show=False),
-        Binding("enter", "choose_focused", show=False, priority=True),
+        *CHOICE_KEYS,  # a Right typed just ahead of Enter once chose Kill, not square off
     ]
 
     def __init__(
@@ -63,8 +63,11 @@ class KillConfirmScreen(Dialog[KillChoice | None]):
                 cancel_button(),
             )
 
+    CHOICES = ("kill", "flatten", "cancel")
+    FIRST = "kill"  # ctrl+k, Enter: two keys always halt
+
     def on_mount(self) -> None:
-        self.query_one("#kill", Button).focus()
+        self.show_choice()
 
     def choose(self, choice: KillChoice | None) -> None:
         """Hand the choice over at once (``on_choice``), then close; a second press is ignored."""
@@ -75,15 +78,10 @@ class KillConfirmScreen(Dialog[KillChoice | None]):
             self.on_choice(choice)
         self.dismiss(choice)
 
-    def action_choose_focused(self) -> None:
-        """Enter: the focused button's choice, in the key handler itself.
-
-        Before focus has settled (ctrl+k, Enter typed ahead of the dialog's first frame)
-        Enter means Kill, the button that is focused first: two keys always halt.
-        """
-        focused = self.focused
-        choice_id = focused.id if isinstance(focused, Button) else "kill"
-        self.choose(_CHOICES.get(choice_id or "kill"))
+    def choose_button(self, button_id: str) -> None:
+        """Enter, in the key handler itself (also typed ahead of the dialog's first frame:
+        the keys before it say which button)."""
+        self.choose(_CHOICES.get(button_id))
 
     @on(Button.Pressed)
     def pressed(self, event: Button.Pressed) -> None:
@@ -92,9 +90,6 @@ class KillConfirmScreen(Dialog[KillChoice | None]):
 
     def action_cancel(self) -> None:
         self.choose(None)
-
-    def action_switch(self) -> None:
-        self.focus_next(Button)
 
 
 _CHOICES: dict[str, KillChoice | None] = {

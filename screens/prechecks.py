@@ -50,6 +50,9 @@ class PrecheckScreen(YesNoDialog):
         self.state = state
         self.failed = [r for r in self.results if not r.ok]
 
+    def choice_ids(self) -> tuple[str, ...]:
+        return ("cancel",) if self.failed else self.CHOICES
+
     def compose(self) -> ComposeResult:
         with dialog_box("PRE-TRADING CHECKS · LIVE", danger=True):
             yield Static(checklist(self.results), id="prechecks-list")

@@ -6,6 +6,7 @@ import io
 
 import pytest
 from rich.console import Console as RichConsole
+from textual import events
 from textual.widgets import Input
 
 from engine.events.types import TradingMode
@@ -165,3 +166,49 @@ async def test_quit_with_open_orders_asks_first(console: Console) -> None:
     await console.pilot.press("q", "left", "enter")
     await eventually(lambda: console.harness.stopped, message="engine not stopped")
     assert console.app.return_code == 0
+
+
+@pytest.mark.parametrize(
+    ("keys", "calls", "mode"),
+    [
+        (("right", "enter"), [("kill", True)], TradingMode.HALTED),
+        (("right", "right", "enter"), [], TradingMode.ACTIVE),
+        (("right", "left", "enter"), [("kill", False)], TradingMode.HALTED),
+    ],
+    ids=["square-off", "cancel", "kill"],
+)
+async def test_keys_typed_ahead_make_the_choice_they_spell(
+    console: Console, keys: tuple[str, ...], calls: list[tuple[str, object]], mode: TradingMode
+) -> None:
+    """Right then Enter arriving together (a fast hand, or one read over SSH): seen in a
+    real terminal, Enter chose Kill while the Right still travelled to the screen, so
+    "Kill and square off" left the position open."""
+    await console.pilot.press("ctrl+k")
+    assert isinstance(console.app.screen, KillConfirmScreen)
+    for key in keys:  # queued at once, as the terminal driver posts them
+        console.app.post_message(events.Key(key, "\r" if key == "enter" else None))
+    await eventually(
+        lambda: not isinstance(console.app.screen, KillConfirmScreen), message="still asking"
+    )
+    await console.pilot.pause()
+    assert console.harness.calls == calls
+    assert console.harness.trading_state.scope_mode() is mode
+
+
+async def test_square_off_typed_ahead_of_the_dialog_squares_off(console: Console) -> None:
+    """ctrl+k, Right, Enter in one burst: the Right comes before the dialog's first frame
+    (focus on Kill not set yet) and still counts."""
+    for key in ("ctrl+k", "right", "enter"):
+        console.app.post_message(events.Key(key, "\r" if key == "enter" else None))
+    await eventually(lambda: console.harness.calls == [("kill", True)], message="no square off")
+    assert not isinstance(console.app.screen, KillConfirmScreen)
+
+
+async def test_quit_typed_ahead_answers_as_typed(console: Console) -> None:
+    """The quit question (focus on Cancel): Left, Enter in one burst means Quit."""
+    await console.pilot.press("q")
+    assert isinstance(console.app.screen, ConfirmScreen)
+    for key in ("left", "right", "enter"):  # back to Cancel before Enter
+        console.app.post_message(events.Key(key, "\r" if key == "enter" else None))
+    await eventually(lambda: not isinstance(console.app.screen, ConfirmScreen))
+    assert console.app.is_running
