@@ -233,6 +233,10 @@ class Pipeline:
         )
         # Stop order: sources first, so every later stage can drain what is in flight.
         self.selected = parse_services(services)
+        if config.acts_on_orders and "execution" in self.selected:
+            # The system's own alarms (a dead token's halt) are kept by the process that
+            # runs execution, so a cluster whose every process saw the token die keeps one.
+            self.control.alarms = store
         stages: list[tuple[str, Service | None]] = [
             ("feed", feed),
             ("strategies", self.runner),

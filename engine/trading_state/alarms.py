@@ -2,12 +2,25 @@
 
 Risk's automatic halts, resumes and reductions and the system's own halts (token
 expired, feed stale) all read ``Trading {HALTED|resumed|REDUCING} on {broker}: {why}``.
+
+A CRITICAL alert is also kept in the alerts table (``keep_alarm``), by the one process
+that raises it: the console's start-up seed (``engine.read_model.alert_seed``) pins it
+again after a restart, so a trader still sees why trading stopped.
 """
 
 from __future__ import annotations
 
+import logging
+
+from engine.bus.base import EventBus
+from engine.domain.projection import project
+from engine.domain.records import RiskAlertRecord
+from engine.events import topics
+from engine.events.envelope import new_event
 from engine.events.payloads import RiskAlert
-from engine.events.types import Broker, Severity
+from engine.events.types import Broker, EventType, Severity
+
+log = logging.getLogger("alphapanda.alarms")
 
 
 def global_change_alert(
@@ -28,3 +41,36 @@ def auto_halt_alert(broker: Broker, *, rule: str, reason: str, ts_ns: int) -> Ri
     return global_change_alert(
         broker, word="HALTED", severity=Severity.CRITICAL, rule=rule, reason=reason, ts_ns=ts_ns
     )
+
+
+async def keep_alarm(store: object, alert: RiskAlert) -> None:
+    """Store ``alert`` when it is CRITICAL and ``store`` keeps alerts (``add_alert``).
+
+    Call it only in the process that raised the alert, once. A failed write is logged,
+    not raised: the alarm is on the bus already, only the restart's picture misses it.
+    """
+    add = getattr(store, "add_alert", None)  # getattr: a store proxy forwards it
+    if alert.severity is not Severity.CRITICAL or add is None:
+        return
+    try:
+        await add(project(RiskAlertRecord, alert))
+    except Exception as exc:
+        log.warning("alarm not stored", extra={"rule": alert.rule, "error": str(exc)})
+
+
+async def raise_alarm(
+    bus: EventBus,
+    alert: RiskAlert,
+    *,
+    source: str,
+    key: str,
+    store: object,
+    ts_ns: int | None = None,
+) -> None:
+    """Publish ``alert`` on ``system.alerts`` (the envelope stamped ``ts_ns``) and, when
+    CRITICAL, keep it in ``store`` (None: this process does not keep alarms)."""
+    event = new_event(
+        EventType.RISK_ALERT, alert, source=source, key=key, broker=alert.broker, ts_ns=ts_ns
+    )
+    await bus.publish(topics.SYSTEM_ALERTS, event)
+    await keep_alarm(store, alert)

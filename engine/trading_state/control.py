@@ -12,9 +12,9 @@ from engine.bus.base import EventBus
 from engine.clock import Clock, SystemClock
 from engine.events import topics
 from engine.events.envelope import new_event
-from engine.events.payloads import AnyPayload, ControlCommand
+from engine.events.payloads import AnyPayload, ControlCommand, RiskAlert
 from engine.events.types import Broker, ControlAction, EventType, TradingMode
-from engine.trading_state.alarms import auto_halt_alert
+from engine.trading_state.alarms import auto_halt_alert, raise_alarm
 from engine.trading_state.service import MODE_FOR_ACTION, command_scope
 from engine.trading_state.state import GLOBAL_SCOPE, TradingState, is_stricter
 
@@ -34,10 +34,13 @@ class TradingControl:
         run_clock: Clock | None = None,
         operator: str = "operator",
         source: str = "control",
+        alarms: object = None,
     ) -> None:
         """``clock`` stamps the commands (the service's staleness check reads it);
         ``run_clock`` (default ``clock``) is the run's time a trader reads on the state
-        change and the alarm: the simulated market's clock on SIM."""
+        change and the alarm: the simulated market's clock on SIM. ``alarms``: the store
+        that keeps this control's CRITICAL alarms (``add_alert``), set only in the one
+        process that runs execution, so a cluster stores each once (None: not kept)."""
         if state.broker is not broker:
             raise ValueError(f"trading state is for {state.broker}, control for {broker}")
         self.bus = bus
@@ -47,6 +50,7 @@ class TradingControl:
         self.run_clock: Clock = run_clock or self.clock
         self.operator = operator
         self.source = source
+        self.alarms = alarms
 
     async def kill(
         self, flatten: bool = False, operator: str = "", reason: str = ""
@@ -89,9 +93,20 @@ class TradingControl:
         """Halt everything for a system reason (token expired, feed stale) and raise the alarm."""
         command = await self._send(ControlAction.HALT, None, SYSTEM_OPERATOR, f"{rule}: {reason}")
         now = self.run_clock.now_ns()
-        alert = auto_halt_alert(self.broker, rule=rule, reason=reason, ts_ns=now)
-        await self._publish(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, self.clock.now_ns())
+        await self.alarm(auto_halt_alert(self.broker, rule=rule, reason=reason, ts_ns=now))
         return command
+
+    async def alarm(self, alert: RiskAlert) -> None:
+        """Tell the operator (``system.alerts``) and, when CRITICAL, keep it in ``alarms``
+        so a restarted console pins it again."""
+        await raise_alarm(
+            self.bus,
+            alert,
+            source=self.source,
+            key=self.broker.value,
+            store=self.alarms,
+            ts_ns=self.clock.now_ns(),
+        )
 
     async def _send(
         self,

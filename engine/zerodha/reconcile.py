@@ -29,6 +29,7 @@ from engine.events import topics
 from engine.events.envelope import new_event
 from engine.events.payloads import ReconciliationDiff, RiskAlert
 from engine.events.types import Broker, EventType, OrderStatus, Severity
+from engine.trading_state.alarms import raise_alarm
 from engine.zerodha.autoslice import autoslice_parent
 from engine.zerodha.kite_orders import kite_tags, map_status, row_tag
 
@@ -62,10 +63,17 @@ class ReconcileReport:
         return not self.diffs
 
 
-def bus_publisher(bus: EventBus, source: str = "zerodha.reconcile") -> Publish:
-    """Publish diffs and alerts on ``system.alerts``, where the console shows them."""
+def bus_publisher(
+    bus: EventBus, source: str = "zerodha.reconcile", *, store: object = None
+) -> Publish:
+    """Publish diffs and alerts on ``system.alerts``, where the console shows them; the
+    CRITICAL alerts are also kept in ``store`` (by the process whose pass found them), so
+    a restarted console pins them again."""
 
     async def publish(type_: EventType, payload: ReconciliationDiff | RiskAlert, key: str) -> None:
+        if isinstance(payload, RiskAlert):
+            await raise_alarm(bus, payload, source=source, key=key, store=store)
+            return
         envelope = new_event(type_, payload, source=source, key=key, broker=Broker.ZERODHA)
         await bus.publish(topics.SYSTEM_ALERTS, envelope)
 

@@ -114,7 +114,7 @@ class ZerodhaVenue:
         self.reconciler = Reconciler(
             session.client,
             store,
-            bus_publisher(bus),
+            bus_publisher(bus, store=store),
             catch_up=self.order_updates.ingest,
             clock=clock,
         )
@@ -311,6 +311,7 @@ class ZerodhaVenue:
             await self._alert(f"Zerodha session ended: {why}")
 
     async def _alert(self, message: str) -> None:
+        """A CRITICAL session alarm, published and kept as the control's auto-halt is."""
         alert = RiskAlert(
             severity=Severity.CRITICAL,
             rule=TOKEN_RULE,
@@ -318,10 +319,7 @@ class ZerodhaVenue:
             broker=Broker.ZERODHA,
             alert_ts=self.clock.now_ns(),
         )
-        envelope = new_event(
-            EventType.RISK_ALERT, alert, source="zerodha.live", key="zerodha", broker=Broker.ZERODHA
-        )
-        await self.bus.publish(topics.SYSTEM_ALERTS, envelope)
+        await self._require_control().alarm(alert)
 
     def _show_session(self, info: SessionInfo | None) -> None:
         if info is None:
