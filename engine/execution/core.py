@@ -36,6 +36,7 @@ from engine.ports import ProcessedMark
 from engine.processing.dedup import DedupStore
 from engine.processing.emitter import Emitter
 from engine.processing.processor import ProcessorConfig, StreamProcessor
+from engine.trading_state.alarms import keep_alarm
 from engine.trading_state.state import TradingState
 
 if TYPE_CHECKING:  # mis_held names this module's rule
@@ -176,6 +177,8 @@ class ExecutionCore(StreamProcessor):
         self._placing = 0  # orders past the trading-state check, venue answer not stored
         # asked before an order that adds exposure leaves (live: Kite's order margins)
         self.funds_check = funds_check
+        # CRITICAL alerts raised while handling an event, kept in the store after it
+        self._alarms: list[RiskAlert] = []
 
     def _reduces(self, order: OrderRecord) -> bool:
         """True when the order only shrinks the strategy's net position (counting working ones)."""
@@ -226,6 +229,17 @@ class ExecutionCore(StreamProcessor):
             alert_ts=ts,
         )
         out.emit(topics.SYSTEM_ALERTS, EventType.RISK_ALERT, alert, key=self._position_key(key))
+        if severity is Severity.CRITICAL:
+            self._alarms.append(alert)
+
+    async def _keep_alarms(self) -> None:
+        """Store the CRITICAL alerts raised since the last call (execution runs in one
+        process per cluster, so each is stored once): a restarted console pins them."""
+        if not self._alarms:  # every tick passes here
+            return
+        alarms, self._alarms = self._alarms, []
+        for alert in alarms:
+            await keep_alarm(self.store, alert)
 
     # -- shared -----------------------------------------------------------------------
     async def _reject(self, order: OrderRecord, reason: str, out: Emitter, ts: int) -> None:

@@ -29,6 +29,7 @@ class RestartRestore(OrderSending):
         out = Emitter(self.name, None, self.clock.now_ns())
         for order in sorted(stored, key=lambda o: (o.created_ts, o.client_order_id)):
             await self._recover(order, at_venue, lost, out)
+        await self._keep_alarms()
         await self._publish(out)
 
     def _lost_at_restart(self, stored: Sequence[OrderRecord], at_venue: set[str]) -> set[SideKey]:

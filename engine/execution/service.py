@@ -71,6 +71,7 @@ class ExecutionService(RestartRestore, KillSwitchEffects, MisSquareOffs):
         return False
 
     async def handle(self, envelope: EventEnvelope, out: Emitter) -> None:
+        self._alarms.clear()  # those of a failed try: kept only as its retry raises them
         data = envelope.data
         if type(data) is Tick:
             updates = self._venue_updates.pop(envelope.id, None)
@@ -87,6 +88,7 @@ class ExecutionService(RestartRestore, KillSwitchEffects, MisSquareOffs):
         elif envelope.type is EventType.ORDER_VENUE_UPDATE and isinstance(data, OrderUpdate):
             if data.broker is self.broker:  # a live venue's push or poll, applied in order
                 await self._apply_venue_update(venue_update(data), out)
+        await self._keep_alarms()
 
     # -- an operator's order commands -------------------------------------------------
     async def _on_command(
