@@ -233,10 +233,7 @@ class Pipeline:
         )
         # Stop order: sources first, so every later stage can drain what is in flight.
         self.selected = parse_services(services)
-        if config.acts_on_orders and "execution" in self.selected:
-            # The system's own alarms (a dead token's halt) are kept by the process that
-            # runs execution, so a cluster whose every process saw the token die keeps one.
-            self.control.alarms = store
+        self.state_service.alarms_here = _nowhere  # unless execution runs here (below)
         stages: list[tuple[str, Service | None]] = [
             ("feed", feed),
             ("strategies", self.runner),
@@ -252,6 +249,8 @@ class Pipeline:
                 continue
             if singleton is not None and stage in SINGLETON_SERVICES:
                 service = singleton(stage, service)
+            if stage == "execution":
+                self._keep_alarms_where(service, store)
             ordered.append(service)
         ordered += extra_services
         if control_requests is not None:
@@ -263,6 +262,21 @@ class Pipeline:
         self.services: list[Service] = ordered
         self.supervisor = Supervisor(ordered, is_outage=bus.is_outage)
         self._started = False
+
+    def _keep_alarms_where(self, execution: Service, store: TradingStore) -> None:
+        """The alarms raised outside execution (a dead token's halt, the kill switch's)
+        are stored by the process running ``execution``; under a lease, only while this
+        process holds it. On Kafka every engine may see the token die and every one obeys
+        the kill, yet the cluster stores each alarm once."""
+        if not self.config.acts_on_orders:  # an attached console
+            return
+
+        def here() -> bool:
+            return bool(getattr(execution, "active", True))  # a lease's holder, or always
+
+        self.control.alarms = store
+        self.control.alarms_here = here
+        self.state_service.alarms_here = here
 
     def _control_request_poller(self, store: RequestStore) -> ControlRequestPoller:
         """Applies operators' requests from ``store``; where execution runs here, a kill is
@@ -338,3 +352,7 @@ def _slice_orders(
     slice_with = getattr(venue, "slice_with", None)
     if callable(slice_with):
         slice_with(legs_of)
+
+
+def _nowhere() -> bool:
+    return False

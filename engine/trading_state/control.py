@@ -8,6 +8,8 @@ trading-state service applies it once it is persisted and audited.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from engine.bus.base import EventBus
 from engine.clock import Clock, SystemClock
 from engine.events import topics
@@ -39,8 +41,9 @@ class TradingControl:
         """``clock`` stamps the commands (the service's staleness check reads it);
         ``run_clock`` (default ``clock``) is the run's time a trader reads on the state
         change and the alarm: the simulated market's clock on SIM. ``alarms``: the store
-        that keeps this control's CRITICAL alarms (``add_alert``), set only in the one
-        process that runs execution, so a cluster stores each once (None: not kept)."""
+        that keeps this control's CRITICAL alarms (``add_alert``; None: not kept); the
+        pipeline sets it, and ``alarms_here``, where execution runs, so a cluster keeps
+        each once."""
         if state.broker is not broker:
             raise ValueError(f"trading state is for {state.broker}, control for {broker}")
         self.bus = bus
@@ -51,6 +54,7 @@ class TradingControl:
         self.operator = operator
         self.source = source
         self.alarms = alarms
+        self.alarms_here: Callable[[], bool] = _always  # False: another process keeps them
 
     async def kill(
         self, flatten: bool = False, operator: str = "", reason: str = ""
@@ -89,22 +93,28 @@ class TradingControl:
     ) -> ControlCommand:
         return await self._send(ControlAction.REDUCE, strategy, operator, reason)
 
-    async def auto_halt(self, reason: str, rule: str) -> ControlCommand:
-        """Halt everything for a system reason (token expired, feed stale) and raise the alarm."""
+    async def auto_halt(
+        self, reason: str, rule: str, *, keep: bool | None = None
+    ) -> ControlCommand:
+        """Halt everything for a system reason (token expired, feed stale) and raise the
+        alarm (``keep``: see ``alarm``)."""
         command = await self._send(ControlAction.HALT, None, SYSTEM_OPERATOR, f"{rule}: {reason}")
         now = self.run_clock.now_ns()
-        await self.alarm(auto_halt_alert(self.broker, rule=rule, reason=reason, ts_ns=now))
+        alert = auto_halt_alert(self.broker, rule=rule, reason=reason, ts_ns=now)
+        await self.alarm(alert, keep=keep)
         return command
 
-    async def alarm(self, alert: RiskAlert) -> None:
+    async def alarm(self, alert: RiskAlert, *, keep: bool | None = None) -> None:
         """Tell the operator (``system.alerts``) and, when CRITICAL, keep it in ``alarms``
-        so a restarted console pins it again."""
+        so a restarted console pins it again: where ``alarms_here`` says, unless ``keep``
+        (True from the process taking the execution lease, before execution runs)."""
+        here = self.alarms_here() if keep is None else keep
         await raise_alarm(
             self.bus,
             alert,
             source=self.source,
             key=self.broker.value,
-            store=self.alarms,
+            store=self.alarms if here else None,
             ts_ns=self.clock.now_ns(),
         )
 
@@ -152,3 +162,7 @@ class TradingControl:
             return False
         self.state.set(mode, scope, reason=reason, operator=operator, ts_ns=now)
         return True
+
+
+def _always() -> bool:
+    return True

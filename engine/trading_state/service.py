@@ -11,6 +11,7 @@ emit collapse into one under downstream dedup; only the process that owns execut
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from engine.bus.base import EventBus
@@ -107,6 +108,9 @@ class TradingStateService(StreamProcessor):
         self._max_age_ns = None if max_command_age_s is None else int(max_command_age_s * NS_PER_S)
         self._started_ns = 0
         self.run_clock: Clock = run_clock or self.clock
+        # Whether the kill switch's alarm is stored here: the pipeline says where execution
+        # runs, so a cluster whose every process obeys the kill stores it once.
+        self.alarms_here: Callable[[], bool] = lambda: True
 
     async def on_start(self) -> None:
         self._started_ns = self.clock.now_ns()
@@ -134,7 +138,7 @@ class TradingStateService(StreamProcessor):
         await self._apply(envelope, command, once, at)
         if command.action is ControlAction.KILL and self.acts_on_orders:
             alarm = self._pull_kill_switch(command, once, at)
-            if isinstance(self.store, AlarmStore):  # one process stores it: the one acting
+            if isinstance(self.store, AlarmStore) and self.alarms_here():  # one process
                 await self.store.add_alert(project(RiskAlertRecord, alarm))
         out.outbox.extend(once.outbox)
 

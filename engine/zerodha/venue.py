@@ -186,7 +186,8 @@ class ZerodhaVenue:
         self._loop = asyncio.get_running_loop()
         control = self._require_control()
         if self.session.info is None:
-            await control.auto_halt(f"{NOT_LOGGED_IN}: log in (ctrl+l)", TOKEN_RULE)
+            # kept here: this process takes execution (its lease is not yet active)
+            await control.auto_halt(f"{NOT_LOGGED_IN}: log in (ctrl+l)", TOKEN_RULE, keep=True)
             return
         await control.halt(None, operator=SYSTEM_OPERATOR, reason=START_HALTED)
         self._spawn(self.reconcile("execution started here"))
