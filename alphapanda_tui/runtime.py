@@ -211,11 +211,13 @@ class EngineRuntime:
 
         self._store_detail = describe_url(settings.database.url or "")
         live = self._build_live(ports)
+        left = MarketLeft()
         if live and self._feed_factory is None:
             feed = live.feed
         else:
-            feed = self._build_feed(ports.bus, await self._market_left(ports))
-        self.run_clock = self._build_run_clock(feed)
+            left = await self._market_left(ports)
+            feed = self._build_feed(ports.bus, left)
+        self.run_clock = self._build_run_clock(feed, left.after_ns)
         if self.run_clock is not self.clock and hasattr(self.log_ring, "stamp_with"):
             self.log_ring.stamp_with(self.run_clock)  # the viewer's times on the run's clock
         reader = ReadModelProcessor(
@@ -280,14 +282,16 @@ class EngineRuntime:
         _write_pid(settings.home)
         log.info("runtime started", extra={"mode": self.mode, "bus": ports.bus.backend})
 
-    def _build_run_clock(self, feed: Service | None) -> Clock:
-        """The one clock of this run that trading-state changes and audit rows carry: on
-        a simulated or replayed market the newest event time (the feed's, or the read
-        model's where another process runs the feed), else the wall clock."""
+    def _build_run_clock(self, feed: Service | None, resumed_ns: int | None = None) -> Clock:
+        """The one clock of this run that trading-state changes, audit rows and the orders
+        a restart closes carry: on a simulated or replayed market the newest event time
+        (the feed's, or the read model's where another process runs the feed; before the
+        first tick, where the previous run left the market, ``resumed_ns``), else the wall
+        clock."""
         if not self.read_model.clock.follows_events:
             return self.clock
         model = self.read_model
-        sources = [lambda: model.event_ns]
+        sources = [lambda: model.event_ns, lambda: resumed_ns]
         if feed is not None:
             sources.append(lambda: getattr(feed, "last_event_ts", None))
         return EventClock(sources, fallback=self.clock)

@@ -195,6 +195,7 @@ class Pipeline:
             mis_cutoffs=config.risk.mis_cutoffs,
             config=proc,
             clock=self.clock,
+            run_clock=self.run_clock,
         )
         self.risk.restores_working = not self.execution.adapter.book_lost_on_restart
         if self.paper_funds is not None:

@@ -120,6 +120,7 @@ class ExecutionCore(StreamProcessor):
         dedup: DedupStore | None = None,
         clock: Clock | None = None,
         funds_check: FundsCheck | None = None,
+        run_clock: Clock | None = None,
     ) -> None:
         name = f"execution.{broker.value}"
         super().__init__(
@@ -137,6 +138,10 @@ class ExecutionCore(StreamProcessor):
         )
         if trading_state.broker is not broker:
             raise ValueError(f"trading state is for {trading_state.broker}, execution for {broker}")
+        # The run's time (the simulated market's on SIM) for what a restart or a stop does
+        # to orders by itself: a lost paper order's cancellation stamped with the wall clock
+        # read as hours before the order was placed.
+        self.run_clock = run_clock or self.clock
         self.broker = broker
         self.store = store
         self.trading_state = trading_state

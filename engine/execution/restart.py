@@ -56,9 +56,8 @@ class RestartRestore(OrderSending):
             if order.status in (OrderStatus.REJECTED, OrderStatus.CANCELLED):
                 lost.add((order.strategy, order.instrument_token, order.side))
         elif self.adapter.book_lost_on_restart:
-            await self._close(
-                order, OrderStatus.CANCELLED, "paper session restarted", out, self.clock.now_ns()
-            )
+            reason = "paper session restarted"
+            await self._close(order, OrderStatus.CANCELLED, reason, out, self.run_clock.now_ns())
         else:
             self.working[coid] = order  # a live venue: the reconciler settles it
         log.info("order recovered", extra={"client_order_id": coid, "status": order.status})
@@ -80,7 +79,7 @@ class RestartRestore(OrderSending):
                 f"in {order.symbol} that ended unfilled at this restart, so it could leave "
                 "the strategy beyond its size"
             )
-            await self._reject(order, reason, out, self.clock.now_ns())
+            await self._reject(order, reason, out, self.run_clock.now_ns())
             return
         # A square-off written before a crash still only reduces: it may go out halted.
         square_off = order.signal_id.startswith(SQUARE_OFF) and self._reduces(order)
@@ -90,7 +89,7 @@ class RestartRestore(OrderSending):
             return
         halted = self.trading_state.effective(order.strategy) is TradingMode.HALTED
         prefix = "halted at restart" if halted else "blocked at restart"
-        await self._reject(order, f"{prefix}: {blocked}", out, self.clock.now_ns())
+        await self._reject(order, f"{prefix}: {blocked}", out, self.run_clock.now_ns())
 
     async def on_stop(self) -> None:
         """Close the paper venue's working orders: its book ends with this process, so
@@ -111,7 +110,7 @@ class RestartRestore(OrderSending):
         for order in sorted(stored, key=lambda o: (o.created_ts, o.client_order_id)):
             if order.client_order_id in self.working:
                 await self.adapter.cancel(order)  # out of the venue's book first
-            await self._close(order, OrderStatus.CANCELLED, reason, out, self.clock.now_ns())
+            await self._close(order, OrderStatus.CANCELLED, reason, out, self.run_clock.now_ns())
         await self._publish(out)
         log.info("paper orders cancelled at stop", extra={"orders": len(stored)})
 
