@@ -132,6 +132,7 @@ class ReadModel:
         # an attached console's unread messages on the bus (its reader's lag), else None
         self.bus_lag: Callable[[], int] | None = None
         self._held: dict[int, int] = {}  # instrument token → positions holding it
+        self._tick_ns: dict[int, int] = {}  # instrument token → its newest tick's time
 
     # -- bookkeeping ------------------------------------------------------------
     def _touch(self, section: str) -> None:
@@ -146,6 +147,7 @@ class ReadModel:
         if tick.close is not None:
             self.closes[token] = tick.close
         ts = tick.exchange_ts
+        self._tick_ns[token] = ts
         self.last_tick_ns = ts
         self.last_tick_arrival_ns = self._monotonic()
         if self.event_ns is None or ts > self.event_ns:
@@ -354,15 +356,17 @@ class ReadModel:
         day_change = ltp - close if ltp is not None and close is not None else position.day_change
         day_unrealized = position.day_unrealized_pnl
         day_figures: dict[str, Decimal | None]
-        if position.trading_day != day or day_unrealized is None:
-            day_figures = {
-                "day_realized_pnl": None,
-                "day_unrealized_pnl": None,
-                "day_charges": None,
-            }
-        else:
+        if position.trading_day == day and day_unrealized is not None:
             day_figures = {
                 "day_unrealized_pnl": day_unrealized + (unrealized - position.unrealized_pnl)
+            }
+        else:
+            carried = self._carried_in(position, day, ltp)
+            none_today = None if carried is None else ZERO
+            day_figures = {
+                "day_realized_pnl": none_today,
+                "day_unrealized_pnl": carried,
+                "day_charges": none_today,
             }
         return project(
             PositionView,
@@ -372,6 +376,25 @@ class ReadModel:
             day_change=day_change,
             **day_figures,
         )
+
+    def _carried_in(
+        self, position: PositionSnapshot, day: str | None, ltp: Decimal | None
+    ) -> Decimal | None:
+        """Today's unrealized P&L of a position carried in (its snapshot is of an earlier
+        day) until the engine's first snapshot of ``day``, as the portfolio counts it: from
+        the previous close, nothing moved before the instrument's first tick of ``day``.
+        Without it each session opened with no Day P&L for minutes (seen in QA)."""
+        held_since = position.trading_day
+        if day is None or not held_since or held_since >= day:
+            return None
+        quantity = position.net_quantity
+        ticked = self._tick_ns.get(position.instrument_token)
+        if not quantity or ticked is None or self.days.window(ticked).label != day:
+            return ZERO
+        close = self.closes.get(position.instrument_token)
+        if close is None or ltp is None:
+            return None
+        return (ltp - close) * quantity
 
     def run_now_ns(self, wall_ns: int) -> int | None:
         """The run's clock: ``wall_ns``, or on a simulated market its newest event time."""
