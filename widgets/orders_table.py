@@ -1,6 +1,6 @@
-"""Orders: working orders first, then the most recent finished ones, with reject reasons.
+"""Orders: working orders first, then the trading day's finished ones, with reject reasons.
 
-Times are in the run's clock; an order from another day shows its date. Statuses and
+Times are in the run's clock; an order from another day (still working) shows its date. Statuses and
 types are short words that the fitted columns never cut; the reason takes what is left.
 """
 
@@ -45,7 +45,7 @@ class OrdersTable(KeyedTable):
         cache: dict[str, tuple[OrderUpdate, Row]] = self._rows if same else {}
         self._palette, self._today = palette, today
         rows: dict[str, tuple[OrderUpdate, Row]] = {}
-        for order in frame.model.order_rows()[:MAX_ROWS]:
+        for order in frame.model.order_rows(frame.day)[:MAX_ROWS]:
             key = order.client_order_id
             seen = cache.get(key)
             if seen is None or seen[0] is not order:

@@ -8,12 +8,15 @@ every fill. Both are bounded: a console left open for weeks must not grow withou
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import TypeVar
 
 from engine.events.payloads import OrderUpdate, RejectedSignal
 from engine.events.types import OrderStatus, Side
+from engine.market.sessions import TradingDays
 
 MAX_HISTORY_ORDERS = 500  # orders whose status history is kept (the oldest forgotten first)
 MAX_STEPS = 50  # status steps kept per order (an order modified 25 times stays whole)
@@ -167,3 +170,17 @@ class DayBooks:
     def trade_rows(self) -> list[TradeLine]:
         """The day's fills, newest first."""
         return sorted(self.trades.values(), key=lambda t: (-t.fill_ts, t.trade_id))
+
+
+def order_book_rows(
+    orders: Iterable[OrderUpdate], days: TradingDays, day: str | None
+) -> list[OrderUpdate]:
+    """Working orders first, then finished ones, newest first; with ``day`` only the
+    finished ones of that trading day, as a restart seeds them (``seed.day_orders``): a
+    console left running across sessions listed the earlier days' orders until it was
+    restarted (seen in QA). An update with no time (0) is kept."""
+    rows = list(orders)
+    if day is not None:
+        start = days.window_of(date.fromisoformat(day)).start_ns
+        rows = [o for o in rows if o.status.is_working or not o.update_ts or o.update_ts >= start]
+    return sorted(rows, key=lambda o: (o.status.is_terminal, -o.update_ts))

@@ -34,7 +34,7 @@ from engine.events.types import TradingMode
 from engine.execution.funds import Funds
 from engine.market.sessions import TradingDays
 from engine.read_model.alerts import AlertBook, AlertLine
-from engine.read_model.books import DayBooks, RiskRejection, TradeLine
+from engine.read_model.books import DayBooks, RiskRejection, TradeLine, order_book_rows
 from engine.read_model.run_clock import RunClock
 from engine.read_model.views import AccountView, PositionView, SessionInfo, StrategyInfo
 from engine.trading_state.state import GLOBAL_SCOPE, effective_mode
@@ -456,9 +456,9 @@ class ReadModel:
     def open_orders(self) -> list[OrderUpdate]:
         return [o for o in self.orders.values() if o.status.is_working]
 
-    def order_rows(self) -> list[OrderUpdate]:
-        """Working orders first (newest first), then finished ones (newest first)."""
-        return sorted(self.orders.values(), key=lambda o: (o.status.is_terminal, -o.update_ts))
+    def order_rows(self, day: str | None = None) -> list[OrderUpdate]:
+        """Working orders, then finished ones (of trading ``day`` only), newest first."""
+        return order_book_rows(self.orders.values(), self.days, day)
 
     @staticmethod
     def strategy_pnl(strategy: str, views: list[PositionView]) -> Decimal | None:

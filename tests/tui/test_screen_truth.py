@@ -129,9 +129,10 @@ async def test_market_status_comes_from_the_calendar_at_the_run_clock(
 async def test_rows_from_another_day_show_their_date(sim: Console) -> None:
     harness = sim.harness
     await harness.publish(topics.MARKET_TICKS, EventType.MARKET_TICK, tick(1, "NSE:X", "10"))
-    yesterday = order("old", "NSE:INFY", OrderStatus.FILLED, filled=10, price="1500", at=-86_400)
+    yesterday = order("old", "NSE:INFY", OrderStatus.OPEN, price="1490", at=-86_400)
+    done = order("done", "NSE:INFY", OrderStatus.FILLED, filled=10, price="1500", at=-86_000)
     today = order("new", "NSE:INFY", OrderStatus.FILLED, filled=10, price="1500", at=-60)
-    for update in (yesterday, today):
+    for update in (yesterday, done, today):
         await harness.publish(
             topics.orders_events(harness.broker),
             EventType.ORDER_FILLED,
@@ -141,7 +142,8 @@ async def test_rows_from_another_day_show_their_date(sim: Console) -> None:
     await sim.settle()
     orders = sim.app.dashboard.query_one("#orders")
     assert orders.cell_text("new", "time") == "10:14:00"
-    assert orders.cell_text("old", "time") == "14 Jan 10:15"
+    assert orders.cell_text("old", "time") == "14 Jan 10:15"  # still working: shown, dated
+    assert "done" not in orders.row_keys  # finished on an earlier day: not today's book
 
 
 # -- feed freshness ----------------------------------------------------------------------

@@ -13,8 +13,8 @@ from decimal import Decimal as D
 
 from engine.clock import IST, NS_PER_S, datetime_to_ns
 from engine.domain.records import FillRecord
-from engine.events.payloads import Tick
-from engine.events.types import Broker, Side
+from engine.events.payloads import OrderUpdate, Tick
+from engine.events.types import Broker, OrderStatus, OrderType, Product, Side
 from engine.portfolio.book import PortfolioBook
 from engine.read_model import ReadModel
 
@@ -92,3 +92,36 @@ def test_an_instrument_not_yet_ticked_today_has_not_moved_today() -> None:
     rows = {v.instrument_token: v for v in model.position_views(day)}
     assert rows[ITC].day_pnl == D("0")
     assert model.account(day=day).day_pnl == engine.day_pnl == D("49.50")
+
+
+def _order(coid: str, status: OrderStatus, ts: int) -> OrderUpdate:
+    return OrderUpdate(
+        client_order_id=coid,
+        strategy="manual",
+        broker=Broker.PAPER,
+        instrument_token=TCS,
+        symbol="NSE:TCS",
+        side=Side.BUY,
+        quantity=5,
+        order_type=OrderType.LIMIT,
+        product=Product.CNC,
+        status=status,
+        price=D("3400"),
+        update_ts=ts,
+    )
+
+
+def test_the_orders_panel_shows_the_new_days_orders_and_the_working_ones() -> None:
+    """A console left running into the next session showed the earlier days' finished
+    orders, a restarted one only the day's: now both show the day's and every working one."""
+    _, model = _carried_overnight()
+    model.apply_order(_order("filled-yesterday", OrderStatus.FILLED, DAY_ONE + NS_PER_S))
+    model.apply_order(_order("working-since-yesterday", OrderStatus.OPEN, DAY_ONE + 2 * NS_PER_S))
+    model.apply_tick(_tick(TCS, "3443.40", "3433.50", DAY_TWO + NS_PER_S))
+    model.apply_order(_order("filled-today", OrderStatus.FILLED, DAY_TWO + 2 * NS_PER_S))
+    day = model.trading_day(model.event_ns)
+    assert [o.client_order_id for o in model.order_rows(day)] == [
+        "working-since-yesterday",
+        "filled-today",
+    ]
+    assert len(model.order_rows()) == 3  # no day: every order kept
