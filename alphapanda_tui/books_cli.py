@@ -40,10 +40,10 @@ def columns(*specs: ColumnSpec) -> list[Column]:
     return built
 
 
-def time_column(field: str) -> Column:
-    """``time``: the record's ``field`` (ns) as Asia/Kolkata clock time."""
+def time_column(field: str, heading: str = "time") -> Column:
+    """``heading`` (``time``): the record's ``field`` (ns) as Asia/Kolkata clock time."""
     stamp = attrgetter(field)
-    return ("time", lambda record: clock_time(stamp(record)))
+    return (heading, lambda record: clock_time(stamp(record)))
 
 
 def money(value: Decimal | None) -> str:

@@ -14,7 +14,18 @@ from engine.events.payloads import OrderUpdate
 from engine.events.types import OrderStatus
 from engine.read_model.books import RiskRejection, TradeLine
 from engine.read_model.model import ORDERS, REJECTIONS, TRADES, ReadModel
-from widgets.columns import FILLED, PRICE, QTY, REASON, SIDE, STATUS, STRATEGY, SYMBOL, TIME
+from widgets.columns import (
+    FILLED,
+    PRICE,
+    QTY,
+    REASON,
+    SIDE,
+    STATUS,
+    STRATEGY,
+    SYMBOL,
+    TIME,
+    UPDATED,
+)
 from widgets.formatting import (
     Palette,
     ist_date,
@@ -31,7 +42,7 @@ from widgets.panel import Frame
 AVG = Column("avg", "Avg", 8)
 CHARGES = Column("charges", "Charges", 7)
 ORDER_ID = Column("order", "Order", 8)  # an id: whole, so it can be looked up
-ORDER_COLUMNS = [TIME, SYMBOL, SIDE, QTY, FILLED, PRICE, AVG, STATUS, STRATEGY, REASON]
+ORDER_COLUMNS = [UPDATED, SYMBOL, SIDE, QTY, FILLED, PRICE, AVG, STATUS, STRATEGY, REASON]
 TRADE_COLUMNS = [TIME, SYMBOL, SIDE, QTY, PRICE, CHARGES, ORDER_ID, STRATEGY]
 
 

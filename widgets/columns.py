@@ -9,6 +9,9 @@ from __future__ import annotations
 from widgets.keyed_table import Column
 
 TIME = Column("time", "Time", 8)
+# An order's row is stamped with its last update (a fill, a cancel), not its placing:
+# headed so, beside ``alphapanda orders``' "placed" (the two read as one "Time" disagreed).
+UPDATED = Column("time", "Updated", 8)
 SYMBOL = Column("symbol", "Symbol", 8, min_width=6)
 SIDE = Column("side", "Side", 4)
 QTY = Column("qty", "Qty", 3)

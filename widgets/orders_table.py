@@ -10,7 +10,7 @@ from datetime import date
 
 from engine.events.payloads import OrderUpdate
 from engine.read_model.model import ORDERS
-from widgets.columns import FILLED, PRICE, QTY, REASON, SIDE, STATUS, SYMBOL, TIME
+from widgets.columns import FILLED, PRICE, QTY, REASON, SIDE, STATUS, SYMBOL, UPDATED
 from widgets.formatting import (
     Palette,
     money,
@@ -25,7 +25,7 @@ from widgets.keyed_table import Column, KeyedTable, Row
 from widgets.panel import Frame
 
 MAX_ROWS = 100
-COLUMNS = [TIME, SYMBOL, SIDE, Column("type", "Type", 4), QTY, FILLED, PRICE, STATUS, REASON]
+COLUMNS = [UPDATED, SYMBOL, SIDE, Column("type", "Type", 4), QTY, FILLED, PRICE, STATUS, REASON]
 
 
 class OrdersTable(KeyedTable):

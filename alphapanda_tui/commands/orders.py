@@ -22,7 +22,7 @@ from alphapanda_tui import books_cli
 NAME = "orders"
 HELP = "the day's orders with their status and reason (--open, --rejected, --all, --json)"
 COLUMNS = books_cli.columns(
-    books_cli.time_column("created_ts"),
+    books_cli.time_column("created_ts", "placed"),  # the console shows the last update
     ("order", "client_order_id"),
     "strategy",
     "side",

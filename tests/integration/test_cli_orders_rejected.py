@@ -77,7 +77,7 @@ async def test_a_risk_refused_manual_order_is_listed_with_its_reason(tmp_path: P
 
     assert done.returncode == 0, done.stdout + done.stderr
     [header, line, momo] = done.stdout.splitlines()
-    assert header.split()[:6] == ["time", "order", "strategy", "side", "qty", "symbol"]
+    assert header.split()[:6] == ["placed", "order", "strategy", "side", "qty", "symbol"]
     assert "manual:r-1" in line and "manual" in line.split()
     assert "BUY" in line and " 7 " in line and "NSE:INFY" in line and "1,400.00" in line
     assert "REJECTED" in line
