@@ -56,7 +56,7 @@ def _box(
 class DashboardScreen(Screen[None]):
     """Positions, orders, strategies, alerts, health, P&L and the optional log pane."""
 
-    AUTO_FOCUS = "#strategies"
+    AUTO_FOCUS = ""  # the strategies panel is focused on resume, without scrolling to it
     PANEL_IDS: ClassVar[tuple[str, ...]] = (
         "header",
         "pnl",
@@ -107,6 +107,14 @@ class DashboardScreen(Screen[None]):
         # Focusing the strategies scrolls a narrow layout; the trader should see the top.
         self.call_after_refresh(self.query_one("#main").scroll_home, animate=False)
 
+    def on_screen_resume(self) -> None:
+        """The strategies panel takes the keys (h halts the selected one). Textual's auto
+        focus scrolled a narrow layout to it, and at 80x24, when it came after the first
+        layout (under load), the positions' title, funds and column headings were off the
+        top: focused here without scrolling."""
+        if self.focused is None:
+            self.set_focus(self.query_one("#strategies"), scroll_visible=False)
+
     @property
     def selected_strategy(self) -> str | None:
         return self.query_one("#strategies", StrategiesPanel).selected_strategy
@@ -123,7 +131,7 @@ class DashboardScreen(Screen[None]):
         if logs.display:
             logs.lines.focus()
         elif self.focused is None or logs in self.focused.ancestors_with_self:
-            self.query_one("#strategies").focus()
+            self.query_one("#strategies").focus(scroll_visible=False)
         return bool(logs.display)
 
     def draw(self, model: ReadModel, now_ns: int, palette: Palette, force: bool = False) -> bool:
