@@ -42,6 +42,7 @@ from engine.pipeline import Pipeline, PipelineConfig
 from engine.portfolio.book import PortfolioBook
 from engine.portfolio.day import DayResult
 from engine.strategies.factory import StrategyBinding
+from engine.trading_state.alarms import is_automatic_halt
 from engine.trading_state.state import GLOBAL_SCOPE
 
 ProgressFn = Callable[[int], None]  # called with the number of ticks published so far
@@ -171,14 +172,15 @@ class BacktestStore(MemoryTradingStore):
 
     async def add_alert(self, alert: RiskAlertRecord) -> None:
         # Risk stores one WARNING per refused signal; automatic halts are CRITICAL and
-        # their lifts INFO. Kept here too: the store keeps only the newest alerts.
+        # their lifts INFO; other CRITICAL alarms (a held MIS square-off) are no halt.
+        # Kept here too: the store keeps only the newest alerts.
         if alert.severity is Severity.WARNING:
             self.risk_rejections += 1
             self.rejections_by_rule[alert.rule] += 1
             self.rejection_times.append(alert.alert_ts)
-        elif alert.severity is Severity.CRITICAL:
+        elif is_automatic_halt(alert):
             self.halt_alerts.append(alert)
-        else:
+        elif alert.severity is not Severity.CRITICAL:
             self.resume_alerts.append(alert)
         await super().add_alert(alert)
 

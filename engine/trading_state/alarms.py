@@ -43,6 +43,13 @@ def auto_halt_alert(broker: Broker, *, rule: str, reason: str, ts_ns: int) -> Ri
     )
 
 
+def is_automatic_halt(alert: RiskAlert | RiskAlertRecord) -> bool:
+    """An alarm ``auto_halt_alert`` built: trading halted by a rule, not by a person. Other
+    CRITICAL alerts are kept too (a held MIS square-off, the kill switch), and a backtest's
+    report counts only these as its halts."""
+    return alert.severity is Severity.CRITICAL and alert.message.startswith("Trading HALTED on ")
+
+
 async def keep_alarm(store: object, alert: RiskAlert) -> None:
     """Store ``alert`` when it is CRITICAL and ``store`` keeps alerts (``add_alert``).
 
