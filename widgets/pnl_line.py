@@ -22,7 +22,7 @@ from widgets.formatting import Palette, money, signed_money
 from widgets.panel import Frame
 
 LONG_LABELS = ("Realized ", "  Unrealized ", "  Charges ", "  Equity ")
-SHORT_LABELS = ("Real ", "  Unreal ", "  Chg ", "  Eq ")
+SHORT_LABELS = ("Real ", "  Unreal ", "  Chrg ", "  Eq ")  # Chg heads a price's change
 
 
 class PnlLine(Horizontal):

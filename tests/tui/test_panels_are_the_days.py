@@ -231,7 +231,7 @@ async def test_at_80_columns_the_total_and_the_header_still_agree() -> None:
         screen = screen_text(console.app)
         total = next(line for line in screen.splitlines() if "TOTAL" in line)
         assert total.split()[2:5] == ["+200.00", "+0.00", "+195.00"], total
-        assert "Real +0.00  Unreal +200.00  Chg 5.00" in screen  # 0 + 200 - 5 = 195
+        assert "Real +0.00  Unreal +200.00  Chrg 5.00" in screen  # 0 + 200 - 5 = 195
         assert "Day P&L +195.00" in console.header()
         assert "TCS" not in screen
 
