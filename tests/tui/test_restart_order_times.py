@@ -8,9 +8,9 @@ in the orders panel, and outside the session.
 
 from __future__ import annotations
 
-import msgspec
 from pathlib import Path
 
+import msgspec
 import pytest
 import textual.app
 import textual.pilot
