@@ -30,7 +30,7 @@ def test_the_orders_table_heads_every_column_and_keeps_every_paisa() -> None:
     header, first, second = table([working, rejected], orders.COLUMNS).splitlines()
 
     assert header.split() == [
-        *"time order strategy side qty symbol type product price trigger status".split(),
+        *"placed order strategy side qty symbol type product price trigger status".split(),
         *"filled avg reason".split(),
     ]
     assert first.split()[:11] == [
