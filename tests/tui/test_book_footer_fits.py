@@ -15,6 +15,7 @@ from textual.widgets._footer import FooterKey
 
 from engine.events.payloads import RiskAlert
 from engine.events.types import Severity
+from tests.helpers import eventually
 from tests.tui.conftest import Console
 from tests.tui.harness import START_NS, BusHarness
 from tests.tui.test_screen_truth import _console
@@ -28,6 +29,12 @@ async def console(request: pytest.FixtureRequest) -> AsyncIterator[Console]:
         )
         console.harness.read_model.apply_alert(kill)  # pinned: the footer shows a Ack
         await console.settle()
+        # The pinned alarm's key recomposes the footer: under load its keys can still be
+        # unmounted after settle (clean-clone CI: no key at all), so wait for them drawn.
+        await eventually(
+            lambda: "a Ack" in [text for text, _, _ in shown_keys(console)],
+            message="the footer's keys were not drawn",
+        )
         yield console
 
 
