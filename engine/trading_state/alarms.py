@@ -23,6 +23,11 @@ from engine.events.types import Broker, EventType, Severity
 log = logging.getLogger("alphapanda.alarms")
 
 
+def _opening(word: str) -> str:
+    """How a global change's message begins (``is_automatic_halt`` reads it back)."""
+    return f"Trading {word} on "
+
+
 def global_change_alert(
     broker: Broker, *, word: str, severity: Severity, rule: str, reason: str, ts_ns: int
 ) -> RiskAlert:
@@ -30,7 +35,7 @@ def global_change_alert(
     return RiskAlert(
         severity=severity,
         rule=rule,
-        message=f"Trading {word} on {broker.value}: {reason}",
+        message=f"{_opening(word)}{broker.value}: {reason}",
         broker=broker,
         alert_ts=ts_ns,
     )
@@ -47,7 +52,7 @@ def is_automatic_halt(alert: RiskAlert | RiskAlertRecord) -> bool:
     """An alarm ``auto_halt_alert`` built: trading halted by a rule, not by a person. Other
     CRITICAL alerts are kept too (a held MIS square-off, the kill switch), and a backtest's
     report counts only these as its halts."""
-    return alert.severity is Severity.CRITICAL and alert.message.startswith("Trading HALTED on ")
+    return alert.severity is Severity.CRITICAL and alert.message.startswith(_opening("HALTED"))
 
 
 async def keep_alarm(store: object, alert: RiskAlert) -> None:
