@@ -29,6 +29,14 @@ class KillChoice(StrEnum):
     FLATTEN = "flatten"
 
 
+# Each button's id and its answer, in the order the buttons stand.
+_CHOICES: dict[str, KillChoice | None] = {
+    "kill": KillChoice.KILL,
+    "flatten": KillChoice.FLATTEN,
+    "cancel": None,
+}
+
+
 class KillConfirmScreen(ButtonChoices, Dialog[KillChoice | None]):
     """Dismisses with the choice, or None when Escape or Cancel is pressed."""
 
@@ -63,7 +71,7 @@ class KillConfirmScreen(ButtonChoices, Dialog[KillChoice | None]):
                 cancel_button(),
             )
 
-    CHOICES = ("kill", "flatten", "cancel")
+    CHOICES = tuple(_CHOICES)
     FIRST = "kill"  # ctrl+k, Enter: two keys always halt
 
     def on_mount(self) -> None:
@@ -90,10 +98,3 @@ class KillConfirmScreen(ButtonChoices, Dialog[KillChoice | None]):
 
     def action_cancel(self) -> None:
         self.choose(None)
-
-
-_CHOICES: dict[str, KillChoice | None] = {
-    "kill": KillChoice.KILL,
-    "flatten": KillChoice.FLATTEN,
-    "cancel": None,
-}
